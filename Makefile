@@ -1,0 +1,47 @@
+# keyconsole: `make run` starts the console, `make test` is everything CI checks.
+GO        ?= go
+BIN       := bin/keyconsole
+FUZZTIME  ?= 10s
+# Test packages that fuzz; each target runs briefly on every `make test`.
+FUZZ      := ./internal/validate:FuzzIPEntries ./internal/validate:FuzzNewKey
+
+.PHONY: run build test generate check-generated vet unit fuzz bench clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/keyconsole
+
+run: build
+	./$(BIN) serve
+
+generate:
+	$(GO) tool templ generate
+
+# Generated templ code is committed; CI regenerates and fails on any difference.
+check-generated: generate
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+		stale=$$(git status --porcelain -- '*_templ.go'); \
+		if [ -n "$$stale" ]; then echo "generated templ files are stale; commit them:"; echo "$$stale"; exit 1; fi; \
+	fi
+
+vet:
+	$(GO) vet ./...
+	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './data/*')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+
+unit:
+	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+
+fuzz:
+	@for t in $(FUZZ); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+		$(GO) test $$pkg -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) || exit 1; \
+	done
+
+test: check-generated vet unit fuzz
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+clean:
+	rm -rf bin

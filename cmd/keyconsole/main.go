@@ -1,0 +1,110 @@
+// Command keyconsole runs the API access key console: `serve`, `migrate`,
+// `backup FILE`. See CONTRACT.md for flags and exit codes.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+// usageError is a mistake in the command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+const usage = "usage: keyconsole serve|migrate|backup FILE [flags]"
+
+// run executes one command line and returns the exit status; every failure
+// is reported as one line on stderr.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stderr io.Writer) int {
+	err := dispatch(ctx, args, getenv, stdin, stderr)
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintln(stderr, "keyconsole: "+oneLine(ue.msg))
+		return exitUsage
+	default:
+		fmt.Fprintln(stderr, "keyconsole: "+oneLine(err.Error()))
+		return exitError
+	}
+}
+
+func dispatch(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError{usage}
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest, getenv, stderr)
+	case "migrate":
+		return migrate(ctx, rest, getenv)
+	case "backup":
+		return backup(ctx, rest, getenv)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stderr, usage)
+		return nil
+	}
+	return usageError{fmt.Sprintf("unknown command %q; %s", cmd, usage)}
+}
+
+// flagSet makes a flag set that reports errors instead of printing and exiting.
+func flagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parseFlags parses args; a flag left unset takes its value from the named
+// environment variable. Positional arguments are returned.
+func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string, env map[string]string) ([]string, error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, usageError{fs.Name() + ": flags: " + flagNames(fs)}
+		}
+		return nil, usageError{fs.Name() + ": " + err.Error()}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for name, variable := range env {
+		if v := getenv(variable); v != "" && !set[name] {
+			if err := fs.Set(name, v); err != nil {
+				return nil, usageError{fmt.Sprintf("%s: %s: %v", fs.Name(), variable, err)}
+			}
+		}
+	}
+	return fs.Args(), nil
+}
+
+func flagNames(fs *flag.FlagSet) string {
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, "--"+f.Name) })
+	return strings.Join(names, " ")
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"keyconsole/internal/store"
+)
+
+// migrate applies pending schema migrations and exits.
+func migrate(ctx context.Context, args []string, getenv func(string) string) error {
+	fs := flagSet("migrate")
+	dbPath := fs.String("db", defaultDB, "SQLite database file")
+	rest, err := parseFlags(fs, args, getenv, map[string]string{"db": "KEYCONSOLE_DB"})
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageError{"migrate: unexpected argument " + rest[0]}
+	}
+	db, err := store.Open(ctx, *dbPath)
+	if err != nil {
+		return err
+	}
+	return db.Close()
+}
+
+// backup writes a consistent online copy of the database to FILE.
+func backup(ctx context.Context, args []string, getenv func(string) string) error {
+	fs := flagSet("backup")
+	dbPath := fs.String("db", defaultDB, "SQLite database file")
+	rest, err := parseFlags(fs, args, getenv, map[string]string{"db": "KEYCONSOLE_DB"})
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return usageError{"backup: give exactly one FILE to write"}
+	}
+	if _, err := os.Stat(*dbPath); err != nil {
+		return fmt.Errorf("backup: no database at %s", *dbPath)
+	}
+	db, err := store.Open(ctx, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.Backup(ctx, rest[0])
+}

@@ -1,0 +1,68 @@
+package apikey
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Error codes shared by every layer; the HTTP layer maps them to statuses so
+// that no handler ever parses a driver's error text.
+const (
+	ENOTFOUND = "not_found"
+	ECONFLICT = "conflict"
+	EINVALID  = "invalid"
+	EINTERNAL = "internal"
+)
+
+// Error is an error with a code and a message fit to show a person.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
+
+// Errorf builds an *Error.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode gives the code of the first *Error in err's chain, or EINTERNAL.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	if err == nil {
+		return ""
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage gives the message of the first *Error in err's chain, or a
+// generic one that reveals nothing of the cause.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Internal error."
+}
+
+// StaleError says a save was refused because someone else saved the key
+// first; it carries who and when, so the form can tell the user.
+type StaleError struct {
+	UpdatedBy string
+	UpdatedAt time.Time
+	Version   int
+}
+
+func (e *StaleError) Error() string {
+	return fmt.Sprintf("key was changed by %s at %s (now version %d)", e.UpdatedBy, e.UpdatedAt.Format(time.RFC3339), e.Version)
+}
+
+// Unwrap makes a StaleError count as an ECONFLICT *Error.
+func (e *StaleError) Unwrap() error {
+	return Errorf(ECONFLICT, "%s changed this key at %s UTC, after you opened it.", e.UpdatedBy, e.UpdatedAt.UTC().Format("2006-01-02 15:04"))
+}

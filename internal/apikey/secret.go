@@ -1,0 +1,118 @@
+package apikey
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"hash/crc32"
+	"strings"
+)
+
+// A generated secret is "kc_" + type letter + "_" + 32 random base62
+// characters + a 6-character base62 CRC32 of everything before it. The
+// checksum lets verification refuse a mistyped or made-up key without a
+// database look-up.
+const (
+	secretPrefix      = "kc_"
+	secretRandomLen   = 32
+	secretChecksumLen = 6
+	secretHeadLen     = len(secretPrefix) + 2 // "kc_g_"
+	// SecretLen is the length of every generated secret.
+	SecretLen = secretHeadLen + secretRandomLen + secretChecksumLen
+	// displayRandomLen random characters follow the head in the display prefix:
+	// enough to tell keys apart on screen, far too few to guess the rest.
+	displayRandomLen = 6
+)
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// GenerateSecret makes a new random secret for a key of type t.
+func GenerateSecret(t Type) (string, error) {
+	var b strings.Builder
+	b.Grow(SecretLen)
+	b.WriteString(secretPrefix)
+	b.WriteByte(t.letter())
+	b.WriteByte('_')
+	random, err := RandomBase62(secretRandomLen)
+	if err != nil {
+		return "", err
+	}
+	b.WriteString(random)
+	b.WriteString(checksum(b.String()))
+	return b.String(), nil
+}
+
+// RandomBase62 returns n characters drawn uniformly from crypto/rand.
+func RandomBase62(n int) (string, error) {
+	out := make([]byte, 0, n)
+	buf := make([]byte, n+n/2)
+	for len(out) < n {
+		if _, err := rand.Read(buf); err != nil {
+			return "", err
+		}
+		for _, c := range buf {
+			// 248 = 4*62: dropping bytes above it keeps every character equally likely.
+			if c < 248 && len(out) < n {
+				out = append(out, base62[c%62])
+			}
+		}
+	}
+	return string(out), nil
+}
+
+func checksum(s string) string {
+	v := crc32.ChecksumIEEE([]byte(s))
+	var out [secretChecksumLen]byte
+	for i := secretChecksumLen - 1; i >= 0; i-- {
+		out[i] = base62[v%62]
+		v /= 62
+	}
+	return string(out[:])
+}
+
+// LooksGenerated tells whether s has the shape of a generated secret and its
+// checksum matches. It is constant in time with respect to the checksum.
+func LooksGenerated(s string) bool {
+	if len(s) != SecretLen || !strings.HasPrefix(s, secretPrefix) || s[secretHeadLen-1] != '_' {
+		return false
+	}
+	switch s[len(secretPrefix)] {
+	case 'g', 'e', 'c':
+	default:
+		return false
+	}
+	for i := secretHeadLen; i < SecretLen; i++ {
+		if strings.IndexByte(base62, s[i]) < 0 {
+			return false
+		}
+	}
+	body := s[:SecretLen-secretChecksumLen]
+	return subtle.ConstantTimeCompare([]byte(checksum(body)), []byte(s[len(body):])) == 1
+}
+
+// HashSecret is what the store keeps instead of the secret: hex SHA-256.
+// A secret has 190 random bits, so a fast hash is safe, unlike for passwords.
+func HashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// SameHash compares two hex hashes in constant time.
+func SameHash(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// DisplayPrefix is the short, harmless start of a secret shown in lists.
+// Generated secrets show their head and a few random characters; custom
+// values show no more than their first eight characters.
+func DisplayPrefix(secret string) string {
+	n := secretHeadLen + displayRandomLen
+	if !LooksGenerated(secret) {
+		n = 8
+	}
+	if len(secret) < n {
+		n = len(secret) / 4
+	}
+	return secret[:n]
+}

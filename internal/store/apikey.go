@@ -1,0 +1,323 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"keyconsole/internal/apikey"
+)
+
+const keyColumns = `id, account_id, name, type, access_type, active, allow_unauthenticated,
+	allow_untrusted_endpoints, auto_endpoint_trust, expires_at, secret_hash, display_prefix,
+	created_at, created_by, updated_at, updated_by, last_used_at, last_used_from, version`
+
+// CreateKey stores k, setting its ID, timestamps and version. k.CreatedBy,
+// k.SecretHash and k.DisplayPrefix must be set. A name already used in the
+// account is an ECONFLICT: the UNIQUE constraint decides, not a prior look-up.
+func (db *DB) CreateKey(ctx context.Context, k *apikey.Key) error {
+	id, err := apikey.NewID("key")
+	if err != nil {
+		return err
+	}
+	now := db.now()
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+keyColumns+`, name_fold)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', 1, ?)`,
+			id, k.AccountID, k.Name, string(k.Type), string(k.AccessType), boolInt(k.Active),
+			boolInt(k.AllowUnauthenticated), boolInt(k.AllowUntrustedEndpoints), boolInt(k.AutoEndpointTrust),
+			formatTimePtr(k.ExpiresAt), k.SecretHash, k.DisplayPrefix,
+			formatTime(now), k.CreatedBy, formatTime(now), k.CreatedBy, foldName(k.Name))
+		if err != nil {
+			return keyWriteError(err, k.Name)
+		}
+		return insertKeyChildren(ctx, tx, id, &k.Settings)
+	})
+	if err != nil {
+		return err
+	}
+	k.ID, k.CreatedAt, k.UpdatedAt, k.UpdatedBy, k.Version = id, now, now, k.CreatedBy, 1
+	return nil
+}
+
+// UpdateKey saves k's settings (not its name, account or secret) when
+// k.Version is still the stored version, and bumps the version. Otherwise it
+// returns an *apikey.StaleError naming who saved in between.
+func (db *DB) UpdateKey(ctx context.Context, k *apikey.Key) error {
+	now := db.now()
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET type = ?, access_type = ?, active = ?,
+			allow_unauthenticated = ?, allow_untrusted_endpoints = ?, auto_endpoint_trust = ?, expires_at = ?,
+			updated_at = ?, updated_by = ?, version = version + 1
+			WHERE id = ? AND version = ?`,
+			string(k.Type), string(k.AccessType), boolInt(k.Active),
+			boolInt(k.AllowUnauthenticated), boolInt(k.AllowUntrustedEndpoints), boolInt(k.AutoEndpointTrust),
+			formatTimePtr(k.ExpiresAt), formatTime(now), k.UpdatedBy, k.ID, k.Version)
+		if err != nil {
+			return fmt.Errorf("update key %s: %w", k.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return staleOrMissing(ctx, tx, k.ID)
+		}
+		for _, table := range childTables {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE key_id = ?`, k.ID); err != nil {
+				return fmt.Errorf("update key %s: clear %s: %w", k.ID, table, err)
+			}
+		}
+		return insertKeyChildren(ctx, tx, k.ID, &k.Settings)
+	})
+	if err != nil {
+		return err
+	}
+	k.UpdatedAt = now
+	k.Version++
+	return nil
+}
+
+// staleOrMissing explains why an update by id and version touched no row.
+func staleOrMissing(ctx context.Context, tx *sql.Tx, id string) error {
+	var e apikey.StaleError
+	var at string
+	err := tx.QueryRowContext(ctx, `SELECT updated_by, updated_at, version FROM api_keys WHERE id = ?`, id).Scan(&e.UpdatedBy, &at, &e.Version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return apikey.Errorf(apikey.ENOTFOUND, "This key no longer exists.")
+	}
+	if err != nil {
+		return fmt.Errorf("read key %s: %w", id, err)
+	}
+	if e.UpdatedAt, err = parseTime(at); err != nil {
+		return err
+	}
+	return &e
+}
+
+// DeleteKey removes the key id of account accountID. Scoping by account means
+// a caller can never remove another account's key by guessing its id.
+func (db *DB) DeleteKey(ctx context.Context, accountID, id string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM api_keys WHERE id = ? AND account_id = ?`, id, accountID)
+		if err != nil {
+			return fmt.Errorf("delete key %s: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return apikey.Errorf(apikey.ENOTFOUND, "No such key.")
+		}
+		return nil
+	})
+}
+
+// Key returns the key with id.
+func (db *DB) Key(ctx context.Context, id string) (*apikey.Key, error) {
+	return db.oneKey(ctx, `WHERE id = ?`, id)
+}
+
+// KeyByHash returns the key whose secret hashes to hash.
+func (db *DB) KeyByHash(ctx context.Context, hash string) (*apikey.Key, error) {
+	return db.oneKey(ctx, `WHERE secret_hash = ?`, hash)
+}
+
+func (db *DB) oneKey(ctx context.Context, where string, arg any) (*apikey.Key, error) {
+	keys, err := db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys `+where, arg)
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		return nil, apikey.Errorf(apikey.ENOTFOUND, "No such key.")
+	}
+	return keys[0], nil
+}
+
+// queryKeys runs a SELECT of keyColumns and loads each key's lists.
+func (db *DB) queryKeys(ctx context.Context, query string, args ...any) ([]*apikey.Key, error) {
+	rows, err := db.reader.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("query keys: %w", err)
+	}
+	defer rows.Close()
+	var keys []*apikey.Key
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query keys: %w", err)
+	}
+	if err := db.loadKeyChildren(ctx, keys); err != nil {
+		return nil, err
+	}
+	return keys, nil
+}
+
+func scanKey(row scanner) (*apikey.Key, error) {
+	var k apikey.Key
+	var typ, access, created, updated string
+	var active, unauth, untrusted, autoTrust int
+	var expires, lastUsed sql.NullString
+	err := row.Scan(&k.ID, &k.AccountID, &k.Name, &typ, &access, &active, &unauth, &untrusted, &autoTrust,
+		&expires, &k.SecretHash, &k.DisplayPrefix, &created, &k.CreatedBy, &updated, &k.UpdatedBy,
+		&lastUsed, &k.LastUsedFrom, &k.Version)
+	if err != nil {
+		return nil, fmt.Errorf("read key: %w", err)
+	}
+	k.Type, k.AccessType = apikey.Type(typ), apikey.AccessType(access)
+	k.Active, k.AllowUnauthenticated = active != 0, unauth != 0
+	k.AllowUntrustedEndpoints, k.AutoEndpointTrust = untrusted != 0, autoTrust != 0
+	if k.CreatedAt, err = parseTime(created); err == nil {
+		if k.UpdatedAt, err = parseTime(updated); err == nil {
+			if k.ExpiresAt, err = parseTimePtr(expires); err == nil {
+				k.LastUsedAt, err = parseTimePtr(lastUsed)
+			}
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read key %s: %w", k.ID, err)
+	}
+	return &k, nil
+}
+
+// childTables hold a key's lists; each has a key_id column.
+var childTables = []string{"api_key_roles", "api_key_permissions", "api_key_allowed_ips", "api_key_headers"}
+
+func insertKeyChildren(ctx context.Context, tx *sql.Tx, id string, s *apikey.Settings) error {
+	exec := func(what, query string, args ...any) error {
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+			return fmt.Errorf("store key %s %s: %w", id, what, err)
+		}
+		return nil
+	}
+	for _, g := range s.Roles {
+		scopes := g.Accounts
+		if g.AllowsAllAccounts() {
+			scopes = []string{apikey.AllAccounts}
+		}
+		for _, scope := range scopes {
+			if err := exec("role", `INSERT INTO api_key_roles (key_id, role, scope) VALUES (?, ?, ?)`, id, string(g.Role), scope); err != nil {
+				return err
+			}
+		}
+	}
+	for _, p := range s.AdvancedPermissions {
+		if err := exec("permission", `INSERT INTO api_key_permissions (key_id, permission) VALUES (?, ?)`, id, p); err != nil {
+			return err
+		}
+	}
+	for i, e := range s.AllowedIPs {
+		if err := exec("allowed IP", `INSERT INTO api_key_allowed_ips (key_id, position, prefix, source) VALUES (?, ?, ?, ?)`,
+			id, i, e.Prefix.String(), e.Source); err != nil {
+			return err
+		}
+	}
+	for i, h := range s.ResponseHeaders {
+		if err := exec("header", `INSERT INTO api_key_headers (key_id, position, name, value, excluded) VALUES (?, ?, ?, ?, ?)`,
+			id, i, h.Name, h.Value, boolInt(h.Excluded)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadKeyChildren fills the lists of keys with one query per list.
+func (db *DB) loadKeyChildren(ctx context.Context, keys []*apikey.Key) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	byID := make(map[string]*apikey.Key, len(keys))
+	args := make([]any, len(keys))
+	for i, k := range keys {
+		byID[k.ID] = k
+		args[i] = k.ID
+	}
+	in := " WHERE key_id IN (" + strings.TrimSuffix(strings.Repeat("?,", len(keys)), ",") + ") ORDER BY key_id, "
+	err := db.eachRow(ctx, "roles", `SELECT key_id, role, scope FROM api_key_roles`+in+`role, scope`, args, func(rows *sql.Rows) error {
+		var id, role, scope string
+		if err := rows.Scan(&id, &role, &scope); err != nil {
+			return err
+		}
+		k := byID[id]
+		if n := len(k.Roles); n > 0 && k.Roles[n-1].Role == apikey.Role(role) {
+			k.Roles[n-1].Accounts = append(k.Roles[n-1].Accounts, scope)
+			return nil
+		}
+		k.Roles = append(k.Roles, apikey.RoleGrant{Role: apikey.Role(role), Accounts: []string{scope}})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = db.eachRow(ctx, "permissions", `SELECT key_id, permission FROM api_key_permissions`+in+`permission`, args, func(rows *sql.Rows) error {
+		var id, p string
+		if err := rows.Scan(&id, &p); err != nil {
+			return err
+		}
+		byID[id].AdvancedPermissions = append(byID[id].AdvancedPermissions, p)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = db.eachRow(ctx, "allowed IPs", `SELECT key_id, prefix, source FROM api_key_allowed_ips`+in+`position`, args, func(rows *sql.Rows) error {
+		var id, prefix, source string
+		if err := rows.Scan(&id, &prefix, &source); err != nil {
+			return err
+		}
+		p, err := netip.ParsePrefix(prefix)
+		if err != nil {
+			return err
+		}
+		byID[id].AllowedIPs = append(byID[id].AllowedIPs, apikey.IPEntry{Prefix: p, Source: source})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return db.eachRow(ctx, "headers", `SELECT key_id, name, value, excluded FROM api_key_headers`+in+`position`, args, func(rows *sql.Rows) error {
+		var id string
+		var h apikey.Header
+		var excluded int
+		if err := rows.Scan(&id, &h.Name, &h.Value, &excluded); err != nil {
+			return err
+		}
+		h.Excluded = excluded != 0
+		byID[id].ResponseHeaders = append(byID[id].ResponseHeaders, h)
+		return nil
+	})
+}
+
+// eachRow runs a read query and calls fn for every row.
+func (db *DB) eachRow(ctx context.Context, what, query string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := db.reader.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("load %s: %w", what, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return fmt.Errorf("load %s: %w", what, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load %s: %w", what, err)
+	}
+	return nil
+}
+
+// keyWriteError turns a constraint failure into a message for the user.
+func keyWriteError(err error, name string) error {
+	switch {
+	case isUniqueViolationOn(err, "secret_hash"):
+		return apikey.Errorf(apikey.ECONFLICT, "That secret is already in use; choose another value.")
+	case isUniqueViolation(err):
+		return apikey.Errorf(apikey.ECONFLICT, "A key named %q already exists in this account.", name)
+	case isForeignKeyViolation(err):
+		return apikey.Errorf(apikey.ENOTFOUND, "The account does not exist.")
+	}
+	return fmt.Errorf("insert key: %w", err)
+}
+
+func foldName(name string) string { return strings.ToLower(name) }

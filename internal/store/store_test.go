@@ -1,0 +1,352 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"keyconsole/internal/apikey"
+)
+
+// openTest opens a fresh database file in a temp dir with a settable clock.
+func openTest(t *testing.T) (*DB, *time.Time) {
+	t.Helper()
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	db.now = func() time.Time { return now }
+	return db, &now
+}
+
+func root(t *testing.T, db *DB) string {
+	t.Helper()
+	a, err := db.RootAccount(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.ID
+}
+
+func newKey(t *testing.T, db *DB, account, name string, mutate ...func(*apikey.Key)) *apikey.Key {
+	t.Helper()
+	secret, err := apikey.GenerateSecret(apikey.TypeGeneral)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := &apikey.Key{AccountID: account, Settings: apikey.Settings{Name: name, Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true},
+		SecretHash: apikey.HashSecret(secret), DisplayPrefix: apikey.DisplayPrefix(secret), CreatedBy: "admin"}
+	for _, m := range mutate {
+		m(k)
+	}
+	if err := db.CreateKey(context.Background(), k); err != nil {
+		t.Fatalf("create %q: %v", name, err)
+	}
+	return k
+}
+
+func TestMigrationsRecordedAndIdempotent(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "m.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+	names, err := db.AppliedMigrations(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) == 0 || names[0] != "migrations/0001_accounts_and_keys.sql" {
+		t.Fatalf("applied %v", names)
+	}
+	db.Close()
+	// Reopening applies nothing twice and keeps exactly one root account.
+	db, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	again, _ := db.AppliedMigrations(ctx)
+	if !slices.Equal(names, again) {
+		t.Fatalf("migrations changed on reopen: %v -> %v", names, again)
+	}
+	accounts, err := db.Accounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(accounts) != 1 || accounts[0].ParentID != "" || accounts[0].Name != RootAccountName {
+		t.Fatalf("accounts %+v", accounts)
+	}
+}
+
+func TestPragmas(t *testing.T) {
+	db, _ := openTest(t)
+	var mode string
+	var fk, busy int
+	if err := db.writer.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode %q %v", mode, err)
+	}
+	if err := db.reader.QueryRow(`PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+		t.Fatalf("foreign_keys %d %v", fk, err)
+	}
+	if err := db.reader.QueryRow(`PRAGMA busy_timeout`).Scan(&busy); err != nil || busy != 5000 {
+		t.Fatalf("busy_timeout %d %v", busy, err)
+	}
+	if _, err := db.reader.Exec(`DELETE FROM accounts`); err == nil {
+		t.Fatal("read pool accepted a write")
+	}
+}
+
+func TestKeyRoundTrip(t *testing.T) {
+	db, now := openTest(t)
+	ctx := context.Background()
+	acc := root(t, db)
+	exp := now.Add(90 * 24 * time.Hour)
+	k := newKey(t, db, acc, "Billing service", func(k *apikey.Key) {
+		k.Type = apikey.TypeChrome
+		k.AllowUnauthenticated, k.AutoEndpointTrust = true, true
+		k.AdvancedPermissions = []string{apikey.AdvancedVerify}
+		k.Roles = []apikey.RoleGrant{{Role: apikey.RoleAccountViewer, Accounts: []string{"acc_a", "acc_b"}}, {Role: apikey.RoleSupport}}
+		k.ExpiresAt = &exp
+		k.AllowedIPs = []apikey.IPEntry{{Prefix: netip.MustParsePrefix("10.0.0.0/8"), Source: "10.0.0.0 255.0.0.0"}, {Prefix: netip.MustParsePrefix("2001:db8::/32"), Source: "2001:db8::/32"}}
+		k.ResponseHeaders = []apikey.Header{{Name: "X-Key", Value: "${key.name}"}, {Name: "X-Hidden", Value: "1", Excluded: true}}
+	})
+	got, err := db.Key(ctx, k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "Billing service" || got.Type != apikey.TypeChrome || !got.AllowUnauthenticated || got.AllowUntrustedEndpoints || !got.AutoEndpointTrust {
+		t.Fatalf("fields %+v", got)
+	}
+	if got.Version != 1 || !got.CreatedAt.Equal(*now) || got.CreatedBy != "admin" || got.ExpiresAt == nil || !got.ExpiresAt.Equal(exp) {
+		t.Fatalf("meta %+v", got)
+	}
+	if len(got.Roles) != 2 || got.Roles[0].Role != apikey.RoleAccountViewer || !slices.Equal(got.Roles[0].Accounts, []string{"acc_a", "acc_b"}) ||
+		got.Roles[1].Role != apikey.RoleSupport || !got.Roles[1].AllowsAllAccounts() {
+		t.Fatalf("roles %+v", got.Roles)
+	}
+	if len(got.AllowedIPs) != 2 || got.AllowedIPs[0].Source != "10.0.0.0 255.0.0.0" || got.AllowedIPs[1].Prefix.String() != "2001:db8::/32" {
+		t.Fatalf("ips %+v", got.AllowedIPs)
+	}
+	if len(got.ResponseHeaders) != 2 || !got.ResponseHeaders[1].Excluded || got.ResponseHeaders[0].Value != "${key.name}" {
+		t.Fatalf("headers %+v", got.ResponseHeaders)
+	}
+	if !slices.Equal(got.AdvancedPermissions, []string{"verify"}) {
+		t.Fatalf("permissions %v", got.AdvancedPermissions)
+	}
+	byHash, err := db.KeyByHash(ctx, k.SecretHash)
+	if err != nil || byHash.ID != k.ID {
+		t.Fatalf("by hash: %v %v", byHash, err)
+	}
+	if _, err := db.KeyByHash(ctx, apikey.HashSecret("nope")); apikey.ErrorCode(err) != apikey.ENOTFOUND {
+		t.Fatalf("unknown hash: %v", err)
+	}
+}
+
+func TestNameUniquePerAccountIgnoringCase(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	acc := root(t, db)
+	newKey(t, db, acc, "Gateway")
+	dup := &apikey.Key{AccountID: acc, Settings: apikey.Settings{Name: "gateway", Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated},
+		SecretHash: apikey.HashSecret("other"), DisplayPrefix: "x", CreatedBy: "admin"}
+	err := db.CreateKey(ctx, dup)
+	if apikey.ErrorCode(err) != apikey.ECONFLICT || dup.ID != "" {
+		t.Fatalf("duplicate name: %v", err)
+	}
+	// Nothing half-written: the failed insert left no children behind either.
+	var n int
+	db.reader.QueryRow(`SELECT COUNT(*) FROM api_keys`).Scan(&n)
+	if n != 1 {
+		t.Fatalf("%d keys stored", n)
+	}
+	// The same name in another account is fine.
+	other := &apikey.Account{ParentID: acc, Name: "Customer"}
+	if err := db.CreateAccount(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	newKey(t, db, other.ID, "Gateway")
+	// A key in a missing account is refused by the foreign key.
+	missing := &apikey.Key{AccountID: "acc_missing", Settings: apikey.Settings{Name: "x", Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated},
+		SecretHash: apikey.HashSecret("y"), DisplayPrefix: "y", CreatedBy: "admin"}
+	if err := db.CreateKey(ctx, missing); apikey.ErrorCode(err) != apikey.ENOTFOUND {
+		t.Fatalf("missing account: %v", err)
+	}
+}
+
+func TestSecretHashUnique(t *testing.T) {
+	db, _ := openTest(t)
+	acc := root(t, db)
+	a := newKey(t, db, acc, "A")
+	b := &apikey.Key{AccountID: acc, Settings: apikey.Settings{Name: "B", Type: apikey.TypeGeneral, AccessType: apikey.AccessCustom},
+		SecretHash: a.SecretHash, DisplayPrefix: "x", CreatedBy: "admin"}
+	if err := db.CreateKey(context.Background(), b); apikey.ErrorCode(err) != apikey.ECONFLICT || apikey.ErrorMessage(err) == "" {
+		t.Fatalf("same secret twice: %v", err)
+	}
+}
+
+func TestUpdateVersionConflict(t *testing.T) {
+	db, now := openTest(t)
+	ctx := context.Background()
+	k := newKey(t, db, root(t, db), "Terminal", func(k *apikey.Key) {
+		k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalViewer}}
+	})
+
+	// Two people open version 1; Alice saves first.
+	alice, _ := db.Key(ctx, k.ID)
+	bob, _ := db.Key(ctx, k.ID)
+	*now = now.Add(time.Hour)
+	alice.Active = false
+	alice.UpdatedBy = "alice"
+	alice.Roles = []apikey.RoleGrant{{Role: apikey.RoleSupport}}
+	if err := db.UpdateKey(ctx, alice); err != nil {
+		t.Fatal(err)
+	}
+	if alice.Version != 2 {
+		t.Fatalf("version after save %d", alice.Version)
+	}
+
+	bob.UpdatedBy = "bob"
+	bob.AllowUnauthenticated = true
+	err := db.UpdateKey(ctx, bob)
+	var stale *apikey.StaleError
+	if !asStale(err, &stale) || stale.UpdatedBy != "alice" || stale.Version != 2 || !stale.UpdatedAt.Equal(*now) {
+		t.Fatalf("stale save: %v", err)
+	}
+	if apikey.ErrorCode(err) != apikey.ECONFLICT {
+		t.Fatalf("code %q", apikey.ErrorCode(err))
+	}
+	got, _ := db.Key(ctx, k.ID)
+	if got.Active || got.AllowUnauthenticated || got.Version != 2 || len(got.Roles) != 1 || got.Roles[0].Role != apikey.RoleSupport {
+		t.Fatalf("stored after conflict %+v", got)
+	}
+
+	gone := *got
+	gone.ID = "key_missing"
+	if err := db.UpdateKey(ctx, &gone); apikey.ErrorCode(err) != apikey.ENOTFOUND {
+		t.Fatalf("missing key: %v", err)
+	}
+}
+
+func TestDeleteScopedToAccount(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	acc := root(t, db)
+	k := newKey(t, db, acc, "Old", func(k *apikey.Key) {
+		k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}}
+		k.AllowedIPs = []apikey.IPEntry{{Prefix: netip.MustParsePrefix("1.2.3.4/32"), Source: "1.2.3.4"}}
+	})
+	if err := db.DeleteKey(ctx, "acc_other", k.ID); apikey.ErrorCode(err) != apikey.ENOTFOUND {
+		t.Fatalf("delete from wrong account: %v", err)
+	}
+	if err := db.DeleteKey(ctx, acc, k.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Key(ctx, k.ID); apikey.ErrorCode(err) != apikey.ENOTFOUND {
+		t.Fatalf("after delete: %v", err)
+	}
+	for _, table := range childTables {
+		var n int
+		db.reader.QueryRow(`SELECT COUNT(*) FROM ` + table).Scan(&n)
+		if n != 0 {
+			t.Errorf("%s keeps %d rows", table, n)
+		}
+	}
+}
+
+func TestListKeys(t *testing.T) {
+	db, now := openTest(t)
+	ctx := context.Background()
+	acc := root(t, db)
+	past, soon := now.Add(-time.Hour), now.Add(10*24*time.Hour)
+	newKey(t, db, acc, "alpha")
+	*now = now.Add(time.Minute)
+	newKey(t, db, acc, "Beta_1", func(k *apikey.Key) { k.Type = apikey.TypeChrome; k.ExpiresAt = &soon })
+	*now = now.Add(time.Minute)
+	newKey(t, db, acc, "gamma", func(k *apikey.Key) { k.Active = false })
+	*now = now.Add(time.Minute)
+	newKey(t, db, acc, "delta", func(k *apikey.Key) { k.ExpiresAt = &past })
+	other := &apikey.Account{ParentID: acc, Name: "Other"}
+	db.CreateAccount(ctx, other)
+	newKey(t, db, other.ID, "elsewhere")
+
+	names := func(q KeyQuery) []string {
+		t.Helper()
+		q.Now = *now
+		if q.AccountIDs == nil {
+			q.AccountIDs = []string{acc}
+		}
+		p, err := db.ListKeys(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, k := range p.Keys {
+			out = append(out, k.Name)
+		}
+		return out
+	}
+	cases := []struct {
+		q    KeyQuery
+		want []string
+	}{
+		{KeyQuery{}, []string{"alpha", "Beta_1", "delta", "gamma"}},
+		{KeyQuery{Sort: "-name"}, []string{"gamma", "delta", "Beta_1", "alpha"}},
+		{KeyQuery{Sort: apikey.SortByCreated}, []string{"alpha", "Beta_1", "gamma", "delta"}},
+		{KeyQuery{Sort: apikey.SortByExpires}, []string{"delta", "Beta_1", "alpha", "gamma"}},
+		{KeyQuery{Search: "BETA"}, []string{"Beta_1"}},
+		{KeyQuery{Search: "a_"}, []string{"Beta_1"}}, // LIKE wildcards are literal
+		{KeyQuery{Search: "%"}, nil},
+		{KeyQuery{Search: "KC_G_"}, []string{"alpha", "Beta_1", "delta", "gamma"}}, // display prefix
+		{KeyQuery{Type: apikey.TypeChrome}, []string{"Beta_1"}},
+		{KeyQuery{Status: apikey.StatusActive}, []string{"alpha", "Beta_1"}},
+		{KeyQuery{Status: apikey.StatusInactive}, []string{"gamma"}},
+		{KeyQuery{Status: apikey.StatusExpired}, []string{"delta"}},
+		{KeyQuery{AccountIDs: []string{acc, other.ID}}, []string{"alpha", "Beta_1", "delta", "elsewhere", "gamma"}},
+		{KeyQuery{AccountIDs: []string{other.ID}, Search: "lsewher"}, []string{"elsewhere"}},
+		{KeyQuery{PerPage: 3, Page: 2}, []string{"gamma"}},
+		{KeyQuery{AccountIDs: []string{}}, nil},
+	}
+	for _, c := range cases {
+		if got := names(c.q); !slices.Equal(got, c.want) {
+			t.Errorf("%+v: got %v, want %v", c.q, got, c.want)
+		}
+	}
+	p, _ := db.ListKeys(ctx, KeyQuery{AccountIDs: []string{acc}, PerPage: 3, Now: *now})
+	if p.Total != 4 || p.Pages() != 2 {
+		t.Fatalf("total %d pages %d", p.Total, p.Pages())
+	}
+}
+
+func TestBackup(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	newKey(t, db, root(t, db), "kept")
+	path := filepath.Join(t.TempDir(), "copy.db")
+	if err := db.Backup(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Backup(ctx, path); err == nil {
+		t.Fatal("backup overwrote an existing file")
+	}
+	copyDB, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer copyDB.Close()
+	p, err := copyDB.ListKeys(ctx, KeyQuery{AccountIDs: []string{root(t, copyDB)}, Now: time.Now()})
+	if err != nil || p.Total != 1 || p.Keys[0].Name != "kept" {
+		t.Fatalf("backup holds %+v %v", p, err)
+	}
+}
+
+func asStale(err error, target **apikey.StaleError) bool { return errors.As(err, target) }

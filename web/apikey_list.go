@@ -1,0 +1,181 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/internal/store"
+	"keyconsole/internal/validate"
+	"keyconsole/web/view"
+)
+
+// apiKeyList shows the keys of an account: the whole page, or only the table
+// when htmx asks for it after a search, filter, sort or page change.
+func (s *Server) apiKeyList(c echo.Context) error {
+	ctx := c.Request().Context()
+	account, err := s.currentAccount(c)
+	if err != nil {
+		return err
+	}
+	q := validate.KeyListQuery(validate.KeyListInput{
+		Query: c.QueryParam("q"), Type: c.QueryParam("type"), Status: c.QueryParam("status"),
+		Sort: c.QueryParam("sort"), Page: c.QueryParam("page"),
+	})
+	now := s.now()
+	page, err := s.store.ListKeys(ctx, store.KeyQuery{
+		AccountIDs: []string{account.ID}, Search: q.Query, Type: q.Type, Status: q.Status,
+		Sort: q.Sort, Page: q.Page, Now: now,
+	})
+	if err != nil {
+		return err
+	}
+	list := keyListView(page, q, c.QueryParam("account"), now)
+	c.Response().Header().Add("Vary", "HX-Request")
+	if isFragmentRequest(c, "key-list") {
+		return render(c, http.StatusOK, view.KeyListTable(list))
+	}
+	p := view.Page{
+		Title: "API access keys", Section: "api-keys", AccountName: account.Name,
+		Breadcrumb: []view.Crumb{{Label: "Security"}, {Label: "API access keys"}},
+	}
+	return render(c, http.StatusOK, view.KeyListPage(p, list))
+}
+
+// isFragmentRequest tells whether htmx asked to swap only the element with
+// the given id. History restores want the whole page.
+func isFragmentRequest(c echo.Context, target string) bool {
+	h := c.Request().Header
+	return h.Get("HX-Request") == "true" && h.Get("HX-History-Restore-Request") != "true" && h.Get("HX-Target") == target
+}
+
+// currentAccount is the account a page shows: ?account=ID, else the root.
+// (Sign-in will make it the user's own account and check the user may see it.)
+func (s *Server) currentAccount(c echo.Context) (*apikey.Account, error) {
+	ctx := c.Request().Context()
+	if id := c.QueryParam("account"); id != "" {
+		return s.store.Account(ctx, id)
+	}
+	return s.store.RootAccount(ctx)
+}
+
+// keyListURL builds a list URL for the query q with some parameters changed.
+func keyListURL(q validate.KeyList, account string, change func(v url.Values)) string {
+	v := url.Values{}
+	set := func(k, val string) {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	set("account", account)
+	set("q", q.Query)
+	set("type", string(q.Type))
+	set("status", string(q.Status))
+	if q.Sort != apikey.SortByName {
+		set("sort", q.Sort)
+	}
+	if q.Page > 1 {
+		set("page", strconv.Itoa(q.Page))
+	}
+	if change != nil {
+		change(v)
+	}
+	if len(v) == 0 {
+		return "/security/api-keys"
+	}
+	return "/security/api-keys?" + v.Encode()
+}
+
+func keyListView(page store.KeyPage, q validate.KeyList, account string, now time.Time) view.KeyList {
+	l := view.KeyList{
+		Total:    page.Total,
+		Filtered: q.Query != "" || q.Type != "" || q.Status != "",
+		ClearURL: keyListURL(validate.KeyList{Sort: q.Sort}, account, nil),
+		Filter: view.KeyFilter{
+			Query: q.Query, Type: string(q.Type), Status: string(q.Status),
+		},
+	}
+	if q.Sort != apikey.SortByName {
+		l.Filter.Sort = q.Sort
+	}
+	for _, t := range apikey.Types {
+		l.Filter.Types = append(l.Filter.Types, view.Option{Value: string(t), Label: t.Label()})
+	}
+	for _, st := range apikey.Statuses {
+		l.Filter.Statuses = append(l.Filter.Statuses, view.Option{Value: string(st), Label: statusLabel(st)})
+	}
+	for _, col := range []struct{ label, sort string }{
+		{"Name", apikey.SortByName}, {"Created", apikey.SortByCreated},
+		{"Expires", apikey.SortByExpires}, {"Last used", apikey.SortByLastUsed},
+	} {
+		c := view.SortColumn{Label: col.label}
+		next := col.sort
+		switch q.Sort {
+		case col.sort:
+			c.Sort, next = "ascending", "-"+col.sort
+		case "-" + col.sort:
+			c.Sort = "descending"
+		}
+		c.URL = keyListURL(q, account, func(v url.Values) {
+			v.Del("page")
+			if next == apikey.SortByName {
+				v.Del("sort")
+			} else {
+				v.Set("sort", next)
+			}
+		})
+		l.Columns = append(l.Columns, c)
+	}
+	for _, k := range page.Keys {
+		l.Rows = append(l.Rows, keyRow(k, now))
+	}
+	if n := len(page.Keys); n > 0 {
+		l.From = (page.Page-1)*page.PerPage + 1
+		l.To = l.From + n - 1
+	}
+	pageURL := func(n int) string {
+		return keyListURL(q, account, func(v url.Values) {
+			if n > 1 {
+				v.Set("page", strconv.Itoa(n))
+			} else {
+				v.Del("page")
+			}
+		})
+	}
+	if page.Page > 1 {
+		l.PrevURL = pageURL(page.Page - 1)
+	}
+	if page.Page < page.Pages() {
+		l.NextURL = pageURL(page.Page + 1)
+	}
+	return l
+}
+
+func keyRow(k *apikey.Key, now time.Time) view.KeyRow {
+	r := view.KeyRow{
+		ID: k.ID, URL: "/security/api-keys/" + url.PathEscape(k.ID),
+		Name: k.Name, DisplayPrefix: k.DisplayPrefix, Type: k.Type.Label(),
+		Created: formatDate(k.CreatedAt), CreatedTitle: formatDateTime(k.CreatedAt),
+		Expires: "Never", LastUsed: "Never", LastUsedFrom: k.LastUsedFrom,
+	}
+	for _, g := range k.Roles {
+		label := g.Role.Label()
+		if !g.AllowsAllAccounts() {
+			label += " (" + strings.Join(g.Accounts, ", ") + ")"
+		}
+		r.Roles = append(r.Roles, label)
+	}
+	if k.ExpiresAt != nil {
+		r.Expires = formatDate(*k.ExpiresAt)
+	}
+	if k.LastUsedAt != nil {
+		r.LastUsed = formatDateTime(*k.LastUsedAt)
+	}
+	r.Status, r.StatusTone = keyStatus(k, now)
+	return r
+}

@@ -1,0 +1,160 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"keyconsole/internal/apikey"
+)
+
+func TestKeyListPage(t *testing.T) {
+	ts := newTestServer(t)
+	soon := ts.now.Add(3*24*time.Hour + time.Hour)
+	past := ts.now.Add(-time.Hour)
+	later := ts.now.Add(200 * 24 * time.Hour)
+	ts.addKey(t, "Billing gateway", func(k *apikey.Key) {
+		k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalViewer}, {Role: apikey.RoleAccountViewer, Accounts: []string{"acc_x"}}}
+		k.ExpiresAt = &later
+	})
+	chrome, _ := ts.addKey(t, "Chrome extension", func(k *apikey.Key) { k.Type = apikey.TypeChrome; k.ExpiresAt = &soon })
+	ts.addKey(t, "Old terminal", func(k *apikey.Key) { k.Type = apikey.TypeEmbedded; k.Active = false })
+	ts.addKey(t, "Expired one", func(k *apikey.Key) { k.ExpiresAt = &past })
+
+	res, body := ts.get(t, "/security/api-keys")
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("status %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	doc := parseHTML(t, body)
+	if got, want := rowNames(doc), []string{"Billing gateway", "Chrome extension", "Expired one", "Old terminal"}; !slices.Equal(got, want) {
+		t.Fatalf("rows %v, want %v", got, want)
+	}
+	row := doc.Find(fmt.Sprintf(`[data-key-id="%s"]`, chrome.ID))
+	if got := strings.TrimSpace(row.Find(`[data-testid="key-status"]`).Text()); got != "Expires in 3 days" {
+		t.Errorf("chrome status %q", got)
+	}
+	if got := row.Find("code.key-prefix").Text(); !strings.HasPrefix(got, chrome.DisplayPrefix) || !strings.HasPrefix(got, "kc_c_") {
+		t.Errorf("prefix %q", got)
+	}
+	if !strings.Contains(body, "Inactive") || !strings.Contains(body, "Expired") || !strings.Contains(body, "Account Viewer (acc_x)") || !strings.Contains(body, "Global Viewer") {
+		t.Error("status or role labels missing")
+	}
+	if got := doc.Find(`[data-testid="key-count"]`).Text(); got != "1–4 of 4" {
+		t.Errorf("count %q", got)
+	}
+	if doc.Find(`[data-testid="current-account"]`).Length() != 1 || doc.Find("title").Text() != "API access keys · keyconsole" {
+		t.Error("layout incomplete")
+	}
+}
+
+func TestKeyListFilters(t *testing.T) {
+	ts := newTestServer(t)
+	past := ts.now.Add(-time.Hour)
+	ts.addKey(t, "alpha")
+	ts.addKey(t, "beta chrome", func(k *apikey.Key) { k.Type = apikey.TypeChrome })
+	ts.addKey(t, "gamma off", func(k *apikey.Key) { k.Active = false })
+	ts.addKey(t, "delta gone", func(k *apikey.Key) { k.ExpiresAt = &past })
+
+	cases := []struct {
+		query string
+		want  []string
+	}{
+		{"?q=CHROME", []string{"beta chrome"}},
+		{"?type=chrome", []string{"beta chrome"}},
+		{"?status=inactive", []string{"gamma off"}},
+		{"?status=expired", []string{"delta gone"}},
+		{"?status=active", []string{"alpha", "beta chrome"}},
+		{"?sort=-name", []string{"gamma off", "delta gone", "beta chrome", "alpha"}},
+		{"?sort=bogus&type=bogus&status=bogus&page=-3", []string{"alpha", "beta chrome", "delta gone", "gamma off"}}, // bad values fall back
+		{"?q=nothing-like-it", nil},
+	}
+	for _, c := range cases {
+		_, body := ts.get(t, "/security/api-keys"+c.query)
+		if got := rowNames(parseHTML(t, body)); !slices.Equal(got, c.want) {
+			t.Errorf("%s: %v, want %v", c.query, got, c.want)
+		}
+	}
+
+	// A search with no match says so and offers to clear it.
+	_, body := ts.get(t, "/security/api-keys?q=nothing-like-it&sort=created")
+	doc := parseHTML(t, body)
+	empty := doc.Find(`[data-testid="empty-state"]`)
+	if !strings.Contains(empty.Text(), "No keys match") {
+		t.Fatalf("empty state %q", empty.Text())
+	}
+	if href, _ := empty.Find("a").Attr("href"); href != "/security/api-keys?sort=created" {
+		t.Errorf("clear link %q", href)
+	}
+	// The toolbar echoes the query back.
+	if v, _ := doc.Find(`input[name="q"]`).Attr("value"); v != "nothing-like-it" {
+		t.Errorf("search input %q", v)
+	}
+}
+
+func TestKeyListSortLinksAndPages(t *testing.T) {
+	ts := newTestServer(t)
+	for i := 0; i < 53; i++ {
+		ts.addKey(t, fmt.Sprintf("key %02d", i))
+	}
+	_, body := ts.get(t, "/security/api-keys?type=general")
+	doc := parseHTML(t, body)
+	if n := len(rowNames(doc)); n != 50 {
+		t.Fatalf("first page has %d rows", n)
+	}
+	next, _ := doc.Find(`a[rel="next"]`).Attr("href")
+	if next != "/security/api-keys?page=2&type=general" {
+		t.Fatalf("next %q", next)
+	}
+	if doc.Find(`a[rel="prev"]`).Length() != 0 {
+		t.Error("previous link on page 1")
+	}
+	// Name is the current sort: its heading says so and reverses it.
+	nameHead := doc.Find(`th[aria-sort="ascending"]`)
+	if href, _ := nameHead.Find("a").Attr("href"); href != "/security/api-keys?sort=-name&type=general" {
+		t.Errorf("name sort link %q", href)
+	}
+
+	_, body = ts.get(t, next)
+	doc = parseHTML(t, body)
+	if got := rowNames(doc); !slices.Equal(got, []string{"key 50", "key 51", "key 52"}) {
+		t.Fatalf("page 2: %v", got)
+	}
+	if got := doc.Find(`[data-testid="key-count"]`).Text(); got != "51–53 of 53" {
+		t.Errorf("count %q", got)
+	}
+	if prev, _ := doc.Find(`a[rel="prev"]`).Attr("href"); prev != "/security/api-keys?type=general" {
+		t.Errorf("prev %q", prev)
+	}
+}
+
+func TestKeyListFragmentForHtmx(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addKey(t, "only")
+	res, body := ts.get(t, "/security/api-keys?q=only", "HX-Request", "true", "HX-Target", "key-list")
+	if res.StatusCode != http.StatusOK || strings.Contains(body, "<html") || !strings.HasPrefix(strings.TrimSpace(body), `<section id="key-list"`) {
+		t.Fatalf("fragment: %d %.200s", res.StatusCode, body)
+	}
+	if !slices.Contains(res.Header.Values("Vary"), "HX-Request") {
+		t.Error("no Vary: HX-Request")
+	}
+	// A history restore gets the whole page back.
+	_, body = ts.get(t, "/security/api-keys?q=only", "HX-Request", "true", "HX-Target", "key-list", "HX-History-Restore-Request", "true")
+	if !strings.Contains(body, "<html") {
+		t.Error("history restore got a fragment")
+	}
+}
+
+func TestKeyListEmptyAndUnknownAccount(t *testing.T) {
+	ts := newTestServer(t)
+	_, body := ts.get(t, "/security/api-keys")
+	if !strings.Contains(parseHTML(t, body).Find(`[data-testid="empty-state"]`).Text(), "No API keys yet") {
+		t.Error("no empty state on an empty list")
+	}
+	res, body := ts.get(t, "/security/api-keys?account=acc_nope")
+	if res.StatusCode != http.StatusNotFound || !strings.Contains(body, "No such account.") {
+		t.Errorf("unknown account: %d", res.StatusCode)
+	}
+}

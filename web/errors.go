@@ -1,0 +1,89 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/web/view"
+)
+
+// statusOf maps a domain error code to an HTTP status.
+func statusOf(err error) int {
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		return he.Code
+	}
+	switch apikey.ErrorCode(err) {
+	case apikey.ENOTFOUND:
+		return http.StatusNotFound
+	case apikey.ECONFLICT:
+		return http.StatusConflict
+	case apikey.EINVALID:
+		return http.StatusUnprocessableEntity
+	}
+	return http.StatusInternalServerError
+}
+
+// messageOf is what a person may read about err: the domain message, the
+// standard text of an HTTP status, never a driver's or a stack's.
+func messageOf(err error, status int) string {
+	var ae *apikey.Error
+	if errors.As(err, &ae) {
+		return ae.Message
+	}
+	switch status {
+	case http.StatusNotFound:
+		return "There is nothing at this address."
+	case http.StatusForbidden:
+		return "You do not have permission to do this."
+	case http.StatusInternalServerError:
+		return "Something went wrong on our side. It has been logged; please try again."
+	}
+	return http.StatusText(status) + "."
+}
+
+// handleError answers every error a handler returns: JSON under /api/, a
+// page elsewhere. Internal errors are logged with the request id only.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status := statusOf(err)
+	if status >= 500 {
+		s.logger.Error("request failed", "request_id", requestIDOf(c), "err", err)
+	}
+	msg := messageOf(err, status)
+	var werr error
+	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
+		werr = c.JSON(status, map[string]any{"error": map[string]string{"code": apiCodeOf(status), "message": msg}})
+	} else {
+		p := view.Page{Title: http.StatusText(status)}
+		werr = render(c, status, view.ErrorPage(p, status, msg))
+	}
+	if werr != nil {
+		s.logger.Error("writing error answer", "request_id", requestIDOf(c), "err", werr)
+	}
+}
+
+// apiCodeOf gives the contract's JSON error code for a status.
+func apiCodeOf(status int) string {
+	switch status {
+	case http.StatusUnauthorized:
+		return "UNAUTHORIZED"
+	case http.StatusForbidden:
+		return "FORBIDDEN"
+	case http.StatusNotFound:
+		return "NOT_FOUND"
+	case http.StatusConflict:
+		return "CONFLICT"
+	case http.StatusUnprocessableEntity, http.StatusBadRequest:
+		return "VALIDATION"
+	case http.StatusTooManyRequests:
+		return "RATE_LIMITED"
+	}
+	return "INTERNAL"
+}

@@ -1,0 +1,124 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"keyconsole/static"
+)
+
+func TestSecurityHeadersOnEveryAnswer(t *testing.T) {
+	ts := newTestServer(t)
+	for _, path := range []string{"/security/api-keys", "/healthz", "/nowhere", static.URL("app.css")} {
+		res, _ := ts.get(t, path)
+		csp := res.Header.Get("Content-Security-Policy")
+		for _, want := range []string{"default-src 'self'", "script-src 'self'", "frame-ancestors 'none'", "form-action 'self'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("%s: CSP %q lacks %q", path, csp, want)
+			}
+		}
+		if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+			t.Errorf("%s: CSP allows unsafe sources: %q", path, csp)
+		}
+		if res.Header.Get("X-Content-Type-Options") != "nosniff" || res.Header.Get("Referrer-Policy") != "same-origin" {
+			t.Errorf("%s: headers %v", path, res.Header)
+		}
+		if len(res.Header.Get("X-Request-Id")) < 8 {
+			t.Errorf("%s: no request id", path)
+		}
+	}
+}
+
+func TestPagesHaveNoInlineScript(t *testing.T) {
+	ts := newTestServer(t)
+	ts.addKey(t, "k")
+	_, body := ts.get(t, "/security/api-keys")
+	doc := parseHTML(t, body)
+	doc.Find("script").Each(func(_ int, s *goquery.Selection) {
+		if src, ok := s.Attr("src"); !ok || !strings.HasPrefix(src, "/static/") || strings.TrimSpace(s.Text()) != "" {
+			t.Errorf("inline or foreign script: src=%q", src)
+		}
+	})
+	if strings.Contains(strings.ToLower(body), " onclick=") || strings.Contains(body, " style=") {
+		t.Error("inline handler or style attribute")
+	}
+	if doc.Find(`script[src^="/static/htmx.min.js?v="]`).Length() != 1 {
+		t.Error("htmx is not loaded from /static with a version")
+	}
+}
+
+func TestStaticFilesCaching(t *testing.T) {
+	ts := newTestServer(t)
+	res, body := ts.get(t, static.URL("htmx.min.js"))
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, `version:"2.0.11"`) {
+		t.Fatalf("htmx: %d", res.StatusCode)
+	}
+	if cc := res.Header.Get("Cache-Control"); !strings.Contains(cc, "max-age=31536000") || !strings.Contains(cc, "immutable") {
+		t.Errorf("versioned Cache-Control %q", cc)
+	}
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/javascript") {
+		t.Errorf("Content-Type %q", ct)
+	}
+	res, _ = ts.get(t, "/static/htmx.min.js?v=old")
+	if cc := res.Header.Get("Cache-Control"); strings.Contains(cc, "immutable") {
+		t.Errorf("stale version cached for a year: %q", cc)
+	}
+	for _, p := range []string{"/static/nothing.js", "/static/embed.go", "/static/../go.mod"} {
+		if res, _ := ts.get(t, p); res.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: %d", p, res.StatusCode)
+		}
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	ts := newTestServer(t)
+	for _, p := range []string{"/healthz", "/readyz"} {
+		res, body := ts.get(t, p)
+		if res.StatusCode != http.StatusOK || !strings.Contains(body, `"ok"`) {
+			t.Errorf("%s: %d %s", p, res.StatusCode, body)
+		}
+	}
+	ts.db.Close()
+	if res, _ := ts.get(t, "/readyz"); res.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("readyz with a closed database: %d", res.StatusCode)
+	}
+}
+
+func TestRequestLogCarriesNoSecrets(t *testing.T) {
+	ts := newTestServer(t)
+	_, secret := ts.addKey(t, "logged")
+	ts.get(t, "/security/api-keys?q="+secret, "X-Api-Key", secret, "Authorization", "Bearer "+secret, "Cookie", "session="+secret)
+	ts.get(t, "/api/v1/keys/"+secret, "X-Api-Key", secret)
+	ts.get(t, "/security/api-keys", "X-Request-Id", "abcdefgh level=ERROR forged")
+	logs := ts.logs.String()
+	if strings.Contains(logs, secret) || strings.Contains(logs, secret[5:20]) {
+		t.Fatalf("secret in log:\n%s", logs)
+	}
+	if strings.Contains(logs, "forged") {
+		t.Fatalf("request id injected into log:\n%s", logs)
+	}
+	for _, want := range []string{"method=GET", "route=/security/api-keys", "status=200", "duration=", "request_id=", "route=unmatched status=404"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
+	}
+	// One line per request.
+	if n := strings.Count(logs, "msg=request "); n != 3 {
+		t.Errorf("%d request lines:\n%s", n, logs)
+	}
+}
+
+func TestErrorAnswers(t *testing.T) {
+	ts := newTestServer(t)
+	res, body := ts.get(t, "/no/such/page")
+	if res.StatusCode != http.StatusNotFound || !strings.Contains(body, "There is nothing at this address.") {
+		t.Errorf("page 404: %d", res.StatusCode)
+	}
+	res, body = ts.get(t, "/api/v1/nothing")
+	if res.StatusCode != http.StatusNotFound || !strings.Contains(body, `"code":"NOT_FOUND"`) {
+		t.Errorf("api 404: %d %s", res.StatusCode, body)
+	}
+}

@@ -1,0 +1,55 @@
+package view
+
+// KeyList is the API access keys list screen.
+type KeyList struct {
+	Filter    KeyFilter
+	Rows      []KeyRow
+	Columns   []SortColumn
+	Total     int
+	From, To  int    // 1-based positions of the first and last row shown
+	PrevURL   string // empty on the first page
+	NextURL   string // empty on the last page
+	ClearURL  string
+	Filtered  bool // a search or filter is in force
+	CanCreate bool
+}
+
+// KeyFilter is the toolbar's state, echoed back into its inputs.
+type KeyFilter struct {
+	Query    string
+	Type     string
+	Status   string
+	Sort     string
+	Types    []Option
+	Statuses []Option
+}
+
+// Option is one choice of a select.
+type Option struct {
+	Value string
+	Label string
+}
+
+// SortColumn is a sortable column heading.
+type SortColumn struct {
+	Label string
+	URL   string // the list sorted by this column (reversed when already sorted by it)
+	Sort  string // "ascending", "descending" or "" for aria-sort
+}
+
+// KeyRow is one key in the list.
+type KeyRow struct {
+	ID            string
+	URL           string
+	Name          string
+	DisplayPrefix string
+	Type          string
+	Roles         []string
+	Status        string // "Active", "Inactive", "Expired", "Expires in 3 days"
+	StatusTone    string // "ok", "off", "bad", "warn": the badge colour
+	Created       string
+	CreatedTitle  string
+	Expires       string
+	LastUsed      string
+	LastUsedFrom  string
+}

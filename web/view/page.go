@@ -1,0 +1,36 @@
+// Package view holds the console's templ components and the view models they
+// render. Components receive models shaped like the screen; they never query
+// anything and import neither echo nor the store.
+package view
+
+// Page is what the layout needs around every screen.
+type Page struct {
+	Title       string // the <title> and the heading
+	Section     string // the navigation entry to highlight, e.g. "api-keys"
+	AccountName string // the account the page shows
+	Breadcrumb  []Crumb
+	CSRFToken   string // empty until sign-in exists
+	UserName    string // empty when nobody is signed in
+}
+
+// Crumb is one step of the breadcrumb.
+type Crumb struct {
+	Label string
+	URL   string // empty for the current page
+}
+
+// NavItem is one entry of the side navigation.
+type NavItem struct {
+	Section string
+	Label   string
+	URL     string
+	Group   string
+}
+
+// Nav lists the side navigation in order.
+var Nav = []NavItem{
+	{Section: "api-keys", Label: "API access keys", URL: "/security/api-keys", Group: "Security"},
+	{Section: "audit", Label: "Audit log", URL: "/security/audit", Group: "Security"},
+	{Section: "accounts", Label: "Accounts", URL: "/accounts", Group: "Administration"},
+	{Section: "users", Label: "Users", URL: "/users", Group: "Administration"},
+}
