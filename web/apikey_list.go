@@ -40,10 +40,8 @@ func (s *Server) apiKeyList(c echo.Context) error {
 	if isFragmentRequest(c, "key-list") {
 		return render(c, http.StatusOK, view.KeyListTable(list))
 	}
-	p := view.Page{
-		Title: "API access keys", Section: "api-keys", AccountName: account.Name,
-		Breadcrumb: []view.Crumb{{Label: "Security"}, {Label: "API access keys"}},
-	}
+	p := s.page(c, "API access keys", "api-keys", view.Crumb{Label: "Security"}, view.Crumb{Label: "API access keys"})
+	p.AccountName = account.Name
 	return render(c, http.StatusOK, view.KeyListPage(p, list))
 }
 
@@ -54,14 +52,19 @@ func isFragmentRequest(c echo.Context, target string) bool {
 	return h.Get("HX-Request") == "true" && h.Get("HX-History-Restore-Request") != "true" && h.Get("HX-Target") == target
 }
 
-// currentAccount is the account a page shows: ?account=ID, else the root.
-// (Sign-in will make it the user's own account and check the user may see it.)
+// currentAccount is the account a page shows: ?account=ID, else the
+// signed-in user's own. An account the user may not view is refused (403)
+// as if it were missing, so ids cannot be probed.
 func (s *Server) currentAccount(c echo.Context) (*apikey.Account, error) {
-	ctx := c.Request().Context()
-	if id := c.QueryParam("account"); id != "" {
-		return s.store.Account(ctx, id)
+	p := principalOf(c)
+	id := c.QueryParam("account")
+	if id == "" {
+		id = p.AccountID
 	}
-	return s.store.RootAccount(ctx)
+	if !p.CanIn(apikey.ViewApiKey, id) {
+		return nil, echo.ErrForbidden
+	}
+	return s.store.Account(c.Request().Context(), id)
 }
 
 // keyListURL builds a list URL for the query q with some parameters changed.

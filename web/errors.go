@@ -35,6 +35,12 @@ func messageOf(err error, status int) string {
 	if errors.As(err, &ae) {
 		return ae.Message
 	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		if m, ok := he.Message.(string); ok && m != http.StatusText(status) {
+			return m
+		}
+	}
 	switch status {
 	case http.StatusNotFound:
 		return "There is nothing at this address."

@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,16 +18,19 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/auth"
 	"keyconsole/internal/store"
 )
 
-// testServer is the real server on a real SQLite file, with its log captured.
+// testServer is the real server on a real SQLite file, with its log
+// captured, a settable clock and a signed-in Global Admin.
 type testServer struct {
 	*httptest.Server
-	db   *store.DB
-	logs *syncBuffer
-	now  time.Time
-	root string
+	db    *store.DB
+	logs  *syncBuffer
+	now   time.Time
+	root  string
+	admin *client
 }
 
 type syncBuffer struct {
@@ -45,7 +50,10 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newTestServer(t *testing.T) *testServer {
+// testParams keep argon2id cheap: tests sign in hundreds of times.
+var testParams = auth.Params{Memory: 1024, Time: 1, Threads: 1}
+
+func newTestServer(t *testing.T, configure ...func(*Config)) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "web.db"))
@@ -57,11 +65,131 @@ func newTestServer(t *testing.T) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	keys, err := auth.LoadOrCreateSessionKeys(filepath.Join(t.TempDir(), "session.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	ts := &testServer{db: db, logs: &syncBuffer{}, now: time.Now().UTC(), root: root.ID}
-	srv := New(Config{Store: db, Logger: slog.New(slog.NewTextHandler(ts.logs, nil)), Now: func() time.Time { return ts.now }})
+	cfg := Config{
+		Store: db, Logger: slog.New(slog.NewTextHandler(ts.logs, nil)), PasswordParams: testParams,
+		Sessions: SessionConfig{Keys: keys}, Now: func() time.Time { return ts.now },
+	}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ts.Server = httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
+	ts.admin = ts.signIn(t, "admin", ts.addUser(t, "admin", apikey.RoleGlobalAdmin))
 	return ts
+}
+
+// addUser stores an active user and returns its password.
+func (ts *testServer) addUser(t *testing.T, username string, role apikey.Role, scope ...string) string {
+	t.Helper()
+	password := "pw-" + username + "-long-enough"
+	hash, err := auth.HashPassword(password, testParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &apikey.User{AccountID: ts.root, Username: username, PasswordHash: hash, Role: role, RoleAccounts: scope, Active: true, CreatedBy: "test"}
+	if err := ts.db.CreateUser(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	return password
+}
+
+// client is one browser: its own cookie jar, never following redirects so
+// tests see them.
+type client struct {
+	ts   *testServer
+	http *http.Client
+}
+
+func (ts *testServer) newClient(t *testing.T) *client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &client{ts: ts, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// signIn opens the sign-in page and posts the password; it fails the test
+// unless the answer sends the browser on.
+func (ts *testServer) signIn(t *testing.T, username, password string) *client {
+	t.Helper()
+	c := ts.newClient(t)
+	res, body := c.tryLogin(t, username, password)
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in as %s: %d %s", username, res.StatusCode, body)
+	}
+	return c
+}
+
+// tryLogin posts the sign-in form with the token of a freshly loaded page.
+func (c *client) tryLogin(t *testing.T, username, password string) (*http.Response, string) {
+	t.Helper()
+	_, page := c.get(t, "/login")
+	return c.postRaw(t, "/login", url.Values{"username": {username}, "password": {password}, "_csrf": {csrfIn(t, page)}})
+}
+
+// csrfIn reads the CSRF token from a page: the meta tag or a form field.
+func csrfIn(t *testing.T, body string) string {
+	t.Helper()
+	doc := parseHTML(t, body)
+	if v, ok := doc.Find(`meta[name="csrf-token"]`).Attr("content"); ok {
+		return v
+	}
+	if v, ok := doc.Find(`input[name="_csrf"]`).First().Attr("value"); ok {
+		return v
+	}
+	t.Fatalf("no CSRF token in page: %.300s", body)
+	return ""
+}
+
+// get fetches path with optional header pairs and returns the answer and its body.
+func (c *client) get(t *testing.T, path string, headers ...string) (*http.Response, string) {
+	t.Helper()
+	return c.do(t, http.MethodGet, path, nil, headers...)
+}
+
+// post sends a form with the CSRF token of a freshly loaded page.
+func (c *client) post(t *testing.T, path string, form url.Values, headers ...string) (*http.Response, string) {
+	t.Helper()
+	_, page := c.get(t, "/security/api-keys")
+	form.Set("_csrf", csrfIn(t, page))
+	return c.postRaw(t, path, form, headers...)
+}
+
+// postRaw sends a form as is.
+func (c *client) postRaw(t *testing.T, path string, form url.Values, headers ...string) (*http.Response, string) {
+	t.Helper()
+	return c.do(t, http.MethodPost, path, strings.NewReader(form.Encode()), append(headers, "Content-Type", "application/x-www-form-urlencoded")...)
+}
+
+func (c *client) do(t *testing.T, method, path string, body io.Reader, headers ...string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, c.ts.URL+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, string(b)
 }
 
 // addKey stores a generated key and returns it with its secret.
@@ -84,26 +212,10 @@ func (ts *testServer) addKey(t *testing.T, name string, mutate ...func(*apikey.K
 	return k, secret
 }
 
-// get fetches path with optional header pairs and returns the answer and its body.
+// get fetches path as the signed-in Global Admin.
 func (ts *testServer) get(t *testing.T, path string, headers ...string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, ts.URL+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	res, err := ts.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, string(body)
+	return ts.admin.get(t, path, headers...)
 }
 
 func parseHTML(t *testing.T, body string) *goquery.Document {

@@ -4,9 +4,11 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"keyconsole/internal/apikey"
 )
 
-// routes lists every route of the console in one place.
+// routes lists every route of the console in one place, each with who may use it.
 func (s *Server) routes() {
 	e := s.echo
 	e.Pre(s.requestID)
@@ -17,5 +19,23 @@ func (s *Server) routes() {
 	e.GET("/static/*", staticFiles())
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/security/api-keys") })
 
-	e.GET("/security/api-keys", s.apiKeyList)
+	// Before sign-in: a visit (for the CSRF token), no user.
+	public := func(method, path string, h echo.HandlerFunc) {
+		e.Add(method, path, h, s.loadVisit, s.checkCSRF)
+	}
+	public(http.MethodGet, "/login", s.loginForm)
+	public(http.MethodPost, "/login", s.login)
+	public(http.MethodPost, "/logout", s.logout)
+
+	// Console pages: a signed-in user holding the permission.
+	console := func(method, path string, h echo.HandlerFunc, p apikey.Permission) {
+		e.Add(method, path, h, s.loadVisit, s.requireUser, s.checkCSRF, s.require(p))
+	}
+	console(http.MethodGet, "/security/api-keys", s.apiKeyList, apikey.ViewApiKey)
+
+	console(http.MethodGet, "/users", s.userList, apikey.ManageUsers)
+	console(http.MethodPost, "/users", s.userCreate, apikey.ManageUsers)
+	console(http.MethodPost, "/users/:id/role", s.userRoleSave, apikey.ManageUsers)
+	console(http.MethodPost, "/users/:id/deactivate", s.userDeactivate, apikey.ManageUsers)
+	console(http.MethodPost, "/users/:id/activate", s.userActivate, apikey.ManageUsers)
 }

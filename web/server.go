@@ -11,41 +11,77 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
+	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
+	"keyconsole/internal/auth"
 	"keyconsole/internal/store"
 )
 
 // Config is what the server needs.
 type Config struct {
-	Store  *store.DB
-	Logger *slog.Logger
-	Now    func() time.Time // nil: the wall clock in UTC
+	Store          *store.DB
+	Logger         *slog.Logger
+	Sessions       SessionConfig
+	PasswordParams auth.Params      // zero: auth.DefaultParams
+	Now            func() time.Time // nil: the wall clock in UTC
 }
+
+// Sign-in throttling: five failures per username or address in 15 minutes.
+const (
+	signInLimit  = 5
+	signInWindow = 15 * time.Minute
+)
 
 // Server is the console's HTTP handler and its dependencies.
 type Server struct {
-	echo   *echo.Echo
-	store  *store.DB
-	logger *slog.Logger
-	now    func() time.Time
+	echo     *echo.Echo
+	store    *store.DB
+	logger   *slog.Logger
+	now      func() time.Time
+	sessions SessionConfig
+	cookies  *sessions.CookieStore
+	throttle *auth.Throttle
+	dummy    *auth.Dummy
+	params   auth.Params
 }
 
 // New builds the server with every route.
-func New(cfg Config) *Server {
-	s := &Server{store: cfg.Store, logger: cfg.Logger, now: cfg.Now}
+func New(cfg Config) (*Server, error) {
+	s := &Server{store: cfg.Store, logger: cfg.Logger, now: cfg.Now, sessions: cfg.Sessions, params: cfg.PasswordParams}
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
 	if s.now == nil {
 		s.now = func() time.Time { return time.Now().UTC() }
 	}
+	if s.params == (auth.Params{}) {
+		s.params = auth.DefaultParams
+	}
+	if s.sessions.IdleTimeout <= 0 {
+		s.sessions.IdleTimeout = 30 * time.Minute
+	}
+	if s.sessions.Lifetime <= 0 {
+		s.sessions.Lifetime = 12 * time.Hour
+	}
+	if len(s.sessions.Keys.Auth) == 0 || len(s.sessions.Keys.Encryption) == 0 {
+		return nil, errors.New("web: session keys are required")
+	}
+	s.cookies = newCookieStore(s.sessions)
+	s.throttle = auth.NewThrottle(signInLimit, signInWindow)
+	var err error
+	if s.dummy, err = auth.NewDummy(s.params); err != nil {
+		return nil, err
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	// The peer's address, never X-Forwarded-For: a client could forge it to
+	// dodge sign-in throttling. Trusted proxies come with their own setting.
+	e.IPExtractor = echo.ExtractIPDirect()
 	s.echo = e
 	s.routes()
-	return s
+	return s, nil
 }
 
 // ServeHTTP makes the server an http.Handler.

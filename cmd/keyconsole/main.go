@@ -33,7 +33,7 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-const usage = "usage: keyconsole serve|migrate|backup FILE [flags]"
+const usage = "usage: keyconsole serve|migrate|backup FILE|user add [flags]"
 
 // run executes one command line and returns the exit status; every failure
 // is reported as one line on stderr.
@@ -64,6 +64,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return migrate(ctx, rest, getenv)
 	case "backup":
 		return backup(ctx, rest, getenv)
+	case "user":
+		return userCommand(ctx, rest, getenv, stdin)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stderr, usage)
 		return nil

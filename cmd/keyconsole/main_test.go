@@ -3,13 +3,22 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/internal/auth"
+	"keyconsole/internal/store"
 )
 
 func runCLI(t *testing.T, env map[string]string, args ...string) (int, string) {
@@ -71,43 +80,171 @@ func TestMigrateAndBackup(t *testing.T) {
 	}
 }
 
-func TestServeAnswersAndStopsGracefully(t *testing.T) {
+// startServe runs `serve` on a free port until the test ends; it returns
+// the base URL and the live stderr.
+func startServe(t *testing.T, env map[string]string) (string, *syncBuffer) {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := l.Addr().String()
 	l.Close()
-
+	env["KEYCONSOLE_ADDR"] = addr
 	ctx, cancel := context.WithCancel(context.Background())
-	var stderr bytes.Buffer
+	stderr := &syncBuffer{}
 	done := make(chan int, 1)
-	env := map[string]string{"KEYCONSOLE_ADDR": addr, "KEYCONSOLE_DB": filepath.Join(t.TempDir(), "s.db")}
 	go func() {
-		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), &stderr)
+		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), stderr)
 	}()
-
-	var res *http.Response
-	for i := 0; i < 100; i++ {
-		if res, err = http.Get("http://" + addr + "/healthz"); err == nil {
-			break
+	t.Cleanup(func() {
+		cancel() // what SIGINT and SIGTERM do through signal.NotifyContext
+		select {
+		case code := <-done:
+			if code != exitOK {
+				t.Errorf("serve exit %d: %s", code, stderr.String())
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("serve did not stop")
 		}
-		time.Sleep(50 * time.Millisecond)
+	})
+	for i := 0; i < 100; i++ {
+		res, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("healthz %d", res.StatusCode)
+			}
+			return "http://" + addr, stderr
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("serve ended with %d: %s", code, stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
+	t.Fatal("server never answered")
+	return "", nil
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var printedPassword = regexp.MustCompile(`created user "admin" \(Global Admin\) with one-time password: (\S+)`)
+
+func TestServeBootstrapsAdminOnce(t *testing.T) {
+	dir := t.TempDir()
+	env := func() map[string]string {
+		return map[string]string{"KEYCONSOLE_DB": filepath.Join(dir, "k.db"), "KEYCONSOLE_SECRET_FILE": filepath.Join(dir, "session.key")}
+	}
+	base, stderr := startServe(t, env())
+	m := printedPassword.FindStringSubmatch(stderr.String())
+	if m == nil {
+		t.Fatalf("no one-time password printed: %s", stderr.String())
+	}
+	password := m[1]
+	if fi, err := os.Stat(filepath.Join(dir, "session.key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("secret file: %v", err)
+	}
+
+	// The printed password signs in; the log never shows it again.
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	res, err := c.Get(base + "/login")
 	if err != nil {
-		t.Fatalf("server never answered: %v", err)
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	token := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(page)
+	if token == nil {
+		t.Fatal("no CSRF token on the sign-in page")
+	}
+	res, err = c.PostForm(base+"/login", url.Values{"username": {"admin"}, "password": {password}, "_csrf": {string(token[1])}})
+	if err != nil {
+		t.Fatal(err)
 	}
 	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("healthz %d", res.StatusCode)
+	if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/security/api-keys" {
+		t.Fatalf("sign-in with the printed password: %d at %s", res.StatusCode, res.Request.URL.Path)
 	}
-	cancel() // what SIGINT and SIGTERM do through signal.NotifyContext
-	select {
-	case code := <-done:
-		if code != exitOK {
-			t.Fatalf("exit %d: %s", code, stderr.String())
+	if n := strings.Count(stderr.String(), password); n != 1 {
+		t.Fatalf("password appears %d times on stderr", n)
+	}
+}
+
+func TestServeTakesAdminPasswordFromEnv(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"KEYCONSOLE_DB": filepath.Join(dir, "k.db"), "KEYCONSOLE_SECRET_FILE": filepath.Join(dir, "s.key"),
+		"KEYCONSOLE_ADMIN_PASSWORD": "chosen-by-the-operator"}
+	_, stderr := startServe(t, env)
+	if strings.Contains(stderr.String(), "chosen-by-the-operator") || strings.Contains(stderr.String(), "one-time password") {
+		t.Fatalf("stderr: %s", stderr.String())
+	}
+	// A weak one is refused before any user is created.
+	dir2 := t.TempDir()
+	code, msg := runCLI(t, map[string]string{"KEYCONSOLE_DB": filepath.Join(dir2, "k.db"), "KEYCONSOLE_SECRET_FILE": filepath.Join(dir2, "s.key"),
+		"KEYCONSOLE_ADMIN_PASSWORD": "short", "KEYCONSOLE_ADDR": "127.0.0.1:0"}, "serve")
+	if code != exitError || !strings.Contains(msg, "KEYCONSOLE_ADMIN_PASSWORD") || strings.Contains(msg, "short\n") {
+		t.Fatalf("weak admin password: %d %q", code, msg)
+	}
+}
+
+func TestUserAdd(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"KEYCONSOLE_DB": filepath.Join(dir, "k.db")}
+	add := func(stdin string, args ...string) (int, string) {
+		var stderr bytes.Buffer
+		code := run(context.Background(), append([]string{"user", "add"}, args...), func(k string) string { return env[k] }, strings.NewReader(stdin), &stderr)
+		return code, stderr.String()
+	}
+	if code, msg := add("a-strong-password-1\n", "--username", "Sue", "--role", "support", "--password-stdin"); code != exitOK {
+		t.Fatalf("add: %d %s", code, msg)
+	}
+	if code, msg := add("a-strong-password-1\n", "--username", "sue", "--role", "support", "--password-stdin"); code != exitError || !strings.Contains(msg, "taken") {
+		t.Fatalf("duplicate: %d %q", code, msg)
+	}
+	for _, args := range [][]string{
+		{"--username", "bob", "--role", "root", "--password-stdin"},
+		{"--username", "bob", "--role", "support"},
+		{"--username", "bob", "--role", "account-viewer", "--password-stdin"},
+		{"--username", "b", "--role", "support", "--password-stdin"},
+	} {
+		code, msg := add("a-strong-password-1\n", args...)
+		if code != exitUsage || strings.Count(msg, "\n") != 1 || strings.Contains(msg, "a-strong-password-1") {
+			t.Errorf("%v: %d %q", args, code, msg)
 		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop")
+	}
+	if code, msg := add("weak\n", "--username", "bob", "--role", "support", "--password-stdin"); code != exitUsage || !strings.Contains(msg, "--password-stdin") || strings.Contains(msg, "weak") {
+		t.Errorf("weak password: %d %q", code, msg)
+	}
+	if code, _ := runCLI(t, env, "user", "remove"); code != exitUsage {
+		t.Errorf("unknown user subcommand: %d", code)
+	}
+	db, err := store.Open(context.Background(), env["KEYCONSOLE_DB"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	u, err := db.UserByName(context.Background(), "sue")
+	if err != nil || u.Role != apikey.RoleSupport {
+		t.Fatalf("stored: %+v %v", u, err)
+	}
+	if ok, _ := auth.VerifyPassword(u.PasswordHash, "a-strong-password-1"); !ok {
+		t.Fatal("stored password does not verify")
 	}
 }

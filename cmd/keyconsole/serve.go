@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"keyconsole/internal/auth"
 	"keyconsole/internal/store"
 	"keyconsole/web"
 )
@@ -23,9 +24,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	fs := flagSet("serve")
 	addr := fs.String("addr", defaultAddr, "address to listen on")
 	dbPath := fs.String("db", defaultDB, "SQLite database file")
-	fs.String("secret-file", defaultSecretFile, "file holding the session keys (created 0600 when missing)")
+	secretFile := fs.String("secret-file", defaultSecretFile, "file holding the session keys (created 0600 when missing)")
+	idle := fs.Duration("idle-timeout", 30*time.Minute, "sign out after this long without a request")
+	lifetime := fs.Duration("session-lifetime", 12*time.Hour, "sign out this long after sign-in, whatever happens")
+	secure := fs.Bool("secure-cookies", false, "mark cookies Secure even on plain HTTP (behind a TLS proxy)")
 	rest, err := parseFlags(fs, args, getenv, map[string]string{
 		"addr": "KEYCONSOLE_ADDR", "db": "KEYCONSOLE_DB", "secret-file": "KEYCONSOLE_SECRET_FILE",
+		"idle-timeout": "KEYCONSOLE_IDLE_TIMEOUT", "session-lifetime": "KEYCONSOLE_SESSION_LIFETIME",
+		"secure-cookies": "KEYCONSOLE_SECURE_COOKIES",
 	})
 	if err != nil {
 		return err
@@ -33,12 +39,46 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if len(rest) > 0 {
 		return usageError{"serve: unexpected argument " + rest[0]}
 	}
+	if *idle <= 0 || *lifetime <= 0 {
+		return usageError{"serve: --idle-timeout and --session-lifetime must be positive"}
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	keys, err := auth.LoadOrCreateSessionKeys(*secretFile)
+	if err != nil {
+		return err
+	}
 	db, err := store.Open(ctx, *dbPath)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	srv := web.New(web.Config{Store: db, Logger: logger})
+	if err := bootstrapAdmin(ctx, db, getenv("KEYCONSOLE_ADMIN_PASSWORD"), stderr); err != nil {
+		return err
+	}
+	srv, err := web.New(web.Config{Store: db, Logger: logger, Sessions: web.SessionConfig{
+		Keys: keys, IdleTimeout: *idle, Lifetime: *lifetime, SecureCookies: *secure,
+	}})
+	if err != nil {
+		return err
+	}
+	go sweepSessions(ctx, db, *idle, *lifetime, logger)
 	return srv.ListenAndServe(ctx, *addr, shutdownDrain)
+}
+
+// sweepSessions removes timed-out sessions every few minutes; they are
+// refused on use anyway, this only keeps the table small.
+func sweepSessions(ctx context.Context, db *store.DB, idle, lifetime time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			now := time.Now().UTC()
+			if _, err := db.DeleteSessionsBefore(ctx, now.Add(-idle), now.Add(-lifetime)); err != nil && ctx.Err() == nil {
+				logger.Warn("session sweep", "err", err)
+			}
+		}
+	}
 }

@@ -233,7 +233,7 @@ func (db *DB) loadKeyChildren(ctx context.Context, keys []*apikey.Key) error {
 		byID[k.ID] = k
 		args[i] = k.ID
 	}
-	in := " WHERE key_id IN (" + strings.TrimSuffix(strings.Repeat("?,", len(keys)), ",") + ") ORDER BY key_id, "
+	in := " WHERE key_id IN (" + placeholders(len(keys)) + ") ORDER BY key_id, "
 	err := db.eachRow(ctx, "roles", `SELECT key_id, role, scope FROM api_key_roles`+in+`role, scope`, args, func(rows *sql.Rows) error {
 		var id, role, scope string
 		if err := rows.Scan(&id, &role, &scope); err != nil {

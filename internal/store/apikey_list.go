@@ -65,7 +65,7 @@ func (db *DB) ListKeys(ctx context.Context, q KeyQuery) (KeyPage, error) {
 func keyFilter(q KeyQuery) (string, []any) {
 	var conds []string
 	var args []any
-	conds = append(conds, "account_id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(q.AccountIDs)), ",")+")")
+	conds = append(conds, "account_id IN ("+placeholders(len(q.AccountIDs))+")")
 	for _, id := range q.AccountIDs {
 		args = append(args, id)
 	}

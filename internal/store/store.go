@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 )
 
@@ -114,3 +115,6 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// placeholders gives "?,?,?" for n values of an IN list.
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }

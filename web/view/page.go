@@ -9,8 +9,10 @@ type Page struct {
 	Section     string // the navigation entry to highlight, e.g. "api-keys"
 	AccountName string // the account the page shows
 	Breadcrumb  []Crumb
-	CSRFToken   string // empty until sign-in exists
+	Nav         []NavItem // only what the visitor may open
+	CSRFToken   string
 	UserName    string // empty when nobody is signed in
+	UserRole    string
 }
 
 // Crumb is one step of the breadcrumb.
@@ -25,12 +27,4 @@ type NavItem struct {
 	Label   string
 	URL     string
 	Group   string
-}
-
-// Nav lists the side navigation in order.
-var Nav = []NavItem{
-	{Section: "api-keys", Label: "API access keys", URL: "/security/api-keys", Group: "Security"},
-	{Section: "audit", Label: "Audit log", URL: "/security/audit", Group: "Security"},
-	{Section: "accounts", Label: "Accounts", URL: "/accounts", Group: "Administration"},
-	{Section: "users", Label: "Users", URL: "/users", Group: "Administration"},
 }

@@ -1,0 +1,69 @@
+package auth
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Session cookies are signed with one key and encrypted with another.
+const (
+	authKeyLen = 64
+	encKeyLen  = 32
+)
+
+// SessionKeys are the keys that sign and encrypt the session cookie.
+type SessionKeys struct {
+	Auth       []byte
+	Encryption []byte
+}
+
+// LoadOrCreateSessionKeys reads the key file at path, creating it with mode
+// 0600 and fresh random keys when missing, so a restart keeps people signed
+// in. A file others may read is refused, as ssh refuses a loose private key.
+func LoadOrCreateSessionKeys(path string) (SessionKeys, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return createSessionKeys(path)
+	}
+	if err != nil {
+		return SessionKeys{}, fmt.Errorf("read secret file: %w", err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return SessionKeys{}, err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return SessionKeys{}, fmt.Errorf("secret file %s may be read by others (mode %o); run chmod 600 on it", path, fi.Mode().Perm())
+	}
+	if len(b) != authKeyLen+encKeyLen {
+		return SessionKeys{}, fmt.Errorf("secret file %s has %d bytes, want %d; remove it to make a new one (everyone will be signed out)", path, len(b), authKeyLen+encKeyLen)
+	}
+	return SessionKeys{Auth: b[:authKeyLen], Encryption: b[authKeyLen:]}, nil
+}
+
+func createSessionKeys(path string) (SessionKeys, error) {
+	b := make([]byte, authKeyLen+encKeyLen)
+	if _, err := rand.Read(b); err != nil {
+		return SessionKeys{}, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return SessionKeys{}, fmt.Errorf("create secret file folder: %w", err)
+	}
+	// O_EXCL: two processes starting at once must not overwrite each other's keys.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return SessionKeys{}, fmt.Errorf("create secret file: %w", err)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return SessionKeys{}, fmt.Errorf("write secret file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return SessionKeys{}, fmt.Errorf("write secret file: %w", err)
+	}
+	return SessionKeys{Auth: b[:authKeyLen], Encryption: b[authKeyLen:]}, nil
+}

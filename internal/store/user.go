@@ -1,0 +1,211 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"keyconsole/internal/apikey"
+)
+
+const userColumns = `id, account_id, username, password_hash, role, active, created_at, created_by, updated_at, last_sign_in_at, version`
+
+// CreateUser stores u and sets its ID, timestamps and version. A taken
+// username is an ECONFLICT.
+func (db *DB) CreateUser(ctx context.Context, u *apikey.User) error {
+	id, err := apikey.NewID("usr")
+	if err != nil {
+		return err
+	}
+	now := db.now()
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1)`,
+			id, u.AccountID, u.Username, u.PasswordHash, string(u.Role), boolInt(u.Active),
+			formatTime(now), u.CreatedBy, formatTime(now))
+		switch {
+		case isUniqueViolation(err):
+			return apikey.Errorf(apikey.ECONFLICT, "The username %q is taken.", u.Username)
+		case isForeignKeyViolation(err):
+			return apikey.Errorf(apikey.ENOTFOUND, "The account does not exist.")
+		case err != nil:
+			return fmt.Errorf("insert user: %w", err)
+		}
+		return insertUserScopes(ctx, tx, id, u.RoleAccounts)
+	})
+	if err != nil {
+		return err
+	}
+	u.ID, u.CreatedAt, u.UpdatedAt, u.Version = id, now, now, 1
+	return nil
+}
+
+func insertUserScopes(ctx context.Context, tx *sql.Tx, id string, accounts []string) error {
+	for _, a := range accounts {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO user_role_accounts (user_id, account_id) VALUES (?, ?)`, id, a); err != nil {
+			return fmt.Errorf("store user scope: %w", err)
+		}
+	}
+	return nil
+}
+
+// CountUsers counts every user, active or not.
+func (db *DB) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count users: %w", err)
+	}
+	return n, nil
+}
+
+// User returns the user with id.
+func (db *DB) User(ctx context.Context, id string) (*apikey.User, error) {
+	return db.oneUser(ctx, `WHERE id = ?`, id)
+}
+
+// UserByName returns the user with the (lower-cased) username.
+func (db *DB) UserByName(ctx context.Context, username string) (*apikey.User, error) {
+	return db.oneUser(ctx, `WHERE username = ?`, username)
+}
+
+// Users lists every user by username.
+func (db *DB) Users(ctx context.Context) ([]*apikey.User, error) {
+	return db.queryUsers(ctx, `SELECT `+userColumns+` FROM users ORDER BY username`)
+}
+
+func (db *DB) oneUser(ctx context.Context, where string, arg any) (*apikey.User, error) {
+	users, err := db.queryUsers(ctx, `SELECT `+userColumns+` FROM users `+where, arg)
+	if err != nil {
+		return nil, err
+	}
+	if len(users) == 0 {
+		return nil, apikey.Errorf(apikey.ENOTFOUND, "No such user.")
+	}
+	return users[0], nil
+}
+
+func (db *DB) queryUsers(ctx context.Context, query string, args ...any) ([]*apikey.User, error) {
+	var users []*apikey.User
+	byID := map[string]*apikey.User{}
+	err := db.eachRow(ctx, "users", query, args, func(rows *sql.Rows) error {
+		var u apikey.User
+		var role, created, updated string
+		var active int
+		var lastSignIn sql.NullString
+		if err := rows.Scan(&u.ID, &u.AccountID, &u.Username, &u.PasswordHash, &role, &active,
+			&created, &u.CreatedBy, &updated, &lastSignIn, &u.Version); err != nil {
+			return err
+		}
+		u.Role, u.Active = apikey.Role(role), active != 0
+		var err error
+		if u.CreatedAt, err = parseTime(created); err != nil {
+			return err
+		}
+		if u.UpdatedAt, err = parseTime(updated); err != nil {
+			return err
+		}
+		if u.LastSignInAt, err = parseTimePtr(lastSignIn); err != nil {
+			return err
+		}
+		users = append(users, &u)
+		byID[u.ID] = &u
+		return nil
+	})
+	if err != nil || len(users) == 0 {
+		return users, err
+	}
+	ids := make([]any, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	err = db.eachRow(ctx, "user scopes", `SELECT user_id, account_id FROM user_role_accounts WHERE user_id IN (`+placeholders(len(ids))+`) ORDER BY user_id, account_id`, ids, func(rows *sql.Rows) error {
+		var id, account string
+		if err := rows.Scan(&id, &account); err != nil {
+			return err
+		}
+		if u := byID[id]; u != nil {
+			u.RoleAccounts = append(u.RoleAccounts, account)
+		}
+		return nil
+	})
+	return users, err
+}
+
+// errLastAdmin refuses a change that would leave nobody able to administer.
+var errLastAdmin = apikey.Errorf(apikey.ECONFLICT, "At least one active Global Admin must remain; make another user Global Admin first.")
+
+// SetUserRole changes a user's role and scope. Taking the role from the last
+// active Global Admin is refused; the check runs inside the write
+// transaction, so two admins demoting each other at once cannot both succeed.
+func (db *DB) SetUserRole(ctx context.Context, id string, role apikey.Role, accounts []string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if role != apikey.RoleGlobalAdmin {
+			if err := keepAnAdmin(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE users SET role = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
+			string(role), formatTime(db.now()), id)
+		if err != nil {
+			return fmt.Errorf("update user role: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return apikey.Errorf(apikey.ENOTFOUND, "No such user.")
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM user_role_accounts WHERE user_id = ?`, id); err != nil {
+			return fmt.Errorf("update user scope: %w", err)
+		}
+		return insertUserScopes(ctx, tx, id, accounts)
+	})
+}
+
+// SetUserActive switches a user on or off. Switching off ends every session
+// of the user and is refused for the last active Global Admin.
+func (db *DB) SetUserActive(ctx context.Context, id string, active bool) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if !active {
+			if err := keepAnAdmin(ctx, tx, id); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
+				return fmt.Errorf("end sessions: %w", err)
+			}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE users SET active = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
+			boolInt(active), formatTime(db.now()), id)
+		if err != nil {
+			return fmt.Errorf("update user: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return apikey.Errorf(apikey.ENOTFOUND, "No such user.")
+		}
+		return nil
+	})
+}
+
+// keepAnAdmin fails when user id is the only active Global Admin.
+func keepAnAdmin(ctx context.Context, tx *sql.Tx, id string) error {
+	var others, self int
+	err := tx.QueryRowContext(ctx, `SELECT
+		COALESCE(SUM(CASE WHEN id <> ? THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN id = ? THEN 1 ELSE 0 END), 0)
+		FROM users WHERE role = ? AND active = 1`, id, id, string(apikey.RoleGlobalAdmin)).Scan(&others, &self)
+	if err != nil {
+		return fmt.Errorf("count admins: %w", err)
+	}
+	if self == 1 && others == 0 {
+		return errLastAdmin
+	}
+	return nil
+}
+
+// RecordSignIn notes a successful sign-in.
+func (db *DB) RecordSignIn(ctx context.Context, id string, at time.Time) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE users SET last_sign_in_at = ? WHERE id = ?`, formatTime(at), id)
+		if err != nil {
+			return fmt.Errorf("record sign-in: %w", err)
+		}
+		return nil
+	})
+}

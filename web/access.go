@@ -1,0 +1,75 @@
+package web
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"keyconsole/internal/apikey"
+)
+
+// requireUser sends a visitor who is not signed in to the sign-in page, and
+// back here afterwards. htmx requests are told to reload the whole page there.
+func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if principalOf(c) != nil {
+			return next(c)
+		}
+		target := "/login"
+		if r := c.Request(); r.Method == http.MethodGet {
+			target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+		}
+		if c.Request().Header.Get("HX-Request") == "true" {
+			c.Response().Header().Set("HX-Redirect", target)
+			return c.NoContent(http.StatusUnauthorized)
+		}
+		return c.Redirect(http.StatusSeeOther, target)
+	}
+}
+
+// errCSRF is what a state change without the page's token gets.
+var errCSRF = echo.NewHTTPError(http.StatusForbidden, "This form has expired or did not come from this console. Reload the page and try again.")
+
+// checkCSRF refuses a state-changing request unless it carries the visit's
+// token, in the _csrf field or (from htmx) the X-CSRF-Token header.
+func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		v := visitOf(c)
+		got := c.Request().Header.Get("X-CSRF-Token")
+		if got == "" {
+			got = c.FormValue("_csrf")
+		}
+		if v == nil || v.csrf == "" || subtle.ConstantTimeCompare([]byte(got), []byte(v.csrf)) != 1 {
+			return errCSRF
+		}
+		return next(c)
+	}
+}
+
+// require refuses with 403 a principal without permission p.
+func (s *Server) require(p apikey.Permission) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if !principalOf(c).Can(p) {
+				return echo.ErrForbidden
+			}
+			return next(c)
+		}
+	}
+}
+
+// safeNext keeps a post-sign-in destination only when it is a path on this
+// site, so /login?next= cannot send anyone elsewhere.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+		return "/security/api-keys"
+	}
+	return next
+}

@@ -1,0 +1,293 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"keyconsole/internal/apikey"
+)
+
+// TestRouteAccessByRole walks every console route as every role and as
+// nobody: allowed, 403, or sent to sign in.
+func TestRouteAccessByRole(t *testing.T) {
+	ts := newTestServer(t)
+	target := "usr_target"
+	clients := map[string]*client{"global-admin": ts.admin, "none": ts.newClient(t)}
+	for _, r := range []apikey.Role{apikey.RoleGlobalViewer, apikey.RoleAccountViewer, apikey.RoleSupport} {
+		name := "as-" + string(r)
+		clients[string(r)] = ts.signIn(t, name, ts.addUser(t, name, r, ts.root))
+	}
+	const (
+		ok        = "ok"
+		forbidden = "403"
+		toLogin   = "login"
+	)
+	routes := []struct {
+		method, path string
+		form         url.Values
+		allowed      map[string]bool // roles allowed; the rest get 403
+	}{
+		{"GET", "/security/api-keys", nil, map[string]bool{"global-admin": true, "global-viewer": true, "account-viewer": true, "support": true}},
+		{"GET", "/users", nil, map[string]bool{"global-admin": true}},
+		{"POST", "/users", url.Values{"username": {""}}, map[string]bool{"global-admin": true}},
+		{"POST", "/users/" + target + "/role", url.Values{"role": {"support"}}, map[string]bool{"global-admin": true}},
+		{"POST", "/users/" + target + "/deactivate", url.Values{}, map[string]bool{"global-admin": true}},
+		{"POST", "/users/" + target + "/activate", url.Values{}, map[string]bool{"global-admin": true}},
+	}
+	for _, rt := range routes {
+		for role, c := range clients {
+			var res *http.Response
+			if rt.method == "GET" {
+				res, _ = c.get(t, rt.path)
+			} else if role == "none" {
+				res, _ = c.postRaw(t, rt.path, rt.form)
+			} else {
+				res, _ = c.post(t, rt.path, rt.form)
+			}
+			got := ok
+			switch {
+			case res.StatusCode == http.StatusForbidden:
+				got = forbidden
+			case res.StatusCode == http.StatusSeeOther && strings.HasPrefix(res.Header.Get("Location"), "/login"):
+				got = toLogin
+			case res.StatusCode >= 500:
+				t.Errorf("%s %s as %s: %d", rt.method, rt.path, role, res.StatusCode)
+			}
+			want := forbidden
+			switch {
+			case role == "none":
+				want = toLogin
+			case rt.allowed[role]:
+				want = ok
+			}
+			if got != want {
+				t.Errorf("%s %s as %s: got %s (%d), want %s", rt.method, rt.path, role, got, res.StatusCode, want)
+			}
+		}
+	}
+}
+
+func TestNavigationAndControlsFollowRole(t *testing.T) {
+	ts := newTestServer(t)
+	viewer := ts.signIn(t, "vic", ts.addUser(t, "vic", apikey.RoleGlobalViewer))
+	_, body := viewer.get(t, "/security/api-keys")
+	if strings.Contains(body, `href="/users"`) {
+		t.Error("viewer sees the Users entry")
+	}
+	_, body = ts.get(t, "/security/api-keys")
+	if !strings.Contains(body, `href="/users"`) {
+		t.Error("admin lacks the Users entry")
+	}
+}
+
+func TestAccountScopeOfAccountViewer(t *testing.T) {
+	ts := newTestServer(t)
+	other := &apikey.Account{ParentID: ts.root, Name: "Customer"}
+	if err := ts.db.CreateAccount(context.Background(), other); err != nil {
+		t.Fatal(err)
+	}
+	c := ts.signIn(t, "ava", ts.addUser(t, "ava", apikey.RoleAccountViewer, other.ID))
+	if res, _ := c.get(t, "/security/api-keys?account="+other.ID); res.StatusCode != http.StatusOK {
+		t.Errorf("own scope: %d", res.StatusCode)
+	}
+	if res, _ := c.get(t, "/security/api-keys"); res.StatusCode != http.StatusForbidden {
+		t.Errorf("root account outside scope: %d", res.StatusCode)
+	}
+	if res, _ := c.get(t, "/security/api-keys?account=acc_unknown"); res.StatusCode != http.StatusForbidden {
+		t.Errorf("unknown account not hidden behind 403: %d", res.StatusCode)
+	}
+}
+
+func TestSignInAndOut(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.newClient(t)
+	res, _ := c.get(t, "/security/api-keys?type=chrome")
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || loc != "/login?next=%2Fsecurity%2Fapi-keys%3Ftype%3Dchrome" {
+		t.Fatalf("not sent to sign in: %d %q", res.StatusCode, loc)
+	}
+	_, page := c.get(t, "/login?next=%2Fsecurity%2Fapi-keys%3Ftype%3Dchrome")
+	form := url.Values{"username": {"ADMIN"}, "password": {"pw-admin-long-enough"}, "_csrf": {csrfIn(t, page)}, "next": {"/security/api-keys?type=chrome"}}
+	res, _ = c.postRaw(t, "/login", form)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/security/api-keys?type=chrome" {
+		t.Fatalf("sign-in: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	res, body := c.get(t, "/security/api-keys")
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, `data-testid="current-user"`) {
+		t.Fatalf("after sign-in: %d", res.StatusCode)
+	}
+	if cc := res.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("authenticated page Cache-Control %q", cc)
+	}
+	u, _ := ts.db.UserByName(context.Background(), "admin")
+	if u.LastSignInAt == nil {
+		t.Error("last sign-in not recorded")
+	}
+
+	// Sign-out ends the session on the server: a copy of the cookie is worthless.
+	stolen := c.http.Jar.Cookies(res.Request.URL)
+	res, _ = c.post(t, "/logout", url.Values{})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/login" {
+		t.Fatalf("sign-out: %d", res.StatusCode)
+	}
+	thief := ts.newClient(t)
+	thief.http.Jar.SetCookies(res.Request.URL, stolen)
+	if res, _ := thief.get(t, "/security/api-keys"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("old cookie still signed in: %d", res.StatusCode)
+	}
+}
+
+func TestNextCannotLeaveTheSite(t *testing.T) {
+	for _, next := range []string{"//evil.example/x", "https://evil.example", "/\\evil.example", "javascript:alert(1)", ""} {
+		if got := safeNext(next); got != "/security/api-keys" {
+			t.Errorf("next %q kept as %q", next, got)
+		}
+	}
+	if got := safeNext("/users?x=1"); got != "/users?x=1" {
+		t.Errorf("local next dropped: %q", got)
+	}
+}
+
+func TestWrongPasswordAndUnknownUserLookAlike(t *testing.T) {
+	ts := newTestServer(t)
+	a, bodyA := ts.newClient(t).tryLogin(t, "admin", "wrong-password-123")
+	b, bodyB := ts.newClient(t).tryLogin(t, "nobody", "wrong-password-123")
+	if a.StatusCode != http.StatusUnauthorized || b.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("statuses %d %d", a.StatusCode, b.StatusCode)
+	}
+	msgA := parseHTML(t, bodyA).Find(`[data-testid="login-error"]`).Text()
+	msgB := parseHTML(t, bodyB).Find(`[data-testid="login-error"]`).Text()
+	if strings.TrimSpace(msgA) != signInFailed || msgA != msgB {
+		t.Fatalf("messages differ: %q / %q", msgA, msgB)
+	}
+	// The username stays in the form; the password never comes back.
+	if v, _ := parseHTML(t, bodyA).Find(`#username`).Attr("value"); v != "admin" || strings.Contains(bodyA, "wrong-password-123") {
+		t.Error("form did not keep the username, or echoed the password")
+	}
+}
+
+func TestSignInThrottled(t *testing.T) {
+	ts := newTestServer(t)
+	pw := ts.addUser(t, "tom", apikey.RoleSupport)
+	for i := 0; i < 5; i++ {
+		if res, _ := ts.newClient(t).tryLogin(t, "tom", "not-his-password"); res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("try %d: %d", i, res.StatusCode)
+		}
+	}
+	// Now even the right password is refused, with the same message.
+	res, body := ts.newClient(t).tryLogin(t, "tom", pw)
+	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, signInFailed) {
+		t.Fatalf("throttled sign-in: %d", res.StatusCode)
+	}
+	// The address is throttled too: every test client comes from 127.0.0.1.
+	if res, _ := ts.newClient(t).tryLogin(t, "admin", "pw-admin-long-enough"); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("address not throttled: %d", res.StatusCode)
+	}
+	ts.now = ts.now.Add(16 * time.Minute)
+	ts.signIn(t, "tom", pw)
+}
+
+func TestSessionFixation(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.newClient(t)
+	_, page := c.get(t, "/login")
+	before := csrfIn(t, page)
+	u, _ := url.Parse(ts.URL)
+	cookieBefore := c.http.Jar.Cookies(u)
+	if res, _ := c.postRaw(t, "/login", url.Values{"username": {"admin"}, "password": {"pw-admin-long-enough"}, "_csrf": {before}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatal("sign-in failed")
+	}
+	cookieAfter := c.http.Jar.Cookies(u)
+	if len(cookieBefore) != 1 || len(cookieAfter) != 1 || cookieBefore[0].Value == cookieAfter[0].Value {
+		t.Fatal("session cookie did not change at sign-in")
+	}
+	_, page = c.get(t, "/security/api-keys")
+	if csrfIn(t, page) == before {
+		t.Error("CSRF token survived sign-in")
+	}
+	// A cookie planted before sign-in (what a fixation attack relies on) signs nobody in.
+	planted := ts.newClient(t)
+	planted.http.Jar.SetCookies(u, cookieBefore)
+	if res, _ := planted.get(t, "/security/api-keys"); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("pre-sign-in cookie is signed in: %d", res.StatusCode)
+	}
+}
+
+func TestSessionTimeouts(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.signIn(t, "ida", ts.addUser(t, "ida", apikey.RoleGlobalViewer))
+	ts.now = ts.now.Add(29 * time.Minute)
+	if res, _ := c.get(t, "/security/api-keys"); res.StatusCode != http.StatusOK {
+		t.Fatalf("within idle timeout: %d", res.StatusCode)
+	}
+	ts.now = ts.now.Add(30 * time.Minute)
+	if res, _ := c.get(t, "/security/api-keys"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("after 30 idle minutes: %d", res.StatusCode)
+	}
+
+	// Active all along, still signed out after 12 hours.
+	c = ts.signIn(t, "ida", "pw-ida-long-enough")
+	for i := 0; i < 35; i++ { // 35 × 20 min = 11h40
+		ts.now = ts.now.Add(20 * time.Minute)
+		if res, _ := c.get(t, "/security/api-keys"); res.StatusCode != http.StatusOK {
+			t.Fatalf("active session ended after %d steps: %d", i, res.StatusCode)
+		}
+	}
+	ts.now = ts.now.Add(20 * time.Minute)
+	if res, _ := c.get(t, "/security/api-keys"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("session outlived 12 hours: %d", res.StatusCode)
+	}
+}
+
+func TestHtmxRequestWithoutSession(t *testing.T) {
+	ts := newTestServer(t)
+	res, _ := ts.newClient(t).get(t, "/security/api-keys", "HX-Request", "true", "HX-Target", "key-list")
+	if res.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(res.Header.Get("HX-Redirect"), "/login?next=") {
+		t.Fatalf("htmx without session: %d %q", res.StatusCode, res.Header.Get("HX-Redirect"))
+	}
+}
+
+func TestCSRF(t *testing.T) {
+	ts := newTestServer(t)
+	form := url.Values{"username": {"newbie"}, "password": {"a-good-long-password"}, "role": {"support"}}
+	if res, body := ts.admin.postRaw(t, "/users", form); res.StatusCode != http.StatusForbidden || !strings.Contains(body, "expired or did not come from this console") {
+		t.Fatalf("no token: %d", res.StatusCode)
+	}
+	form.Set("_csrf", "forged-token-forged-token-forged0")
+	if res, _ := ts.admin.postRaw(t, "/users", form); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("wrong token: %d", res.StatusCode)
+	}
+	// Another visitor's valid token is no good here either.
+	_, page := ts.newClient(t).get(t, "/login")
+	form.Set("_csrf", csrfIn(t, page))
+	if res, _ := ts.admin.postRaw(t, "/users", form); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("another visit's token: %d", res.StatusCode)
+	}
+	if _, err := ts.db.UserByName(context.Background(), "newbie"); apikey.ErrorCode(err) != apikey.ENOTFOUND {
+		t.Fatal("user created without a valid token")
+	}
+	// The header htmx sends works.
+	form.Del("_csrf")
+	_, page = ts.admin.get(t, "/users")
+	if res, _ := ts.admin.postRaw(t, "/users", form, "X-CSRF-Token", csrfIn(t, page)); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("header token: %d", res.StatusCode)
+	}
+	// Sign-in itself needs the token (login CSRF).
+	if res, _ := ts.newClient(t).postRaw(t, "/login", url.Values{"username": {"admin"}, "password": {"pw-admin-long-enough"}}); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("login without token: %d", res.StatusCode)
+	}
+}
+
+func TestSessionCookieFlags(t *testing.T) {
+	for _, secure := range []bool{false, true} {
+		ts := newTestServer(t, func(c *Config) { c.Sessions.SecureCookies = secure })
+		res, _ := ts.newClient(t).get(t, "/login")
+		set := res.Header.Get("Set-Cookie")
+		if !strings.Contains(set, "HttpOnly") || !strings.Contains(set, "SameSite=Lax") || strings.Contains(set, "Secure") != secure {
+			t.Errorf("secure=%v: Set-Cookie %q", secure, set)
+		}
+	}
+}

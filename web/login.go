@@ -1,0 +1,86 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/internal/auth"
+	"keyconsole/internal/validate"
+	"keyconsole/web/view"
+)
+
+// signInFailed is the one message for every refusal: wrong password, unknown
+// user, inactive user or throttled, so none can be told apart.
+const signInFailed = "The username or password is wrong, or there were too many attempts. Try again in a few minutes."
+
+// loginForm shows the sign-in page; a signed-in user goes straight on.
+func (s *Server) loginForm(c echo.Context) error {
+	next := safeNext(c.QueryParam("next"))
+	if principalOf(c) != nil {
+		return c.Redirect(http.StatusSeeOther, next)
+	}
+	return render(c, http.StatusOK, view.LoginPage(view.LoginForm{Next: next, CSRFToken: visitOf(c).csrf}))
+}
+
+// login checks the password and starts a session.
+func (s *Server) login(c echo.Context) error {
+	v := visitOf(c)
+	next := safeNext(c.FormValue("next"))
+	typed := c.FormValue("username")
+	password := c.FormValue("password")
+	user, err := s.authenticate(c, typed, password)
+	if err != nil {
+		return err
+	}
+	if user == nil {
+		form := view.LoginForm{Username: typed, Next: next, Error: signInFailed, CSRFToken: v.csrf}
+		return render(c, http.StatusUnauthorized, view.LoginPage(form))
+	}
+	if err := s.startSession(c, v, user); err != nil {
+		return err
+	}
+	if err := s.store.RecordSignIn(c.Request().Context(), user.ID, s.now()); err != nil {
+		s.logger.Warn("record sign-in", "request_id", requestIDOf(c), "err", err)
+	}
+	return c.Redirect(http.StatusSeeOther, next)
+}
+
+// authenticate returns the user whose password this is, or nil. Every path
+// that refuses costs one password hash, so timing tells nothing either.
+func (s *Server) authenticate(c echo.Context, typed, password string) (*apikey.User, error) {
+	ip, now := c.RealIP(), s.now()
+	username, msg := validate.Username(typed)
+	if msg != "" || !s.throttle.Allowed(username, ip, now) {
+		s.dummy.Burn(password)
+		s.throttle.Failed(username, ip, now)
+		return nil, nil
+	}
+	user, err := s.store.UserByName(c.Request().Context(), username)
+	switch {
+	case apikey.ErrorCode(err) == apikey.ENOTFOUND:
+		s.dummy.Burn(password)
+	case err != nil:
+		return nil, err
+	default:
+		ok, verr := auth.VerifyPassword(user.PasswordHash, password)
+		if verr != nil {
+			s.logger.Error("stored password hash unreadable", "user_id", user.ID, "err", verr)
+		}
+		if ok && user.Active {
+			s.throttle.Succeeded(username)
+			return user, nil
+		}
+	}
+	s.throttle.Failed(username, ip, now)
+	return nil, nil
+}
+
+// logout ends the session and returns to the sign-in page.
+func (s *Server) logout(c echo.Context) error {
+	if err := s.endSession(c, visitOf(c)); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/login")
+}

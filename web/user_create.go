@@ -1,0 +1,57 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/internal/auth"
+	"keyconsole/internal/validate"
+	"keyconsole/web/view"
+)
+
+// userCreate adds a console user; a bad form comes back with its errors and
+// everything typed but the password.
+func (s *Server) userCreate(c echo.Context) error {
+	ctx := c.Request().Context()
+	form := view.UserForm{
+		Username: c.FormValue("username"), Role: c.FormValue("role"),
+		AccountID: c.FormValue("account_id"), RoleAccounts: c.FormValue("role_accounts"),
+	}
+	in, errs := validate.NewUser(validate.UserInput{
+		Username: form.Username, Password: c.FormValue("password"), Role: form.Role,
+		AccountID: form.AccountID, RoleAccounts: []string{form.RoleAccounts},
+	})
+	if errs.Any() {
+		form.Errors = errs
+		return s.renderUsers(c, http.StatusUnprocessableEntity, form, "", "")
+	}
+	if in.AccountID == "" {
+		root, err := s.store.RootAccount(ctx)
+		if err != nil {
+			return err
+		}
+		in.AccountID = root.ID
+	}
+	hash, err := auth.HashPassword(in.Password, s.params)
+	if err != nil {
+		return err
+	}
+	u := &apikey.User{
+		AccountID: in.AccountID, Username: in.Username, PasswordHash: hash, Role: in.Role,
+		RoleAccounts: in.RoleAccounts, Active: true, CreatedBy: principalOf(c).Name,
+	}
+	switch err := s.store.CreateUser(ctx, u); apikey.ErrorCode(err) {
+	case "":
+	case apikey.ECONFLICT:
+		form.Errors = map[string]string{"username": apikey.ErrorMessage(err)}
+		return s.renderUsers(c, http.StatusConflict, form, "", "")
+	case apikey.ENOTFOUND:
+		form.Errors = map[string]string{"account_id": apikey.ErrorMessage(err)}
+		return s.renderUsers(c, http.StatusUnprocessableEntity, form, "", "")
+	default:
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/users")
+}

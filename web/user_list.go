@@ -1,0 +1,59 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/web/view"
+)
+
+// userList shows every console user and the add-user form.
+func (s *Server) userList(c echo.Context) error {
+	return s.renderUsers(c, http.StatusOK, view.UserForm{}, "", "")
+}
+
+// renderUsers draws the users page, with the add form as typed and, where a
+// change to one user was refused, the reason beside that user.
+func (s *Server) renderUsers(c echo.Context, status int, form view.UserForm, failedID, failure string) error {
+	ctx := c.Request().Context()
+	users, err := s.store.Users(ctx)
+	if err != nil {
+		return err
+	}
+	accounts, err := s.store.Accounts(ctx)
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	l := view.UserList{Form: form}
+	for _, a := range accounts {
+		names[a.ID] = a.Name
+		l.Accounts = append(l.Accounts, view.Option{Value: a.ID, Label: a.Name})
+	}
+	for _, r := range apikey.Roles {
+		l.Roles = append(l.Roles, view.Option{Value: string(r), Label: r.Label()})
+	}
+	self := principalOf(c)
+	for _, u := range users {
+		row := view.UserRow{
+			ID: u.ID, Username: u.Username, Role: string(u.Role), RoleLabel: u.Role.Label(),
+			Account: names[u.AccountID], Active: u.Active, Created: formatDate(u.CreatedAt),
+			LastSignIn: "Never", IsSelf: self != nil && self.ID == u.ID,
+		}
+		if u.Role == apikey.RoleAccountViewer {
+			row.RoleAccounts = strings.ReplaceAll(strings.Join(u.RoleAccounts, ", "), apikey.AllAccounts, "all")
+		}
+		if u.LastSignInAt != nil {
+			row.LastSignIn = formatDateTime(*u.LastSignInAt)
+		}
+		if u.ID == failedID {
+			row.Error = failure
+		}
+		l.Rows = append(l.Rows, row)
+	}
+	p := s.page(c, "Users", "users", view.Crumb{Label: "Administration"}, view.Crumb{Label: "Users"})
+	return render(c, status, view.UserListPage(p, l))
+}

@@ -1,0 +1,122 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"keyconsole/internal/apikey"
+)
+
+func TestUserCreate(t *testing.T) {
+	ts := newTestServer(t)
+	// Bad input: messages beside each field, typed values kept, password not echoed.
+	form := url.Values{"username": {"x"}, "password": {"short-pw"}, "role": {"account-viewer"}, "account_id": {ts.root}, "role_accounts": {""}}
+	res, body := ts.admin.post(t, "/users", form)
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("bad form: %d", res.StatusCode)
+	}
+	doc := parseHTML(t, body)
+	for _, field := range []string{"username", "password", "role_accounts"} {
+		if msg := strings.TrimSpace(doc.Find(`[data-testid="error-` + field + `"]`).Text()); msg == "" {
+			t.Errorf("no message beside %s", field)
+		}
+	}
+	if v, _ := doc.Find(`#username`).Attr("value"); v != "x" {
+		t.Errorf("username not kept: %q", v)
+	}
+	if inv, _ := doc.Find(`#username`).Attr("aria-invalid"); inv != "true" {
+		t.Error("username not marked invalid")
+	}
+	if sel, _ := doc.Find(`#role option[selected]`).Attr("value"); sel != "account-viewer" {
+		t.Errorf("role not kept: %q", sel)
+	}
+	if strings.Contains(body, "short-pw") {
+		t.Error("password echoed")
+	}
+
+	form = url.Values{"username": {"Vera"}, "password": {"a-good-long-password"}, "role": {"account-viewer"}, "account_id": {ts.root}, "role_accounts": {"acc_a, acc_b"}}
+	if res, body := ts.admin.post(t, "/users", form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d %s", res.StatusCode, body)
+	}
+	u, err := ts.db.UserByName(context.Background(), "vera")
+	if err != nil || u.Role != apikey.RoleAccountViewer || !slices.Equal(u.RoleAccounts, []string{"acc_a", "acc_b"}) || u.CreatedBy != "admin" {
+		t.Fatalf("stored %+v %v", u, err)
+	}
+	if strings.Contains(u.PasswordHash, "a-good-long-password") || !strings.HasPrefix(u.PasswordHash, "$argon2id$") {
+		t.Fatal("password not hashed")
+	}
+	ts.signIn(t, "vera", "a-good-long-password")
+
+	// A taken username is said beside the field.
+	res, body = ts.admin.post(t, "/users", form)
+	if res.StatusCode != http.StatusConflict || !strings.Contains(parseHTML(t, body).Find(`[data-testid="error-username"]`).Text(), "taken") {
+		t.Fatalf("duplicate: %d", res.StatusCode)
+	}
+	_, body = ts.get(t, "/users")
+	if n := parseHTML(t, body).Find(`[data-testid="user-row"]`).Length(); n != 2 {
+		t.Fatalf("%d rows", n)
+	}
+}
+
+func TestUserRoleChangeAndDeactivation(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.signIn(t, "sam", ts.addUser(t, "sam", apikey.RoleSupport))
+	sam, _ := ts.db.UserByName(context.Background(), "sam")
+
+	if res, _ := ts.admin.post(t, "/users/"+sam.ID+"/role", url.Values{"role": {"global-viewer"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("role change: %d", res.StatusCode)
+	}
+	// The change applies to sam's live session at once.
+	if res, _ := c.get(t, "/security/api-keys"); res.StatusCode != http.StatusOK {
+		t.Fatal("sam lost access")
+	}
+	res, body := ts.admin.post(t, "/users/"+sam.ID+"/role", url.Values{"role": {"account-viewer"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Choose the accounts") {
+		t.Fatalf("viewer without accounts: %d", res.StatusCode)
+	}
+
+	if res, _ := ts.admin.post(t, "/users/"+sam.ID+"/deactivate", url.Values{}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("deactivate: %d", res.StatusCode)
+	}
+	if res, _ := c.get(t, "/security/api-keys"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("deactivated user still signed in: %d", res.StatusCode)
+	}
+	if res, _ := ts.newClient(t).tryLogin(t, "sam", "pw-sam-long-enough"); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("deactivated user signed in: %d", res.StatusCode)
+	}
+	if res, _ := ts.admin.post(t, "/users/"+sam.ID+"/activate", url.Values{}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("activate: %d", res.StatusCode)
+	}
+	ts.signIn(t, "sam", "pw-sam-long-enough")
+	if res, _ := ts.admin.post(t, "/users/usr_nope/deactivate", url.Values{}); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown user: %d", res.StatusCode)
+	}
+}
+
+func TestLastAdminCannotBeRemoved(t *testing.T) {
+	ts := newTestServer(t)
+	admin, _ := ts.db.UserByName(context.Background(), "admin")
+	for _, step := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/users/" + admin.ID + "/deactivate", url.Values{}},
+		{"/users/" + admin.ID + "/role", url.Values{"role": {"global-viewer"}}},
+	} {
+		res, body := ts.admin.post(t, step.path, step.form)
+		if res.StatusCode != http.StatusConflict {
+			t.Fatalf("%s: %d", step.path, res.StatusCode)
+		}
+		row := parseHTML(t, body).Find(`[data-username="admin"]`)
+		if !strings.Contains(row.Text(), "At least one active Global Admin must remain") {
+			t.Errorf("%s: reason not shown beside the user", step.path)
+		}
+	}
+	if res, _ := ts.get(t, "/users"); res.StatusCode != http.StatusOK {
+		t.Fatal("admin lost access")
+	}
+}
