@@ -10,4 +10,87 @@
       evt.detail.headers["X-CSRF-Token"] = meta.content;
     }
   });
+
+  // Dialogs arrive from the server into #dialog-slot. A native modal
+  // <dialog> keeps focus inside and closes on Escape; we remember what
+  // opened it and give focus back there when it closes.
+  var opener = null;
+
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var target = evt.detail.target;
+    if (target && target.id === "dialog-slot" && !document.querySelector("#dialog-slot dialog[open]")) {
+      opener = document.activeElement;
+    }
+  });
+
+  document.addEventListener("htmx:afterSwap", function (evt) {
+    if (!evt.detail.target || evt.detail.target.id !== "dialog-slot") {
+      return;
+    }
+    var dialog = evt.detail.target.querySelector("dialog");
+    if (!dialog) {
+      return;
+    }
+    dialog.addEventListener("close", function () {
+      dialog.remove();
+      if (opener && document.contains(opener)) {
+        opener.focus();
+      }
+      opener = null;
+    });
+    if (!dialog.open) {
+      dialog.showModal();
+    }
+    // Focus the first field with an error, else the first field, else the dialog's main button.
+    var first = dialog.querySelector('[aria-invalid="true"]') ||
+      dialog.querySelector("input:not([type=hidden]):not([readonly]), select, textarea") ||
+      dialog.querySelector("[data-copy], button[type=submit]");
+    if (first) {
+      first.focus();
+    }
+  });
+
+  document.addEventListener("click", function (evt) {
+    var closer = evt.target.closest("[data-close-dialog]");
+    if (closer) {
+      var dialog = closer.closest("dialog");
+      if (dialog) {
+        evt.preventDefault();
+        dialog.close();
+      }
+      return;
+    }
+    var copy = evt.target.closest("[data-copy]");
+    if (copy) {
+      copySecret(copy);
+    }
+  });
+
+  // The copy button puts the secret on the clipboard and says so.
+  function copySecret(button) {
+    var field = document.querySelector(button.getAttribute("data-copy"));
+    var status = document.querySelector("[data-copy-status]");
+    if (!field) {
+      return;
+    }
+    var done = function () {
+      button.textContent = "Copied";
+      if (status) {
+        status.textContent = "The secret is on your clipboard.";
+      }
+    };
+    var fallback = function () {
+      field.select();
+      if (document.execCommand && document.execCommand("copy")) {
+        done();
+      } else if (status) {
+        status.textContent = "Select the secret and copy it with your keyboard.";
+      }
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(done, fallback);
+    } else {
+      fallback();
+    }
+  }
 })();

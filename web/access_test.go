@@ -16,6 +16,12 @@ import (
 func TestRouteAccessByRole(t *testing.T) {
 	ts := newTestServer(t)
 	target := "usr_target"
+	general, _ := ts.addKey(t, "general key")
+	chrome, _ := ts.addKey(t, "chrome key", func(k *apikey.Key) { k.Type = apikey.TypeChrome })
+	doomed, _ := ts.addKey(t, "doomed key")
+	gk, ck := keyURL(general.ID), keyURL(chrome.ID)
+	all := map[string]bool{"global-admin": true, "global-viewer": true, "account-viewer": true, "support": true}
+	admin := map[string]bool{"global-admin": true}
 	clients := map[string]*client{"global-admin": ts.admin, "none": ts.newClient(t)}
 	for _, r := range []apikey.Role{apikey.RoleGlobalViewer, apikey.RoleAccountViewer, apikey.RoleSupport} {
 		name := "as-" + string(r)
@@ -31,15 +37,31 @@ func TestRouteAccessByRole(t *testing.T) {
 		form         url.Values
 		allowed      map[string]bool // roles allowed; the rest get 403
 	}{
-		{"GET", "/security/api-keys", nil, map[string]bool{"global-admin": true, "global-viewer": true, "account-viewer": true, "support": true}},
+		{"GET", "/security/api-keys", nil, all},
+		{"GET", "/security/api-keys/new", nil, admin},
+		{"POST", "/security/api-keys", url.Values{"name": {""}}, admin},
+		{"GET", gk, nil, all},
+		{"GET", gk + "?tab=audit", nil, all},
+		{"GET", gk + "/edit", nil, admin},
+		{"POST", gk, url.Values{"version": {"x"}}, admin},
+		{"GET", gk + "/regenerate", nil, admin},
+		{"POST", gk + "/regenerate", url.Values{}, admin},
+		{"GET", ck + "/regenerate", nil, map[string]bool{"global-admin": true, "support": true}},
+		{"POST", ck + "/regenerate", url.Values{}, map[string]bool{"global-admin": true, "support": true}},
+		{"POST", gk + "/deactivate", url.Values{}, admin},
+		{"POST", gk + "/activate", url.Values{}, admin},
+		{"GET", gk + "/delete", nil, admin},
+		{"POST", keyURL(doomed.ID) + "/delete", url.Values{}, admin},
 		{"GET", "/users", nil, map[string]bool{"global-admin": true}},
 		{"POST", "/users", url.Values{"username": {""}}, map[string]bool{"global-admin": true}},
 		{"POST", "/users/" + target + "/role", url.Values{"role": {"support"}}, map[string]bool{"global-admin": true}},
 		{"POST", "/users/" + target + "/deactivate", url.Values{}, map[string]bool{"global-admin": true}},
 		{"POST", "/users/" + target + "/activate", url.Values{}, map[string]bool{"global-admin": true}},
 	}
+	order := []string{"none", "global-viewer", "account-viewer", "support", "global-admin"} // the admin last: it deletes
 	for _, rt := range routes {
-		for role, c := range clients {
+		for _, role := range order {
+			c := clients[role]
 			var res *http.Response
 			if rt.method == "GET" {
 				res, _ = c.get(t, rt.path)

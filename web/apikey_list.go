@@ -36,13 +36,22 @@ func (s *Server) apiKeyList(c echo.Context) error {
 		return err
 	}
 	list := keyListView(page, q, c.QueryParam("account"), now)
+	p := principalOf(c)
+	list.CanCreate = p.CanIn(apikey.ModifyApiKey, account.ID)
+	list.CanModify = list.CanCreate
+	list.CSRFToken = visitOf(c).csrf
+	list.SelfURL = keyListURL(q, c.QueryParam("account"), nil)
+	list.NewURL = "/security/api-keys/new"
+	if id := c.QueryParam("account"); id != "" {
+		list.NewURL += "?account=" + url.QueryEscape(id)
+	}
 	c.Response().Header().Add("Vary", "HX-Request")
 	if isFragmentRequest(c, "key-list") {
 		return render(c, http.StatusOK, view.KeyListTable(list))
 	}
-	p := s.page(c, "API access keys", "api-keys", view.Crumb{Label: "Security"}, view.Crumb{Label: "API access keys"})
-	p.AccountName = account.Name
-	return render(c, http.StatusOK, view.KeyListPage(p, list))
+	pg := s.page(c, "API access keys", "api-keys", view.Crumb{Label: "Security"}, view.Crumb{Label: "API access keys"})
+	pg.AccountName = account.Name
+	return render(c, http.StatusOK, view.KeyListPage(pg, list))
 }
 
 // isFragmentRequest tells whether htmx asked to swap only the element with
@@ -164,7 +173,7 @@ func keyRow(k *apikey.Key, now time.Time) view.KeyRow {
 		ID: k.ID, URL: "/security/api-keys/" + url.PathEscape(k.ID),
 		Name: k.Name, DisplayPrefix: k.DisplayPrefix, Type: k.Type.Label(),
 		Created: formatDate(k.CreatedAt), CreatedTitle: formatDateTime(k.CreatedAt),
-		Expires: "Never", LastUsed: "Never", LastUsedFrom: k.LastUsedFrom,
+		Expires: "Never", LastUsed: "Never", LastUsedFrom: k.LastUsedFrom, Active: k.Active,
 	}
 	for _, g := range k.Roles {
 		label := g.Role.Label()

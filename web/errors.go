@@ -24,6 +24,8 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case apikey.EINVALID:
 		return http.StatusUnprocessableEntity
+	case apikey.EFORBIDDEN:
+		return http.StatusForbidden
 	}
 	return http.StatusInternalServerError
 }

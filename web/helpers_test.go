@@ -26,11 +26,12 @@ import (
 // captured, a settable clock and a signed-in Global Admin.
 type testServer struct {
 	*httptest.Server
-	db    *store.DB
-	logs  *syncBuffer
-	now   time.Time
-	root  string
-	admin *client
+	db     *store.DB
+	dbPath string
+	logs   *syncBuffer
+	now    time.Time
+	root   string
+	admin  *client
 }
 
 type syncBuffer struct {
@@ -56,7 +57,8 @@ var testParams = auth.Params{Memory: 1024, Time: 1, Threads: 1}
 func newTestServer(t *testing.T, configure ...func(*Config)) *testServer {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "web.db"))
+	dbPath := filepath.Join(t.TempDir(), "web.db")
+	db, err := store.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +71,7 @@ func newTestServer(t *testing.T, configure ...func(*Config)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{db: db, logs: &syncBuffer{}, now: time.Now().UTC(), root: root.ID}
+	ts := &testServer{db: db, dbPath: dbPath, logs: &syncBuffer{}, now: time.Now().UTC(), root: root.ID}
 	cfg := Config{
 		Store: db, Logger: slog.New(slog.NewTextHandler(ts.logs, nil)), PasswordParams: testParams,
 		Sessions: SessionConfig{Keys: keys}, Now: func() time.Time { return ts.now },
@@ -206,7 +208,7 @@ func (ts *testServer) addKey(t *testing.T, name string, mutate ...func(*apikey.K
 		t.Fatal(err)
 	}
 	k.SecretHash, k.DisplayPrefix = apikey.HashSecret(secret), apikey.DisplayPrefix(secret)
-	if err := ts.db.CreateKey(context.Background(), k); err != nil {
+	if err := ts.db.CreateKey(context.Background(), k, nil); err != nil {
 		t.Fatal(err)
 	}
 	return k, secret
@@ -234,4 +236,9 @@ func rowNames(doc *goquery.Document) []string {
 		names = append(names, strings.TrimSpace(s.Text()))
 	})
 	return names
+}
+
+// storeQuery selects the root account's keys whose name or prefix holds search.
+func storeQuery(ts *testServer, search string) store.KeyQuery {
+	return store.KeyQuery{AccountIDs: []string{ts.root}, Search: search, Now: ts.now}
 }

@@ -32,6 +32,19 @@ func (s *Server) routes() {
 		e.Add(method, path, h, s.loadVisit, s.requireUser, s.checkCSRF, s.require(p))
 	}
 	console(http.MethodGet, "/security/api-keys", s.apiKeyList, apikey.ViewApiKey)
+	console(http.MethodGet, "/security/api-keys/new", s.apiKeyNew, apikey.ModifyApiKey)
+	console(http.MethodPost, "/security/api-keys", s.apiKeyCreate, apikey.ModifyApiKey)
+	console(http.MethodGet, "/security/api-keys/:id", s.apiKeyShow, apikey.ViewApiKey)
+	console(http.MethodGet, "/security/api-keys/:id/edit", s.apiKeyEdit, apikey.ModifyApiKey)
+	console(http.MethodPost, "/security/api-keys/:id", s.apiKeySave, apikey.ModifyApiKey)
+	// Support may regenerate Chrome keys: the keys service decides per key.
+	console(http.MethodGet, "/security/api-keys/:id/regenerate", s.apiKeyRegenerateConfirm, apikey.ViewApiKey)
+	console(http.MethodPost, "/security/api-keys/:id/regenerate", s.apiKeyRegenerate, apikey.ViewApiKey)
+	console(http.MethodPost, "/security/api-keys/:id/activate", s.apiKeyActivate, apikey.ModifyApiKey)
+	console(http.MethodPost, "/security/api-keys/:id/deactivate", s.apiKeyDeactivate, apikey.ModifyApiKey)
+	console(http.MethodGet, "/security/api-keys/:id/delete", s.apiKeyDeleteConfirm, apikey.DeleteApiKey)
+	console(http.MethodPost, "/security/api-keys/:id/delete", s.apiKeyDelete, apikey.DeleteApiKey)
+	console(http.MethodDelete, "/security/api-keys/:id", s.apiKeyDelete, apikey.DeleteApiKey)
 
 	console(http.MethodGet, "/users", s.userList, apikey.ManageUsers)
 	console(http.MethodPost, "/users", s.userCreate, apikey.ManageUsers)

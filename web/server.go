@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/auth"
+	"keyconsole/internal/keys"
 	"keyconsole/internal/store"
 )
 
@@ -37,6 +38,7 @@ const (
 type Server struct {
 	echo     *echo.Echo
 	store    *store.DB
+	keys     *keys.Manager
 	logger   *slog.Logger
 	now      func() time.Time
 	sessions SessionConfig
@@ -67,6 +69,7 @@ func New(cfg Config) (*Server, error) {
 	if len(s.sessions.Keys.Auth) == 0 || len(s.sessions.Keys.Encryption) == 0 {
 		return nil, errors.New("web: session keys are required")
 	}
+	s.keys = keys.New(s.store, s.now)
 	s.cookies = newCookieStore(s.sessions)
 	s.throttle = auth.NewThrottle(signInLimit, signInWindow)
 	var err error

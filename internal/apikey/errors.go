@@ -9,16 +9,19 @@ import (
 // Error codes shared by every layer; the HTTP layer maps them to statuses so
 // that no handler ever parses a driver's error text.
 const (
-	ENOTFOUND = "not_found"
-	ECONFLICT = "conflict"
-	EINVALID  = "invalid"
-	EINTERNAL = "internal"
+	ENOTFOUND  = "not_found"
+	ECONFLICT  = "conflict"
+	EINVALID   = "invalid"
+	EFORBIDDEN = "forbidden"
+	EINTERNAL  = "internal"
 )
 
-// Error is an error with a code and a message fit to show a person.
+// Error is an error with a code and a message fit to show a person; Field,
+// when set, names the input field the message belongs beside.
 type Error struct {
 	Code    string
 	Message string
+	Field   string
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
@@ -26,6 +29,20 @@ func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message)
 // Errorf builds an *Error.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldErrorf builds an *Error that belongs beside an input field.
+func FieldErrorf(code, field, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Field: field}
+}
+
+// ErrorField gives the field of the first *Error in err's chain, or "".
+func ErrorField(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
 }
 
 // ErrorCode gives the code of the first *Error in err's chain, or EINTERNAL.

@@ -15,10 +15,11 @@ const keyColumns = `id, account_id, name, type, access_type, active, allow_unaut
 	allow_untrusted_endpoints, auto_endpoint_trust, expires_at, secret_hash, display_prefix,
 	created_at, created_by, updated_at, updated_by, last_used_at, last_used_from, version`
 
-// CreateKey stores k, setting its ID, timestamps and version. k.CreatedBy,
-// k.SecretHash and k.DisplayPrefix must be set. A name already used in the
-// account is an ECONFLICT: the UNIQUE constraint decides, not a prior look-up.
-func (db *DB) CreateKey(ctx context.Context, k *apikey.Key) error {
+// CreateKey stores k, setting its ID, timestamps and version, and records ev
+// (when given) in the same transaction. k.CreatedBy, k.SecretHash and
+// k.DisplayPrefix must be set. A name already used in the account is an
+// ECONFLICT: the UNIQUE constraint decides, not a prior look-up.
+func (db *DB) CreateKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEvent) error {
 	id, err := apikey.NewID("key")
 	if err != nil {
 		return err
@@ -34,7 +35,10 @@ func (db *DB) CreateKey(ctx context.Context, k *apikey.Key) error {
 		if err != nil {
 			return keyWriteError(err, k.Name)
 		}
-		return insertKeyChildren(ctx, tx, id, &k.Settings)
+		if err := insertKeyChildren(ctx, tx, id, &k.Settings); err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, ev, k.AccountID, id, k.Name)
 	})
 	if err != nil {
 		return err
@@ -44,9 +48,9 @@ func (db *DB) CreateKey(ctx context.Context, k *apikey.Key) error {
 }
 
 // UpdateKey saves k's settings (not its name, account or secret) when
-// k.Version is still the stored version, and bumps the version. Otherwise it
-// returns an *apikey.StaleError naming who saved in between.
-func (db *DB) UpdateKey(ctx context.Context, k *apikey.Key) error {
+// k.Version is still the stored version, bumps the version and records ev.
+// Otherwise it returns an *apikey.StaleError naming who saved in between.
+func (db *DB) UpdateKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEvent) error {
 	now := db.now()
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET type = ?, access_type = ?, active = ?,
@@ -67,7 +71,10 @@ func (db *DB) UpdateKey(ctx context.Context, k *apikey.Key) error {
 				return fmt.Errorf("update key %s: clear %s: %w", k.ID, table, err)
 			}
 		}
-		return insertKeyChildren(ctx, tx, k.ID, &k.Settings)
+		if err := insertKeyChildren(ctx, tx, k.ID, &k.Settings); err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, ev, k.AccountID, k.ID, k.Name)
 	})
 	if err != nil {
 		return err
@@ -94,19 +101,56 @@ func staleOrMissing(ctx context.Context, tx *sql.Tx, id string) error {
 	return &e
 }
 
-// DeleteKey removes the key id of account accountID. Scoping by account means
-// a caller can never remove another account's key by guessing its id.
-func (db *DB) DeleteKey(ctx context.Context, accountID, id string) error {
+// DeleteKey removes k, scoped to its account so that a caller can never
+// remove another account's key by guessing its id, and records ev.
+func (db *DB) DeleteKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEvent) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM api_keys WHERE id = ? AND account_id = ?`, id, accountID)
+		res, err := tx.ExecContext(ctx, `DELETE FROM api_keys WHERE id = ? AND account_id = ?`, k.ID, k.AccountID)
 		if err != nil {
-			return fmt.Errorf("delete key %s: %w", id, err)
+			return fmt.Errorf("delete key %s: %w", k.ID, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return apikey.Errorf(apikey.ENOTFOUND, "No such key.")
 		}
-		return nil
+		return db.audit(ctx, tx, ev, k.AccountID, k.ID, k.Name)
 	})
+}
+
+// ReplaceSecret gives key k a new generated secret's hash and display
+// prefix, bumps its version and records ev.
+func (db *DB) ReplaceSecret(ctx context.Context, k *apikey.Key, hash, prefix, by string, ev *apikey.AuditEvent) error {
+	return db.changeKey(ctx, k, by, ev, `secret_hash = ?, display_prefix = ?, access_type = ?`, hash, prefix, string(apikey.AccessGenerated))
+}
+
+// SetKeyActive switches key k on or off and records ev.
+func (db *DB) SetKeyActive(ctx context.Context, k *apikey.Key, active bool, by string, ev *apikey.AuditEvent) error {
+	return db.changeKey(ctx, k, by, ev, `active = ?`, boolInt(active))
+}
+
+// changeKey applies one SET clause to key k whatever its version (these
+// changes take no form input that could be stale), and records ev.
+func (db *DB) changeKey(ctx context.Context, k *apikey.Key, by string, ev *apikey.AuditEvent, set string, args ...any) error {
+	now := db.now()
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		args = append(args, formatTime(now), by, k.ID)
+		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET `+set+`, updated_at = ?, updated_by = ?, version = version + 1 WHERE id = ?`, args...)
+		if err != nil {
+			return keyWriteError(err, k.Name)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return apikey.Errorf(apikey.ENOTFOUND, "This key no longer exists.")
+		}
+		return db.audit(ctx, tx, ev, k.AccountID, k.ID, k.Name)
+	})
+}
+
+// audit records ev, when there is one, for the key it concerns.
+func (db *DB) audit(ctx context.Context, tx *sql.Tx, ev *apikey.AuditEvent, accountID, keyID, keyName string) error {
+	if ev == nil {
+		return nil
+	}
+	ev.AccountID, ev.KeyID, ev.KeyName = accountID, keyID, keyName
+	return db.insertAudit(ctx, tx, ev)
 }
 
 // Key returns the key with id.
@@ -311,9 +355,9 @@ func (db *DB) eachRow(ctx context.Context, what, query string, args []any, fn fu
 func keyWriteError(err error, name string) error {
 	switch {
 	case isUniqueViolationOn(err, "secret_hash"):
-		return apikey.Errorf(apikey.ECONFLICT, "That secret is already in use; choose another value.")
+		return apikey.FieldErrorf(apikey.ECONFLICT, "custom_value", "That value is already in use by another key; choose another.")
 	case isUniqueViolation(err):
-		return apikey.Errorf(apikey.ECONFLICT, "A key named %q already exists in this account.", name)
+		return apikey.FieldErrorf(apikey.ECONFLICT, "name", "A key named %q already exists in this account.", name)
 	case isForeignKeyViolation(err):
 		return apikey.Errorf(apikey.ENOTFOUND, "The account does not exist.")
 	}

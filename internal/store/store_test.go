@@ -45,7 +45,7 @@ func newKey(t *testing.T, db *DB, account, name string, mutate ...func(*apikey.K
 	for _, m := range mutate {
 		m(k)
 	}
-	if err := db.CreateKey(context.Background(), k); err != nil {
+	if err := db.CreateKey(context.Background(), k, nil); err != nil {
 		t.Fatalf("create %q: %v", name, err)
 	}
 	return k
@@ -159,7 +159,7 @@ func TestNameUniquePerAccountIgnoringCase(t *testing.T) {
 	newKey(t, db, acc, "Gateway")
 	dup := &apikey.Key{AccountID: acc, Settings: apikey.Settings{Name: "gateway", Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated},
 		SecretHash: apikey.HashSecret("other"), DisplayPrefix: "x", CreatedBy: "admin"}
-	err := db.CreateKey(ctx, dup)
+	err := db.CreateKey(ctx, dup, nil)
 	if apikey.ErrorCode(err) != apikey.ECONFLICT || dup.ID != "" {
 		t.Fatalf("duplicate name: %v", err)
 	}
@@ -178,7 +178,7 @@ func TestNameUniquePerAccountIgnoringCase(t *testing.T) {
 	// A key in a missing account is refused by the foreign key.
 	missing := &apikey.Key{AccountID: "acc_missing", Settings: apikey.Settings{Name: "x", Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated},
 		SecretHash: apikey.HashSecret("y"), DisplayPrefix: "y", CreatedBy: "admin"}
-	if err := db.CreateKey(ctx, missing); apikey.ErrorCode(err) != apikey.ENOTFOUND {
+	if err := db.CreateKey(ctx, missing, nil); apikey.ErrorCode(err) != apikey.ENOTFOUND {
 		t.Fatalf("missing account: %v", err)
 	}
 }
@@ -189,7 +189,7 @@ func TestSecretHashUnique(t *testing.T) {
 	a := newKey(t, db, acc, "A")
 	b := &apikey.Key{AccountID: acc, Settings: apikey.Settings{Name: "B", Type: apikey.TypeGeneral, AccessType: apikey.AccessCustom},
 		SecretHash: a.SecretHash, DisplayPrefix: "x", CreatedBy: "admin"}
-	if err := db.CreateKey(context.Background(), b); apikey.ErrorCode(err) != apikey.ECONFLICT || apikey.ErrorMessage(err) == "" {
+	if err := db.CreateKey(context.Background(), b, nil); apikey.ErrorCode(err) != apikey.ECONFLICT || apikey.ErrorMessage(err) == "" {
 		t.Fatalf("same secret twice: %v", err)
 	}
 }
@@ -208,7 +208,7 @@ func TestUpdateVersionConflict(t *testing.T) {
 	alice.Active = false
 	alice.UpdatedBy = "alice"
 	alice.Roles = []apikey.RoleGrant{{Role: apikey.RoleSupport}}
-	if err := db.UpdateKey(ctx, alice); err != nil {
+	if err := db.UpdateKey(ctx, alice, nil); err != nil {
 		t.Fatal(err)
 	}
 	if alice.Version != 2 {
@@ -217,7 +217,7 @@ func TestUpdateVersionConflict(t *testing.T) {
 
 	bob.UpdatedBy = "bob"
 	bob.AllowUnauthenticated = true
-	err := db.UpdateKey(ctx, bob)
+	err := db.UpdateKey(ctx, bob, nil)
 	var stale *apikey.StaleError
 	if !asStale(err, &stale) || stale.UpdatedBy != "alice" || stale.Version != 2 || !stale.UpdatedAt.Equal(*now) {
 		t.Fatalf("stale save: %v", err)
@@ -232,7 +232,7 @@ func TestUpdateVersionConflict(t *testing.T) {
 
 	gone := *got
 	gone.ID = "key_missing"
-	if err := db.UpdateKey(ctx, &gone); apikey.ErrorCode(err) != apikey.ENOTFOUND {
+	if err := db.UpdateKey(ctx, &gone, nil); apikey.ErrorCode(err) != apikey.ENOTFOUND {
 		t.Fatalf("missing key: %v", err)
 	}
 }
@@ -245,10 +245,12 @@ func TestDeleteScopedToAccount(t *testing.T) {
 		k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}}
 		k.AllowedIPs = []apikey.IPEntry{{Prefix: netip.MustParsePrefix("1.2.3.4/32"), Source: "1.2.3.4"}}
 	})
-	if err := db.DeleteKey(ctx, "acc_other", k.ID); apikey.ErrorCode(err) != apikey.ENOTFOUND {
+	wrong := *k
+	wrong.AccountID = "acc_other"
+	if err := db.DeleteKey(ctx, &wrong, nil); apikey.ErrorCode(err) != apikey.ENOTFOUND {
 		t.Fatalf("delete from wrong account: %v", err)
 	}
-	if err := db.DeleteKey(ctx, acc, k.ID); err != nil {
+	if err := db.DeleteKey(ctx, k, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.Key(ctx, k.ID); apikey.ErrorCode(err) != apikey.ENOTFOUND {

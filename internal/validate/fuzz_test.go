@@ -143,7 +143,7 @@ func FuzzNewKey(f *testing.F) {
 				t.Fatalf("error %q: %q", field, msg)
 			}
 		}
-		edit, editErrs := KeyEdit(in, now)
+		edit, editErrs := KeyEdit(in, nil, now)
 		for field := range keyFields {
 			switch field {
 			case "name", "access_type", "custom_value":

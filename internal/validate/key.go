@@ -46,14 +46,26 @@ func NewKey(in KeyInput, now time.Time) (s apikey.Settings, customSecret string,
 	return s, customSecret, errs
 }
 
+// ExpiryKeep, as expires_in of an edit, leaves the expiry as it is, to the
+// second: re-entering it as a date would round it.
+const ExpiryKeep = "keep"
+
 // KeyEdit validates an edit: every field except name, access type and custom
 // value, which cannot change after creation; s.Name and s.AccessType are left
-// empty for the caller to keep from the stored key.
-func KeyEdit(in KeyInput, now time.Time) (apikey.Settings, Errors) {
+// empty for the caller to keep from the stored key. current is the stored
+// expiry, kept when expires_in is ExpiryKeep.
+func KeyEdit(in KeyInput, current *time.Time, now time.Time) (apikey.Settings, Errors) {
 	errs := Errors{}
+	keep := choice(in.ExpiresIn) == ExpiryKeep
+	if keep {
+		in.ExpiresIn = "never"
+	}
 	s := editable(in, now, errs)
 	if errs.Any() {
 		return apikey.Settings{}, errs
+	}
+	if keep {
+		s.ExpiresAt = current
 	}
 	return s, errs
 }

@@ -3,6 +3,7 @@ package validate
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"keyconsole/internal/apikey"
 )
@@ -113,7 +114,7 @@ func TestNewKeyReportsEveryField(t *testing.T) {
 	}
 
 	// An edit cannot change name, access type or custom value, so it does not check them.
-	_, errs = KeyEdit(in, now)
+	_, errs = KeyEdit(in, nil, now)
 	for _, f := range []string{"name", "access_type", "custom_value"} {
 		if _, ok := errs[f]; ok {
 			t.Errorf("KeyEdit checked %s", f)
@@ -128,11 +129,27 @@ func TestKeyEdit(t *testing.T) {
 	s, errs := KeyEdit(KeyInput{
 		Name: "\u202E", AccessType: "nonsense", CustomValue: "x",
 		Type: "chrome", Active: true, ExpiresIn: "never", Roles: []string{"support"},
-	}, now)
+	}, nil, now)
 	if errs.Any() {
 		t.Fatal(errs)
 	}
 	if s.Name != "" || s.AccessType != "" || s.Type != apikey.TypeChrome || !s.Active || s.ExpiresAt != nil || len(s.Roles) != 1 {
 		t.Fatalf("got %+v", s)
+	}
+}
+
+func TestKeyEditKeepsExpiry(t *testing.T) {
+	current := now.Add(17*time.Hour + 3*time.Second)
+	s, errs := KeyEdit(KeyInput{Type: "general", ExpiresIn: "keep"}, &current, now)
+	if errs.Any() || s.ExpiresAt == nil || !s.ExpiresAt.Equal(current) {
+		t.Fatalf("keep: %v %v", s.ExpiresAt, errs)
+	}
+	s, errs = KeyEdit(KeyInput{Type: "general", ExpiresIn: "keep"}, nil, now)
+	if errs.Any() || s.ExpiresAt != nil {
+		t.Fatalf("keep never: %v %v", s.ExpiresAt, errs)
+	}
+	// keep is for edits only.
+	if _, _, errs := NewKey(KeyInput{Name: "k", Type: "general", ExpiresIn: "keep"}, now); errs["expires_in"] == "" {
+		t.Fatal("new key accepted keep")
 	}
 }

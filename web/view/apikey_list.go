@@ -12,6 +12,10 @@ type KeyList struct {
 	ClearURL  string
 	Filtered  bool // a search or filter is in force
 	CanCreate bool
+	CanModify bool
+	NewURL    string
+	SelfURL   string // this view, for buttons that come back to it
+	CSRFToken string
 }
 
 // KeyFilter is the toolbar's state, echoed back into its inputs.
@@ -52,4 +56,5 @@ type KeyRow struct {
 	Expires       string
 	LastUsed      string
 	LastUsedFrom  string
+	Active        bool
 }

@@ -1,0 +1,136 @@
+package apikey
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Audit actions.
+const (
+	ActionKeyCreated     = "key.created"
+	ActionKeyUpdated     = "key.updated"
+	ActionKeyRegenerated = "key.regenerated"
+	ActionKeyActivated   = "key.activated"
+	ActionKeyDeactivated = "key.deactivated"
+	ActionKeyDeleted     = "key.deleted"
+)
+
+// AuditEvent records one change: who, when, from where, to which key, and
+// for edits what changed. It never holds a secret: nothing that builds one
+// has a secret to give it.
+type AuditEvent struct {
+	ID        string
+	At        time.Time
+	ActorKind string // PrincipalUser or PrincipalKey
+	ActorID   string
+	ActorName string
+	ClientIP  string
+	AccountID string
+	KeyID     string
+	KeyName   string
+	Action    string
+	Changes   []Change
+}
+
+// Change is one field of a key before and after an edit, as people read it.
+type Change struct {
+	Field string `json:"field"`
+	From  string `json:"from"`
+	To    string `json:"to"`
+}
+
+// NewAuditEvent starts an event for principal p acting from ip.
+func NewAuditEvent(p *Principal, ip, action string) *AuditEvent {
+	return &AuditEvent{ActorKind: p.Kind, ActorID: p.ID, ActorName: p.Name, ClientIP: ip, Action: action}
+}
+
+// Diff lists what differs between two settings, field by field, in the
+// form's order and in words.
+func Diff(old, new Settings) []Change {
+	var out []Change
+	add := func(field, from, to string) {
+		if from != to {
+			out = append(out, Change{Field: field, From: from, To: to})
+		}
+	}
+	add("Name", old.Name, new.Name)
+	add("Type", old.Type.Label(), new.Type.Label())
+	add("Active", yesNo(old.Active), yesNo(new.Active))
+	add("Allow unauthenticated requests", yesNo(old.AllowUnauthenticated), yesNo(new.AllowUnauthenticated))
+	add("Allow untrusted endpoints", yesNo(old.AllowUntrustedEndpoints), yesNo(new.AllowUntrustedEndpoints))
+	add("Automatic endpoint trust", yesNo(old.AutoEndpointTrust), yesNo(new.AutoEndpointTrust))
+	add("Advanced permissions", listOrNone(old.AdvancedPermissions), listOrNone(new.AdvancedPermissions))
+	add("Roles", RolesText(old.Roles), RolesText(new.Roles))
+	add("Expires", ExpiryText(old.ExpiresAt), ExpiryText(new.ExpiresAt))
+	add("Allowed IPs", ipsText(old.AllowedIPs), ipsText(new.AllowedIPs))
+	add("Response headers", headersText(old.ResponseHeaders), headersText(new.ResponseHeaders))
+	return out
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "Yes"
+	}
+	return "No"
+}
+
+func listOrNone(items []string) string {
+	if len(items) == 0 {
+		return "None"
+	}
+	s := slices.Clone(items)
+	slices.Sort(s)
+	return strings.Join(s, ", ")
+}
+
+// RolesText is the roles of a key in words, e.g. "Support, Account Viewer (acc_a, acc_b)".
+func RolesText(grants []RoleGrant) string {
+	var parts []string
+	for _, g := range grants {
+		label := g.Role.Label()
+		if g.Role == RoleAccountViewer {
+			if g.AllowsAllAccounts() {
+				label += " (all accounts)"
+			} else {
+				label += " (" + strings.Join(g.Accounts, ", ") + ")"
+			}
+		}
+		parts = append(parts, label)
+	}
+	return listOrNone(parts)
+}
+
+// ExpiryText is an expiry in words.
+func ExpiryText(t *time.Time) string {
+	if t == nil {
+		return "Never"
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+func ipsText(entries []IPEntry) string {
+	if len(entries) == 0 {
+		return "Any address"
+	}
+	parts := make([]string, len(entries))
+	for i, e := range entries {
+		parts[i] = e.Prefix.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+func headersText(hs []Header) string {
+	if len(hs) == 0 {
+		return "None"
+	}
+	parts := make([]string, len(hs))
+	for i, h := range hs {
+		parts[i] = fmt.Sprintf("%s: %s", h.Name, h.Value)
+		if h.Excluded {
+			parts[i] += " (excluded)"
+		}
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,380 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"keyconsole/internal/apikey"
+)
+
+// createForm is a valid add form.
+func createForm(name string) url.Values {
+	return url.Values{
+		"name": {name}, "type": {"general"}, "access_type": {"generated"}, "active": {"true"},
+		"roles": {"global-viewer", "account-viewer"}, "role_accounts": {"acc_a, acc_b"},
+		"advanced_permissions": {"verify"}, "expires_in": {"90d"},
+		"allowed_ips": {"10.0.0.0/8\n2001:db8::/32\n192.0.2.7"},
+	}
+}
+
+// secretIn reads the secret from a show-once answer.
+func secretIn(t *testing.T, body string) string {
+	t.Helper()
+	v, ok := parseHTML(t, body).Find(`[data-testid="secret-value"]`).Attr("value")
+	if !ok || !apikey.LooksGenerated(v) {
+		t.Fatalf("no secret in answer: %.400s", body)
+	}
+	return v
+}
+
+func keyByName(t *testing.T, ts *testServer, name string) *apikey.Key {
+	t.Helper()
+	p, err := ts.db.ListKeys(context.Background(), storeQuery(ts, name))
+	if err != nil || len(p.Keys) != 1 {
+		t.Fatalf("key %q: %v %v", name, p.Keys, err)
+	}
+	return p.Keys[0]
+}
+
+func TestCreateKeyShowsSecretOnce(t *testing.T) {
+	ts := newTestServer(t)
+	res, body := ts.admin.post(t, "/security/api-keys", createForm("Billing gateway"))
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %d %.300s", res.StatusCode, body)
+	}
+	if cc := res.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Errorf("show-once Cache-Control %q", cc)
+	}
+	secret := secretIn(t, body)
+	if !strings.Contains(body, "will not be shown again") {
+		t.Error("no warning")
+	}
+	k := keyByName(t, ts, "Billing gateway")
+	if k.SecretHash != apikey.HashSecret(secret) || !strings.HasPrefix(secret, k.DisplayPrefix) {
+		t.Fatal("stored hash or prefix does not match the shown secret")
+	}
+	if len(k.Roles) != 2 || len(k.AllowedIPs) != 3 || k.ExpiresAt == nil || k.CreatedBy != "admin" || len(k.AdvancedPermissions) != 1 {
+		t.Fatalf("stored %+v", k)
+	}
+
+	// Nowhere else: not in later pages, not in the log, the audit trail or the database file.
+	for _, path := range []string{"/security/api-keys", keyURL(k.ID), keyURL(k.ID) + "?tab=audit", keyURL(k.ID) + "/edit"} {
+		if _, page := ts.get(t, path); strings.Contains(page, secret) || strings.Contains(page, secret[11:30]) {
+			t.Errorf("secret in %s", path)
+		}
+	}
+	if strings.Contains(ts.logs.String(), secret[5:]) {
+		t.Error("secret in the log")
+	}
+	assertNotInDatabase(t, ts, secret)
+	events, _ := ts.db.KeyAudit(context.Background(), k.ID, 10)
+	if len(events) != 1 || events[0].Action != apikey.ActionKeyCreated || events[0].ActorName != "admin" || events[0].ClientIP != "127.0.0.1" {
+		t.Fatalf("audit %+v", events)
+	}
+}
+
+// assertNotInDatabase reads every file of the database (WAL included) for the secret.
+func assertNotInDatabase(t *testing.T, ts *testServer, secret string) {
+	t.Helper()
+	dir := filepath.Dir(ts.dbPath)
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	if len(files) == 0 {
+		t.Fatal("no database files")
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte(secret)) || bytes.Contains(b, []byte(secret[11:])) {
+			t.Fatalf("secret stored in %s", f)
+		}
+	}
+}
+
+func TestCreateKeyErrorsKeepInput(t *testing.T) {
+	ts := newTestServer(t)
+	form := createForm("")
+	form.Set("allowed_ips", "10.0.0.1/8\n300.1.1.1")
+	form.Set("expires_in", "custom")
+	form.Set("custom_days", "0")
+	form.Set("access_type", "custom")
+	form.Set("custom_value", "too-short-secret-value")
+	res, body := ts.admin.post(t, "/security/api-keys", form)
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	doc := parseHTML(t, body)
+	for _, field := range []string{"name", "allowed_ips", "custom_days", "custom_value"} {
+		if strings.TrimSpace(doc.Find(`[data-testid="error-`+field+`"]`).Text()) == "" {
+			t.Errorf("no message beside %s", field)
+		}
+		if v, _ := doc.Find("#" + field).Attr("aria-invalid"); v != "true" {
+			t.Errorf("%s not marked invalid", field)
+		}
+	}
+	if got := doc.Find("#allowed_ips").Text(); got != "10.0.0.1/8\n300.1.1.1" {
+		t.Errorf("allowed IPs not kept: %q", got)
+	}
+	if !strings.Contains(doc.Find(`[data-testid="error-allowed_ips"]`).Text(), "Line 2") {
+		t.Error("IP message does not say which line")
+	}
+	if v, _ := doc.Find(`input[name="roles"][value="account-viewer"]`).Attr("checked"); v != "checked" && !doc.Find(`input[name="roles"][value="account-viewer"]`).Is("[checked]") {
+		t.Error("roles not kept")
+	}
+	if strings.Contains(body, "too-short-secret-value") {
+		t.Error("custom value echoed back")
+	}
+	if p, _ := ts.db.ListKeys(context.Background(), storeQuery(ts, "")); p.Total != 0 {
+		t.Fatal("a key was stored")
+	}
+
+	// A taken name is said beside the name.
+	ts.admin.post(t, "/security/api-keys", createForm("Twice"))
+	res, body = ts.admin.post(t, "/security/api-keys", createForm("twice"))
+	if res.StatusCode != http.StatusConflict || !strings.Contains(parseHTML(t, body).Find(`[data-testid="error-name"]`).Text(), "already exists") {
+		t.Fatalf("duplicate name: %d", res.StatusCode)
+	}
+	// As a dialog for htmx.
+	res, body = ts.admin.post(t, "/security/api-keys", createForm(""), "HX-Request", "true", "HX-Target", "dialog-slot")
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.HasPrefix(strings.TrimSpace(body), "<dialog") {
+		t.Fatalf("htmx errors not a dialog: %d %.100s", res.StatusCode, body)
+	}
+}
+
+func TestCustomValueKey(t *testing.T) {
+	ts := newTestServer(t)
+	form := createForm("Custom")
+	form.Set("access_type", "custom")
+	form.Set("custom_value", "My-Own-Very-Long-Custom-Value-2026-xyz")
+	res, body := ts.admin.post(t, "/security/api-keys", form)
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("%d %.300s", res.StatusCode, body)
+	}
+	k := keyByName(t, ts, "Custom")
+	if k.SecretHash != apikey.HashSecret("My-Own-Very-Long-Custom-Value-2026-xyz") || k.AccessType != apikey.AccessCustom || k.DisplayPrefix != "My-Own-V" {
+		t.Fatalf("stored %+v", k)
+	}
+	// The same value twice is refused beside the field.
+	form.Set("name", "Other")
+	res, body = ts.admin.post(t, "/security/api-keys", form)
+	if res.StatusCode != http.StatusConflict || strings.TrimSpace(parseHTML(t, body).Find(`[data-testid="error-custom_value"]`).Text()) == "" {
+		t.Fatalf("reused value: %d", res.StatusCode)
+	}
+}
+
+func TestEditKeyAndVersionConflict(t *testing.T) {
+	ts := newTestServer(t)
+	ts.admin.post(t, "/security/api-keys", createForm("Terminal"))
+	k := keyByName(t, ts, "Terminal")
+	other := ts.signIn(t, "olga", ts.addUser(t, "olga", apikey.RoleGlobalAdmin))
+
+	// Both open the form at version 1.
+	_, page := ts.get(t, keyURL(k.ID)+"/edit")
+	doc := parseHTML(t, page)
+	if v, _ := doc.Find(`input[name="version"]`).Attr("value"); v != "1" {
+		t.Fatalf("version field %q", v)
+	}
+	if doc.Find("#name").Length() != 0 || doc.Find("#custom_value").Length() != 0 {
+		t.Error("edit form offers name or secret")
+	}
+	if got := doc.Find("#allowed_ips").Text(); got != "10.0.0.0/8\n2001:db8::/32\n192.0.2.7" {
+		t.Errorf("edit form IPs %q", got)
+	}
+
+	edit := createForm("")
+	edit.Del("name")
+	edit.Set("version", "1")
+	edit.Set("expires_in", "keep")
+	edit.Del("active")
+	if res, _ := other.post(t, keyURL(k.ID), edit); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("first save: %d", res.StatusCode)
+	}
+	saved := keyByName(t, ts, "Terminal")
+	if saved.Active || saved.Version != 2 || !saved.ExpiresAt.Equal(*k.ExpiresAt) || saved.UpdatedBy != "olga" {
+		t.Fatalf("after save %+v", saved)
+	}
+
+	// The admin saves from the stale form: refused, told who and when, edits kept.
+	edit.Set("active", "true")
+	edit.Set("allowed_ips", "203.0.113.9")
+	res, body := ts.admin.post(t, keyURL(k.ID), edit)
+	if res.StatusCode != http.StatusConflict {
+		t.Fatalf("stale save: %d", res.StatusCode)
+	}
+	doc = parseHTML(t, body)
+	if msg := doc.Find(`[data-testid="conflict"]`).Text(); !strings.Contains(msg, "olga changed this key") {
+		t.Fatalf("conflict message %q", msg)
+	}
+	if got := doc.Find("#allowed_ips").Text(); got != "203.0.113.9" {
+		t.Errorf("edits not kept: %q", got)
+	}
+	if v, _ := doc.Find(`input[name="version"]`).Attr("value"); v != "2" {
+		t.Errorf("conflict form version %q", v)
+	}
+	if keyByName(t, ts, "Terminal").Active {
+		t.Fatal("stale save was stored")
+	}
+	// Saving again, deliberately, works.
+	edit.Set("version", "2")
+	if res, _ := ts.admin.post(t, keyURL(k.ID), edit); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("second save: %d", res.StatusCode)
+	}
+	events, _ := ts.db.KeyAudit(context.Background(), k.ID, 10)
+	if len(events) != 3 || events[0].Action != apikey.ActionKeyUpdated || len(events[0].Changes) != 2 {
+		t.Fatalf("audit %+v", events)
+	}
+	if events[0].Changes[0].Field != "Active" || events[0].Changes[1].Field != "Allowed IPs" || events[0].Changes[1].To != "203.0.113.9/32" {
+		t.Errorf("changes %+v", events[0].Changes)
+	}
+	// A bad edit keeps the input and says what is wrong.
+	edit.Set("version", strconv.Itoa(4))
+	edit.Set("allowed_ips", "10.0.0.256")
+	res, body = ts.admin.post(t, keyURL(k.ID), edit)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "out of range") {
+		t.Fatalf("bad edit: %d", res.StatusCode)
+	}
+}
+
+func TestRegenerate(t *testing.T) {
+	ts := newTestServer(t)
+	_, body := ts.admin.post(t, "/security/api-keys", createForm("General one"))
+	old := secretIn(t, body)
+	chromeForm := createForm("Chrome one")
+	chromeForm.Set("type", "chrome")
+	ts.admin.post(t, "/security/api-keys", chromeForm)
+	general, chrome := keyByName(t, ts, "General one"), keyByName(t, ts, "Chrome one")
+
+	_, confirm := ts.get(t, keyURL(general.ID)+"/regenerate")
+	if !strings.Contains(confirm, "stops working at once") {
+		t.Error("no confirmation warning")
+	}
+	res, body := ts.admin.post(t, keyURL(general.ID)+"/regenerate", url.Values{})
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("regenerate: %d", res.StatusCode)
+	}
+	fresh := secretIn(t, body)
+	k := keyByName(t, ts, "General one")
+	if fresh == old || k.SecretHash != apikey.HashSecret(fresh) || k.Version != 2 {
+		t.Fatal("secret not replaced")
+	}
+	assertNotInDatabase(t, ts, fresh)
+
+	support := ts.signIn(t, "sue", ts.addUser(t, "sue", apikey.RoleSupport))
+	if res, _ := support.get(t, keyURL(chrome.ID)+"/regenerate"); res.StatusCode != http.StatusOK {
+		t.Fatalf("support confirm on chrome: %d", res.StatusCode)
+	}
+	res, body = support.post(t, keyURL(chrome.ID)+"/regenerate", url.Values{})
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("support regenerates chrome: %d", res.StatusCode)
+	}
+	secretIn(t, body)
+	for _, path := range []string{keyURL(general.ID) + "/regenerate"} {
+		if res, _ := support.get(t, path); res.StatusCode != http.StatusForbidden {
+			t.Errorf("support confirm on general: %d", res.StatusCode)
+		}
+		if res, _ := support.post(t, path, url.Values{}); res.StatusCode != http.StatusForbidden {
+			t.Errorf("support regenerates general: %d", res.StatusCode)
+		}
+	}
+	// The details page offers support regenerate on the Chrome key only, and nothing else.
+	_, page := support.get(t, keyURL(chrome.ID))
+	actions := parseHTML(t, page).Find(`[data-testid="key-actions"]`)
+	if actions.Find(`[data-testid="regenerate-key"]`).Length() != 1 || actions.Find(`[data-testid="edit-key"], [data-testid="delete-key"], [data-testid="deactivate-key"]`).Length() != 0 {
+		t.Errorf("support controls on chrome key: %s", actions.Text())
+	}
+	_, page = support.get(t, keyURL(general.ID))
+	if parseHTML(t, page).Find(`[data-testid="regenerate-key"]`).Length() != 0 {
+		t.Error("support offered regenerate on a general key")
+	}
+}
+
+func TestActivateDeactivateDelete(t *testing.T) {
+	ts := newTestServer(t)
+	ts.admin.post(t, "/security/api-keys", createForm("Toggle"))
+	k := keyByName(t, ts, "Toggle")
+	res, _ := ts.admin.post(t, keyURL(k.ID)+"/deactivate", url.Values{"return": {"/security/api-keys?q=Tog"}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/security/api-keys?q=Tog" {
+		t.Fatalf("deactivate: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if keyByName(t, ts, "Toggle").Active {
+		t.Fatal("still active")
+	}
+	res, _ = ts.admin.post(t, keyURL(k.ID)+"/activate", url.Values{"return": {"https://evil.example/"}})
+	if res.Header.Get("Location") != "/security/api-keys" || !keyByName(t, ts, "Toggle").Active {
+		t.Fatalf("activate: %q", res.Header.Get("Location"))
+	}
+
+	_, confirm := ts.get(t, keyURL(k.ID)+"/delete")
+	if !strings.Contains(confirm, "Delete the key “Toggle”") {
+		t.Error("delete confirmation does not name the key")
+	}
+	res, _ = ts.admin.post(t, keyURL(k.ID)+"/delete", url.Values{}, "HX-Request", "true")
+	if res.StatusCode != http.StatusNoContent || res.Header.Get("HX-Redirect") != "/security/api-keys" {
+		t.Fatalf("delete via htmx: %d", res.StatusCode)
+	}
+	if res, _ := ts.get(t, keyURL(k.ID)); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("deleted key still shown: %d", res.StatusCode)
+	}
+	events, _ := ts.db.KeyAudit(context.Background(), k.ID, 10)
+	var actions []string
+	for _, ev := range events {
+		actions = append(actions, ev.Action)
+	}
+	if strings.Join(actions, ",") != "key.deleted,key.activated,key.deactivated,key.created" {
+		t.Fatalf("audit actions %v", actions)
+	}
+
+	// DELETE from htmx, with the header token.
+	ts.admin.post(t, "/security/api-keys", createForm("Second"))
+	k2 := keyByName(t, ts, "Second")
+	_, page := ts.get(t, "/security/api-keys")
+	res, _ = ts.admin.do(t, http.MethodDelete, keyURL(k2.ID), nil, "HX-Request", "true", "X-CSRF-Token", csrfIn(t, page))
+	if res.StatusCode != http.StatusNoContent {
+		t.Fatalf("DELETE: %d", res.StatusCode)
+	}
+}
+
+func TestDetailsPage(t *testing.T) {
+	ts := newTestServer(t)
+	ts.admin.post(t, "/security/api-keys", createForm("Shown"))
+	k := keyByName(t, ts, "Shown")
+	_, page := ts.get(t, keyURL(k.ID))
+	doc := parseHTML(t, page)
+	settings := doc.Find(`[data-testid="key-settings"]`).Text()
+	for _, want := range []string{"General", "Account Viewer (acc_a, acc_b), Global Viewer", "verify", "10.0.0.0/8, 2001:db8::/32, 192.0.2.7", "by admin", "Never", k.DisplayPrefix} {
+		if !strings.Contains(settings, want) {
+			t.Errorf("settings lack %q", want)
+		}
+	}
+	if doc.Find(`[data-testid="key-actions"] a, [data-testid="key-actions"] button`).Length() != 4 {
+		t.Errorf("admin actions: %q", doc.Find(`[data-testid="key-actions"]`).Text())
+	}
+	_, page = ts.get(t, keyURL(k.ID)+"?tab=audit")
+	if parseHTML(t, page).Find(`[data-testid="audit-row"]`).Length() != 1 {
+		t.Error("audit tab empty")
+	}
+	viewer := ts.signIn(t, "vic", ts.addUser(t, "vic", apikey.RoleGlobalViewer))
+	_, page = viewer.get(t, keyURL(k.ID))
+	if parseHTML(t, page).Find(`[data-testid="key-actions"] a, [data-testid="key-actions"] button`).Length() != 0 {
+		t.Error("viewer sees change controls")
+	}
+	_, page = viewer.get(t, "/security/api-keys")
+	if d := parseHTML(t, page); d.Find(`[data-testid="add-key"]`).Length() != 0 || d.Find(`[data-testid="deactivate-key"]`).Length() != 0 {
+		t.Error("viewer sees add or deactivate on the list")
+	}
+	_, page = ts.get(t, "/security/api-keys")
+	if d := parseHTML(t, page); d.Find(`[data-testid="add-key"]`).Length() != 1 || d.Find(`[data-testid="deactivate-key"]`).Length() != 1 {
+		t.Error("admin lacks add or deactivate on the list")
+	}
+	if res, _ := ts.get(t, "/security/api-keys/key_nope"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown key: %d", res.StatusCode)
+	}
+}

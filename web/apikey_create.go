@@ -1,0 +1,61 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"keyconsole/internal/validate"
+	"keyconsole/web/view"
+)
+
+// apiKeyNew shows the add form, with safe defaults: active, generated
+// secret, six months.
+func (s *Server) apiKeyNew(c echo.Context) error {
+	account, err := s.currentAccount(c)
+	if err != nil {
+		return err
+	}
+	f := view.KeyForm{Type: "general", AccessType: "generated", Active: true, ExpiresIn: defaultExpiry}
+	return s.renderKeyForm(c, http.StatusOK, f, account.ID)
+}
+
+// apiKeyCreate stores a new key and answers with its secret, once.
+func (s *Server) apiKeyCreate(c echo.Context) error {
+	account, err := s.currentAccount(c)
+	if err != nil {
+		return err
+	}
+	in, err := keyInputFromForm(c)
+	if err != nil {
+		return err
+	}
+	settings, custom, errs := validate.NewKey(in, s.now())
+	if errs.Any() {
+		f := keyFormFromInput(in)
+		f.Errors = errs
+		return s.renderKeyForm(c, http.StatusUnprocessableEntity, f, account.ID)
+	}
+	k, secret, err := s.keys.Create(c.Request().Context(), actor(c), account.ID, settings, custom)
+	if errs, status, ok := fieldError(err); ok {
+		f := keyFormFromInput(in)
+		f.Errors = errs
+		return s.renderKeyForm(c, status, f, account.ID)
+	}
+	if err != nil {
+		return err
+	}
+	shown := view.SecretShown{KeyName: k.Name, KeyURL: keyURL(k.ID), Secret: secret, Created: true, ListURL: "/security/api-keys"}
+	return s.renderDialog(c, http.StatusCreated, s.keysPage(c, "Key created"), "Copy your new key", view.SecretBody(shown))
+}
+
+// renderKeyForm draws the add form for the given account.
+func (s *Server) renderKeyForm(c echo.Context, status int, f view.KeyForm, accountID string) error {
+	f.Action = "/security/api-keys"
+	if c.QueryParam("account") != "" {
+		f.Action += "?account=" + accountID
+	}
+	f.CSRFToken = visitOf(c).csrf
+	f.Choices = keyChoices(s.now(), "")
+	return s.renderDialog(c, status, s.keysPage(c, "Add API key"), "Add API key", view.KeyFormBody(f))
+}

@@ -1,0 +1,39 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/web/view"
+)
+
+// apiKeyDeleteConfirm asks before deleting, naming the key.
+func (s *Server) apiKeyDeleteConfirm(c echo.Context) error {
+	k, err := s.keys.Get(c.Request().Context(), actor(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if !principalOf(c).CanIn(apikey.DeleteApiKey, k.AccountID) {
+		return echo.ErrForbidden
+	}
+	confirm := view.Confirm{
+		Message:   "Delete the key “" + k.Name + "” (" + k.DisplayPrefix + "…)?",
+		Warning:   "Every client that uses it is refused from the next request on. This cannot be undone; to stop it for a while, deactivate it instead.",
+		Action:    keyURL(k.ID) + "/delete",
+		Button:    "Delete " + k.Name,
+		Danger:    true,
+		CancelURL: keyURL(k.ID),
+		CSRFToken: visitOf(c).csrf,
+	}
+	return s.renderDialog(c, http.StatusOK, s.keysPage(c, "Delete "+k.Name), "Delete key", view.ConfirmBody(confirm))
+}
+
+// apiKeyDelete removes the key and returns to the list.
+func (s *Server) apiKeyDelete(c echo.Context) error {
+	if _, err := s.keys.Delete(c.Request().Context(), actor(c), c.Param("id")); err != nil {
+		return err
+	}
+	return redirect(c, "/security/api-keys")
+}

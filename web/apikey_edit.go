@@ -1,0 +1,70 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/internal/validate"
+	"keyconsole/web/view"
+)
+
+// apiKeyEdit shows the edit form filled with the key as stored.
+func (s *Server) apiKeyEdit(c echo.Context) error {
+	k, err := s.keys.Get(c.Request().Context(), actor(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if !principalOf(c).CanIn(apikey.ModifyApiKey, k.AccountID) {
+		return echo.ErrForbidden
+	}
+	return s.renderEditForm(c, http.StatusOK, keyFormFromKey(k), k)
+}
+
+// apiKeySave saves an edit. When someone else saved first, the form comes
+// back with the user's edits, who changed the key and when, and the new
+// version, so saving again is a deliberate choice.
+func (s *Server) apiKeySave(c echo.Context) error {
+	ctx := c.Request().Context()
+	k, err := s.keys.Get(ctx, actor(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	in, err := keyInputFromForm(c)
+	if err != nil {
+		return err
+	}
+	f := keyFormFromInput(in)
+	f.Edit, f.KeyName, f.CurrentExpiry = true, k.Name, apikey.ExpiryText(k.ExpiresAt)
+	version, msg := validate.Version(c.FormValue("version"))
+	settings, errs := validate.KeyEdit(in, k.ExpiresAt, s.now())
+	errs.Add("form", msg)
+	if errs.Any() {
+		f.Errors = errs
+		return s.renderEditForm(c, http.StatusUnprocessableEntity, f, k)
+	}
+	_, err = s.keys.Update(ctx, actor(c), k.ID, version, settings)
+	var stale *apikey.StaleError
+	switch {
+	case errors.As(err, &stale):
+		f.Conflict = apikey.ErrorMessage(err)
+		k.Version = stale.Version
+		return s.renderEditForm(c, http.StatusConflict, f, k)
+	case err != nil:
+		return err
+	}
+	return redirect(c, keyURL(k.ID))
+}
+
+// renderEditForm draws the edit form; the version is the one the next save
+// will claim to have read.
+func (s *Server) renderEditForm(c echo.Context, status int, f view.KeyForm, k *apikey.Key) error {
+	f.Edit, f.Action, f.Version = true, keyURL(k.ID), strconv.Itoa(k.Version)
+	f.CSRFToken = visitOf(c).csrf
+	f.Choices = keyChoices(s.now(), f.CurrentExpiry)
+	title := "Edit " + k.Name
+	return s.renderDialog(c, status, s.keysPage(c, title), title, view.KeyFormBody(f))
+}

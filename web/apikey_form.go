@@ -1,0 +1,143 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/internal/keys"
+	"keyconsole/internal/validate"
+	"keyconsole/web/view"
+)
+
+// defaultExpiry is the add form's preselected expiry: six months.
+const defaultExpiry = "180d"
+
+// keyInputFromForm reads the contract's key fields from a posted form.
+func keyInputFromForm(c echo.Context) (validate.KeyInput, error) {
+	form, err := c.FormParams()
+	if err != nil {
+		return validate.KeyInput{}, echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
+	on := func(name string) bool {
+		switch strings.ToLower(form.Get(name)) {
+		case "true", "on", "1", "yes":
+			return true
+		}
+		return false
+	}
+	return validate.KeyInput{
+		Name: form.Get("name"), Type: form.Get("type"), AccessType: form.Get("access_type"), CustomValue: form.Get("custom_value"),
+		Active: on("active"), AllowUnauthenticated: on("allow_unauthenticated"),
+		AllowUntrustedEndpoints: on("allow_untrusted_endpoints"), AutoEndpointTrust: on("auto_endpoint_trust"),
+		AdvancedPermissions: form["advanced_permissions"], Roles: form["roles"], RoleAccounts: form["role_accounts"],
+		ExpiresIn: form.Get("expires_in"), ExpiresOn: form.Get("expires_on"), CustomDays: form.Get("custom_days"),
+		AllowedIPs: form.Get("allowed_ips"),
+	}, nil
+}
+
+// keyFormFromInput puts what was typed back into the form. The custom value
+// is a secret and is never echoed.
+func keyFormFromInput(in validate.KeyInput) view.KeyForm {
+	return view.KeyForm{
+		Name: in.Name, Type: in.Type, AccessType: in.AccessType,
+		Active: in.Active, AllowUnauthenticated: in.AllowUnauthenticated,
+		AllowUntrustedEndpoints: in.AllowUntrustedEndpoints, AutoEndpointTrust: in.AutoEndpointTrust,
+		AdvancedPermissions: in.AdvancedPermissions, Roles: in.Roles, RoleAccounts: strings.Join(in.RoleAccounts, ", "),
+		ExpiresIn: in.ExpiresIn, ExpiresOn: in.ExpiresOn, CustomDays: in.CustomDays, AllowedIPs: in.AllowedIPs,
+	}
+}
+
+// keyFormFromKey fills the edit form with a stored key.
+func keyFormFromKey(k *apikey.Key) view.KeyForm {
+	f := view.KeyForm{
+		Edit: true, KeyName: k.Name, Type: string(k.Type), Active: k.Active,
+		AllowUnauthenticated: k.AllowUnauthenticated, AllowUntrustedEndpoints: k.AllowUntrustedEndpoints,
+		AutoEndpointTrust: k.AutoEndpointTrust, AdvancedPermissions: k.AdvancedPermissions,
+		ExpiresIn: validate.ExpiryKeep, CurrentExpiry: apikey.ExpiryText(k.ExpiresAt),
+	}
+	var ips []string
+	for _, e := range k.AllowedIPs {
+		ips = append(ips, e.Source)
+	}
+	f.AllowedIPs = strings.Join(ips, "\n")
+	for _, g := range k.Roles {
+		f.Roles = append(f.Roles, string(g.Role))
+		if g.Role == apikey.RoleAccountViewer {
+			f.RoleAccounts = strings.ReplaceAll(strings.Join(g.Accounts, ", "), apikey.AllAccounts, "all")
+		}
+	}
+	return f
+}
+
+// keyChoices are the options of the key form; an edit offers to keep the
+// current expiry as it is.
+func keyChoices(now time.Time, currentExpiry string) view.KeyChoices {
+	ch := view.KeyChoices{MinDate: now.AddDate(0, 0, 1).Format("2006-01-02")}
+	for _, t := range apikey.Types {
+		ch.Types = append(ch.Types, view.Option{Value: string(t), Label: t.Label()})
+	}
+	ch.AccessTypes = []view.Option{{Value: string(apikey.AccessGenerated), Label: "Generated (recommended)"}, {Value: string(apikey.AccessCustom), Label: "Custom value"}}
+	for _, r := range apikey.Roles {
+		ch.Roles = append(ch.Roles, view.Option{Value: string(r), Label: r.Label()})
+	}
+	ch.Advanced = []view.Option{{Value: apikey.AdvancedVerify, Label: "Verify other keys (POST /api/v1/keys/verify)"}}
+	if currentExpiry != "" {
+		ch.Expiries = append(ch.Expiries, view.Option{Value: validate.ExpiryKeep, Label: "Keep current (" + currentExpiry + ")"})
+	}
+	ch.Expiries = append(ch.Expiries,
+		view.Option{Value: "never", Label: "Never"}, view.Option{Value: "30d", Label: "30 days"},
+		view.Option{Value: "60d", Label: "60 days"}, view.Option{Value: "90d", Label: "90 days"},
+		view.Option{Value: "180d", Label: "6 months"}, view.Option{Value: "365d", Label: "1 year"},
+		view.Option{Value: "custom", Label: "Custom"})
+	return ch
+}
+
+// renderDialog answers with body as a dialog when htmx asks for one, else as
+// a page of its own, so every action works without JavaScript.
+func (s *Server) renderDialog(c echo.Context, status int, p view.Page, title string, body templ.Component) error {
+	if isFragmentRequest(c, "dialog-slot") {
+		return render(c, status, view.Dialog(title, body))
+	}
+	return render(c, status, view.DialogPage(p, title, body))
+}
+
+// redirect sends the browser to url: a 303 for forms, HX-Redirect for htmx,
+// whose requests would otherwise follow it inside the dialog.
+func redirect(c echo.Context, url string) error {
+	if c.Request().Header.Get("HX-Request") == "true" {
+		c.Response().Header().Set("HX-Redirect", url)
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.Redirect(http.StatusSeeOther, url)
+}
+
+// actor is the principal of this request and its address, for the audit trail.
+func actor(c echo.Context) keys.Actor {
+	return keys.Actor{Principal: principalOf(c), IP: c.RealIP()}
+}
+
+func keyURL(id string) string { return "/security/api-keys/" + id }
+
+// keysPage is the frame of the key pages.
+func (s *Server) keysPage(c echo.Context, title string) view.Page {
+	return s.page(c, title, "api-keys", view.Crumb{Label: "Security"}, view.Crumb{Label: "API access keys", URL: "/security/api-keys"}, view.Crumb{Label: title})
+}
+
+// fieldError turns a refusal that belongs beside a field (a taken name, a
+// custom value in use) into form errors; other refusals are not form errors.
+func fieldError(err error) (map[string]string, int, bool) {
+	field := apikey.ErrorField(err)
+	if field == "" {
+		return nil, 0, false
+	}
+	status := http.StatusUnprocessableEntity
+	if apikey.ErrorCode(err) == apikey.ECONFLICT {
+		status = http.StatusConflict
+	}
+	return map[string]string{field: apikey.ErrorMessage(err)}, status, true
+}

@@ -1,0 +1,117 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/internal/keys"
+	"keyconsole/web/view"
+)
+
+// auditTabSize is how many of a key's newest events its audit tab shows.
+const auditTabSize = 100
+
+// apiKeyShow is the details page: every setting, who made and changed the
+// key, when it was last used, and its audit trail.
+func (s *Server) apiKeyShow(c echo.Context) error {
+	ctx := c.Request().Context()
+	k, err := s.keys.Get(ctx, actor(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	p := principalOf(c)
+	status, tone := keyStatus(k, s.now())
+	d := view.KeyDetails{
+		ID: k.ID, URL: keyURL(k.ID), Name: k.Name, DisplayPrefix: k.DisplayPrefix, Status: status, StatusTone: tone,
+		Active: k.Active, Tab: "settings", Settings: keySettings(k),
+		CanEdit:       p.CanIn(apikey.ModifyApiKey, k.AccountID),
+		CanRegenerate: keys.CanRegenerate(p, k),
+		CanDelete:     p.CanIn(apikey.DeleteApiKey, k.AccountID),
+		CanAudit:      p.CanIn(apikey.ViewAudit, k.AccountID),
+	}
+	if c.QueryParam("tab") == "audit" && d.CanAudit {
+		d.Tab = "audit"
+		events, err := s.store.KeyAudit(ctx, k.ID, auditTabSize)
+		if err != nil {
+			return err
+		}
+		for _, ev := range events {
+			row := view.AuditRow{At: formatDateTime(ev.At), Actor: ev.ActorName, ClientIP: ev.ClientIP, Action: actionLabel(ev.Action)}
+			for _, ch := range ev.Changes {
+				row.Changes = append(row.Changes, ch.Field+": "+ch.From+" → "+ch.To)
+			}
+			d.Audit = append(d.Audit, row)
+		}
+	}
+	return render(c, http.StatusOK, view.KeyDetailsPage(s.keysPage(c, k.Name), d))
+}
+
+// keySettings lists a key's settings as the details page shows them.
+func keySettings(k *apikey.Key) []view.Setting {
+	ips := "Any address"
+	if len(k.AllowedIPs) > 0 {
+		var parts []string
+		for _, e := range k.AllowedIPs {
+			parts = append(parts, e.Source)
+		}
+		ips = strings.Join(parts, ", ")
+	}
+	lastUsed := "Never"
+	if k.LastUsedAt != nil {
+		lastUsed = formatDateTime(*k.LastUsedAt)
+		if k.LastUsedFrom != "" {
+			lastUsed += " from " + k.LastUsedFrom
+		}
+	}
+	access := "Generated"
+	if k.AccessType == apikey.AccessCustom {
+		access = "Custom value"
+	}
+	yes := func(b bool) string {
+		if b {
+			return "Yes"
+		}
+		return "No"
+	}
+	advanced := "None"
+	if len(k.AdvancedPermissions) > 0 {
+		advanced = strings.Join(k.AdvancedPermissions, ", ")
+	}
+	return []view.Setting{
+		{Label: "Type", Value: k.Type.Label()},
+		{Label: "Secret", Value: access},
+		{Label: "Key prefix", Value: k.DisplayPrefix + "…", Mono: true},
+		{Label: "Key id", Value: k.ID, Mono: true},
+		{Label: "Roles", Value: apikey.RolesText(k.Roles)},
+		{Label: "Advanced permissions", Value: advanced},
+		{Label: "Allow unauthenticated requests", Value: yes(k.AllowUnauthenticated)},
+		{Label: "Allow untrusted endpoints", Value: yes(k.AllowUntrustedEndpoints)},
+		{Label: "Automatic endpoint trust", Value: yes(k.AutoEndpointTrust)},
+		{Label: "Expires", Value: apikey.ExpiryText(k.ExpiresAt)},
+		{Label: "Allowed IP addresses", Value: ips},
+		{Label: "Created", Value: formatDateTime(k.CreatedAt) + " by " + k.CreatedBy},
+		{Label: "Last change", Value: formatDateTime(k.UpdatedAt) + " by " + k.UpdatedBy},
+		{Label: "Last used", Value: lastUsed},
+	}
+}
+
+func actionLabel(action string) string {
+	switch action {
+	case apikey.ActionKeyCreated:
+		return "Created"
+	case apikey.ActionKeyUpdated:
+		return "Edited"
+	case apikey.ActionKeyRegenerated:
+		return "Secret regenerated"
+	case apikey.ActionKeyActivated:
+		return "Activated"
+	case apikey.ActionKeyDeactivated:
+		return "Deactivated"
+	case apikey.ActionKeyDeleted:
+		return "Deleted"
+	}
+	return action
+}

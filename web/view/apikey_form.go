@@ -1,0 +1,65 @@
+package view
+
+// KeyForm is the add or edit form: what was typed, what is wrong with it,
+// and the choices it offers.
+type KeyForm struct {
+	Edit      bool   // editing an existing key: no name, access type or custom value
+	Action    string // where the form posts
+	KeyName   string // the key being edited, for the heading
+	Version   string
+	CSRFToken string
+	Conflict  string // someone else saved first: who and when
+
+	Name, Type, AccessType                                                   string
+	Active, AllowUnauthenticated, AllowUntrustedEndpoints, AutoEndpointTrust bool
+	AdvancedPermissions                                                      []string
+	Roles                                                                    []string
+	RoleAccounts                                                             string
+	ExpiresIn, ExpiresOn, CustomDays                                         string
+	CurrentExpiry                                                            string // for the "keep" choice of an edit
+	AllowedIPs                                                               string
+	Errors                                                                   map[string]string
+
+	Choices KeyChoices
+}
+
+// KeyChoices are the fixed options of the key form.
+type KeyChoices struct {
+	Types       []Option
+	AccessTypes []Option
+	Roles       []Option
+	Advanced    []Option
+	Expiries    []Option
+	MinDate     string // earliest custom date, YYYY-MM-DD
+}
+
+// Has tells whether a multi-choice field holds v.
+func Has(values []string, v string) bool {
+	for _, x := range values {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// SecretShown is the show-once dialog after create or regenerate.
+type SecretShown struct {
+	KeyName string
+	KeyURL  string
+	Secret  string
+	Created bool // created rather than regenerated
+	ListURL string
+}
+
+// Confirm asks before regenerating or deleting.
+type Confirm struct {
+	Title     string
+	Message   string
+	Warning   string
+	Action    string // where the confirming form posts
+	Button    string
+	Danger    bool
+	CancelURL string
+	CSRFToken string
+}

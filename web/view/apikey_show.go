@@ -1,0 +1,36 @@
+package view
+
+// KeyDetails is the details page of one key.
+type KeyDetails struct {
+	ID            string
+	URL           string
+	Name          string
+	DisplayPrefix string
+	Status        string
+	StatusTone    string
+	Tab           string // "settings" or "audit"
+	Settings      []Setting
+	Audit         []AuditRow
+	// What the visitor may do here; hidden controls are refused by the server too.
+	CanEdit       bool
+	CanRegenerate bool
+	CanDelete     bool
+	CanAudit      bool
+	Active        bool
+}
+
+// Setting is one labelled value on the details page.
+type Setting struct {
+	Label string
+	Value string
+	Mono  bool
+}
+
+// AuditRow is one event in a key's audit tab.
+type AuditRow struct {
+	At       string
+	Actor    string
+	ClientIP string
+	Action   string
+	Changes  []string
+}
