@@ -23,7 +23,10 @@
     }
   });
 
-  document.addEventListener("htmx:afterSwap", function (evt) {
+  // afterSettle, not afterSwap: htmx wires up the new content's hx-*
+  // attributes while settling, and a form clicked before that would post
+  // as a plain form.
+  document.addEventListener("htmx:afterSettle", function (evt) {
     if (!evt.detail.target || evt.detail.target.id !== "dialog-slot") {
       return;
     }

@@ -1,0 +1,421 @@
+package web
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"keyconsole/internal/apikey"
+)
+
+// chromiumPath is Debian's Chromium, which .ci/run installs.
+const chromiumPath = "/usr/bin/chromium"
+
+// browser is one real, headless Chromium tab with its own cookies.
+type browser struct {
+	t   *testing.T
+	ts  *testServer
+	ctx context.Context
+}
+
+// newBrowser starts Chromium for the test. Missing Chromium skips the test on
+// a developer's machine and fails it in CI, where .ci/run installs it.
+func newBrowser(t *testing.T, ts *testServer) *browser {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("Chromium missing at %s in CI", chromiumPath)
+		}
+		t.Skipf("Chromium not installed at %s", chromiumPath)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1400, 900),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return &browser{t: t, ts: ts, ctx: ctx}
+}
+
+// another opens a tab in a fresh browser context: its own cookies, its own user.
+func (b *browser) another() *browser {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	b.t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		b.t.Fatalf("new browser context: %v", err)
+	}
+	return &browser{t: b.t, ts: b.ts, ctx: ctx}
+}
+
+// withoutJavaScript turns scripts off in this tab, for the no-JS paths.
+func (b *browser) withoutJavaScript() *browser {
+	b.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return err
+	}))
+	return b
+}
+
+// stepTimeout bounds each call into the browser, so a stuck wait fails
+// with a screenshot instead of hanging the suite.
+const stepTimeout = 20 * time.Second
+
+func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		shot := b.screenshot("failure")
+		b.t.Fatalf("browser: %v (screenshot %s)", err, shot)
+	}
+}
+
+func run[T any](b *browser, a chromedp.Action[T]) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		shot := b.screenshot("failure")
+		b.t.Fatalf("browser: %v (screenshot %s)", err, shot)
+	}
+	return v
+}
+
+// js evaluates a boolean expression in the page.
+func (b *browser) js(expr string) bool {
+	b.t.Helper()
+	return run(b, chromedp.Evaluate[bool](expr))
+}
+
+// waitFor polls until the expression is true. Errors while a page is
+// being replaced (no execution context yet) are expected and retried.
+func (b *browser) waitFor(expr string) {
+	b.t.Helper()
+	deadline := time.Now().Add(stepTimeout)
+	var last error
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		last = err
+		time.Sleep(50 * time.Millisecond)
+	}
+	shot := b.screenshot("failure")
+	b.t.Fatalf("waiting for %s: %v (screenshot %s)", expr, last, shot)
+}
+
+// screenshot writes a PNG of the page under the test's temp dir (and under
+// $KEYCONSOLE_SCREENSHOTS when set, to look at) and returns its path.
+func (b *browser) screenshot(name string) string {
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		return "(none: " + err.Error() + ")"
+	}
+	path := filepath.Join(b.t.TempDir(), name+".png")
+	os.WriteFile(path, buf, 0o644)
+	if dir := os.Getenv("KEYCONSOLE_SCREENSHOTS"); dir != "" {
+		os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
+	}
+	return path
+}
+
+// navigates runs steps that make the page navigate, and returns once a new
+// document has loaded: a marker on the old window tells the two apart.
+func (b *browser) navigates(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	b.do(chromedp.Evaluate[chromedp.Void](`window.__oldPage = true`))
+	b.do(steps...)
+	b.waitFor(`window.__oldPage === undefined && document.readyState === "complete"`)
+}
+
+func (b *browser) open(path string) {
+	b.t.Helper()
+	b.do(chromedp.Navigate(b.ts.URL + path))
+}
+
+// signIn uses the sign-in form like a person.
+func (b *browser) signIn(username, password string) {
+	b.t.Helper()
+	b.open("/login")
+	b.do(
+		chromedp.SendKeys(chromedp.ID("username"), username),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.CSS(`[data-testid="login-form"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="current-user"]`)),
+	)
+}
+
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	return strings.TrimSpace(run(b, chromedp.Text(chromedp.CSS(sel))))
+}
+
+func (b *browser) location() string {
+	b.t.Helper()
+	return run(b, chromedp.Location())
+}
+
+const (
+	openDialog    = `dialog[open]`
+	submitKeyForm = `[data-testid="key-form"] button[type="submit"]`
+)
+
+// TestBrowserKeyLifecycle drives the whole life of a key in Chromium:
+// sign in, add with roles and IPs, read the secret once, find it, edit it
+// through a version conflict, regenerate, deactivate and delete.
+func TestBrowserKeyLifecycle(t *testing.T) {
+	ts := newTestServer(t)
+	b := newBrowser(t, ts)
+	b.signIn("admin", "pw-admin-long-enough")
+	ts.addKey(t, "Existing gateway")
+
+	// Add a key in the dialog.
+	b.open("/security/api-keys")
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="add-key"]`)), chromedp.WaitVisible(chromedp.CSS(openDialog+` [data-testid="key-form"]`)))
+	if !b.js(`document.activeElement && document.activeElement.id === "name"`) {
+		t.Error("focus did not move into the dialog")
+	}
+	// A mistake first: the error shows beside the field and the input stays.
+	b.do(
+		chromedp.SendKeys(chromedp.ID("name"), "Browser key"),
+		chromedp.SetValue(chromedp.ID("allowed_ips"), "10.0.0.0/8\n192.168.1.300"),
+		chromedp.Click(chromedp.CSS(openDialog+` button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(openDialog+` #allowed_ips[aria-invalid="true"]`)),
+	)
+	b.screenshot("add-form-error")
+	if msg := b.text(`[data-testid="error-allowed_ips"]`); !strings.Contains(msg, "Line 2") {
+		t.Errorf("IP error %q", msg)
+	}
+	if !b.js(`document.activeElement && document.activeElement.id === "allowed_ips"`) {
+		t.Error("focus not on the field with the error")
+	}
+	if v := run(b, chromedp.Value(chromedp.ID("name"))); v != "Browser key" {
+		t.Errorf("name not kept: %q", v)
+	}
+	b.do(
+		chromedp.SetValue(chromedp.ID("allowed_ips"), "10.0.0.0/8\n2001:db8::/32"),
+		chromedp.Click(chromedp.CSS(`input[name="roles"][value="global-viewer"]`)),
+		chromedp.Click(chromedp.CSS(`input[name="roles"][value="support"]`)),
+		chromedp.Click(chromedp.CSS(openDialog+` button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(openDialog+` [data-testid="secret-dialog"]`)),
+	)
+	secret := run(b, chromedp.Value(chromedp.CSS(`[data-testid="secret-value"]`)))
+	if !apikey.LooksGenerated(secret) {
+		t.Fatalf("secret %q", secret)
+	}
+	b.screenshot("show-once")
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="copy-secret"]`)))
+	b.waitFor(`document.querySelector('[data-copy-status]').textContent.length > 0`)
+	b.navigates(chromedp.Click(chromedp.CSS(`[data-testid="secret-done"]`)))
+	k := keyByName(t, ts, "Browser key")
+	if k.SecretHash != apikey.HashSecret(secret) || len(k.Roles) != 2 || len(k.AllowedIPs) != 2 {
+		t.Fatalf("stored %+v", k)
+	}
+	if strings.Contains(run(b, chromedp.OuterHTML(chromedp.CSS("html"))), secret) {
+		t.Fatal("secret still in the page after Done")
+	}
+
+	// Find it by search: htmx swaps the table and pushes the URL.
+	b.do(chromedp.SendKeys(chromedp.ID("key-search"), "browser"))
+	b.waitFor(`document.querySelectorAll('[data-testid="key-row"]').length === 1`)
+	if loc := b.location(); !strings.Contains(loc, "q=browser") {
+		t.Errorf("URL not pushed: %s", loc)
+	}
+	b.do(chromedp.Reload())
+	b.waitFor(`document.querySelectorAll('[data-testid="key-row"]').length === 1`)
+	b.do(chromedp.Navigate(ts.URL + "/security/api-keys"))
+	b.screenshot("list")
+
+	// Edit, while someone else saves first from another session.
+	b.open(keyURL(k.ID))
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="edit-key"]`)), chromedp.WaitVisible(chromedp.CSS(openDialog+` [data-testid="key-form"]`)))
+	other := ts.signIn(t, "olga", ts.addUser(t, "olga", apikey.RoleGlobalAdmin))
+	sneak := createForm("")
+	sneak.Del("name")
+	sneak.Set("version", "1")
+	sneak.Set("expires_in", "keep")
+	if res, _ := other.post(t, keyURL(k.ID), sneak); res.StatusCode != 303 {
+		t.Fatalf("other session's save: %d", res.StatusCode)
+	}
+	b.do(
+		chromedp.SetValue(chromedp.ID("allowed_ips"), "203.0.113.0/24"),
+		chromedp.Click(chromedp.CSS(openDialog+` button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(openDialog+` [data-testid="conflict"]`)),
+	)
+	if msg := b.text(`[data-testid="conflict"]`); !strings.Contains(msg, "olga changed this key") {
+		t.Errorf("conflict %q", msg)
+	}
+	if v := run(b, chromedp.Value(chromedp.ID("allowed_ips"))); v != "203.0.113.0/24" {
+		t.Errorf("edit not kept after conflict: %q", v)
+	}
+	b.navigates(chromedp.Click(chromedp.CSS(openDialog + ` button[type="submit"]`)))
+	if got := keyByName(t, ts, "Browser key"); len(got.AllowedIPs) != 1 || got.AllowedIPs[0].Source != "203.0.113.0/24" {
+		t.Fatalf("after save %+v", got.AllowedIPs)
+	}
+
+	// Escape closes a dialog and gives focus back to what opened it.
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="regenerate-key"]`)), chromedp.WaitVisible(chromedp.CSS(openDialog)))
+	b.do(chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(chromedp.CSS(openDialog)))
+	if !b.js(`document.activeElement && document.activeElement.dataset.testid === "regenerate-key"`) {
+		t.Error("focus not returned to the opener")
+	}
+
+	// Regenerate: confirm, then the new secret once.
+	b.do(
+		chromedp.Click(chromedp.CSS(`[data-testid="regenerate-key"]`)),
+		chromedp.WaitVisible(chromedp.CSS(openDialog+` [data-testid="confirm-button"]`)),
+		chromedp.Click(chromedp.CSS(openDialog+` [data-testid="confirm-button"]`)),
+		chromedp.WaitVisible(chromedp.CSS(openDialog+` [data-testid="secret-dialog"]`)),
+	)
+	fresh := run(b, chromedp.Value(chromedp.CSS(`[data-testid="secret-value"]`)))
+	if fresh == secret || !apikey.LooksGenerated(fresh) || keyByName(t, ts, "Browser key").SecretHash != apikey.HashSecret(fresh) {
+		t.Fatal("regenerate did not show the new secret")
+	}
+	b.do(chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(chromedp.CSS(openDialog)))
+
+	// Deactivate from the details page.
+	b.open(keyURL(k.ID))
+	b.navigates(chromedp.Click(chromedp.CSS(`[data-testid="deactivate-key"]`)))
+	if st := b.text(`[data-testid="key-status"]`); st != "Inactive" {
+		t.Errorf("status %q", st)
+	}
+
+	// Delete, confirming in a dialog that names the key.
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="delete-key"]`)), chromedp.WaitVisible(chromedp.CSS(openDialog+` [data-testid="confirm-button"]`)))
+	if msg := b.text(openDialog + ` [data-testid="confirm-form"] p`); !strings.Contains(msg, "Browser key") {
+		t.Errorf("delete confirmation %q", msg)
+	}
+	b.navigates(chromedp.Click(chromedp.CSS(openDialog + ` [data-testid="confirm-button"]`)))
+	if !strings.HasSuffix(b.location(), "/security/api-keys") {
+		t.Errorf("after delete at %s", b.location())
+	}
+	if p, _ := ts.db.ListKeys(context.Background(), storeQuery(ts, "Browser key")); p.Total != 0 {
+		t.Fatal("key not deleted")
+	}
+}
+
+// TestBrowserWithoutJavaScript adds and edits a key with scripts off: the
+// dialogs are plain pages and every form posts normally.
+func TestBrowserWithoutJavaScript(t *testing.T) {
+	ts := newTestServer(t)
+	b := newBrowser(t, ts).withoutJavaScript()
+	b.signIn("admin", "pw-admin-long-enough")
+	b.open("/security/api-keys")
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="add-key"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="dialog-page"] [data-testid="key-form"]`)))
+	b.do(
+		chromedp.SendKeys(chromedp.ID("name"), "No script"),
+		chromedp.SendKeys(chromedp.ID("allowed_ips"), "192.0.2.1"),
+		chromedp.Click(chromedp.CSS(submitKeyForm)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="dialog-page"] [data-testid="secret-dialog"]`)),
+	)
+	secret := run(b, chromedp.Value(chromedp.CSS(`[data-testid="secret-value"]`)))
+	k := keyByName(t, ts, "No script")
+	if k.SecretHash != apikey.HashSecret(secret) {
+		t.Fatal("secret shown is not the key's")
+	}
+	// Reloading the list never brings the secret back.
+	b.navigates(chromedp.Click(chromedp.CSS(`[data-testid="secret-done"]`)))
+	if strings.Contains(run(b, chromedp.OuterHTML(chromedp.CSS("html"))), secret) {
+		t.Fatal("secret on the list page")
+	}
+
+	b.open(keyURL(k.ID))
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="edit-key"]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid="dialog-page"] [data-testid="key-form"]`)))
+	b.do(
+		chromedp.SetValue(chromedp.ID("allowed_ips"), "192.0.2.0/33"),
+		chromedp.Click(chromedp.CSS(submitKeyForm)),
+		chromedp.WaitVisible(chromedp.CSS(`#allowed_ips[aria-invalid="true"]`)),
+	)
+	b.do(
+		chromedp.SetValue(chromedp.ID("allowed_ips"), "192.0.2.0/24"),
+		chromedp.Click(chromedp.CSS(`input[name="roles"][value="global-viewer"]`)),
+		chromedp.Click(chromedp.CSS(submitKeyForm)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="key-settings"]`)),
+	)
+	got := keyByName(t, ts, "No script")
+	if got.AllowedIPs[0].Prefix.String() != "192.0.2.0/24" || len(got.Roles) != 1 || got.Version != 2 {
+		t.Fatalf("after edit %+v", got)
+	}
+}
+
+// TestBrowserRoles: a viewer sees no change controls; support regenerates
+// a Chrome key and is refused on a General key.
+func TestBrowserRoles(t *testing.T) {
+	ts := newTestServer(t)
+	general, _ := ts.addKey(t, "General key")
+	chrome, _ := ts.addKey(t, "Chrome key", func(k *apikey.Key) { k.Type = apikey.TypeChrome })
+	admin := newBrowser(t, ts)
+
+	viewer := admin.another()
+	viewer.signIn("vic", ts.addUser(t, "vic", apikey.RoleGlobalViewer))
+	viewer.open("/security/api-keys")
+	viewer.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="key-table"]`)))
+	if viewer.js(`document.querySelector('[data-testid="add-key"], [data-testid="deactivate-key"]') !== null`) {
+		t.Error("viewer sees change controls on the list")
+	}
+	viewer.open(keyURL(general.ID))
+	if viewer.js(`document.querySelectorAll('[data-testid="key-actions"] a, [data-testid="key-actions"] button').length !== 0`) {
+		t.Error("viewer sees change controls on the details")
+	}
+	viewer.open(keyURL(general.ID) + "/edit")
+	if !strings.Contains(viewer.text("h1"), "Forbidden") {
+		t.Errorf("viewer reached the edit form: %q", viewer.text("h1"))
+	}
+
+	support := admin.another()
+	support.signIn("sue", ts.addUser(t, "sue", apikey.RoleSupport))
+	support.open(keyURL(chrome.ID))
+	support.do(
+		chromedp.Click(chromedp.CSS(`[data-testid="regenerate-key"]`)),
+		chromedp.WaitVisible(chromedp.CSS(openDialog+` [data-testid="confirm-button"]`)),
+		chromedp.Click(chromedp.CSS(openDialog+` [data-testid="confirm-button"]`)),
+		chromedp.WaitVisible(chromedp.CSS(openDialog+` [data-testid="secret-dialog"]`)),
+	)
+	secret := run(support, chromedp.Value(chromedp.CSS(`[data-testid="secret-value"]`)))
+	if got := keyByName(t, ts, "Chrome key"); got.SecretHash != apikey.HashSecret(secret) {
+		t.Fatal("support's regenerate not stored")
+	}
+	support.open(keyURL(general.ID))
+	if support.js(`document.querySelector('[data-testid="regenerate-key"]') !== null`) {
+		t.Error("support offered regenerate on a General key")
+	}
+	support.open(keyURL(general.ID) + "/regenerate")
+	if !strings.Contains(support.text("h1"), "Forbidden") {
+		t.Errorf("support reached regenerate on a General key: %q", support.text("h1"))
+	}
+	before := keyByName(t, ts, "General key").SecretHash
+	// The POST itself is refused too (a person could forge the form).
+	res, _ := ts.signIn(t, "sue", "pw-sue-long-enough").post(t, keyURL(general.ID)+"/regenerate", url.Values{})
+	if res.StatusCode != 403 || keyByName(t, ts, "General key").SecretHash != before {
+		t.Fatalf("support regenerated a General key: %d", res.StatusCode)
+	}
+}
