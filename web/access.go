@@ -65,11 +65,22 @@ func (s *Server) require(p apikey.Permission) echo.MiddlewareFunc {
 	}
 }
 
-// safeNext keeps a post-sign-in destination only when it is a path on this
-// site, so /login?next= cannot send anyone elsewhere.
+// safeNext keeps a post-sign-in destination only when it is a plain path on
+// this site, so /login?next= cannot send anyone elsewhere. Browsers drop
+// tabs and newlines from URLs and read a backslash as a slash, so
+// "/\t/evil.example" would become "//evil.example": any control character
+// or backslash is refused outright.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
-		return "/security/api-keys"
+	const fallback = "/security/api-keys"
+	for _, r := range next {
+		if r < 0x20 || r == 0x7f || r == '\\' {
+			return fallback
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.Opaque != "" ||
+		!strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		return fallback
 	}
 	return next
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,7 +16,9 @@ import (
 // nobody: allowed, 403, or sent to sign in.
 func TestRouteAccessByRole(t *testing.T) {
 	ts := newTestServer(t)
-	target := "usr_target"
+	ts.addUser(t, "target", apikey.RoleSupport)
+	targetUser, _ := ts.db.UserByName(context.Background(), "target")
+	target := targetUser.ID
 	general, _ := ts.addKey(t, "general key")
 	chrome, _ := ts.addKey(t, "chrome key", func(k *apikey.Key) { k.Type = apikey.TypeChrome })
 	doomed, _ := ts.addKey(t, "doomed key")
@@ -58,6 +61,18 @@ func TestRouteAccessByRole(t *testing.T) {
 		{"POST", "/users/" + target + "/deactivate", url.Values{}, map[string]bool{"global-admin": true}},
 		{"POST", "/users/" + target + "/activate", url.Values{}, map[string]bool{"global-admin": true}},
 	}
+	// Every console route is in this table: a route added without an entry fails here.
+	covered := map[string]bool{}
+	for _, rt := range routes {
+		covered[rt.method+" "+routePattern(rt.path)] = true
+	}
+	for _, r := range ts.srv.echo.Routes() {
+		if strings.HasPrefix(r.Path, "/security") || strings.HasPrefix(r.Path, "/users") {
+			if r.Method != http.MethodDelete && !covered[r.Method+" "+r.Path] {
+				t.Errorf("route %s %s is not in the access table", r.Method, r.Path)
+			}
+		}
+	}
 	order := []string{"none", "global-viewer", "account-viewer", "support", "global-admin"} // the admin last: it deletes
 	for _, rt := range routes {
 		for _, role := range order {
@@ -76,7 +91,7 @@ func TestRouteAccessByRole(t *testing.T) {
 				got = forbidden
 			case res.StatusCode == http.StatusSeeOther && strings.HasPrefix(res.Header.Get("Location"), "/login"):
 				got = toLogin
-			case res.StatusCode >= 500:
+			case res.StatusCode >= 500 || res.StatusCode == http.StatusNotFound:
 				t.Errorf("%s %s as %s: %d", rt.method, rt.path, role, res.StatusCode)
 			}
 			want := forbidden
@@ -116,8 +131,21 @@ func TestAccountScopeOfAccountViewer(t *testing.T) {
 	if res, _ := c.get(t, "/security/api-keys?account="+other.ID); res.StatusCode != http.StatusOK {
 		t.Errorf("own scope: %d", res.StatusCode)
 	}
-	if res, _ := c.get(t, "/security/api-keys"); res.StatusCode != http.StatusForbidden {
+	if res, _ := c.get(t, "/security/api-keys?account="+ts.root); res.StatusCode != http.StatusForbidden {
 		t.Errorf("root account outside scope: %d", res.StatusCode)
+	}
+	// Without ?account= the viewer lands in its scope, not on a 403.
+	res, body := c.get(t, "/security/api-keys")
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "Customer") {
+		t.Errorf("landing page: %d", res.StatusCode)
+	}
+	// Searching keeps the account.
+	if v, _ := parseHTML(t, body).Find(`[data-testid="key-filters"] input[name="account"]`).Attr("value"); v != "" {
+		t.Errorf("home view carries account %q", v)
+	}
+	_, body = c.get(t, "/security/api-keys?account="+other.ID)
+	if v, _ := parseHTML(t, body).Find(`[data-testid="key-filters"] input[name="account"]`).Attr("value"); v != other.ID {
+		t.Errorf("search form loses the account: %q", v)
 	}
 	if res, _ := c.get(t, "/security/api-keys?account=acc_unknown"); res.StatusCode != http.StatusForbidden {
 		t.Errorf("unknown account not hidden behind 403: %d", res.StatusCode)
@@ -163,13 +191,16 @@ func TestSignInAndOut(t *testing.T) {
 }
 
 func TestNextCannotLeaveTheSite(t *testing.T) {
-	for _, next := range []string{"//evil.example/x", "https://evil.example", "/\\evil.example", "javascript:alert(1)", ""} {
+	for _, next := range []string{"//evil.example/x", "https://evil.example", "/\\evil.example", "javascript:alert(1)", "",
+		"/\t/evil.example/x", "/\n/evil.example", "/\r/evil.example", "\t//evil.example", "/\x7f/evil.example", "///evil.example"} {
 		if got := safeNext(next); got != "/security/api-keys" {
 			t.Errorf("next %q kept as %q", next, got)
 		}
 	}
-	if got := safeNext("/users?x=1"); got != "/users?x=1" {
-		t.Errorf("local next dropped: %q", got)
+	for _, ok := range []string{"/users?x=1", "/security/api-keys?q=a%2Fb&type=chrome", "/%09/ok-encoded"} {
+		if got := safeNext(ok); got != ok {
+			t.Errorf("local next %q dropped: %q", ok, got)
+		}
 	}
 }
 
@@ -230,11 +261,20 @@ func TestSessionFixation(t *testing.T) {
 	if csrfIn(t, page) == before {
 		t.Error("CSRF token survived sign-in")
 	}
-	// A cookie planted before sign-in (what a fixation attack relies on) signs nobody in.
+	// Signing in again ends the session the old cookie carried: a copy of a
+	// signed-in cookie, planted or stolen before, is worthless afterwards.
+	signedIn := c.http.Jar.Cookies(u)
+	_, page = c.get(t, "/security/api-keys") // /login itself sends a signed-in visitor on
+	if res, _ := c.postRaw(t, "/login", url.Values{"username": {"admin"}, "password": {"pw-admin-long-enough"}, "_csrf": {csrfIn(t, page)}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatal("second sign-in failed")
+	}
 	planted := ts.newClient(t)
-	planted.http.Jar.SetCookies(u, cookieBefore)
+	planted.http.Jar.SetCookies(u, signedIn)
 	if res, _ := planted.get(t, "/security/api-keys"); res.StatusCode != http.StatusSeeOther {
-		t.Errorf("pre-sign-in cookie is signed in: %d", res.StatusCode)
+		t.Errorf("superseded session cookie still signed in: %d", res.StatusCode)
+	}
+	if res, _ := c.get(t, "/security/api-keys"); res.StatusCode != http.StatusOK {
+		t.Errorf("current session lost: %d", res.StatusCode)
 	}
 }
 
@@ -306,10 +346,49 @@ func TestCSRF(t *testing.T) {
 func TestSessionCookieFlags(t *testing.T) {
 	for _, secure := range []bool{false, true} {
 		ts := newTestServer(t, func(c *Config) { c.Sessions.SecureCookies = secure })
-		res, _ := ts.newClient(t).get(t, "/login")
-		set := res.Header.Get("Set-Cookie")
-		if !strings.Contains(set, "HttpOnly") || !strings.Contains(set, "SameSite=Lax") || strings.Contains(set, "Secure") != secure {
-			t.Errorf("secure=%v: Set-Cookie %q", secure, set)
+		c := ts.newClient(t)
+		before, _ := c.get(t, "/login")
+		signIn, _ := c.tryLogin(t, "admin", "pw-admin-long-enough")
+		for name, res := range map[string]*http.Response{"before sign-in": before, "at sign-in": signIn} {
+			set := res.Header.Get("Set-Cookie")
+			if set == "" || !strings.Contains(set, "HttpOnly") || !strings.Contains(set, "SameSite=Lax") ||
+				strings.Contains(set, "Secure") != secure || !strings.Contains(set, "Path=/") {
+				t.Errorf("secure=%v, %s: Set-Cookie %q", secure, name, set)
+			}
 		}
 	}
+}
+
+// Guesses sent all at once are counted before any is checked against the
+// password: the right password after them is still refused.
+func TestSignInThrottleHoldsUnderParallelGuesses(t *testing.T) {
+	ts := newTestServer(t)
+	pw := ts.addUser(t, "pam", apikey.RoleSupport)
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		c := ts.newClient(t)
+		_, page := c.get(t, "/login")
+		token := csrfIn(t, page)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.postRaw(t, "/login", url.Values{"username": {"pam"}, "password": {"wrong-guess-000"}, "_csrf": {token}})
+		}()
+	}
+	wg.Wait()
+	if res, _ := ts.newClient(t).tryLogin(t, "pam", pw); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("right password after 20 parallel guesses: %d", res.StatusCode)
+	}
+}
+
+// routePattern turns a concrete path of the access table back into its route.
+func routePattern(path string) string {
+	path, _, _ = strings.Cut(path, "?")
+	parts := strings.Split(path, "/")
+	for i, p := range parts {
+		if strings.HasPrefix(p, "key_") || strings.HasPrefix(p, "usr_") {
+			parts[i] = ":id"
+		}
+	}
+	return strings.Join(parts, "/")
 }

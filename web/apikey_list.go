@@ -62,13 +62,14 @@ func isFragmentRequest(c echo.Context, target string) bool {
 }
 
 // currentAccount is the account a page shows: ?account=ID, else the
-// signed-in user's own. An account the user may not view is refused (403)
-// as if it were missing, so ids cannot be probed.
+// signed-in user's own (or, for an account viewer scoped elsewhere, the
+// first account of the scope). An account the user may not view is refused
+// (403) whether or not it exists, so ids cannot be probed.
 func (s *Server) currentAccount(c echo.Context) (*apikey.Account, error) {
 	p := principalOf(c)
 	id := c.QueryParam("account")
 	if id == "" {
-		id = p.AccountID
+		id = homeAccount(p)
 	}
 	if !p.CanIn(apikey.ViewApiKey, id) {
 		return nil, echo.ErrForbidden
@@ -109,9 +110,11 @@ func keyListView(page store.KeyPage, q validate.KeyList, account string, now tim
 		Filtered: q.Query != "" || q.Type != "" || q.Status != "",
 		ClearURL: keyListURL(validate.KeyList{Sort: q.Sort}, account, nil),
 		Filter: view.KeyFilter{
-			Query: q.Query, Type: string(q.Type), Status: string(q.Status),
+			Query: q.Query, Type: string(q.Type), Status: string(q.Status), Account: account,
 		},
+		PastEnd: page.Total > 0 && len(page.Keys) == 0,
 	}
+	l.FirstURL = keyListURL(q, account, func(v url.Values) { v.Del("page") })
 	if q.Sort != apikey.SortByName {
 		l.Filter.Sort = q.Sort
 	}
@@ -190,4 +193,18 @@ func keyRow(k *apikey.Key, now time.Time) view.KeyRow {
 	}
 	r.Status, r.StatusTone = keyStatus(k, now)
 	return r
+}
+
+// homeAccount is where a principal's pages open: its own account, unless
+// its only role is limited to other accounts.
+func homeAccount(p *apikey.Principal) string {
+	if p.CanIn(apikey.ViewApiKey, p.AccountID) {
+		return p.AccountID
+	}
+	for _, g := range p.Grants {
+		if g.Role.Has(apikey.ViewApiKey) && len(g.Accounts) > 0 {
+			return g.Accounts[0]
+		}
+	}
+	return p.AccountID
 }

@@ -128,6 +128,15 @@ func TestKeyListSortLinksAndPages(t *testing.T) {
 	if prev, _ := doc.Find(`a[rel="prev"]`).Attr("href"); prev != "/security/api-keys?type=general" {
 		t.Errorf("prev %q", prev)
 	}
+	// A page past the end says so and links back to the first.
+	_, body = ts.get(t, "/security/api-keys?type=general&page=9")
+	empty := parseHTML(t, body).Find(`[data-testid="empty-state"]`)
+	if !strings.Contains(empty.Text(), "No keys on this page") {
+		t.Errorf("past the end: %q", empty.Text())
+	}
+	if href, _ := empty.Find("a").Attr("href"); href != "/security/api-keys?type=general" {
+		t.Errorf("first page link %q", href)
+	}
 }
 
 func TestKeyListFragmentForHtmx(t *testing.T) {

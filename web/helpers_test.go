@@ -32,6 +32,7 @@ type testServer struct {
 	now    time.Time
 	root   string
 	admin  *client
+	srv    *Server
 }
 
 type syncBuffer struct {
@@ -83,6 +84,8 @@ func newTestServer(t *testing.T, configure ...func(*Config)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ts.srv = srv
+	ts.srv = srv
 	ts.Server = httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	ts.admin = ts.signIn(t, "admin", ts.addUser(t, "admin", apikey.RoleGlobalAdmin))

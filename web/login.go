@@ -47,14 +47,25 @@ func (s *Server) login(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, next)
 }
 
-// authenticate returns the user whose password this is, or nil. Every path
-// that refuses costs one password hash, so timing tells nothing either.
+// authenticate returns the user whose password this is, or nil. A try the
+// throttle refuses costs nothing (so floods stay cheap); every other refusal
+// costs one password hash, so an unknown user looks like a wrong password.
 func (s *Server) authenticate(c echo.Context, typed, password string) (*apikey.User, error) {
 	ip, now := c.RealIP(), s.now()
 	username, msg := validate.Username(typed)
-	if msg != "" || !s.throttle.Allowed(username, ip, now) {
+	if msg != "" {
+		username = typed // still throttled, under what was typed
+	}
+	if !s.throttle.Attempt(username, ip, now) {
+		return nil, nil
+	}
+	release, err := s.hashSlot(c)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if msg != "" {
 		s.dummy.Burn(password)
-		s.throttle.Failed(username, ip, now)
 		return nil, nil
 	}
 	user, err := s.store.UserByName(c.Request().Context(), username)
@@ -69,12 +80,22 @@ func (s *Server) authenticate(c echo.Context, typed, password string) (*apikey.U
 			s.logger.Error("stored password hash unreadable", "user_id", user.ID, "err", verr)
 		}
 		if ok && user.Active {
-			s.throttle.Succeeded(username)
+			s.throttle.Succeeded(username, ip, now)
 			return user, nil
 		}
 	}
-	s.throttle.Failed(username, ip, now)
 	return nil, nil
+}
+
+// hashSlot waits for one of the few password-hashing slots: each argon2id
+// hash takes 19 MiB, so unbounded parallel sign-ins could exhaust memory.
+func (s *Server) hashSlot(c echo.Context) (release func(), err error) {
+	select {
+	case s.hashing <- struct{}{}:
+		return func() { <-s.hashing }, nil
+	case <-c.Request().Context().Done():
+		return nil, c.Request().Context().Err()
+	}
 }
 
 // logout ends the session and returns to the sign-in page.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/a-h/templ"
@@ -46,6 +47,7 @@ type Server struct {
 	throttle *auth.Throttle
 	dummy    *auth.Dummy
 	params   auth.Params
+	hashing  chan struct{} // one slot per core for password hashing
 }
 
 // New builds the server with every route.
@@ -72,6 +74,7 @@ func New(cfg Config) (*Server, error) {
 	s.keys = keys.New(s.store, s.now)
 	s.cookies = newCookieStore(s.sessions)
 	s.throttle = auth.NewThrottle(signInLimit, signInWindow)
+	s.hashing = make(chan struct{}, runtime.NumCPU())
 	var err error
 	if s.dummy, err = auth.NewDummy(s.params); err != nil {
 		return nil, err
@@ -80,7 +83,8 @@ func New(cfg Config) (*Server, error) {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	// The peer's address, never X-Forwarded-For: a client could forge it to
-	// dodge sign-in throttling. Trusted proxies come with their own setting.
+	// dodge sign-in throttling. (Behind a proxy every sign-in shares the
+	// proxy's address until a trusted-proxy setting exists.)
 	e.IPExtractor = echo.ExtractIPDirect()
 	s.echo = e
 	s.routes()

@@ -67,12 +67,15 @@ func TestUserRoleChangeAndDeactivation(t *testing.T) {
 	c := ts.signIn(t, "sam", ts.addUser(t, "sam", apikey.RoleSupport))
 	sam, _ := ts.db.UserByName(context.Background(), "sam")
 
-	if res, _ := ts.admin.post(t, "/users/"+sam.ID+"/role", url.Values{"role": {"global-viewer"}}); res.StatusCode != http.StatusSeeOther {
+	if res, _ := c.get(t, "/users"); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("support on /users: %d", res.StatusCode)
+	}
+	if res, _ := ts.admin.post(t, "/users/"+sam.ID+"/role", url.Values{"role": {"global-admin"}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("role change: %d", res.StatusCode)
 	}
 	// The change applies to sam's live session at once.
-	if res, _ := c.get(t, "/security/api-keys"); res.StatusCode != http.StatusOK {
-		t.Fatal("sam lost access")
+	if res, _ := c.get(t, "/users"); res.StatusCode != http.StatusOK {
+		t.Fatalf("promotion not seen by the live session: %d", res.StatusCode)
 	}
 	res, body := ts.admin.post(t, "/users/"+sam.ID+"/role", url.Values{"role": {"account-viewer"}})
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Choose the accounts") {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"io"
 	"net"
 	"net/http"
@@ -73,6 +74,25 @@ func TestMigrateAndBackup(t *testing.T) {
 	code, stderr = runCLI(t, map[string]string{"KEYCONSOLE_DB": filepath.Join(dir, "missing.db")}, "backup", filepath.Join(dir, "x.db"))
 	if code != exitError || !strings.Contains(stderr, "no database") {
 		t.Errorf("backup of a missing database: %d %q", code, stderr)
+	}
+	// A backup never migrates its source.
+	old := filepath.Join(dir, "old.db")
+	raw, err := sql.Open("sqlite", "file:"+old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Exec(`CREATE TABLE schema_migrations (name VARCHAR(200) PRIMARY KEY, applied_at VARCHAR(32) NOT NULL)`)
+	raw.Exec(`CREATE TABLE marker (x INTEGER)`)
+	raw.Close()
+	if code, msg := runCLI(t, map[string]string{"KEYCONSOLE_DB": old}, "backup", filepath.Join(dir, "old-copy.db")); code != exitOK {
+		t.Fatalf("backup of an old database: %d %s", code, msg)
+	}
+	raw, _ = sql.Open("sqlite", "file:"+old)
+	var n int
+	raw.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n)
+	raw.Close()
+	if n != 0 {
+		t.Fatalf("backup migrated its source (%d migrations)", n)
 	}
 	code, stderr = runCLI(t, nil, "migrate", "--db", filepath.Join(dir, "copy.db", "nested.db"))
 	if code != exitError || strings.Count(stderr, "\n") != 1 {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
 
 	"keyconsole/internal/store"
 )
@@ -37,10 +35,7 @@ func backup(ctx context.Context, args []string, getenv func(string) string) erro
 	if len(rest) != 1 {
 		return usageError{"backup: give exactly one FILE to write"}
 	}
-	if _, err := os.Stat(*dbPath); err != nil {
-		return fmt.Errorf("backup: no database at %s", *dbPath)
-	}
-	db, err := store.Open(ctx, *dbPath)
+	db, err := store.OpenExisting(ctx, *dbPath)
 	if err != nil {
 		return err
 	}

@@ -27,31 +27,43 @@ const maxTracked = 100_000
 func userKey(username string) string { return "u:" + username }
 func ipKey(ip string) string         { return "i:" + ip }
 
-// Allowed tells whether a sign-in for username from ip may be tried at now.
-func (t *Throttle) Allowed(username, ip string, now time.Time) bool {
+// Attempt reserves a sign-in try for username from ip at now, or refuses
+// it when either has had Limit tries within Window. The try counts as a
+// failure until Succeeded gives it back. Checking and counting under one
+// lock means parallel guesses cannot all slip past the limit.
+func (t *Throttle) Attempt(username, ip string, now time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.recent(userKey(username), now) < t.Limit && t.recent(ipKey(ip), now) < t.Limit
-}
-
-// Failed records a failed sign-in.
-func (t *Throttle) Failed(username, ip string, now time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	if t.recent(userKey(username), now) >= t.Limit || t.recent(ipKey(ip), now) >= t.Limit {
+		return false
+	}
 	if len(t.failures) >= maxTracked {
 		t.prune(now)
 	}
 	for _, k := range []string{userKey(username), ipKey(ip)} {
 		t.failures[k] = append(t.failures[k], now)
 	}
+	return true
 }
 
-// Succeeded forgets the username's failures; the address's stay, so one
-// good account cannot be used to reset guessing at others.
-func (t *Throttle) Succeeded(username string) {
+// Succeeded forgets the username's failures and returns the address the try
+// reserved at `at`; the address's other failures stay, so one good account
+// cannot be used to reset guessing at others.
+func (t *Throttle) Succeeded(username, ip string, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.failures, userKey(username))
+	k := ipKey(ip)
+	times := t.failures[k]
+	for i, x := range times {
+		if x.Equal(at) {
+			t.failures[k] = append(times[:i], times[i+1:]...)
+			break
+		}
+	}
+	if len(t.failures[k]) == 0 {
+		delete(t.failures, k)
+	}
 }
 
 // recent counts failures within the window and drops older ones.

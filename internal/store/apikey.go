@@ -47,8 +47,8 @@ func (db *DB) CreateKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEven
 	return nil
 }
 
-// UpdateKey saves k's settings (not its name, account or secret) when
-// k.Version is still the stored version, bumps the version and records ev.
+// UpdateKey saves k's settings (not its name, account or secret) when the
+// key is in k.AccountID and k.Version is still the stored version, bumps the version and records ev.
 // Otherwise it returns an *apikey.StaleError naming who saved in between.
 func (db *DB) UpdateKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEvent) error {
 	now := db.now()
@@ -56,15 +56,15 @@ func (db *DB) UpdateKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEven
 		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET type = ?, access_type = ?, active = ?,
 			allow_unauthenticated = ?, allow_untrusted_endpoints = ?, auto_endpoint_trust = ?, expires_at = ?,
 			updated_at = ?, updated_by = ?, version = version + 1
-			WHERE id = ? AND version = ?`,
+			WHERE id = ? AND account_id = ? AND version = ?`,
 			string(k.Type), string(k.AccessType), boolInt(k.Active),
 			boolInt(k.AllowUnauthenticated), boolInt(k.AllowUntrustedEndpoints), boolInt(k.AutoEndpointTrust),
-			formatTimePtr(k.ExpiresAt), formatTime(now), k.UpdatedBy, k.ID, k.Version)
+			formatTimePtr(k.ExpiresAt), formatTime(now), k.UpdatedBy, k.ID, k.AccountID, k.Version)
 		if err != nil {
 			return fmt.Errorf("update key %s: %w", k.ID, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return staleOrMissing(ctx, tx, k.ID)
+			return staleOrMissing(ctx, tx, k.ID, k.AccountID)
 		}
 		for _, table := range childTables {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE key_id = ?`, k.ID); err != nil {
@@ -85,10 +85,10 @@ func (db *DB) UpdateKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEven
 }
 
 // staleOrMissing explains why an update by id and version touched no row.
-func staleOrMissing(ctx context.Context, tx *sql.Tx, id string) error {
+func staleOrMissing(ctx context.Context, tx *sql.Tx, id, accountID string) error {
 	var e apikey.StaleError
 	var at string
-	err := tx.QueryRowContext(ctx, `SELECT updated_by, updated_at, version FROM api_keys WHERE id = ?`, id).Scan(&e.UpdatedBy, &at, &e.Version)
+	err := tx.QueryRowContext(ctx, `SELECT updated_by, updated_at, version FROM api_keys WHERE id = ? AND account_id = ?`, id, accountID).Scan(&e.UpdatedBy, &at, &e.Version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return apikey.Errorf(apikey.ENOTFOUND, "This key no longer exists.")
 	}
@@ -132,8 +132,8 @@ func (db *DB) SetKeyActive(ctx context.Context, k *apikey.Key, active bool, by s
 func (db *DB) changeKey(ctx context.Context, k *apikey.Key, by string, ev *apikey.AuditEvent, set string, args ...any) error {
 	now := db.now()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		args = append(args, formatTime(now), by, k.ID)
-		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET `+set+`, updated_at = ?, updated_by = ?, version = version + 1 WHERE id = ?`, args...)
+		args = append(args, formatTime(now), by, k.ID, k.AccountID)
+		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET `+set+`, updated_at = ?, updated_by = ?, version = version + 1 WHERE id = ? AND account_id = ?`, args...)
 		if err != nil {
 			return keyWriteError(err, k.Name)
 		}

@@ -31,6 +31,11 @@ func dsn(path string) string {
 // openPools opens one writer connection (SQLite allows one writer at a time;
 // queueing in Go beats SQLITE_BUSY) and a pool of readers.
 func openPools(path string, readers int) (writer, reader *sql.DB, err error) {
+	// The path becomes part of a URI whose ? and # the driver would read as
+	// its own: a path holding them would quietly open another file.
+	if strings.ContainsAny(path, "?#") {
+		return nil, nil, fmt.Errorf("database path %q may not contain ? or #", path)
+	}
 	writer, err = sql.Open(driverName, dsn(path))
 	if err != nil {
 		return nil, nil, fmt.Errorf("open writer: %w", err)

@@ -46,6 +46,19 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return db, nil
 }
 
+// OpenExisting opens the database file at path as it is: no migration, no
+// root account. Backups use it, so that copying never changes the source.
+func OpenExisting(ctx context.Context, path string) (*DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("no database at %s", path)
+	}
+	writer, reader, err := openPools(path, 1)
+	if err != nil {
+		return nil, err
+	}
+	return &DB{writer: writer, reader: reader, now: func() time.Time { return time.Now().UTC() }}, nil
+}
+
 // Close closes both pools.
 func (db *DB) Close() error {
 	return errors.Join(db.reader.Close(), db.writer.Close())
@@ -64,7 +77,8 @@ func (db *DB) Backup(ctx context.Context, path string) error {
 	if err := backupTo(db.writer, path); err != nil {
 		return fmt.Errorf("backup to %s: %w", path, err)
 	}
-	return nil
+	// The copy holds password hashes: only its owner may read it.
+	return os.Chmod(path, 0o600)
 }
 
 // inTx runs fn in a write transaction and commits when it returns nil.

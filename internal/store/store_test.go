@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -235,6 +236,15 @@ func TestUpdateVersionConflict(t *testing.T) {
 	if err := db.UpdateKey(ctx, &gone, nil); apikey.ErrorCode(err) != apikey.ENOTFOUND {
 		t.Fatalf("missing key: %v", err)
 	}
+	// An update names the account; a key of another account is not found.
+	elsewhere := *got
+	elsewhere.AccountID = "acc_other"
+	if err := db.UpdateKey(ctx, &elsewhere, nil); apikey.ErrorCode(err) != apikey.ENOTFOUND {
+		t.Fatalf("update through another account: %v", err)
+	}
+	if err := db.SetKeyActive(ctx, &elsewhere, true, "x", nil); apikey.ErrorCode(err) != apikey.ENOTFOUND {
+		t.Fatalf("status through another account: %v", err)
+	}
 }
 
 func TestDeleteScopedToAccount(t *testing.T) {
@@ -305,6 +315,8 @@ func TestListKeys(t *testing.T) {
 		{KeyQuery{Sort: "-name"}, []string{"gamma", "delta", "Beta_1", "alpha"}},
 		{KeyQuery{Sort: apikey.SortByCreated}, []string{"alpha", "Beta_1", "gamma", "delta"}},
 		{KeyQuery{Sort: apikey.SortByExpires}, []string{"delta", "Beta_1", "alpha", "gamma"}},
+		{KeyQuery{Sort: "-" + apikey.SortByExpires}, []string{"Beta_1", "delta", "alpha", "gamma"}}, // never-expiring keys stay last
+		{KeyQuery{PerPage: 3, Page: 9}, nil},
 		{KeyQuery{Search: "BETA"}, []string{"Beta_1"}},
 		{KeyQuery{Search: "a_"}, []string{"Beta_1"}}, // LIKE wildcards are literal
 		{KeyQuery{Search: "%"}, nil},
@@ -340,6 +352,9 @@ func TestBackup(t *testing.T) {
 	if err := db.Backup(ctx, path); err == nil {
 		t.Fatal("backup overwrote an existing file")
 	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("backup mode %o", fi.Mode().Perm())
+	}
 	copyDB, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -352,3 +367,11 @@ func TestBackup(t *testing.T) {
 }
 
 func asStale(err error, target **apikey.StaleError) bool { return errors.As(err, target) }
+
+func TestPathWithURIMetacharactersRefused(t *testing.T) {
+	for _, name := range []string{"k#1.db", "we?ird.db"} {
+		if _, err := Open(context.Background(), filepath.Join(t.TempDir(), name)); err == nil {
+			t.Errorf("%s opened", name)
+		}
+	}
+}

@@ -11,6 +11,8 @@ type KeyList struct {
 	NextURL   string // empty on the last page
 	ClearURL  string
 	Filtered  bool // a search or filter is in force
+	PastEnd   bool // a page after the last one was asked for
+	FirstURL  string
 	CanCreate bool
 	CanModify bool
 	NewURL    string
@@ -24,6 +26,7 @@ type KeyFilter struct {
 	Type     string
 	Status   string
 	Sort     string
+	Account  string // ?account= of the view, kept by the search form
 	Types    []Option
 	Statuses []Option
 }
