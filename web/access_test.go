@@ -176,6 +176,10 @@ func TestSignInAndOut(t *testing.T) {
 	if u.LastSignInAt == nil {
 		t.Error("last sign-in not recorded")
 	}
+	ts.newClient(t).tryLogin(t, "admin", "a-wrong-password-typed")
+	if logs := ts.logs.String(); strings.Contains(logs, "pw-admin-long-enough") || strings.Contains(logs, "a-wrong-password-typed") {
+		t.Fatal("a password reached the log")
+	}
 
 	// Sign-out ends the session on the server: a copy of the cookie is worthless.
 	stolen := c.http.Jar.Cookies(res.Request.URL)

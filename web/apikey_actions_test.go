@@ -64,19 +64,36 @@ func TestCreateKeyShowsSecretOnce(t *testing.T) {
 		t.Fatalf("stored %+v", k)
 	}
 
-	// Nowhere else: not in later pages, not in the log, the audit trail or the database file.
-	for _, path := range []string{"/security/api-keys", keyURL(k.ID), keyURL(k.ID) + "?tab=audit", keyURL(k.ID) + "/edit"} {
-		if _, page := ts.get(t, path); strings.Contains(page, secret) || strings.Contains(page, secret[11:30]) {
-			t.Errorf("secret in %s", path)
-		}
+	// Nowhere else: not in any later page, edit, regenerate confirmation or
+	// fragment, not in the log, the audit trail or the database files.
+	for _, path := range []string{"/security/api-keys", "/security/api-keys?q=" + k.DisplayPrefix, keyURL(k.ID), keyURL(k.ID) + "?tab=audit",
+		keyURL(k.ID) + "/edit", keyURL(k.ID) + "/regenerate", keyURL(k.ID) + "/delete", "/users"} {
+		ts.get(t, path)
+		ts.get(t, path, "HX-Request", "true", "HX-Target", "dialog-slot")
+	}
+	ts.admin.post(t, keyURL(k.ID)+"/deactivate", url.Values{})
+	ts.admin.post(t, keyURL(k.ID)+"/activate", url.Values{})
+	if n := ts.responsesContaining(secret); n != 1 {
+		t.Errorf("the secret is in %d response bodies, want exactly 1", n)
+	}
+	if n := ts.responsesContaining(secret[11:30]); n != 1 {
+		t.Errorf("part of the secret is in %d response bodies, want exactly 1", n)
 	}
 	if strings.Contains(ts.logs.String(), secret[5:]) {
 		t.Error("secret in the log")
 	}
 	assertNotInDatabase(t, ts, secret)
 	events, _ := ts.db.KeyAudit(context.Background(), k.ID, 10)
-	if len(events) != 1 || events[0].Action != apikey.ActionKeyCreated || events[0].ActorName != "admin" || events[0].ClientIP != "127.0.0.1" {
+	created := events[len(events)-1]
+	if len(events) != 3 || created.Action != apikey.ActionKeyCreated || created.ActorName != "admin" || created.ClientIP != "127.0.0.1" || created.KeyName != "Billing gateway" {
 		t.Fatalf("audit %+v", events)
+	}
+	for _, ev := range events {
+		for _, ch := range ev.Changes {
+			if strings.Contains(ch.From+ch.To, secret[5:]) || strings.Contains(ch.From+ch.To, k.SecretHash) {
+				t.Fatal("secret or its hash in the audit trail")
+			}
+		}
 	}
 }
 

@@ -33,6 +33,24 @@ type testServer struct {
 	root   string
 	admin  *client
 	srv    *Server
+	// bodies holds every response body any client of this server received.
+	bodies struct {
+		sync.Mutex
+		all []string
+	}
+}
+
+// responsesContaining counts the response bodies so far that hold s.
+func (ts *testServer) responsesContaining(s string) int {
+	ts.bodies.Lock()
+	defer ts.bodies.Unlock()
+	n := 0
+	for _, b := range ts.bodies.all {
+		if strings.Contains(b, s) {
+			n++
+		}
+	}
+	return n
 }
 
 type syncBuffer struct {
@@ -194,6 +212,9 @@ func (c *client) do(t *testing.T, method, path string, body io.Reader, headers .
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.ts.bodies.Lock()
+	c.ts.bodies.all = append(c.ts.bodies.all, string(b))
+	c.ts.bodies.Unlock()
 	return res, string(b)
 }
 

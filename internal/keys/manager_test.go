@@ -1,0 +1,106 @@
+package keys
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/internal/store"
+)
+
+func setup(t *testing.T) (*Manager, *store.DB, string, string) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "k.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	root, _ := db.RootAccount(ctx)
+	other := &apikey.Account{ParentID: root.ID, Name: "Other"}
+	if err := db.CreateAccount(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	return New(db, nil), db, root.ID, other.ID
+}
+
+func actorWith(role apikey.Role, scope ...string) Actor {
+	return Actor{Principal: &apikey.Principal{Kind: apikey.PrincipalUser, ID: "usr_t", Name: string(role), Grants: []apikey.RoleGrant{{Role: role, Accounts: scope}}}, IP: "192.0.2.1"}
+}
+
+func settings(name string, t apikey.Type) apikey.Settings {
+	return apikey.Settings{Name: name, Type: t, AccessType: apikey.AccessGenerated, Active: true}
+}
+
+func TestPermissionsPerAccount(t *testing.T) {
+	m, _, root, other := setup(t)
+	ctx := context.Background()
+	admin := actorWith(apikey.RoleGlobalAdmin)
+	k, secret, err := m.Create(ctx, admin, other, settings("k", apikey.TypeGeneral), "")
+	if err != nil || !apikey.LooksGenerated(secret) {
+		t.Fatalf("create: %v", err)
+	}
+
+	rootViewer := actorWith(apikey.RoleAccountViewer, root)
+	if _, err := m.Get(ctx, rootViewer, k.ID); apikey.ErrorCode(err) != apikey.ENOTFOUND {
+		t.Errorf("viewer of another account sees the key: %v", err)
+	}
+	if _, err := m.Get(ctx, actorWith(apikey.RoleAccountViewer, other), k.ID); err != nil {
+		t.Errorf("viewer of the account: %v", err)
+	}
+	for name, try := range map[string]func(Actor) error{
+		"create": func(a Actor) error {
+			_, _, err := m.Create(ctx, a, other, settings("x", apikey.TypeGeneral), "")
+			return err
+		},
+		"update":     func(a Actor) error { _, err := m.Update(ctx, a, k.ID, k.Version, k.Settings); return err },
+		"deactivate": func(a Actor) error { _, err := m.SetActive(ctx, a, k.ID, false); return err },
+		"regenerate": func(a Actor) error { _, _, err := m.Regenerate(ctx, a, k.ID); return err },
+		"delete":     func(a Actor) error { _, err := m.Delete(ctx, a, k.ID); return err },
+	} {
+		for _, role := range []apikey.Role{apikey.RoleGlobalViewer, apikey.RoleSupport} {
+			if err := try(actorWith(role)); apikey.ErrorCode(err) != apikey.EFORBIDDEN {
+				t.Errorf("%s as %s: %v", name, role, err)
+			}
+		}
+	}
+}
+
+func TestRegenerate(t *testing.T) {
+	m, db, root, _ := setup(t)
+	ctx := context.Background()
+	admin := actorWith(apikey.RoleGlobalAdmin)
+	s := settings("custom", apikey.TypeChrome)
+	s.AccessType = apikey.AccessCustom
+	k, _, err := m.Create(ctx, admin, root, s, "Custom-Value-That-Is-Long-Enough-123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	support := actorWith(apikey.RoleSupport)
+	_, fresh, err := m.Regenerate(ctx, support, k.ID)
+	if err != nil {
+		t.Fatalf("support on a Chrome key: %v", err)
+	}
+	stored, _ := db.Key(ctx, k.ID)
+	if stored.SecretHash != apikey.HashSecret(fresh) || stored.AccessType != apikey.AccessGenerated || stored.UpdatedBy != "support" {
+		t.Fatalf("after regenerate %+v", stored)
+	}
+	if _, err := db.KeyByHash(ctx, apikey.HashSecret("Custom-Value-That-Is-Long-Enough-123")); apikey.ErrorCode(err) != apikey.ENOTFOUND {
+		t.Fatal("old secret still finds the key")
+	}
+	events, _ := db.KeyAudit(ctx, k.ID, 5)
+	if events[0].Action != apikey.ActionKeyRegenerated || events[0].ActorName != "support" || events[0].ClientIP != "192.0.2.1" {
+		t.Fatalf("audit %+v", events[0])
+	}
+}
+
+func TestJWTNotYetOffered(t *testing.T) {
+	m, _, root, _ := setup(t)
+	s := settings("jwt", apikey.TypeGeneral)
+	s.AccessType = apikey.AccessJWT
+	_, _, err := m.Create(context.Background(), actorWith(apikey.RoleGlobalAdmin), root, s, "")
+	if apikey.ErrorField(err) != "access_type" {
+		t.Fatalf("jwt: %v", err)
+	}
+}
