@@ -51,6 +51,8 @@ func TestRouteAccessByRole(t *testing.T) {
 		{"POST", gk + "/regenerate", url.Values{}, admin},
 		{"GET", ck + "/regenerate", nil, map[string]bool{"global-admin": true, "support": true}},
 		{"POST", ck + "/regenerate", url.Values{}, map[string]bool{"global-admin": true, "support": true}},
+		{"POST", gk + "/end-grace", url.Values{}, admin},
+		{"POST", ck + "/end-grace", url.Values{}, map[string]bool{"global-admin": true, "support": true}},
 		{"POST", gk + "/deactivate", url.Values{}, admin},
 		{"POST", gk + "/activate", url.Values{}, admin},
 		{"GET", gk + "/delete", nil, admin},

@@ -270,7 +270,7 @@ func TestRegenerate(t *testing.T) {
 	general, chrome := keyByName(t, ts, "General one"), keyByName(t, ts, "Chrome one")
 
 	_, confirm := ts.get(t, keyURL(general.ID)+"/regenerate")
-	if !strings.Contains(confirm, "stops working at once") {
+	if !strings.Contains(confirm, "must be given the new one") || !strings.Contains(confirm, `name="grace"`) {
 		t.Error("no confirmation warning")
 	}
 	res, body := ts.admin.post(t, keyURL(general.ID)+"/regenerate", url.Values{})

@@ -20,7 +20,9 @@ func (s *Server) apiKeyRegenerateConfirm(c echo.Context) error {
 	}
 	confirm := view.Confirm{
 		Message:   "Regenerate the secret of “" + k.Name + "”?",
-		Warning:   "The current secret stops working at once. Every client that uses it must be given the new one.",
+		Warning:   "Every client that uses the current secret must be given the new one.",
+		Grace: []view.Option{{Value: "0", Label: "Stop immediately (default)"}, {Value: "1h", Label: "For 1 hour"},
+			{Value: "24h", Label: "For 24 hours"}, {Value: "7d", Label: "For 7 days"}},
 		Action:    keyURL(k.ID) + "/regenerate",
 		Button:    "Regenerate secret",
 		CancelURL: keyURL(k.ID),
@@ -31,10 +33,23 @@ func (s *Server) apiKeyRegenerateConfirm(c echo.Context) error {
 
 // apiKeyRegenerate gives the key a new secret and shows it, once.
 func (s *Server) apiKeyRegenerate(c echo.Context) error {
-	k, secret, err := s.keys.Regenerate(c.Request().Context(), actor(c), c.Param("id"))
+	grace, ok := parseGrace(c.FormValue("grace"))
+	if !ok {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, "Choose how long the old secret keeps working.")
+	}
+	k, secret, err := s.keys.Regenerate(c.Request().Context(), actor(c), c.Param("id"), grace)
 	if err != nil {
 		return err
 	}
 	shown := view.SecretShown{KeyName: k.Name, KeyURL: keyURL(k.ID), Secret: secret, ListURL: "/security/api-keys"}
 	return s.renderDialog(c, http.StatusOK, s.keysPage(c, "Secret regenerated"), "Copy the new secret", view.SecretBody(shown))
+}
+
+// apiKeyEndGrace stops a previous secret still in its grace period.
+func (s *Server) apiKeyEndGrace(c echo.Context) error {
+	k, err := s.keys.EndGracePeriod(c.Request().Context(), actor(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return redirect(c, keyURL(k.ID))
 }

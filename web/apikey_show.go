@@ -32,6 +32,9 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 		CanDelete:     p.CanIn(apikey.DeleteApiKey, k.AccountID),
 		CanAudit:      p.CanIn(apikey.ViewAudit, k.AccountID),
 	}
+	if k.PreviousSecretHash != "" && k.PreviousValidUntil != nil && s.now().Before(*k.PreviousValidUntil) {
+		d.GraceUntil = formatDateTime(*k.PreviousValidUntil)
+	}
 	if c.QueryParam("tab") == "audit" && d.CanAudit {
 		d.Tab = "audit"
 		events, err := s.store.KeyAudit(ctx, k.ID, auditTabSize)
@@ -112,6 +115,8 @@ func actionLabel(action string) string {
 		return "Deactivated"
 	case apikey.ActionKeyDeleted:
 		return "Deleted"
+	case apikey.ActionKeyGraceEnded:
+		return "Old secret stopped"
 	}
 	return action
 }

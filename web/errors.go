@@ -13,6 +13,10 @@ import (
 
 // statusOf maps a domain error code to an HTTP status.
 func statusOf(err error) int {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.Status
+	}
 	var he *echo.HTTPError
 	if errors.As(err, &he) {
 		return he.Code
@@ -67,7 +71,13 @@ func (s *Server) handleError(err error, c echo.Context) {
 	msg := messageOf(err, status)
 	var werr error
 	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
-		werr = c.JSON(status, map[string]any{"error": map[string]string{"code": apiCodeOf(status), "message": msg}})
+		ae := apiErrorFrom(err)
+		body := map[string]any{"code": ae.Code, "message": ae.Message}
+		if len(ae.Fields) > 0 {
+			body["fields"] = ae.Fields
+		}
+		s.applyKeyHeaders(c, nil)
+		werr = c.JSON(ae.Status, map[string]any{"error": body})
 	} else {
 		p := view.Page{Title: http.StatusText(status)}
 		werr = render(c, status, view.ErrorPage(p, status, msg))

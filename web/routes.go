@@ -46,9 +46,24 @@ func (s *Server) routes() {
 	console(http.MethodPost, "/security/api-keys/:id/delete", s.apiKeyDelete, apikey.DeleteApiKey)
 	console(http.MethodDelete, "/security/api-keys/:id", s.apiKeyDelete, apikey.DeleteApiKey)
 
+	// Support may end the grace period of Chrome keys it regenerated.
+	console(http.MethodPost, "/security/api-keys/:id/end-grace", s.apiKeyEndGrace, apikey.ViewApiKey)
+
 	console(http.MethodGet, "/users", s.userList, apikey.ManageUsers)
 	console(http.MethodPost, "/users", s.userCreate, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/role", s.userRoleSave, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/deactivate", s.userDeactivate, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/activate", s.userActivate, apikey.ManageUsers)
+
+	// JSON API: authenticated by an API key, whose roles decide.
+	api := func(method, path string, h echo.HandlerFunc, p apikey.Permission) {
+		e.Add(method, "/api/v1"+path, h, s.apiAuth, s.apiRequire(p))
+	}
+	api(http.MethodGet, "/keys", s.jsonKeyList, apikey.ViewApiKey)
+	api(http.MethodPost, "/keys", s.jsonKeyCreate, apikey.ModifyApiKey)
+	api(http.MethodPost, "/keys/verify", s.jsonKeyVerify, "") // the advanced permission "verify" decides
+	api(http.MethodGet, "/keys/:id", s.jsonKeyGet, apikey.ViewApiKey)
+	api(http.MethodPatch, "/keys/:id", s.jsonKeyUpdate, apikey.ModifyApiKey)
+	api(http.MethodPost, "/keys/:id/regenerate", s.jsonKeyRegenerate, apikey.ViewApiKey) // the keys service decides per key
+	api(http.MethodDelete, "/keys/:id", s.jsonKeyDelete, apikey.DeleteApiKey)
 }

@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"runtime"
 	"time"
 
@@ -18,6 +20,8 @@ import (
 	"keyconsole/internal/auth"
 	"keyconsole/internal/keys"
 	"keyconsole/internal/store"
+	"keyconsole/internal/usage"
+	"keyconsole/internal/verify"
 )
 
 // Config is what the server needs.
@@ -27,6 +31,12 @@ type Config struct {
 	Sessions       SessionConfig
 	PasswordParams auth.Params      // zero: auth.DefaultParams
 	Now            func() time.Time // nil: the wall clock in UTC
+	Usage          *usage.Recorder  // where verifications are counted; nil: nowhere
+	RateLimit      verify.Config    // per API key
+	// TrustedProxies are the peers whose X-Forwarded-For is believed; the
+	// client address is then the nearest one not among them. Empty: the
+	// direct peer is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // Sign-in throttling: five failures per username or address in 15 minutes.
@@ -40,6 +50,7 @@ type Server struct {
 	echo     *echo.Echo
 	store    *store.DB
 	keys     *keys.Manager
+	verifier *verify.Verifier
 	logger   *slog.Logger
 	now      func() time.Time
 	sessions SessionConfig
@@ -72,6 +83,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("web: session keys are required")
 	}
 	s.keys = keys.New(s.store, s.now)
+	s.verifier = verify.New(s.store, cfg.Usage, cfg.RateLimit, s.now)
+	// Any change to a key empties the verifier's cache of it at once.
+	s.keys.OnChange(s.verifier.Forget)
 	s.cookies = newCookieStore(s.sessions)
 	s.throttle = auth.NewThrottle(signInLimit, signInWindow)
 	s.hashing = make(chan struct{}, runtime.NumCPU())
@@ -82,13 +96,25 @@ func New(cfg Config) (*Server, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	// The peer's address, never X-Forwarded-For: a client could forge it to
-	// dodge sign-in throttling. (Behind a proxy every sign-in shares the
-	// proxy's address until a trusted-proxy setting exists.)
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = clientIPExtractor(cfg.TrustedProxies)
 	s.echo = e
 	s.routes()
 	return s, nil
+}
+
+// clientIPExtractor reads the client address from X-Forwarded-For only when
+// the peer is a configured proxy: anyone else could forge the header to dodge
+// throttling or an allow list. Loopback and private ranges are not trusted
+// unless configured.
+func clientIPExtractor(proxies []netip.Prefix) echo.IPExtractor {
+	if len(proxies) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range proxies {
+		opts = append(opts, echo.TrustIPRange(&net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 // ServeHTTP makes the server an http.Handler.

@@ -93,10 +93,14 @@ func TestRequestLogCarriesNoSecrets(t *testing.T) {
 	before := strings.Count(ts.logs.String(), "msg=request ")
 	ts.get(t, "/security/api-keys?q="+secret, "X-Api-Key", secret, "Authorization", "Bearer "+secret, "Cookie", "session="+secret)
 	ts.get(t, "/api/v1/keys/"+secret, "X-Api-Key", secret)
+	ts.get(t, "/nowhere/"+secret)
 	ts.get(t, "/security/api-keys", "X-Request-Id", "abcdefgh level=ERROR forged")
 	logs := ts.logs.String()
 	if strings.Contains(logs, secret) || strings.Contains(logs, secret[5:20]) {
 		t.Fatalf("secret in log:\n%s", logs)
+	}
+	if strings.Contains(logs, "level=ERROR") {
+		t.Errorf("refusals logged as errors:\n%s", logs)
 	}
 	if strings.Contains(logs, "forged") {
 		t.Fatalf("request id injected into log:\n%s", logs)
@@ -107,7 +111,7 @@ func TestRequestLogCarriesNoSecrets(t *testing.T) {
 		}
 	}
 	// One line per request.
-	if n := strings.Count(logs, "msg=request ") - before; n != 3 {
+	if n := strings.Count(logs, "msg=request ") - before; n != 4 {
 		t.Errorf("%d request lines:\n%s", n, logs)
 	}
 }

@@ -33,7 +33,7 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-const usage = "usage: keyconsole serve|migrate|backup FILE|user add [flags]"
+const usageText = "usage: keyconsole serve|migrate|backup FILE|user add [flags]"
 
 // run executes one command line and returns the exit status; every failure
 // is reported as one line on stderr.
@@ -54,7 +54,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 func dispatch(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageError{usage}
+		return usageError{usageText}
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
@@ -67,10 +67,10 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	case "user":
 		return userCommand(ctx, rest, getenv, stdin)
 	case "help", "-h", "--help":
-		fmt.Fprintln(stderr, usage)
+		fmt.Fprintln(stderr, usageText)
 		return nil
 	}
-	return usageError{fmt.Sprintf("unknown command %q; %s", cmd, usage)}
+	return usageError{fmt.Sprintf("unknown command %q; %s", cmd, usageText)}
 }
 
 // flagSet makes a flag set that reports errors instead of printing and exiting.

@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
+	"strings"
 	"time"
 
 	"keyconsole/internal/auth"
 	"keyconsole/internal/store"
+	"keyconsole/internal/usage"
+	"keyconsole/internal/verify"
 	"keyconsole/web"
 )
 
@@ -28,10 +33,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	idle := fs.Duration("idle-timeout", 30*time.Minute, "sign out after this long without a request")
 	lifetime := fs.Duration("session-lifetime", 12*time.Hour, "sign out this long after sign-in, whatever happens")
 	secure := fs.Bool("secure-cookies", false, "mark cookies Secure even on plain HTTP (behind a TLS proxy)")
+	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDRs of proxies whose X-Forwarded-For is believed")
+	ratePerSecond := fs.Float64("key-rate", verify.DefaultRate, "requests per second allowed per API key")
+	burst := fs.Int("key-burst", verify.DefaultBurst, "requests an API key may send at once above its rate")
 	rest, err := parseFlags(fs, args, getenv, map[string]string{
 		"addr": "KEYCONSOLE_ADDR", "db": "KEYCONSOLE_DB", "secret-file": "KEYCONSOLE_SECRET_FILE",
 		"idle-timeout": "KEYCONSOLE_IDLE_TIMEOUT", "session-lifetime": "KEYCONSOLE_SESSION_LIFETIME",
-		"secure-cookies": "KEYCONSOLE_SECURE_COOKIES",
+		"secure-cookies": "KEYCONSOLE_SECURE_COOKIES", "trusted-proxies": "KEYCONSOLE_TRUSTED_PROXIES",
+		"key-rate": "KEYCONSOLE_KEY_RATE", "key-burst": "KEYCONSOLE_KEY_BURST",
 	})
 	if err != nil {
 		return err
@@ -41,6 +50,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	if *idle <= 0 || *lifetime <= 0 {
 		return usageError{"serve: --idle-timeout and --session-lifetime must be positive"}
+	}
+	if *ratePerSecond <= 0 || *burst <= 0 {
+		return usageError{"serve: --key-rate and --key-burst must be positive"}
+	}
+	trusted, err := parseProxies(*proxies)
+	if err != nil {
+		return usageError{"serve: --trusted-proxies: " + err.Error()}
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	keys, err := auth.LoadOrCreateSessionKeys(*secretFile)
@@ -55,14 +71,43 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err := bootstrapAdmin(ctx, db, getenv("KEYCONSOLE_ADMIN_PASSWORD"), stderr); err != nil {
 		return err
 	}
+	recorder := usage.New(db, logger)
 	srv, err := web.New(web.Config{Store: db, Logger: logger, Sessions: web.SessionConfig{
 		Keys: keys, IdleTimeout: *idle, Lifetime: *lifetime, SecureCookies: *secure,
-	}})
+	}, Usage: recorder, RateLimit: verify.Config{RatePerSecond: *ratePerSecond, Burst: *burst}, TrustedProxies: trusted})
 	if err != nil {
 		return err
 	}
 	go sweepSessions(ctx, db, *idle, *lifetime, logger)
-	return srv.ListenAndServe(ctx, *addr, shutdownDrain)
+	// Usage is written every few seconds, and once more after the server
+	// has stopped taking requests.
+	usageCtx, stopUsage := context.WithCancel(context.Background())
+	usageDone := make(chan struct{})
+	go func() { recorder.Run(usageCtx, usageFlushEvery); close(usageDone) }()
+	err = srv.ListenAndServe(ctx, *addr, shutdownDrain)
+	stopUsage()
+	<-usageDone
+	return err
+}
+
+// usageFlushEvery is how often batched key usage is written.
+const usageFlushEvery = 2 * time.Second
+
+// parseProxies reads "10.0.0.1, 10.1.0.0/16" into prefixes.
+func parseProxies(raw string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' }) {
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or CIDR", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 // sweepSessions removes timed-out sessions every few minutes; they are

@@ -124,6 +124,10 @@ type Key struct {
 
 	SecretHash    string
 	DisplayPrefix string
+	// After a regenerate with a grace period, the previous secret's hash
+	// and until when it is still accepted; empty otherwise.
+	PreviousSecretHash string
+	PreviousValidUntil *time.Time
 
 	CreatedAt    time.Time
 	CreatedBy    string

@@ -15,6 +15,7 @@ const (
 	ActionKeyActivated   = "key.activated"
 	ActionKeyDeactivated = "key.deactivated"
 	ActionKeyDeleted     = "key.deleted"
+	ActionKeyGraceEnded  = "key.grace_ended"
 )
 
 // AuditEvent records one change: who, when, from where, to which key, and

@@ -21,6 +21,11 @@ func UserPrincipal(u *User) *Principal {
 	return &Principal{Kind: PrincipalUser, ID: u.ID, Name: u.Username, AccountID: u.AccountID, Grants: []RoleGrant{u.Grant()}}
 }
 
+// KeyPrincipal is the principal of a request made with key k.
+func KeyPrincipal(k *Key) *Principal {
+	return &Principal{Kind: PrincipalKey, ID: k.ID, Name: k.Name, AccountID: k.AccountID, Grants: k.Roles}
+}
+
 // Can tells whether any of the principal's roles grants p, in some account.
 func (p *Principal) Can(perm Permission) bool {
 	if p == nil {

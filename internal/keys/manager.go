@@ -5,6 +5,7 @@ package keys
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"keyconsole/internal/apikey"
@@ -15,6 +16,18 @@ import (
 type Manager struct {
 	store *store.DB
 	now   func() time.Time
+	// onChange hears of every change to a key (with the secret hashes that
+	// stop or may stop working), so caches can forget it at once.
+	onChange func(k *apikey.Key, hashes ...string)
+}
+
+// OnChange sets the function told of every change to a key.
+func (m *Manager) OnChange(f func(k *apikey.Key, hashes ...string)) { m.onChange = f }
+
+func (m *Manager) changed(k *apikey.Key, hashes ...string) {
+	if m.onChange != nil {
+		m.onChange(k, append(hashes, k.SecretHash, k.PreviousSecretHash)...)
+	}
 }
 
 // New returns a Manager on db; now is the clock (nil: the wall clock).
@@ -67,6 +80,7 @@ func (m *Manager) Create(ctx context.Context, who Actor, accountID string, s api
 	if err := m.store.CreateKey(ctx, k, ev); err != nil {
 		return nil, "", err
 	}
+	m.changed(k)
 	return k, secret, nil
 }
 
@@ -98,6 +112,7 @@ func (m *Manager) Update(ctx context.Context, who Actor, id string, version int,
 	if err := m.store.UpdateKey(ctx, k, ev); err != nil {
 		return nil, err
 	}
+	m.changed(k)
 	return k, nil
 }
 
@@ -108,9 +123,17 @@ func CanRegenerate(p *apikey.Principal, k *apikey.Key) bool {
 		k.Type == apikey.TypeChrome && p.CanIn(apikey.RegenerateChromeKey, k.AccountID)
 }
 
+// Grace periods a regenerate offers: how long the old secret keeps working.
+// None is right for a leaked key; the others let clients roll over.
+var GracePeriods = []time.Duration{0, time.Hour, 24 * time.Hour, 7 * 24 * time.Hour}
+
 // Regenerate gives the key a new generated secret, which it returns. The old
-// secret stops working at once.
-func (m *Manager) Regenerate(ctx context.Context, who Actor, id string) (*apikey.Key, string, error) {
+// secret keeps working for grace (never past the key's expiry), or stops at
+// once when grace is zero.
+func (m *Manager) Regenerate(ctx context.Context, who Actor, id string, grace time.Duration) (*apikey.Key, string, error) {
+	if !slices.Contains(GracePeriods, grace) {
+		return nil, "", apikey.FieldErrorf(apikey.EINVALID, "grace", "Choose how long the old secret keeps working: immediately, 1 hour, 24 hours or 7 days.")
+	}
 	k, err := m.Get(ctx, who, id)
 	if err != nil {
 		return nil, "", err
@@ -123,11 +146,54 @@ func (m *Manager) Regenerate(ctx context.Context, who Actor, id string) (*apikey
 		return nil, "", err
 	}
 	hash, prefix := apikey.HashSecret(secret), apikey.DisplayPrefix(secret)
-	if err := m.store.ReplaceSecret(ctx, k, hash, prefix, who.Name, who.event(apikey.ActionKeyRegenerated)); err != nil {
+	var until *time.Time
+	if grace > 0 {
+		t := m.now().Add(grace)
+		if k.ExpiresAt != nil && k.ExpiresAt.Before(t) {
+			t = *k.ExpiresAt
+		}
+		until = &t
+	}
+	ev := who.event(apikey.ActionKeyRegenerated)
+	ev.Changes = []apikey.Change{{Field: "Old secret accepted until", From: "", To: graceText(until)}}
+	if err := m.store.ReplaceSecret(ctx, k, hash, prefix, until, who.Name, ev); err != nil {
 		return nil, "", err
+	}
+	m.changed(k, k.SecretHash)
+	k.PreviousSecretHash, k.PreviousValidUntil = "", until
+	if until != nil {
+		k.PreviousSecretHash = k.SecretHash
 	}
 	k.SecretHash, k.DisplayPrefix, k.AccessType = hash, prefix, apikey.AccessGenerated
 	return k, secret, nil
+}
+
+func graceText(until *time.Time) string {
+	if until == nil {
+		return "No longer (stopped at once)"
+	}
+	return apikey.ExpiryText(until)
+}
+
+// EndGracePeriod stops a previous secret still in its grace period.
+func (m *Manager) EndGracePeriod(ctx context.Context, who Actor, id string) (*apikey.Key, error) {
+	k, err := m.Get(ctx, who, id)
+	if err != nil {
+		return nil, err
+	}
+	if !CanRegenerate(who.Principal, k) {
+		return nil, errForbidden
+	}
+	if k.PreviousSecretHash == "" {
+		return k, nil
+	}
+	ev := who.event(apikey.ActionKeyGraceEnded)
+	if err := m.store.EndGracePeriod(ctx, k, who.Name, ev); err != nil {
+		return nil, err
+	}
+	m.changed(k, k.PreviousSecretHash)
+	k.PreviousSecretHash, k.PreviousValidUntil = "", nil
+	return k, nil
 }
 
 // SetActive switches the key on or off.
@@ -150,6 +216,7 @@ func (m *Manager) SetActive(ctx context.Context, who Actor, id string, active bo
 		return nil, err
 	}
 	k.Active = active
+	m.changed(k)
 	return k, nil
 }
 
@@ -162,5 +229,9 @@ func (m *Manager) Delete(ctx context.Context, who Actor, id string) (*apikey.Key
 	if !who.CanIn(apikey.DeleteApiKey, k.AccountID) {
 		return nil, errForbidden
 	}
-	return k, m.store.DeleteKey(ctx, k, who.event(apikey.ActionKeyDeleted))
+	if err := m.store.DeleteKey(ctx, k, who.event(apikey.ActionKeyDeleted)); err != nil {
+		return nil, err
+	}
+	m.changed(k)
+	return k, nil
 }

@@ -56,7 +56,7 @@ func TestPermissionsPerAccount(t *testing.T) {
 		},
 		"update":     func(a Actor) error { _, err := m.Update(ctx, a, k.ID, k.Version, k.Settings); return err },
 		"deactivate": func(a Actor) error { _, err := m.SetActive(ctx, a, k.ID, false); return err },
-		"regenerate": func(a Actor) error { _, _, err := m.Regenerate(ctx, a, k.ID); return err },
+		"regenerate": func(a Actor) error { _, _, err := m.Regenerate(ctx, a, k.ID, 0); return err },
 		"delete":     func(a Actor) error { _, err := m.Delete(ctx, a, k.ID); return err },
 	} {
 		for _, role := range []apikey.Role{apikey.RoleGlobalViewer, apikey.RoleSupport} {
@@ -78,7 +78,7 @@ func TestRegenerate(t *testing.T) {
 		t.Fatal(err)
 	}
 	support := actorWith(apikey.RoleSupport)
-	_, fresh, err := m.Regenerate(ctx, support, k.ID)
+	_, fresh, err := m.Regenerate(ctx, support, k.ID, 0)
 	if err != nil {
 		t.Fatalf("support on a Chrome key: %v", err)
 	}

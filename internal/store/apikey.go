@@ -7,13 +7,15 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	"keyconsole/internal/apikey"
 )
 
 const keyColumns = `id, account_id, name, type, access_type, active, allow_unauthenticated,
 	allow_untrusted_endpoints, auto_endpoint_trust, expires_at, secret_hash, display_prefix,
-	created_at, created_by, updated_at, updated_by, last_used_at, last_used_from, version`
+	created_at, created_by, updated_at, updated_by, last_used_at, last_used_from, version,
+	previous_secret_hash, previous_valid_until`
 
 // CreateKey stores k, setting its ID, timestamps and version, and records ev
 // (when given) in the same transaction. k.CreatedBy, k.SecretHash and
@@ -27,7 +29,7 @@ func (db *DB) CreateKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEven
 	now := db.now()
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+keyColumns+`, name_fold)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', 1, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', 1, NULL, NULL, ?)`,
 			id, k.AccountID, k.Name, string(k.Type), string(k.AccessType), boolInt(k.Active),
 			boolInt(k.AllowUnauthenticated), boolInt(k.AllowUntrustedEndpoints), boolInt(k.AutoEndpointTrust),
 			formatTimePtr(k.ExpiresAt), k.SecretHash, k.DisplayPrefix,
@@ -117,9 +119,21 @@ func (db *DB) DeleteKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEven
 }
 
 // ReplaceSecret gives key k a new generated secret's hash and display
-// prefix, bumps its version and records ev.
-func (db *DB) ReplaceSecret(ctx context.Context, k *apikey.Key, hash, prefix, by string, ev *apikey.AuditEvent) error {
-	return db.changeKey(ctx, k, by, ev, `secret_hash = ?, display_prefix = ?, access_type = ?`, hash, prefix, string(apikey.AccessGenerated))
+// prefix, bumps its version and records ev. When previousUntil is set the
+// current secret keeps working until then; otherwise it stops at once, and
+// so does any earlier secret still in a grace period.
+func (db *DB) ReplaceSecret(ctx context.Context, k *apikey.Key, hash, prefix string, previousUntil *time.Time, by string, ev *apikey.AuditEvent) error {
+	var prevHash any
+	if previousUntil != nil {
+		prevHash = k.SecretHash
+	}
+	return db.changeKey(ctx, k, by, ev, `secret_hash = ?, display_prefix = ?, access_type = ?, previous_secret_hash = ?, previous_valid_until = ?`,
+		hash, prefix, string(apikey.AccessGenerated), prevHash, formatTimePtr(previousUntil))
+}
+
+// EndGracePeriod stops the previous secret of key k at once.
+func (db *DB) EndGracePeriod(ctx context.Context, k *apikey.Key, by string, ev *apikey.AuditEvent) error {
+	return db.changeKey(ctx, k, by, ev, `previous_secret_hash = NULL, previous_valid_until = NULL`)
 }
 
 // SetKeyActive switches key k on or off and records ev.
@@ -158,9 +172,19 @@ func (db *DB) Key(ctx context.Context, id string) (*apikey.Key, error) {
 	return db.oneKey(ctx, `WHERE id = ?`, id)
 }
 
-// KeyByHash returns the key whose secret hashes to hash.
+// KeyByHash returns the key whose secret, or previous secret still in its
+// grace period, hashes to hash. (Whether the grace period is over is for
+// the caller to judge, against its own clock.)
 func (db *DB) KeyByHash(ctx context.Context, hash string) (*apikey.Key, error) {
-	return db.oneKey(ctx, `WHERE secret_hash = ?`, hash)
+	keys, err := db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE secret_hash = ?
+		UNION ALL SELECT `+keyColumns+` FROM api_keys WHERE previous_secret_hash = ?`, hash, hash)
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		return nil, apikey.Errorf(apikey.ENOTFOUND, "No such key.")
+	}
+	return keys[0], nil
 }
 
 func (db *DB) oneKey(ctx context.Context, where string, arg any) (*apikey.Key, error) {
@@ -202,20 +226,23 @@ func scanKey(row scanner) (*apikey.Key, error) {
 	var k apikey.Key
 	var typ, access, created, updated string
 	var active, unauth, untrusted, autoTrust int
-	var expires, lastUsed sql.NullString
+	var expires, lastUsed, prevHash, prevUntil sql.NullString
 	err := row.Scan(&k.ID, &k.AccountID, &k.Name, &typ, &access, &active, &unauth, &untrusted, &autoTrust,
 		&expires, &k.SecretHash, &k.DisplayPrefix, &created, &k.CreatedBy, &updated, &k.UpdatedBy,
-		&lastUsed, &k.LastUsedFrom, &k.Version)
+		&lastUsed, &k.LastUsedFrom, &k.Version, &prevHash, &prevUntil)
 	if err != nil {
 		return nil, fmt.Errorf("read key: %w", err)
 	}
 	k.Type, k.AccessType = apikey.Type(typ), apikey.AccessType(access)
+	k.PreviousSecretHash = prevHash.String
 	k.Active, k.AllowUnauthenticated = active != 0, unauth != 0
 	k.AllowUntrustedEndpoints, k.AutoEndpointTrust = untrusted != 0, autoTrust != 0
 	if k.CreatedAt, err = parseTime(created); err == nil {
 		if k.UpdatedAt, err = parseTime(updated); err == nil {
 			if k.ExpiresAt, err = parseTimePtr(expires); err == nil {
-				k.LastUsedAt, err = parseTimePtr(lastUsed)
+				if k.LastUsedAt, err = parseTimePtr(lastUsed); err == nil {
+					k.PreviousValidUntil, err = parseTimePtr(prevUntil)
+				}
 			}
 		}
 	}
@@ -354,7 +381,7 @@ func (db *DB) eachRow(ctx context.Context, what, query string, args []any, fn fu
 // keyWriteError turns a constraint failure into a message for the user.
 func keyWriteError(err error, name string) error {
 	switch {
-	case isUniqueViolationOn(err, "secret_hash"):
+	case isUniqueViolationOn(err, "secret_hash"), isUniqueViolationOn(err, "previous_secret_hash"):
 		return apikey.FieldErrorf(apikey.ECONFLICT, "custom_value", "That value is already in use by another key; choose another.")
 	case isUniqueViolation(err):
 		return apikey.FieldErrorf(apikey.ECONFLICT, "name", "A key named %q already exists in this account.", name)

@@ -21,6 +21,7 @@ type KeyQuery struct {
 	Sort       string // one of apikey.SortOrders, optionally prefixed with "-"
 	Page       int    // from 1
 	PerPage    int
+	Offset     int // when set, rows to skip, instead of Page
 	Now        time.Time // decides which keys count as expired
 }
 
@@ -53,7 +54,11 @@ func (db *DB) ListKeys(ctx context.Context, q KeyQuery) (KeyPage, error) {
 	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_keys`+where, args...).Scan(&page.Total); err != nil {
 		return page, fmt.Errorf("count keys: %w", err)
 	}
-	args = append(args, page.PerPage, (page.Page-1)*page.PerPage)
+	offset := (page.Page - 1) * page.PerPage
+	if q.Offset > 0 {
+		offset = q.Offset
+	}
+	args = append(args, page.PerPage, offset)
 	keys, err := db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys`+where+` ORDER BY `+keyOrder(q.Sort)+` LIMIT ? OFFSET ?`, args...)
 	if err != nil {
 		return page, err

@@ -62,4 +62,5 @@ type Confirm struct {
 	Danger    bool
 	CancelURL string
 	CSRFToken string
+	Grace     []Option // for a regenerate: how long the old secret keeps working
 }

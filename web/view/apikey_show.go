@@ -17,6 +17,8 @@ type KeyDetails struct {
 	CanDelete     bool
 	CanAudit      bool
 	Active        bool
+	// GraceUntil says until when the previous secret is still accepted; empty when it is not.
+	GraceUntil string
 }
 
 // Setting is one labelled value on the details page.

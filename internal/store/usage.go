@@ -1,0 +1,64 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// LastUse is the latest request seen with a key.
+type LastUse struct {
+	KeyID string
+	At    time.Time
+	From  string
+}
+
+// UsageCount is a number of requests with a key on one day with one outcome.
+type UsageCount struct {
+	KeyID string
+	Day   string // YYYY-MM-DD, UTC
+	Code  string // VALID or the refusal code
+	Count int
+}
+
+// RecordUsage adds a batch of counts and last uses in one transaction. Keys
+// deleted since the requests are skipped, not an error.
+func (db *DB) RecordUsage(ctx context.Context, uses []LastUse, counts []UsageCount) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		for _, u := range uses {
+			_, err := tx.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ?, last_used_from = ?
+				WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
+				formatTime(u.At), u.From, u.KeyID, formatTime(u.At))
+			if err != nil {
+				return fmt.Errorf("record last use: %w", err)
+			}
+		}
+		for _, c := range counts {
+			// INSERT ... ON CONFLICT DO UPDATE reads the same in SQLite and PostgreSQL.
+			_, err := tx.ExecContext(ctx, `INSERT INTO api_key_usage (key_id, day, code, count)
+				SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM api_keys WHERE id = ?)
+				ON CONFLICT (key_id, day, code) DO UPDATE SET count = api_key_usage.count + excluded.count`,
+				c.KeyID, c.Day, c.Code, c.Count, c.KeyID)
+			if err != nil {
+				return fmt.Errorf("record usage: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// KeyUsage lists a key's daily counts from the day since on, oldest first.
+func (db *DB) KeyUsage(ctx context.Context, keyID, since string) ([]UsageCount, error) {
+	var out []UsageCount
+	err := db.eachRow(ctx, "usage", `SELECT key_id, day, code, count FROM api_key_usage
+		WHERE key_id = ? AND day >= ? ORDER BY day, code`, []any{keyID, since}, func(rows *sql.Rows) error {
+		var c UsageCount
+		if err := rows.Scan(&c.KeyID, &c.Day, &c.Code, &c.Count); err != nil {
+			return err
+		}
+		out = append(out, c)
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,106 @@
+// Package usage counts what verification answers, per key, day and outcome,
+// and remembers when and from where each key was last accepted, without a
+// database write per request: it adds up in memory and writes in batches.
+package usage
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"keyconsole/internal/store"
+)
+
+// Recorder gathers uses in memory until Flush writes them.
+type Recorder struct {
+	store  *store.DB
+	logger *slog.Logger
+
+	mu     sync.Mutex
+	last   map[string]store.LastUse
+	counts map[countKey]int
+}
+
+type countKey struct{ keyID, day, code string }
+
+// New returns a Recorder writing to db.
+func New(db *store.DB, logger *slog.Logger) *Recorder {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Recorder{store: db, logger: logger, last: map[string]store.LastUse{}, counts: map[countKey]int{}}
+}
+
+// Record notes one verification of key keyID from ip at at, answered with
+// code; accepted ones ("VALID") also move the key's last use.
+func (r *Recorder) Record(keyID, code, ip string, at time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.counts[countKey{keyID, at.UTC().Format("2006-01-02"), code}]++
+	if code == "VALID" {
+		if prev, ok := r.last[keyID]; !ok || at.After(prev.At) {
+			r.last[keyID] = store.LastUse{KeyID: keyID, At: at, From: ip}
+		}
+	}
+}
+
+// Flush writes what was gathered since the last flush. On failure the batch
+// is put back, to be tried again with the next one.
+func (r *Recorder) Flush(ctx context.Context) error {
+	r.mu.Lock()
+	last, counts := r.last, r.counts
+	r.last, r.counts = map[string]store.LastUse{}, map[countKey]int{}
+	r.mu.Unlock()
+	if len(last) == 0 && len(counts) == 0 {
+		return nil
+	}
+	uses := make([]store.LastUse, 0, len(last))
+	for _, u := range last {
+		uses = append(uses, u)
+	}
+	rows := make([]store.UsageCount, 0, len(counts))
+	for k, n := range counts {
+		rows = append(rows, store.UsageCount{KeyID: k.keyID, Day: k.day, Code: k.code, Count: n})
+	}
+	if err := r.store.RecordUsage(ctx, uses, rows); err != nil {
+		r.putBack(last, counts)
+		return err
+	}
+	return nil
+}
+
+func (r *Recorder) putBack(last map[string]store.LastUse, counts map[countKey]int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id, u := range last {
+		if cur, ok := r.last[id]; !ok || u.At.After(cur.At) {
+			r.last[id] = u
+		}
+	}
+	for k, n := range counts {
+		r.counts[k] += n
+	}
+}
+
+// Run flushes every interval until ctx ends, then once more, so nothing
+// gathered before a shutdown is lost.
+func (r *Recorder) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if err := r.Flush(ctx); err != nil {
+				r.logger.Warn("usage flush", "err", err)
+			}
+		case <-ctx.Done():
+			final, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			if err := r.Flush(final); err != nil {
+				r.logger.Error("usage flush at shutdown", "err", err)
+			}
+			cancel()
+			return
+		}
+	}
+}

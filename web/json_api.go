@@ -1,0 +1,198 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/internal/verify"
+)
+
+// apiError is a JSON API refusal with the contract's code.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+	Fields  map[string]string
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+func apiErr(status int, code, msg string) *apiError {
+	return &apiError{Status: status, Code: code, Message: msg}
+}
+
+func validationError(fields map[string]string) *apiError {
+	return &apiError{Status: http.StatusUnprocessableEntity, Code: "VALIDATION", Message: "Some fields are not valid.", Fields: fields}
+}
+
+// apiErrorFrom maps any error a handler returns to the contract's codes.
+func apiErrorFrom(err error) *apiError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	var stale *apikey.StaleError
+	if errors.As(err, &stale) {
+		return apiErr(http.StatusConflict, "CONFLICT", apikey.ErrorMessage(err))
+	}
+	if f := apikey.ErrorField(err); f != "" {
+		ae := validationError(map[string]string{f: apikey.ErrorMessage(err)})
+		if apikey.ErrorCode(err) == apikey.ECONFLICT {
+			ae.Status, ae.Code, ae.Message = http.StatusConflict, "CONFLICT", apikey.ErrorMessage(err)
+		}
+		return ae
+	}
+	status := statusOf(err)
+	return apiErr(status, apiCodeOf(status), messageOf(err, status))
+}
+
+const (
+	apiKeyCtx  = "api_key"
+	maxAPIBody = 64 << 10
+)
+
+// refusals maps a failed verification of the caller's own key to an answer.
+var refusals = map[string]*apiError{
+	verify.NotFound:     apiErr(http.StatusUnauthorized, "UNAUTHORIZED", "A valid API key is required in X-Api-Key or Authorization: Bearer."),
+	verify.KeyInactive:  apiErr(http.StatusUnauthorized, "KEY_INACTIVE", "This API key is inactive."),
+	verify.KeyExpired:   apiErr(http.StatusUnauthorized, "KEY_EXPIRED", "This API key has expired."),
+	verify.IPNotAllowed: apiErr(http.StatusForbidden, "IP_NOT_ALLOWED", "This API key may not be used from this address."),
+	verify.Forbidden:    apiErr(http.StatusForbidden, "FORBIDDEN", "This API key may not be used here."),
+	verify.RateLimited:  apiErr(http.StatusTooManyRequests, "RATE_LIMITED", "Too many requests with this API key; slow down."),
+}
+
+// apiAuth authenticates a JSON API request by its key, through the same
+// verification other services use, and makes the key the request's principal.
+func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", "no-store")
+		secret := c.Request().Header.Get("X-Api-Key")
+		if secret == "" {
+			if auth := c.Request().Header.Get("Authorization"); len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
+				secret = strings.TrimSpace(auth[7:])
+			}
+		}
+		res, err := s.verifier.Verify(c.Request().Context(), verify.Request{Secret: secret, ClientIP: clientAddr(c)})
+		if err != nil {
+			return err
+		}
+		if res.Code != verify.Valid {
+			if res.Code == verify.RateLimited {
+				c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(max(res.RetryAfter.Seconds(), 1)))))
+			}
+			return refusals[res.Code]
+		}
+		c.Set(apiKeyCtx, res.Key)
+		c.Set(visitKey, &visit{principal: apikey.KeyPrincipal(res.Key)})
+		return next(c)
+	}
+}
+
+// apiRequire refuses a key whose roles lack permission p ("" leaves the
+// decision to the handler).
+func (s *Server) apiRequire(p apikey.Permission) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if p != "" && !principalOf(c).Can(p) {
+				return apiErr(http.StatusForbidden, "FORBIDDEN", fmt.Sprintf("This API key's roles do not grant %s.", p))
+			}
+			return next(c)
+		}
+	}
+}
+
+// clientAddr is the request's client address (see the server's IP extractor).
+func clientAddr(c echo.Context) netip.Addr {
+	a, _ := netip.ParseAddr(c.RealIP())
+	return a.Unmap()
+}
+
+// errEmptyJSON is a request without a body where one was expected.
+var errEmptyJSON = apiErr(http.StatusBadRequest, "VALIDATION", "The body is empty; send a JSON object.")
+
+// decodeJSON reads a JSON body into v, refusing unknown fields by name.
+func decodeJSON(c echo.Context, v any) error {
+	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxAPIBody)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return errEmptyJSON
+		}
+		var syntax *json.SyntaxError
+		var typeErr *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &typeErr):
+			return validationError(map[string]string{typeErr.Field: "This field has the wrong type."})
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return validationError(map[string]string{field: "Unknown field."})
+		case errors.As(err, &syntax):
+			return apiErr(http.StatusBadRequest, "VALIDATION", "The body is not valid JSON.")
+		}
+		return apiErr(http.StatusBadRequest, "VALIDATION", "The body could not be read as JSON.")
+	}
+	return nil
+}
+
+// listInfo fills the ${result.*} placeholders of list answers.
+type listInfo struct{ count, limit, offset int }
+
+// apiJSON writes a JSON answer with the caller key's response headers.
+func (s *Server) apiJSON(c echo.Context, status int, body any, list *listInfo) error {
+	s.applyKeyHeaders(c, list)
+	return c.JSON(status, body)
+}
+
+// applyKeyHeaders adds the key's response headers, placeholders filled,
+// unless marked excluded.
+func (s *Server) applyKeyHeaders(c echo.Context, list *listInfo) {
+	k, _ := c.Get(apiKeyCtx).(*apikey.Key)
+	if k == nil || len(k.ResponseHeaders) == 0 {
+		return
+	}
+	var accountName string
+	for _, h := range k.ResponseHeaders {
+		if h.Excluded {
+			continue
+		}
+		if strings.Contains(h.Value, "${account.name}") && accountName == "" {
+			if a, err := s.store.Account(c.Request().Context(), k.AccountID); err == nil {
+				accountName = a.Name
+			}
+		}
+		c.Response().Header().Set(h.Name, fillPlaceholders(h.Value, k, accountName, list))
+	}
+}
+
+func fillPlaceholders(v string, k *apikey.Key, accountName string, list *listInfo) string {
+	count, limit, offset := "", "", ""
+	if list != nil {
+		count, limit, offset = strconv.Itoa(list.count), strconv.Itoa(list.limit), strconv.Itoa(list.offset)
+	}
+	return strings.NewReplacer(
+		"${key.name}", headerSafe(k.Name), "${key.id}", k.ID, "${account.name}", headerSafe(accountName),
+		"${result.count}", count, "${result.limit}", limit, "${result.offset}", offset,
+	).Replace(v)
+}
+
+// headerSafe drops what may not stand in a header value (names are checked
+// on the way in, but a placeholder brings them into a header).
+func headerSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+}

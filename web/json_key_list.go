@@ -1,0 +1,71 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/internal/store"
+	"keyconsole/internal/validate"
+)
+
+const maxAPILimit = 200
+
+// jsonKeyList answers GET /api/v1/keys: the keys of account_id (default: the
+// caller's own account), with the list page's q, type, status and sort, and
+// limit/offset paging.
+func (s *Server) jsonKeyList(c echo.Context) error {
+	p := principalOf(c)
+	account := c.QueryParam("account_id")
+	if account == "" {
+		account = homeAccount(p)
+	}
+	if !p.CanIn(apikey.ViewApiKey, account) {
+		return apiErr(http.StatusForbidden, "FORBIDDEN", "This API key may not see that account.")
+	}
+	limit, offset := store.DefaultPerPage, 0
+	fields := map[string]string{}
+	if v := c.QueryParam("limit"); v != "" {
+		if n, err := strconv.Atoi(v); err != nil || n < 1 || n > maxAPILimit {
+			fields["limit"] = "Give a whole number from 1 to 200."
+		} else {
+			limit = n
+		}
+	}
+	if v := c.QueryParam("offset"); v != "" {
+		if n, err := strconv.Atoi(v); err != nil || n < 0 {
+			fields["offset"] = "Give a whole number, 0 or more."
+		} else {
+			offset = n
+		}
+	}
+	if len(fields) > 0 {
+		return validationError(fields)
+	}
+	q := validate.KeyListQuery(validate.KeyListInput{Query: c.QueryParam("q"), Type: c.QueryParam("type"), Status: c.QueryParam("status"), Sort: c.QueryParam("sort")})
+	now := s.now()
+	page, err := s.store.ListKeys(c.Request().Context(), store.KeyQuery{
+		AccountIDs: []string{account}, Search: q.Query, Type: q.Type, Status: q.Status, Sort: q.Sort,
+		PerPage: limit, Offset: offset, Now: now,
+	})
+	if err != nil {
+		return err
+	}
+	out := make([]keyOut, 0, len(page.Keys))
+	for _, k := range page.Keys {
+		out = append(out, keyToOut(k, now))
+	}
+	body := map[string]any{"keys": out, "total": page.Total, "limit": limit, "offset": offset}
+	return s.apiJSON(c, http.StatusOK, body, &listInfo{count: len(out), limit: limit, offset: offset})
+}
+
+// jsonKeyGet answers GET /api/v1/keys/:id.
+func (s *Server) jsonKeyGet(c echo.Context) error {
+	k, err := s.keys.Get(c.Request().Context(), actor(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return s.apiJSON(c, http.StatusOK, keyToOut(k, s.now()), nil)
+}

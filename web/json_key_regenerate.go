@@ -1,0 +1,31 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// jsonKeyRegenerate answers POST /api/v1/keys/:id/regenerate with the new
+// secret, once. An optional body {"grace": "1h"|"24h"|"7d"} keeps the old
+// secret working that long.
+func (s *Server) jsonKeyRegenerate(c echo.Context) error {
+	var body struct {
+		Grace string `json:"grace"`
+	}
+	if err := decodeJSON(c, &body); err != nil && err != errEmptyJSON {
+		return err
+	}
+	grace, ok := parseGrace(body.Grace)
+	if !ok {
+		return validationError(map[string]string{"grace": "Choose immediately, 1h, 24h or 7d."})
+	}
+	k, secret, err := s.keys.Regenerate(c.Request().Context(), actor(c), c.Param("id"), grace)
+	if err != nil {
+		return err
+	}
+	return s.apiJSON(c, http.StatusOK, struct {
+		keyOut
+		Secret string `json:"secret"`
+	}{keyToOut(k, s.now()), secret}, nil)
+}

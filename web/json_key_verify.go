@@ -1,0 +1,95 @@
+package web
+
+import (
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/internal/verify"
+)
+
+// verifyAnswer is what POST /api/v1/keys/verify always answers (200). The
+// details are given only for a valid key.
+type verifyAnswer struct {
+	Valid     bool       `json:"valid"`
+	Code      string     `json:"code"`
+	KeyID     string     `json:"key_id,omitempty"`
+	AccountID string     `json:"account_id,omitempty"`
+	Roles     []string   `json:"roles"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+// jsonKeyVerify lets another service check a client's key through the same
+// path the API itself uses. The caller's key needs the advanced permission
+// "verify"; a key the caller may not see is answered NOT_FOUND, exactly as
+// an unknown one, so nothing is learnt about other accounts.
+func (s *Server) jsonKeyVerify(c echo.Context) error {
+	caller, _ := c.Get(apiKeyCtx).(*apikey.Key)
+	if caller == nil || !slices.Contains(caller.AdvancedPermissions, apikey.AdvancedVerify) {
+		return apiErr(http.StatusForbidden, "FORBIDDEN", "This API key lacks the advanced permission \"verify\".")
+	}
+	var body struct {
+		Key       string `json:"key"`
+		ClientIP  string `json:"client_ip"`
+		AccountID string `json:"account_id"`
+	}
+	if err := decodeJSON(c, &body); err != nil {
+		return err
+	}
+	fields := map[string]string{}
+	if body.Key == "" {
+		fields["key"] = "Give the key to verify."
+	}
+	var ip netip.Addr
+	if body.ClientIP != "" {
+		var err error
+		if ip, err = netip.ParseAddr(strings.TrimSpace(body.ClientIP)); err != nil || ip.Zone() != "" {
+			fields["client_ip"] = "Give the client's IPv4 or IPv6 address, such as 192.0.2.10."
+		}
+	}
+	if len(fields) > 0 {
+		return validationError(fields)
+	}
+	ctx := c.Request().Context()
+	res, err := s.verifier.Verify(ctx, verify.Request{Secret: body.Key, ClientIP: ip.Unmap(), AccountID: body.AccountID})
+	if err != nil {
+		return err
+	}
+	ans := verifyAnswer{Code: res.Code, Roles: []string{}}
+	if res.Key != nil {
+		visible, err := s.callerSees(c, res.Key)
+		if err != nil {
+			return err
+		}
+		if !visible {
+			ans.Code = verify.NotFound
+		}
+	}
+	if ans.Code == verify.Valid {
+		k := res.Key
+		ans.Valid, ans.KeyID, ans.AccountID, ans.ExpiresAt = true, k.ID, k.AccountID, k.ExpiresAt
+		for _, g := range k.Roles {
+			ans.Roles = append(ans.Roles, string(g.Role))
+		}
+	}
+	return s.apiJSON(c, http.StatusOK, ans, nil)
+}
+
+// callerSees tells whether the verifying key may know of key k: k is in the
+// caller's account or below it, or the caller's roles let it view k's account.
+func (s *Server) callerSees(c echo.Context, k *apikey.Key) (bool, error) {
+	p := principalOf(c)
+	if p.CanIn(apikey.ViewApiKey, k.AccountID) {
+		return true, nil
+	}
+	path, err := s.store.AccountPath(c.Request().Context(), k.AccountID)
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(path, p.AccountID), nil
+}
