@@ -19,8 +19,8 @@ func (s *Server) apiKeyRegenerateConfirm(c echo.Context) error {
 		return echo.ErrForbidden
 	}
 	confirm := view.Confirm{
-		Message:   "Regenerate the secret of “" + k.Name + "”?",
-		Warning:   "Every client that uses the current secret must be given the new one.",
+		Message: "Regenerate the secret of “" + k.Name + "”?",
+		Warning: "Every client that uses the current secret must be given the new one.",
 		Grace: []view.Option{{Value: "0", Label: "Stop immediately (default)"}, {Value: "1h", Label: "For 1 hour"},
 			{Value: "24h", Label: "For 24 hours"}, {Value: "7d", Label: "For 7 days"}},
 		Action:    keyURL(k.ID) + "/regenerate",

@@ -21,7 +21,7 @@ type KeyQuery struct {
 	Sort       string // one of apikey.SortOrders, optionally prefixed with "-"
 	Page       int    // from 1
 	PerPage    int
-	Offset     int // when set, rows to skip, instead of Page
+	Offset     int       // when set, rows to skip, instead of Page
 	Now        time.Time // decides which keys count as expired
 }
 
