@@ -40,8 +40,10 @@ fuzz:
 
 test: check-generated vet unit fuzz
 
+# Go benchmarks, then the JSON API under load on loopback (bounded: 10 s).
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+	$(GO) run ./cmd/loadtest -duration 10s -workers 16
 
 clean:
 	rm -rf bin

@@ -1,0 +1,109 @@
+package verify
+
+import (
+	"context"
+	"net/netip"
+	"path/filepath"
+	"testing"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/internal/store"
+)
+
+func setup(tb testing.TB) (*Verifier, *store.DB, *apikey.Key, string) {
+	tb.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(tb.TempDir(), "v.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	root, _ := db.RootAccount(ctx)
+	secret, _ := apikey.GenerateSecret(apikey.TypeGeneral)
+	k := &apikey.Key{AccountID: root.ID, CreatedBy: "t", SecretHash: apikey.HashSecret(secret), DisplayPrefix: apikey.DisplayPrefix(secret),
+		Settings: apikey.Settings{Name: "k", Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true,
+			AllowedIPs: []apikey.IPEntry{{Prefix: netip.MustParsePrefix("10.0.0.0/8"), Source: "10.0.0.0/8"}}}}
+	if err := db.CreateKey(ctx, k, nil); err != nil {
+		tb.Fatal(err)
+	}
+	return New(db, nil, Config{RatePerSecond: 1e12, Burst: 1 << 30}, nil), db, k, secret
+}
+
+// A malformed key is refused before any look-up: the database is closed and
+// still the answer comes, with no error.
+func TestMalformedNeedsNoDatabase(t *testing.T) {
+	v, db, _, secret := setup(t)
+	db.Close()
+	bad := []byte(secret)
+	bad[20] ^= 1
+	for _, s := range []string{string(bad), "", "short", "kc_g_x"} {
+		res, err := v.Verify(context.Background(), Request{Secret: s})
+		if err != nil || res.Code != NotFound {
+			t.Errorf("%q: %v %v", s, res.Code, err)
+		}
+	}
+}
+
+func TestCacheAndForget(t *testing.T) {
+	v, db, k, secret := setup(t)
+	ctx := context.Background()
+	ip := netip.MustParseAddr("10.1.2.3")
+	if res, _ := v.Verify(ctx, Request{Secret: secret, ClientIP: ip}); res.Code != Valid {
+		t.Fatalf("first: %s", res.Code)
+	}
+	// Changed behind the verifier's back: the cache still answers...
+	db.SetKeyActive(ctx, k, false, "t", nil)
+	if res, _ := v.Verify(ctx, Request{Secret: secret, ClientIP: ip}); res.Code != Valid {
+		t.Fatalf("cached: %s", res.Code)
+	}
+	// ...until told, as the keys service does on every change.
+	v.Forget(k)
+	if res, _ := v.Verify(ctx, Request{Secret: secret, ClientIP: ip}); res.Code != KeyInactive {
+		t.Fatalf("after Forget: %s", res.Code)
+	}
+}
+
+// BenchmarkVerifyCached is the cost of accepting a known key, the path
+// every API request takes.
+func BenchmarkVerifyCached(b *testing.B) {
+	v, _, _, secret := setup(b)
+	ctx := context.Background()
+	req := Request{Secret: secret, ClientIP: netip.MustParseAddr("10.1.2.3")}
+	if res, _ := v.Verify(ctx, req); res.Code != Valid {
+		b.Fatal(res.Code)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if res, err := v.Verify(ctx, req); err != nil || res.Code != Valid {
+				b.Fatal(res.Code, err)
+			}
+		}
+	})
+}
+
+// BenchmarkVerifyMalformed is the cost of refusing a mistyped key.
+func BenchmarkVerifyMalformed(b *testing.B) {
+	v, _, _, secret := setup(b)
+	bad := []byte(secret)
+	bad[20] ^= 1
+	req := Request{Secret: string(bad)}
+	b.ReportAllocs()
+	for b.Loop() {
+		v.Verify(context.Background(), req)
+	}
+}
+
+// BenchmarkVerifyUncached is a look-up in SQLite each time (the cache is emptied).
+func BenchmarkVerifyUncached(b *testing.B) {
+	v, _, k, secret := setup(b)
+	req := Request{Secret: secret, ClientIP: netip.MustParseAddr("10.1.2.3")}
+	b.ReportAllocs()
+	for b.Loop() {
+		v.Forget(k)
+		if res, _ := v.Verify(context.Background(), req); res.Code != Valid {
+			b.Fatal(res.Code)
+		}
+	}
+}
