@@ -2,12 +2,15 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/keys"
+	"keyconsole/internal/store"
+	"keyconsole/internal/verify"
 	"keyconsole/web/view"
 )
 
@@ -35,6 +38,15 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 	if k.PreviousSecretHash != "" && k.PreviousValidUntil != nil && s.now().Before(*k.PreviousValidUntil) {
 		d.GraceUntil = formatDateTime(*k.PreviousValidUntil)
 	}
+	if c.QueryParam("tab") == "usage" {
+		d.Tab = "usage"
+		since := s.now().AddDate(0, 0, -30).Format("2006-01-02")
+		counts, err := s.store.KeyUsage(ctx, k.ID, since)
+		if err != nil {
+			return err
+		}
+		d.Usage, d.UsageCodes = usageRows(counts)
+	}
 	if c.QueryParam("tab") == "audit" && d.CanAudit {
 		d.Tab = "audit"
 		events, err := s.store.KeyAudit(ctx, k.ID, auditTabSize)
@@ -50,6 +62,34 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 		}
 	}
 	return render(c, http.StatusOK, view.KeyDetailsPage(s.keysPage(c, k.Name), d))
+}
+
+// usageRows turns daily counts into a table, newest day first, with a
+// column for each refusal code that occurred.
+func usageRows(counts []store.UsageCount) ([]view.UsageRow, []string) {
+	var codes, days []string
+	byDay := map[string]map[string]int{}
+	for _, c := range counts {
+		if byDay[c.Day] == nil {
+			byDay[c.Day] = map[string]int{}
+			days = append(days, c.Day)
+		}
+		byDay[c.Day][c.Code] += c.Count
+		if c.Code != verify.Valid && !slices.Contains(codes, c.Code) {
+			codes = append(codes, c.Code)
+		}
+	}
+	slices.Sort(codes)
+	slices.Reverse(days)
+	rows := make([]view.UsageRow, 0, len(days))
+	for _, day := range days {
+		r := view.UsageRow{Day: day, Accepted: byDay[day][verify.Valid]}
+		for _, code := range codes {
+			r.Refused = append(r.Refused, byDay[day][code])
+		}
+		rows = append(rows, r)
+	}
+	return rows, codes
 }
 
 // keySettings lists a key's settings as the details page shows them.
@@ -95,6 +135,7 @@ func keySettings(k *apikey.Key) []view.Setting {
 		{Label: "Automatic endpoint trust", Value: yes(k.AutoEndpointTrust)},
 		{Label: "Expires", Value: apikey.ExpiryText(k.ExpiresAt)},
 		{Label: "Allowed IP addresses", Value: ips},
+		{Label: "Response headers", Value: apikey.HeadersText(k.ResponseHeaders)},
 		{Label: "Created", Value: formatDateTime(k.CreatedAt) + " by " + k.CreatedBy},
 		{Label: "Last change", Value: formatDateTime(k.UpdatedAt) + " by " + k.UpdatedBy},
 		{Label: "Last used", Value: lastUsed},

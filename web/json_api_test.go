@@ -393,6 +393,12 @@ func TestUsageRecorded(t *testing.T) {
 	if byCode[verify.Valid] != 3 || byCode[verify.KeyInactive] != 1 {
 		t.Fatalf("counts %v", byCode)
 	}
+	// The usage tab shows the day, accepted and refused counts.
+	_, page := ts.get(t, keyURL(k.ID)+"?tab=usage")
+	row := parseHTML(t, page).Find(`[data-testid="usage-row"]`)
+	if row.Length() != 1 || !strings.Contains(row.Text(), ts.now.Format("2006-01-02")) || row.Find("td").Eq(1).Text() != "3" || row.Find("td").Eq(2).Text() != "1" {
+		t.Errorf("usage tab row %q", row.Text())
+	}
 	// Usage of a key deleted before the flush is dropped, not an error.
 	ts.admin.post(t, keyURL(k.ID)+"/activate", map[string][]string{})
 	ts.apiCall(t, "GET", "/api/v1/keys", key, nil)

@@ -66,7 +66,7 @@ func Diff(old, new Settings) []Change {
 	add("Roles", RolesText(old.Roles), RolesText(new.Roles))
 	add("Expires", ExpiryText(old.ExpiresAt), ExpiryText(new.ExpiresAt))
 	add("Allowed IPs", ipsText(old.AllowedIPs), ipsText(new.AllowedIPs))
-	add("Response headers", headersText(old.ResponseHeaders), headersText(new.ResponseHeaders))
+	add("Response headers", HeadersText(old.ResponseHeaders), HeadersText(new.ResponseHeaders))
 	return out
 }
 
@@ -122,7 +122,8 @@ func ipsText(entries []IPEntry) string {
 	return strings.Join(parts, ", ")
 }
 
-func headersText(hs []Header) string {
+// HeadersText is a key's response headers in words.
+func HeadersText(hs []Header) string {
 	if len(hs) == 0 {
 		return "None"
 	}

@@ -11,6 +11,8 @@ type KeyDetails struct {
 	Tab           string // "settings" or "audit"
 	Settings      []Setting
 	Audit         []AuditRow
+	Usage         []UsageRow
+	UsageCodes    []string // the refusal codes seen, as columns
 	// What the visitor may do here; hidden controls are refused by the server too.
 	CanEdit       bool
 	CanRegenerate bool
@@ -35,4 +37,11 @@ type AuditRow struct {
 	ClientIP string
 	Action   string
 	Changes  []string
+}
+
+// UsageRow is one day of a key's use.
+type UsageRow struct {
+	Day      string
+	Accepted int
+	Refused  []int // in the order of KeyDetails.UsageCodes
 }
