@@ -23,6 +23,9 @@ func TestRouteAccessByRole(t *testing.T) {
 	chrome, _ := ts.addKey(t, "chrome key", func(k *apikey.Key) { k.Type = apikey.TypeChrome })
 	doomed, _ := ts.addKey(t, "doomed key")
 	gk, ck := keyURL(general.ID), keyURL(chrome.ID)
+	if _, err := ts.db.SeeEndpoint(context.Background(), general.ID, "dev-1", "Device 1", false, ts.now); err != nil {
+		t.Fatal(err)
+	}
 	all := map[string]bool{"global-admin": true, "global-viewer": true, "account-viewer": true, "support": true}
 	admin := map[string]bool{"global-admin": true}
 	clients := map[string]*client{"global-admin": ts.admin, "none": ts.newClient(t)}
@@ -52,6 +55,8 @@ func TestRouteAccessByRole(t *testing.T) {
 		{"GET", ck + "/regenerate", nil, map[string]bool{"global-admin": true, "support": true}},
 		{"POST", ck + "/regenerate", url.Values{}, map[string]bool{"global-admin": true, "support": true}},
 		{"POST", gk + "/end-grace", url.Values{}, admin},
+		{"POST", gk + "/endpoints/dev-1/trust", url.Values{}, admin},
+		{"POST", gk + "/endpoints/dev-1/distrust", url.Values{}, admin},
 		{"POST", ck + "/end-grace", url.Values{}, map[string]bool{"global-admin": true, "support": true}},
 		{"POST", gk + "/deactivate", url.Values{}, admin},
 		{"POST", gk + "/activate", url.Values{}, admin},
@@ -392,8 +397,11 @@ func routePattern(path string) string {
 	path, _, _ = strings.Cut(path, "?")
 	parts := strings.Split(path, "/")
 	for i, p := range parts {
-		if strings.HasPrefix(p, "key_") || strings.HasPrefix(p, "usr_") {
+		switch {
+		case strings.HasPrefix(p, "key_") || strings.HasPrefix(p, "usr_"):
 			parts[i] = ":id"
+		case i > 0 && parts[i-1] == "endpoints":
+			parts[i] = ":endpoint"
 		}
 	}
 	return strings.Join(parts, "/")

@@ -81,7 +81,8 @@ func keyChoices(now time.Time, currentExpiry string) view.KeyChoices {
 	for _, t := range apikey.Types {
 		ch.Types = append(ch.Types, view.Option{Value: string(t), Label: t.Label()})
 	}
-	ch.AccessTypes = []view.Option{{Value: string(apikey.AccessGenerated), Label: "Generated (recommended)"}, {Value: string(apikey.AccessCustom), Label: "Custom value"}}
+	ch.AccessTypes = []view.Option{{Value: string(apikey.AccessGenerated), Label: "Generated (recommended)"},
+		{Value: string(apikey.AccessJWT), Label: "Signed JWT (checkable offline)"}, {Value: string(apikey.AccessCustom), Label: "Custom value"}}
 	for _, r := range apikey.Roles {
 		ch.Roles = append(ch.Roles, view.Option{Value: string(r), Label: r.Label()})
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -37,6 +38,22 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 	}
 	if k.PreviousSecretHash != "" && k.PreviousValidUntil != nil && s.now().Before(*k.PreviousValidUntil) {
 		d.GraceUntil = formatDateTime(*k.PreviousValidUntil)
+	}
+	if c.QueryParam("tab") == "endpoints" {
+		d.Tab = "endpoints"
+		eps, err := s.store.Endpoints(ctx, k.ID)
+		if err != nil {
+			return err
+		}
+		for _, e := range eps {
+			action := "trust"
+			if e.Trusted {
+				action = "distrust"
+			}
+			d.Endpoints = append(d.Endpoints, view.EndpointRow{ID: e.EndpointID, Name: e.Name, Trusted: e.Trusted,
+				FirstSeen: formatDateTime(e.FirstSeenAt), LastSeen: formatDateTime(e.LastSeenAt),
+				ActionURL: keyURL(k.ID) + "/endpoints/" + url.PathEscape(e.EndpointID) + "/" + action})
+		}
 	}
 	if c.QueryParam("tab") == "usage" {
 		d.Tab = "usage"
@@ -109,10 +126,8 @@ func keySettings(k *apikey.Key) []view.Setting {
 			lastUsed += " from " + k.LastUsedFrom
 		}
 	}
-	access := "Generated"
-	if k.AccessType == apikey.AccessCustom {
-		access = "Custom value"
-	}
+	access := map[apikey.AccessType]string{apikey.AccessGenerated: "Generated", apikey.AccessCustom: "Custom value",
+		apikey.AccessJWT: "Signed JWT (public keys at /.well-known/jwks.json)"}[k.AccessType]
 	yes := func(b bool) string {
 		if b {
 			return "Yes"
@@ -158,6 +173,23 @@ func actionLabel(action string) string {
 		return "Deleted"
 	case apikey.ActionKeyGraceEnded:
 		return "Old secret stopped"
+	case apikey.ActionEndpointTrust:
+		return "Endpoint trusted"
+	case apikey.ActionEndpointDrop:
+		return "Endpoint distrusted"
 	}
 	return action
+}
+
+// apiKeyEndpointTrust and apiKeyEndpointDistrust set an endpoint's trust
+// and return to the Endpoints tab.
+func (s *Server) apiKeyEndpointTrust(c echo.Context) error    { return s.setEndpointTrust(c, true) }
+func (s *Server) apiKeyEndpointDistrust(c echo.Context) error { return s.setEndpointTrust(c, false) }
+
+func (s *Server) setEndpointTrust(c echo.Context, trusted bool) error {
+	k, err := s.keys.SetEndpointTrust(c.Request().Context(), actor(c), c.Param("id"), c.Param("endpoint"), trusted)
+	if err != nil {
+		return err
+	}
+	return redirect(c, keyURL(k.ID)+"?tab=endpoints")
 }

@@ -218,11 +218,12 @@ func (c *client) do(t *testing.T, method, path string, body io.Reader, headers .
 	return res, string(b)
 }
 
-// addKey stores a generated key and returns it with its secret.
+// addKey stores a generated key and returns it with its secret. Like a
+// script's key, it allows unauthenticated requests unless mutate says not.
 func (ts *testServer) addKey(t *testing.T, name string, mutate ...func(*apikey.Key)) (*apikey.Key, string) {
 	t.Helper()
 	k := &apikey.Key{AccountID: ts.root, CreatedBy: "admin", Settings: apikey.Settings{
-		Name: name, Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true,
+		Name: name, Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true, AllowUnauthenticated: true,
 	}}
 	for _, m := range mutate {
 		m(k)

@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/token"
 	"keyconsole/internal/verify"
 )
 
@@ -93,7 +94,43 @@ func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 			return refusals[res.Code]
 		}
 		c.Set(apiKeyCtx, res.Key)
+		c.Set(keyInBearerCtx, c.Request().Header.Get("X-Api-Key") == "")
 		c.Set(visitKey, &visit{principal: apikey.KeyPrincipal(res.Key)})
+		return next(c)
+	}
+}
+
+const keyInBearerCtx = "key_in_bearer"
+
+// apiUser asks for a signed-in user's access token beside a key that does
+// not allow unauthenticated requests. The key's roles still decide what
+// may be done; the audit trail names the user too.
+func (s *Server) apiUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		k := c.Get(apiKeyCtx).(*apikey.Key)
+		if k.AllowUnauthenticated {
+			return next(c)
+		}
+		needToken := apiErr(http.StatusUnauthorized, "UNAUTHORIZED",
+			"This key needs a signed-in user: send the key in X-Api-Key and the user's access token as Authorization: Bearer (POST /api/v1/login).")
+		if inBearer, _ := c.Get(keyInBearerCtx).(bool); inBearer {
+			return needToken
+		}
+		auth := c.Request().Header.Get("Authorization")
+		if len(auth) <= 7 || !strings.EqualFold(auth[:7], "bearer ") {
+			return needToken
+		}
+		claims, err := s.tokens.Parse(c.Request().Context(), strings.TrimSpace(auth[7:]), token.KindUser)
+		if err != nil || claims.KeyID != k.ID {
+			return apiErr(http.StatusUnauthorized, "UNAUTHORIZED", "The user's access token is expired, not valid or for another key: refresh it or sign in again.")
+		}
+		user, err := s.store.User(c.Request().Context(), claims.Subject)
+		if err != nil || !user.Active {
+			return apiErr(http.StatusUnauthorized, "UNAUTHORIZED", "The signed-in user no longer exists or is inactive.")
+		}
+		p := apikey.KeyPrincipal(k)
+		p.Name = k.Name + " (" + user.Username + ")"
+		c.Set(visitKey, &visit{principal: p})
 		return next(c)
 	}
 }

@@ -252,6 +252,7 @@ func TestCacheSeesChangesAtOnce(t *testing.T) {
 	ts := newTestServer(t)
 	form := createForm("cached")
 	form.Del("allowed_ips")
+	form.Set("allow_unauthenticated", "true")
 	ts.admin.post(t, "/security/api-keys", form)
 	k := keyByName(t, ts, "cached")
 	_, body := ts.admin.post(t, keyURL(k.ID)+"/regenerate", map[string][]string{})

@@ -49,16 +49,25 @@ func (s *Server) routes() {
 	// Support may end the grace period of Chrome keys it regenerated.
 	console(http.MethodPost, "/security/api-keys/:id/end-grace", s.apiKeyEndGrace, apikey.ViewApiKey)
 
+	console(http.MethodPost, "/security/api-keys/:id/endpoints/:endpoint/trust", s.apiKeyEndpointTrust, apikey.ModifyApiKey)
+	console(http.MethodPost, "/security/api-keys/:id/endpoints/:endpoint/distrust", s.apiKeyEndpointDistrust, apikey.ModifyApiKey)
+
 	console(http.MethodGet, "/users", s.userList, apikey.ManageUsers)
 	console(http.MethodPost, "/users", s.userCreate, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/role", s.userRoleSave, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/deactivate", s.userDeactivate, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/activate", s.userActivate, apikey.ManageUsers)
 
-	// JSON API: authenticated by an API key, whose roles decide.
+	// JSON API: authenticated by an API key, whose roles decide, and by a
+	// user's access token where the key does not allow unauthenticated calls.
 	api := func(method, path string, h echo.HandlerFunc, p apikey.Permission) {
-		e.Add(method, "/api/v1"+path, h, s.apiAuth, s.apiRequire(p))
+		e.Add(method, "/api/v1"+path, h, s.apiAuth, s.apiUser, s.apiRequire(p))
 	}
+	// Signing a user in needs only the key.
+	e.POST("/api/v1/login", s.jsonLogin, s.apiAuth)
+	e.POST("/api/v1/token/refresh", s.jsonRefresh, s.apiAuth)
+	e.POST("/api/v1/logout", s.jsonLogout, s.apiAuth)
+	e.GET("/.well-known/jwks.json", s.jwks)
 	api(http.MethodGet, "/keys", s.jsonKeyList, apikey.ViewApiKey)
 	api(http.MethodPost, "/keys", s.jsonKeyCreate, apikey.ModifyApiKey)
 	api(http.MethodPost, "/keys/verify", s.jsonKeyVerify, "") // the advanced permission "verify" decides

@@ -20,6 +20,7 @@ import (
 	"keyconsole/internal/auth"
 	"keyconsole/internal/keys"
 	"keyconsole/internal/store"
+	"keyconsole/internal/token"
 	"keyconsole/internal/usage"
 	"keyconsole/internal/verify"
 )
@@ -51,6 +52,7 @@ type Server struct {
 	store    *store.DB
 	keys     *keys.Manager
 	verifier *verify.Verifier
+	tokens   *token.Signer
 	logger   *slog.Logger
 	now      func() time.Time
 	sessions SessionConfig
@@ -82,8 +84,9 @@ func New(cfg Config) (*Server, error) {
 	if len(s.sessions.Keys.Auth) == 0 || len(s.sessions.Keys.Encryption) == 0 {
 		return nil, errors.New("web: session keys are required")
 	}
-	s.keys = keys.New(s.store, s.now)
-	s.verifier = verify.New(s.store, cfg.Usage, cfg.RateLimit, s.now)
+	s.tokens = token.New(s.store, s.now)
+	s.keys = keys.New(s.store, s.tokens, s.now)
+	s.verifier = verify.New(s.store, s.tokens, cfg.Usage, cfg.RateLimit, s.now)
 	// Any change to a key empties the verifier's cache of it at once.
 	s.keys.OnChange(s.verifier.Forget)
 	s.cookies = newCookieStore(s.sessions)

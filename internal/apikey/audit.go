@@ -16,6 +16,8 @@ const (
 	ActionKeyDeactivated = "key.deactivated"
 	ActionKeyDeleted     = "key.deleted"
 	ActionKeyGraceEnded  = "key.grace_ended"
+	ActionEndpointTrust  = "key.endpoint_trusted"
+	ActionEndpointDrop   = "key.endpoint_distrusted"
 )
 
 // AuditEvent records one change: who, when, from where, to which key, and

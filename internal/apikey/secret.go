@@ -105,8 +105,12 @@ func SameHash(a, b string) bool {
 
 // DisplayPrefix is the short, harmless start of a secret shown in lists.
 // Generated secrets show their head and a few random characters; custom
-// values show no more than their first eight characters.
+// values show no more than their first eight characters. Every JWT starts
+// alike, so a JWT shows "jwt…" and the first characters of its signature.
 func DisplayPrefix(secret string) string {
+	if i := strings.LastIndexByte(secret, '.'); strings.Count(secret, ".") == 2 && strings.HasPrefix(secret, "eyJ") && len(secret)-i > 9 {
+		return "jwt…" + secret[i+1:i+7]
+	}
 	n := secretHeadLen + displayRandomLen
 	if !LooksGenerated(secret) {
 		n = 8

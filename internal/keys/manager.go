@@ -10,12 +10,14 @@ import (
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/store"
+	"keyconsole/internal/token"
 )
 
 // Manager carries out changes to keys.
 type Manager struct {
-	store *store.DB
-	now   func() time.Time
+	store  *store.DB
+	tokens *token.Signer // signs JWT access keys
+	now    func() time.Time
 	// onChange hears of every change to a key (with the secret hashes that
 	// stop or may stop working), so caches can forget it at once.
 	onChange func(k *apikey.Key, hashes ...string)
@@ -30,12 +32,13 @@ func (m *Manager) changed(k *apikey.Key, hashes ...string) {
 	}
 }
 
-// New returns a Manager on db; now is the clock (nil: the wall clock).
-func New(db *store.DB, now func() time.Time) *Manager {
+// New returns a Manager on db, signing JWT access keys with tokens; now is
+// the clock (nil: the wall clock).
+func New(db *store.DB, tokens *token.Signer, now func() time.Time) *Manager {
 	if now == nil {
 		now = func() time.Time { return time.Now().UTC() }
 	}
-	return &Manager{store: db, now: now}
+	return &Manager{store: db, tokens: tokens, now: now}
 }
 
 // Actor is who asks for a change and from which address.
@@ -69,12 +72,16 @@ func (m *Manager) Create(ctx context.Context, who Actor, accountID string, s api
 	if !who.CanIn(apikey.ModifyApiKey, accountID) {
 		return nil, "", errForbidden
 	}
-	secret, err := newSecret(s.Type, s.AccessType, customSecret)
+	id, err := apikey.NewID("key")
 	if err != nil {
 		return nil, "", err
 	}
-	k := &apikey.Key{AccountID: accountID, Settings: s, CreatedBy: who.Name,
-		SecretHash: apikey.HashSecret(secret), DisplayPrefix: apikey.DisplayPrefix(secret)}
+	k := &apikey.Key{ID: id, AccountID: accountID, Settings: s, CreatedBy: who.Name}
+	secret, err := m.newSecret(ctx, k, customSecret)
+	if err != nil {
+		return nil, "", err
+	}
+	k.SecretHash, k.DisplayPrefix = apikey.HashSecret(secret), apikey.DisplayPrefix(secret)
 	ev := who.event(apikey.ActionKeyCreated)
 	ev.Changes = apikey.Diff(apikey.Settings{}, s)
 	if err := m.store.CreateKey(ctx, k, ev); err != nil {
@@ -84,15 +91,19 @@ func (m *Manager) Create(ctx context.Context, who Actor, accountID string, s api
 	return k, secret, nil
 }
 
-// newSecret makes the secret of a key: generated, or the admin's own value.
-func newSecret(t apikey.Type, access apikey.AccessType, custom string) (string, error) {
-	switch access {
+// newSecret makes the secret of key k: generated, a JWT naming the key and
+// expiring with it, or the admin's own value.
+func (m *Manager) newSecret(ctx context.Context, k *apikey.Key, custom string) (string, error) {
+	switch k.AccessType {
 	case apikey.AccessCustom:
 		return custom, nil
 	case apikey.AccessJWT:
-		return "", apikey.FieldErrorf(apikey.EINVALID, "access_type", "JWT access keys are not available yet; choose a generated or custom value.")
+		if m.tokens == nil {
+			return "", apikey.FieldErrorf(apikey.EINVALID, "access_type", "JWT access keys are not available here; choose a generated or custom value.")
+		}
+		return m.tokens.SignKey(ctx, k.ID, k.AccountID, k.ExpiresAt)
 	}
-	return apikey.GenerateSecret(t)
+	return apikey.GenerateSecret(k.Type)
 }
 
 // Update saves new settings over those read at version. The name, account,
@@ -127,7 +138,8 @@ func CanRegenerate(p *apikey.Principal, k *apikey.Key) bool {
 // None is right for a leaked key; the others let clients roll over.
 var GracePeriods = []time.Duration{0, time.Hour, 24 * time.Hour, 7 * 24 * time.Hour}
 
-// Regenerate gives the key a new generated secret, which it returns. The old
+// Regenerate gives the key a new secret, which it returns: a new JWT for a
+// JWT access key, else a generated one (a custom value is not reused). The old
 // secret keeps working for grace (never past the key's expiry), or stops at
 // once when grace is zero.
 func (m *Manager) Regenerate(ctx context.Context, who Actor, id string, grace time.Duration) (*apikey.Key, string, error) {
@@ -141,7 +153,10 @@ func (m *Manager) Regenerate(ctx context.Context, who Actor, id string, grace ti
 	if !CanRegenerate(who.Principal, k) {
 		return nil, "", errForbidden
 	}
-	secret, err := apikey.GenerateSecret(k.Type)
+	if k.AccessType == apikey.AccessCustom {
+		k.AccessType = apikey.AccessGenerated
+	}
+	secret, err := m.newSecret(ctx, k, "")
 	if err != nil {
 		return nil, "", err
 	}
@@ -156,7 +171,7 @@ func (m *Manager) Regenerate(ctx context.Context, who Actor, id string, grace ti
 	}
 	ev := who.event(apikey.ActionKeyRegenerated)
 	ev.Changes = []apikey.Change{{Field: "Old secret accepted until", From: "", To: graceText(until)}}
-	if err := m.store.ReplaceSecret(ctx, k, hash, prefix, until, who.Name, ev); err != nil {
+	if err := m.store.ReplaceSecret(ctx, k, hash, prefix, k.AccessType, until, who.Name, ev); err != nil {
 		return nil, "", err
 	}
 	m.changed(k, k.SecretHash)
@@ -164,7 +179,7 @@ func (m *Manager) Regenerate(ctx context.Context, who Actor, id string, grace ti
 	if until != nil {
 		k.PreviousSecretHash = k.SecretHash
 	}
-	k.SecretHash, k.DisplayPrefix, k.AccessType = hash, prefix, apikey.AccessGenerated
+	k.SecretHash, k.DisplayPrefix = hash, prefix
 	return k, secret, nil
 }
 
@@ -234,4 +249,23 @@ func (m *Manager) Delete(ctx context.Context, who Actor, id string) (*apikey.Key
 	}
 	m.changed(k)
 	return k, nil
+}
+
+// SetEndpointTrust trusts or distrusts an endpoint of the key; distrusting
+// also ends the refresh tokens it holds.
+func (m *Manager) SetEndpointTrust(ctx context.Context, who Actor, id, endpointID string, trusted bool) (*apikey.Key, error) {
+	k, err := m.Get(ctx, who, id)
+	if err != nil {
+		return nil, err
+	}
+	if !who.CanIn(apikey.ModifyApiKey, k.AccountID) {
+		return nil, errForbidden
+	}
+	action, to := apikey.ActionEndpointDrop, "No"
+	if trusted {
+		action, to = apikey.ActionEndpointTrust, "Yes"
+	}
+	ev := who.event(action)
+	ev.Changes = []apikey.Change{{Field: "Endpoint " + endpointID + " trusted", To: to}}
+	return k, m.store.SetEndpointTrust(ctx, k, endpointID, trusted, ev)
 }

@@ -3,10 +3,12 @@ package keys
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/store"
+	"keyconsole/internal/token"
 )
 
 func setup(t *testing.T) (*Manager, *store.DB, string, string) {
@@ -22,7 +24,7 @@ func setup(t *testing.T) (*Manager, *store.DB, string, string) {
 	if err := db.CreateAccount(ctx, other); err != nil {
 		t.Fatal(err)
 	}
-	return New(db, nil), db, root.ID, other.ID
+	return New(db, token.New(db, nil), nil), db, root.ID, other.ID
 }
 
 func actorWith(role apikey.Role, scope ...string) Actor {
@@ -95,12 +97,33 @@ func TestRegenerate(t *testing.T) {
 	}
 }
 
-func TestJWTNotYetOffered(t *testing.T) {
-	m, _, root, _ := setup(t)
+func TestJWTAccessKey(t *testing.T) {
+	m, db, root, _ := setup(t)
+	ctx := context.Background()
 	s := settings("jwt", apikey.TypeGeneral)
 	s.AccessType = apikey.AccessJWT
-	_, _, err := m.Create(context.Background(), actorWith(apikey.RoleGlobalAdmin), root, s, "")
-	if apikey.ErrorField(err) != "access_type" {
-		t.Fatalf("jwt: %v", err)
+	k, secret, err := m.Create(ctx, actorWith(apikey.RoleGlobalAdmin), root, s, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := m.tokens.Parse(ctx, secret, token.KindKey)
+	if err != nil || c.Subject != k.ID || c.Account != root {
+		t.Fatalf("secret is not a JWT naming the key: %+v %v", c, err)
+	}
+	if !strings.HasPrefix(k.DisplayPrefix, "jwt…") {
+		t.Errorf("prefix %q", k.DisplayPrefix)
+	}
+	_, fresh, err := m.Regenerate(ctx, actorWith(apikey.RoleGlobalAdmin), k.ID, 0)
+	if err != nil || fresh == secret {
+		t.Fatalf("regenerate: %v", err)
+	}
+	stored, _ := db.Key(ctx, k.ID)
+	if stored.AccessType != apikey.AccessJWT || stored.SecretHash != apikey.HashSecret(fresh) {
+		t.Fatalf("after regenerate %+v", stored)
+	}
+	// Without a signer, JWT keys are refused beside the field.
+	plain := New(db, nil, nil)
+	if _, _, err := plain.Create(ctx, actorWith(apikey.RoleGlobalAdmin), root, s, ""); apikey.ErrorField(err) != "access_type" {
+		t.Fatalf("jwt without signer: %v", err)
 	}
 }

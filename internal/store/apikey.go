@@ -17,14 +17,17 @@ const keyColumns = `id, account_id, name, type, access_type, active, allow_unaut
 	created_at, created_by, updated_at, updated_by, last_used_at, last_used_from, version,
 	previous_secret_hash, previous_valid_until`
 
-// CreateKey stores k, setting its ID, timestamps and version, and records ev
+// CreateKey stores k, setting its ID (unless set), timestamps and version, and records ev
 // (when given) in the same transaction. k.CreatedBy, k.SecretHash and
 // k.DisplayPrefix must be set. A name already used in the account is an
 // ECONFLICT: the UNIQUE constraint decides, not a prior look-up.
 func (db *DB) CreateKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEvent) error {
-	id, err := apikey.NewID("key")
-	if err != nil {
-		return err
+	// A JWT access key names its id inside its secret, so the id may come set.
+	id, err := k.ID, error(nil)
+	if id == "" {
+		if id, err = apikey.NewID("key"); err != nil {
+			return err
+		}
 	}
 	now := db.now()
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
@@ -118,17 +121,17 @@ func (db *DB) DeleteKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEven
 	})
 }
 
-// ReplaceSecret gives key k a new generated secret's hash and display
-// prefix, bumps its version and records ev. When previousUntil is set the
+// ReplaceSecret gives key k a new secret's hash, display prefix and access
+// type, bumps its version and records ev. When previousUntil is set the
 // current secret keeps working until then; otherwise it stops at once, and
 // so does any earlier secret still in a grace period.
-func (db *DB) ReplaceSecret(ctx context.Context, k *apikey.Key, hash, prefix string, previousUntil *time.Time, by string, ev *apikey.AuditEvent) error {
+func (db *DB) ReplaceSecret(ctx context.Context, k *apikey.Key, hash, prefix string, access apikey.AccessType, previousUntil *time.Time, by string, ev *apikey.AuditEvent) error {
 	var prevHash any
 	if previousUntil != nil {
 		prevHash = k.SecretHash
 	}
 	return db.changeKey(ctx, k, by, ev, `secret_hash = ?, display_prefix = ?, access_type = ?, previous_secret_hash = ?, previous_valid_until = ?`,
-		hash, prefix, string(apikey.AccessGenerated), prevHash, formatTimePtr(previousUntil))
+		hash, prefix, string(access), prevHash, formatTimePtr(previousUntil))
 }
 
 // EndGracePeriod stops the previous secret of key k at once.

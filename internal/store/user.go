@@ -160,15 +160,17 @@ func (db *DB) SetUserRole(ctx context.Context, id string, role apikey.Role, acco
 }
 
 // SetUserActive switches a user on or off. Switching off ends every session
-// of the user and is refused for the last active Global Admin.
+// and refresh token of the user and is refused for the last active Global Admin.
 func (db *DB) SetUserActive(ctx context.Context, id string, active bool) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		if !active {
 			if err := keepAnAdmin(ctx, tx, id); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
-				return fmt.Errorf("end sessions: %w", err)
+			for _, table := range []string{"sessions", "refresh_tokens"} {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE user_id = ?`, id); err != nil {
+					return fmt.Errorf("end sessions: %w", err)
+				}
 			}
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE users SET active = ?, updated_at = ?, version = version + 1 WHERE id = ?`,

@@ -16,6 +16,7 @@ import (
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/store"
+	"keyconsole/internal/token"
 	"keyconsole/internal/usage"
 )
 
@@ -66,6 +67,7 @@ const (
 // Verifier judges secrets. It is safe for concurrent use.
 type Verifier struct {
 	store    *store.DB
+	tokens   *token.Signer // checks JWT access keys offline; nil: look them up like any secret
 	usage    *usage.Recorder
 	now      func() time.Time
 	rate     rate.Limit
@@ -82,8 +84,9 @@ type cached struct {
 	loadedAt time.Time
 }
 
-// New returns a Verifier reading keys from db and counting uses in rec (nil: none).
-func New(db *store.DB, rec *usage.Recorder, cfg Config, now func() time.Time) *Verifier {
+// New returns a Verifier reading keys from db, checking JWT access keys with
+// tokens and counting uses in rec (nil: none).
+func New(db *store.DB, tokens *token.Signer, rec *usage.Recorder, cfg Config, now func() time.Time) *Verifier {
 	if now == nil {
 		now = func() time.Time { return time.Now().UTC() }
 	}
@@ -93,7 +96,7 @@ func New(db *store.DB, rec *usage.Recorder, cfg Config, now func() time.Time) *V
 	if cfg.Burst <= 0 {
 		cfg.Burst = DefaultBurst
 	}
-	return &Verifier{store: db, usage: rec, now: now, rate: rate.Limit(cfg.RatePerSecond), burst: cfg.Burst,
+	return &Verifier{store: db, tokens: tokens, usage: rec, now: now, rate: rate.Limit(cfg.RatePerSecond), burst: cfg.Burst,
 		byHash: map[string]cached{}, negative: map[string]time.Time{}, limiters: map[string]*rate.Limiter{}}
 }
 
@@ -114,6 +117,17 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (Result, error) {
 func (v *Verifier) judge(ctx context.Context, req Request, now time.Time) (Result, error) {
 	if !plausible(req.Secret) {
 		return Result{Code: NotFound}, nil
+	}
+	// A JWT access key whose signature fails is refused like a bad checksum:
+	// without a look-up.
+	if v.tokens != nil && looksLikeJWT(req.Secret) {
+		ok, err := v.tokens.Genuine(ctx, req.Secret, token.KindKey)
+		if err != nil {
+			return Result{}, err
+		}
+		if !ok {
+			return Result{Code: NotFound}, nil
+		}
 	}
 	hash := apikey.HashSecret(req.Secret)
 	k, err := v.lookup(ctx, hash, now)
@@ -235,6 +249,10 @@ func (v *Verifier) limiter(keyID string) *rate.Limiter {
 		v.limiters[keyID] = l
 	}
 	return l
+}
+
+func looksLikeJWT(s string) bool {
+	return strings.HasPrefix(s, "eyJ") && strings.Count(s, ".") == 2
 }
 
 func ipAllowed(entries []apikey.IPEntry, ip netip.Addr) bool {

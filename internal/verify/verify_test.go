@@ -26,7 +26,7 @@ func setup(tb testing.TB) (*Verifier, *store.DB, *apikey.Key, string) {
 	if err := db.CreateKey(ctx, k, nil); err != nil {
 		tb.Fatal(err)
 	}
-	return New(db, nil, Config{RatePerSecond: 1e12, Burst: 1 << 30}, nil), db, k, secret
+	return New(db, nil, nil, Config{RatePerSecond: 1e12, Burst: 1 << 30}, nil), db, k, secret
 }
 
 // A malformed key is refused before any look-up: the database is closed and

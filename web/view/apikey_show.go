@@ -12,6 +12,7 @@ type KeyDetails struct {
 	Settings      []Setting
 	Audit         []AuditRow
 	Usage         []UsageRow
+	Endpoints     []EndpointRow
 	UsageCodes    []string // the refusal codes seen, as columns
 	// What the visitor may do here; hidden controls are refused by the server too.
 	CanEdit       bool
@@ -44,4 +45,14 @@ type UsageRow struct {
 	Day      string
 	Accepted int
 	Refused  []int // in the order of KeyDetails.UsageCodes
+}
+
+// EndpointRow is one device or app that signed users in with the key.
+type EndpointRow struct {
+	ID        string
+	Name      string
+	Trusted   bool
+	FirstSeen string
+	LastSeen  string
+	ActionURL string // trust or distrust
 }

@@ -1,0 +1,194 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"keyconsole/internal/apikey"
+)
+
+// SigningKey is one stored Ed25519 key (the seed, base64).
+type SigningKey struct {
+	KID        string
+	PrivateKey string
+	CreatedAt  time.Time
+}
+
+// SigningKeys lists the signing keys, newest first.
+func (db *DB) SigningKeys(ctx context.Context) ([]SigningKey, error) {
+	var out []SigningKey
+	err := db.eachRow(ctx, "signing keys", `SELECT kid, private_key, created_at FROM signing_keys ORDER BY created_at DESC, kid`, nil,
+		func(rows *sql.Rows) error {
+			var k SigningKey
+			var at string
+			if err := rows.Scan(&k.KID, &k.PrivateKey, &at); err != nil {
+				return err
+			}
+			var err error
+			k.CreatedAt, err = parseTime(at)
+			out = append(out, k)
+			return err
+		})
+	return out, err
+}
+
+// AddSigningKey stores a new signing key.
+func (db *DB) AddSigningKey(ctx context.Context, k SigningKey) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO signing_keys (kid, private_key, created_at) VALUES (?, ?, ?)`,
+			k.KID, k.PrivateKey, formatTime(k.CreatedAt))
+		if err != nil {
+			return fmt.Errorf("add signing key: %w", err)
+		}
+		return nil
+	})
+}
+
+// Endpoint is a device or app that signed a user in with a key.
+type Endpoint struct {
+	KeyID       string
+	EndpointID  string
+	Name        string
+	Trusted     bool
+	FirstSeenAt time.Time
+	LastSeenAt  time.Time
+}
+
+// SeeEndpoint records a sign-in from an endpoint: a new one is stored with
+// trustedIfNew, a known one keeps its trust and gets the new name and time.
+func (db *DB) SeeEndpoint(ctx context.Context, keyID, endpointID, name string, trustedIfNew bool, at time.Time) (*Endpoint, error) {
+	var e *Endpoint
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		// INSERT ... ON CONFLICT DO UPDATE reads the same in SQLite and PostgreSQL.
+		_, err := tx.ExecContext(ctx, `INSERT INTO endpoints (key_id, endpoint_id, name, trusted, first_seen_at, last_seen_at)
+			VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT (key_id, endpoint_id) DO UPDATE SET name = excluded.name, last_seen_at = excluded.last_seen_at`,
+			keyID, endpointID, name, boolInt(trustedIfNew), formatTime(at), formatTime(at))
+		if err != nil {
+			return fmt.Errorf("record endpoint: %w", err)
+		}
+		e, err = scanEndpoint(tx.QueryRowContext(ctx, `SELECT key_id, endpoint_id, name, trusted, first_seen_at, last_seen_at
+			FROM endpoints WHERE key_id = ? AND endpoint_id = ?`, keyID, endpointID))
+		return err
+	})
+	return e, err
+}
+
+// Endpoint returns one endpoint of a key.
+func (db *DB) Endpoint(ctx context.Context, keyID, endpointID string) (*Endpoint, error) {
+	return scanEndpoint(db.reader.QueryRowContext(ctx, `SELECT key_id, endpoint_id, name, trusted, first_seen_at, last_seen_at
+		FROM endpoints WHERE key_id = ? AND endpoint_id = ?`, keyID, endpointID))
+}
+
+// Endpoints lists a key's endpoints, most recently seen first.
+func (db *DB) Endpoints(ctx context.Context, keyID string) ([]Endpoint, error) {
+	var out []Endpoint
+	err := db.eachRow(ctx, "endpoints", `SELECT key_id, endpoint_id, name, trusted, first_seen_at, last_seen_at
+		FROM endpoints WHERE key_id = ? ORDER BY last_seen_at DESC, endpoint_id`, []any{keyID}, func(rows *sql.Rows) error {
+		e, err := scanEndpoint(rows)
+		if err == nil {
+			out = append(out, *e)
+		}
+		return err
+	})
+	return out, err
+}
+
+// SetEndpointTrust trusts or distrusts an endpoint; distrusting also ends
+// its refresh tokens. ev (when given) is recorded for the key k.
+func (db *DB) SetEndpointTrust(ctx context.Context, k *apikey.Key, endpointID string, trusted bool, ev *apikey.AuditEvent) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE endpoints SET trusted = ? WHERE key_id = ? AND endpoint_id = ?`, boolInt(trusted), k.ID, endpointID)
+		if err != nil {
+			return fmt.Errorf("set endpoint trust: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return apikey.Errorf(apikey.ENOTFOUND, "No such endpoint.")
+		}
+		if !trusted {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE key_id = ? AND endpoint_id = ?`, k.ID, endpointID); err != nil {
+				return fmt.Errorf("end endpoint tokens: %w", err)
+			}
+		}
+		return db.audit(ctx, tx, ev, k.AccountID, k.ID, k.Name)
+	})
+}
+
+func scanEndpoint(row scanner) (*Endpoint, error) {
+	var e Endpoint
+	var trusted int
+	var first, last string
+	err := row.Scan(&e.KeyID, &e.EndpointID, &e.Name, &trusted, &first, &last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apikey.Errorf(apikey.ENOTFOUND, "No such endpoint.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read endpoint: %w", err)
+	}
+	e.Trusted = trusted != 0
+	if e.FirstSeenAt, err = parseTime(first); err != nil {
+		return nil, err
+	}
+	if e.LastSeenAt, err = parseTime(last); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// RefreshToken is a stored refresh token (by hash).
+type RefreshToken struct {
+	Hash       string
+	UserID     string
+	KeyID      string
+	EndpointID string
+	ExpiresAt  time.Time
+}
+
+// AddRefreshToken stores a refresh token, replacing the one it rotates
+// (oldHash, when given) in the same transaction: a refresh token works once.
+func (db *DB) AddRefreshToken(ctx context.Context, t RefreshToken, oldHash string, at time.Time) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if oldHash != "" {
+			res, err := tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE token_hash = ?`, oldHash)
+			if err != nil {
+				return fmt.Errorf("rotate refresh token: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return apikey.Errorf(apikey.ENOTFOUND, "This refresh token was already used or ended.")
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO refresh_tokens (token_hash, user_id, key_id, endpoint_id, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, t.Hash, t.UserID, t.KeyID, t.EndpointID, formatTime(at), formatTime(t.ExpiresAt))
+		if err != nil {
+			return fmt.Errorf("store refresh token: %w", err)
+		}
+		return nil
+	})
+}
+
+// RefreshTokenByHash returns a stored refresh token.
+func (db *DB) RefreshTokenByHash(ctx context.Context, hash string) (*RefreshToken, error) {
+	var t RefreshToken
+	var exp string
+	err := db.reader.QueryRowContext(ctx, `SELECT token_hash, user_id, key_id, endpoint_id, expires_at FROM refresh_tokens WHERE token_hash = ?`, hash).
+		Scan(&t.Hash, &t.UserID, &t.KeyID, &t.EndpointID, &exp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apikey.Errorf(apikey.ENOTFOUND, "Unknown refresh token.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read refresh token: %w", err)
+	}
+	t.ExpiresAt, err = parseTime(exp)
+	return &t, err
+}
+
+// DeleteRefreshToken ends a refresh token; an unknown one is no error.
+func (db *DB) DeleteRefreshToken(ctx context.Context, hash string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE token_hash = ?`, hash)
+		return err
+	})
+}
