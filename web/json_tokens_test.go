@@ -1,0 +1,184 @@
+package web
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"keyconsole/internal/apikey"
+)
+
+// appKey is a key that needs a signed-in user and trusts no endpoint by itself.
+func appKey(t *testing.T, ts *testServer, mutate ...func(*apikey.Key)) (*apikey.Key, string) {
+	t.Helper()
+	return ts.addKey(t, "mobile app", append([]func(*apikey.Key){func(k *apikey.Key) {
+		k.AllowUnauthenticated = false
+		k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalViewer}}
+	}}, mutate...)...)
+}
+
+func login(t *testing.T, ts *testServer, key string, body map[string]any) (int, map[string]any) {
+	t.Helper()
+	res, out := ts.apiCall(t, "POST", "/api/v1/login", key, body)
+	return res.StatusCode, out
+}
+
+func TestUserTokens(t *testing.T) {
+	ts := newTestServer(t)
+	pw := ts.addUser(t, "mia", apikey.RoleSupport)
+	k, key := appKey(t, ts)
+
+	// Without a user token the key is refused, whatever its roles.
+	if res, body := ts.apiCall(t, "GET", "/api/v1/keys", key, nil); res.StatusCode != 401 || !strings.Contains(body["error"].(map[string]any)["message"].(string), "signed-in user") {
+		t.Fatalf("no token: %d %v", res.StatusCode, body)
+	}
+	// A new endpoint is not trusted: refused, but recorded for an admin.
+	creds := map[string]any{"username": "mia", "password": pw, "endpoint_id": "phone-1", "endpoint_name": "Mia's phone"}
+	if code, body := login(t, ts, key, creds); code != 403 || errCode(body) != "FORBIDDEN" {
+		t.Fatalf("untrusted endpoint: %d %v", code, body)
+	}
+	_, page := ts.get(t, keyURL(k.ID)+"?tab=endpoints")
+	row := parseHTML(t, page).Find(`[data-endpoint-id="phone-1"]`)
+	if !strings.Contains(row.Text(), "Mia's phone") || !strings.Contains(row.Text(), "Not trusted") {
+		t.Fatalf("endpoint row %q", row.Text())
+	}
+	if res, _ := ts.admin.post(t, keyURL(k.ID)+"/endpoints/phone-1/trust", url.Values{}); res.StatusCode != 303 {
+		t.Fatalf("trust: %d", res.StatusCode)
+	}
+	// Wrong password: the same generic refusal as the console.
+	if code, body := login(t, ts, key, map[string]any{"username": "mia", "password": "nope-nope-nope", "endpoint_id": "phone-1"}); code != 401 || errCode(body) != "UNAUTHORIZED" {
+		t.Fatalf("wrong password: %d %v", code, body)
+	}
+	code, tok := login(t, ts, key, creds)
+	if code != 200 || tok["token_type"] != "Bearer" || tok["expires_in"] != float64(900) {
+		t.Fatalf("login: %d %v", code, tok)
+	}
+	access, refresh := tok["access_token"].(string), tok["refresh_token"].(string)
+	if res, _ := ts.apiCall(t, "GET", "/api/v1/keys", key, nil, "Authorization", "Bearer "+access); res.StatusCode != 200 {
+		t.Fatalf("with the token: %d", res.StatusCode)
+	}
+	// The key in Authorization leaves no room for the token.
+	if res, _ := ts.apiCall(t, "GET", "/api/v1/keys", "", nil, "Authorization", "Bearer "+key); res.StatusCode != 401 {
+		t.Fatalf("key as bearer: %d", res.StatusCode)
+	}
+	// A token is for the key it was issued with.
+	_, other := appKey(t, ts, func(k *apikey.Key) { k.Name = "other app" })
+	if res, _ := ts.apiCall(t, "GET", "/api/v1/keys", other, nil, "Authorization", "Bearer "+access); res.StatusCode != 401 {
+		t.Fatalf("token with another key: %d", res.StatusCode)
+	}
+
+	// Refresh works once and rotates.
+	res, body := ts.apiCall(t, "POST", "/api/v1/token/refresh", key, map[string]any{"refresh_token": refresh})
+	if res.StatusCode != 200 || body["refresh_token"] == refresh {
+		t.Fatalf("refresh: %d %v", res.StatusCode, body)
+	}
+	refresh2 := body["refresh_token"].(string)
+	if res, _ := ts.apiCall(t, "POST", "/api/v1/token/refresh", key, map[string]any{"refresh_token": refresh}); res.StatusCode != 401 {
+		t.Fatalf("refresh token reused: %d", res.StatusCode)
+	}
+	if res, _ := ts.apiCall(t, "POST", "/api/v1/token/refresh", other, map[string]any{"refresh_token": refresh2}); res.StatusCode != 401 {
+		t.Fatalf("refresh with another key: %d", res.StatusCode)
+	}
+	// The access token runs out after 15 minutes.
+	ts.now = ts.now.Add(16 * time.Minute)
+	if res, _ := ts.apiCall(t, "GET", "/api/v1/keys", key, nil, "Authorization", "Bearer "+access); res.StatusCode != 401 {
+		t.Fatalf("expired access token: %d", res.StatusCode)
+	}
+	// Distrusting the endpoint ends its refresh tokens.
+	ts.admin.post(t, keyURL(k.ID)+"/endpoints/phone-1/distrust", url.Values{})
+	if res, _ := ts.apiCall(t, "POST", "/api/v1/token/refresh", key, map[string]any{"refresh_token": refresh2}); res.StatusCode != 401 {
+		t.Fatalf("refresh after distrust: %d", res.StatusCode)
+	}
+	ts.admin.post(t, keyURL(k.ID)+"/endpoints/phone-1/trust", url.Values{})
+
+	// Logout ends the refresh token; deactivating the user ends the access token at once.
+	_, tok = login(t, ts, key, creds)
+	if res, _ := ts.apiCall(t, "POST", "/api/v1/logout", key, map[string]any{"refresh_token": tok["refresh_token"]}); res.StatusCode != 204 {
+		t.Fatalf("logout: %d", res.StatusCode)
+	}
+	if res, _ := ts.apiCall(t, "POST", "/api/v1/token/refresh", key, map[string]any{"refresh_token": tok["refresh_token"]}); res.StatusCode != 401 {
+		t.Fatalf("refresh after logout: %d", res.StatusCode)
+	}
+	mia, _ := ts.db.UserByName(context.Background(), "mia")
+	ts.admin.post(t, "/users/"+mia.ID+"/deactivate", url.Values{})
+	if res, _ := ts.apiCall(t, "GET", "/api/v1/keys", key, nil, "Authorization", "Bearer "+tok["access_token"].(string)); res.StatusCode != 401 {
+		t.Fatalf("inactive user's token: %d", res.StatusCode)
+	}
+	if strings.Contains(ts.logs.String(), pw) {
+		t.Fatal("password in the log")
+	}
+}
+
+func TestEndpointTrustFlags(t *testing.T) {
+	ts := newTestServer(t)
+	pw := ts.addUser(t, "ned", apikey.RoleGlobalViewer)
+	_, auto := appKey(t, ts, func(k *apikey.Key) { k.AutoEndpointTrust = true })
+	if code, body := login(t, ts, auto, map[string]any{"username": "ned", "password": pw, "endpoint_id": "kiosk-9"}); code != 200 {
+		t.Fatalf("automatic trust: %d %v", code, body)
+	}
+	_, open := appKey(t, ts, func(k *apikey.Key) { k.Name = "open"; k.AllowUntrustedEndpoints = true })
+	if code, body := login(t, ts, open, map[string]any{"username": "ned", "password": pw}); code != 200 {
+		t.Fatalf("untrusted allowed, no endpoint: %d %v", code, body)
+	}
+	_, strict := appKey(t, ts, func(k *apikey.Key) { k.Name = "strict" })
+	if code, _ := login(t, ts, strict, map[string]any{"username": "ned", "password": pw}); code != 403 {
+		t.Fatalf("no endpoint on a strict key: %d", code)
+	}
+	if code, body := login(t, ts, strict, map[string]any{"username": "ned", "password": pw, "endpoint_id": "bad id!"}); code != 422 || errFields(body)["endpoint_id"] == nil {
+		t.Fatalf("bad endpoint id: %d %v", code, body)
+	}
+	// A form post works as well as JSON.
+	form := url.Values{"username": {"ned"}, "password": {pw}, "endpoint_id": {"kiosk-9"}}
+	req, _ := http.NewRequest("POST", ts.URL+"/api/v1/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Api-Key", auto)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("form login: %v %v", err, res)
+	}
+	res.Body.Close()
+}
+
+// A JWT access key works like any key and can be checked offline with the
+// published keys.
+func TestJWTAccessKeysAndJWKS(t *testing.T) {
+	ts := newTestServer(t)
+	_, admin := ts.addKey(t, "admin script", func(k *apikey.Key) { k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}} })
+	res, body := ts.apiCall(t, "POST", "/api/v1/keys", admin, map[string]any{
+		"name": "jwt service", "type": "general", "access_type": "jwt", "allow_unauthenticated": true,
+		"roles": []string{"global-viewer"}, "expires_in": "30d",
+	})
+	if res.StatusCode != 201 {
+		t.Fatalf("create: %d %v", res.StatusCode, body)
+	}
+	secret := body["secret"].(string)
+	if res, _ := ts.apiCall(t, "GET", "/api/v1/keys", secret, nil); res.StatusCode != 200 {
+		t.Fatalf("JWT key on the API: %d", res.StatusCode)
+	}
+	res, set := ts.apiCall(t, "GET", "/.well-known/jwks.json", "", nil)
+	if res.StatusCode != 200 || !strings.Contains(res.Header.Get("Cache-Control"), "max-age") {
+		t.Fatalf("jwks: %d", res.StatusCode)
+	}
+	jwk := set["keys"].([]any)[0].(map[string]any)
+	x, _ := base64.RawURLEncoding.DecodeString(jwk["x"].(string))
+	parsed, err := jwt.Parse(secret, func(t *jwt.Token) (any, error) { return ed25519.PublicKey(x), nil }, jwt.WithValidMethods([]string{"EdDSA"}))
+	if err != nil || parsed.Header["kid"] != jwk["kid"] {
+		t.Fatalf("offline check with the JWKS: %v", err)
+	}
+	claims := parsed.Claims.(jwt.MapClaims)
+	if claims["sub"] != body["id"] || claims["exp"] == nil {
+		t.Errorf("claims %v", claims)
+	}
+	// A forged signature is refused, without a look-up, like a bad checksum.
+	forged := secret[:len(secret)-4] + "AAAA"
+	if res, _ := ts.apiCall(t, "GET", "/api/v1/keys", forged, nil); res.StatusCode != 401 {
+		t.Fatalf("forged JWT key: %d", res.StatusCode)
+	}
+}
