@@ -395,3 +395,54 @@ func TestDetailsPage(t *testing.T) {
 		t.Errorf("unknown key: %d", res.StatusCode)
 	}
 }
+
+func TestResponseHeadersInTheForm(t *testing.T) {
+	ts := newTestServer(t)
+	form := createForm("Headers")
+	form["header_name"] = []string{"X-Tenant", "X-Debug", ""}
+	form["header_value"] = []string{"${account.name}", "on", ""}
+	form["header_excluded"] = []string{"1"}
+	if res, body := ts.admin.post(t, "/security/api-keys", form); res.StatusCode != 201 {
+		t.Fatalf("create: %d %.300s", res.StatusCode, body)
+	}
+	k := keyByName(t, ts, "Headers")
+	if len(k.ResponseHeaders) != 2 || k.ResponseHeaders[0].Name != "X-Tenant" || k.ResponseHeaders[0].Excluded || !k.ResponseHeaders[1].Excluded {
+		t.Fatalf("stored %+v", k.ResponseHeaders)
+	}
+	// The edit form shows them, with blank rows to add more.
+	_, page := ts.get(t, keyURL(k.ID)+"/edit")
+	doc := parseHTML(t, page)
+	if n := doc.Find(`input[name="header_name"]`).Length(); n != 4 {
+		t.Fatalf("%d header rows", n)
+	}
+	if v, _ := doc.Find(`input[name="header_value"]`).First().Attr("value"); v != "${account.name}" {
+		t.Errorf("first value %q", v)
+	}
+	if !doc.Find(`input[name="header_excluded"][value="1"]`).Is("[checked]") {
+		t.Error("excluded box not ticked")
+	}
+	// A refused name is said, and every row stays as typed.
+	edit := createForm("")
+	edit.Del("name")
+	edit.Set("version", "1")
+	edit.Set("expires_in", "keep")
+	edit["header_name"] = []string{"Set-Cookie", "X-Debug"}
+	edit["header_value"] = []string{"a=b", "on"}
+	res, body := ts.admin.post(t, keyURL(k.ID), edit)
+	doc = parseHTML(t, body)
+	if res.StatusCode != 422 || !strings.Contains(doc.Find(`[data-testid="error-response_headers"]`).Text(), "Set-Cookie") {
+		t.Fatalf("refused header: %d", res.StatusCode)
+	}
+	if v, _ := doc.Find(`input[name="header_name"]`).First().Attr("value"); v != "Set-Cookie" {
+		t.Errorf("row not kept: %q", v)
+	}
+	// Emptying the rows removes the headers.
+	edit["header_name"] = []string{"", ""}
+	edit["header_value"] = []string{"", ""}
+	if res, _ := ts.admin.post(t, keyURL(k.ID), edit); res.StatusCode != 303 {
+		t.Fatalf("remove: %d", res.StatusCode)
+	}
+	if got := keyByName(t, ts, "Headers"); len(got.ResponseHeaders) != 0 {
+		t.Fatalf("headers left %+v", got.ResponseHeaders)
+	}
+}

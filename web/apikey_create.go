@@ -16,7 +16,7 @@ func (s *Server) apiKeyNew(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := view.KeyForm{Type: "general", AccessType: "generated", Active: true, ExpiresIn: defaultExpiry}
+	f := view.KeyForm{Type: "general", AccessType: "generated", Active: true, ExpiresIn: defaultExpiry, Headers: headerRows(nil)}
 	return s.renderKeyForm(c, http.StatusOK, f, account.ID)
 }
 

@@ -2,6 +2,9 @@ package web
 
 import (
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,8 +39,44 @@ func keyInputFromForm(c echo.Context) (validate.KeyInput, error) {
 		AllowUntrustedEndpoints: on("allow_untrusted_endpoints"), AutoEndpointTrust: on("auto_endpoint_trust"),
 		AdvancedPermissions: form["advanced_permissions"], Roles: form["roles"], RoleAccounts: form["role_accounts"],
 		ExpiresIn: form.Get("expires_in"), ExpiresOn: form.Get("expires_on"), CustomDays: form.Get("custom_days"),
-		AllowedIPs: form.Get("allowed_ips"),
+		AllowedIPs: form.Get("allowed_ips"), Headers: headerRowsFromForm(form),
 	}, nil
+}
+
+// headerRowsFromForm reads the header rows: names and values pair up by
+// position; the excluded box of a row sends the row's index.
+func headerRowsFromForm(form url.Values) []validate.HeaderInput {
+	names, values := form["header_name"], form["header_value"]
+	var out []validate.HeaderInput
+	for i := range names {
+		h := validate.HeaderInput{Name: names[i], Excluded: slices.Contains(form["header_excluded"], strconv.Itoa(i))}
+		if i < len(values) {
+			h.Value = values[i]
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// blankHeaderRows are added to the form so headers can be added without JavaScript.
+const blankHeaderRows = 2
+
+// headerRows turns header inputs into form rows, with blank rows to fill.
+func headerRows(in []validate.HeaderInput) []view.HeaderRow {
+	var rows []view.HeaderRow
+	for _, h := range in {
+		if strings.TrimSpace(h.Name) == "" && strings.TrimSpace(h.Value) == "" {
+			continue
+		}
+		rows = append(rows, view.HeaderRow{Name: h.Name, Value: h.Value, Excluded: h.Excluded})
+	}
+	for i := 0; i < blankHeaderRows; i++ {
+		rows = append(rows, view.HeaderRow{})
+	}
+	for i := range rows {
+		rows[i].Index = strconv.Itoa(i)
+	}
+	return rows
 }
 
 // keyFormFromInput puts what was typed back into the form. The custom value
@@ -47,31 +86,43 @@ func keyFormFromInput(in validate.KeyInput) view.KeyForm {
 		Name: in.Name, Type: in.Type, AccessType: in.AccessType,
 		Active: in.Active, AllowUnauthenticated: in.AllowUnauthenticated,
 		AllowUntrustedEndpoints: in.AllowUntrustedEndpoints, AutoEndpointTrust: in.AutoEndpointTrust,
-		AdvancedPermissions: in.AdvancedPermissions, Roles: in.Roles, RoleAccounts: strings.Join(in.RoleAccounts, ", "),
+		AdvancedPermissions: in.AdvancedPermissions, Roles: in.Roles,
+		RoleAccounts: strings.ReplaceAll(strings.Join(in.RoleAccounts, ", "), apikey.AllAccounts, "all"),
 		ExpiresIn: in.ExpiresIn, ExpiresOn: in.ExpiresOn, CustomDays: in.CustomDays, AllowedIPs: in.AllowedIPs,
+		Headers: headerRows(in.Headers),
 	}
 }
 
 // keyFormFromKey fills the edit form with a stored key.
 func keyFormFromKey(k *apikey.Key) view.KeyForm {
-	f := view.KeyForm{
-		Edit: true, KeyName: k.Name, Type: string(k.Type), Active: k.Active,
-		AllowUnauthenticated: k.AllowUnauthenticated, AllowUntrustedEndpoints: k.AllowUntrustedEndpoints,
-		AutoEndpointTrust: k.AutoEndpointTrust, AdvancedPermissions: k.AdvancedPermissions,
-		ExpiresIn: validate.ExpiryKeep, CurrentExpiry: apikey.ExpiryText(k.ExpiresAt),
+	f := keyFormFromInput(keyInputFromKey(k))
+	f.Edit, f.KeyName, f.CurrentExpiry = true, k.Name, apikey.ExpiryText(k.ExpiresAt)
+	return f
+}
+
+// keyInputFromKey is a stored key as input: what the edit form shows and
+// the base a PATCH changes.
+func keyInputFromKey(k *apikey.Key) validate.KeyInput {
+	in := validate.KeyInput{
+		Type: string(k.Type), Active: k.Active, AllowUnauthenticated: k.AllowUnauthenticated,
+		AllowUntrustedEndpoints: k.AllowUntrustedEndpoints, AutoEndpointTrust: k.AutoEndpointTrust,
+		AdvancedPermissions: k.AdvancedPermissions, ExpiresIn: validate.ExpiryKeep,
+	}
+	for _, g := range k.Roles {
+		in.Roles = append(in.Roles, string(g.Role))
+		if g.Role == apikey.RoleAccountViewer {
+			in.RoleAccounts = g.Accounts
+		}
 	}
 	var ips []string
 	for _, e := range k.AllowedIPs {
 		ips = append(ips, e.Source)
 	}
-	f.AllowedIPs = strings.Join(ips, "\n")
-	for _, g := range k.Roles {
-		f.Roles = append(f.Roles, string(g.Role))
-		if g.Role == apikey.RoleAccountViewer {
-			f.RoleAccounts = strings.ReplaceAll(strings.Join(g.Accounts, ", "), apikey.AllAccounts, "all")
-		}
+	in.AllowedIPs = strings.Join(ips, "\n")
+	for _, h := range k.ResponseHeaders {
+		in.Headers = append(in.Headers, validate.HeaderInput{Name: h.Name, Value: h.Value, Excluded: h.Excluded})
 	}
-	return f
+	return in
 }
 
 // keyChoices are the options of the key form; an edit offers to keep the

@@ -105,30 +105,6 @@ func (b keyBody) overlay(in validate.KeyInput) validate.KeyInput {
 	return in
 }
 
-// keyInputFromKey is the stored key as input, the base a PATCH changes.
-func keyInputFromKey(k *apikey.Key) validate.KeyInput {
-	in := validate.KeyInput{
-		Type: string(k.Type), Active: k.Active, AllowUnauthenticated: k.AllowUnauthenticated,
-		AllowUntrustedEndpoints: k.AllowUntrustedEndpoints, AutoEndpointTrust: k.AutoEndpointTrust,
-		AdvancedPermissions: k.AdvancedPermissions, ExpiresIn: validate.ExpiryKeep,
-	}
-	for _, g := range k.Roles {
-		in.Roles = append(in.Roles, string(g.Role))
-		if g.Role == apikey.RoleAccountViewer {
-			in.RoleAccounts = g.Accounts
-		}
-	}
-	var ips []string
-	for _, e := range k.AllowedIPs {
-		ips = append(ips, e.Source)
-	}
-	in.AllowedIPs = strings.Join(ips, "\n")
-	for _, h := range k.ResponseHeaders {
-		in.Headers = append(in.Headers, validate.HeaderInput{Name: h.Name, Value: h.Value, Excluded: h.Excluded})
-	}
-	return in
-}
-
 // keyOut is a key as the API answers it. Never a secret or its hash.
 type keyOut struct {
 	ID                      string       `json:"id"`

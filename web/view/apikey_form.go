@@ -18,6 +18,7 @@ type KeyForm struct {
 	ExpiresIn, ExpiresOn, CustomDays                                         string
 	CurrentExpiry                                                            string // for the "keep" choice of an edit
 	AllowedIPs                                                               string
+	Headers                                                                  []HeaderRow
 	Errors                                                                   map[string]string
 
 	Choices KeyChoices
@@ -63,4 +64,12 @@ type Confirm struct {
 	CancelURL string
 	CSRFToken string
 	Grace     []Option // for a regenerate: how long the old secret keeps working
+}
+
+// HeaderRow is one response header row of the key form.
+type HeaderRow struct {
+	Index    string
+	Name     string
+	Value    string
+	Excluded bool
 }
