@@ -88,7 +88,7 @@ func keyFormFromInput(in validate.KeyInput) view.KeyForm {
 		AllowUntrustedEndpoints: in.AllowUntrustedEndpoints, AutoEndpointTrust: in.AutoEndpointTrust,
 		AdvancedPermissions: in.AdvancedPermissions, Roles: in.Roles,
 		RoleAccounts: strings.ReplaceAll(strings.Join(in.RoleAccounts, ", "), apikey.AllAccounts, "all"),
-		ExpiresIn: in.ExpiresIn, ExpiresOn: in.ExpiresOn, CustomDays: in.CustomDays, AllowedIPs: in.AllowedIPs,
+		ExpiresIn:    in.ExpiresIn, ExpiresOn: in.ExpiresOn, CustomDays: in.CustomDays, AllowedIPs: in.AllowedIPs,
 		Headers: headerRows(in.Headers),
 	}
 }
