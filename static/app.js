@@ -11,6 +11,14 @@
     }
   });
 
+  // The account switcher goes to the chosen account at once (its Go button
+  // does the same without JavaScript).
+  document.addEventListener("change", function (evt) {
+    if (evt.target.matches("select[data-autosubmit]")) {
+      evt.target.form.submit();
+    }
+  });
+
   // Dialogs arrive from the server into #dialog-slot. A native modal
   // <dialog> keeps focus inside and closes on Escape; we remember what
   // opened it and give focus back there when it closes.

@@ -12,7 +12,7 @@ import (
 // apiKeyNew shows the add form, with safe defaults: active, generated
 // secret, six months.
 func (s *Server) apiKeyNew(c echo.Context) error {
-	account, err := s.currentAccount(c)
+	account, _, err := s.currentAccount(c)
 	if err != nil {
 		return err
 	}
@@ -22,7 +22,7 @@ func (s *Server) apiKeyNew(c echo.Context) error {
 
 // apiKeyCreate stores a new key and answers with its secret, once.
 func (s *Server) apiKeyCreate(c echo.Context) error {
-	account, err := s.currentAccount(c)
+	account, _, err := s.currentAccount(c)
 	if err != nil {
 		return err
 	}

@@ -11,11 +11,11 @@ import (
 
 // apiKeyDeleteConfirm asks before deleting, naming the key.
 func (s *Server) apiKeyDeleteConfirm(c echo.Context) error {
-	k, err := s.keys.Get(c.Request().Context(), actor(c), c.Param("id"))
+	k, path, err := s.keyWithPath(c)
 	if err != nil {
 		return err
 	}
-	if !principalOf(c).CanIn(apikey.DeleteApiKey, k.AccountID) {
+	if !principalOf(c).CanIn(apikey.DeleteApiKey, path) {
 		return echo.ErrForbidden
 	}
 	confirm := view.Confirm{

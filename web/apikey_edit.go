@@ -14,11 +14,11 @@ import (
 
 // apiKeyEdit shows the edit form filled with the key as stored.
 func (s *Server) apiKeyEdit(c echo.Context) error {
-	k, err := s.keys.Get(c.Request().Context(), actor(c), c.Param("id"))
+	k, path, err := s.keyWithPath(c)
 	if err != nil {
 		return err
 	}
-	if !principalOf(c).CanIn(apikey.ModifyApiKey, k.AccountID) {
+	if !principalOf(c).CanIn(apikey.ModifyApiKey, path) {
 		return echo.ErrForbidden
 	}
 	return s.renderEditForm(c, http.StatusOK, keyFormFromKey(k), k)

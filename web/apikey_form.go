@@ -193,3 +193,14 @@ func fieldError(err error) (map[string]string, int, bool) {
 	}
 	return map[string]string{field: apikey.ErrorMessage(err)}, status, true
 }
+
+// keyWithPath loads the key named by the route and its account's path to
+// the root, which permission checks need.
+func (s *Server) keyWithPath(c echo.Context) (*apikey.Key, []string, error) {
+	k, err := s.keys.Get(c.Request().Context(), actor(c), c.Param("id"))
+	if err != nil {
+		return nil, nil, err
+	}
+	path, err := s.keys.AccountPath(c.Request().Context(), k.AccountID)
+	return k, path, err
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -19,7 +20,7 @@ import (
 // when htmx asks for it after a search, filter, sort or page change.
 func (s *Server) apiKeyList(c echo.Context) error {
 	ctx := c.Request().Context()
-	account, err := s.currentAccount(c)
+	account, path, err := s.currentAccount(c)
 	if err != nil {
 		return err
 	}
@@ -28,16 +29,28 @@ func (s *Server) apiKeyList(c echo.Context) error {
 		Sort: c.QueryParam("sort"), Page: c.QueryParam("page"),
 	})
 	now := s.now()
+	// An account's list holds its own keys and those of every account above
+	// it, which work here too.
 	page, err := s.store.ListKeys(ctx, store.KeyQuery{
-		AccountIDs: []string{account.ID}, Search: q.Query, Type: q.Type, Status: q.Status,
+		AccountIDs: path, Search: q.Query, Type: q.Type, Status: q.Status,
 		Sort: q.Sort, Page: q.Page, Now: now,
 	})
 	if err != nil {
 		return err
 	}
+	names, err := s.accountNames(ctx)
+	if err != nil {
+		return err
+	}
 	list := keyListView(page, q, c.QueryParam("account"), now)
+	for i, k := range page.Keys {
+		if k.AccountID != account.ID {
+			list.Rows[i].InheritedFrom = names[k.AccountID]
+			list.Rows[i].URL += "?account=" + url.QueryEscape(account.ID) // opened read-only, in this account
+		}
+	}
 	p := principalOf(c)
-	list.CanCreate = p.CanIn(apikey.ModifyApiKey, account.ID)
+	list.CanCreate = p.CanIn(apikey.ModifyApiKey, path)
 	list.CanModify = list.CanCreate
 	list.CSRFToken = visitOf(c).csrf
 	list.SelfURL = keyListURL(q, c.QueryParam("account"), nil)
@@ -50,7 +63,9 @@ func (s *Server) apiKeyList(c echo.Context) error {
 		return render(c, http.StatusOK, view.KeyListTable(list))
 	}
 	pg := s.page(c, "API access keys", "api-keys", view.Crumb{Label: "Security"}, view.Crumb{Label: "API access keys"})
-	pg.AccountName = account.Name
+	if err := s.setAccount(c, &pg, account); err != nil {
+		return err
+	}
 	return render(c, http.StatusOK, view.KeyListPage(pg, list))
 }
 
@@ -61,20 +76,45 @@ func isFragmentRequest(c echo.Context, target string) bool {
 	return h.Get("HX-Request") == "true" && h.Get("HX-History-Restore-Request") != "true" && h.Get("HX-Target") == target
 }
 
-// currentAccount is the account a page shows: ?account=ID, else the
-// signed-in user's own (or, for an account viewer scoped elsewhere, the
-// first account of the scope). An account the user may not view is refused
-// (403) whether or not it exists, so ids cannot be probed.
-func (s *Server) currentAccount(c echo.Context) (*apikey.Account, error) {
+// currentAccount is the account a page shows, and its path to the root:
+// ?account=ID, else the signed-in principal's home account. An account the
+// principal may not view is refused (403) whether or not it exists, so ids
+// cannot be probed.
+func (s *Server) currentAccount(c echo.Context) (*apikey.Account, []string, error) {
+	ctx := c.Request().Context()
 	p := principalOf(c)
 	id := c.QueryParam("account")
 	if id == "" {
-		id = homeAccount(p)
+		var err error
+		if id, err = s.homeAccount(c, p); err != nil {
+			return nil, nil, err
+		}
 	}
-	if !p.CanIn(apikey.ViewApiKey, id) {
-		return nil, echo.ErrForbidden
+	path, err := s.store.AccountPath(ctx, id)
+	if err != nil {
+		return nil, nil, err
 	}
-	return s.store.Account(c.Request().Context(), id)
+	if len(path) == 0 && p.CanIn(apikey.ViewApiKey, []string{id}) {
+		return nil, nil, apikey.Errorf(apikey.ENOTFOUND, "No such account.")
+	}
+	if !p.CanIn(apikey.ViewApiKey, path) {
+		return nil, nil, echo.ErrForbidden
+	}
+	a, err := s.store.Account(ctx, id)
+	return a, path, err
+}
+
+// accountNames maps every account id to its name.
+func (s *Server) accountNames(ctx context.Context) (map[string]string, error) {
+	accounts, err := s.store.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]string, len(accounts))
+	for _, a := range accounts {
+		names[a.ID] = a.Name
+	}
+	return names, nil
 }
 
 // keyListURL builds a list URL for the query q with some parameters changed.
@@ -197,14 +237,18 @@ func keyRow(k *apikey.Key, now time.Time) view.KeyRow {
 
 // homeAccount is where a principal's pages open: its own account, unless
 // its only role is limited to other accounts.
-func homeAccount(p *apikey.Principal) string {
-	if p.CanIn(apikey.ViewApiKey, p.AccountID) {
-		return p.AccountID
+func (s *Server) homeAccount(c echo.Context, p *apikey.Principal) (string, error) {
+	path, err := s.store.AccountPath(c.Request().Context(), p.AccountID)
+	if err != nil {
+		return "", err
+	}
+	if p.CanIn(apikey.ViewApiKey, path) {
+		return p.AccountID, nil
 	}
 	for _, g := range p.Grants {
 		if g.Role.Has(apikey.ViewApiKey) && len(g.Accounts) > 0 {
-			return g.Accounts[0]
+			return g.Accounts[0], nil
 		}
 	}
-	return p.AccountID
+	return p.AccountID, nil
 }

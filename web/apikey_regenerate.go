@@ -11,11 +11,11 @@ import (
 
 // apiKeyRegenerateConfirm asks before replacing a key's secret.
 func (s *Server) apiKeyRegenerateConfirm(c echo.Context) error {
-	k, err := s.keys.Get(c.Request().Context(), actor(c), c.Param("id"))
+	k, path, err := s.keyWithPath(c)
 	if err != nil {
 		return err
 	}
-	if !keys.CanRegenerate(principalOf(c), k) {
+	if !keys.CanRegenerate(principalOf(c), k, path) {
 		return echo.ErrForbidden
 	}
 	confirm := view.Confirm{

@@ -22,7 +22,7 @@ const auditTabSize = 100
 // key, when it was last used, and its audit trail.
 func (s *Server) apiKeyShow(c echo.Context) error {
 	ctx := c.Request().Context()
-	k, err := s.keys.Get(ctx, actor(c), c.Param("id"))
+	k, path, err := s.keyWithPath(c)
 	if err != nil {
 		return err
 	}
@@ -31,10 +31,25 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 	d := view.KeyDetails{
 		ID: k.ID, URL: keyURL(k.ID), Name: k.Name, DisplayPrefix: k.DisplayPrefix, Status: status, StatusTone: tone,
 		Active: k.Active, Tab: "settings", Settings: keySettings(k),
-		CanEdit:       p.CanIn(apikey.ModifyApiKey, k.AccountID),
-		CanRegenerate: keys.CanRegenerate(p, k),
-		CanDelete:     p.CanIn(apikey.DeleteApiKey, k.AccountID),
-		CanAudit:      p.CanIn(apikey.ViewAudit, k.AccountID),
+		CanEdit:       p.CanIn(apikey.ModifyApiKey, path),
+		CanRegenerate: keys.CanRegenerate(p, k, path),
+		CanDelete:     p.CanIn(apikey.DeleteApiKey, path),
+		CanAudit:      p.CanIn(apikey.ViewAudit, path),
+	}
+	// Opened from an account below the key's own, the key is inherited:
+	// read-only here, with the way to where it can be changed.
+	viewing := c.QueryParam("account")
+	if viewing == "" {
+		viewing = k.AccountID
+	}
+	owner, err := s.store.Account(ctx, k.AccountID)
+	if err != nil {
+		return err
+	}
+	if viewing != k.AccountID {
+		d.InheritedFrom, d.OwnerURL = owner.Name, keyURL(k.ID)+"?account="+url.QueryEscape(k.AccountID)
+		d.CanEdit, d.CanRegenerate, d.CanDelete = false, false, false
+		d.ViewingAccount = viewing
 	}
 	if k.PreviousSecretHash != "" && k.PreviousValidUntil != nil && s.now().Before(*k.PreviousValidUntil) {
 		d.GraceUntil = formatDateTime(*k.PreviousValidUntil)
@@ -78,7 +93,17 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 			d.Audit = append(d.Audit, row)
 		}
 	}
-	return render(c, http.StatusOK, view.KeyDetailsPage(s.keysPage(c, k.Name), d))
+	pg := s.keysPage(c, k.Name)
+	shown := owner
+	if viewing != k.AccountID {
+		if shown, err = s.store.Account(ctx, viewing); err != nil {
+			return err
+		}
+	}
+	if err := s.setAccount(c, &pg, shown); err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, view.KeyDetailsPage(pg, d))
 }
 
 // usageRows turns daily counts into a table, newest day first, with a

@@ -15,9 +15,14 @@ func (s *Server) jsonKeyCreate(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	account := homeAccount(principalOf(c))
+	account := ""
 	if body.AccountID != nil && *body.AccountID != "" {
 		account = *body.AccountID
+	} else {
+		var err error
+		if account, err = s.homeAccount(c, principalOf(c)); err != nil {
+			return err
+		}
 	}
 	// Defaults for what the body leaves out: active, six months.
 	in := body.overlay(validate.KeyInput{Active: true, ExpiresIn: defaultExpiry})

@@ -20,9 +20,16 @@ func (s *Server) jsonKeyList(c echo.Context) error {
 	p := principalOf(c)
 	account := c.QueryParam("account_id")
 	if account == "" {
-		account = homeAccount(p)
+		var err error
+		if account, err = s.homeAccount(c, p); err != nil {
+			return err
+		}
 	}
-	if !p.CanIn(apikey.ViewApiKey, account) {
+	path, err := s.store.AccountPath(c.Request().Context(), account)
+	if err != nil {
+		return err
+	}
+	if !p.CanIn(apikey.ViewApiKey, path) {
 		return apiErr(http.StatusForbidden, "FORBIDDEN", "This API key may not see that account.")
 	}
 	limit, offset := store.DefaultPerPage, 0
@@ -47,7 +54,7 @@ func (s *Server) jsonKeyList(c echo.Context) error {
 	q := validate.KeyListQuery(validate.KeyListInput{Query: c.QueryParam("q"), Type: c.QueryParam("type"), Status: c.QueryParam("status"), Sort: c.QueryParam("sort")})
 	now := s.now()
 	page, err := s.store.ListKeys(c.Request().Context(), store.KeyQuery{
-		AccountIDs: []string{account}, Search: q.Query, Type: q.Type, Status: q.Status, Sort: q.Sort,
+		AccountIDs: path, Search: q.Query, Type: q.Type, Status: q.Status, Sort: q.Sort,
 		PerPage: limit, Offset: offset, Now: now,
 	})
 	if err != nil {

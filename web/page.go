@@ -1,6 +1,8 @@
 package web
 
 import (
+	"strings"
+
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
@@ -34,4 +36,47 @@ func (s *Server) page(c echo.Context, title, section string, crumbs ...view.Crum
 		}
 	}
 	return p
+}
+
+// setAccount says on the page which account it shows, and offers the
+// accounts the visitor may switch to, as a tree.
+func (s *Server) setAccount(c echo.Context, p *view.Page, a *apikey.Account) error {
+	accounts, err := s.store.Accounts(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	p.AccountName, p.AccountID = a.Name, a.ID
+	visitor := principalOf(c)
+	for _, t := range accountTree(accounts) {
+		if visitor.CanIn(apikey.ViewApiKey, t.path) {
+			p.Accounts = append(p.Accounts, view.Option{Value: t.account.ID, Label: strings.Repeat("\u00a0\u00a0", t.depth) + t.account.Name})
+		}
+	}
+	return nil
+}
+
+// treeNode is an account with its place in the tree.
+type treeNode struct {
+	account apikey.Account
+	path    []string // the account, then each one above it
+	depth   int
+}
+
+// accountTree orders accounts depth-first, parents before children.
+func accountTree(accounts []apikey.Account) []treeNode {
+	children := map[string][]apikey.Account{}
+	for _, a := range accounts {
+		children[a.ParentID] = append(children[a.ParentID], a)
+	}
+	var out []treeNode
+	var walk func(parent string, path []string)
+	walk = func(parent string, path []string) {
+		for _, a := range children[parent] {
+			p := append([]string{a.ID}, path...)
+			out = append(out, treeNode{account: a, path: p, depth: len(path)})
+			walk(a.ID, p)
+		}
+	}
+	walk("", nil)
+	return out
 }

@@ -1,5 +1,7 @@
 package apikey
 
+import "slices"
+
 // Principal is whoever makes a request: a signed-in user or an API key.
 // Both are judged by the same roles and permissions.
 type Principal struct {
@@ -39,23 +41,32 @@ func (p *Principal) Can(perm Permission) bool {
 	return false
 }
 
-// CanIn tells whether the principal may do perm in the given account: a
-// role limited to named accounts counts only in those.
-func (p *Principal) CanIn(perm Permission, accountID string) bool {
-	if p == nil {
+// CanIn tells whether the principal may do perm in an account, given that
+// account's path to the root (the account first, then each one above it;
+// store.AccountPath gives it). Global roles reach every account. An
+// account-viewer reaches the accounts it names and everything below them.
+// Support reaches its own account and everything below it.
+func (p *Principal) CanIn(perm Permission, path []string) bool {
+	if p == nil || len(path) == 0 {
 		return false
 	}
 	for _, g := range p.Grants {
 		if !g.Role.Has(perm) {
 			continue
 		}
-		if g.Role != RoleAccountViewer || g.AllowsAllAccounts() {
+		switch {
+		case g.Role == RoleGlobalAdmin || g.Role == RoleGlobalViewer:
 			return true
-		}
-		for _, a := range g.Accounts {
-			if a == accountID {
-				return true
+		case g.Role == RoleAccountViewer && g.AllowsAllAccounts():
+			return true
+		case g.Role == RoleAccountViewer:
+			for _, a := range g.Accounts {
+				if slices.Contains(path, a) {
+					return true
+				}
 			}
+		case slices.Contains(path, p.AccountID):
+			return true
 		}
 	}
 	return false

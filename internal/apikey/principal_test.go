@@ -28,20 +28,29 @@ func TestRolePermissionTable(t *testing.T) {
 }
 
 func TestPrincipalAccountScope(t *testing.T) {
-	scoped := &Principal{Grants: []RoleGrant{{Role: RoleAccountViewer, Accounts: []string{"acc_a"}}}}
-	if !scoped.CanIn(ViewApiKey, "acc_a") || scoped.CanIn(ViewApiKey, "acc_b") || scoped.CanIn(ModifyApiKey, "acc_a") {
-		t.Error("account-viewer scope not applied")
+	// root → vendor → customer; other is a second vendor.
+	root, vendor, customer, other := []string{"acc_root"}, []string{"acc_v", "acc_root"}, []string{"acc_c", "acc_v", "acc_root"}, []string{"acc_o", "acc_root"}
+	scoped := &Principal{AccountID: "acc_c", Grants: []RoleGrant{{Role: RoleAccountViewer, Accounts: []string{"acc_v"}}}}
+	if !scoped.CanIn(ViewApiKey, vendor) || !scoped.CanIn(ViewApiKey, customer) || scoped.CanIn(ViewApiKey, root) || scoped.CanIn(ViewApiKey, other) {
+		t.Error("account-viewer scope: named account and below only")
+	}
+	if scoped.CanIn(ModifyApiKey, vendor) {
+		t.Error("account-viewer may modify")
 	}
 	everywhere := &Principal{Grants: []RoleGrant{{Role: RoleAccountViewer, Accounts: []string{AllAccounts}}}}
-	if !everywhere.CanIn(ViewApiKey, "acc_b") {
+	if !everywhere.CanIn(ViewApiKey, other) {
 		t.Error("all-accounts viewer refused")
 	}
-	admin := UserPrincipal(&User{ID: "usr_1", Username: "root", Role: RoleGlobalAdmin})
-	if !admin.CanIn(DeleteApiKey, "acc_z") || !admin.Can(ManageUsers) || !admin.HasRole(RoleGlobalAdmin) {
-		t.Error("admin refused")
+	support := &Principal{AccountID: "acc_v", Grants: []RoleGrant{{Role: RoleSupport}}}
+	if !support.CanIn(RegenerateChromeKey, customer) || support.CanIn(ViewApiKey, root) || support.CanIn(ViewApiKey, other) {
+		t.Error("support scope: own account and below only")
+	}
+	admin := UserPrincipal(&User{ID: "usr_1", Username: "root", Role: RoleGlobalAdmin, AccountID: "acc_c"})
+	if !admin.CanIn(DeleteApiKey, other) || !admin.Can(ManageUsers) || !admin.HasRole(RoleGlobalAdmin) {
+		t.Error("global admin refused somewhere")
 	}
 	var nobody *Principal
-	if nobody.Can(ViewApiKey) || nobody.CanIn(ViewApiKey, "acc_a") {
-		t.Error("nil principal allowed")
+	if nobody.Can(ViewApiKey) || nobody.CanIn(ViewApiKey, root) || admin.CanIn(ViewApiKey, nil) {
+		t.Error("nil principal or empty path allowed")
 	}
 }

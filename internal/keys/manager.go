@@ -56,20 +56,43 @@ var errForbidden = apikey.Errorf(apikey.EFORBIDDEN, "You do not have permission 
 // Get returns the key id when the actor may view it. A key in an account the
 // actor may not see is reported missing, so ids cannot be probed.
 func (m *Manager) Get(ctx context.Context, who Actor, id string) (*apikey.Key, error) {
+	k, _, err := m.load(ctx, who, id)
+	return k, err
+}
+
+// load is Get that also gives the path of the key's account to the root,
+// which every permission check of the key needs.
+func (m *Manager) load(ctx context.Context, who Actor, id string) (*apikey.Key, []string, error) {
 	k, err := m.store.Key(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if !who.CanIn(apikey.ViewApiKey, k.AccountID) {
-		return nil, apikey.Errorf(apikey.ENOTFOUND, "No such key.")
+	path, err := m.store.AccountPath(ctx, k.AccountID)
+	if err != nil {
+		return nil, nil, err
 	}
-	return k, nil
+	if !who.CanIn(apikey.ViewApiKey, path) {
+		return nil, nil, apikey.Errorf(apikey.ENOTFOUND, "No such key.")
+	}
+	return k, path, nil
+}
+
+// AccountPath is the path of an account to the root, for permission checks.
+func (m *Manager) AccountPath(ctx context.Context, accountID string) ([]string, error) {
+	return m.store.AccountPath(ctx, accountID)
 }
 
 // Create stores a new key in accountID and returns it with its secret: the
 // only time the secret exists outside the caller's hands.
 func (m *Manager) Create(ctx context.Context, who Actor, accountID string, s apikey.Settings, customSecret string) (*apikey.Key, string, error) {
-	if !who.CanIn(apikey.ModifyApiKey, accountID) {
+	path, err := m.store.AccountPath(ctx, accountID)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(path) == 0 {
+		return nil, "", apikey.FieldErrorf(apikey.ENOTFOUND, "account_id", "No such account.")
+	}
+	if !who.CanIn(apikey.ModifyApiKey, path) {
 		return nil, "", errForbidden
 	}
 	id, err := apikey.NewID("key")
@@ -109,11 +132,11 @@ func (m *Manager) newSecret(ctx context.Context, k *apikey.Key, custom string) (
 // Update saves new settings over those read at version. The name, account,
 // access type and secret stay as they are.
 func (m *Manager) Update(ctx context.Context, who Actor, id string, version int, s apikey.Settings) (*apikey.Key, error) {
-	k, err := m.Get(ctx, who, id)
+	k, path, err := m.load(ctx, who, id)
 	if err != nil {
 		return nil, err
 	}
-	if !who.CanIn(apikey.ModifyApiKey, k.AccountID) {
+	if !who.CanIn(apikey.ModifyApiKey, path) {
 		return nil, errForbidden
 	}
 	s.Name, s.AccessType = k.Name, k.AccessType
@@ -127,11 +150,12 @@ func (m *Manager) Update(ctx context.Context, who Actor, id string, version int,
 	return k, nil
 }
 
-// CanRegenerate tells whether the actor may give key k a new secret:
-// ModifyApiKey does for any key, RegenerateChromeKey (support) for Chrome keys.
-func CanRegenerate(p *apikey.Principal, k *apikey.Key) bool {
-	return p.CanIn(apikey.ModifyApiKey, k.AccountID) ||
-		k.Type == apikey.TypeChrome && p.CanIn(apikey.RegenerateChromeKey, k.AccountID)
+// CanRegenerate tells whether the actor may give key k, in the account with
+// the given path, a new secret: ModifyApiKey does for any key,
+// RegenerateChromeKey (support) for Chrome keys.
+func CanRegenerate(p *apikey.Principal, k *apikey.Key, path []string) bool {
+	return p.CanIn(apikey.ModifyApiKey, path) ||
+		k.Type == apikey.TypeChrome && p.CanIn(apikey.RegenerateChromeKey, path)
 }
 
 // Grace periods a regenerate offers: how long the old secret keeps working.
@@ -146,11 +170,11 @@ func (m *Manager) Regenerate(ctx context.Context, who Actor, id string, grace ti
 	if !slices.Contains(GracePeriods, grace) {
 		return nil, "", apikey.FieldErrorf(apikey.EINVALID, "grace", "Choose how long the old secret keeps working: immediately, 1 hour, 24 hours or 7 days.")
 	}
-	k, err := m.Get(ctx, who, id)
+	k, path, err := m.load(ctx, who, id)
 	if err != nil {
 		return nil, "", err
 	}
-	if !CanRegenerate(who.Principal, k) {
+	if !CanRegenerate(who.Principal, k, path) {
 		return nil, "", errForbidden
 	}
 	if k.AccessType == apikey.AccessCustom {
@@ -192,11 +216,11 @@ func graceText(until *time.Time) string {
 
 // EndGracePeriod stops a previous secret still in its grace period.
 func (m *Manager) EndGracePeriod(ctx context.Context, who Actor, id string) (*apikey.Key, error) {
-	k, err := m.Get(ctx, who, id)
+	k, path, err := m.load(ctx, who, id)
 	if err != nil {
 		return nil, err
 	}
-	if !CanRegenerate(who.Principal, k) {
+	if !CanRegenerate(who.Principal, k, path) {
 		return nil, errForbidden
 	}
 	if k.PreviousSecretHash == "" {
@@ -213,11 +237,11 @@ func (m *Manager) EndGracePeriod(ctx context.Context, who Actor, id string) (*ap
 
 // SetActive switches the key on or off.
 func (m *Manager) SetActive(ctx context.Context, who Actor, id string, active bool) (*apikey.Key, error) {
-	k, err := m.Get(ctx, who, id)
+	k, path, err := m.load(ctx, who, id)
 	if err != nil {
 		return nil, err
 	}
-	if !who.CanIn(apikey.ModifyApiKey, k.AccountID) {
+	if !who.CanIn(apikey.ModifyApiKey, path) {
 		return nil, errForbidden
 	}
 	action := apikey.ActionKeyDeactivated
@@ -237,11 +261,11 @@ func (m *Manager) SetActive(ctx context.Context, who Actor, id string, active bo
 
 // Delete removes the key for good.
 func (m *Manager) Delete(ctx context.Context, who Actor, id string) (*apikey.Key, error) {
-	k, err := m.Get(ctx, who, id)
+	k, path, err := m.load(ctx, who, id)
 	if err != nil {
 		return nil, err
 	}
-	if !who.CanIn(apikey.DeleteApiKey, k.AccountID) {
+	if !who.CanIn(apikey.DeleteApiKey, path) {
 		return nil, errForbidden
 	}
 	if err := m.store.DeleteKey(ctx, k, who.event(apikey.ActionKeyDeleted)); err != nil {
@@ -254,11 +278,11 @@ func (m *Manager) Delete(ctx context.Context, who Actor, id string) (*apikey.Key
 // SetEndpointTrust trusts or distrusts an endpoint of the key; distrusting
 // also ends the refresh tokens it holds.
 func (m *Manager) SetEndpointTrust(ctx context.Context, who Actor, id, endpointID string, trusted bool) (*apikey.Key, error) {
-	k, err := m.Get(ctx, who, id)
+	k, path, err := m.load(ctx, who, id)
 	if err != nil {
 		return nil, err
 	}
-	if !who.CanIn(apikey.ModifyApiKey, k.AccountID) {
+	if !who.CanIn(apikey.ModifyApiKey, path) {
 		return nil, errForbidden
 	}
 	action, to := apikey.ActionEndpointDrop, "No"

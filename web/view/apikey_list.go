@@ -60,4 +60,5 @@ type KeyRow struct {
 	LastUsed      string
 	LastUsedFrom  string
 	Active        bool
+	InheritedFrom string // the account above that owns the key; read-only here
 }

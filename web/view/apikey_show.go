@@ -1,5 +1,7 @@
 package view
 
+import "net/url"
+
 // KeyDetails is the details page of one key.
 type KeyDetails struct {
 	ID            string
@@ -20,6 +22,10 @@ type KeyDetails struct {
 	CanDelete     bool
 	CanAudit      bool
 	Active        bool
+	InheritedFrom string // set when shown from an account below the key's own
+	OwnerURL      string // the key in its own account, where it can be changed
+	// ViewingAccount is the account the key is shown in, when not its own.
+	ViewingAccount string
 	// GraceUntil says until when the previous secret is still accepted; empty when it is not.
 	GraceUntil string
 }
@@ -55,4 +61,19 @@ type EndpointRow struct {
 	FirstSeen string
 	LastSeen  string
 	ActionURL string // trust or distrust
+}
+
+// TabURL links to a tab of the details page, in the account it is shown in.
+func (k KeyDetails) TabURL(tab string) string {
+	v := url.Values{}
+	if tab != "settings" {
+		v.Set("tab", tab)
+	}
+	if k.ViewingAccount != "" {
+		v.Set("account", k.ViewingAccount)
+	}
+	if len(v) == 0 {
+		return k.URL
+	}
+	return k.URL + "?" + v.Encode()
 }

@@ -8,6 +8,8 @@ type Page struct {
 	Title       string // the <title> and the heading
 	Section     string // the navigation entry to highlight, e.g. "api-keys"
 	AccountName string // the account the page shows
+	AccountID   string
+	Accounts    []Option // the accounts the visitor may switch to
 	Breadcrumb  []Crumb
 	Nav         []NavItem // only what the visitor may open
 	CSRFToken   string
