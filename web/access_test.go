@@ -23,6 +23,13 @@ func TestRouteAccessByRole(t *testing.T) {
 	chrome, _ := ts.addKey(t, "chrome key", func(k *apikey.Key) { k.Type = apikey.TypeChrome })
 	doomed, _ := ts.addKey(t, "doomed key")
 	gk, ck := keyURL(general.ID), keyURL(chrome.ID)
+	movable := &apikey.Account{ParentID: ts.root, Name: "Movable"}
+	doomedAccount := &apikey.Account{ParentID: ts.root, Name: "Doomed"}
+	for _, a := range []*apikey.Account{movable, doomedAccount} {
+		if err := ts.db.CreateAccount(context.Background(), a); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if _, err := ts.db.SeeEndpoint(context.Background(), general.ID, "dev-1", "Device 1", false, ts.now); err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +69,11 @@ func TestRouteAccessByRole(t *testing.T) {
 		{"POST", gk + "/activate", url.Values{}, admin},
 		{"GET", gk + "/delete", nil, admin},
 		{"POST", keyURL(doomed.ID) + "/delete", url.Values{}, admin},
+		{"POST", "/security/api-keys/predefined/deactivate", url.Values{}, admin},
+		{"GET", "/accounts", nil, all},
+		{"POST", "/accounts", url.Values{"name": {""}}, admin},
+		{"POST", "/accounts/" + movable.ID + "/move", url.Values{"parent_id": {ts.root}}, admin},
+		{"POST", "/accounts/" + doomedAccount.ID + "/delete", url.Values{}, admin},
 		{"GET", "/users", nil, map[string]bool{"global-admin": true}},
 		{"POST", "/users", url.Values{"username": {""}}, map[string]bool{"global-admin": true}},
 		{"POST", "/users/" + target + "/role", url.Values{"role": {"support"}}, map[string]bool{"global-admin": true}},
@@ -74,7 +86,7 @@ func TestRouteAccessByRole(t *testing.T) {
 		covered[rt.method+" "+routePattern(rt.path)] = true
 	}
 	for _, r := range ts.srv.echo.Routes() {
-		if strings.HasPrefix(r.Path, "/security") || strings.HasPrefix(r.Path, "/users") {
+		if strings.HasPrefix(r.Path, "/security") || strings.HasPrefix(r.Path, "/users") || strings.HasPrefix(r.Path, "/accounts") {
 			if r.Method != http.MethodDelete && !covered[r.Method+" "+r.Path] {
 				t.Errorf("route %s %s is not in the access table", r.Method, r.Path)
 			}
@@ -398,7 +410,7 @@ func routePattern(path string) string {
 	parts := strings.Split(path, "/")
 	for i, p := range parts {
 		switch {
-		case strings.HasPrefix(p, "key_") || strings.HasPrefix(p, "usr_"):
+		case strings.HasPrefix(p, "key_") || strings.HasPrefix(p, "usr_") || strings.HasPrefix(p, "acc_"):
 			parts[i] = ":id"
 		case i > 0 && parts[i-1] == "endpoints":
 			parts[i] = ":endpoint"

@@ -54,6 +54,16 @@ func (s *Server) apiKeyList(c echo.Context) error {
 	list.CanModify = list.CanCreate
 	list.CSRFToken = visitOf(c).csrf
 	list.SelfURL = keyListURL(q, c.QueryParam("account"), nil)
+	predefined, err := s.store.PredefinedKeys(ctx, account.ID)
+	if err != nil {
+		return err
+	}
+	for _, k := range predefined {
+		if k.Active {
+			list.PredefinedActive++
+		}
+	}
+	list.PredefinedURL = "/security/api-keys/predefined/deactivate?account=" + url.QueryEscape(account.ID)
 	list.NewURL = "/security/api-keys/new"
 	if id := c.QueryParam("account"); id != "" {
 		list.NewURL += "?account=" + url.QueryEscape(id)

@@ -138,6 +138,8 @@ func TestAPIRoleTable(t *testing.T) {
 		{"POST", "/api/v1/keys/" + general.ID + "/regenerate", nil, admin},
 		{"POST", "/api/v1/keys/" + chrome.ID + "/regenerate", nil, map[string]bool{"global-admin": true, "support": true}},
 		{"DELETE", "/api/v1/keys/key_doesnotexist", nil, admin},
+		{"GET", "/api/v1/accounts", nil, all},
+		{"POST", "/api/v1/accounts", map[string]any{"name": ""}, admin},
 	}
 	covered := map[string]bool{
 		"POST /api/v1/keys/verify": true, // TestVerifyOutcomes: decided by the verify permission

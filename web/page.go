@@ -1,8 +1,6 @@
 package web
 
 import (
-	"strings"
-
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
@@ -15,6 +13,7 @@ var navigation = []struct {
 	need apikey.Permission
 }{
 	{view.NavItem{Section: "api-keys", Label: "API access keys", URL: "/security/api-keys", Group: "Security"}, apikey.ViewApiKey},
+	{view.NavItem{Section: "accounts", Label: "Accounts", URL: "/accounts", Group: "Administration"}, apikey.ViewApiKey},
 	{view.NavItem{Section: "users", Label: "Users", URL: "/users", Group: "Administration"}, apikey.ManageUsers},
 }
 
@@ -49,7 +48,7 @@ func (s *Server) setAccount(c echo.Context, p *view.Page, a *apikey.Account) err
 	visitor := principalOf(c)
 	for _, t := range accountTree(accounts) {
 		if visitor.CanIn(apikey.ViewApiKey, t.path) {
-			p.Accounts = append(p.Accounts, view.Option{Value: t.account.ID, Label: strings.Repeat("\u00a0\u00a0", t.depth) + t.account.Name})
+			p.Accounts = append(p.Accounts, view.Option{Value: t.account.ID, Label: indent(t.depth) + t.account.Name})
 		}
 	}
 	return nil

@@ -52,6 +52,13 @@ func (s *Server) routes() {
 	console(http.MethodPost, "/security/api-keys/:id/endpoints/:endpoint/trust", s.apiKeyEndpointTrust, apikey.ModifyApiKey)
 	console(http.MethodPost, "/security/api-keys/:id/endpoints/:endpoint/distrust", s.apiKeyEndpointDistrust, apikey.ModifyApiKey)
 
+	console(http.MethodPost, "/security/api-keys/predefined/deactivate", s.predefinedDeactivate, apikey.ModifyApiKey)
+
+	console(http.MethodGet, "/accounts", s.accountList, apikey.ViewApiKey)
+	console(http.MethodPost, "/accounts", s.accountCreate, apikey.ManageUsers)
+	console(http.MethodPost, "/accounts/:id/delete", s.accountDelete, apikey.ManageUsers)
+	console(http.MethodPost, "/accounts/:id/move", s.accountMove, apikey.ManageUsers)
+
 	console(http.MethodGet, "/users", s.userList, apikey.ManageUsers)
 	console(http.MethodPost, "/users", s.userCreate, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/role", s.userRoleSave, apikey.ManageUsers)
@@ -75,4 +82,6 @@ func (s *Server) routes() {
 	api(http.MethodPatch, "/keys/:id", s.jsonKeyUpdate, apikey.ModifyApiKey)
 	api(http.MethodPost, "/keys/:id/regenerate", s.jsonKeyRegenerate, apikey.ViewApiKey) // the keys service decides per key
 	api(http.MethodDelete, "/keys/:id", s.jsonKeyDelete, apikey.DeleteApiKey)
+	api(http.MethodGet, "/accounts", s.jsonAccountList, apikey.ViewApiKey)
+	api(http.MethodPost, "/accounts", s.jsonAccountCreate, apikey.ManageUsers)
 }

@@ -19,3 +19,15 @@ func NewID(prefix string) (string, error) {
 	}
 	return prefix + "_" + r, nil
 }
+
+// PredefinedKeys are the keys every new account starts with. Their secrets
+// are never shown: regenerating one is the only way to see a value, and the
+// console recommends replacing them with keys of the account's own.
+func PredefinedKeys() []Settings {
+	return []Settings{
+		{Name: "Default key for client and gateway", Type: TypeGeneral, AccessType: AccessGenerated, Active: true,
+			AllowUnauthenticated: true, AllowUntrustedEndpoints: true},
+		{Name: "Chrome extension key", Type: TypeChrome, AccessType: AccessGenerated, Active: true},
+		{Name: "Embedded terminal key", Type: TypeEmbedded, AccessType: AccessGenerated, Active: true},
+	}
+}

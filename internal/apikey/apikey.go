@@ -136,6 +136,9 @@ type Key struct {
 	LastUsedAt   *time.Time
 	LastUsedFrom string
 
+	// Predefined keys come with a new account; their secrets are never shown.
+	Predefined bool
+
 	// Version increases with every save; an update names the version it read
 	// so that a concurrent save is detected instead of overwritten.
 	Version int

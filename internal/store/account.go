@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"keyconsole/internal/apikey"
 )
@@ -28,8 +29,163 @@ func (db *DB) ensureRootAccount(ctx context.Context) error {
 
 // CreateAccount stores a new account under a.ParentID and sets a.ID.
 func (db *DB) CreateAccount(ctx context.Context, a *apikey.Account) error {
+	return db.CreateAccountWithKeys(ctx, a, nil, nil)
+}
+
+// CreateAccountWithKeys stores a new account and its first keys in one
+// transaction, each key with its audit event (events[i] for keys[i]).
+func (db *DB) CreateAccountWithKeys(ctx context.Context, a *apikey.Account, keys []*apikey.Key, events []*apikey.AuditEvent) error {
 	a.CreatedAt = db.now()
-	return db.inTx(ctx, func(tx *sql.Tx) error { return insertAccount(ctx, tx, a) })
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := insertAccount(ctx, tx, a); err != nil {
+			return err
+		}
+		for i, k := range keys {
+			k.AccountID = a.ID
+			var ev *apikey.AuditEvent
+			if i < len(events) {
+				ev = events[i]
+			}
+			if err := db.insertKey(ctx, tx, k, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// AccountUse counts what an account holds: what stops it being moved or deleted.
+type AccountUse struct{ Keys, Users, Children int }
+
+func accountUse(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, id string) (AccountUse, error) {
+	var u AccountUse
+	err := q.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM api_keys WHERE account_id = ?),
+		(SELECT COUNT(*) FROM users WHERE account_id = ?),
+		(SELECT COUNT(*) FROM accounts WHERE parent_id = ?)`, id, id, id).Scan(&u.Keys, &u.Users, &u.Children)
+	if err != nil {
+		return u, fmt.Errorf("count account contents: %w", err)
+	}
+	return u, nil
+}
+
+// AccountUses counts the contents of every account.
+func (db *DB) AccountUses(ctx context.Context) (map[string]AccountUse, error) {
+	out := map[string]AccountUse{}
+	for _, q := range []struct {
+		sql string
+		add func(*AccountUse, int)
+	}{
+		{`SELECT account_id, COUNT(*) FROM api_keys GROUP BY account_id`, func(u *AccountUse, n int) { u.Keys = n }},
+		{`SELECT account_id, COUNT(*) FROM users GROUP BY account_id`, func(u *AccountUse, n int) { u.Users = n }},
+		{`SELECT parent_id, COUNT(*) FROM accounts WHERE parent_id IS NOT NULL GROUP BY parent_id`, func(u *AccountUse, n int) { u.Children = n }},
+	} {
+		err := db.eachRow(ctx, "account contents", q.sql, nil, func(rows *sql.Rows) error {
+			var id string
+			var n int
+			if err := rows.Scan(&id, &n); err != nil {
+				return err
+			}
+			u := out[id]
+			q.add(&u, n)
+			out[id] = u
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// inUse explains why an account with contents cannot be moved or deleted.
+func inUse(name string, u AccountUse, what string) error {
+	var parts []string
+	plural := func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %s", n, many)
+	}
+	if u.Keys > 0 {
+		parts = append(parts, plural(u.Keys, "key", "keys"))
+	}
+	if u.Users > 0 {
+		parts = append(parts, plural(u.Users, "user", "users"))
+	}
+	if u.Children > 0 && what == "deleted" {
+		parts = append(parts, plural(u.Children, "sub-account", "sub-accounts"))
+	}
+	return apikey.Errorf(apikey.ECONFLICT, "%s cannot be %s: it still has %s. Move or delete them first.", name, what, strings.Join(parts, " and "))
+}
+
+// DeleteAccount removes an empty account: one with keys, users or
+// sub-accounts, or the root, is refused with what is in the way.
+func (db *DB) DeleteAccount(ctx context.Context, id string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		a, err := db.scanAccount(tx.QueryRowContext(ctx, `SELECT id, parent_id, name, created_at FROM accounts WHERE id = ?`, id))
+		if err != nil {
+			return err
+		}
+		if a.ParentID == "" {
+			return apikey.Errorf(apikey.ECONFLICT, "The root account cannot be deleted.")
+		}
+		u, err := accountUse(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if u.Keys > 0 || u.Users > 0 || u.Children > 0 {
+			return inUse(a.Name, u, "deleted")
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM accounts WHERE id = ?`, id)
+		return err
+	})
+}
+
+// MoveAccount puts an account under another parent. An account with keys
+// or users is refused (they would change who can reach them), and so is a
+// move under itself or its own sub-accounts.
+func (db *DB) MoveAccount(ctx context.Context, id, parentID string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		a, err := db.scanAccount(tx.QueryRowContext(ctx, `SELECT id, parent_id, name, created_at FROM accounts WHERE id = ?`, id))
+		if err != nil {
+			return err
+		}
+		if a.ParentID == "" {
+			return apikey.Errorf(apikey.ECONFLICT, "The root account cannot be moved.")
+		}
+		u, err := accountUse(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if u.Keys > 0 || u.Users > 0 {
+			return inUse(a.Name, u, "moved")
+		}
+		var cycle int
+		err = tx.QueryRowContext(ctx, `WITH RECURSIVE up (id, parent_id) AS (
+				SELECT id, parent_id FROM accounts WHERE id = ?
+				UNION ALL SELECT a.id, a.parent_id FROM accounts a JOIN up ON a.id = up.parent_id
+			) SELECT COUNT(*) FROM up WHERE id = ?`, parentID, id).Scan(&cycle)
+		if err != nil {
+			return fmt.Errorf("check move: %w", err)
+		}
+		if cycle > 0 {
+			return apikey.FieldErrorf(apikey.EINVALID, "parent_id", "An account cannot move under itself or one of its sub-accounts.")
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE accounts SET parent_id = ? WHERE id = ?`, parentID, id)
+		if isForeignKeyViolation(err) {
+			return apikey.FieldErrorf(apikey.ENOTFOUND, "parent_id", "The new parent account does not exist.")
+		}
+		if err != nil {
+			return fmt.Errorf("move account: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return apikey.Errorf(apikey.ENOTFOUND, "No such account.")
+		}
+		return nil
+	})
 }
 
 func insertAccount(ctx context.Context, tx *sql.Tx, a *apikey.Account) error {
@@ -44,7 +200,7 @@ func insertAccount(ctx context.Context, tx *sql.Tx, a *apikey.Account) error {
 	_, err = tx.ExecContext(ctx, `INSERT INTO accounts (id, parent_id, name, created_at) VALUES (?, ?, ?, ?)`,
 		id, parent, a.Name, formatTime(a.CreatedAt))
 	if isForeignKeyViolation(err) {
-		return apikey.Errorf(apikey.ENOTFOUND, "The parent account does not exist.")
+		return apikey.FieldErrorf(apikey.ENOTFOUND, "parent_id", "The parent account does not exist.")
 	}
 	if err != nil {
 		return fmt.Errorf("insert account: %w", err)
@@ -101,4 +257,9 @@ func (db *DB) scanAccount(row scanner) (*apikey.Account, error) {
 		return nil, fmt.Errorf("read account %s: %w", a.ID, err)
 	}
 	return &a, nil
+}
+
+// PredefinedKeys lists the predefined keys of an account.
+func (db *DB) PredefinedKeys(ctx context.Context, accountID string) ([]*apikey.Key, error) {
+	return db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE account_id = ? AND predefined = 1 ORDER BY name_fold`, accountID)
 }

@@ -15,37 +15,39 @@ import (
 const keyColumns = `id, account_id, name, type, access_type, active, allow_unauthenticated,
 	allow_untrusted_endpoints, auto_endpoint_trust, expires_at, secret_hash, display_prefix,
 	created_at, created_by, updated_at, updated_by, last_used_at, last_used_from, version,
-	previous_secret_hash, previous_valid_until`
+	previous_secret_hash, previous_valid_until, predefined`
 
 // CreateKey stores k, setting its ID (unless set), timestamps and version, and records ev
 // (when given) in the same transaction. k.CreatedBy, k.SecretHash and
 // k.DisplayPrefix must be set. A name already used in the account is an
 // ECONFLICT: the UNIQUE constraint decides, not a prior look-up.
 func (db *DB) CreateKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEvent) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error { return db.insertKey(ctx, tx, k, ev) })
+}
+
+func (db *DB) insertKey(ctx context.Context, tx *sql.Tx, k *apikey.Key, ev *apikey.AuditEvent) error {
 	// A JWT access key names its id inside its secret, so the id may come set.
-	id, err := k.ID, error(nil)
+	id := k.ID
 	if id == "" {
+		var err error
 		if id, err = apikey.NewID("key"); err != nil {
 			return err
 		}
 	}
 	now := db.now()
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+keyColumns+`, name_fold)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', 1, NULL, NULL, ?)`,
-			id, k.AccountID, k.Name, string(k.Type), string(k.AccessType), boolInt(k.Active),
-			boolInt(k.AllowUnauthenticated), boolInt(k.AllowUntrustedEndpoints), boolInt(k.AutoEndpointTrust),
-			formatTimePtr(k.ExpiresAt), k.SecretHash, k.DisplayPrefix,
-			formatTime(now), k.CreatedBy, formatTime(now), k.CreatedBy, foldName(k.Name))
-		if err != nil {
-			return keyWriteError(err, k.Name)
-		}
-		if err := insertKeyChildren(ctx, tx, id, &k.Settings); err != nil {
-			return err
-		}
-		return db.audit(ctx, tx, ev, k.AccountID, id, k.Name)
-	})
+	_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+keyColumns+`, name_fold)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', 1, NULL, NULL, ?, ?)`,
+		id, k.AccountID, k.Name, string(k.Type), string(k.AccessType), boolInt(k.Active),
+		boolInt(k.AllowUnauthenticated), boolInt(k.AllowUntrustedEndpoints), boolInt(k.AutoEndpointTrust),
+		formatTimePtr(k.ExpiresAt), k.SecretHash, k.DisplayPrefix,
+		formatTime(now), k.CreatedBy, formatTime(now), k.CreatedBy, boolInt(k.Predefined), foldName(k.Name))
 	if err != nil {
+		return keyWriteError(err, k.Name)
+	}
+	if err := insertKeyChildren(ctx, tx, id, &k.Settings); err != nil {
+		return err
+	}
+	if err := db.audit(ctx, tx, ev, k.AccountID, id, k.Name); err != nil {
 		return err
 	}
 	k.ID, k.CreatedAt, k.UpdatedAt, k.UpdatedBy, k.Version = id, now, now, k.CreatedBy, 1
@@ -228,16 +230,16 @@ func (db *DB) queryKeys(ctx context.Context, query string, args ...any) ([]*apik
 func scanKey(row scanner) (*apikey.Key, error) {
 	var k apikey.Key
 	var typ, access, created, updated string
-	var active, unauth, untrusted, autoTrust int
+	var active, unauth, untrusted, autoTrust, predefined int
 	var expires, lastUsed, prevHash, prevUntil sql.NullString
 	err := row.Scan(&k.ID, &k.AccountID, &k.Name, &typ, &access, &active, &unauth, &untrusted, &autoTrust,
 		&expires, &k.SecretHash, &k.DisplayPrefix, &created, &k.CreatedBy, &updated, &k.UpdatedBy,
-		&lastUsed, &k.LastUsedFrom, &k.Version, &prevHash, &prevUntil)
+		&lastUsed, &k.LastUsedFrom, &k.Version, &prevHash, &prevUntil, &predefined)
 	if err != nil {
 		return nil, fmt.Errorf("read key: %w", err)
 	}
 	k.Type, k.AccessType = apikey.Type(typ), apikey.AccessType(access)
-	k.PreviousSecretHash = prevHash.String
+	k.PreviousSecretHash, k.Predefined = prevHash.String, predefined != 0
 	k.Active, k.AllowUnauthenticated = active != 0, unauth != 0
 	k.AllowUntrustedEndpoints, k.AutoEndpointTrust = untrusted != 0, autoTrust != 0
 	if k.CreatedAt, err = parseTime(created); err == nil {

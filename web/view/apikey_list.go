@@ -18,6 +18,10 @@ type KeyList struct {
 	NewURL    string
 	SelfURL   string // this view, for buttons that come back to it
 	CSRFToken string
+	// PredefinedActive counts the account's predefined keys still active;
+	// while any are, the page recommends replacing them.
+	PredefinedActive int
+	PredefinedURL    string // where the button that switches them off posts
 }
 
 // KeyFilter is the toolbar's state, echoed back into its inputs.
