@@ -11,8 +11,9 @@
     }
   });
 
-  // The account switcher goes to the chosen account at once (its Go button
-  // does the same without JavaScript).
+  // The account switcher goes to the chosen account at once; its Go button
+  // is for browsers without JavaScript.
+  document.querySelectorAll(".switch-go").forEach(function (b) { b.hidden = true; });
   document.addEventListener("change", function (evt) {
     if (evt.target.matches("select[data-autosubmit]")) {
       evt.target.form.submit();

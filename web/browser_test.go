@@ -419,3 +419,36 @@ func TestBrowserRoles(t *testing.T) {
 		t.Fatalf("support regenerated a General key: %d", res.StatusCode)
 	}
 }
+
+// TestBrowserAccountSwitch switches accounts in the header and sees the
+// keys inherited from above, marked, and read-only when opened.
+func TestBrowserAccountSwitch(t *testing.T) {
+	ts := newTestServer(t)
+	tr := threeLevels(t, ts)
+	ts.addKey(t, "vendor gateway", inAccount(tr.vendor))
+	ts.addKey(t, "customer app", inAccount(tr.customer))
+	b := newBrowser(t, ts)
+	b.signIn("admin", "pw-admin-long-enough")
+	b.open("/security/api-keys")
+	// Choosing an account in the switcher goes there at once.
+	b.navigates(chromedp.Evaluate[chromedp.Void](`(() => {
+		const s = document.getElementById("account-switch");
+		s.value = "` + tr.customer + `";
+		s.dispatchEvent(new Event("change", { bubbles: true }));
+	})()`))
+	if loc := b.location(); !strings.Contains(loc, "account="+tr.customer) {
+		t.Fatalf("switched to %s", loc)
+	}
+	b.waitFor(`document.querySelectorAll('[data-testid="key-row"]').length === 2`)
+	if tag := b.text(`[data-testid="inherited"]`); tag != "Inherited from Vendor" {
+		t.Errorf("inherited tag %q", tag)
+	}
+	b.screenshot("inherited")
+	b.navigates(chromedp.Click(`//a[contains(@class,"key-name")][text()="vendor gateway"]`))
+	if !strings.Contains(b.text(`[data-testid="inherited-notice"]`), "inherited from Vendor") {
+		t.Error("inherited key not read-only")
+	}
+	if b.js(`document.querySelector('[data-testid="edit-key"]') !== null`) {
+		t.Error("edit offered on an inherited key")
+	}
+}

@@ -1,0 +1,239 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/internal/verify"
+)
+
+// tree is root → vendor → customer, plus a second vendor beside the first.
+type tree struct{ root, vendor, customer, other string }
+
+func threeLevels(t *testing.T, ts *testServer) tree {
+	t.Helper()
+	ctx := context.Background()
+	vendor := &apikey.Account{ParentID: ts.root, Name: "Vendor"}
+	other := &apikey.Account{ParentID: ts.root, Name: "Other vendor"}
+	for _, a := range []*apikey.Account{vendor, other} {
+		if err := ts.db.CreateAccount(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	customer := &apikey.Account{ParentID: vendor.ID, Name: "Customer"}
+	if err := ts.db.CreateAccount(ctx, customer); err != nil {
+		t.Fatal(err)
+	}
+	return tree{ts.root, vendor.ID, customer.ID, other.ID}
+}
+
+func inAccount(id string) func(*apikey.Key) { return func(k *apikey.Key) { k.AccountID = id } }
+
+func TestInheritedKeysInTheList(t *testing.T) {
+	ts := newTestServer(t)
+	tr := threeLevels(t, ts)
+	ts.addKey(t, "root key")
+	vendorKey, _ := ts.addKey(t, "vendor key", inAccount(tr.vendor))
+	ts.addKey(t, "customer key", inAccount(tr.customer))
+	ts.addKey(t, "other key", inAccount(tr.other))
+
+	_, body := ts.get(t, "/security/api-keys?account="+tr.customer)
+	doc := parseHTML(t, body)
+	if got := rowNames(doc); !slices.Equal(got, []string{"customer key", "root key", "vendor key"}) {
+		t.Fatalf("customer sees %v", got)
+	}
+	inherited := map[string]string{}
+	doc.Find(`[data-testid="key-row"]`).Each(func(_ int, r *goquery.Selection) {
+		inherited[strings.TrimSpace(r.Find(".key-name").Text())] = strings.TrimSpace(r.Find(`[data-testid="inherited"]`).Text())
+	})
+	if inherited["customer key"] != "" || inherited["vendor key"] != "Inherited from Vendor" || inherited["root key"] != "Inherited from Root" {
+		t.Errorf("inherited marks %v", inherited)
+	}
+	// Inherited rows have no change controls in this account.
+	if n := doc.Find(`[data-testid="deactivate-key"]`).Length(); n != 1 {
+		t.Errorf("%d status buttons, want 1 (own key only)", n)
+	}
+	if got := strings.TrimSpace(doc.Find(`[data-testid="current-account"] option[selected]`).Text()); !strings.HasSuffix(got, "Customer") {
+		t.Errorf("switcher shows %q", got)
+	}
+	_, body = ts.get(t, "/security/api-keys?account="+tr.vendor)
+	if got := rowNames(parseHTML(t, body)); !slices.Equal(got, []string{"root key", "vendor key"}) {
+		t.Fatalf("vendor sees %v", got)
+	}
+
+	// An inherited key opens read-only, with the way to its own account.
+	href, _ := doc.Find(`[data-key-id="` + vendorKey.ID + `"] .key-name`).Attr("href")
+	_, page := ts.get(t, href)
+	d := parseHTML(t, page)
+	if !strings.Contains(d.Find(`[data-testid="inherited-notice"]`).Text(), "inherited from Vendor") {
+		t.Fatalf("no inherited notice at %s", href)
+	}
+	if d.Find(`[data-testid="key-actions"] a, [data-testid="key-actions"] button`).Length() != 0 {
+		t.Error("change controls on an inherited key")
+	}
+	owner, _ := d.Find(`[data-testid="owner-link"]`).Attr("href")
+	_, page = ts.get(t, owner)
+	if parseHTML(t, page).Find(`[data-testid="edit-key"]`).Length() != 1 {
+		t.Error("no edit control in the key's own account")
+	}
+}
+
+func TestInheritanceInVerification(t *testing.T) {
+	ts := newTestServer(t)
+	tr := threeLevels(t, ts)
+	caller := ts.verifierKey(t)
+	_, vendorKey := ts.addKey(t, "vendor key", inAccount(tr.vendor))
+	_, customerKey := ts.addKey(t, "customer key", inAccount(tr.customer))
+	for _, c := range []struct {
+		key, account, want string
+	}{
+		{vendorKey, tr.vendor, verify.Valid},
+		{vendorKey, tr.customer, verify.Valid}, // a vendor key works below
+		{vendorKey, tr.root, verify.Forbidden},  // ...not above
+		{vendorKey, tr.other, verify.Forbidden}, // ...nor beside
+		{customerKey, tr.customer, verify.Valid},
+		{customerKey, tr.vendor, verify.Forbidden},
+	} {
+		if got, _ := ts.verify(t, caller, map[string]any{"key": c.key, "account_id": c.account}); got != c.want {
+			t.Errorf("key in %s: %s, want %s", c.account, got, c.want)
+		}
+	}
+}
+
+// Account-scoped roles, on users and on keys alike.
+func TestAccountScopedRoles(t *testing.T) {
+	ts := newTestServer(t)
+	tr := threeLevels(t, ts)
+	ts.addKey(t, "other key", inAccount(tr.other))
+	viewer := ts.signIn(t, "vee", ts.addUser(t, "vee", apikey.RoleAccountViewer, tr.vendor))
+	for account, want := range map[string]int{tr.vendor: 200, tr.customer: 200, tr.root: 403, tr.other: 403} {
+		if res, _ := viewer.get(t, "/security/api-keys?account="+account); res.StatusCode != want {
+			t.Errorf("viewer of Vendor in %s: %d, want %d", account, res.StatusCode, want)
+		}
+	}
+	_, body := viewer.get(t, "/accounts")
+	var shown []string
+	parseHTML(t, body).Find(`[data-testid="account-row"] strong`).Each(func(_ int, s *goquery.Selection) { shown = append(shown, s.Text()) })
+	if !slices.Equal(shown, []string{"Vendor", "Customer"}) {
+		t.Errorf("viewer's accounts page %v", shown)
+	}
+
+	_, key := ts.addKey(t, "scoped script", func(k *apikey.Key) {
+		k.Roles = []apikey.RoleGrant{{Role: apikey.RoleAccountViewer, Accounts: []string{tr.vendor}}}
+	})
+	for account, want := range map[string]int{tr.vendor: 200, tr.customer: 200, tr.other: 403} {
+		if res, _ := ts.apiCall(t, "GET", "/api/v1/keys?account_id="+account, key, nil); res.StatusCode != want {
+			t.Errorf("scoped key in %s: %d, want %d", account, res.StatusCode, want)
+		}
+	}
+	_, out := ts.apiCall(t, "GET", "/api/v1/accounts", key, nil)
+	if out["total"] != float64(2) {
+		t.Errorf("scoped key sees accounts %v", out)
+	}
+}
+
+func TestAccountCreationWithPredefinedKeys(t *testing.T) {
+	ts := newTestServer(t)
+	tr := threeLevels(t, ts)
+	res, body := ts.admin.post(t, "/accounts", url.Values{"name": {""}, "parent_id": {tr.vendor}})
+	if res.StatusCode != 422 || strings.TrimSpace(parseHTML(t, body).Find(`[data-testid="error-name"]`).Text()) == "" {
+		t.Fatalf("empty name: %d", res.StatusCode)
+	}
+	res, _ = ts.admin.post(t, "/accounts", url.Values{"name": {"Shop 17"}, "parent_id": {tr.customer}})
+	if res.StatusCode != 303 {
+		t.Fatalf("create: %d", res.StatusCode)
+	}
+	shopURL := res.Header.Get("Location")
+	_, page := ts.get(t, shopURL)
+	doc := parseHTML(t, page)
+	var own []string
+	doc.Find(`[data-testid="key-row"]`).Each(func(_ int, r *goquery.Selection) {
+		if r.Find(`[data-testid="inherited"]`).Length() == 0 {
+			own = append(own, strings.TrimSpace(r.Find(".key-name").Text()))
+		}
+	})
+	if !slices.Equal(own, []string{"Chrome extension key", "Default key for client and gateway", "Embedded terminal key"}) {
+		t.Fatalf("predefined keys %v", own)
+	}
+	if !strings.Contains(doc.Find(`[data-testid="predefined-notice"]`).Text(), "predefined keys") {
+		t.Fatal("no notice while predefined keys are active")
+	}
+	shop := strings.TrimPrefix(shopURL, "/security/api-keys?account=")
+	keys, _ := ts.db.PredefinedKeys(context.Background(), shop)
+	for _, k := range keys {
+		if k.Name == "Default key for client and gateway" && (!k.AllowUnauthenticated || !k.AllowUntrustedEndpoints || k.Type != apikey.TypeGeneral) {
+			t.Errorf("default key settings %+v", k.Settings)
+		}
+	}
+	if res, _ := ts.admin.post(t, "/security/api-keys/predefined/deactivate?account="+shop, url.Values{}); res.StatusCode != 303 {
+		t.Fatalf("deactivate predefined: %d", res.StatusCode)
+	}
+	_, page = ts.get(t, shopURL)
+	if parseHTML(t, page).Find(`[data-testid="predefined-notice"]`).Length() != 0 {
+		t.Error("notice after deactivating")
+	}
+
+	// Through the API, for Global Admins only.
+	_, admin := ts.addKey(t, "admin script", func(k *apikey.Key) { k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}} })
+	res2, out := ts.apiCall(t, "POST", "/api/v1/accounts", admin, map[string]any{"name": "API shop", "parent_id": tr.other})
+	if res2.StatusCode != 201 || out["id"] == nil || out["parent_id"] != tr.other {
+		t.Fatalf("API create: %d %v", res2.StatusCode, out)
+	}
+	if ks, _ := ts.db.PredefinedKeys(context.Background(), out["id"].(string)); len(ks) != 3 {
+		t.Fatalf("API account has %d predefined keys", len(ks))
+	}
+	res2, out = ts.apiCall(t, "POST", "/api/v1/accounts", admin, map[string]any{"name": "Orphan", "parent_id": "acc_nowhere"})
+	if res2.StatusCode != 404 && res2.StatusCode != 422 {
+		t.Fatalf("missing parent: %d %v", res2.StatusCode, out)
+	}
+}
+
+func TestRefusedAccountMovesAndDeletions(t *testing.T) {
+	ts := newTestServer(t)
+	tr := threeLevels(t, ts)
+	ts.addKey(t, "customer key", inAccount(tr.customer))
+	ts.addUser(t, "vendor-user", apikey.RoleSupport)
+	u, _ := ts.db.UserByName(context.Background(), "vendor-user")
+	ts.db.CreateUser(context.Background(), &apikey.User{AccountID: tr.vendor, Username: "vendor-staff", PasswordHash: u.PasswordHash, Role: apikey.RoleSupport, Active: true, CreatedBy: "t"})
+
+	cases := []struct {
+		path, form, want string
+	}{
+		{"/accounts/" + tr.customer + "/delete", "", "still has 1 key"},
+		{"/accounts/" + tr.vendor + "/delete", "", "1 user and 1 sub-account"},
+		{"/accounts/" + tr.customer + "/move", tr.other, "cannot be moved: it still has 1 key"},
+		{"/accounts/" + tr.root + "/delete", "", "root account cannot be deleted"},
+	}
+	for _, c := range cases {
+		res, body := ts.admin.post(t, c.path, url.Values{"parent_id": {c.form}})
+		msg := parseHTML(t, body).Find(`[data-testid="account-error"]`).Text()
+		if res.StatusCode != http.StatusConflict || !strings.Contains(msg, c.want) {
+			t.Errorf("%s: %d %q, want %q", c.path, res.StatusCode, msg, c.want)
+		}
+	}
+	// An empty account moves, but never under itself.
+	empty := &apikey.Account{ParentID: tr.root, Name: "Empty"}
+	ts.db.CreateAccount(context.Background(), empty)
+	child := &apikey.Account{ParentID: empty.ID, Name: "Empty child"}
+	ts.db.CreateAccount(context.Background(), child)
+	if res, body := ts.admin.post(t, "/accounts/"+empty.ID+"/move", url.Values{"parent_id": {child.ID}}); res.StatusCode != http.StatusConflict || !strings.Contains(body, "under itself") {
+		t.Errorf("move under own child: %d", res.StatusCode)
+	}
+	if res, _ := ts.admin.post(t, "/accounts/"+empty.ID+"/move", url.Values{"parent_id": {tr.other}}); res.StatusCode != 303 {
+		t.Errorf("move: %d", res.StatusCode)
+	}
+	if path, _ := ts.db.AccountPath(context.Background(), child.ID); !slices.Equal(path, []string{child.ID, empty.ID, tr.other, tr.root}) {
+		t.Errorf("path after move %v", path)
+	}
+	ts.admin.post(t, "/accounts/"+child.ID+"/delete", url.Values{})
+	if res, _ := ts.admin.post(t, "/accounts/"+empty.ID+"/delete", url.Values{}); res.StatusCode != 303 {
+		t.Errorf("delete empty: %d", res.StatusCode)
+	}
+}
