@@ -95,7 +95,7 @@ func TestInheritanceInVerification(t *testing.T) {
 		key, account, want string
 	}{
 		{vendorKey, tr.vendor, verify.Valid},
-		{vendorKey, tr.customer, verify.Valid}, // a vendor key works below
+		{vendorKey, tr.customer, verify.Valid},  // a vendor key works below
 		{vendorKey, tr.root, verify.Forbidden},  // ...not above
 		{vendorKey, tr.other, verify.Forbidden}, // ...nor beside
 		{customerKey, tr.customer, verify.Valid},
