@@ -20,6 +20,7 @@ func setup(t *testing.T) (*Manager, *store.DB, string, string) {
 	}
 	t.Cleanup(func() { db.Close() })
 	root, _ := db.RootAccount(ctx)
+	rootID = root.ID
 	other := &apikey.Account{ParentID: root.ID, Name: "Other"}
 	if err := db.CreateAccount(ctx, other); err != nil {
 		t.Fatal(err)
@@ -27,9 +28,14 @@ func setup(t *testing.T) (*Manager, *store.DB, string, string) {
 	return New(db, token.New(db, nil), nil), db, root.ID, other.ID
 }
 
+// actorWith is a user of the root account holding role (scoped for account-viewer).
 func actorWith(role apikey.Role, scope ...string) Actor {
-	return Actor{Principal: &apikey.Principal{Kind: apikey.PrincipalUser, ID: "usr_t", Name: string(role), Grants: []apikey.RoleGrant{{Role: role, Accounts: scope}}}, IP: "192.0.2.1"}
+	return Actor{Principal: &apikey.Principal{Kind: apikey.PrincipalUser, ID: "usr_t", Name: string(role), AccountID: rootID,
+		Grants: []apikey.RoleGrant{{Role: role, Accounts: scope}}}, IP: "192.0.2.1"}
 }
+
+// rootID is the root account of the test database being set up.
+var rootID string
 
 func settings(name string, t apikey.Type) apikey.Settings {
 	return apikey.Settings{Name: name, Type: t, AccessType: apikey.AccessGenerated, Active: true}
@@ -44,9 +50,12 @@ func TestPermissionsPerAccount(t *testing.T) {
 		t.Fatalf("create: %v", err)
 	}
 
-	rootViewer := actorWith(apikey.RoleAccountViewer, root)
-	if _, err := m.Get(ctx, rootViewer, k.ID); apikey.ErrorCode(err) != apikey.ENOTFOUND {
+	elsewhere := actorWith(apikey.RoleAccountViewer, "acc_elsewhere")
+	if _, err := m.Get(ctx, elsewhere, k.ID); apikey.ErrorCode(err) != apikey.ENOTFOUND {
 		t.Errorf("viewer of another account sees the key: %v", err)
+	}
+	if _, err := m.Get(ctx, actorWith(apikey.RoleAccountViewer, root), k.ID); err != nil {
+		t.Errorf("viewer of the account above: %v", err)
 	}
 	if _, err := m.Get(ctx, actorWith(apikey.RoleAccountViewer, other), k.ID); err != nil {
 		t.Errorf("viewer of the account: %v", err)
