@@ -70,6 +70,8 @@ func TestRouteAccessByRole(t *testing.T) {
 		{"GET", gk + "/delete", nil, admin},
 		{"POST", keyURL(doomed.ID) + "/delete", url.Values{}, admin},
 		{"POST", "/security/api-keys/predefined/deactivate", url.Values{}, admin},
+		{"GET", "/security/api-keys/test", nil, all},
+		{"POST", "/security/api-keys/test", url.Values{"key": {"x"}}, all},
 		{"GET", "/accounts", nil, all},
 		{"POST", "/accounts", url.Values{"name": {""}}, admin},
 		{"POST", "/accounts/" + movable.ID + "/move", url.Values{"parent_id": {ts.root}}, admin},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"testing"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/usage"
+	"keyconsole/internal/verify"
 )
 
 // createForm is a valid add form.
@@ -444,5 +447,50 @@ func TestResponseHeadersInTheForm(t *testing.T) {
 	}
 	if got := keyByName(t, ts, "Headers"); len(got.ResponseHeaders) != 0 {
 		t.Fatalf("headers left %+v", got.ResponseHeaders)
+	}
+}
+
+func TestKeyTestExplainsAndRecordsNothing(t *testing.T) {
+	var rec *usage.Recorder
+	ts := newTestServer(t, func(c *Config) {
+		rec = usage.New(c.Store, nil)
+		c.Usage = rec
+		c.RateLimit = verify.Config{RatePerSecond: 1, Burst: 1}
+	})
+	k, secret := ts.addKey(t, "tested", func(k *apikey.Key) {
+		k.AllowedIPs = []apikey.IPEntry{{Prefix: netip.MustParsePrefix("192.0.2.0/24"), Source: "192.0.2.0/24"}}
+	})
+	cases := []struct {
+		key, ip, code string
+	}{
+		{secret, "192.0.2.9", "VALID"},
+		{secret, "192.0.2.9", "VALID"}, // again: no rate-limit token was spent
+		{secret, "198.51.100.1", "IP_NOT_ALLOWED"},
+		{secret[:len(secret)-1] + "x", "", "NOT_FOUND"},
+	}
+	for _, c := range cases {
+		res, body := ts.admin.post(t, "/security/api-keys/test", url.Values{"key": {c.key}, "client_ip": {c.ip}})
+		got := parseHTML(t, body).Find(`[data-testid="key-test-result"] code`).Text()
+		if res.StatusCode != 200 || got != c.code {
+			t.Errorf("%s from %q: %d %q, want %s", c.key[:8], c.ip, res.StatusCode, got, c.code)
+		}
+		if strings.Contains(body, c.key) {
+			t.Error("the tested key is echoed back")
+		}
+	}
+	res, body := ts.admin.post(t, "/security/api-keys/test", url.Values{"key": {""}, "client_ip": {"300.1.1.1"}})
+	doc := parseHTML(t, body)
+	if res.StatusCode != 422 || doc.Find(`[data-testid="error-key"]`).Text() == "" || doc.Find(`[data-testid="error-client_ip"]`).Text() == "" {
+		t.Fatalf("bad input: %d", res.StatusCode)
+	}
+	if v, _ := doc.Find("#client_ip").Attr("value"); v != "300.1.1.1" {
+		t.Errorf("address not kept: %q", v)
+	}
+	rec.Flush(context.Background())
+	if got, _ := ts.db.Key(context.Background(), k.ID); got.LastUsedAt != nil {
+		t.Fatal("the test recorded a use")
+	}
+	if counts, _ := ts.db.KeyUsage(context.Background(), k.ID, "2000-01-01"); len(counts) != 0 {
+		t.Fatalf("the test counted %v", counts)
 	}
 }

@@ -64,6 +64,7 @@ func (s *Server) apiKeyList(c echo.Context) error {
 		}
 	}
 	list.PredefinedURL = "/security/api-keys/predefined/deactivate?account=" + url.QueryEscape(account.ID)
+	list.TestURL = "/security/api-keys/test?account=" + url.QueryEscape(account.ID)
 	list.NewURL = "/security/api-keys/new"
 	if id := c.QueryParam("account"); id != "" {
 		list.NewURL += "?account=" + url.QueryEscape(id)

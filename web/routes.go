@@ -33,6 +33,8 @@ func (s *Server) routes() {
 	}
 	console(http.MethodGet, "/security/api-keys", s.apiKeyList, apikey.ViewApiKey)
 	console(http.MethodGet, "/security/api-keys/new", s.apiKeyNew, apikey.ModifyApiKey)
+	console(http.MethodGet, "/security/api-keys/test", s.apiKeyTestForm, apikey.ViewApiKey)
+	console(http.MethodPost, "/security/api-keys/test", s.apiKeyTest, apikey.ViewApiKey)
 	console(http.MethodPost, "/security/api-keys", s.apiKeyCreate, apikey.ModifyApiKey)
 	console(http.MethodGet, "/security/api-keys/:id", s.apiKeyShow, apikey.ViewApiKey)
 	console(http.MethodGet, "/security/api-keys/:id/edit", s.apiKeyEdit, apikey.ModifyApiKey)

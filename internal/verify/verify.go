@@ -103,7 +103,7 @@ func New(db *store.DB, tokens *token.Signer, rec *usage.Recorder, cfg Config, no
 // Verify judges one secret and records the outcome against its key.
 func (v *Verifier) Verify(ctx context.Context, req Request) (Result, error) {
 	now := v.now()
-	res, err := v.judge(ctx, req, now)
+	res, err := v.judge(ctx, req, now, true)
 	if err == nil && res.Key != nil && v.usage != nil {
 		ip := ""
 		if req.ClientIP.IsValid() {
@@ -114,7 +114,13 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (Result, error) {
 	return res, err
 }
 
-func (v *Verifier) judge(ctx context.Context, req Request, now time.Time) (Result, error) {
+// Explain answers what Verify would, and changes nothing: no use is
+// recorded and no rate-limit token is spent. The console's key test uses it.
+func (v *Verifier) Explain(ctx context.Context, req Request) (Result, error) {
+	return v.judge(ctx, req, v.now(), false)
+}
+
+func (v *Verifier) judge(ctx context.Context, req Request, now time.Time, spend bool) (Result, error) {
 	if !plausible(req.Secret) {
 		return Result{Code: NotFound}, nil
 	}
@@ -162,7 +168,13 @@ func (v *Verifier) judge(ctx context.Context, req Request, now time.Time) (Resul
 			return res, nil
 		}
 	}
-	if r := v.limiter(k.ID).ReserveN(now, 1); !r.OK() || r.DelayFrom(now) > 0 {
+	l := v.limiter(k.ID)
+	if !spend {
+		if l.TokensAt(now) < 1 {
+			res.Code = RateLimited
+			return res, nil
+		}
+	} else if r := l.ReserveN(now, 1); !r.OK() || r.DelayFrom(now) > 0 {
 		res.RetryAfter = r.DelayFrom(now)
 		r.CancelAt(now)
 		res.Code = RateLimited

@@ -16,6 +16,7 @@ type KeyList struct {
 	CanCreate bool
 	CanModify bool
 	NewURL    string
+	TestURL   string
 	SelfURL   string // this view, for buttons that come back to it
 	CSRFToken string
 	// PredefinedActive counts the account's predefined keys still active;

@@ -1,0 +1,83 @@
+package web
+
+import (
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/internal/verify"
+	"keyconsole/web/view"
+)
+
+// meanings say in words what each verification answer means.
+var meanings = map[string]string{
+	verify.Valid:        "The key would be accepted in this account:",
+	verify.NotFound:     "No key matches: it is mistyped, made up, replaced by a regenerate, or its grace period is over.",
+	verify.KeyInactive:  "The key exists but is switched off:",
+	verify.KeyExpired:   "The key has expired:",
+	verify.IPNotAllowed: "The key may not be used from that address:",
+	verify.Forbidden:    "The key belongs to an account that does not reach this one:",
+	verify.RateLimited:  "The key is over its rate limit right now:",
+}
+
+// apiKeyTestForm shows the key test.
+func (s *Server) apiKeyTestForm(c echo.Context) error {
+	account, _, err := s.currentAccount(c)
+	if err != nil {
+		return err
+	}
+	return s.renderKeyTest(c, http.StatusOK, view.KeyTest{}, account.ID)
+}
+
+// apiKeyTest says what verification would answer for a key in the current
+// account, from an address, and records nothing. A key the visitor may not
+// see is answered like an unknown one.
+func (s *Server) apiKeyTest(c echo.Context) error {
+	ctx := c.Request().Context()
+	account, _, err := s.currentAccount(c)
+	if err != nil {
+		return err
+	}
+	t := view.KeyTest{ClientIP: strings.TrimSpace(c.FormValue("client_ip")), Errors: map[string]string{}}
+	secret := strings.TrimSpace(c.FormValue("key"))
+	if secret == "" {
+		t.Errors["key"] = "Paste the key to test."
+	}
+	var ip netip.Addr
+	if t.ClientIP != "" {
+		if ip, err = netip.ParseAddr(t.ClientIP); err != nil || ip.Zone() != "" {
+			t.Errors["client_ip"] = "Enter an IPv4 or IPv6 address, such as 192.0.2.10."
+		}
+	}
+	if len(t.Errors) > 0 {
+		return s.renderKeyTest(c, http.StatusUnprocessableEntity, t, account.ID)
+	}
+	res, err := s.verifier.Explain(ctx, verify.Request{Secret: secret, ClientIP: ip.Unmap(), AccountID: account.ID})
+	if err != nil {
+		return err
+	}
+	t.Tested, t.Code = true, res.Code
+	if res.Key != nil {
+		path, err := s.store.AccountPath(ctx, res.Key.AccountID)
+		if err != nil {
+			return err
+		}
+		if principalOf(c).CanIn(apikey.ViewApiKey, path) {
+			t.KeyName, t.KeyURL = res.Key.Name, keyURL(res.Key.ID)
+		} else {
+			t.Code = verify.NotFound
+		}
+	}
+	t.Valid, t.Meaning = t.Code == verify.Valid, meanings[t.Code]
+	return s.renderKeyTest(c, http.StatusOK, t, account.ID)
+}
+
+func (s *Server) renderKeyTest(c echo.Context, status int, t view.KeyTest, accountID string) error {
+	t.Action = "/security/api-keys/test?account=" + url.QueryEscape(accountID)
+	t.CSRFToken = visitOf(c).csrf
+	return s.renderDialog(c, status, s.keysPage(c, "Test a key"), "Test a key", view.KeyTestBody(t))
+}
