@@ -71,6 +71,8 @@ func TestRouteAccessByRole(t *testing.T) {
 		{"POST", keyURL(doomed.ID) + "/delete", url.Values{}, admin},
 		{"POST", "/security/api-keys/predefined/deactivate", url.Values{}, admin},
 		{"GET", "/security/api-keys/test", nil, all},
+		{"GET", "/security/audit", nil, map[string]bool{"global-admin": true, "global-viewer": true}},
+		{"GET", "/security/audit.csv", nil, map[string]bool{"global-admin": true, "global-viewer": true}},
 		{"POST", "/security/api-keys/test", url.Values{"key": {"x"}}, all},
 		{"GET", "/accounts", nil, all},
 		{"POST", "/accounts", url.Values{"name": {""}}, admin},

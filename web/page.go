@@ -13,6 +13,7 @@ var navigation = []struct {
 	need apikey.Permission
 }{
 	{view.NavItem{Section: "api-keys", Label: "API access keys", URL: "/security/api-keys", Group: "Security"}, apikey.ViewApiKey},
+	{view.NavItem{Section: "audit", Label: "Audit log", URL: "/security/audit", Group: "Security"}, apikey.ViewAudit},
 	{view.NavItem{Section: "accounts", Label: "Accounts", URL: "/accounts", Group: "Administration"}, apikey.ViewApiKey},
 	{view.NavItem{Section: "users", Label: "Users", URL: "/users", Group: "Administration"}, apikey.ManageUsers},
 }

@@ -56,6 +56,9 @@ func (s *Server) routes() {
 
 	console(http.MethodPost, "/security/api-keys/predefined/deactivate", s.predefinedDeactivate, apikey.ModifyApiKey)
 
+	console(http.MethodGet, "/security/audit", s.auditLog, apikey.ViewAudit)
+	console(http.MethodGet, "/security/audit.csv", s.auditCSV, apikey.ViewAudit)
+
 	console(http.MethodGet, "/accounts", s.accountList, apikey.ViewApiKey)
 	console(http.MethodPost, "/accounts", s.accountCreate, apikey.ManageUsers)
 	console(http.MethodPost, "/accounts/:id/delete", s.accountDelete, apikey.ManageUsers)

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
+	"time"
 
 	"keyconsole/internal/apikey"
 )
@@ -42,21 +44,85 @@ func (db *DB) KeyAudit(ctx context.Context, keyID string, limit int) ([]apikey.A
 	err := db.eachRow(ctx, "audit events", `SELECT id, at, actor_kind, actor_id, actor_name, client_ip,
 		account_id, key_id, key_name, action, changes FROM audit_events WHERE key_id = ? ORDER BY at DESC, id DESC LIMIT ?`,
 		[]any{keyID, limit}, func(rows *sql.Rows) error {
-			var ev apikey.AuditEvent
-			var at, changes string
-			if err := rows.Scan(&ev.ID, &at, &ev.ActorKind, &ev.ActorID, &ev.ActorName, &ev.ClientIP,
-				&ev.AccountID, &ev.KeyID, &ev.KeyName, &ev.Action, &changes); err != nil {
-				return err
+			ev, err := scanAudit(rows)
+			if err == nil {
+				out = append(out, ev)
 			}
-			var err error
-			if ev.At, err = parseTime(at); err != nil {
-				return err
-			}
-			if err := json.Unmarshal([]byte(changes), &ev.Changes); err != nil {
-				return err
-			}
-			out = append(out, ev)
-			return nil
+			return err
 		})
 	return out, err
+}
+
+// AuditQuery selects audit events.
+type AuditQuery struct {
+	Actor   string     // part of the actor's name
+	Key     string     // a key id, or part of a key's name
+	Action  string     // exact action, e.g. key.updated
+	From    *time.Time // inclusive
+	To      *time.Time // exclusive
+	Page    int
+	PerPage int // 0: no limit (the CSV export)
+}
+
+// ListAudit returns the events q selects, newest first, and how many match.
+func (db *DB) ListAudit(ctx context.Context, q AuditQuery) ([]apikey.AuditEvent, int, error) {
+	var conds []string
+	var args []any
+	if q.Actor != "" {
+		conds = append(conds, `LOWER(actor_name) LIKE ? ESCAPE '\'`)
+		args = append(args, "%"+escapeLike(strings.ToLower(q.Actor))+"%")
+	}
+	if q.Key != "" {
+		conds = append(conds, `(key_id = ? OR LOWER(key_name) LIKE ? ESCAPE '\')`)
+		args = append(args, q.Key, "%"+escapeLike(strings.ToLower(q.Key))+"%")
+	}
+	if q.Action != "" {
+		conds = append(conds, `action = ?`)
+		args = append(args, q.Action)
+	}
+	if q.From != nil {
+		conds = append(conds, `at >= ?`)
+		args = append(args, formatTime(*q.From))
+	}
+	if q.To != nil {
+		conds = append(conds, `at < ?`)
+		args = append(args, formatTime(*q.To))
+	}
+	where := ""
+	if len(conds) > 0 {
+		where = " WHERE " + strings.Join(conds, " AND ")
+	}
+	var total int
+	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_events`+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count audit events: %w", err)
+	}
+	query := `SELECT id, at, actor_kind, actor_id, actor_name, client_ip, account_id, key_id, key_name, action, changes
+		FROM audit_events` + where + ` ORDER BY at DESC, id DESC`
+	if q.PerPage > 0 {
+		query += ` LIMIT ? OFFSET ?`
+		args = append(args, q.PerPage, (max(q.Page, 1)-1)*q.PerPage)
+	}
+	var out []apikey.AuditEvent
+	err := db.eachRow(ctx, "audit events", query, args, func(rows *sql.Rows) error {
+		ev, err := scanAudit(rows)
+		if err == nil {
+			out = append(out, ev)
+		}
+		return err
+	})
+	return out, total, err
+}
+
+func scanAudit(rows *sql.Rows) (apikey.AuditEvent, error) {
+	var ev apikey.AuditEvent
+	var at, changes string
+	if err := rows.Scan(&ev.ID, &at, &ev.ActorKind, &ev.ActorID, &ev.ActorName, &ev.ClientIP,
+		&ev.AccountID, &ev.KeyID, &ev.KeyName, &ev.Action, &changes); err != nil {
+		return ev, err
+	}
+	var err error
+	if ev.At, err = parseTime(at); err != nil {
+		return ev, err
+	}
+	return ev, json.Unmarshal([]byte(changes), &ev.Changes)
 }

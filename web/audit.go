@@ -1,0 +1,133 @@
+package web
+
+import (
+	"encoding/csv"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/internal/store"
+	"keyconsole/internal/validate"
+	"keyconsole/web/view"
+)
+
+const auditPerPage = 100
+
+// auditActions are the actions the log can be filtered by.
+var auditActions = []string{apikey.ActionKeyCreated, apikey.ActionKeyUpdated, apikey.ActionKeyRegenerated,
+	apikey.ActionKeyActivated, apikey.ActionKeyDeactivated, apikey.ActionKeyDeleted, apikey.ActionKeyGraceEnded,
+	apikey.ActionEndpointTrust, apikey.ActionEndpointDrop}
+
+// auditQuery reads the filters shared by the page and the CSV export.
+func auditQuery(c echo.Context) (validate.AuditInput, validate.AuditQuery, validate.Errors) {
+	in := validate.AuditInput{Actor: c.QueryParam("actor"), Key: c.QueryParam("key"), Action: c.QueryParam("action"),
+		From: c.QueryParam("from"), To: c.QueryParam("to"), Page: c.QueryParam("page")}
+	q, errs := validate.AuditFilter(in, auditActions)
+	return in, q, errs
+}
+
+func storeAuditQuery(q validate.AuditQuery) store.AuditQuery {
+	return store.AuditQuery{Actor: q.Actor, Key: q.Key, Action: q.Action, From: q.From, To: q.To, Page: q.Page}
+}
+
+// auditLog shows the audit log, newest first, filtered and paged.
+func (s *Server) auditLog(c echo.Context) error {
+	in, q, errs := auditQuery(c)
+	l := view.AuditLog{Filter: view.AuditFilter{Actor: in.Actor, Key: in.Key, Action: in.Action, From: in.From, To: in.To, Errors: errs}}
+	for _, a := range auditActions {
+		l.Filter.Actions = append(l.Filter.Actions, view.Option{Value: a, Label: actionLabel(a)})
+	}
+	params := url.Values{}
+	for k, v := range map[string]string{"actor": in.Actor, "key": in.Key, "action": in.Action, "from": in.From, "to": in.To} {
+		if strings.TrimSpace(v) != "" {
+			params.Set(k, strings.TrimSpace(v))
+		}
+	}
+	l.Filtered = len(params) > 0
+	l.CSVURL = "/security/audit.csv?" + params.Encode()
+	status := http.StatusOK
+	if errs.Any() {
+		status = http.StatusUnprocessableEntity
+	} else {
+		sq := storeAuditQuery(q)
+		sq.PerPage = auditPerPage
+		events, total, err := s.store.ListAudit(c.Request().Context(), sq)
+		if err != nil {
+			return err
+		}
+		l.Total = total
+		for _, ev := range events {
+			l.Rows = append(l.Rows, auditRow(ev))
+		}
+		page := func(n int) string {
+			v := url.Values{}
+			for k, vals := range params {
+				v[k] = vals
+			}
+			if n > 1 {
+				v.Set("page", strconv.Itoa(n))
+			}
+			return "/security/audit?" + v.Encode()
+		}
+		if q.Page > 1 {
+			l.PrevURL = page(q.Page - 1)
+		}
+		if q.Page*auditPerPage < total {
+			l.NextURL = page(q.Page + 1)
+		}
+	}
+	p := s.page(c, "Audit log", "audit", view.Crumb{Label: "Security"}, view.Crumb{Label: "Audit log"})
+	return render(c, status, view.AuditPage(p, l))
+}
+
+func auditRow(ev apikey.AuditEvent) view.AuditLogRow {
+	r := view.AuditLogRow{At: formatDateTime(ev.At), Actor: ev.ActorName, ClientIP: ev.ClientIP, KeyName: ev.KeyName, Action: actionLabel(ev.Action)}
+	if ev.Action != apikey.ActionKeyDeleted {
+		r.KeyURL = keyURL(ev.KeyID)
+	}
+	for _, ch := range ev.Changes {
+		r.Changes = append(r.Changes, ch.Field+": "+ch.From+" → "+ch.To)
+	}
+	return r
+}
+
+// auditCSV exports every event the filters select.
+func (s *Server) auditCSV(c echo.Context) error {
+	_, q, errs := auditQuery(c)
+	if errs.Any() {
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, "The filters are not valid: "+firstError(errs))
+	}
+	events, _, err := s.store.ListAudit(c.Request().Context(), storeAuditQuery(q))
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	h.Set(echo.HeaderContentDisposition, `attachment; filename="keyconsole-audit.csv"`)
+	c.Response().WriteHeader(http.StatusOK)
+	w := csv.NewWriter(c.Response())
+	w.Write([]string{"time_utc", "actor_kind", "actor", "client_ip", "account_id", "key_id", "key_name", "action", "changes"})
+	for _, ev := range events {
+		var changes []string
+		for _, ch := range ev.Changes {
+			changes = append(changes, ch.Field+": "+ch.From+" -> "+ch.To)
+		}
+		w.Write([]string{ev.At.UTC().Format("2006-01-02T15:04:05Z"), ev.ActorKind, cell(ev.ActorName), ev.ClientIP,
+			ev.AccountID, ev.KeyID, cell(ev.KeyName), ev.Action, cell(strings.Join(changes, "; "))})
+	}
+	w.Flush()
+	return w.Error()
+}
+
+// cell keeps a spreadsheet from running a value as a formula: names are
+// chosen by people, and "=HYPERLINK(...)" is a name like any other.
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
