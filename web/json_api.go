@@ -83,7 +83,7 @@ func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 				secret = strings.TrimSpace(auth[7:])
 			}
 		}
-		res, err := s.verifier.Verify(c.Request().Context(), verify.Request{Secret: secret, ClientIP: clientAddr(c)})
+		res, err := s.verify(c.Request().Context(), verify.Request{Secret: secret, ClientIP: clientAddr(c)})
 		if err != nil {
 			return err
 		}

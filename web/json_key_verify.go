@@ -56,7 +56,7 @@ func (s *Server) jsonKeyVerify(c echo.Context) error {
 		return validationError(fields)
 	}
 	ctx := c.Request().Context()
-	res, err := s.verifier.Verify(ctx, verify.Request{Secret: body.Key, ClientIP: ip.Unmap(), AccountID: body.AccountID})
+	res, err := s.verify(ctx, verify.Request{Secret: body.Key, ClientIP: ip.Unmap(), AccountID: body.AccountID})
 	if err != nil {
 		return err
 	}

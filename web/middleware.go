@@ -45,6 +45,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		if route == "" {
 			route = "unmatched"
 		}
+		s.metrics.observe(route, c.Request().Method, c.Response().Status, time.Since(start))
 		s.logger.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
 			slog.String("method", c.Request().Method),
 			slog.String("route", route),

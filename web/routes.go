@@ -16,6 +16,7 @@ func (s *Server) routes() {
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.metrics.handler())
 	e.GET("/static/*", staticFiles())
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/security/api-keys") })
 

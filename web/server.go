@@ -53,6 +53,7 @@ type Server struct {
 	keys     *keys.Manager
 	verifier *verify.Verifier
 	tokens   *token.Signer
+	metrics  *metrics
 	logger   *slog.Logger
 	now      func() time.Time
 	sessions SessionConfig
@@ -84,6 +85,7 @@ func New(cfg Config) (*Server, error) {
 	if len(s.sessions.Keys.Auth) == 0 || len(s.sessions.Keys.Encryption) == 0 {
 		return nil, errors.New("web: session keys are required")
 	}
+	s.metrics = newMetrics()
 	s.tokens = token.New(s.store, s.now)
 	s.keys = keys.New(s.store, s.tokens, s.now)
 	s.verifier = verify.New(s.store, s.tokens, cfg.Usage, cfg.RateLimit, s.now)

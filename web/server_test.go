@@ -127,3 +127,29 @@ func TestErrorAnswers(t *testing.T) {
 		t.Errorf("api 404: %d %s", res.StatusCode, body)
 	}
 }
+
+func TestMetrics(t *testing.T) {
+	ts := newTestServer(t)
+	_, secret := ts.addKey(t, "measured")
+	ts.get(t, "/security/api-keys")
+	ts.apiCall(t, "GET", "/api/v1/keys", secret, nil)
+	ts.apiCall(t, "GET", "/api/v1/keys/"+secret, "nope-not-a-key-but-long-enough-to-look", nil)
+	res, body := ts.get(t, "/metrics")
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("metrics: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	for _, want := range []string{
+		`keyconsole_http_requests_total{method="GET",route="/security/api-keys",status="200"}`,
+		`keyconsole_http_request_duration_seconds_bucket{route="/api/v1/keys"`,
+		`keyconsole_key_verifications_total{code="VALID"} 1`,
+		`keyconsole_key_verifications_total{code="NOT_FOUND"} 1`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(body, secret) || strings.Contains(body, secret[5:20]) {
+		t.Fatal("a secret in the metrics")
+	}
+}
