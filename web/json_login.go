@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,7 +41,7 @@ func loginFields(c echo.Context, names ...string) (map[string]string, error) {
 			}
 		}
 		for k := range body {
-			if !contains(names, k) {
+			if !slices.Contains(names, k) {
 				return nil, validationError(map[string]string{k: "Unknown field."})
 			}
 		}
@@ -50,15 +51,6 @@ func loginFields(c echo.Context, names ...string) (map[string]string, error) {
 		out[n] = c.FormValue(n)
 	}
 	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 var errSignInFailed = apiErr(http.StatusUnauthorized, "UNAUTHORIZED", "The username or password is wrong, or there were too many attempts. Try again in a few minutes.")

@@ -8,6 +8,7 @@ package verify
 import (
 	"context"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -163,7 +164,7 @@ func (v *Verifier) judge(ctx context.Context, req Request, now time.Time, spend 
 		if err != nil {
 			return Result{}, err
 		}
-		if !contains(path, k.AccountID) {
+		if !slices.Contains(path, k.AccountID) {
 			res.Code = Forbidden
 			return res, nil
 		}
@@ -277,15 +278,6 @@ func ipAllowed(entries []apikey.IPEntry, ip netip.Addr) bool {
 	ip = ip.Unmap()
 	for _, e := range entries {
 		if e.Prefix.Contains(ip) {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
 			return true
 		}
 	}
