@@ -451,4 +451,8 @@ func TestBrowserAccountSwitch(t *testing.T) {
 	if b.js(`document.querySelector('[data-testid="edit-key"]') !== null`) {
 		t.Error("edit offered on an inherited key")
 	}
+	b.screenshot("inherited-details")
+	b.open("/accounts")
+	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="account-table"]`)))
+	b.screenshot("accounts")
 }
