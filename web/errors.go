@@ -52,6 +52,8 @@ func messageOf(err error, status int) string {
 		return "There is nothing at this address."
 	case http.StatusForbidden:
 		return "You do not have permission to do this."
+	case http.StatusMethodNotAllowed:
+		return "This address does not take that method."
 	case http.StatusInternalServerError:
 		return "Something went wrong on our side. It has been logged; please try again."
 	}
@@ -94,7 +96,7 @@ func apiCodeOf(status int) string {
 		return "UNAUTHORIZED"
 	case http.StatusForbidden:
 		return "FORBIDDEN"
-	case http.StatusNotFound:
+	case http.StatusNotFound, http.StatusMethodNotAllowed:
 		return "NOT_FOUND"
 	case http.StatusConflict:
 		return "CONFLICT"

@@ -126,6 +126,10 @@ func TestErrorAnswers(t *testing.T) {
 	if res.StatusCode != http.StatusNotFound || !strings.Contains(body, `"code":"NOT_FOUND"`) {
 		t.Errorf("api 404: %d %s", res.StatusCode, body)
 	}
+	res, body = ts.admin.do(t, http.MethodPut, "/api/v1/keys", nil)
+	if res.StatusCode != http.StatusMethodNotAllowed || !strings.Contains(body, `"code":"NOT_FOUND"`) {
+		t.Errorf("api 405: %d %s", res.StatusCode, body)
+	}
 }
 
 func TestMetrics(t *testing.T) {
