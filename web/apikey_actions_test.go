@@ -21,7 +21,7 @@ import (
 func createForm(name string) url.Values {
 	return url.Values{
 		"name": {name}, "type": {"general"}, "access_type": {"generated"}, "active": {"true"},
-		"roles": {"global-viewer", "account-viewer"}, "role_accounts": {"acc_a, acc_b"},
+		"roles": {"global-viewer", "account-viewer"}, "role_accounts": {"all"},
 		"advanced_permissions": {"verify"}, "expires_in": {"90d"},
 		"allowed_ips": {"10.0.0.0/8\n2001:db8::/32\n192.0.2.7"},
 	}
@@ -369,7 +369,7 @@ func TestDetailsPage(t *testing.T) {
 	_, page := ts.get(t, keyURL(k.ID))
 	doc := parseHTML(t, page)
 	settings := doc.Find(`[data-testid="key-settings"]`).Text()
-	for _, want := range []string{"General", "Account Viewer (acc_a, acc_b), Global Viewer", "verify", "10.0.0.0/8, 2001:db8::/32, 192.0.2.7", "by admin", "Never", k.DisplayPrefix} {
+	for _, want := range []string{"General", "Account Viewer (all accounts), Global Viewer", "verify", "10.0.0.0/8, 2001:db8::/32, 192.0.2.7", "by admin", "Never", k.DisplayPrefix} {
 		if !strings.Contains(settings, want) {
 			t.Errorf("settings lack %q", want)
 		}
@@ -492,5 +492,73 @@ func TestKeyTestExplainsAndRecordsNothing(t *testing.T) {
 	}
 	if counts, _ := ts.db.KeyUsage(context.Background(), k.ID, "2000-01-01"); len(counts) != 0 {
 		t.Fatalf("the test counted %v", counts)
+	}
+}
+
+// TestAccountViewerScopePicker: an Account Viewer key's accounts are ticked
+// from the tree, not typed; they read back by name, stay ticked in the edit
+// form, and an account that does not exist is refused beside the field.
+func TestAccountViewerScopePicker(t *testing.T) {
+	ts := newTestServer(t)
+	vendor := ts.addAccount(t, "Vendor", "")
+	customer := ts.addAccount(t, "Customer", vendor)
+
+	_, page := ts.get(t, "/security/api-keys/new")
+	picker := parseHTML(t, page).Find(`[data-testid="account-picker"]`)
+	for _, id := range []string{"all", ts.root, vendor, customer} {
+		if picker.Find(`input[type="checkbox"][name="role_accounts"][value="`+id+`"]`).Length() != 1 {
+			t.Errorf("picker offers no box for %s", id)
+		}
+	}
+	if !strings.Contains(picker.Text(), "Customer") {
+		t.Errorf("picker does not name the accounts: %q", picker.Text())
+	}
+
+	form := createForm("Scoped")
+	form["role_accounts"] = []string{vendor, customer}
+	if res, body := ts.admin.post(t, "/security/api-keys", form); res.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %d %.300s", res.StatusCode, body)
+	}
+	k := keyByName(t, ts, "Scoped")
+	_, page = ts.get(t, keyURL(k.ID))
+	if settings := parseHTML(t, page).Find(`[data-testid="key-settings"]`).Text(); !strings.Contains(settings, "Account Viewer (Vendor, Customer)") &&
+		!strings.Contains(settings, "Account Viewer (Customer, Vendor)") {
+		t.Errorf("scope not shown by name: %q", settings)
+	}
+	_, page = ts.get(t, keyURL(k.ID)+"/edit")
+	doc := parseHTML(t, page)
+	for _, id := range []string{vendor, customer} {
+		if !doc.Find(`input[name="role_accounts"][value="` + id + `"]`).Is("[checked]") {
+			t.Errorf("edit form lost the scope %s", id)
+		}
+	}
+	if doc.Find(`input[name="role_accounts"][value="all"]`).Is("[checked]") {
+		t.Error("edit form ticks All accounts")
+	}
+
+	// A scope naming a missing account: refused beside the field, kept ticked, nothing stored.
+	edit := createForm("")
+	edit.Del("name")
+	edit.Set("version", strconv.Itoa(k.Version))
+	edit.Set("expires_in", "keep")
+	edit["role_accounts"] = []string{customer, "acc_gone"}
+	res, body := ts.admin.post(t, keyURL(k.ID), edit)
+	doc = parseHTML(t, body)
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(doc.Find(`[data-testid="error-role_accounts"]`).Text(), "There is no account “acc_gone”") {
+		t.Fatalf("missing account: %d %q", res.StatusCode, doc.Find(`[data-testid="error-role_accounts"]`).Text())
+	}
+	if !doc.Find(`input[name="role_accounts"][value="acc_gone"]`).Is("[checked]") {
+		t.Error("the refused choice is not kept on screen")
+	}
+	if got := keyByName(t, ts, "Scoped"); got.Version != k.Version || len(got.Roles) != 2 {
+		t.Errorf("refused edit changed the key: %+v", got.Roles)
+	}
+
+	// The JSON API names the field too.
+	_, admin := ts.addKey(t, "api admin", func(k *apikey.Key) { k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}} })
+	res2, out := ts.apiCall(t, "POST", "/api/v1/keys", admin, map[string]any{
+		"name": "api scoped", "type": "general", "roles": []string{"account-viewer"}, "role_accounts": []string{"acc_gone"}})
+	if res2.StatusCode != http.StatusUnprocessableEntity || errCode(out) != "VALIDATION" || errFields(out)["role_accounts"] == nil {
+		t.Fatalf("API create with a missing account: %d %v", res2.StatusCode, out)
 	}
 }

@@ -57,5 +57,10 @@ func (s *Server) renderKeyForm(c echo.Context, status int, f view.KeyForm, accou
 	}
 	f.CSRFToken = visitOf(c).csrf
 	f.Choices = keyChoices(s.now(), "")
+	dir, err := s.accountDirectory(c)
+	if err != nil {
+		return err
+	}
+	f.Choices.Accounts = dir.options
 	return s.renderDialog(c, status, s.keysPage(c, "Add API key"), "Add API key", view.KeyFormBody(f))
 }

@@ -48,6 +48,10 @@ func (s *Server) apiKeySave(c echo.Context) error {
 	}
 	_, err = s.keys.Update(ctx, actor(c), k.ID, version, settings)
 	var stale *apikey.StaleError
+	if errs, status, ok := fieldError(err); ok {
+		f.Errors = errs
+		return s.renderEditForm(c, status, f, k)
+	}
 	switch {
 	case errors.As(err, &stale):
 		f.Conflict = apikey.ErrorMessage(err)
@@ -65,6 +69,11 @@ func (s *Server) renderEditForm(c echo.Context, status int, f view.KeyForm, k *a
 	f.Edit, f.Action, f.Version = true, keyURL(k.ID), strconv.Itoa(k.Version)
 	f.CSRFToken = visitOf(c).csrf
 	f.Choices = keyChoices(s.now(), f.CurrentExpiry)
+	dir, err := s.accountDirectory(c)
+	if err != nil {
+		return err
+	}
+	f.Choices.Accounts = dir.options
 	title := "Edit " + k.Name
 	return s.renderDialog(c, status, s.keysPage(c, title), title, view.KeyFormBody(f))
 }

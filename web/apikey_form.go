@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -87,10 +88,28 @@ func keyFormFromInput(in validate.KeyInput) view.KeyForm {
 		Active: in.Active, AllowUnauthenticated: in.AllowUnauthenticated,
 		AllowUntrustedEndpoints: in.AllowUntrustedEndpoints, AutoEndpointTrust: in.AutoEndpointTrust,
 		AdvancedPermissions: in.AdvancedPermissions, Roles: in.Roles,
-		RoleAccounts: strings.ReplaceAll(strings.Join(in.RoleAccounts, ", "), apikey.AllAccounts, "all"),
+		RoleAccounts: scopeChoices(in.RoleAccounts),
 		ExpiresIn:    in.ExpiresIn, ExpiresOn: in.ExpiresOn, CustomDays: in.CustomDays, AllowedIPs: in.AllowedIPs,
 		Headers: headerRows(in.Headers),
 	}
+}
+
+// scopeChoices reads an Account Viewer scope as typed or ticked (ids in
+// boxes, or separated by commas in JSON and older forms) into the picker's
+// choices.
+func scopeChoices(raw []string) []string {
+	var out []string
+	for _, item := range raw {
+		for _, id := range strings.FieldsFunc(item, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+			if id == apikey.AllAccounts || strings.EqualFold(id, view.AllAccountsChoice) {
+				id = view.AllAccountsChoice
+			}
+			if !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
 }
 
 // keyFormFromKey fills the edit form with a stored key.

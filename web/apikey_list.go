@@ -1,11 +1,9 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -38,14 +36,14 @@ func (s *Server) apiKeyList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	names, err := s.accountNames(ctx)
+	dir, err := s.accountDirectory(c)
 	if err != nil {
 		return err
 	}
-	list := keyListView(page, q, c.QueryParam("account"), now)
+	list := keyListView(page, q, c.QueryParam("account"), now, dir.name)
 	for i, k := range page.Keys {
 		if k.AccountID != account.ID {
-			list.Rows[i].InheritedFrom = names[k.AccountID]
+			list.Rows[i].InheritedFrom = dir.name(k.AccountID)
 			list.Rows[i].URL += "?account=" + url.QueryEscape(account.ID) // opened read-only, in this account
 		}
 	}
@@ -74,9 +72,7 @@ func (s *Server) apiKeyList(c echo.Context) error {
 		return render(c, http.StatusOK, view.KeyListTable(list))
 	}
 	pg := s.page(c, "API access keys", "api-keys", view.Crumb{Label: "Security"}, view.Crumb{Label: "API access keys"})
-	if err := s.setAccount(c, &pg, account); err != nil {
-		return err
-	}
+	setAccount(&pg, account, dir)
 	return render(c, http.StatusOK, view.KeyListPage(pg, list))
 }
 
@@ -115,19 +111,6 @@ func (s *Server) currentAccount(c echo.Context) (*apikey.Account, []string, erro
 	return a, path, err
 }
 
-// accountNames maps every account id to its name.
-func (s *Server) accountNames(ctx context.Context) (map[string]string, error) {
-	accounts, err := s.store.Accounts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	names := make(map[string]string, len(accounts))
-	for _, a := range accounts {
-		names[a.ID] = a.Name
-	}
-	return names, nil
-}
-
 // keyListURL builds a list URL for the query q with some parameters changed.
 func keyListURL(q validate.KeyList, account string, change func(v url.Values)) string {
 	v := url.Values{}
@@ -155,7 +138,7 @@ func keyListURL(q validate.KeyList, account string, change func(v url.Values)) s
 	return "/security/api-keys?" + v.Encode()
 }
 
-func keyListView(page store.KeyPage, q validate.KeyList, account string, now time.Time) view.KeyList {
+func keyListView(page store.KeyPage, q validate.KeyList, account string, now time.Time, accountName func(string) string) view.KeyList {
 	l := view.KeyList{
 		Total:    page.Total,
 		Filtered: q.Query != "" || q.Type != "" || q.Status != "",
@@ -198,7 +181,7 @@ func keyListView(page store.KeyPage, q validate.KeyList, account string, now tim
 		l.Columns = append(l.Columns, c)
 	}
 	for _, k := range page.Keys {
-		l.Rows = append(l.Rows, keyRow(k, now))
+		l.Rows = append(l.Rows, keyRow(k, now, accountName))
 	}
 	if n := len(page.Keys); n > 0 {
 		l.From = (page.Page-1)*page.PerPage + 1
@@ -222,7 +205,7 @@ func keyListView(page store.KeyPage, q validate.KeyList, account string, now tim
 	return l
 }
 
-func keyRow(k *apikey.Key, now time.Time) view.KeyRow {
+func keyRow(k *apikey.Key, now time.Time, accountName func(string) string) view.KeyRow {
 	r := view.KeyRow{
 		ID: k.ID, URL: "/security/api-keys/" + url.PathEscape(k.ID),
 		Name: k.Name, DisplayPrefix: k.DisplayPrefix, Type: k.Type.Label(),
@@ -230,11 +213,7 @@ func keyRow(k *apikey.Key, now time.Time) view.KeyRow {
 		Expires: "Never", LastUsed: "Never", LastUsedFrom: k.LastUsedFrom, Active: k.Active,
 	}
 	for _, g := range k.Roles {
-		label := g.Role.Label()
-		if !g.AllowsAllAccounts() {
-			label += " (" + strings.Join(g.Accounts, ", ") + ")"
-		}
-		r.Roles = append(r.Roles, label)
+		r.Roles = append(r.Roles, g.Text(accountName))
 	}
 	if k.ExpiresAt != nil {
 		r.Expires = formatDate(*k.ExpiresAt)

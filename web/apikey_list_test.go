@@ -16,8 +16,9 @@ func TestKeyListPage(t *testing.T) {
 	soon := ts.now.Add(3*24*time.Hour + time.Hour)
 	past := ts.now.Add(-time.Hour)
 	later := ts.now.Add(200 * 24 * time.Hour)
+	scoped := ts.addAccount(t, "Customer X", "")
 	ts.addKey(t, "Billing gateway", func(k *apikey.Key) {
-		k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalViewer}, {Role: apikey.RoleAccountViewer, Accounts: []string{"acc_x"}}}
+		k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalViewer}, {Role: apikey.RoleAccountViewer, Accounts: []string{scoped}}}
 		k.ExpiresAt = &later
 	})
 	chrome, _ := ts.addKey(t, "Chrome extension", func(k *apikey.Key) { k.Type = apikey.TypeChrome; k.ExpiresAt = &soon })
@@ -39,7 +40,7 @@ func TestKeyListPage(t *testing.T) {
 	if got := row.Find("code.key-prefix").Text(); !strings.HasPrefix(got, chrome.DisplayPrefix) || !strings.HasPrefix(got, "kc_c_") {
 		t.Errorf("prefix %q", got)
 	}
-	if !strings.Contains(body, "Inactive") || !strings.Contains(body, "Expired") || !strings.Contains(body, "Account Viewer (acc_x)") || !strings.Contains(body, "Global Viewer") {
+	if !strings.Contains(body, "Inactive") || !strings.Contains(body, "Expired") || !strings.Contains(body, "Account Viewer (Customer X)") || !strings.Contains(body, "Global Viewer") {
 		t.Error("status or role labels missing")
 	}
 	if got := doc.Find(`[data-testid="key-count"]`).Text(); got != "1–4 of 4" {

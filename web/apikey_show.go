@@ -28,9 +28,13 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 	}
 	p := principalOf(c)
 	status, tone := keyStatus(k, s.now())
+	dir, err := s.accountDirectory(c)
+	if err != nil {
+		return err
+	}
 	d := view.KeyDetails{
 		ID: k.ID, URL: keyURL(k.ID), Name: k.Name, DisplayPrefix: k.DisplayPrefix, Status: status, StatusTone: tone,
-		Active: k.Active, Tab: "settings", Settings: keySettings(k),
+		Active: k.Active, Tab: "settings", Settings: keySettings(k, dir.name),
 		CanEdit:       p.CanIn(apikey.ModifyApiKey, path),
 		CanRegenerate: keys.CanRegenerate(p, k, path),
 		CanDelete:     p.CanIn(apikey.DeleteApiKey, path),
@@ -100,9 +104,7 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 			return err
 		}
 	}
-	if err := s.setAccount(c, &pg, shown); err != nil {
-		return err
-	}
+	setAccount(&pg, shown, dir)
 	return render(c, http.StatusOK, view.KeyDetailsPage(pg, d))
 }
 
@@ -135,7 +137,7 @@ func usageRows(counts []store.UsageCount) ([]view.UsageRow, []string) {
 }
 
 // keySettings lists a key's settings as the details page shows them.
-func keySettings(k *apikey.Key) []view.Setting {
+func keySettings(k *apikey.Key, accountName func(string) string) []view.Setting {
 	ips := "Any address"
 	if len(k.AllowedIPs) > 0 {
 		var parts []string
@@ -168,7 +170,7 @@ func keySettings(k *apikey.Key) []view.Setting {
 		{Label: "Secret", Value: access},
 		{Label: "Key prefix", Value: k.DisplayPrefix + "…", Mono: true},
 		{Label: "Key id", Value: k.ID, Mono: true},
-		{Label: "Roles", Value: apikey.RolesText(k.Roles)},
+		{Label: "Roles", Value: apikey.RolesTextNamed(k.Roles, accountName)},
 		{Label: "Advanced permissions", Value: advanced},
 		{Label: "Allow unauthenticated requests", Value: yes(k.AllowUnauthenticated)},
 		{Label: "Allow untrusted endpoints", Value: yes(k.AllowUntrustedEndpoints)},

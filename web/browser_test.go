@@ -456,3 +456,34 @@ func TestBrowserAccountSwitch(t *testing.T) {
 	b.do(chromedp.WaitVisible(chromedp.CSS(`[data-testid="account-table"]`)))
 	b.screenshot("accounts")
 }
+
+// TestBrowserUserScope: an admin opens a user's account picker in the users
+// table, ticks an account, saves, and reads the new scope by name.
+func TestBrowserUserScope(t *testing.T) {
+	ts := newTestServer(t)
+	tr := threeLevels(t, ts)
+	ts.addUser(t, "vera", apikey.RoleAccountViewer, tr.vendor)
+	b := newBrowser(t, ts)
+	b.signIn("admin", "pw-admin-long-enough")
+	b.open("/users")
+	row := `[data-testid="user-row"][data-username="vera"]`
+	if got := b.text(row + ` summary`); got != "Sees Vendor" {
+		t.Fatalf("summary %q", got)
+	}
+	b.do(chromedp.Click(chromedp.CSS(row+` summary`)),
+		chromedp.Click(chromedp.CSS(row+` input[name="role_accounts"][value="`+tr.customer+`"]`)))
+	b.screenshot("user-scope")
+	b.navigates(chromedp.Click(chromedp.CSS(row + ` button[type="submit"]`)))
+	if got := b.text(row + ` summary`); got != "Sees Vendor, Customer" && got != "Sees Customer, Vendor" {
+		t.Errorf("after save the summary is %q", got)
+	}
+	// The key form shows the accounts once Account Viewer is ticked.
+	b.open("/security/api-keys/new")
+	if b.js(`document.querySelector('[data-testid="account-picker"]').checkVisibility()`) {
+		t.Error("account picker shown without the Account Viewer role")
+	}
+	b.do(chromedp.Click(chromedp.CSS(`input[name="roles"][value="account-viewer"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="account-picker"]`)),
+		chromedp.ScrollIntoView(chromedp.CSS(`[data-testid="account-picker"]`)))
+	b.screenshot("key-scope")
+}

@@ -220,6 +220,20 @@ func (c *client) do(t *testing.T, method, path string, body io.Reader, headers .
 
 // addKey stores a generated key and returns it with its secret. Like a
 // script's key, it allows unauthenticated requests unless mutate says not.
+// addAccount adds an account (without predefined keys) below parent, or
+// below the root when parent is empty, and returns its id.
+func (ts *testServer) addAccount(t *testing.T, name, parent string) string {
+	t.Helper()
+	if parent == "" {
+		parent = ts.root
+	}
+	a := &apikey.Account{ParentID: parent, Name: name}
+	if err := ts.db.CreateAccount(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+	return a.ID
+}
+
 func (ts *testServer) addKey(t *testing.T, name string, mutate ...func(*apikey.Key)) (*apikey.Key, string) {
 	t.Helper()
 	k := &apikey.Key{AccountID: ts.root, CreatedBy: "admin", Settings: apikey.Settings{

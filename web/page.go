@@ -40,19 +40,39 @@ func (s *Server) page(c echo.Context, title, section string, crumbs ...view.Crum
 
 // setAccount says on the page which account it shows, and offers the
 // accounts the visitor may switch to, as a tree.
-func (s *Server) setAccount(c echo.Context, p *view.Page, a *apikey.Account) error {
+func setAccount(p *view.Page, a *apikey.Account, dir accountDirectory) {
+	p.AccountName, p.AccountID, p.Accounts = a.Name, a.ID, dir.options
+}
+
+// accountDirectory is what pages need to show accounts: the ones the
+// visitor may see, as a tree of choices, and every account's name by id.
+type accountDirectory struct {
+	options []view.Option
+	names   map[string]string
+}
+
+// name is the account's name, or its id when it is gone.
+func (d accountDirectory) name(id string) string {
+	if n, ok := d.names[id]; ok {
+		return n
+	}
+	return id
+}
+
+func (s *Server) accountDirectory(c echo.Context) (accountDirectory, error) {
 	accounts, err := s.store.Accounts(c.Request().Context())
 	if err != nil {
-		return err
+		return accountDirectory{}, err
 	}
-	p.AccountName, p.AccountID = a.Name, a.ID
+	dir := accountDirectory{names: map[string]string{}}
 	visitor := principalOf(c)
 	for _, t := range accountTree(accounts) {
+		dir.names[t.account.ID] = t.account.Name
 		if visitor.CanIn(apikey.ViewApiKey, t.path) {
-			p.Accounts = append(p.Accounts, view.Option{Value: t.account.ID, Label: indent(t.depth) + t.account.Name})
+			dir.options = append(dir.options, view.Option{Value: t.account.ID, Label: indent(t.depth) + t.account.Name})
 		}
 	}
-	return nil
+	return dir, nil
 }
 
 // treeNode is an account with its place in the tree.

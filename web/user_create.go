@@ -15,13 +15,17 @@ import (
 // everything typed but the password.
 func (s *Server) userCreate(c echo.Context) error {
 	ctx := c.Request().Context()
+	params, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
 	form := view.UserForm{
-		Username: c.FormValue("username"), Role: c.FormValue("role"),
-		AccountID: c.FormValue("account_id"), RoleAccounts: c.FormValue("role_accounts"),
+		Username: params.Get("username"), Role: params.Get("role"),
+		AccountID: params.Get("account_id"), RoleAccounts: scopeChoices(params["role_accounts"]),
 	}
 	in, errs := validate.NewUser(validate.UserInput{
-		Username: form.Username, Password: c.FormValue("password"), Role: form.Role,
-		AccountID: form.AccountID, RoleAccounts: []string{form.RoleAccounts},
+		Username: form.Username, Password: params.Get("password"), Role: form.Role,
+		AccountID: form.AccountID, RoleAccounts: params["role_accounts"],
 	})
 	if errs.Any() {
 		form.Errors = errs
@@ -49,6 +53,9 @@ func (s *Server) userCreate(c echo.Context) error {
 		return s.renderUsers(c, http.StatusConflict, form, "", "")
 	case apikey.ENOTFOUND:
 		form.Errors = map[string]string{"account_id": apikey.ErrorMessage(err)}
+		return s.renderUsers(c, http.StatusUnprocessableEntity, form, "", "")
+	case apikey.EINVALID:
+		form.Errors = map[string]string{apikey.ErrorField(err): apikey.ErrorMessage(err)}
 		return s.renderUsers(c, http.StatusUnprocessableEntity, form, "", "")
 	default:
 		return err

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -23,16 +22,11 @@ func (s *Server) renderUsers(c echo.Context, status int, form view.UserForm, fai
 	if err != nil {
 		return err
 	}
-	accounts, err := s.store.Accounts(ctx)
+	dir, err := s.accountDirectory(c)
 	if err != nil {
 		return err
 	}
-	names := map[string]string{}
-	l := view.UserList{Form: form}
-	for _, a := range accounts {
-		names[a.ID] = a.Name
-		l.Accounts = append(l.Accounts, view.Option{Value: a.ID, Label: a.Name})
-	}
+	l := view.UserList{Form: form, Accounts: dir.options}
 	for _, r := range apikey.Roles {
 		l.Roles = append(l.Roles, view.Option{Value: string(r), Label: r.Label()})
 	}
@@ -40,11 +34,12 @@ func (s *Server) renderUsers(c echo.Context, status int, form view.UserForm, fai
 	for _, u := range users {
 		row := view.UserRow{
 			ID: u.ID, Username: u.Username, Role: string(u.Role), RoleLabel: u.Role.Label(),
-			Account: names[u.AccountID], Active: u.Active, Created: formatDate(u.CreatedAt),
+			Account: dir.name(u.AccountID), Active: u.Active, Created: formatDate(u.CreatedAt),
 			LastSignIn: "Never", IsSelf: self != nil && self.ID == u.ID,
 		}
 		if u.Role == apikey.RoleAccountViewer {
-			row.RoleAccounts = strings.ReplaceAll(strings.Join(u.RoleAccounts, ", "), apikey.AllAccounts, "all")
+			row.RoleAccounts = scopeChoices(u.RoleAccounts)
+			row.Scope = "Sees " + apikey.RoleGrant{Role: u.Role, Accounts: u.RoleAccounts}.ScopeText(dir.name)
 		}
 		if u.LastSignInAt != nil {
 			row.LastSignIn = formatDateTime(*u.LastSignInAt)

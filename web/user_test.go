@@ -38,12 +38,15 @@ func TestUserCreate(t *testing.T) {
 		t.Error("password echoed")
 	}
 
-	form = url.Values{"username": {"Vera"}, "password": {"a-good-long-password"}, "role": {"account-viewer"}, "account_id": {ts.root}, "role_accounts": {"acc_a, acc_b"}}
+	a, b := ts.addAccount(t, "Customer A", ""), ts.addAccount(t, "Customer B", "")
+	scope := []string{a, b}
+	slices.Sort(scope) // scopes read back in id order
+	form = url.Values{"username": {"Vera"}, "password": {"a-good-long-password"}, "role": {"account-viewer"}, "account_id": {ts.root}, "role_accounts": scope}
 	if res, body := ts.admin.post(t, "/users", form); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("create: %d %s", res.StatusCode, body)
 	}
 	u, err := ts.db.UserByName(context.Background(), "vera")
-	if err != nil || u.Role != apikey.RoleAccountViewer || !slices.Equal(u.RoleAccounts, []string{"acc_a", "acc_b"}) || u.CreatedBy != "admin" {
+	if err != nil || u.Role != apikey.RoleAccountViewer || !slices.Equal(u.RoleAccounts, scope) || u.CreatedBy != "admin" {
 		t.Fatalf("stored %+v %v", u, err)
 	}
 	if strings.Contains(u.PasswordHash, "a-good-long-password") || !strings.HasPrefix(u.PasswordHash, "$argon2id$") {
@@ -121,5 +124,32 @@ func TestLastAdminCannotBeRemoved(t *testing.T) {
 	}
 	if res, _ := ts.get(t, "/users"); res.StatusCode != http.StatusOK {
 		t.Fatal("admin lost access")
+	}
+}
+
+// TestUserScopeByBoxes: an Account Viewer's accounts are ticked in the
+// user's row; the summary names them; a missing account is refused there.
+func TestUserScopeByBoxes(t *testing.T) {
+	ts := newTestServer(t)
+	customer := ts.addAccount(t, "Customer", "")
+	ts.addUser(t, "vera", apikey.RoleSupport)
+	vera, _ := ts.db.UserByName(context.Background(), "vera")
+	if res, _ := ts.admin.post(t, "/users/"+vera.ID+"/role", url.Values{"role": {"account-viewer"}, "role_accounts": {customer}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("scope change: %d", res.StatusCode)
+	}
+	_, page := ts.get(t, "/users")
+	row := parseHTML(t, page).Find(`[data-testid="user-row"][data-username="vera"]`)
+	if got := row.Find(`[data-testid="user-scope"] summary`).Text(); !strings.Contains(got, "Sees Customer") {
+		t.Errorf("row summary %q", got)
+	}
+	if !row.Find(`input[name="role_accounts"][value="` + customer + `"]`).Is("[checked]") {
+		t.Error("the scoped account is not ticked")
+	}
+	res, body := ts.admin.post(t, "/users/"+vera.ID+"/role", url.Values{"role": {"account-viewer"}, "role_accounts": {"acc_gone"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "There is no account “acc_gone”") {
+		t.Fatalf("missing account: %d", res.StatusCode)
+	}
+	if u, _ := ts.db.UserByName(context.Background(), "vera"); !slices.Equal(u.RoleAccounts, []string{customer}) {
+		t.Errorf("refused change stored: %v", u.RoleAccounts)
 	}
 }

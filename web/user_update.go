@@ -14,7 +14,11 @@ import (
 // userRoleSave changes a user's role (and account scope).
 func (s *Server) userRoleSave(c echo.Context) error {
 	id := c.Param("id")
-	role, accounts, errs := validate.UserRole(c.FormValue("role"), []string{c.FormValue("role_accounts")})
+	params, err := c.FormParams()
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
+	}
+	role, accounts, errs := validate.UserRole(params.Get("role"), params["role_accounts"])
 	if errs.Any() {
 		return s.renderUsers(c, http.StatusUnprocessableEntity, view.UserForm{}, id, firstError(errs))
 	}
@@ -41,6 +45,8 @@ func (s *Server) userChanged(c echo.Context, id string, err error) error {
 		return c.Redirect(http.StatusSeeOther, "/users")
 	case apikey.ECONFLICT:
 		return s.renderUsers(c, http.StatusConflict, view.UserForm{}, id, apikey.ErrorMessage(err))
+	case apikey.EINVALID:
+		return s.renderUsers(c, http.StatusUnprocessableEntity, view.UserForm{}, id, apikey.ErrorMessage(err))
 	}
 	return err
 }

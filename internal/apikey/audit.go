@@ -90,19 +90,36 @@ func listOrNone(items []string) string {
 
 // RolesText is the roles of a key in words, e.g. "Support, Account Viewer (acc_a, acc_b)".
 func RolesText(grants []RoleGrant) string {
+	return RolesTextNamed(grants, func(id string) string { return id })
+}
+
+// RolesTextNamed is RolesText with each scoped account shown by name.
+func RolesTextNamed(grants []RoleGrant, name func(accountID string) string) string {
 	var parts []string
 	for _, g := range grants {
-		label := g.Role.Label()
-		if g.Role == RoleAccountViewer {
-			if g.AllowsAllAccounts() {
-				label += " (all accounts)"
-			} else {
-				label += " (" + strings.Join(g.Accounts, ", ") + ")"
-			}
-		}
-		parts = append(parts, label)
+		parts = append(parts, g.Text(name))
 	}
 	return listOrNone(parts)
+}
+
+// Text is one grant in words, its scoped accounts shown by name.
+func (g RoleGrant) Text(name func(accountID string) string) string {
+	if g.Role != RoleAccountViewer {
+		return g.Role.Label()
+	}
+	return g.Role.Label() + " (" + g.ScopeText(name) + ")"
+}
+
+// ScopeText is the accounts of the grant in words: by name, or "all accounts".
+func (g RoleGrant) ScopeText(name func(accountID string) string) string {
+	if g.AllowsAllAccounts() {
+		return "all accounts"
+	}
+	names := make([]string, len(g.Accounts))
+	for i, id := range g.Accounts {
+		names[i] = name(id)
+	}
+	return strings.Join(names, ", ")
 }
 
 // ExpiryText is an expiry in words.

@@ -263,3 +263,29 @@ func (db *DB) scanAccount(row scanner) (*apikey.Account, error) {
 func (db *DB) PredefinedKeys(ctx context.Context, accountID string) ([]*apikey.Key, error) {
 	return db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE account_id = ? AND predefined = 1 ORDER BY name_fold`, accountID)
 }
+
+// checkScopeAccounts refuses an Account Viewer scope that names accounts
+// that do not exist: a mistyped id would grant a scope that sees nothing.
+func checkScopeAccounts(ctx context.Context, tx *sql.Tx, ids []string) error {
+	var missing []string
+	for _, id := range ids {
+		if id == apikey.AllAccounts {
+			continue
+		}
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM accounts WHERE id = ?`, id).Scan(&one)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			missing = append(missing, "“"+id+"”")
+		case err != nil:
+			return fmt.Errorf("check scope account %s: %w", id, err)
+		}
+	}
+	switch len(missing) {
+	case 0:
+		return nil
+	case 1:
+		return apikey.FieldErrorf(apikey.EINVALID, "role_accounts", "There is no account %s.", missing[0])
+	}
+	return apikey.FieldErrorf(apikey.EINVALID, "role_accounts", "There are no accounts %s.", strings.Join(missing, ", "))
+}

@@ -271,6 +271,8 @@ func insertKeyChildren(ctx context.Context, tx *sql.Tx, id string, s *apikey.Set
 		scopes := g.Accounts
 		if g.AllowsAllAccounts() {
 			scopes = []string{apikey.AllAccounts}
+		} else if err := checkScopeAccounts(ctx, tx, scopes); err != nil {
+			return err
 		}
 		for _, scope := range scopes {
 			if err := exec("role", `INSERT INTO api_key_roles (key_id, role, scope) VALUES (?, ?, ?)`, id, string(g.Role), scope); err != nil {

@@ -35,6 +35,20 @@ func root(t *testing.T, db *DB) string {
 	return a.ID
 }
 
+// newAccounts adds accounts below the root and returns their ids.
+func newAccounts(t *testing.T, db *DB, names ...string) []string {
+	t.Helper()
+	var ids []string
+	for _, n := range names {
+		a := &apikey.Account{ParentID: root(t, db), Name: n}
+		if err := db.CreateAccount(context.Background(), a); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, a.ID)
+	}
+	return ids
+}
+
 func newKey(t *testing.T, db *DB, account, name string, mutate ...func(*apikey.Key)) *apikey.Key {
 	t.Helper()
 	secret, err := apikey.GenerateSecret(apikey.TypeGeneral)
@@ -112,11 +126,13 @@ func TestKeyRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	acc := root(t, db)
 	exp := now.Add(90 * 24 * time.Hour)
+	scope := newAccounts(t, db, "A", "B")
+	slices.Sort(scope) // scopes read back in id order
 	k := newKey(t, db, acc, "Billing service", func(k *apikey.Key) {
 		k.Type = apikey.TypeChrome
 		k.AllowUnauthenticated, k.AutoEndpointTrust = true, true
 		k.AdvancedPermissions = []string{apikey.AdvancedVerify}
-		k.Roles = []apikey.RoleGrant{{Role: apikey.RoleAccountViewer, Accounts: []string{"acc_a", "acc_b"}}, {Role: apikey.RoleSupport}}
+		k.Roles = []apikey.RoleGrant{{Role: apikey.RoleAccountViewer, Accounts: scope}, {Role: apikey.RoleSupport}}
 		k.ExpiresAt = &exp
 		k.AllowedIPs = []apikey.IPEntry{{Prefix: netip.MustParsePrefix("10.0.0.0/8"), Source: "10.0.0.0 255.0.0.0"}, {Prefix: netip.MustParsePrefix("2001:db8::/32"), Source: "2001:db8::/32"}}
 		k.ResponseHeaders = []apikey.Header{{Name: "X-Key", Value: "${key.name}"}, {Name: "X-Hidden", Value: "1", Excluded: true}}
@@ -131,7 +147,7 @@ func TestKeyRoundTrip(t *testing.T) {
 	if got.Version != 1 || !got.CreatedAt.Equal(*now) || got.CreatedBy != "admin" || got.ExpiresAt == nil || !got.ExpiresAt.Equal(exp) {
 		t.Fatalf("meta %+v", got)
 	}
-	if len(got.Roles) != 2 || got.Roles[0].Role != apikey.RoleAccountViewer || !slices.Equal(got.Roles[0].Accounts, []string{"acc_a", "acc_b"}) ||
+	if len(got.Roles) != 2 || got.Roles[0].Role != apikey.RoleAccountViewer || !slices.Equal(got.Roles[0].Accounts, scope) ||
 		got.Roles[1].Role != apikey.RoleSupport || !got.Roles[1].AllowsAllAccounts() {
 		t.Fatalf("roles %+v", got.Roles)
 	}

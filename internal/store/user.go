@@ -41,6 +41,9 @@ func (db *DB) CreateUser(ctx context.Context, u *apikey.User) error {
 }
 
 func insertUserScopes(ctx context.Context, tx *sql.Tx, id string, accounts []string) error {
+	if err := checkScopeAccounts(ctx, tx, accounts); err != nil {
+		return err
+	}
 	for _, a := range accounts {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO user_role_accounts (user_id, account_id) VALUES (?, ?)`, id, a); err != nil {
 			return fmt.Errorf("store user scope: %w", err)

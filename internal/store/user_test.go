@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,23 +26,25 @@ func TestUsers(t *testing.T) {
 		t.Fatalf("fresh database has %d users", n)
 	}
 	admin := newUser(t, db, "admin", apikey.RoleGlobalAdmin)
-	viewer := newUser(t, db, "vera", apikey.RoleAccountViewer, "acc_a", "acc_b")
+	scope := newAccounts(t, db, "A", "B")
+	slices.Sort(scope) // scopes read back in id order
+	viewer := newUser(t, db, "vera", apikey.RoleAccountViewer, scope...)
 	dup := &apikey.User{AccountID: admin.AccountID, Username: "admin", PasswordHash: "x", Role: apikey.RoleSupport, CreatedBy: "t"}
 	if err := db.CreateUser(ctx, dup); apikey.ErrorCode(err) != apikey.ECONFLICT {
 		t.Fatalf("duplicate username: %v", err)
 	}
 	got, err := db.UserByName(ctx, "vera")
-	if err != nil || got.ID != viewer.ID || !slices.Equal(got.RoleAccounts, []string{"acc_a", "acc_b"}) || !got.Active {
+	if err != nil || got.ID != viewer.ID || !slices.Equal(got.RoleAccounts, scope) || !got.Active {
 		t.Fatalf("by name: %+v %v", got, err)
 	}
 	if _, err := db.UserByName(ctx, "nobody"); apikey.ErrorCode(err) != apikey.ENOTFOUND {
 		t.Fatalf("unknown: %v", err)
 	}
-	if err := db.SetUserRole(ctx, viewer.ID, apikey.RoleAccountViewer, []string{"acc_c"}); err != nil {
+	if err := db.SetUserRole(ctx, viewer.ID, apikey.RoleAccountViewer, scope[1:]); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = db.User(ctx, viewer.ID)
-	if !slices.Equal(got.RoleAccounts, []string{"acc_c"}) || got.Version != 2 {
+	if !slices.Equal(got.RoleAccounts, scope[1:]) || got.Version != 2 {
 		t.Fatalf("after role change: %+v", got)
 	}
 	all, _ := db.Users(ctx)
@@ -119,5 +122,36 @@ func TestSessions(t *testing.T) {
 	db.DeleteSession(ctx, "new")
 	if _, err := db.SessionByHash(ctx, "new"); apikey.ErrorCode(err) != apikey.ENOTFOUND {
 		t.Fatal("deleted session still there")
+	}
+}
+
+// TestScopeNamesMissingAccount: an Account Viewer scope naming an account
+// that does not exist is refused for users and keys, and nothing is written.
+func TestScopeNamesMissingAccount(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	real := newAccounts(t, db, "Customer")[0]
+	u := &apikey.User{AccountID: root(t, db), Username: "vera", PasswordHash: "x", Role: apikey.RoleAccountViewer,
+		RoleAccounts: []string{real, "acc_typo"}, Active: true, CreatedBy: "t"}
+	err := db.CreateUser(ctx, u)
+	if apikey.ErrorCode(err) != apikey.EINVALID || apikey.ErrorField(err) != "role_accounts" || !strings.Contains(apikey.ErrorMessage(err), "“acc_typo”") {
+		t.Fatalf("create with a missing scope account: %v", err)
+	}
+	if n, _ := db.CountUsers(ctx); n != 0 {
+		t.Fatalf("a refused user was stored (%d users)", n)
+	}
+	ok := newUser(t, db, "sam", apikey.RoleAccountViewer, real)
+	err = db.SetUserRole(ctx, ok.ID, apikey.RoleAccountViewer, []string{"acc_x", "acc_y"})
+	if apikey.ErrorField(err) != "role_accounts" || !strings.Contains(apikey.ErrorMessage(err), "no accounts “acc_x”, “acc_y”") {
+		t.Fatalf("role change to missing accounts: %v", err)
+	}
+	if got, _ := db.User(ctx, ok.ID); !slices.Equal(got.RoleAccounts, []string{real}) || got.Version != 1 {
+		t.Fatalf("refused role change was half-written: %+v", got)
+	}
+	k := &apikey.Key{AccountID: root(t, db), Settings: apikey.Settings{Name: "k", Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated,
+		Roles: []apikey.RoleGrant{{Role: apikey.RoleAccountViewer, Accounts: []string{"acc_gone"}}}},
+		SecretHash: apikey.HashSecret("x"), DisplayPrefix: "kc_g_x", CreatedBy: "t"}
+	if err := db.CreateKey(ctx, k, nil); apikey.ErrorField(err) != "role_accounts" {
+		t.Fatalf("key scoped to a missing account: %v", err)
 	}
 }

@@ -1,5 +1,7 @@
 package view
 
+import "slices"
+
 // KeyForm is the add or edit form: what was typed, what is wrong with it,
 // and the choices it offers.
 type KeyForm struct {
@@ -14,7 +16,7 @@ type KeyForm struct {
 	Active, AllowUnauthenticated, AllowUntrustedEndpoints, AutoEndpointTrust bool
 	AdvancedPermissions                                                      []string
 	Roles                                                                    []string
-	RoleAccounts                                                             string
+	RoleAccounts                                                             []string // account ids, or AllAccountsChoice
 	ExpiresIn, ExpiresOn, CustomDays                                         string
 	CurrentExpiry                                                            string // for the "keep" choice of an edit
 	AllowedIPs                                                               string
@@ -31,18 +33,12 @@ type KeyChoices struct {
 	Roles       []Option
 	Advanced    []Option
 	Expiries    []Option
-	MinDate     string // earliest custom date, YYYY-MM-DD
+	Accounts    []Option // what an Account Viewer role may be scoped to
+	MinDate     string   // earliest custom date, YYYY-MM-DD
 }
 
 // Has tells whether a multi-choice field holds v.
-func Has(values []string, v string) bool {
-	for _, x := range values {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
+func Has(values []string, v string) bool { return slices.Contains(values, v) }
 
 // SecretShown is the show-once dialog after create or regenerate.
 type SecretShown struct {

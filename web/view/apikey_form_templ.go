@@ -291,7 +291,7 @@ func KeyFormBody(f KeyForm) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = textField("role_accounts", "Accounts an Account Viewer key may see", f.RoleAccounts, "Account ids separated by commas, or “all” for every account.", f.Errors, "text", "off").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = accountPicker("Accounts an Account Viewer key may see", "Only used with the Account Viewer role. An account includes every account below it.", f.RoleAccounts, f.Choices.Accounts, f.Errors).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
