@@ -71,7 +71,7 @@ func (s *Server) accountCreate(c echo.Context) error {
 // accountDelete removes an empty account; the reason it cannot shows beside it.
 func (s *Server) accountDelete(c echo.Context) error {
 	id := c.Param("id")
-	return s.accountChanged(c, id, s.store.DeleteAccount(c.Request().Context(), id))
+	return s.accountChanged(c, id, s.store.DeleteAccount(c.Request().Context(), id, actor(c).Event(apikey.ActionAccountDeleted)))
 }
 
 // accountMove puts an account without keys or users under another parent.
@@ -85,7 +85,7 @@ func (s *Server) accountMove(c echo.Context) error {
 	if !principalOf(c).CanIn(apikey.ManageUsers, path) {
 		return echo.ErrForbidden
 	}
-	return s.accountChanged(c, id, s.store.MoveAccount(c.Request().Context(), id, parent))
+	return s.accountChanged(c, id, s.store.MoveAccount(c.Request().Context(), id, parent, actor(c).Event(apikey.ActionAccountMoved)))
 }
 
 func (s *Server) accountChanged(c echo.Context, id string, err error) error {

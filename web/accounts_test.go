@@ -201,7 +201,7 @@ func TestRefusedAccountMovesAndDeletions(t *testing.T) {
 	ts.addKey(t, "customer key", inAccount(tr.customer))
 	ts.addUser(t, "vendor-user", apikey.RoleSupport)
 	u, _ := ts.db.UserByName(context.Background(), "vendor-user")
-	ts.db.CreateUser(context.Background(), &apikey.User{AccountID: tr.vendor, Username: "vendor-staff", PasswordHash: u.PasswordHash, Role: apikey.RoleSupport, Active: true, CreatedBy: "t"})
+	ts.db.CreateUser(context.Background(), &apikey.User{AccountID: tr.vendor, Username: "vendor-staff", PasswordHash: u.PasswordHash, Role: apikey.RoleSupport, Active: true, CreatedBy: "t"}, nil)
 
 	cases := []struct {
 		path, form, want string

@@ -88,7 +88,7 @@ func TestCreateKeyShowsSecretOnce(t *testing.T) {
 	assertNotInDatabase(t, ts, secret)
 	events, _ := ts.db.KeyAudit(context.Background(), k.ID, 10)
 	created := events[len(events)-1]
-	if len(events) != 3 || created.Action != apikey.ActionKeyCreated || created.ActorName != "admin" || created.ClientIP != "127.0.0.1" || created.KeyName != "Billing gateway" {
+	if len(events) != 3 || created.Action != apikey.ActionKeyCreated || created.ActorName != "admin" || created.ClientIP != "127.0.0.1" || created.TargetName != "Billing gateway" {
 		t.Fatalf("audit %+v", events)
 	}
 	for _, ev := range events {

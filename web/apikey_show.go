@@ -92,7 +92,7 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 		for _, ev := range events {
 			row := view.AuditRow{At: formatDateTime(ev.At), Actor: ev.ActorName, ClientIP: ev.ClientIP, Action: actionLabel(ev.Action)}
 			for _, ch := range ev.Changes {
-				row.Changes = append(row.Changes, ch.Field+": "+ch.From+" → "+ch.To)
+				row.Changes = append(row.Changes, changeText(ch, " → "))
 			}
 			d.Audit = append(d.Audit, row)
 		}
@@ -184,26 +184,20 @@ func keySettings(k *apikey.Key, accountName func(string) string) []view.Setting 
 	}
 }
 
+// actionLabels say each audited action in words; the target column says
+// whether it was a key, a user or an account.
+var actionLabels = map[string]string{
+	apikey.ActionKeyCreated: "Created", apikey.ActionKeyUpdated: "Edited", apikey.ActionKeyRegenerated: "Secret regenerated",
+	apikey.ActionKeyActivated: "Activated", apikey.ActionKeyDeactivated: "Deactivated", apikey.ActionKeyDeleted: "Deleted",
+	apikey.ActionKeyGraceEnded: "Old secret stopped", apikey.ActionEndpointTrust: "Endpoint trusted", apikey.ActionEndpointDrop: "Endpoint distrusted",
+	apikey.ActionUserCreated: "Created", apikey.ActionUserRoleChanged: "Role changed",
+	apikey.ActionUserActivated: "Activated", apikey.ActionUserDeactivated: "Deactivated",
+	apikey.ActionAccountCreated: "Created", apikey.ActionAccountMoved: "Moved", apikey.ActionAccountDeleted: "Deleted",
+}
+
 func actionLabel(action string) string {
-	switch action {
-	case apikey.ActionKeyCreated:
-		return "Created"
-	case apikey.ActionKeyUpdated:
-		return "Edited"
-	case apikey.ActionKeyRegenerated:
-		return "Secret regenerated"
-	case apikey.ActionKeyActivated:
-		return "Activated"
-	case apikey.ActionKeyDeactivated:
-		return "Deactivated"
-	case apikey.ActionKeyDeleted:
-		return "Deleted"
-	case apikey.ActionKeyGraceEnded:
-		return "Old secret stopped"
-	case apikey.ActionEndpointTrust:
-		return "Endpoint trusted"
-	case apikey.ActionEndpointDrop:
-		return "Endpoint distrusted"
+	if l, ok := actionLabels[action]; ok {
+		return l
 	}
 	return action
 }

@@ -20,7 +20,12 @@ const auditPerPage = 100
 // auditActions are the actions the log can be filtered by.
 var auditActions = []string{apikey.ActionKeyCreated, apikey.ActionKeyUpdated, apikey.ActionKeyRegenerated,
 	apikey.ActionKeyActivated, apikey.ActionKeyDeactivated, apikey.ActionKeyDeleted, apikey.ActionKeyGraceEnded,
-	apikey.ActionEndpointTrust, apikey.ActionEndpointDrop}
+	apikey.ActionEndpointTrust, apikey.ActionEndpointDrop,
+	apikey.ActionUserCreated, apikey.ActionUserRoleChanged, apikey.ActionUserActivated, apikey.ActionUserDeactivated,
+	apikey.ActionAccountCreated, apikey.ActionAccountMoved, apikey.ActionAccountDeleted}
+
+// targetLabels name the kinds of things the audit trail records changes to.
+var targetLabels = map[string]string{apikey.TargetKey: "Key", apikey.TargetUser: "User", apikey.TargetAccount: "Account"}
 
 // auditQuery reads the filters shared by the page and the CSV export.
 func auditQuery(c echo.Context) (validate.AuditInput, validate.AuditQuery, validate.Errors) {
@@ -39,7 +44,7 @@ func (s *Server) auditLog(c echo.Context) error {
 	in, q, errs := auditQuery(c)
 	l := view.AuditLog{Filter: view.AuditFilter{Actor: in.Actor, Key: in.Key, Action: in.Action, From: in.From, To: in.To, Errors: errs}}
 	for _, a := range auditActions {
-		l.Filter.Actions = append(l.Filter.Actions, view.Option{Value: a, Label: actionLabel(a)})
+		l.Filter.Actions = append(l.Filter.Actions, view.Option{Value: a, Label: targetLabels[apikey.ActionTarget(a)] + ": " + actionLabel(a)})
 	}
 	params := url.Values{}
 	for k, v := range map[string]string{"actor": in.Actor, "key": in.Key, "action": in.Action, "from": in.From, "to": in.To} {
@@ -61,7 +66,7 @@ func (s *Server) auditLog(c echo.Context) error {
 		}
 		l.Total = total
 		for _, ev := range events {
-			l.Rows = append(l.Rows, auditRow(ev))
+			l.Rows = append(l.Rows, auditRow(ev, principalOf(c)))
 		}
 		page := func(n int) string {
 			v := url.Values{}
@@ -84,15 +89,35 @@ func (s *Server) auditLog(c echo.Context) error {
 	return render(c, status, view.AuditPage(p, l))
 }
 
-func auditRow(ev apikey.AuditEvent) view.AuditLogRow {
-	r := view.AuditLogRow{At: formatDateTime(ev.At), Actor: ev.ActorName, ClientIP: ev.ClientIP, KeyName: ev.KeyName, Action: actionLabel(ev.Action)}
-	if ev.Action != apikey.ActionKeyDeleted {
-		r.KeyURL = keyURL(ev.KeyID)
+// auditRow is one event as the log shows it, linking to what it changed
+// where that still exists and the viewer may open it.
+func auditRow(ev apikey.AuditEvent, viewer *apikey.Principal) view.AuditLogRow {
+	target := apikey.ActionTarget(ev.Action)
+	r := view.AuditLogRow{At: formatDateTime(ev.At), Actor: ev.ActorName, ClientIP: ev.ClientIP,
+		TargetKind: targetLabels[target], Target: ev.TargetName, Action: actionLabel(ev.Action)}
+	switch {
+	case ev.Action == apikey.ActionKeyDeleted || ev.Action == apikey.ActionAccountDeleted:
+		r.Gone = true
+	case target == apikey.TargetKey:
+		r.TargetURL = keyURL(ev.TargetID)
+	case target == apikey.TargetAccount:
+		r.TargetURL = "/security/api-keys?account=" + url.QueryEscape(ev.TargetID)
+	case target == apikey.TargetUser && viewer.Can(apikey.ManageUsers):
+		r.TargetURL = "/users"
 	}
 	for _, ch := range ev.Changes {
-		r.Changes = append(r.Changes, ch.Field+": "+ch.From+" → "+ch.To)
+		r.Changes = append(r.Changes, changeText(ch, " → "))
 	}
 	return r
+}
+
+// changeText is one change in words: "Field: before → after", or just
+// "Field: value" for something that had no value before.
+func changeText(ch apikey.Change, arrow string) string {
+	if ch.From == "" {
+		return ch.Field + ": " + ch.To
+	}
+	return ch.Field + ": " + ch.From + arrow + ch.To
 }
 
 // auditCSV exports every event the filters select.
@@ -110,14 +135,14 @@ func (s *Server) auditCSV(c echo.Context) error {
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="keyconsole-audit.csv"`)
 	c.Response().WriteHeader(http.StatusOK)
 	w := csv.NewWriter(c.Response())
-	w.Write([]string{"time_utc", "actor_kind", "actor", "client_ip", "account_id", "key_id", "key_name", "action", "changes"})
+	w.Write([]string{"time_utc", "actor_kind", "actor", "client_ip", "account_id", "target_id", "target_name", "action", "changes"})
 	for _, ev := range events {
 		var changes []string
 		for _, ch := range ev.Changes {
-			changes = append(changes, ch.Field+": "+ch.From+" -> "+ch.To)
+			changes = append(changes, changeText(ch, " -> "))
 		}
 		w.Write([]string{ev.At.UTC().Format("2006-01-02T15:04:05Z"), ev.ActorKind, cell(ev.ActorName), ev.ClientIP,
-			ev.AccountID, ev.KeyID, cell(ev.KeyName), ev.Action, cell(strings.Join(changes, "; "))})
+			ev.AccountID, ev.TargetID, cell(ev.TargetName), ev.Action, cell(strings.Join(changes, "; "))})
 	}
 	w.Flush()
 	return w.Error()

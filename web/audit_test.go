@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/csv"
 	"net/url"
 	"strings"
@@ -66,5 +67,66 @@ func TestAuditLog(t *testing.T) {
 	}
 	if _, err := time.Parse("2006-01-02T15:04:05Z", rows[1][0]); err != nil {
 		t.Errorf("time column %q", rows[1][0])
+	}
+}
+
+// TestAuditUsersAndAccounts: changes to users and accounts are in the audit
+// trail beside key changes, with what changed and never a password; a
+// refused change records nothing.
+func TestAuditUsersAndAccounts(t *testing.T) {
+	ts := newTestServer(t)
+	customer := ts.addAccount(t, "Customer", "")
+	other := ts.addAccount(t, "Other", "")
+	const password = "a-good-long-password"
+	if res, _ := ts.admin.post(t, "/users", url.Values{"username": {"vera"}, "password": {password}, "role": {"support"}, "account_id": {ts.root}}); res.StatusCode != 303 {
+		t.Fatalf("create user: %d", res.StatusCode)
+	}
+	vera, _ := ts.db.UserByName(context.Background(), "vera")
+	ts.admin.post(t, "/users/"+vera.ID+"/role", url.Values{"role": {"account-viewer"}, "role_accounts": {customer}})
+	ts.admin.post(t, "/users/"+vera.ID+"/deactivate", url.Values{})
+	ts.admin.post(t, "/users/"+vera.ID+"/activate", url.Values{})
+	admin, _ := ts.db.UserByName(context.Background(), "admin")
+	if res, _ := ts.admin.post(t, "/users/"+admin.ID+"/deactivate", url.Values{}); res.StatusCode != 409 {
+		t.Fatalf("last admin deactivated: %d", res.StatusCode)
+	}
+	if res, _ := ts.admin.post(t, "/accounts", url.Values{"name": {"Reseller"}, "parent_id": {ts.root}}); res.StatusCode != 303 {
+		t.Fatalf("create account: %d", res.StatusCode)
+	}
+	ts.admin.post(t, "/accounts/"+other+"/move", url.Values{"parent_id": {customer}})
+	ts.admin.post(t, "/accounts/"+other+"/delete", url.Values{})
+
+	for query, want := range map[string][]string{
+		"?action=user.created":      {"User", "vera", "Created", "Role: Support"},
+		"?action=user.role_changed": {"vera", "Role changed", "Role: Support → Account Viewer (" + customer + ")"},
+		"?action=user.deactivated":  {"vera", "Deactivated"},
+		"?action=user.activated":    {"vera", "Activated"},
+		"?action=account.created":   {"Account", "Reseller", "Created"},
+		"?action=account.moved":     {"Other", "Moved", "Parent account: Root → Customer"},
+		"?action=account.deleted":   {"Other", "Deleted", "(deleted)"},
+	} {
+		_, body := ts.get(t, "/security/audit"+query)
+		rows := parseHTML(t, body).Find(`[data-testid="audit-log-row"]`)
+		if rows.Length() != 1 {
+			t.Errorf("%s: %d rows, want 1", query, rows.Length())
+			continue
+		}
+		text := strings.Join(strings.Fields(rows.Text()), " ")
+		for _, w := range want {
+			if !strings.Contains(text, strings.Join(strings.Fields(w), " ")) {
+				t.Errorf("%s: row %q lacks %q", query, text, w)
+			}
+		}
+	}
+	// Creating the account also created its three predefined keys.
+	_, body := ts.get(t, "/security/audit?key=admin")
+	if strings.Contains(body, "admin") && parseHTML(t, body).Find(`[data-testid="audit-log-row"]`).Length() != 0 {
+		t.Error("the refused deactivation of the last admin was recorded")
+	}
+	_, csvBody := ts.get(t, "/security/audit.csv?key=vera")
+	if recs, err := csv.NewReader(strings.NewReader(csvBody)).ReadAll(); err != nil || len(recs) != 5 || recs[0][5] != "target_id" || recs[1][5] != vera.ID {
+		t.Errorf("CSV: %v %v", recs, err)
+	}
+	if strings.Contains(body+csvBody, password) || ts.responsesContaining(password) > 0 || strings.Contains(ts.logs.String(), password) {
+		t.Error("a password reached the audit trail, a response or the log")
 	}
 }

@@ -119,7 +119,7 @@ func (ts *testServer) addUser(t *testing.T, username string, role apikey.Role, s
 		t.Fatal(err)
 	}
 	u := &apikey.User{AccountID: ts.root, Username: username, PasswordHash: hash, Role: role, RoleAccounts: scope, Active: true, CreatedBy: "test"}
-	if err := ts.db.CreateUser(context.Background(), u); err != nil {
+	if err := ts.db.CreateUser(context.Background(), u, nil); err != nil {
 		t.Fatal(err)
 	}
 	return password

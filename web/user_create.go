@@ -46,7 +46,7 @@ func (s *Server) userCreate(c echo.Context) error {
 		AccountID: in.AccountID, Username: in.Username, PasswordHash: hash, Role: in.Role,
 		RoleAccounts: in.RoleAccounts, Active: true, CreatedBy: principalOf(c).Name,
 	}
-	switch err := s.store.CreateUser(ctx, u); apikey.ErrorCode(err) {
+	switch err := s.store.CreateUser(ctx, u, actor(c).Event(apikey.ActionUserCreated)); apikey.ErrorCode(err) {
 	case "":
 	case apikey.ECONFLICT:
 		form.Errors = map[string]string{"username": apikey.ErrorMessage(err)}

@@ -57,7 +57,7 @@ func addUser(ctx context.Context, db *store.DB, in validate.User, by string) err
 	}
 	u := &apikey.User{AccountID: in.AccountID, Username: in.Username, PasswordHash: hash, Role: in.Role,
 		RoleAccounts: in.RoleAccounts, Active: true, CreatedBy: by}
-	if err := db.CreateUser(ctx, u); err != nil {
+	if err := db.CreateUser(ctx, u, apikey.NewAuditEvent(apikey.SystemPrincipal(by), "", apikey.ActionUserCreated)); err != nil {
 		return fmt.Errorf("add user %s: %s", in.Username, apikey.ErrorMessage(err))
 	}
 	return nil

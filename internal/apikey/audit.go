@@ -18,26 +18,49 @@ const (
 	ActionKeyGraceEnded  = "key.grace_ended"
 	ActionEndpointTrust  = "key.endpoint_trusted"
 	ActionEndpointDrop   = "key.endpoint_distrusted"
+
+	ActionUserCreated     = "user.created"
+	ActionUserRoleChanged = "user.role_changed"
+	ActionUserActivated   = "user.activated"
+	ActionUserDeactivated = "user.deactivated"
+
+	ActionAccountCreated = "account.created"
+	ActionAccountMoved   = "account.moved"
+	ActionAccountDeleted = "account.deleted"
 )
 
-// AuditEvent records one change: who, when, from where, to which key, and
-// for edits what changed. It never holds a secret: nothing that builds one
-// has a secret to give it.
-type AuditEvent struct {
-	ID        string
-	At        time.Time
-	ActorKind string // PrincipalUser or PrincipalKey
-	ActorID   string
-	ActorName string
-	ClientIP  string
-	AccountID string
-	KeyID     string
-	KeyName   string
-	Action    string
-	Changes   []Change
+// Targets of audit events: the part of the action before the dot.
+const (
+	TargetKey     = "key"
+	TargetUser    = "user"
+	TargetAccount = "account"
+)
+
+// ActionTarget is what an action changes: TargetKey, TargetUser or TargetAccount.
+func ActionTarget(action string) string {
+	target, _, _ := strings.Cut(action, ".")
+	return target
 }
 
-// Change is one field of a key before and after an edit, as people read it.
+// AuditEvent records one change: who, when, from where, to which key, user
+// or account (the target, named by the action's prefix), and for edits what
+// changed. It never holds a secret: nothing that builds one has a secret to
+// give it.
+type AuditEvent struct {
+	ID         string
+	At         time.Time
+	ActorKind  string // PrincipalUser or PrincipalKey
+	ActorID    string
+	ActorName  string
+	ClientIP   string
+	AccountID  string // the account of the target
+	TargetID   string
+	TargetName string
+	Action     string
+	Changes    []Change
+}
+
+// Change is one field before and after an edit, as people read it.
 type Change struct {
 	Field string `json:"field"`
 	From  string `json:"from"`

@@ -14,9 +14,16 @@ type Principal struct {
 
 // Principal kinds.
 const (
-	PrincipalUser = "user"
-	PrincipalKey  = "key"
+	PrincipalUser   = "user"
+	PrincipalKey    = "key"
+	PrincipalSystem = "system" // the command line or the first start, for the audit trail
 )
+
+// SystemPrincipal acts for the command line (name says which command); it
+// holds no role and can pass no permission check.
+func SystemPrincipal(name string) *Principal {
+	return &Principal{Kind: PrincipalSystem, ID: name, Name: name}
+}
 
 // UserPrincipal is the principal of a signed-in user.
 func UserPrincipal(u *User) *Principal {

@@ -30,11 +30,11 @@ func (m *Manager) CreateAccount(ctx context.Context, who Actor, name, parentID s
 		}
 		keys = append(keys, &apikey.Key{Settings: s, Predefined: true, CreatedBy: who.Name,
 			SecretHash: apikey.HashSecret(secret), DisplayPrefix: apikey.DisplayPrefix(secret)})
-		ev := who.event(apikey.ActionKeyCreated)
+		ev := who.Event(apikey.ActionKeyCreated)
 		ev.Changes = apikey.Diff(apikey.Settings{}, s)
 		events = append(events, ev)
 	}
-	if err := m.store.CreateAccountWithKeys(ctx, a, keys, events); err != nil {
+	if err := m.store.CreateAccountWithKeys(ctx, a, who.Event(apikey.ActionAccountCreated), keys, events); err != nil {
 		return nil, err
 	}
 	return a, nil

@@ -47,7 +47,8 @@ type Actor struct {
 	IP string
 }
 
-func (a Actor) event(action string) *apikey.AuditEvent {
+// Event starts the audit event of a change the actor makes.
+func (a Actor) Event(action string) *apikey.AuditEvent {
 	return apikey.NewAuditEvent(a.Principal, a.IP, action)
 }
 
@@ -105,7 +106,7 @@ func (m *Manager) Create(ctx context.Context, who Actor, accountID string, s api
 		return nil, "", err
 	}
 	k.SecretHash, k.DisplayPrefix = apikey.HashSecret(secret), apikey.DisplayPrefix(secret)
-	ev := who.event(apikey.ActionKeyCreated)
+	ev := who.Event(apikey.ActionKeyCreated)
 	ev.Changes = apikey.Diff(apikey.Settings{}, s)
 	if err := m.store.CreateKey(ctx, k, ev); err != nil {
 		return nil, "", err
@@ -140,7 +141,7 @@ func (m *Manager) Update(ctx context.Context, who Actor, id string, version int,
 		return nil, errForbidden
 	}
 	s.Name, s.AccessType = k.Name, k.AccessType
-	ev := who.event(apikey.ActionKeyUpdated)
+	ev := who.Event(apikey.ActionKeyUpdated)
 	ev.Changes = apikey.Diff(k.Settings, s)
 	k.Settings, k.Version, k.UpdatedBy = s, version, who.Name
 	if err := m.store.UpdateKey(ctx, k, ev); err != nil {
@@ -193,7 +194,7 @@ func (m *Manager) Regenerate(ctx context.Context, who Actor, id string, grace ti
 		}
 		until = &t
 	}
-	ev := who.event(apikey.ActionKeyRegenerated)
+	ev := who.Event(apikey.ActionKeyRegenerated)
 	ev.Changes = []apikey.Change{{Field: "Old secret accepted until", From: "", To: graceText(until)}}
 	if err := m.store.ReplaceSecret(ctx, k, hash, prefix, k.AccessType, until, who.Name, ev); err != nil {
 		return nil, "", err
@@ -226,7 +227,7 @@ func (m *Manager) EndGracePeriod(ctx context.Context, who Actor, id string) (*ap
 	if k.PreviousSecretHash == "" {
 		return k, nil
 	}
-	ev := who.event(apikey.ActionKeyGraceEnded)
+	ev := who.Event(apikey.ActionKeyGraceEnded)
 	if err := m.store.EndGracePeriod(ctx, k, who.Name, ev); err != nil {
 		return nil, err
 	}
@@ -251,7 +252,7 @@ func (m *Manager) SetActive(ctx context.Context, who Actor, id string, active bo
 	if k.Active == active {
 		return k, nil
 	}
-	if err := m.store.SetKeyActive(ctx, k, active, who.Name, who.event(action)); err != nil {
+	if err := m.store.SetKeyActive(ctx, k, active, who.Name, who.Event(action)); err != nil {
 		return nil, err
 	}
 	k.Active = active
@@ -268,7 +269,7 @@ func (m *Manager) Delete(ctx context.Context, who Actor, id string) (*apikey.Key
 	if !who.CanIn(apikey.DeleteApiKey, path) {
 		return nil, errForbidden
 	}
-	if err := m.store.DeleteKey(ctx, k, who.event(apikey.ActionKeyDeleted)); err != nil {
+	if err := m.store.DeleteKey(ctx, k, who.Event(apikey.ActionKeyDeleted)); err != nil {
 		return nil, err
 	}
 	m.changed(k)
@@ -289,7 +290,7 @@ func (m *Manager) SetEndpointTrust(ctx context.Context, who Actor, id, endpointI
 	if trusted {
 		action, to = apikey.ActionEndpointTrust, "Yes"
 	}
-	ev := who.event(action)
+	ev := who.Event(action)
 	ev.Changes = []apikey.Change{{Field: "Endpoint " + endpointID + " trusted", To: to}}
 	return k, m.store.SetEndpointTrust(ctx, k, endpointID, trusted, ev)
 }

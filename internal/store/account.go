@@ -29,24 +29,28 @@ func (db *DB) ensureRootAccount(ctx context.Context) error {
 
 // CreateAccount stores a new account under a.ParentID and sets a.ID.
 func (db *DB) CreateAccount(ctx context.Context, a *apikey.Account) error {
-	return db.CreateAccountWithKeys(ctx, a, nil, nil)
+	return db.CreateAccountWithKeys(ctx, a, nil, nil, nil)
 }
 
 // CreateAccountWithKeys stores a new account and its first keys in one
-// transaction, each key with its audit event (events[i] for keys[i]).
-func (db *DB) CreateAccountWithKeys(ctx context.Context, a *apikey.Account, keys []*apikey.Key, events []*apikey.AuditEvent) error {
+// transaction, the account with its audit event ev and each key with its
+// own (keyEvents[i] for keys[i]); nil events are not recorded.
+func (db *DB) CreateAccountWithKeys(ctx context.Context, a *apikey.Account, ev *apikey.AuditEvent, keys []*apikey.Key, keyEvents []*apikey.AuditEvent) error {
 	a.CreatedAt = db.now()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		if err := insertAccount(ctx, tx, a); err != nil {
 			return err
 		}
+		if err := db.audit(ctx, tx, ev, a.ID, a.ID, a.Name); err != nil {
+			return err
+		}
 		for i, k := range keys {
 			k.AccountID = a.ID
-			var ev *apikey.AuditEvent
-			if i < len(events) {
-				ev = events[i]
+			var kev *apikey.AuditEvent
+			if i < len(keyEvents) {
+				kev = keyEvents[i]
 			}
-			if err := db.insertKey(ctx, tx, k, ev); err != nil {
+			if err := db.insertKey(ctx, tx, k, kev); err != nil {
 				return err
 			}
 		}
@@ -121,9 +125,10 @@ func inUse(name string, u AccountUse, what string) error {
 	return apikey.Errorf(apikey.ECONFLICT, "%s cannot be %s: it still has %s. Move or delete them first.", name, what, strings.Join(parts, " and "))
 }
 
-// DeleteAccount removes an empty account: one with keys, users or
-// sub-accounts, or the root, is refused with what is in the way.
-func (db *DB) DeleteAccount(ctx context.Context, id string) error {
+// DeleteAccount removes an empty account, with the audit event ev (when
+// not nil): one with keys, users or sub-accounts, or the root, is refused
+// with what is in the way.
+func (db *DB) DeleteAccount(ctx context.Context, id string, ev *apikey.AuditEvent) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		a, err := db.scanAccount(tx.QueryRowContext(ctx, `SELECT id, parent_id, name, created_at FROM accounts WHERE id = ?`, id))
 		if err != nil {
@@ -139,15 +144,18 @@ func (db *DB) DeleteAccount(ctx context.Context, id string) error {
 		if u.Keys > 0 || u.Users > 0 || u.Children > 0 {
 			return inUse(a.Name, u, "deleted")
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM accounts WHERE id = ?`, id)
-		return err
+		if _, err = tx.ExecContext(ctx, `DELETE FROM accounts WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("delete account: %w", err)
+		}
+		return db.audit(ctx, tx, ev, a.ParentID, a.ID, a.Name)
 	})
 }
 
-// MoveAccount puts an account under another parent. An account with keys
-// or users is refused (they would change who can reach them), and so is a
-// move under itself or its own sub-accounts.
-func (db *DB) MoveAccount(ctx context.Context, id, parentID string) error {
+// MoveAccount puts an account under another parent, with the audit event
+// ev (when not nil). An account with keys or users is refused (they would
+// change who can reach them), and so is a move under itself or its own
+// sub-accounts.
+func (db *DB) MoveAccount(ctx context.Context, id, parentID string, ev *apikey.AuditEvent) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		a, err := db.scanAccount(tx.QueryRowContext(ctx, `SELECT id, parent_id, name, created_at FROM accounts WHERE id = ?`, id))
 		if err != nil {
@@ -184,8 +192,21 @@ func (db *DB) MoveAccount(ctx context.Context, id, parentID string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return apikey.Errorf(apikey.ENOTFOUND, "No such account.")
 		}
-		return nil
+		if ev != nil {
+			from, to := accountName(ctx, tx, a.ParentID), accountName(ctx, tx, parentID)
+			ev.Changes = []apikey.Change{{Field: "Parent account", From: from, To: to}}
+		}
+		return db.audit(ctx, tx, ev, a.ID, a.ID, a.Name)
 	})
+}
+
+// accountName is the name of an account, or its id should it have none.
+func accountName(ctx context.Context, tx *sql.Tx, id string) string {
+	var name string
+	if err := tx.QueryRowContext(ctx, `SELECT name FROM accounts WHERE id = ?`, id).Scan(&name); err != nil {
+		return id
+	}
+	return name
 }
 
 func insertAccount(ctx context.Context, tx *sql.Tx, a *apikey.Account) error {

@@ -163,12 +163,13 @@ func (db *DB) changeKey(ctx context.Context, k *apikey.Key, by string, ev *apike
 	})
 }
 
-// audit records ev, when there is one, for the key it concerns.
-func (db *DB) audit(ctx context.Context, tx *sql.Tx, ev *apikey.AuditEvent, accountID, keyID, keyName string) error {
+// audit records ev, when there is one, for the key, user or account it
+// concerns (its target), in the target's account.
+func (db *DB) audit(ctx context.Context, tx *sql.Tx, ev *apikey.AuditEvent, accountID, targetID, targetName string) error {
 	if ev == nil {
 		return nil
 	}
-	ev.AccountID, ev.KeyID, ev.KeyName = accountID, keyID, keyName
+	ev.AccountID, ev.TargetID, ev.TargetName = accountID, targetID, targetName
 	return db.insertAudit(ctx, tx, ev)
 }
 

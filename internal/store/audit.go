@@ -28,10 +28,10 @@ func (db *DB) insertAudit(ctx context.Context, tx *sql.Tx, ev *apikey.AuditEvent
 	}
 	ev.ID, ev.At = id, db.now()
 	_, err = tx.ExecContext(ctx, `INSERT INTO audit_events
-		(id, at, actor_kind, actor_id, actor_name, client_ip, account_id, key_id, key_name, action, changes)
+		(id, at, actor_kind, actor_id, actor_name, client_ip, account_id, target_id, target_name, action, changes)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		ev.ID, formatTime(ev.At), ev.ActorKind, ev.ActorID, ev.ActorName, ev.ClientIP,
-		ev.AccountID, ev.KeyID, ev.KeyName, ev.Action, string(body))
+		ev.AccountID, ev.TargetID, ev.TargetName, ev.Action, string(body))
 	if err != nil {
 		return fmt.Errorf("write audit event: %w", err)
 	}
@@ -42,7 +42,7 @@ func (db *DB) insertAudit(ctx context.Context, tx *sql.Tx, ev *apikey.AuditEvent
 func (db *DB) KeyAudit(ctx context.Context, keyID string, limit int) ([]apikey.AuditEvent, error) {
 	var out []apikey.AuditEvent
 	err := db.eachRow(ctx, "audit events", `SELECT id, at, actor_kind, actor_id, actor_name, client_ip,
-		account_id, key_id, key_name, action, changes FROM audit_events WHERE key_id = ? ORDER BY at DESC, id DESC LIMIT ?`,
+		account_id, target_id, target_name, action, changes FROM audit_events WHERE target_id = ? ORDER BY at DESC, id DESC LIMIT ?`,
 		[]any{keyID, limit}, func(rows *sql.Rows) error {
 			ev, err := scanAudit(rows)
 			if err == nil {
@@ -56,7 +56,7 @@ func (db *DB) KeyAudit(ctx context.Context, keyID string, limit int) ([]apikey.A
 // AuditQuery selects audit events.
 type AuditQuery struct {
 	Actor   string     // part of the actor's name
-	Key     string     // a key id, or part of a key's name
+	Key     string     // id or part of the name of the key, user or account changed
 	Action  string     // exact action, e.g. key.updated
 	From    *time.Time // inclusive
 	To      *time.Time // exclusive
@@ -73,7 +73,7 @@ func (db *DB) ListAudit(ctx context.Context, q AuditQuery) ([]apikey.AuditEvent,
 		args = append(args, "%"+escapeLike(strings.ToLower(q.Actor))+"%")
 	}
 	if q.Key != "" {
-		conds = append(conds, `(key_id = ? OR LOWER(key_name) LIKE ? ESCAPE '\')`)
+		conds = append(conds, `(target_id = ? OR LOWER(target_name) LIKE ? ESCAPE '\')`)
 		args = append(args, q.Key, "%"+escapeLike(strings.ToLower(q.Key))+"%")
 	}
 	if q.Action != "" {
@@ -96,7 +96,7 @@ func (db *DB) ListAudit(ctx context.Context, q AuditQuery) ([]apikey.AuditEvent,
 	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_events`+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count audit events: %w", err)
 	}
-	query := `SELECT id, at, actor_kind, actor_id, actor_name, client_ip, account_id, key_id, key_name, action, changes
+	query := `SELECT id, at, actor_kind, actor_id, actor_name, client_ip, account_id, target_id, target_name, action, changes
 		FROM audit_events` + where + ` ORDER BY at DESC, id DESC`
 	if q.PerPage > 0 {
 		query += ` LIMIT ? OFFSET ?`
@@ -117,7 +117,7 @@ func scanAudit(rows *sql.Rows) (apikey.AuditEvent, error) {
 	var ev apikey.AuditEvent
 	var at, changes string
 	if err := rows.Scan(&ev.ID, &at, &ev.ActorKind, &ev.ActorID, &ev.ActorName, &ev.ClientIP,
-		&ev.AccountID, &ev.KeyID, &ev.KeyName, &ev.Action, &changes); err != nil {
+		&ev.AccountID, &ev.TargetID, &ev.TargetName, &ev.Action, &changes); err != nil {
 		return ev, err
 	}
 	var err error

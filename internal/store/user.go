@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -11,9 +12,9 @@ import (
 
 const userColumns = `id, account_id, username, password_hash, role, active, created_at, created_by, updated_at, last_sign_in_at, version`
 
-// CreateUser stores u and sets its ID, timestamps and version. A taken
-// username is an ECONFLICT.
-func (db *DB) CreateUser(ctx context.Context, u *apikey.User) error {
+// CreateUser stores u and sets its ID, timestamps and version, with the
+// audit event ev (when not nil). A taken username is an ECONFLICT.
+func (db *DB) CreateUser(ctx context.Context, u *apikey.User, ev *apikey.AuditEvent) error {
 	id, err := apikey.NewID("usr")
 	if err != nil {
 		return err
@@ -31,7 +32,13 @@ func (db *DB) CreateUser(ctx context.Context, u *apikey.User) error {
 		case err != nil:
 			return fmt.Errorf("insert user: %w", err)
 		}
-		return insertUserScopes(ctx, tx, id, u.RoleAccounts)
+		if err := insertUserScopes(ctx, tx, id, u.RoleAccounts); err != nil {
+			return err
+		}
+		if ev != nil {
+			ev.Changes = []apikey.Change{{Field: "Role", From: "", To: u.Grant().Text(sameID)}}
+		}
+		return db.audit(ctx, tx, ev, u.AccountID, id, u.Username)
 	})
 	if err != nil {
 		return err
@@ -137,35 +144,82 @@ func (db *DB) queryUsers(ctx context.Context, query string, args ...any) ([]*api
 // errLastAdmin refuses a change that would leave nobody able to administer.
 var errLastAdmin = apikey.Errorf(apikey.ECONFLICT, "At least one active Global Admin must remain; make another user Global Admin first.")
 
-// SetUserRole changes a user's role and scope. Taking the role from the last
-// active Global Admin is refused; the check runs inside the write
-// transaction, so two admins demoting each other at once cannot both succeed.
-func (db *DB) SetUserRole(ctx context.Context, id string, role apikey.Role, accounts []string) error {
+// SetUserRole changes a user's role and scope, with the audit event ev
+// (when not nil). Taking the role from the last active Global Admin is
+// refused; the check runs inside the write transaction, so two admins
+// demoting each other at once cannot both succeed.
+func (db *DB) SetUserRole(ctx context.Context, id string, role apikey.Role, accounts []string, ev *apikey.AuditEvent) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
+		before, err := userInTx(ctx, tx, id)
+		if err != nil {
+			return err
+		}
 		if role != apikey.RoleGlobalAdmin {
 			if err := keepAnAdmin(ctx, tx, id); err != nil {
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE users SET role = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
+		_, err = tx.ExecContext(ctx, `UPDATE users SET role = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
 			string(role), formatTime(db.now()), id)
 		if err != nil {
 			return fmt.Errorf("update user role: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return apikey.Errorf(apikey.ENOTFOUND, "No such user.")
-		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM user_role_accounts WHERE user_id = ?`, id); err != nil {
 			return fmt.Errorf("update user scope: %w", err)
 		}
-		return insertUserScopes(ctx, tx, id, accounts)
+		if err := insertUserScopes(ctx, tx, id, accounts); err != nil {
+			return err
+		}
+		if ev != nil {
+			from, to := before.Grant().Text(sameID), apikey.RoleGrant{Role: role, Accounts: accounts}.Text(sameID)
+			if from != to {
+				ev.Changes = []apikey.Change{{Field: "Role", From: from, To: to}}
+			}
+		}
+		return db.audit(ctx, tx, ev, before.AccountID, id, before.Username)
 	})
 }
 
-// SetUserActive switches a user on or off. Switching off ends every session
-// and refresh token of the user and is refused for the last active Global Admin.
-func (db *DB) SetUserActive(ctx context.Context, id string, active bool) error {
+// userInTx reads what the audit trail says of a user (account, name, role
+// and scope) inside a write transaction.
+func userInTx(ctx context.Context, tx *sql.Tx, id string) (*apikey.User, error) {
+	u := &apikey.User{ID: id}
+	var role string
+	err := tx.QueryRowContext(ctx, `SELECT account_id, username, role FROM users WHERE id = ?`, id).Scan(&u.AccountID, &u.Username, &role)
+	u.Role = apikey.Role(role)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apikey.Errorf(apikey.ENOTFOUND, "No such user.")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read user: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT account_id FROM user_role_accounts WHERE user_id = ? ORDER BY account_id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("read user scope: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return nil, fmt.Errorf("read user scope: %w", err)
+		}
+		u.RoleAccounts = append(u.RoleAccounts, a)
+	}
+	return u, rows.Err()
+}
+
+// sameID shows an account by its id, which stays true when names change.
+func sameID(id string) string { return id }
+
+// SetUserActive switches a user on or off, with the audit event ev (when
+// not nil). Switching off ends every session and refresh token of the user
+// and is refused for the last active Global Admin.
+func (db *DB) SetUserActive(ctx context.Context, id string, active bool, ev *apikey.AuditEvent) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
+		before, err := userInTx(ctx, tx, id)
+		if err != nil {
+			return err
+		}
 		if !active {
 			if err := keepAnAdmin(ctx, tx, id); err != nil {
 				return err
@@ -176,15 +230,12 @@ func (db *DB) SetUserActive(ctx context.Context, id string, active bool) error {
 				}
 			}
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE users SET active = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
+		_, err = tx.ExecContext(ctx, `UPDATE users SET active = ?, updated_at = ?, version = version + 1 WHERE id = ?`,
 			boolInt(active), formatTime(db.now()), id)
 		if err != nil {
 			return fmt.Errorf("update user: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return apikey.Errorf(apikey.ENOTFOUND, "No such user.")
-		}
-		return nil
+		return db.audit(ctx, tx, ev, before.AccountID, id, before.Username)
 	})
 }
 

@@ -13,7 +13,7 @@ import (
 func newUser(t *testing.T, db *DB, name string, role apikey.Role, scope ...string) *apikey.User {
 	t.Helper()
 	u := &apikey.User{AccountID: root(t, db), Username: name, PasswordHash: "$argon2id$x", Role: role, RoleAccounts: scope, Active: true, CreatedBy: "test"}
-	if err := db.CreateUser(context.Background(), u); err != nil {
+	if err := db.CreateUser(context.Background(), u, nil); err != nil {
 		t.Fatalf("create %s: %v", name, err)
 	}
 	return u
@@ -30,7 +30,7 @@ func TestUsers(t *testing.T) {
 	slices.Sort(scope) // scopes read back in id order
 	viewer := newUser(t, db, "vera", apikey.RoleAccountViewer, scope...)
 	dup := &apikey.User{AccountID: admin.AccountID, Username: "admin", PasswordHash: "x", Role: apikey.RoleSupport, CreatedBy: "t"}
-	if err := db.CreateUser(ctx, dup); apikey.ErrorCode(err) != apikey.ECONFLICT {
+	if err := db.CreateUser(ctx, dup, nil); apikey.ErrorCode(err) != apikey.ECONFLICT {
 		t.Fatalf("duplicate username: %v", err)
 	}
 	got, err := db.UserByName(ctx, "vera")
@@ -40,7 +40,7 @@ func TestUsers(t *testing.T) {
 	if _, err := db.UserByName(ctx, "nobody"); apikey.ErrorCode(err) != apikey.ENOTFOUND {
 		t.Fatalf("unknown: %v", err)
 	}
-	if err := db.SetUserRole(ctx, viewer.ID, apikey.RoleAccountViewer, scope[1:]); err != nil {
+	if err := db.SetUserRole(ctx, viewer.ID, apikey.RoleAccountViewer, scope[1:], nil); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = db.User(ctx, viewer.ID)
@@ -57,28 +57,28 @@ func TestLastActiveAdminStays(t *testing.T) {
 	db, _ := openTest(t)
 	ctx := context.Background()
 	a := newUser(t, db, "alice", apikey.RoleGlobalAdmin)
-	if err := db.SetUserActive(ctx, a.ID, false); apikey.ErrorCode(err) != apikey.ECONFLICT {
+	if err := db.SetUserActive(ctx, a.ID, false, nil); apikey.ErrorCode(err) != apikey.ECONFLICT {
 		t.Fatalf("deactivated the last admin: %v", err)
 	}
-	if err := db.SetUserRole(ctx, a.ID, apikey.RoleGlobalViewer, nil); apikey.ErrorCode(err) != apikey.ECONFLICT {
+	if err := db.SetUserRole(ctx, a.ID, apikey.RoleGlobalViewer, nil, nil); apikey.ErrorCode(err) != apikey.ECONFLICT {
 		t.Fatalf("demoted the last admin: %v", err)
 	}
 	b := newUser(t, db, "bob", apikey.RoleGlobalAdmin)
-	if err := db.SetUserRole(ctx, a.ID, apikey.RoleGlobalViewer, nil); err != nil {
+	if err := db.SetUserRole(ctx, a.ID, apikey.RoleGlobalViewer, nil, nil); err != nil {
 		t.Fatalf("demote with another admin: %v", err)
 	}
-	if err := db.SetUserActive(ctx, b.ID, false); apikey.ErrorCode(err) != apikey.ECONFLICT {
+	if err := db.SetUserActive(ctx, b.ID, false, nil); apikey.ErrorCode(err) != apikey.ECONFLICT {
 		t.Fatalf("bob is now the last admin: %v", err)
 	}
 	// An inactive admin does not count as one who remains.
 	c := newUser(t, db, "carol", apikey.RoleGlobalAdmin)
-	if err := db.SetUserActive(ctx, c.ID, false); err != nil {
+	if err := db.SetUserActive(ctx, c.ID, false, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SetUserActive(ctx, b.ID, false); apikey.ErrorCode(err) != apikey.ECONFLICT {
+	if err := db.SetUserActive(ctx, b.ID, false, nil); apikey.ErrorCode(err) != apikey.ECONFLICT {
 		t.Fatalf("inactive carol counted: %v", err)
 	}
-	if err := db.SetUserActive(ctx, "usr_missing", true); apikey.ErrorCode(err) != apikey.ENOTFOUND {
+	if err := db.SetUserActive(ctx, "usr_missing", true, nil); apikey.ErrorCode(err) != apikey.ENOTFOUND {
 		t.Fatalf("missing user: %v", err)
 	}
 }
@@ -102,13 +102,13 @@ func TestSessions(t *testing.T) {
 		t.Fatalf("touch: %v", s.LastSeenAt)
 	}
 	// Deactivating the user ends the session.
-	if err := db.SetUserActive(ctx, u.ID, false); err != nil {
+	if err := db.SetUserActive(ctx, u.ID, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.SessionByHash(ctx, "h1"); apikey.ErrorCode(err) != apikey.ENOTFOUND {
 		t.Fatalf("session outlived deactivation: %v", err)
 	}
-	db.SetUserActive(ctx, u.ID, true)
+	db.SetUserActive(ctx, u.ID, true, nil)
 	db.CreateSession(ctx, "old", u.ID, *now)
 	*now = now.Add(time.Hour)
 	db.CreateSession(ctx, "new", u.ID, *now)
@@ -133,7 +133,7 @@ func TestScopeNamesMissingAccount(t *testing.T) {
 	real := newAccounts(t, db, "Customer")[0]
 	u := &apikey.User{AccountID: root(t, db), Username: "vera", PasswordHash: "x", Role: apikey.RoleAccountViewer,
 		RoleAccounts: []string{real, "acc_typo"}, Active: true, CreatedBy: "t"}
-	err := db.CreateUser(ctx, u)
+	err := db.CreateUser(ctx, u, nil)
 	if apikey.ErrorCode(err) != apikey.EINVALID || apikey.ErrorField(err) != "role_accounts" || !strings.Contains(apikey.ErrorMessage(err), "“acc_typo”") {
 		t.Fatalf("create with a missing scope account: %v", err)
 	}
@@ -141,7 +141,7 @@ func TestScopeNamesMissingAccount(t *testing.T) {
 		t.Fatalf("a refused user was stored (%d users)", n)
 	}
 	ok := newUser(t, db, "sam", apikey.RoleAccountViewer, real)
-	err = db.SetUserRole(ctx, ok.ID, apikey.RoleAccountViewer, []string{"acc_x", "acc_y"})
+	err = db.SetUserRole(ctx, ok.ID, apikey.RoleAccountViewer, []string{"acc_x", "acc_y"}, nil)
 	if apikey.ErrorField(err) != "role_accounts" || !strings.Contains(apikey.ErrorMessage(err), "no accounts “acc_x”, “acc_y”") {
 		t.Fatalf("role change to missing accounts: %v", err)
 	}
