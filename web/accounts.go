@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -19,9 +20,22 @@ func (s *Server) accountList(c echo.Context) error {
 
 func (s *Server) renderAccounts(c echo.Context, status int, form view.AccountForm, failedID, failure string) error {
 	ctx := c.Request().Context()
-	accounts, err := s.store.Accounts(ctx)
+	account, _, err := s.currentAccount(c)
 	if err != nil {
 		return err
+	}
+	dir, err := s.accountDirectory(c)
+	if err != nil {
+		return err
+	}
+	// Opened for one account, the page shows its part of the tree; else
+	// every account the visitor may see.
+	var shown []string
+	if c.QueryParam("account") != "" {
+		shown = dir.below(account.ID)
+	}
+	if form.ParentID == "" {
+		form.ParentID = account.ID
 	}
 	uses, err := s.store.AccountUses(ctx)
 	if err != nil {
@@ -29,8 +43,8 @@ func (s *Server) renderAccounts(c echo.Context, status int, form view.AccountFor
 	}
 	p := principalOf(c)
 	l := view.AccountList{Form: form, CanManage: p.Can(apikey.ManageUsers)}
-	for _, t := range accountTree(accounts) {
-		if !p.CanIn(apikey.ViewApiKey, t.path) {
+	for _, t := range dir.tree {
+		if !p.CanIn(apikey.ViewApiKey, t.path) || shown != nil && !slices.Contains(shown, t.account.ID) {
 			continue
 		}
 		u := uses[t.account.ID]
@@ -46,6 +60,7 @@ func (s *Server) renderAccounts(c echo.Context, status int, form view.AccountFor
 		}
 	}
 	pg := s.page(c, "Accounts", "accounts", view.Crumb{Label: "Administration"}, view.Crumb{Label: "Accounts"})
+	setAccount(&pg, account, dir)
 	return render(c, status, view.AccountsPage(pg, l))
 }
 

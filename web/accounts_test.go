@@ -237,3 +237,59 @@ func TestRefusedAccountMovesAndDeletions(t *testing.T) {
 		t.Errorf("delete empty: %d", res.StatusCode)
 	}
 }
+
+// TestPagesShowTheChosenAccount: the audit log, users and accounts pages
+// show the account chosen in the switcher and those below it, say which it
+// is, and switch in place.
+func TestPagesShowTheChosenAccount(t *testing.T) {
+	ts := newTestServer(t)
+	tr := threeLevels(t, ts)
+	for name, account := range map[string]string{"root key": tr.root, "vendor key": tr.vendor, "customer key": tr.customer, "other key": tr.other} {
+		if res, _ := ts.admin.post(t, "/security/api-keys?account="+account, createForm(name)); res.StatusCode != http.StatusCreated {
+			t.Fatalf("create %s: %d", name, res.StatusCode)
+		}
+	}
+	ts.addUser(t, "vendor-staff", apikey.RoleGlobalViewer)
+	staff, _ := ts.db.UserByName(context.Background(), "vendor-staff")
+	ts.db.CreateUser(context.Background(), &apikey.User{AccountID: tr.customer, Username: "customer-staff", PasswordHash: staff.PasswordHash,
+		Role: apikey.RoleSupport, Active: true, CreatedBy: "t"}, nil)
+
+	targets := func(path string) []string {
+		t.Helper()
+		_, body := ts.get(t, path)
+		doc := parseHTML(t, body)
+		if got, _ := doc.Find(`[data-testid="account-switcher"]`).Attr("action"); got != strings.Split(path, "?")[0] {
+			t.Errorf("%s: the switcher goes to %q", path, got)
+		}
+		var out []string
+		doc.Find(`[data-testid="audit-log-row"] td:nth-child(4) a, [data-testid="user-row"] td:first-child strong, [data-testid="account-row"] td:first-child strong`).Each(func(_ int, s *goquery.Selection) {
+			out = append(out, strings.TrimSpace(s.Text()))
+		})
+		slices.Sort(out)
+		return out
+	}
+	if got := targets("/security/audit?account=" + tr.vendor); !slices.Equal(got, []string{"customer key", "vendor key"}) {
+		t.Errorf("vendor's audit log: %v", got)
+	}
+	if got := targets("/security/audit"); len(got) != 4 {
+		t.Errorf("root's audit log: %v", got)
+	}
+	_, csvBody := ts.get(t, "/security/audit.csv?account="+tr.customer)
+	if !strings.Contains(csvBody, "customer key") || strings.Contains(csvBody, "vendor key") {
+		t.Errorf("customer's CSV:\n%s", csvBody)
+	}
+	if got := targets("/users?account=" + tr.vendor); !slices.Equal(got, []string{"customer-staff"}) {
+		t.Errorf("vendor's users: %v", got)
+	}
+	if got := targets("/accounts?account=" + tr.vendor); !slices.Equal(got, []string{"Customer", "Vendor"}) {
+		t.Errorf("vendor's accounts: %v", got)
+	}
+	if got := targets("/accounts"); len(got) != 4 {
+		t.Errorf("all accounts: %v", got)
+	}
+	// The chosen account is kept by the audit filters.
+	_, body := ts.get(t, "/security/audit?account="+tr.vendor)
+	if v, _ := parseHTML(t, body).Find(`[data-testid="audit-filters"] input[name="account"]`).Attr("value"); v != tr.vendor {
+		t.Errorf("filters lose the account: %q", v)
+	}
+}

@@ -39,8 +39,31 @@ func storeAuditQuery(q validate.AuditQuery) store.AuditQuery {
 	return store.AuditQuery{Actor: q.Actor, Key: q.Key, Action: q.Action, From: q.From, To: q.To, Page: q.Page}
 }
 
-// auditLog shows the audit log, newest first, filtered and paged.
+// auditScope is the account the audit log shows, and the accounts whose
+// events that covers: it and every account below it (nil for all).
+func (s *Server) auditScope(c echo.Context) (*apikey.Account, accountDirectory, []string, error) {
+	account, _, err := s.currentAccount(c)
+	if err != nil {
+		return nil, accountDirectory{}, nil, err
+	}
+	dir, err := s.accountDirectory(c)
+	if err != nil {
+		return nil, accountDirectory{}, nil, err
+	}
+	ids := dir.below(account.ID)
+	if len(ids) == len(dir.tree) {
+		ids = nil // everything: events of accounts since deleted too
+	}
+	return account, dir, ids, nil
+}
+
+// auditLog shows the audit log of an account and those below it, newest
+// first, filtered and paged.
 func (s *Server) auditLog(c echo.Context) error {
+	account, dir, scope, err := s.auditScope(c)
+	if err != nil {
+		return err
+	}
 	in, q, errs := auditQuery(c)
 	l := view.AuditLog{Filter: view.AuditFilter{Actor: in.Actor, Key: in.Key, Action: in.Action, From: in.From, To: in.To, Errors: errs}}
 	for _, a := range auditActions {
@@ -53,13 +76,17 @@ func (s *Server) auditLog(c echo.Context) error {
 		}
 	}
 	l.Filtered = len(params) > 0
+	if id := c.QueryParam("account"); id != "" {
+		params.Set("account", id)
+		l.Account = id
+	}
 	l.CSVURL = "/security/audit.csv?" + params.Encode()
 	status := http.StatusOK
 	if errs.Any() {
 		status = http.StatusUnprocessableEntity
 	} else {
 		sq := storeAuditQuery(q)
-		sq.PerPage = auditPerPage
+		sq.PerPage, sq.Accounts = auditPerPage, scope
 		events, total, err := s.store.ListAudit(c.Request().Context(), sq)
 		if err != nil {
 			return err
@@ -86,6 +113,7 @@ func (s *Server) auditLog(c echo.Context) error {
 		}
 	}
 	p := s.page(c, "Audit log", "audit", view.Crumb{Label: "Security"}, view.Crumb{Label: "Audit log"})
+	setAccount(&p, account, dir)
 	return render(c, status, view.AuditPage(p, l))
 }
 
@@ -122,11 +150,17 @@ func changeText(ch apikey.Change, arrow string) string {
 
 // auditCSV exports every event the filters select.
 func (s *Server) auditCSV(c echo.Context) error {
+	_, _, scope, err := s.auditScope(c)
+	if err != nil {
+		return err
+	}
 	_, q, errs := auditQuery(c)
 	if errs.Any() {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, "The filters are not valid: "+firstError(errs))
 	}
-	events, _, err := s.store.ListAudit(c.Request().Context(), storeAuditQuery(q))
+	sq := storeAuditQuery(q)
+	sq.Accounts = scope
+	events, _, err := s.store.ListAudit(c.Request().Context(), sq)
 	if err != nil {
 		return err
 	}

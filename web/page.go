@@ -1,6 +1,8 @@
 package web
 
 import (
+	"slices"
+
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
@@ -49,6 +51,19 @@ func setAccount(p *view.Page, a *apikey.Account, dir accountDirectory) {
 type accountDirectory struct {
 	options []view.Option
 	names   map[string]string
+	tree    []treeNode
+}
+
+// below lists the account id and every account under it: what a page
+// showing that account covers.
+func (d accountDirectory) below(id string) []string {
+	var out []string
+	for _, t := range d.tree {
+		if slices.Contains(t.path, id) {
+			out = append(out, t.account.ID)
+		}
+	}
+	return out
 }
 
 // name is the account's name, or its id when it is gone.
@@ -64,9 +79,9 @@ func (s *Server) accountDirectory(c echo.Context) (accountDirectory, error) {
 	if err != nil {
 		return accountDirectory{}, err
 	}
-	dir := accountDirectory{names: map[string]string{}}
+	dir := accountDirectory{names: map[string]string{}, tree: accountTree(accounts)}
 	visitor := principalOf(c)
-	for _, t := range accountTree(accounts) {
+	for _, t := range dir.tree {
 		dir.names[t.account.ID] = t.account.Name
 		if visitor.CanIn(apikey.ViewApiKey, t.path) {
 			dir.options = append(dir.options, view.Option{Value: t.account.ID, Label: indent(t.depth) + t.account.Name})

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -22,16 +23,27 @@ func (s *Server) renderUsers(c echo.Context, status int, form view.UserForm, fai
 	if err != nil {
 		return err
 	}
+	account, _, err := s.currentAccount(c)
+	if err != nil {
+		return err
+	}
 	dir, err := s.accountDirectory(c)
 	if err != nil {
 		return err
 	}
+	if form.AccountID == "" {
+		form.AccountID = account.ID
+	}
 	l := view.UserList{Form: form, Accounts: dir.options}
+	shown := dir.below(account.ID)
 	for _, r := range apikey.Roles {
 		l.Roles = append(l.Roles, view.Option{Value: string(r), Label: r.Label()})
 	}
 	self := principalOf(c)
 	for _, u := range users {
+		if !slices.Contains(shown, u.AccountID) {
+			continue
+		}
 		row := view.UserRow{
 			ID: u.ID, Username: u.Username, Role: string(u.Role), RoleLabel: u.Role.Label(),
 			Account: dir.name(u.AccountID), Active: u.Active, Created: formatDate(u.CreatedAt),
@@ -50,5 +62,6 @@ func (s *Server) renderUsers(c echo.Context, status int, form view.UserForm, fai
 		l.Rows = append(l.Rows, row)
 	}
 	p := s.page(c, "Users", "users", view.Crumb{Label: "Administration"}, view.Crumb{Label: "Users"})
+	setAccount(&p, account, dir)
 	return render(c, status, view.UserListPage(p, l))
 }

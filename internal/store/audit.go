@@ -55,13 +55,14 @@ func (db *DB) KeyAudit(ctx context.Context, keyID string, limit int) ([]apikey.A
 
 // AuditQuery selects audit events.
 type AuditQuery struct {
-	Actor   string     // part of the actor's name
-	Key     string     // id or part of the name of the key, user or account changed
-	Action  string     // exact action, e.g. key.updated
-	From    *time.Time // inclusive
-	To      *time.Time // exclusive
-	Page    int
-	PerPage int // 0: no limit (the CSV export)
+	Actor    string     // part of the actor's name
+	Key      string     // id or part of the name of the key, user or account changed
+	Action   string     // exact action, e.g. key.updated
+	Accounts []string   // when not empty, only events in these accounts
+	From     *time.Time // inclusive
+	To       *time.Time // exclusive
+	Page     int
+	PerPage  int // 0: no limit (the CSV export)
 }
 
 // ListAudit returns the events q selects, newest first, and how many match.
@@ -79,6 +80,12 @@ func (db *DB) ListAudit(ctx context.Context, q AuditQuery) ([]apikey.AuditEvent,
 	if q.Action != "" {
 		conds = append(conds, `action = ?`)
 		args = append(args, q.Action)
+	}
+	if len(q.Accounts) > 0 {
+		conds = append(conds, `account_id IN (`+placeholders(len(q.Accounts))+`)`)
+		for _, a := range q.Accounts {
+			args = append(args, a)
+		}
 	}
 	if q.From != nil {
 		conds = append(conds, `at >= ?`)

@@ -17,6 +17,17 @@ type Page struct {
 	UserRole    string
 }
 
+// SwitchURL is where the account switcher goes: the current section's
+// page, in the account chosen.
+func (p Page) SwitchURL() string {
+	for _, n := range p.Nav {
+		if n.Section == p.Section {
+			return n.URL
+		}
+	}
+	return "/security/api-keys"
+}
+
 // Crumb is one step of the breadcrumb.
 type Crumb struct {
 	Label string
