@@ -269,7 +269,13 @@ func TestRegenerate(t *testing.T) {
 	old := secretIn(t, body)
 	chromeForm := createForm("Chrome one")
 	chromeForm.Set("type", "chrome")
+	chromeForm.Del("roles") // like the predefined Chrome extension key
+	chromeForm.Del("advanced_permissions")
 	ts.admin.post(t, "/security/api-keys", chromeForm)
+	strongChrome := createForm("Chrome admin")
+	strongChrome.Set("type", "chrome")
+	strongChrome.Set("roles", "global-admin")
+	ts.admin.post(t, "/security/api-keys", strongChrome)
 	general, chrome := keyByName(t, ts, "General one"), keyByName(t, ts, "Chrome one")
 
 	_, confirm := ts.get(t, keyURL(general.ID)+"/regenerate")
@@ -296,6 +302,21 @@ func TestRegenerate(t *testing.T) {
 		t.Fatalf("support regenerates chrome: %d", res.StatusCode)
 	}
 	secretIn(t, body)
+	// Whoever regenerates a key holds its secret: support may not take a
+	// Chrome key with more power than support has.
+	strong := keyByName(t, ts, "Chrome admin")
+	if res, body := support.post(t, keyURL(strong.ID)+"/regenerate", url.Values{}); res.StatusCode != http.StatusForbidden || !strings.Contains(body, "beyond your own") {
+		t.Fatalf("support regenerates a Chrome key with Global Admin: %d", res.StatusCode)
+	}
+	if _, page := support.get(t, keyURL(strong.ID)); strings.Contains(page, `data-testid="regenerate-key"`) {
+		t.Error("regenerate offered on a Chrome key stronger than support")
+	}
+	if _, page := support.get(t, keyURL(chrome.ID)); !strings.Contains(page, `data-testid="regenerate-key"`) {
+		t.Error("regenerate not offered on a plain Chrome key")
+	}
+	if got := keyByName(t, ts, "Chrome admin"); got.SecretHash != strong.SecretHash {
+		t.Fatal("the refused regenerate changed the secret")
+	}
 	for _, path := range []string{keyURL(general.ID) + "/regenerate"} {
 		if res, _ := support.get(t, path); res.StatusCode != http.StatusForbidden {
 			t.Errorf("support confirm on general: %d", res.StatusCode)

@@ -5,7 +5,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"keyconsole/internal/keys"
 	"keyconsole/web/view"
 )
 
@@ -15,8 +14,8 @@ func (s *Server) apiKeyRegenerateConfirm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if !keys.CanRegenerate(principalOf(c), k, path) {
-		return echo.ErrForbidden
+	if err := s.keys.RegenerateAllowed(c.Request().Context(), principalOf(c), k, path); err != nil {
+		return err
 	}
 	confirm := view.Confirm{
 		Message: "Regenerate the secret of “" + k.Name + "”?",

@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
-	"keyconsole/internal/keys"
 	"keyconsole/internal/store"
 	"keyconsole/internal/verify"
 	"keyconsole/web/view"
@@ -27,6 +26,10 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 		return err
 	}
 	p := principalOf(c)
+	canRegenerate, err := s.keys.CanRegenerate(ctx, p, k, path)
+	if err != nil {
+		return err
+	}
 	status, tone := keyStatus(k, s.now())
 	dir, err := s.accountDirectory(c)
 	if err != nil {
@@ -36,7 +39,7 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 		ID: k.ID, URL: keyURL(k.ID), Name: k.Name, DisplayPrefix: k.DisplayPrefix, Status: status, StatusTone: tone,
 		Active: k.Active, Tab: "settings", Settings: keySettings(k, dir.name),
 		CanEdit:       p.CanIn(apikey.ModifyApiKey, path),
-		CanRegenerate: keys.CanRegenerate(p, k, path),
+		CanRegenerate: canRegenerate,
 		CanDelete:     p.CanIn(apikey.DeleteApiKey, path),
 		CanAudit:      p.CanIn(apikey.ViewAudit, path),
 	}

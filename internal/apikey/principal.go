@@ -91,3 +91,43 @@ func (p *Principal) HasRole(r Role) bool {
 	}
 	return false
 }
+
+// Covers tells whether the principal already holds every power the grants
+// would give a key in the account with path keyPath. A narrower right that
+// reveals a key's secret (support regenerating a Chrome key) must not hand
+// over more than its holder has. pathOf gives the path of an account a
+// grant names; all reach rules hold for an account and everything below it,
+// so covering the top of each reach covers the whole of it.
+func (p *Principal) Covers(grants []RoleGrant, keyPath []string, pathOf func(accountID string) []string) bool {
+	for _, g := range grants {
+		for _, perm := range rolePermissions[g.Role] {
+			switch {
+			case g.Role == RoleSupport:
+				if !p.CanIn(perm, keyPath) {
+					return false
+				}
+			case g.Role == RoleAccountViewer && !g.AllowsAllAccounts():
+				for _, a := range g.Accounts {
+					if !p.CanIn(perm, pathOf(a)) {
+						return false
+					}
+				}
+			default: // a global reach
+				if !p.canEverywhere(perm) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// canEverywhere tells whether a grant without limit of account gives perm.
+func (p *Principal) canEverywhere(perm Permission) bool {
+	for _, g := range p.Grants {
+		if g.Role.Has(perm) && (g.Role == RoleGlobalAdmin || g.Role == RoleGlobalViewer || g.Role == RoleAccountViewer && g.AllowsAllAccounts()) {
+			return true
+		}
+	}
+	return false
+}

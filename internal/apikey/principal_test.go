@@ -54,3 +54,34 @@ func TestPrincipalAccountScope(t *testing.T) {
 		t.Error("nil principal or empty path allowed")
 	}
 }
+
+func TestCovers(t *testing.T) {
+	// Accounts: root → vendor → customer; support works in vendor.
+	paths := map[string][]string{"root": {"root"}, "vendor": {"vendor", "root"}, "customer": {"customer", "vendor", "root"}}
+	pathOf := func(id string) []string { return paths[id] }
+	support := &Principal{Kind: PrincipalUser, AccountID: "vendor", Grants: []RoleGrant{{Role: RoleSupport}}}
+	admin := &Principal{Kind: PrincipalUser, AccountID: "root", Grants: []RoleGrant{{Role: RoleGlobalAdmin}}}
+	for _, c := range []struct {
+		name    string
+		grants  []RoleGrant
+		keyIn   string
+		support bool
+	}{
+		{"no roles", nil, "customer", true},
+		{"support below", []RoleGrant{{Role: RoleSupport}}, "customer", true},
+		{"support above", []RoleGrant{{Role: RoleSupport}}, "root", false},
+		{"viewer of an account below", []RoleGrant{{Role: RoleAccountViewer, Accounts: []string{"customer"}}}, "customer", true},
+		{"viewer of an account above", []RoleGrant{{Role: RoleAccountViewer, Accounts: []string{"root"}}}, "customer", false},
+		{"viewer of a missing account", []RoleGrant{{Role: RoleAccountViewer, Accounts: []string{"gone"}}}, "customer", false},
+		{"viewer of all accounts", []RoleGrant{{Role: RoleAccountViewer, Accounts: []string{AllAccounts}}}, "customer", false},
+		{"global viewer", []RoleGrant{{Role: RoleGlobalViewer}}, "customer", false},
+		{"global admin", []RoleGrant{{Role: RoleGlobalAdmin}}, "customer", false},
+	} {
+		if got := support.Covers(c.grants, paths[c.keyIn], pathOf); got != c.support {
+			t.Errorf("%s: support covers = %v, want %v", c.name, got, c.support)
+		}
+		if !admin.Covers(c.grants, paths[c.keyIn], pathOf) && c.name != "viewer of a missing account" {
+			t.Errorf("%s: a Global Admin does not cover it", c.name)
+		}
+	}
+}

@@ -152,11 +152,43 @@ func (m *Manager) Update(ctx context.Context, who Actor, id string, version int,
 }
 
 // CanRegenerate tells whether the actor may give key k, in the account with
-// the given path, a new secret: ModifyApiKey does for any key,
-// RegenerateChromeKey (support) for Chrome keys.
-func CanRegenerate(p *apikey.Principal, k *apikey.Key, path []string) bool {
-	return p.CanIn(apikey.ModifyApiKey, path) ||
-		k.Type == apikey.TypeChrome && p.CanIn(apikey.RegenerateChromeKey, path)
+// the given path, a new secret: ModifyApiKey does for any key;
+// RegenerateChromeKey (support) for Chrome keys that hold no more than the
+// actor does, since whoever regenerates a key sees its secret.
+func (m *Manager) CanRegenerate(ctx context.Context, p *apikey.Principal, k *apikey.Key, path []string) (bool, error) {
+	if p.CanIn(apikey.ModifyApiKey, path) {
+		return true, nil
+	}
+	if k.Type != apikey.TypeChrome || !p.CanIn(apikey.RegenerateChromeKey, path) || len(k.AdvancedPermissions) > 0 {
+		return false, nil
+	}
+	var lookupErr error
+	covered := p.Covers(k.Roles, path, func(id string) []string {
+		pathOf, err := m.store.AccountPath(ctx, id)
+		if err != nil && lookupErr == nil {
+			lookupErr = err
+		}
+		return pathOf
+	})
+	return covered && lookupErr == nil, lookupErr
+}
+
+// errBeyondRegenerator refuses support a Chrome key stronger than support.
+var errBeyondRegenerator = apikey.Errorf(apikey.EFORBIDDEN,
+	"This key holds roles or permissions beyond your own, so only a Global Admin may regenerate it.")
+
+// RegenerateAllowed is CanRegenerate as the error that refuses the action.
+func (m *Manager) RegenerateAllowed(ctx context.Context, p *apikey.Principal, k *apikey.Key, path []string) error {
+	ok, err := m.CanRegenerate(ctx, p, k, path)
+	switch {
+	case err != nil:
+		return err
+	case ok:
+		return nil
+	case k.Type == apikey.TypeChrome && p.CanIn(apikey.RegenerateChromeKey, path):
+		return errBeyondRegenerator
+	}
+	return errForbidden
 }
 
 // Grace periods a regenerate offers: how long the old secret keeps working.
@@ -175,8 +207,8 @@ func (m *Manager) Regenerate(ctx context.Context, who Actor, id string, grace ti
 	if err != nil {
 		return nil, "", err
 	}
-	if !CanRegenerate(who.Principal, k, path) {
-		return nil, "", errForbidden
+	if err := m.RegenerateAllowed(ctx, who.Principal, k, path); err != nil {
+		return nil, "", err
 	}
 	if k.AccessType == apikey.AccessCustom {
 		k.AccessType = apikey.AccessGenerated
@@ -221,8 +253,8 @@ func (m *Manager) EndGracePeriod(ctx context.Context, who Actor, id string) (*ap
 	if err != nil {
 		return nil, err
 	}
-	if !CanRegenerate(who.Principal, k, path) {
-		return nil, errForbidden
+	if err := m.RegenerateAllowed(ctx, who.Principal, k, path); err != nil {
+		return nil, err
 	}
 	if k.PreviousSecretHash == "" {
 		return k, nil
