@@ -293,3 +293,35 @@ func TestPagesShowTheChosenAccount(t *testing.T) {
 		t.Errorf("filters lose the account: %q", v)
 	}
 }
+
+// TestInheritedKeysBeyondReachStayHidden: keys of accounts above a scoped
+// principal's reach are not listed to it (they would 404 when opened),
+// while an admin sees them inherited.
+func TestInheritedKeysBeyondReachStayHidden(t *testing.T) {
+	ts := newTestServer(t)
+	tr := threeLevels(t, ts)
+	rootKey, _ := ts.addKey(t, "root admin key", func(k *apikey.Key) {
+		k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}}
+		k.ResponseHeaders = []apikey.Header{{Name: "X-Internal", Value: "internal-value"}}
+	})
+	ts.addKey(t, "vendor key", inAccount(tr.vendor))
+	_, supportKey := ts.addKey(t, "support key", inAccount(tr.customer), func(k *apikey.Key) { k.Roles = []apikey.RoleGrant{{Role: apikey.RoleSupport}} })
+
+	_, out := ts.apiCall(t, "GET", "/api/v1/keys", supportKey, nil)
+	var ids []string
+	for _, k := range out["keys"].([]any) {
+		ids = append(ids, k.(map[string]any)["id"].(string))
+	}
+	if slices.Contains(ids, rootKey.ID) || len(ids) != 1 {
+		t.Errorf("a support key in Customer lists %v", ids)
+	}
+	viewer := ts.signIn(t, "vee", ts.addUser(t, "vee", apikey.RoleAccountViewer, tr.vendor))
+	_, page := viewer.get(t, "/security/api-keys?account="+tr.customer)
+	if got := rowNames(parseHTML(t, page)); !slices.Equal(got, []string{"support key", "vendor key"}) || strings.Contains(page, "internal-value") {
+		t.Errorf("a viewer of Vendor sees %v in Customer", got)
+	}
+	_, page = ts.get(t, "/security/api-keys?account="+tr.customer)
+	if got := rowNames(parseHTML(t, page)); !slices.Equal(got, []string{"root admin key", "support key", "vendor key"}) {
+		t.Errorf("the admin sees %v in Customer", got)
+	}
+}
