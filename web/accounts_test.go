@@ -325,3 +325,23 @@ func TestInheritedKeysBeyondReachStayHidden(t *testing.T) {
 		t.Errorf("the admin sees %v in Customer", got)
 	}
 }
+
+// TestKeyPageAccountIsChecked: ?account= on a key's page must be an account
+// the visitor may see and one where the key works.
+func TestKeyPageAccountIsChecked(t *testing.T) {
+	ts := newTestServer(t)
+	tr := threeLevels(t, ts)
+	hidden := ts.addAccount(t, "Hidden tenant", tr.other)
+	k, _ := ts.addKey(t, "customer key", inAccount(tr.customer))
+	vendorKey, _ := ts.addKey(t, "vendor key", inAccount(tr.vendor))
+	viewer := ts.signIn(t, "vee", ts.addUser(t, "vee", apikey.RoleAccountViewer, tr.customer))
+	if res, page := viewer.get(t, keyURL(k.ID)+"?account="+hidden); res.StatusCode != http.StatusForbidden || strings.Contains(page, "Hidden tenant") {
+		t.Errorf("an account out of reach: %d", res.StatusCode)
+	}
+	if res, _ := ts.get(t, keyURL(k.ID)+"?account="+tr.other); res.StatusCode != http.StatusNotFound {
+		t.Errorf("a key opened in an account where it does not work: %d", res.StatusCode)
+	}
+	if res, page := ts.get(t, keyURL(vendorKey.ID)+"?account="+tr.customer); res.StatusCode != http.StatusOK || !strings.Contains(page, "inherited from") {
+		t.Errorf("an inherited key: %d", res.StatusCode)
+	}
+}

@@ -45,13 +45,22 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 	}
 	// Opened from an account below the key's own, the key is inherited:
 	// read-only here, with the way to where it can be changed.
-	viewing := c.QueryParam("account")
-	if viewing == "" {
-		viewing = k.AccountID
-	}
 	owner, err := s.store.Account(ctx, k.AccountID)
 	if err != nil {
 		return err
+	}
+	shown, viewing := owner, k.AccountID
+	if c.QueryParam("account") != "" {
+		// The account must be one the visitor may see, and the key must
+		// work there: its own account or one below.
+		a, viewingPath, err := s.currentAccount(c)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(viewingPath, k.AccountID) {
+			return apikey.Errorf(apikey.ENOTFOUND, "This key does not work in that account.")
+		}
+		shown, viewing = a, a.ID
 	}
 	if viewing != k.AccountID {
 		d.InheritedFrom, d.OwnerURL = owner.Name, keyURL(k.ID)+"?account="+url.QueryEscape(k.AccountID)
@@ -101,12 +110,6 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 		}
 	}
 	pg := s.keysPage(c, k.Name)
-	shown := owner
-	if viewing != k.AccountID {
-		if shown, err = s.store.Account(ctx, viewing); err != nil {
-			return err
-		}
-	}
 	setAccount(&pg, shown, dir)
 	return render(c, http.StatusOK, view.KeyDetailsPage(pg, d))
 }
