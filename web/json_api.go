@@ -15,6 +15,7 @@ import (
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/token"
+	"keyconsole/internal/validate"
 	"keyconsole/internal/verify"
 )
 
@@ -200,7 +201,7 @@ func (s *Server) applyKeyHeaders(c echo.Context, list *listInfo) {
 	}
 	var accountName string
 	for _, h := range k.ResponseHeaders {
-		if h.Excluded {
+		if h.Excluded || validate.ReservedHeader(h.Name) {
 			continue
 		}
 		if strings.Contains(h.Value, "${account.name}") && accountName == "" {

@@ -436,3 +436,25 @@ func TestResponseHeaders(t *testing.T) {
 		t.Errorf("on a 404: %d %q %q", res.StatusCode, res.Header.Get("X-Key"), res.Header.Get("X-Page"))
 	}
 }
+
+// TestKeyHeadersCannotUndoNoStore: a key saved with a header that is now
+// reserved (before the rule) still cannot make a secret's answer cacheable.
+func TestKeyHeadersCannotUndoNoStore(t *testing.T) {
+	ts := newTestServer(t)
+	_, admin := ts.addKey(t, "old admin key", func(k *apikey.Key) {
+		k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}}
+		k.ResponseHeaders = []apikey.Header{{Name: "Cache-Control", Value: "public, max-age=3600"}, {Name: "X-Content-Type-Options", Value: "none"}, {Name: "X-Ok", Value: "yes"}}
+	})
+	res, body := ts.apiCall(t, "POST", "/api/v1/keys", admin, map[string]any{"name": "new", "type": "general"})
+	if res.StatusCode != 201 || body["secret"] == nil {
+		t.Fatalf("create: %d", res.StatusCode)
+	}
+	if got := res.Header.Get("Cache-Control"); got != "no-store" || res.Header.Get("X-Content-Type-Options") != "nosniff" || res.Header.Get("X-Ok") != "yes" {
+		t.Errorf("secret answer headers: Cache-Control %q, nosniff %q, X-Ok %q", got, res.Header.Get("X-Content-Type-Options"), res.Header.Get("X-Ok"))
+	}
+	res, out := ts.apiCall(t, "POST", "/api/v1/keys", admin, map[string]any{"name": "new2", "type": "general",
+		"response_headers": []map[string]any{{"name": "Cache-Control", "value": "public"}}})
+	if res.StatusCode != 422 || errFields(out)["response_headers"] == nil {
+		t.Errorf("a key with a Cache-Control header: %d %v", res.StatusCode, out)
+	}
+}

@@ -22,9 +22,14 @@ const (
 	maxHeaderValueLen = 1024
 )
 
-// reservedHeaders frame the HTTP message or carry security decisions; a key
-// that set them could break every answer or weaken the browser's protection.
+// reservedHeaders frame the HTTP message, decide caching, or carry security
+// decisions; a key that set them could break every answer, let a secret be
+// cached, or weaken the browser's protection.
 var reservedHeaders = map[string]bool{
+	"cache-control": true, "pragma": true, "expires": true, "age": true, "vary": true,
+	"etag": true, "last-modified": true, "content-disposition": true, "content-range": true,
+	"x-content-type-options": true, "x-frame-options": true, "referrer-policy": true,
+	"permissions-policy": true, "x-xss-protection": true, "x-request-id": true,
 	"content-length": true, "content-type": true, "content-encoding": true,
 	"transfer-encoding": true, "connection": true, "keep-alive": true,
 	"upgrade": true, "host": true, "trailer": true, "te": true,
@@ -35,7 +40,15 @@ var reservedHeaders = map[string]bool{
 	"location": true, "date": true, "retry-after": true,
 }
 
-var reservedHeaderPrefixes = []string{"access-control-", "sec-"}
+var reservedHeaderPrefixes = []string{"access-control-", "sec-", "cross-origin-", "content-security-policy"}
+
+// ReservedHeader tells whether a key may not set the header name: checked
+// when a key is saved, and again when its headers are added to an answer,
+// for keys saved before a name was reserved.
+func ReservedHeader(name string) bool {
+	lower := strings.ToLower(name)
+	return reservedHeaders[lower] || slices.ContainsFunc(reservedHeaderPrefixes, func(p string) bool { return strings.HasPrefix(lower, p) })
+}
 
 // placeholders may appear in a value as ${name}; the server fills them in.
 var placeholders = []string{"key.name", "key.id", "account.name", "result.count", "result.limit", "result.offset"}
@@ -80,7 +93,6 @@ func ResponseHeaders(in []HeaderInput) ([]apikey.Header, string) {
 }
 
 func headerName(name string) string {
-	lower := strings.ToLower(name)
 	switch {
 	case name == "":
 		return "enter a header name"
@@ -88,7 +100,7 @@ func headerName(name string) string {
 		return "a header name may only use letters, digits and ! # $ % & ' * + - . ^ _ ` | ~"
 	case len(name) > maxHeaderNameLen:
 		return fmt.Sprintf("a header name has at most %d characters", maxHeaderNameLen)
-	case reservedHeaders[lower] || slices.ContainsFunc(reservedHeaderPrefixes, func(p string) bool { return strings.HasPrefix(lower, p) }):
+	case ReservedHeader(name):
 		return "this header is reserved because it controls HTTP itself or security; choose another name"
 	}
 	return ""
