@@ -47,8 +47,10 @@ func loginFields(c echo.Context, names ...string) (map[string]string, error) {
 		}
 		return out, nil
 	}
+	// From the body only: a password or token in the URL would end up in
+	// proxy and browser histories.
 	for _, n := range names {
-		out[n] = c.FormValue(n)
+		out[n] = c.Request().PostFormValue(n)
 	}
 	return out, nil
 }
@@ -114,7 +116,12 @@ func (s *Server) jsonRefresh(c echo.Context) error {
 	if err != nil || !user.Active {
 		return refused
 	}
-	if t.EndpointID != "" && !k.AllowUntrustedEndpoints {
+	// A key that stopped allowing untrusted endpoints stops renewing their
+	// tokens too, and those of sign-ins that named no endpoint.
+	if !k.AllowUntrustedEndpoints {
+		if t.EndpointID == "" {
+			return refused
+		}
 		if e, err := s.store.Endpoint(ctx, k.ID, t.EndpointID); err != nil || !e.Trusted {
 			return refused
 		}

@@ -182,3 +182,62 @@ func TestJWTAccessKeysAndJWKS(t *testing.T) {
 		t.Fatalf("forged JWT key: %d", res.StatusCode)
 	}
 }
+
+// TestRefreshStopsWithUntrustedEndpoints: once a key stops allowing
+// untrusted endpoints, tokens from sign-ins that named no endpoint stop
+// renewing, as new such sign-ins are refused.
+func TestRefreshStopsWithUntrustedEndpoints(t *testing.T) {
+	ts := newTestServer(t)
+	pw := ts.addUser(t, "mia", apikey.RoleSupport)
+	k, key := appKey(t, ts, func(k *apikey.Key) { k.AllowUntrustedEndpoints = true })
+	code, tok := login(t, ts, key, map[string]any{"username": "mia", "password": pw})
+	if code != 200 {
+		t.Fatalf("login %d %v", code, tok)
+	}
+	ts.admin.post(t, keyURL(k.ID), func() url.Values {
+		f := createForm("")
+		f.Del("name")
+		f.Set("version", "1")
+		f.Set("expires_in", "keep")
+		f.Set("allow_unauthenticated", "false")
+		f.Del("allow_untrusted_endpoints")
+		f.Del("allowed_ips")
+		return f
+	}())
+	if got := keyByName(t, ts, "mobile app"); got.AllowUntrustedEndpoints {
+		t.Fatal("setting not switched off")
+	}
+	if code, _ := login(t, ts, key, map[string]any{"username": "mia", "password": pw}); code != 403 {
+		t.Fatalf("new sign-in without endpoint: %d", code)
+	}
+	if res, out := ts.apiCall(t, "POST", "/api/v1/token/refresh", key, map[string]any{"refresh_token": tok["refresh_token"]}); res.StatusCode != 401 && res.StatusCode != 403 {
+		t.Fatalf("refresh after the key stopped allowing untrusted endpoints: %d", res.StatusCode)
+	} else {
+		t.Logf("%v", out)
+	}
+}
+
+// TestPasswordsNotTakenFromTheURL: sign-in reads the password from the
+// body only, never from a query string that proxies and histories keep.
+func TestPasswordsNotTakenFromTheURL(t *testing.T) {
+	ts := newTestServer(t)
+	pw := ts.addUser(t, "mia", apikey.RoleSupport)
+	_, key := appKey(t, ts, func(k *apikey.Key) { k.AllowUntrustedEndpoints = true })
+	req, _ := http.NewRequest("POST", ts.URL+"/api/v1/login?username=mia&password="+url.QueryEscape(pw), strings.NewReader(""))
+	req.Header.Set("X-Api-Key", key)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode == 200 {
+		t.Error("API sign-in took the password from the URL")
+	}
+	c := ts.newClient(t)
+	_, page := c.get(t, "/login")
+	res2, _ := c.postRaw(t, "/login?username=mia&password="+url.QueryEscape(pw), url.Values{"_csrf": {csrfIn(t, page)}})
+	if res2.StatusCode == http.StatusSeeOther {
+		t.Error("console sign-in took the password from the URL")
+	}
+}

@@ -28,8 +28,8 @@ func (s *Server) loginForm(c echo.Context) error {
 func (s *Server) login(c echo.Context) error {
 	v := visitOf(c)
 	next := safeNext(c.FormValue("next"))
-	typed := c.FormValue("username")
-	password := c.FormValue("password")
+	typed := c.Request().PostFormValue("username")
+	password := c.Request().PostFormValue("password") // never from the URL
 	user, err := s.authenticate(c, typed, password)
 	if err != nil {
 		return err
