@@ -210,6 +210,8 @@ func TestRefusedAccountMovesAndDeletions(t *testing.T) {
 		{"/accounts/" + tr.vendor + "/delete", "", "1 user and 1 sub-account"},
 		{"/accounts/" + tr.customer + "/move", tr.other, "cannot be moved: it still has 1 key"},
 		{"/accounts/" + tr.root + "/delete", "", "root account cannot be deleted"},
+		// Keys below count too: moving Vendor would move who reaches them.
+		{"/accounts/" + tr.vendor + "/move", tr.other, "cannot be moved: it still has 1 user"},
 	}
 	for _, c := range cases {
 		res, body := ts.admin.post(t, c.path, url.Values{"parent_id": {c.form}})
@@ -217,6 +219,12 @@ func TestRefusedAccountMovesAndDeletions(t *testing.T) {
 		if res.StatusCode != http.StatusConflict || !strings.Contains(msg, c.want) {
 			t.Errorf("%s: %d %q, want %q", c.path, res.StatusCode, msg, c.want)
 		}
+	}
+	reseller := ts.addAccount(t, "Reseller", "")
+	ts.addKey(t, "shop key", inAccount(ts.addAccount(t, "Shop", reseller)))
+	if res, body := ts.admin.post(t, "/accounts/"+reseller+"/move", url.Values{"parent_id": {tr.other}}); res.StatusCode != http.StatusConflict ||
+		!strings.Contains(body, "Reseller cannot be moved: its sub-accounts still have 1 key") {
+		t.Errorf("moving an account whose sub-account has a key: %d", res.StatusCode)
 	}
 	// An empty account moves, but never under itself.
 	empty := &apikey.Account{ParentID: tr.root, Name: "Empty"}

@@ -75,6 +75,23 @@ func accountUse(ctx context.Context, q interface {
 	return u, nil
 }
 
+// subtreeUse counts the keys and users of an account and every account
+// below it: moving any of them changes who can reach them.
+func subtreeUse(ctx context.Context, tx *sql.Tx, id string) (AccountUse, error) {
+	var u AccountUse
+	err := tx.QueryRowContext(ctx, `WITH RECURSIVE down (id) AS (
+			SELECT id FROM accounts WHERE id = ?
+			UNION ALL
+			SELECT a.id FROM accounts a JOIN down ON a.parent_id = down.id
+		) SELECT
+			(SELECT COUNT(*) FROM api_keys WHERE account_id IN (SELECT id FROM down)),
+			(SELECT COUNT(*) FROM users WHERE account_id IN (SELECT id FROM down))`, id).Scan(&u.Keys, &u.Users)
+	if err != nil {
+		return u, fmt.Errorf("count sub-account contents: %w", err)
+	}
+	return u, nil
+}
+
 // AccountUses counts the contents of every account.
 func (db *DB) AccountUses(ctx context.Context) (map[string]AccountUse, error) {
 	out := map[string]AccountUse{}
@@ -106,6 +123,11 @@ func (db *DB) AccountUses(ctx context.Context) (map[string]AccountUse, error) {
 
 // inUse explains why an account with contents cannot be moved or deleted.
 func inUse(name string, u AccountUse, what string) error {
+	return apikey.Errorf(apikey.ECONFLICT, "%s cannot be %s: it still has %s. Move or delete them first.", name, what, contents(u, what == "deleted"))
+}
+
+// contents says what an account holds, e.g. "1 key and 2 users".
+func contents(u AccountUse, withChildren bool) string {
 	var parts []string
 	plural := func(n int, one, many string) string {
 		if n == 1 {
@@ -119,10 +141,10 @@ func inUse(name string, u AccountUse, what string) error {
 	if u.Users > 0 {
 		parts = append(parts, plural(u.Users, "user", "users"))
 	}
-	if u.Children > 0 && what == "deleted" {
+	if u.Children > 0 && withChildren {
 		parts = append(parts, plural(u.Children, "sub-account", "sub-accounts"))
 	}
-	return apikey.Errorf(apikey.ECONFLICT, "%s cannot be %s: it still has %s. Move or delete them first.", name, what, strings.Join(parts, " and "))
+	return strings.Join(parts, " and ")
 }
 
 // DeleteAccount removes an empty account, with the audit event ev (when
@@ -164,12 +186,19 @@ func (db *DB) MoveAccount(ctx context.Context, id, parentID string, ev *apikey.A
 		if a.ParentID == "" {
 			return apikey.Errorf(apikey.ECONFLICT, "The root account cannot be moved.")
 		}
-		u, err := accountUse(ctx, tx, id)
+		own, err := accountUse(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if u.Keys > 0 || u.Users > 0 {
-			return inUse(a.Name, u, "moved")
+		if own.Keys > 0 || own.Users > 0 {
+			return inUse(a.Name, own, "moved")
+		}
+		below, err := subtreeUse(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if below.Keys > 0 || below.Users > 0 {
+			return apikey.Errorf(apikey.ECONFLICT, "%s cannot be moved: its sub-accounts still have %s. Move or delete them first.", a.Name, contents(below, false))
 		}
 		var cycle int
 		err = tx.QueryRowContext(ctx, `WITH RECURSIVE up (id, parent_id) AS (
