@@ -71,6 +71,13 @@ func checksum(s string) string {
 	return string(out[:])
 }
 
+// LooksLikeJWT tells whether s has the shape of a JWT (three dot-separated
+// parts, the first a base64 JSON object): such a secret is checked as a
+// signed JWT access key before any look-up.
+func LooksLikeJWT(s string) bool {
+	return strings.HasPrefix(s, "eyJ") && strings.Count(s, ".") == 2
+}
+
 // LooksGenerated tells whether s has the shape of a generated secret and its
 // checksum matches. It is constant in time with respect to the checksum.
 func LooksGenerated(s string) bool {

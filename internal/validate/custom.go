@@ -3,6 +3,8 @@ package validate
 import (
 	"fmt"
 	"strings"
+
+	"keyconsole/internal/apikey"
 )
 
 const (
@@ -28,6 +30,8 @@ func CustomValue(raw string) (string, string) {
 		return "", fmt.Sprintf("Use at most %d characters for the custom value; this one has %d.", maxCustomLen, len(v))
 	case strings.HasPrefix(v, generatedPrefix):
 		return "", fmt.Sprintf("A custom value must not start with %q; that prefix is reserved for generated secrets.", generatedPrefix)
+	case apikey.LooksLikeJWT(v):
+		return "", "A custom value must not have the shape of a JWT (eyJ… with two dots): those are checked as signed JWT keys, so it would never work. Choose “Signed JWT” as the access type instead."
 	case oneRepeated(v):
 		return "", "The custom value must not be one character repeated."
 	case charClasses(v) < 2:

@@ -19,6 +19,7 @@ var customCases = []struct {
 	{name: "blank", in: "   ", wantErr: "Enter the custom value"},
 	{name: "31 characters", in: goodCustom[:31], wantErr: "at least 32 characters for the custom value; this one has 31"},
 	{name: "257 characters", in: strings.Repeat("aB", 128) + "c", wantErr: "at most 256 characters for the custom value; this one has 257"},
+	{name: "shaped like a JWT", in: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJsZWdhY3kifQ.AbCdEf0123456789xyz", wantErr: "must not have the shape of a JWT"},
 	{name: "space inside", in: "Abcdefghijklmnop qrstuvwxyz0123456789", wantErr: "printable ASCII characters, without spaces"},
 	{name: "tab inside", in: "Abcdefghijklmnop\tqrstuvwxyz0123456789", wantErr: "printable ASCII"},
 	{name: "non-ASCII", in: "Äbcdefghijklmnopqrstuvwxyz0123456789", wantErr: "printable ASCII"},

@@ -127,7 +127,7 @@ func (v *Verifier) judge(ctx context.Context, req Request, now time.Time, spend 
 	}
 	// A JWT access key whose signature fails is refused like a bad checksum:
 	// without a look-up.
-	if v.tokens != nil && looksLikeJWT(req.Secret) {
+	if v.tokens != nil && apikey.LooksLikeJWT(req.Secret) {
 		ok, err := v.tokens.Genuine(ctx, req.Secret, token.KindKey)
 		if err != nil {
 			return Result{}, err
@@ -262,10 +262,6 @@ func (v *Verifier) limiter(keyID string) *rate.Limiter {
 		v.limiters[keyID] = l
 	}
 	return l
-}
-
-func looksLikeJWT(s string) bool {
-	return strings.HasPrefix(s, "eyJ") && strings.Count(s, ".") == 2
 }
 
 func ipAllowed(entries []apikey.IPEntry, ip netip.Addr) bool {
