@@ -130,7 +130,7 @@ func (s *Server) apiUser(next echo.HandlerFunc) echo.HandlerFunc {
 			return apiErr(http.StatusUnauthorized, "UNAUTHORIZED", "The signed-in user no longer exists or is inactive.")
 		}
 		p := apikey.KeyPrincipal(k)
-		p.Name = k.Name + " (" + user.Username + ")"
+		p.Name, p.OnBehalfOf = k.Name+" ("+user.Username+")", apikey.UserPrincipal(user)
 		c.Set(visitKey, &visit{principal: p})
 		return next(c)
 	}
@@ -141,7 +141,10 @@ func (s *Server) apiUser(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) apiRequire(p apikey.Permission) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if p != "" && !principalOf(c).Can(p) {
+			if who := principalOf(c); p != "" && !who.Can(p) {
+				if who.OnBehalfOf != nil {
+					return apiErr(http.StatusForbidden, "FORBIDDEN", fmt.Sprintf("The key and the signed-in user must both be allowed %s; one of them is not.", p))
+				}
 				return apiErr(http.StatusForbidden, "FORBIDDEN", fmt.Sprintf("This API key's roles do not grant %s.", p))
 			}
 			return next(c)

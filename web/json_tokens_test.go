@@ -241,3 +241,44 @@ func TestPasswordsNotTakenFromTheURL(t *testing.T) {
 		t.Error("console sign-in took the password from the URL")
 	}
 }
+
+// TestUserTokenNeedsTheUsersRoleToo: a key used for a signed-in user may do
+// only what both allow: a Global Viewer signed in through an admin key
+// reads but cannot change, an Account Viewer sees only its accounts.
+func TestUserTokenNeedsTheUsersRoleToo(t *testing.T) {
+	ts := newTestServer(t)
+	tr := threeLevels(t, ts)
+	_, key := appKey(t, ts, func(k *apikey.Key) {
+		k.AllowUntrustedEndpoints = true
+		k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}}
+	})
+	call := func(username, password, method, path string, body any) int {
+		t.Helper()
+		code, tok := login(t, ts, key, map[string]any{"username": username, "password": password})
+		if code != 200 {
+			t.Fatalf("sign-in %s: %d", username, code)
+		}
+		res, _ := ts.apiCall(t, method, path, key, body, "Authorization", "Bearer "+tok["access_token"].(string))
+		return res.StatusCode
+	}
+	newKey := func(name string) map[string]any { return map[string]any{"name": name, "type": "general"} }
+	viewerPW := ts.addUser(t, "gina", apikey.RoleGlobalViewer)
+	adminPW := ts.addUser(t, "ada", apikey.RoleGlobalAdmin)
+	scopedPW := ts.addUser(t, "cora", apikey.RoleAccountViewer, tr.customer)
+	for _, c := range []struct {
+		user, pw, method, path string
+		body                   any
+		want                   int
+	}{
+		{"gina", viewerPW, "GET", "/api/v1/keys", nil, 200},
+		{"gina", viewerPW, "POST", "/api/v1/keys", newKey("by gina"), 403},
+		{"gina", viewerPW, "POST", "/api/v1/accounts", map[string]any{"name": "by gina", "parent_id": tr.root}, 403},
+		{"ada", adminPW, "POST", "/api/v1/keys", newKey("by ada"), 201},
+		{"cora", scopedPW, "GET", "/api/v1/keys", nil, 403},
+		{"cora", scopedPW, "GET", "/api/v1/keys?account_id=" + tr.customer, nil, 200},
+	} {
+		if got := call(c.user, c.pw, c.method, c.path, c.body); got != c.want {
+			t.Errorf("%s %s %s: %d, want %d", c.user, c.method, c.path, got, c.want)
+		}
+	}
+}

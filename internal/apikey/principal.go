@@ -10,6 +10,9 @@ type Principal struct {
 	Name      string // username or key name, for the audit trail
 	AccountID string // the account the user or key belongs to
 	Grants    []RoleGrant
+	// OnBehalfOf is the signed-in user a key acts for, whose role must
+	// allow what the key does too.
+	OnBehalfOf *Principal
 }
 
 // Principal kinds.
@@ -35,14 +38,14 @@ func KeyPrincipal(k *Key) *Principal {
 	return &Principal{Kind: PrincipalKey, ID: k.ID, Name: k.Name, AccountID: k.AccountID, Grants: k.Roles}
 }
 
-// Can tells whether any of the principal's roles grants p, in some account.
+// Can tells whether the principal's roles grant perm, in some account.
 func (p *Principal) Can(perm Permission) bool {
 	if p == nil {
 		return false
 	}
 	for _, g := range p.Grants {
 		if g.Role.Has(perm) {
-			return true
+			return p.OnBehalfOf == nil || p.OnBehalfOf.Can(perm)
 		}
 	}
 	return false
@@ -52,9 +55,13 @@ func (p *Principal) Can(perm Permission) bool {
 // account's path to the root (the account first, then each one above it;
 // store.AccountPath gives it). Global roles reach every account. An
 // account-viewer reaches the accounts it names and everything below them.
-// Support reaches its own account and everything below it.
+// Support reaches its own account and everything below it. A key used for
+// a signed-in user may do only what both the key and the user may.
 func (p *Principal) CanIn(perm Permission, path []string) bool {
 	if p == nil || len(path) == 0 {
+		return false
+	}
+	if p.OnBehalfOf != nil && !p.OnBehalfOf.CanIn(perm, path) {
 		return false
 	}
 	for _, g := range p.Grants {
@@ -124,6 +131,9 @@ func (p *Principal) Covers(grants []RoleGrant, keyPath []string, pathOf func(acc
 
 // canEverywhere tells whether a grant without limit of account gives perm.
 func (p *Principal) canEverywhere(perm Permission) bool {
+	if p.OnBehalfOf != nil && !p.OnBehalfOf.canEverywhere(perm) {
+		return false
+	}
 	for _, g := range p.Grants {
 		if g.Role.Has(perm) && (g.Role == RoleGlobalAdmin || g.Role == RoleGlobalViewer || g.Role == RoleAccountViewer && g.AllowsAllAccounts()) {
 			return true
