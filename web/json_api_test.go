@@ -139,8 +139,14 @@ func TestVerifyOutcomes(t *testing.T) {
 		t.Errorf("valid answer %v", out)
 	}
 	_, out = ts.verify(t, caller, map[string]any{"key": inactive})
-	if _, has := out["key_id"]; has || out["expires_at"] != nil {
-		t.Errorf("refusal reveals the key: %v", out)
+	for _, field := range []string{"key_id", "account_id", "expires_at"} {
+		if v, has := out[field]; !has || v != nil {
+			t.Errorf("refusal: %s is %v, want present and null (%v)", field, v, out)
+		}
+	}
+	// A missing key is answered as an unknown one.
+	if got, _ := ts.verify(t, caller, map[string]any{"client_ip": "192.0.2.1"}); got != verify.NotFound {
+		t.Errorf("no key: %s", got)
 	}
 	// A key below the verified account is forbidden there; one above is valid below.
 	child := &apikey.Account{ParentID: ts.root, Name: "Child"}

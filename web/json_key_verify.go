@@ -13,13 +13,14 @@ import (
 	"keyconsole/internal/verify"
 )
 
-// verifyAnswer is what POST /api/v1/keys/verify always answers (200). The
-// details are given only for a valid key.
+// verifyAnswer is what POST /api/v1/keys/verify always answers (200), with
+// every field present: the key's id, account, roles and expiry for a valid
+// key, null (and no roles) for a refusal, which says nothing of the key.
 type verifyAnswer struct {
 	Valid     bool       `json:"valid"`
 	Code      string     `json:"code"`
-	KeyID     string     `json:"key_id,omitempty"`
-	AccountID string     `json:"account_id,omitempty"`
+	KeyID     *string    `json:"key_id"`
+	AccountID *string    `json:"account_id"`
 	Roles     []string   `json:"roles"`
 	ExpiresAt *time.Time `json:"expires_at"`
 }
@@ -41,10 +42,9 @@ func (s *Server) jsonKeyVerify(c echo.Context) error {
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
+	// A missing key is answered like an unknown one; only a malformed
+	// address is the caller's mistake to fix.
 	fields := map[string]string{}
-	if body.Key == "" {
-		fields["key"] = "Give the key to verify."
-	}
 	var ip netip.Addr
 	if body.ClientIP != "" {
 		var err error
@@ -72,7 +72,7 @@ func (s *Server) jsonKeyVerify(c echo.Context) error {
 	}
 	if ans.Code == verify.Valid {
 		k := res.Key
-		ans.Valid, ans.KeyID, ans.AccountID, ans.ExpiresAt = true, k.ID, k.AccountID, k.ExpiresAt
+		ans.Valid, ans.KeyID, ans.AccountID, ans.ExpiresAt = true, &k.ID, &k.AccountID, k.ExpiresAt
 		for _, g := range k.Roles {
 			ans.Roles = append(ans.Roles, string(g.Role))
 		}
