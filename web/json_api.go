@@ -37,6 +37,12 @@ func validationError(fields map[string]string) *apiError {
 	return &apiError{Status: http.StatusUnprocessableEntity, Code: "VALIDATION", Message: "Some fields are not valid.", Fields: fields}
 }
 
+// bodyError refuses a body that cannot be read at all: a VALIDATION error
+// whose field is the body itself.
+func bodyError(msg string) *apiError {
+	return &apiError{Status: http.StatusBadRequest, Code: "VALIDATION", Message: msg, Fields: map[string]string{"body": msg}}
+}
+
 // apiErrorFrom maps any error a handler returns to the contract's codes.
 func apiErrorFrom(err error) *apiError {
 	var ae *apiError
@@ -55,7 +61,11 @@ func apiErrorFrom(err error) *apiError {
 		return ae
 	}
 	status := statusOf(err)
-	return apiErr(status, apiCodeOf(status), messageOf(err, status))
+	out := apiErr(status, apiCodeOf(status), messageOf(err, status))
+	if out.Code == "VALIDATION" {
+		out.Fields = map[string]string{"body": out.Message} // every VALIDATION names a field
+	}
+	return out
 }
 
 const (
@@ -159,7 +169,7 @@ func clientAddr(c echo.Context) netip.Addr {
 }
 
 // errEmptyJSON is a request without a body where one was expected.
-var errEmptyJSON = apiErr(http.StatusBadRequest, "VALIDATION", "The body is empty; send a JSON object.")
+var errEmptyJSON = bodyError("The body is empty; send a JSON object.")
 
 // decodeJSON reads a JSON body into v, refusing unknown fields by name.
 func decodeJSON(c echo.Context, v any) error {
@@ -179,9 +189,9 @@ func decodeJSON(c echo.Context, v any) error {
 			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 			return validationError(map[string]string{field: "Unknown field."})
 		case errors.As(err, &syntax):
-			return apiErr(http.StatusBadRequest, "VALIDATION", "The body is not valid JSON.")
+			return bodyError("The body is not valid JSON.")
 		}
-		return apiErr(http.StatusBadRequest, "VALIDATION", "The body could not be read as JSON.")
+		return bodyError("The body could not be read as JSON.")
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"sync"
@@ -217,3 +218,36 @@ func TestConcurrentVerificationWhileEditing(t *testing.T) {
 }
 
 func verifyReq(secret string) verify.Request { return verify.Request{Secret: secret} }
+
+// TestEveryValidationNamesAField: a body that is not JSON, and sign-in or
+// refresh without their fields, are VALIDATION errors that name the field.
+func TestEveryValidationNamesAField(t *testing.T) {
+	ts := newTestServer(t)
+	_, admin := ts.addKey(t, "admin", func(k *apikey.Key) { k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}} })
+	for _, path := range []string{"/api/v1/keys", "/api/v1/accounts", "/api/v1/keys/verify", "/api/v1/login"} {
+		req, _ := http.NewRequest("POST", ts.URL+path, strings.NewReader("{not json"))
+		req.Header.Set("X-Api-Key", admin)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out map[string]any
+		json.NewDecoder(res.Body).Decode(&out)
+		res.Body.Close()
+		if path == "/api/v1/keys/verify" && res.StatusCode == 403 {
+			continue // the admin key lacks "verify": refused before the body is read
+		}
+		if errCode(out) != "VALIDATION" || errFields(out)["body"] == nil {
+			t.Errorf("%s with a broken body: %d %v", path, res.StatusCode, out)
+		}
+	}
+	res, out := ts.apiCall(t, "POST", "/api/v1/login", admin, map[string]any{"username": "admin"})
+	if res.StatusCode != 422 || errFields(out)["password"] == nil {
+		t.Errorf("sign-in without a password: %d %v", res.StatusCode, out)
+	}
+	res, out = ts.apiCall(t, "POST", "/api/v1/token/refresh", admin, map[string]any{})
+	if res.StatusCode != 422 || errFields(out)["refresh_token"] == nil {
+		t.Errorf("refresh without a token: %d %v", res.StatusCode, out)
+	}
+}

@@ -68,6 +68,15 @@ func (s *Server) jsonLogin(c echo.Context) error {
 		return err
 	}
 	endpointID, endpointName, errs := validate.Endpoint(in["endpoint_id"], in["endpoint_name"])
+	if errs == nil {
+		errs = validate.Errors{}
+	}
+	if strings.TrimSpace(in["username"]) == "" {
+		errs.Add("username", "Enter the username.")
+	}
+	if in["password"] == "" {
+		errs.Add("password", "Enter the password.")
+	}
 	if errs.Any() {
 		return validationError(errs)
 	}
@@ -100,6 +109,9 @@ func (s *Server) jsonRefresh(c echo.Context) error {
 	in, err := loginFields(c, "refresh_token")
 	if err != nil {
 		return err
+	}
+	if in["refresh_token"] == "" {
+		return validationError(map[string]string{"refresh_token": "Give the refresh token from the sign-in or the last refresh."})
 	}
 	refused := apiErr(http.StatusUnauthorized, "UNAUTHORIZED", "The refresh token is unknown, used, expired or for another key; sign in again.")
 	t, err := s.store.RefreshTokenByHash(ctx, apikey.HashSecret(in["refresh_token"]))
