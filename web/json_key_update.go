@@ -22,9 +22,14 @@ func (s *Server) jsonKeyUpdate(c echo.Context) error {
 		return err
 	}
 	fields := map[string]string{}
-	for name, set := range map[string]bool{"name": body.Name != nil, "access_type": body.AccessType != nil,
-		"custom_value": body.CustomValue != nil, "account_id": body.AccountID != nil} {
-		if set {
+	// What GET answered may be sent back unchanged; changing it is refused.
+	for name, changed := range map[string]bool{
+		"name":         body.Name != nil && *body.Name != k.Name,
+		"access_type":  body.AccessType != nil && *body.AccessType != string(k.AccessType),
+		"custom_value": body.CustomValue != nil,
+		"account_id":   body.AccountID != nil && *body.AccountID != k.AccountID,
+	} {
+		if changed {
 			fields[name] = "This cannot change after the key is created."
 		}
 	}

@@ -78,6 +78,11 @@ func TestAPIKeyCRUD(t *testing.T) {
 	if res.StatusCode != 422 || errFields(body)["name"] == nil {
 		t.Fatalf("rename: %d %v", res.StatusCode, body)
 	}
+	// What GET answered may come back unchanged.
+	res, body = ts.apiCall(t, "PATCH", "/api/v1/keys/"+id, admin, map[string]any{"name": "Terminal 7", "access_type": "generated", "account_id": ts.root, "active": true})
+	if res.StatusCode != 200 || body["version"] != float64(3) {
+		t.Fatalf("patch with the unchanged name: %d %v", res.StatusCode, body)
+	}
 	res, body = ts.apiCall(t, "PATCH", "/api/v1/keys/"+id, admin, map[string]any{"allowed_ips": []string{"10.0.0.0 255.0.255.0"}})
 	if res.StatusCode != 422 || !strings.Contains(errFields(body)["allowed_ips"].(string), "Line 1") {
 		t.Fatalf("bad netmask: %d %v", res.StatusCode, body)
@@ -92,7 +97,7 @@ func TestAPIKeyCRUD(t *testing.T) {
 	// Regenerate with a grace period, then delete.
 	res, body = ts.apiCall(t, "POST", "/api/v1/keys/"+id+"/regenerate", admin, map[string]any{"grace": "1h"})
 	fresh, _ := body["secret"].(string)
-	if res.StatusCode != 200 || fresh == secret || body["previous_secret_valid_until"] == nil {
+	if res.StatusCode != 200 || fresh == secret || body["previous_secret_valid_until"] == nil || body["version"] != float64(4) {
 		t.Fatalf("regenerate: %d %v", res.StatusCode, body)
 	}
 	if res, body := ts.apiCall(t, "POST", "/api/v1/keys/"+id+"/regenerate", admin, map[string]any{"grace": "3w"}); res.StatusCode != 422 || errFields(body)["grace"] == nil {
@@ -105,7 +110,7 @@ func TestAPIKeyCRUD(t *testing.T) {
 		t.Fatalf("after delete: %d %v", res.StatusCode, body)
 	}
 	events, _ := ts.db.KeyAudit(context.Background(), id, 10)
-	if len(events) != 4 || events[0].ActorKind != apikey.PrincipalKey || events[0].ActorName != "script" {
+	if len(events) != 5 || events[0].ActorKind != apikey.PrincipalKey || events[0].ActorName != "script" {
 		t.Fatalf("audit by key: %+v", events)
 	}
 }

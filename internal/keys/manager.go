@@ -232,12 +232,11 @@ func (m *Manager) Regenerate(ctx context.Context, who Actor, id string, grace ti
 		return nil, "", err
 	}
 	m.changed(k, k.SecretHash)
-	k.PreviousSecretHash, k.PreviousValidUntil = "", until
-	if until != nil {
-		k.PreviousSecretHash = k.SecretHash
+	fresh, err := m.store.Key(ctx, k.ID) // as stored: the new version and times
+	if err != nil {
+		return nil, "", err
 	}
-	k.SecretHash, k.DisplayPrefix = hash, prefix
-	return k, secret, nil
+	return fresh, secret, nil
 }
 
 func graceText(until *time.Time) string {

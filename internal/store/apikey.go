@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"net/netip"
 	"strings"
 	"time"
@@ -132,27 +133,36 @@ func (db *DB) ReplaceSecret(ctx context.Context, k *apikey.Key, hash, prefix str
 	if previousUntil != nil {
 		prevHash = k.SecretHash
 	}
-	return db.changeKey(ctx, k, by, ev, `secret_hash = ?, display_prefix = ?, access_type = ?, previous_secret_hash = ?, previous_valid_until = ?`,
-		hash, prefix, string(access), prevHash, formatTimePtr(previousUntil))
+	// Guarded by the secret read: of two regenerates at once, the second
+	// fails rather than showing a secret that was overwritten at once.
+	err := db.changeKey(ctx, k, by, ev, `secret_hash = ?, display_prefix = ?, access_type = ?, previous_secret_hash = ?, previous_valid_until = ?`,
+		[]any{hash, prefix, string(access), prevHash, formatTimePtr(previousUntil)}, ` AND secret_hash = ?`, k.SecretHash)
+	if apikey.ErrorCode(err) == apikey.ENOTFOUND {
+		if _, missing := db.Key(ctx, k.ID); missing == nil {
+			return apikey.Errorf(apikey.ECONFLICT, "Someone else gave this key a new secret at the same moment; nothing was changed. Open the key again to see its state.")
+		}
+	}
+	return err
 }
 
 // EndGracePeriod stops the previous secret of key k at once.
 func (db *DB) EndGracePeriod(ctx context.Context, k *apikey.Key, by string, ev *apikey.AuditEvent) error {
-	return db.changeKey(ctx, k, by, ev, `previous_secret_hash = NULL, previous_valid_until = NULL`)
+	return db.changeKey(ctx, k, by, ev, `previous_secret_hash = NULL, previous_valid_until = NULL`, nil, "")
 }
 
 // SetKeyActive switches key k on or off and records ev.
 func (db *DB) SetKeyActive(ctx context.Context, k *apikey.Key, active bool, by string, ev *apikey.AuditEvent) error {
-	return db.changeKey(ctx, k, by, ev, `active = ?`, boolInt(active))
+	return db.changeKey(ctx, k, by, ev, `active = ?`, []any{boolInt(active)}, "")
 }
 
 // changeKey applies one SET clause to key k whatever its version (these
-// changes take no form input that could be stale), and records ev.
-func (db *DB) changeKey(ctx context.Context, k *apikey.Key, by string, ev *apikey.AuditEvent, set string, args ...any) error {
+// changes take no form input that could be stale), where the guard (an
+// extra "AND ..." condition, or "") holds, and records ev.
+func (db *DB) changeKey(ctx context.Context, k *apikey.Key, by string, ev *apikey.AuditEvent, set string, setArgs []any, guard string, guardArgs ...any) error {
 	now := db.now()
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		args = append(args, formatTime(now), by, k.ID, k.AccountID)
-		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET `+set+`, updated_at = ?, updated_by = ?, version = version + 1 WHERE id = ? AND account_id = ?`, args...)
+		args := append(append(slices.Clone(setArgs), formatTime(now), by, k.ID, k.AccountID), guardArgs...)
+		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET `+set+`, updated_at = ?, updated_by = ?, version = version + 1 WHERE id = ? AND account_id = ?`+guard, args...)
 		if err != nil {
 			return keyWriteError(err, k.Name)
 		}

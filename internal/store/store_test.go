@@ -391,3 +391,26 @@ func TestPathWithURIMetacharactersRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentRegenerateFailsSecond: of two regenerates that read the
+// same secret, the second is refused rather than overwriting the first
+// (whose caller would hold a secret that never works).
+func TestConcurrentRegenerateFailsSecond(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	k := newKey(t, db, root(t, db), "raced")
+	stale := *k
+	if err := db.ReplaceSecret(ctx, k, apikey.HashSecret("first"), "kc_g_1", apikey.AccessGenerated, nil, "a", nil); err != nil {
+		t.Fatal(err)
+	}
+	err := db.ReplaceSecret(ctx, &stale, apikey.HashSecret("second"), "kc_g_2", apikey.AccessGenerated, nil, "b", nil)
+	if apikey.ErrorCode(err) != apikey.ECONFLICT {
+		t.Fatalf("second regenerate: %v", err)
+	}
+	if got, _ := db.Key(ctx, k.ID); got.SecretHash != apikey.HashSecret("first") {
+		t.Fatal("the second regenerate overwrote the first")
+	}
+	if err := db.ReplaceSecret(ctx, &apikey.Key{ID: "key_gone", AccountID: k.AccountID}, "h", "p", apikey.AccessGenerated, nil, "c", nil); apikey.ErrorCode(err) != apikey.ENOTFOUND {
+		t.Fatalf("missing key: %v", err)
+	}
+}
