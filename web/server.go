@@ -125,11 +125,10 @@ func clientIPExtractor(proxies []netip.Prefix) echo.IPExtractor {
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
 
-// ListenAndServe serves on addr until ctx is done, then drains requests in
+// Serve answers on ln until ctx is done, then drains requests in
 // flight for up to drain before returning.
-func (s *Server) ListenAndServe(ctx context.Context, addr string, drain time.Duration) error {
+func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration) error {
 	srv := &http.Server{
-		Addr:              addr,
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -139,8 +138,8 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string, drain time.Dur
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	s.logger.Info("listening", "addr", addr)
+	go func() { errc <- srv.Serve(ln) }()
+	s.logger.Info("listening", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:
 		return err

@@ -28,6 +28,11 @@ const (
 	exitUsage = 2
 )
 
+// helpShown answers -h: the usage, and success.
+type helpShown struct{ msg string }
+
+func (h helpShown) Error() string { return h.msg }
+
 // usageError is a mistake in the command line: exit status 2.
 type usageError struct{ msg string }
 
@@ -40,8 +45,12 @@ const usageText = "usage: keyconsole serve|migrate|backup FILE|user add [flags]"
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stderr io.Writer) int {
 	err := dispatch(ctx, args, getenv, stdin, stderr)
 	var ue usageError
+	var help helpShown
 	switch {
 	case err == nil:
+		return exitOK
+	case errors.As(err, &help):
+		fmt.Fprintln(stderr, "keyconsole "+oneLine(help.msg))
 		return exitOK
 	case errors.As(err, &ue):
 		fmt.Fprintln(stderr, "keyconsole: "+oneLine(ue.msg))
@@ -82,12 +91,20 @@ func flagSet(name string) *flag.FlagSet {
 
 // parseFlags parses args; a flag left unset takes its value from the named
 // environment variable. Positional arguments are returned.
+// Flags may come before or after the positional arguments.
 func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string, env map[string]string) ([]string, error) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, usageError{fs.Name() + ": flags: " + flagNames(fs)}
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, helpShown{fs.Name() + ": flags: " + flagNames(fs)}
+			}
+			return nil, usageError{fs.Name() + ": " + err.Error()}
 		}
-		return nil, usageError{fs.Name() + ": " + err.Error()}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional, args = append(positional, fs.Arg(0)), fs.Args()[1:]
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -98,7 +115,7 @@ func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string, env
 			}
 		}
 	}
-	return fs.Args(), nil
+	return positional, nil
 }
 
 func flagNames(fs *flag.FlagSet) string {

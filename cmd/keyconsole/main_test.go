@@ -49,6 +49,34 @@ func TestUsageErrorsExit2WithOneLine(t *testing.T) {
 	}
 }
 
+// TestHelpExits0: -h on a command prints its flags in one line and succeeds.
+func TestHelpExits0(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"serve", "-h"}, {"backup", "--help"}, {"user", "add", "-h"}} {
+		code, stderr := runCLI(t, nil, args...)
+		if code != exitOK || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+}
+
+// TestServeBusyPortFailsFirst: a port in use fails before the database, the
+// secret file or the first admin are made, with one line.
+func TestServeBusyPortFailsFirst(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	dir := t.TempDir()
+	code, stderr := runCLI(t, nil, "serve", "--addr", ln.Addr().String(), "--db", filepath.Join(dir, "k.db"), "--secret-file", filepath.Join(dir, "secret"))
+	if code != exitError || strings.Count(stderr, "\n") != 1 || strings.Contains(stderr, "password") {
+		t.Errorf("busy port: exit %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "k.db")); err == nil {
+		t.Error("the database was created before the port was taken")
+	}
+}
+
 func TestMigrateAndBackup(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "sub", "k.db")
@@ -63,6 +91,10 @@ func TestMigrateAndBackup(t *testing.T) {
 	copyPath := filepath.Join(dir, "copy.db")
 	if code, stderr := runCLI(t, env, "backup", copyPath); code != exitOK {
 		t.Fatalf("backup: %d %s", code, stderr)
+	}
+	// Flags may follow the file.
+	if code, stderr := runCLI(t, nil, "backup", filepath.Join(dir, "copy2.db"), "--db", db); code != exitOK {
+		t.Fatalf("backup FILE --db: %d %s", code, stderr)
 	}
 	if fi, err := os.Stat(copyPath); err != nil || fi.Size() == 0 {
 		t.Fatalf("backup file: %v", err)

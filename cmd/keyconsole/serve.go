@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -58,6 +59,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return usageError{"serve: --trusted-proxies: " + err.Error()}
 	}
+	// Take the address first: a busy port fails before anything is
+	// created or printed.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	keys, err := auth.LoadOrCreateSessionKeys(*secretFile)
 	if err != nil {
@@ -84,7 +92,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	usageCtx, stopUsage := context.WithCancel(context.Background())
 	usageDone := make(chan struct{})
 	go func() { recorder.Run(usageCtx, usageFlushEvery); close(usageDone) }()
-	err = srv.ListenAndServe(ctx, *addr, shutdownDrain)
+	err = srv.Serve(ctx, ln, shutdownDrain)
 	stopUsage()
 	<-usageDone
 	return err
