@@ -353,3 +353,25 @@ func TestKeyPageAccountIsChecked(t *testing.T) {
 		t.Errorf("an inherited key: %d", res.StatusCode)
 	}
 }
+
+// TestAccountNamesUniqueUnderAParent: two accounts of one name under the
+// same parent would be indistinguishable in the switcher and pickers.
+func TestAccountNamesUniqueUnderAParent(t *testing.T) {
+	ts := newTestServer(t)
+	tr := threeLevels(t, ts)
+	res, body := ts.admin.post(t, "/accounts", url.Values{"name": {"vendor"}, "parent_id": {tr.root}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(parseHTML(t, body).Find(`[data-testid="error-name"]`).Text(), "already an account named") {
+		t.Errorf("same name under the root: %d", res.StatusCode)
+	}
+	if res, _ := ts.admin.post(t, "/accounts", url.Values{"name": {"Vendor"}, "parent_id": {tr.other}}); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("same name elsewhere: %d", res.StatusCode)
+	}
+	_, admin := ts.addKey(t, "admin", func(k *apikey.Key) { k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}} })
+	if res, out := ts.apiCall(t, "POST", "/api/v1/accounts", admin, map[string]any{"name": "Customer", "parent_id": tr.vendor}); res.StatusCode != http.StatusConflict || errFields(out)["name"] == nil {
+		t.Errorf("API, same name: %d %v", res.StatusCode, out)
+	}
+	empty := ts.addAccount(t, "Customer", tr.other)
+	if res, body := ts.admin.post(t, "/accounts/"+empty+"/move", url.Values{"parent_id": {tr.vendor}}); res.StatusCode != http.StatusConflict || !strings.Contains(body, "of that name is there already") {
+		t.Errorf("move onto a same-named account: %d", res.StatusCode)
+	}
+}

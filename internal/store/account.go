@@ -211,6 +211,9 @@ func (db *DB) MoveAccount(ctx context.Context, id, parentID string, ev *apikey.A
 		if cycle > 0 {
 			return apikey.FieldErrorf(apikey.EINVALID, "parent_id", "An account cannot move under itself or one of its sub-accounts.")
 		}
+		if err := nameFreeUnder(ctx, tx, parentID, a.Name, a.ID); err != nil {
+			return apikey.Errorf(apikey.ECONFLICT, "%s cannot be moved there: an account of that name is there already.", a.Name)
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE accounts SET parent_id = ? WHERE id = ?`, parentID, id)
 		if isForeignKeyViolation(err) {
 			return apikey.FieldErrorf(apikey.ENOTFOUND, "parent_id", "The new parent account does not exist.")
@@ -246,6 +249,9 @@ func insertAccount(ctx context.Context, tx *sql.Tx, a *apikey.Account) error {
 	var parent any
 	if a.ParentID != "" {
 		parent = a.ParentID
+		if err := nameFreeUnder(ctx, tx, a.ParentID, a.Name, ""); err != nil {
+			return err
+		}
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO accounts (id, parent_id, name, created_at) VALUES (?, ?, ?, ?)`,
 		id, parent, a.Name, formatTime(a.CreatedAt))
@@ -312,6 +318,21 @@ func (db *DB) scanAccount(row scanner) (*apikey.Account, error) {
 // PredefinedKeys lists the predefined keys of an account.
 func (db *DB) PredefinedKeys(ctx context.Context, accountID string) ([]*apikey.Key, error) {
 	return db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE account_id = ? AND predefined = 1 ORDER BY name_fold`, accountID)
+}
+
+// nameFreeUnder refuses a second account of the same name (in any case)
+// under one parent: pickers and switchers show accounts by name.
+func nameFreeUnder(ctx context.Context, tx *sql.Tx, parentID, name, self string) error {
+	var taken int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE parent_id = ? AND LOWER(name) = LOWER(?) AND id <> ?`,
+		parentID, name, self).Scan(&taken)
+	if err != nil {
+		return fmt.Errorf("check account name: %w", err)
+	}
+	if taken > 0 {
+		return apikey.FieldErrorf(apikey.ECONFLICT, "name", "There is already an account named %q there; choose another name.", name)
+	}
+	return nil
 }
 
 // checkScopeAccounts refuses an Account Viewer scope that names accounts
