@@ -5,8 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
