@@ -68,14 +68,8 @@ func (s *Server) jsonLogin(c echo.Context) error {
 		return err
 	}
 	endpointID, endpointName, errs := validate.Endpoint(in["endpoint_id"], in["endpoint_name"])
-	if errs == nil {
-		errs = validate.Errors{}
-	}
-	if strings.TrimSpace(in["username"]) == "" {
-		errs.Add("username", "Enter the username.")
-	}
-	if in["password"] == "" {
-		errs.Add("password", "Enter the password.")
+	for field, msg := range validate.SignIn(in["username"], in["password"]) {
+		errs.Add(field, msg)
 	}
 	if errs.Any() {
 		return validationError(errs)
@@ -110,8 +104,8 @@ func (s *Server) jsonRefresh(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if in["refresh_token"] == "" {
-		return validationError(map[string]string{"refresh_token": "Give the refresh token from the sign-in or the last refresh."})
+	if errs := validate.RefreshToken(in["refresh_token"]); errs.Any() {
+		return validationError(errs)
 	}
 	refused := apiErr(http.StatusUnauthorized, "UNAUTHORIZED", "The refresh token is unknown, used, expired or for another key; sign in again.")
 	t, err := s.store.RefreshTokenByHash(ctx, apikey.HashSecret(in["refresh_token"]))

@@ -78,3 +78,15 @@ func TestVersion(t *testing.T) {
 		}
 	}
 }
+
+func TestSignInFields(t *testing.T) {
+	if errs := SignIn(" ", ""); errs["username"] == "" || errs["password"] == "" {
+		t.Errorf("blank sign-in: %v", errs)
+	}
+	if errs := SignIn("ada", "pw"); errs.Any() {
+		t.Errorf("complete sign-in: %v", errs)
+	}
+	if errs := RefreshToken(""); errs["refresh_token"] == "" {
+		t.Errorf("blank refresh: %v", errs)
+	}
+}
