@@ -289,6 +289,9 @@ func TestPagesShowTheChosenAccount(t *testing.T) {
 	if got := targets("/users?account=" + tr.vendor); !slices.Equal(got, []string{"customer-staff"}) {
 		t.Errorf("vendor's users: %v", got)
 	}
+	if _, body := ts.get(t, "/users?account="+tr.other); parseHTML(t, body).Find(`[data-testid="empty-state"]`).Length() != 1 {
+		t.Error("a users page without users has no empty state")
+	}
 	if got := targets("/accounts?account=" + tr.vendor); !slices.Equal(got, []string{"Customer", "Vendor"}) {
 		t.Errorf("vendor's accounts: %v", got)
 	}

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -99,14 +98,12 @@ func keyFormFromInput(in validate.KeyInput) view.KeyForm {
 // choices.
 func scopeChoices(raw []string) []string {
 	var out []string
-	for _, item := range raw {
-		for _, id := range strings.FieldsFunc(item, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
-			if id == apikey.AllAccounts || strings.EqualFold(id, view.AllAccountsChoice) {
-				id = view.AllAccountsChoice
-			}
-			if !slices.Contains(out, id) {
-				out = append(out, id)
-			}
+	for _, id := range validate.AccountIDList(raw) {
+		if validate.IsAllAccounts(id) {
+			id = view.AllAccountsChoice
+		}
+		if !slices.Contains(out, id) {
+			out = append(out, id)
 		}
 	}
 	return out

@@ -30,7 +30,7 @@ func (s *Server) apiKeyList(c echo.Context) error {
 	// An account's list holds its own keys and those of every account above
 	// it, which work here too.
 	page, err := s.store.ListKeys(ctx, store.KeyQuery{
-		AccountIDs: viewablePath(principalOf(c), path), Search: q.Query, Type: q.Type, Status: q.Status,
+		AccountIDs: principalOf(c).Within(apikey.ViewApiKey, path), Search: q.Query, Type: q.Type, Status: q.Status,
 		Sort: q.Sort, Page: q.Page, Now: now,
 	})
 	if err != nil {
@@ -81,19 +81,6 @@ func (s *Server) apiKeyList(c echo.Context) error {
 func isFragmentRequest(c echo.Context, target string) bool {
 	h := c.Request().Header
 	return h.Get("HX-Request") == "true" && h.Get("HX-History-Restore-Request") != "true" && h.Get("HX-Target") == target
-}
-
-// viewablePath is the part of an account's path whose keys the principal
-// may see: the keys inherited from accounts above its reach stay hidden, as
-// they are when opened by id.
-func viewablePath(p *apikey.Principal, path []string) []string {
-	var out []string
-	for i, id := range path {
-		if p.CanIn(apikey.ViewApiKey, path[i:]) {
-			out = append(out, id)
-		}
-	}
-	return out
 }
 
 // currentAccount is the account a page shows, and its path to the root:

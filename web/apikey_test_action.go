@@ -2,13 +2,13 @@ package web
 
 import (
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/validate"
 	"keyconsole/internal/verify"
 	"keyconsole/web/view"
 )
@@ -47,16 +47,14 @@ func (s *Server) apiKeyTest(c echo.Context) error {
 	if secret == "" {
 		t.Errors["key"] = "Paste the key to test."
 	}
-	var ip netip.Addr
-	if t.ClientIP != "" {
-		if ip, err = netip.ParseAddr(t.ClientIP); err != nil || ip.Zone() != "" {
-			t.Errors["client_ip"] = "Enter an IPv4 or IPv6 address, such as 192.0.2.10."
-		}
+	ip, msg := validate.ClientIP(t.ClientIP)
+	if msg != "" {
+		t.Errors["client_ip"] = msg
 	}
 	if len(t.Errors) > 0 {
 		return s.renderKeyTest(c, http.StatusUnprocessableEntity, t, account.ID)
 	}
-	res, err := s.verifier.Explain(ctx, verify.Request{Secret: secret, ClientIP: ip.Unmap(), AccountID: account.ID})
+	res, err := s.verifier.Explain(ctx, verify.Request{Secret: secret, ClientIP: ip, AccountID: account.ID})
 	if err != nil {
 		return err
 	}

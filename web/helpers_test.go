@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -20,6 +19,7 @@ import (
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/auth"
 	"keyconsole/internal/store"
+	"keyconsole/internal/syncbuf"
 )
 
 // testServer is the real server on a real SQLite file, with its log
@@ -28,7 +28,7 @@ type testServer struct {
 	*httptest.Server
 	db     *store.DB
 	dbPath string
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	now    time.Time
 	root   string
 	admin  *client
@@ -53,23 +53,6 @@ func (ts *testServer) responsesContaining(s string) int {
 	return n
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // testParams keep argon2id cheap: tests sign in hundreds of times.
 var testParams = auth.Params{Memory: 1024, Time: 1, Threads: 1}
 
@@ -90,7 +73,7 @@ func newTestServer(t *testing.T, configure ...func(*Config)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{db: db, dbPath: dbPath, logs: &syncBuffer{}, now: time.Now().UTC(), root: root.ID}
+	ts := &testServer{db: db, dbPath: dbPath, logs: &syncbuf.Buffer{}, now: time.Now().UTC(), root: root.ID}
 	cfg := Config{
 		Store: db, Logger: slog.New(slog.NewTextHandler(ts.logs, nil)), PasswordParams: testParams,
 		Sessions: SessionConfig{Keys: keys}, Now: func() time.Time { return ts.now },

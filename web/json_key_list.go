@@ -54,7 +54,7 @@ func (s *Server) jsonKeyList(c echo.Context) error {
 	q := validate.KeyListQuery(validate.KeyListInput{Query: c.QueryParam("q"), Type: c.QueryParam("type"), Status: c.QueryParam("status"), Sort: c.QueryParam("sort")})
 	now := s.now()
 	page, err := s.store.ListKeys(c.Request().Context(), store.KeyQuery{
-		AccountIDs: viewablePath(principalOf(c), path), Search: q.Query, Type: q.Type, Status: q.Status, Sort: q.Sort,
+		AccountIDs: p.Within(apikey.ViewApiKey, path), Search: q.Query, Type: q.Type, Status: q.Status, Sort: q.Sort,
 		PerPage: limit, Offset: offset, Now: now,
 	})
 	if err != nil {

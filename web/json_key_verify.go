@@ -2,14 +2,13 @@ package web
 
 import (
 	"net/http"
-	"net/netip"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/validate"
 	"keyconsole/internal/verify"
 )
 
@@ -44,19 +43,12 @@ func (s *Server) jsonKeyVerify(c echo.Context) error {
 	}
 	// A missing key is answered like an unknown one; only a malformed
 	// address is the caller's mistake to fix.
-	fields := map[string]string{}
-	var ip netip.Addr
-	if body.ClientIP != "" {
-		var err error
-		if ip, err = netip.ParseAddr(strings.TrimSpace(body.ClientIP)); err != nil || ip.Zone() != "" {
-			fields["client_ip"] = "Give the client's IPv4 or IPv6 address, such as 192.0.2.10."
-		}
-	}
-	if len(fields) > 0 {
-		return validationError(fields)
+	ip, msg := validate.ClientIP(body.ClientIP)
+	if msg != "" {
+		return validationError(map[string]string{"client_ip": msg})
 	}
 	ctx := c.Request().Context()
-	res, err := s.verify(ctx, verify.Request{Secret: body.Key, ClientIP: ip.Unmap(), AccountID: body.AccountID})
+	res, err := s.verify(ctx, verify.Request{Secret: body.Key, ClientIP: ip, AccountID: body.AccountID})
 	if err != nil {
 		return err
 	}

@@ -251,8 +251,10 @@ func TestEveryValidationNamesAField(t *testing.T) {
 	if res.StatusCode != 422 || errFields(out)["password"] == nil {
 		t.Errorf("sign-in without a password: %d %v", res.StatusCode, out)
 	}
-	res, out = ts.apiCall(t, "POST", "/api/v1/token/refresh", admin, map[string]any{})
-	if res.StatusCode != 422 || errFields(out)["refresh_token"] == nil {
-		t.Errorf("refresh without a token: %d %v", res.StatusCode, out)
+	for _, path := range []string{"/api/v1/token/refresh", "/api/v1/logout"} {
+		res, out = ts.apiCall(t, "POST", path, admin, map[string]any{})
+		if res.StatusCode != 422 || errFields(out)["refresh_token"] == nil {
+			t.Errorf("%s without a token: %d %v", path, res.StatusCode, out)
+		}
 	}
 }

@@ -95,20 +95,29 @@ func (s *Server) jsonLogin(c echo.Context) error {
 	return s.issueTokens(c, user, k, endpointID, "")
 }
 
+// refreshTokenIn reads the refresh token a refresh or a logout is given.
+func refreshTokenIn(c echo.Context) (string, error) {
+	in, err := loginFields(c, "refresh_token")
+	if err != nil {
+		return "", err
+	}
+	if errs := validate.RefreshToken(in["refresh_token"]); errs.Any() {
+		return "", validationError(errs)
+	}
+	return in["refresh_token"], nil
+}
+
 // jsonRefresh answers POST /api/v1/token/refresh: a refresh token works once
 // and is replaced, with a new access token.
 func (s *Server) jsonRefresh(c echo.Context) error {
 	ctx := c.Request().Context()
 	k := c.Get(apiKeyCtx).(*apikey.Key)
-	in, err := loginFields(c, "refresh_token")
+	refresh, err := refreshTokenIn(c)
 	if err != nil {
 		return err
 	}
-	if errs := validate.RefreshToken(in["refresh_token"]); errs.Any() {
-		return validationError(errs)
-	}
 	refused := apiErr(http.StatusUnauthorized, "UNAUTHORIZED", "The refresh token is unknown, used, expired or for another key; sign in again.")
-	t, err := s.store.RefreshTokenByHash(ctx, apikey.HashSecret(in["refresh_token"]))
+	t, err := s.store.RefreshTokenByHash(ctx, apikey.HashSecret(refresh))
 	if apikey.ErrorCode(err) == apikey.ENOTFOUND {
 		return refused
 	}
@@ -140,12 +149,12 @@ func (s *Server) jsonRefresh(c echo.Context) error {
 func (s *Server) jsonLogout(c echo.Context) error {
 	ctx := c.Request().Context()
 	k := c.Get(apiKeyCtx).(*apikey.Key)
-	in, err := loginFields(c, "refresh_token")
+	refresh, err := refreshTokenIn(c)
 	if err != nil {
 		return err
 	}
-	hash := apikey.HashSecret(in["refresh_token"])
-	if t, err := s.store.RefreshTokenByHash(ctx, hash); err == nil && t.KeyID == k.ID {
+	hash := apikey.HashSecret(refresh)
+	if t, err := s.store.RefreshTokenByHash(ctx, hash); err == nil && apikey.SameHash(t.KeyID, k.ID) {
 		if err := s.store.DeleteRefreshToken(ctx, hash); err != nil {
 			return err
 		}

@@ -31,20 +31,9 @@ func (s *Server) userCreate(c echo.Context) error {
 		form.Errors = errs
 		return s.renderUsers(c, http.StatusUnprocessableEntity, form, "", "")
 	}
-	if in.AccountID == "" {
-		root, err := s.store.RootAccount(ctx)
-		if err != nil {
-			return err
-		}
-		in.AccountID = root.ID
-	}
-	hash, err := auth.HashPassword(in.Password, s.params)
+	u, err := auth.NewUser(in, s.params, principalOf(c).Name)
 	if err != nil {
 		return err
-	}
-	u := &apikey.User{
-		AccountID: in.AccountID, Username: in.Username, PasswordHash: hash, Role: in.Role,
-		RoleAccounts: in.RoleAccounts, Active: true, CreatedBy: principalOf(c).Name,
 	}
 	switch err := s.store.CreateUser(ctx, u, actor(c).Event(apikey.ActionUserCreated)); apikey.ErrorCode(err) {
 	case "":

@@ -13,13 +13,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/auth"
 	"keyconsole/internal/store"
+	"keyconsole/internal/syncbuf"
 )
 
 func runCLI(t *testing.T, env map[string]string, args ...string) (int, string) {
@@ -134,7 +134,7 @@ func TestMigrateAndBackup(t *testing.T) {
 
 // startServe runs `serve` on a free port until the test ends; it returns
 // the base URL and the live stderr.
-func startServe(t *testing.T, env map[string]string) (string, *syncBuffer) {
+func startServe(t *testing.T, env map[string]string) (string, *syncbuf.Buffer) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -144,7 +144,7 @@ func startServe(t *testing.T, env map[string]string) (string, *syncBuffer) {
 	l.Close()
 	env["KEYCONSOLE_ADDR"] = addr
 	ctx, cancel := context.WithCancel(context.Background())
-	stderr := &syncBuffer{}
+	stderr := &syncbuf.Buffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), stderr)
@@ -177,23 +177,6 @@ func startServe(t *testing.T, env map[string]string) (string, *syncBuffer) {
 	}
 	t.Fatal("server never answered")
 	return "", nil
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 var printedPassword = regexp.MustCompile(`created user "admin" \(Global Admin\) with one-time password: (\S+)`)

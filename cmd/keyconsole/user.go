@@ -44,19 +44,10 @@ func bootstrapAdmin(ctx context.Context, db *store.DB, password string, stderr i
 // addUser hashes the password and stores the user, in the root account
 // unless one is named.
 func addUser(ctx context.Context, db *store.DB, in validate.User, by string) error {
-	if in.AccountID == "" {
-		root, err := db.RootAccount(ctx)
-		if err != nil {
-			return err
-		}
-		in.AccountID = root.ID
-	}
-	hash, err := auth.HashPassword(in.Password, auth.DefaultParams)
+	u, err := auth.NewUser(in, auth.DefaultParams, by)
 	if err != nil {
 		return err
 	}
-	u := &apikey.User{AccountID: in.AccountID, Username: in.Username, PasswordHash: hash, Role: in.Role,
-		RoleAccounts: in.RoleAccounts, Active: true, CreatedBy: by}
 	if err := db.CreateUser(ctx, u, apikey.NewAuditEvent(apikey.SystemPrincipal(by), "", apikey.ActionUserCreated)); err != nil {
 		return fmt.Errorf("add user %s: %s", in.Username, apikey.ErrorMessage(err))
 	}

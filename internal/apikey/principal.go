@@ -86,6 +86,20 @@ func (p *Principal) CanIn(perm Permission, path []string) bool {
 	return false
 }
 
+// Within keeps the accounts of path (an account's path to the root) where
+// the principal may do perm: for a key list, the accounts above whose keys
+// it may see as inherited; those beyond its reach stay hidden, as they are
+// when opened by id.
+func (p *Principal) Within(perm Permission, path []string) []string {
+	var out []string
+	for i, id := range path {
+		if p.CanIn(perm, path[i:]) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // HasRole tells whether the principal holds role r.
 func (p *Principal) HasRole(r Role) bool {
 	if p == nil {

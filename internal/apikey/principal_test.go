@@ -1,6 +1,9 @@
 package apikey
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // The contract's permission table, role by role.
 func TestRolePermissionTable(t *testing.T) {
@@ -83,5 +86,17 @@ func TestCovers(t *testing.T) {
 		if !admin.Covers(c.grants, paths[c.keyIn], pathOf) && c.name != "viewer of a missing account" {
 			t.Errorf("%s: a Global Admin does not cover it", c.name)
 		}
+	}
+}
+
+func TestWithin(t *testing.T) {
+	path := []string{"customer", "vendor", "root"}
+	support := &Principal{AccountID: "vendor", Grants: []RoleGrant{{Role: RoleSupport}}}
+	if got := support.Within(ViewApiKey, path); !slices.Equal(got, []string{"customer", "vendor"}) {
+		t.Errorf("support in vendor sees %v", got)
+	}
+	viewer := &Principal{Grants: []RoleGrant{{Role: RoleGlobalViewer}}}
+	if got := viewer.Within(ViewApiKey, path); !slices.Equal(got, path) {
+		t.Errorf("global viewer sees %v", got)
 	}
 }

@@ -12,8 +12,9 @@ import (
 
 const userColumns = `id, account_id, username, password_hash, role, active, created_at, created_by, updated_at, last_sign_in_at, version`
 
-// CreateUser stores u and sets its ID, timestamps and version, with the
-// audit event ev (when not nil). A taken username is an ECONFLICT.
+// CreateUser stores u and sets its ID, timestamps and version (and its
+// account, the root, when none is named), with the audit event ev (when
+// not nil). A taken username is an ECONFLICT.
 func (db *DB) CreateUser(ctx context.Context, u *apikey.User, ev *apikey.AuditEvent) error {
 	id, err := apikey.NewID("usr")
 	if err != nil {
@@ -21,6 +22,11 @@ func (db *DB) CreateUser(ctx context.Context, u *apikey.User, ev *apikey.AuditEv
 	}
 	now := db.now()
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		if u.AccountID == "" {
+			if err := tx.QueryRowContext(ctx, `SELECT id FROM accounts WHERE parent_id IS NULL ORDER BY created_at, id LIMIT 1`).Scan(&u.AccountID); err != nil {
+				return fmt.Errorf("find root account: %w", err)
+			}
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1)`,
 			id, u.AccountID, u.Username, u.PasswordHash, string(u.Role), boolInt(u.Active),
 			formatTime(now), u.CreatedBy, formatTime(now))

@@ -101,6 +101,23 @@ func notIPChar(r rune) bool {
 	return !strings.ContainsRune(".:/ \t", r)
 }
 
+// ClientIP checks the address of a client whose request is verified or
+// tested; empty means none given. The message says what is wrong.
+func ClientIP(raw string) (netip.Addr, string) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return netip.Addr{}, ""
+	}
+	a, reason := ipAddr(s)
+	if reason == "" && a.Zone() != "" {
+		reason = "an address with a zone (%…) is not a client address"
+	}
+	if reason != "" {
+		return netip.Addr{}, "Enter the client's IPv4 or IPv6 address, such as 192.0.2.10: " + reason + "."
+	}
+	return a.Unmap(), ""
+}
+
 func ipAddr(s string) (netip.Addr, string) {
 	switch {
 	case s == "":

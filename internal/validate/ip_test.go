@@ -124,3 +124,27 @@ func TestIPEntriesLimit(t *testing.T) {
 		t.Fatal("entries returned with a message")
 	}
 }
+
+func TestClientIP(t *testing.T) {
+	for _, c := range []struct{ in, want, wantErr string }{
+		{"", "invalid IP", ""},
+		{" 192.0.2.10 ", "192.0.2.10", ""},
+		{"::ffff:192.0.2.10", "192.0.2.10", ""},
+		{"2001:db8::1", "2001:db8::1", ""},
+		{"192.168.1.300", "", "300 is out of range"},
+		{"010.0.0.1", "", "leading zero"},
+		{"fe80::1%eth0", "", "zone"},
+		{"nonsense", "", "Enter the client's IPv4 or IPv6 address"},
+	} {
+		got, msg := ClientIP(c.in)
+		if c.wantErr != "" {
+			if !strings.Contains(msg, c.wantErr) {
+				t.Errorf("%q: message %q, want %q", c.in, msg, c.wantErr)
+			}
+			continue
+		}
+		if msg != "" || got.String() != c.want {
+			t.Errorf("%q: %v %q, want %s", c.in, got, msg, c.want)
+		}
+	}
+}

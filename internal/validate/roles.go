@@ -47,22 +47,33 @@ func roleLabels() string {
 	return oneOf(labels)
 }
 
+// AccountIDList splits an Account Viewer scope as sent (ids in repeated
+// fields, or separated by commas or spaces) into its items, as typed.
+func AccountIDList(raw []string) []string {
+	var out []string
+	for _, item := range raw {
+		out = append(out, strings.FieldsFunc(item, func(r rune) bool { return r == ',' || unicode.IsSpace(r) })...)
+	}
+	return out
+}
+
+// IsAllAccounts tells whether a scope item means every account.
+func IsAllAccounts(id string) bool { return id == apikey.AllAccounts || strings.EqualFold(id, "all") }
+
 // accountScope reads the account ids of an account-viewer grant.
 func accountScope(raw []string) ([]string, string) {
 	var ids, bad []string
 	all := false
 	seen := map[string]bool{}
-	for _, item := range raw {
-		for _, id := range strings.FieldsFunc(item, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
-			switch {
-			case id == apikey.AllAccounts || strings.EqualFold(id, "all"):
-				all = true
-			case !validAccountID(id):
-				bad = append(bad, quote(id))
-			case !seen[id]:
-				seen[id] = true
-				ids = append(ids, id)
-			}
+	for _, id := range AccountIDList(raw) {
+		switch {
+		case IsAllAccounts(id):
+			all = true
+		case !validAccountID(id):
+			bad = append(bad, quote(id))
+		case !seen[id]:
+			seen[id] = true
+			ids = append(ids, id)
 		}
 	}
 	switch {

@@ -9,12 +9,12 @@ const AllAccountsChoice = "all"
 // that it would not offer (an account since deleted), so saving the form
 // does not drop them unseen.
 func pickerOptions(options []Option, chosen []string) []Option {
-	out := options
+	out := slices.Clone(options)
 	for _, id := range chosen {
 		if id == AllAccountsChoice || slices.ContainsFunc(options, func(o Option) bool { return o.Value == id }) {
 			continue
 		}
-		out = append(out[:len(out):len(out)], Option{Value: id, Label: id + " (no such account)"})
+		out = append(out, Option{Value: id, Label: id + " (no such account)"})
 	}
 	return out
 }
