@@ -4,6 +4,8 @@ BIN       := bin/keyconsole
 FUZZTIME  ?= 10s
 # Test packages that fuzz; each target runs briefly on every `make test`.
 FUZZ      := ./internal/validate:FuzzIPEntries ./internal/validate:FuzzNewKey
+# Packages whose tests open a database: they run on both engines.
+DB_PACKAGES := ./cmd/... ./internal/store/... ./internal/keys ./internal/token ./internal/usage ./internal/verify ./web/...
 
 .PHONY: run build test generate check-generated vet unit fuzz bench clean
 
@@ -28,8 +30,18 @@ vet:
 	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './data/*')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
+# Every suite on SQLite; then, when KEYCONSOLE_TEST_POSTGRES names a server
+# (.ci/run starts one), every suite that touches the database on PostgreSQL.
 unit:
-	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+	env -u KEYCONSOLE_TEST_POSTGRES CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+	@if [ -n "$$KEYCONSOLE_TEST_POSTGRES" ]; then \
+		echo "again on PostgreSQL"; \
+		CGO_ENABLED=1 $(GO) test -race -count=1 $(DB_PACKAGES) || exit 1; \
+	elif [ "$$CI" = true ]; then \
+		echo "CI must test PostgreSQL too: set KEYCONSOLE_TEST_POSTGRES (.ci/run does)"; exit 1; \
+	else \
+		echo "PostgreSQL not tested: run bash .ci/run, or set KEYCONSOLE_TEST_POSTGRES to a server's URL"; \
+	fi
 
 fuzz:
 	@for t in $(FUZZ); do \

@@ -1,18 +1,16 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/netip"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/store/storetest"
 	"keyconsole/internal/usage"
 	"keyconsole/internal/verify"
 )
@@ -100,21 +98,12 @@ func TestCreateKeyShowsSecretOnce(t *testing.T) {
 	}
 }
 
-// assertNotInDatabase reads every file of the database (WAL included) for the secret.
+// assertNotInDatabase reads everything stored (an SQLite WAL included) for the secret.
 func assertNotInDatabase(t *testing.T, ts *testServer, secret string) {
 	t.Helper()
-	dir := filepath.Dir(ts.dbPath)
-	files, _ := filepath.Glob(filepath.Join(dir, "*"))
-	if len(files) == 0 {
-		t.Fatal("no database files")
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if bytes.Contains(b, []byte(secret)) || bytes.Contains(b, []byte(secret[11:])) {
-			t.Fatalf("secret stored in %s", f)
+	for _, s := range []string{secret, secret[11:]} {
+		if storetest.Holds(t, ts.dbPath, s) {
+			t.Fatal("secret stored in the database")
 		}
 	}
 }

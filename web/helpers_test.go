@@ -19,6 +19,7 @@ import (
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/auth"
 	"keyconsole/internal/store"
+	"keyconsole/internal/store/storetest"
 	"keyconsole/internal/syncbuf"
 )
 
@@ -59,8 +60,8 @@ var testParams = auth.Params{Memory: 1024, Time: 1, Threads: 1}
 func newTestServer(t *testing.T, configure ...func(*Config)) *testServer {
 	t.Helper()
 	ctx := context.Background()
-	dbPath := filepath.Join(t.TempDir(), "web.db")
-	db, err := store.Open(ctx, dbPath)
+	dsn := storetest.DSN(t)
+	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +74,7 @@ func newTestServer(t *testing.T, configure ...func(*Config)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{db: db, dbPath: dbPath, logs: &syncbuf.Buffer{}, now: time.Now().UTC(), root: root.ID}
+	ts := &testServer{db: db, dbPath: dsn, logs: &syncbuf.Buffer{}, now: time.Now().UTC(), root: root.ID}
 	cfg := Config{
 		Store: db, Logger: slog.New(slog.NewTextHandler(ts.logs, nil)), PasswordParams: testParams,
 		Sessions: SessionConfig{Keys: keys}, Now: func() time.Time { return ts.now },

@@ -9,7 +9,7 @@ import (
 // migrate applies pending schema migrations and exits.
 func migrate(ctx context.Context, args []string, getenv func(string) string) error {
 	fs := flagSet("migrate")
-	dbPath := fs.String("db", defaultDB, "SQLite database file")
+	dbPath := fs.String("db", defaultDB, "SQLite database file, or a postgres:// URL")
 	rest, err := parseFlags(fs, args, getenv, map[string]string{"db": "KEYCONSOLE_DB"})
 	if err != nil {
 		return err
@@ -34,6 +34,9 @@ func backup(ctx context.Context, args []string, getenv func(string) string) erro
 	}
 	if len(rest) != 1 {
 		return usageError{"backup: give exactly one FILE to write"}
+	}
+	if store.IsPostgresURL(*dbPath) {
+		return usageError{"backup: copies SQLite databases; back up PostgreSQL with pg_dump"}
 	}
 	db, err := store.OpenExisting(ctx, *dbPath)
 	if err != nil {

@@ -29,7 +29,7 @@ const (
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	fs := flagSet("serve")
 	addr := fs.String("addr", defaultAddr, "address to listen on")
-	dbPath := fs.String("db", defaultDB, "SQLite database file")
+	dbPath := fs.String("db", defaultDB, "SQLite database file, or a postgres:// URL")
 	secretFile := fs.String("secret-file", defaultSecretFile, "file holding the session keys (created 0600 when missing)")
 	idle := fs.Duration("idle-timeout", 30*time.Minute, "sign out after this long without a request")
 	lifetime := fs.Duration("session-lifetime", 12*time.Hour, "sign out this long after sign-in, whatever happens")

@@ -18,7 +18,8 @@ const bootstrapUsername = "admin"
 
 // bootstrapAdmin gives a database without users the Global Admin "admin" in
 // the root account. The password comes from KEYCONSOLE_ADMIN_PASSWORD or is
-// random and printed to stderr this once; it is never logged.
+// random and printed to stderr this once; it is never logged. Of several
+// instances starting at once, only the one whose admin was stored prints.
 func bootstrapAdmin(ctx context.Context, db *store.DB, password string, stderr io.Writer) error {
 	n, err := db.CountUsers(ctx)
 	if err != nil || n > 0 {
@@ -32,10 +33,15 @@ func bootstrapAdmin(ctx context.Context, db *store.DB, password string, stderr i
 	} else if msg := validate.Password(password); msg != "" {
 		return fmt.Errorf("KEYCONSOLE_ADMIN_PASSWORD: %s", msg)
 	}
-	if err := addUser(ctx, db, validate.User{Username: bootstrapUsername, Password: password, Role: apikey.RoleGlobalAdmin}, "bootstrap"); err != nil {
+	u, err := auth.NewUser(validate.User{Username: bootstrapUsername, Password: password, Role: apikey.RoleGlobalAdmin}, auth.DefaultParams, "bootstrap")
+	if err != nil {
 		return err
 	}
-	if printed {
+	created, err := db.CreateFirstUser(ctx, u, apikey.NewAuditEvent(apikey.SystemPrincipal("bootstrap"), "", apikey.ActionUserCreated))
+	if err != nil {
+		return fmt.Errorf("add user %s: %s", bootstrapUsername, apikey.ErrorMessage(err))
+	}
+	if created && printed {
 		fmt.Fprintf(stderr, "keyconsole: created user %q (Global Admin) with one-time password: %s\n", bootstrapUsername, password)
 	}
 	return nil
@@ -67,7 +73,7 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 		return usageError{"usage: keyconsole user add --username U --role ROLE [--account ID] --password-stdin"}
 	}
 	fs := flagSet("user add")
-	dbPath := fs.String("db", defaultDB, "SQLite database file")
+	dbPath := fs.String("db", defaultDB, "SQLite database file, or a postgres:// URL")
 	username := fs.String("username", "", "username")
 	role := fs.String("role", "", "role id")
 	account := fs.String("account", "", "account id (default: the root account)")

@@ -2,19 +2,19 @@ package keys
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/store"
+	"keyconsole/internal/store/storetest"
 	"keyconsole/internal/token"
 )
 
 func setup(t *testing.T) (*Manager, *store.DB, string, string) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "k.db"))
+	db, err := store.Open(ctx, storetest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}

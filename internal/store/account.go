@@ -15,7 +15,7 @@ const RootAccountName = "Root"
 
 // ensureRootAccount gives an empty database its root account.
 func (db *DB) ensureRootAccount(ctx context.Context) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&n); err != nil {
 			return fmt.Errorf("count accounts: %w", err)
@@ -23,6 +23,8 @@ func (db *DB) ensureRootAccount(ctx context.Context) error {
 		if n > 0 {
 			return nil
 		}
+		// The unique index accounts_one_root refuses a second root should
+		// another instance have made one in between.
 		return insertAccount(ctx, tx, &apikey.Account{Name: RootAccountName, CreatedAt: db.now()})
 	})
 }
@@ -37,7 +39,7 @@ func (db *DB) CreateAccount(ctx context.Context, a *apikey.Account) error {
 // own (keyEvents[i] for keys[i]); nil events are not recorded.
 func (db *DB) CreateAccountWithKeys(ctx context.Context, a *apikey.Account, ev *apikey.AuditEvent, keys []*apikey.Key, keyEvents []*apikey.AuditEvent) error {
 	a.CreatedAt = db.now()
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		if err := insertAccount(ctx, tx, a); err != nil {
 			return err
 		}
@@ -61,9 +63,7 @@ func (db *DB) CreateAccountWithKeys(ctx context.Context, a *apikey.Account, ev *
 // AccountUse counts what an account holds: what stops it being moved or deleted.
 type AccountUse struct{ Keys, Users, Children int }
 
-func accountUse(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, id string) (AccountUse, error) {
+func accountUse(ctx context.Context, q queryer, id string) (AccountUse, error) {
 	var u AccountUse
 	err := q.QueryRowContext(ctx, `SELECT
 		(SELECT COUNT(*) FROM api_keys WHERE account_id = ?),
@@ -77,7 +77,7 @@ func accountUse(ctx context.Context, q interface {
 
 // subtreeUse counts the keys and users of an account and every account
 // below it: moving any of them changes who can reach them.
-func subtreeUse(ctx context.Context, tx *sql.Tx, id string) (AccountUse, error) {
+func subtreeUse(ctx context.Context, tx *txn, id string) (AccountUse, error) {
 	var u AccountUse
 	err := tx.QueryRowContext(ctx, `WITH RECURSIVE down (id) AS (
 			SELECT id FROM accounts WHERE id = ?
@@ -151,7 +151,7 @@ func contents(u AccountUse, withChildren bool) string {
 // not nil): one with keys, users or sub-accounts, or the root, is refused
 // with what is in the way.
 func (db *DB) DeleteAccount(ctx context.Context, id string, ev *apikey.AuditEvent) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		a, err := db.scanAccount(tx.QueryRowContext(ctx, `SELECT id, parent_id, name, created_at FROM accounts WHERE id = ?`, id))
 		if err != nil {
 			return err
@@ -178,7 +178,7 @@ func (db *DB) DeleteAccount(ctx context.Context, id string, ev *apikey.AuditEven
 // change who can reach them), and so is a move under itself or its own
 // sub-accounts.
 func (db *DB) MoveAccount(ctx context.Context, id, parentID string, ev *apikey.AuditEvent) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		a, err := db.scanAccount(tx.QueryRowContext(ctx, `SELECT id, parent_id, name, created_at FROM accounts WHERE id = ?`, id))
 		if err != nil {
 			return err
@@ -211,11 +211,11 @@ func (db *DB) MoveAccount(ctx context.Context, id, parentID string, ev *apikey.A
 		if cycle > 0 {
 			return apikey.FieldErrorf(apikey.EINVALID, "parent_id", "An account cannot move under itself or one of its sub-accounts.")
 		}
-		if err := nameFreeUnder(ctx, tx, parentID, a.Name, a.ID); err != nil {
-			return apikey.Errorf(apikey.ECONFLICT, "%s cannot be moved there: an account of that name is there already.", a.Name)
-		}
 		res, err := tx.ExecContext(ctx, `UPDATE accounts SET parent_id = ? WHERE id = ?`, parentID, id)
-		if isForeignKeyViolation(err) {
+		switch v := tx.e.violation(err); {
+		case v.unique("accounts_name_unique"):
+			return apikey.Errorf(apikey.ECONFLICT, "%s cannot be moved there: an account of that name is there already.", a.Name)
+		case v.foreignKey():
 			return apikey.FieldErrorf(apikey.ENOTFOUND, "parent_id", "The new parent account does not exist.")
 		}
 		if err != nil {
@@ -233,7 +233,7 @@ func (db *DB) MoveAccount(ctx context.Context, id, parentID string, ev *apikey.A
 }
 
 // accountName is the name of an account, or its id should it have none.
-func accountName(ctx context.Context, tx *sql.Tx, id string) string {
+func accountName(ctx context.Context, tx *txn, id string) string {
 	var name string
 	if err := tx.QueryRowContext(ctx, `SELECT name FROM accounts WHERE id = ?`, id).Scan(&name); err != nil {
 		return id
@@ -241,7 +241,7 @@ func accountName(ctx context.Context, tx *sql.Tx, id string) string {
 	return name
 }
 
-func insertAccount(ctx context.Context, tx *sql.Tx, a *apikey.Account) error {
+func insertAccount(ctx context.Context, tx *txn, a *apikey.Account) error {
 	id, err := apikey.NewID("acc")
 	if err != nil {
 		return err
@@ -249,13 +249,16 @@ func insertAccount(ctx context.Context, tx *sql.Tx, a *apikey.Account) error {
 	var parent any
 	if a.ParentID != "" {
 		parent = a.ParentID
-		if err := nameFreeUnder(ctx, tx, a.ParentID, a.Name, ""); err != nil {
-			return err
-		}
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO accounts (id, parent_id, name, created_at) VALUES (?, ?, ?, ?)`,
-		id, parent, a.Name, formatTime(a.CreatedAt))
-	if isForeignKeyViolation(err) {
+	_, err = tx.ExecContext(ctx, `INSERT INTO accounts (id, parent_id, name, name_fold, created_at) VALUES (?, ?, ?, ?, ?)`,
+		id, parent, a.Name, fold(a.Name), formatTime(a.CreatedAt))
+	switch v := tx.e.violation(err); {
+	case v.unique("accounts_name_unique"):
+		// Pickers and switchers show accounts by name.
+		return apikey.FieldErrorf(apikey.ECONFLICT, "name", "There is already an account named %q there; choose another name.", a.Name)
+	case v.unique("accounts_one_root"):
+		return apikey.Errorf(apikey.ECONFLICT, "There is already a root account.")
+	case v.foreignKey():
 		return apikey.FieldErrorf(apikey.ENOTFOUND, "parent_id", "The parent account does not exist.")
 	}
 	if err != nil {
@@ -320,24 +323,9 @@ func (db *DB) PredefinedKeys(ctx context.Context, accountID string) ([]*apikey.K
 	return db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE account_id = ? AND predefined = 1 ORDER BY name_fold`, accountID)
 }
 
-// nameFreeUnder refuses a second account of the same name (in any case)
-// under one parent: pickers and switchers show accounts by name.
-func nameFreeUnder(ctx context.Context, tx *sql.Tx, parentID, name, self string) error {
-	var taken int
-	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE parent_id = ? AND LOWER(name) = LOWER(?) AND id <> ?`,
-		parentID, name, self).Scan(&taken)
-	if err != nil {
-		return fmt.Errorf("check account name: %w", err)
-	}
-	if taken > 0 {
-		return apikey.FieldErrorf(apikey.ECONFLICT, "name", "There is already an account named %q there; choose another name.", name)
-	}
-	return nil
-}
-
 // checkScopeAccounts refuses an Account Viewer scope that names accounts
 // that do not exist: a mistyped id would grant a scope that sees nothing.
-func checkScopeAccounts(ctx context.Context, tx *sql.Tx, ids []string) error {
+func checkScopeAccounts(ctx context.Context, tx *txn, ids []string) error {
 	var missing []string
 	for _, id := range ids {
 		if id == apikey.AllAccounts {

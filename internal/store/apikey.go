@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strings"
 	"time"
 
 	"keyconsole/internal/apikey"
@@ -23,10 +22,10 @@ const keyColumns = `id, account_id, name, type, access_type, active, allow_unaut
 // k.DisplayPrefix must be set. A name already used in the account is an
 // ECONFLICT: the UNIQUE constraint decides, not a prior look-up.
 func (db *DB) CreateKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEvent) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error { return db.insertKey(ctx, tx, k, ev) })
+	return db.inTx(ctx, func(tx *txn) error { return db.insertKey(ctx, tx, k, ev) })
 }
 
-func (db *DB) insertKey(ctx context.Context, tx *sql.Tx, k *apikey.Key, ev *apikey.AuditEvent) error {
+func (db *DB) insertKey(ctx context.Context, tx *txn, k *apikey.Key, ev *apikey.AuditEvent) error {
 	// A JWT access key names its id inside its secret, so the id may come set.
 	id := k.ID
 	if id == "" {
@@ -36,14 +35,14 @@ func (db *DB) insertKey(ctx context.Context, tx *sql.Tx, k *apikey.Key, ev *apik
 		}
 	}
 	now := db.now()
-	_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+keyColumns+`, name_fold)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', 1, NULL, NULL, ?, ?)`,
+	_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (`+keyColumns+`, name_fold, search_fold)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', 1, NULL, NULL, ?, ?, ?)`,
 		id, k.AccountID, k.Name, string(k.Type), string(k.AccessType), boolInt(k.Active),
 		boolInt(k.AllowUnauthenticated), boolInt(k.AllowUntrustedEndpoints), boolInt(k.AutoEndpointTrust),
 		formatTimePtr(k.ExpiresAt), k.SecretHash, k.DisplayPrefix,
-		formatTime(now), k.CreatedBy, formatTime(now), k.CreatedBy, boolInt(k.Predefined), foldName(k.Name))
+		formatTime(now), k.CreatedBy, formatTime(now), k.CreatedBy, boolInt(k.Predefined), fold(k.Name), searchFold(k.Name, k.DisplayPrefix))
 	if err != nil {
-		return keyWriteError(err, k.Name)
+		return db.keyWriteError(err, k.Name)
 	}
 	if err := insertKeyChildren(ctx, tx, id, &k.Settings); err != nil {
 		return err
@@ -60,7 +59,7 @@ func (db *DB) insertKey(ctx context.Context, tx *sql.Tx, k *apikey.Key, ev *apik
 // Otherwise it returns an *apikey.StaleError naming who saved in between.
 func (db *DB) UpdateKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEvent) error {
 	now := db.now()
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET type = ?, access_type = ?, active = ?,
 			allow_unauthenticated = ?, allow_untrusted_endpoints = ?, auto_endpoint_trust = ?, expires_at = ?,
 			updated_at = ?, updated_by = ?, version = version + 1
@@ -93,7 +92,7 @@ func (db *DB) UpdateKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEven
 }
 
 // staleOrMissing explains why an update by id and version touched no row.
-func staleOrMissing(ctx context.Context, tx *sql.Tx, id, accountID string) error {
+func staleOrMissing(ctx context.Context, tx *txn, id, accountID string) error {
 	var e apikey.StaleError
 	var at string
 	err := tx.QueryRowContext(ctx, `SELECT updated_by, updated_at, version FROM api_keys WHERE id = ? AND account_id = ?`, id, accountID).Scan(&e.UpdatedBy, &at, &e.Version)
@@ -112,7 +111,7 @@ func staleOrMissing(ctx context.Context, tx *sql.Tx, id, accountID string) error
 // DeleteKey removes k, scoped to its account so that a caller can never
 // remove another account's key by guessing its id, and records ev.
 func (db *DB) DeleteKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEvent) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM api_keys WHERE id = ? AND account_id = ?`, k.ID, k.AccountID)
 		if err != nil {
 			return fmt.Errorf("delete key %s: %w", k.ID, err)
@@ -135,8 +134,8 @@ func (db *DB) ReplaceSecret(ctx context.Context, k *apikey.Key, hash, prefix str
 	}
 	// Guarded by the secret read: of two regenerates at once, the second
 	// fails rather than showing a secret that was overwritten at once.
-	err := db.changeKey(ctx, k, by, ev, `secret_hash = ?, display_prefix = ?, access_type = ?, previous_secret_hash = ?, previous_valid_until = ?`,
-		[]any{hash, prefix, string(access), prevHash, formatTimePtr(previousUntil)}, ` AND secret_hash = ?`, k.SecretHash)
+	err := db.changeKey(ctx, k, by, ev, `secret_hash = ?, display_prefix = ?, search_fold = ?, access_type = ?, previous_secret_hash = ?, previous_valid_until = ?`,
+		[]any{hash, prefix, searchFold(k.Name, prefix), string(access), prevHash, formatTimePtr(previousUntil)}, ` AND secret_hash = ?`, k.SecretHash)
 	if apikey.ErrorCode(err) == apikey.ENOTFOUND {
 		if _, missing := db.Key(ctx, k.ID); missing == nil {
 			return apikey.Errorf(apikey.ECONFLICT, "Someone else gave this key a new secret at the same moment; nothing was changed. Open the key again to see its state.")
@@ -160,11 +159,11 @@ func (db *DB) SetKeyActive(ctx context.Context, k *apikey.Key, active bool, by s
 // extra "AND ..." condition, or "") holds, and records ev.
 func (db *DB) changeKey(ctx context.Context, k *apikey.Key, by string, ev *apikey.AuditEvent, set string, setArgs []any, guard string, guardArgs ...any) error {
 	now := db.now()
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		args := append(append(slices.Clone(setArgs), formatTime(now), by, k.ID, k.AccountID), guardArgs...)
 		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET `+set+`, updated_at = ?, updated_by = ?, version = version + 1 WHERE id = ? AND account_id = ?`+guard, args...)
 		if err != nil {
-			return keyWriteError(err, k.Name)
+			return db.keyWriteError(err, k.Name)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return apikey.Errorf(apikey.ENOTFOUND, "This key no longer exists.")
@@ -175,7 +174,7 @@ func (db *DB) changeKey(ctx context.Context, k *apikey.Key, by string, ev *apike
 
 // audit records ev, when there is one, for the key, user or account it
 // concerns (its target), in the target's account.
-func (db *DB) audit(ctx context.Context, tx *sql.Tx, ev *apikey.AuditEvent, accountID, targetID, targetName string) error {
+func (db *DB) audit(ctx context.Context, tx *txn, ev *apikey.AuditEvent, accountID, targetID, targetName string) error {
 	if ev == nil {
 		return nil
 	}
@@ -271,7 +270,7 @@ func scanKey(row scanner) (*apikey.Key, error) {
 // childTables hold a key's lists; each has a key_id column.
 var childTables = []string{"api_key_roles", "api_key_permissions", "api_key_allowed_ips", "api_key_headers"}
 
-func insertKeyChildren(ctx context.Context, tx *sql.Tx, id string, s *apikey.Settings) error {
+func insertKeyChildren(ctx context.Context, tx *txn, id string, s *apikey.Settings) error {
 	exec := func(what, query string, args ...any) error {
 		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 			return fmt.Errorf("store key %s %s: %w", id, what, err)
@@ -397,16 +396,15 @@ func (db *DB) eachRow(ctx context.Context, what, query string, args []any, fn fu
 }
 
 // keyWriteError turns a constraint failure into a message for the user.
-func keyWriteError(err error, name string) error {
+func (db *DB) keyWriteError(err error, name string) error {
+	v := db.e.violation(err)
 	switch {
-	case isUniqueViolationOn(err, "secret_hash"), isUniqueViolationOn(err, "previous_secret_hash"):
+	case v.unique("api_keys_secret_unique", "api_keys_previous_secret"):
 		return apikey.FieldErrorf(apikey.ECONFLICT, "custom_value", "That value is already in use by another key; choose another.")
-	case isUniqueViolation(err):
+	case v.unique():
 		return apikey.FieldErrorf(apikey.ECONFLICT, "name", "A key named %q already exists in this account.", name)
-	case isForeignKeyViolation(err):
+	case v.foreignKey():
 		return apikey.Errorf(apikey.ENOTFOUND, "The account does not exist.")
 	}
 	return fmt.Errorf("insert key: %w", err)
 }
-
-func foldName(name string) string { return strings.ToLower(name) }

@@ -75,9 +75,8 @@ func keyFilter(q KeyQuery) (string, []any) {
 		args = append(args, id)
 	}
 	if s := strings.TrimSpace(q.Search); s != "" {
-		pattern := "%" + escapeLike(strings.ToLower(s)) + "%"
-		conds = append(conds, `(name_fold LIKE ? ESCAPE '\' OR LOWER(display_prefix) LIKE ? ESCAPE '\')`)
-		args = append(args, pattern, pattern)
+		conds = append(conds, `search_fold LIKE ? ESCAPE '\'`)
+		args = append(args, likeContains(s))
 	}
 	if q.Type != "" {
 		conds = append(conds, "type = ?")
@@ -116,8 +115,4 @@ func keyOrder(sort string) string {
 		return nullsLast("last_used_at") + ", name_fold, id"
 	}
 	return "name_fold " + dir + ", id"
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }

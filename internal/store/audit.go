@@ -13,7 +13,7 @@ import (
 
 // insertAudit writes ev inside the transaction of the change it records, so
 // a change and its audit row are stored together or not at all.
-func (db *DB) insertAudit(ctx context.Context, tx *sql.Tx, ev *apikey.AuditEvent) error {
+func (db *DB) insertAudit(ctx context.Context, tx *txn, ev *apikey.AuditEvent) error {
 	id, err := apikey.NewID("evt")
 	if err != nil {
 		return err
@@ -28,10 +28,10 @@ func (db *DB) insertAudit(ctx context.Context, tx *sql.Tx, ev *apikey.AuditEvent
 	}
 	ev.ID, ev.At = id, db.now()
 	_, err = tx.ExecContext(ctx, `INSERT INTO audit_events
-		(id, at, actor_kind, actor_id, actor_name, client_ip, account_id, target_id, target_name, action, changes)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		ev.ID, formatTime(ev.At), ev.ActorKind, ev.ActorID, ev.ActorName, ev.ClientIP,
-		ev.AccountID, ev.TargetID, ev.TargetName, ev.Action, string(body))
+		(id, at, actor_kind, actor_id, actor_name, actor_name_fold, client_ip, account_id, target_id, target_name, target_name_fold, action, changes)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		ev.ID, formatTime(ev.At), ev.ActorKind, ev.ActorID, ev.ActorName, fold(ev.ActorName), ev.ClientIP,
+		ev.AccountID, ev.TargetID, ev.TargetName, fold(ev.TargetName), ev.Action, string(body))
 	if err != nil {
 		return fmt.Errorf("write audit event: %w", err)
 	}
@@ -70,12 +70,12 @@ func (db *DB) ListAudit(ctx context.Context, q AuditQuery) ([]apikey.AuditEvent,
 	var conds []string
 	var args []any
 	if q.Actor != "" {
-		conds = append(conds, `LOWER(actor_name) LIKE ? ESCAPE '\'`)
-		args = append(args, "%"+escapeLike(strings.ToLower(q.Actor))+"%")
+		conds = append(conds, `actor_name_fold LIKE ? ESCAPE '\'`)
+		args = append(args, likeContains(q.Actor))
 	}
 	if q.Key != "" {
-		conds = append(conds, `(target_id = ? OR LOWER(target_name) LIKE ? ESCAPE '\')`)
-		args = append(args, q.Key, "%"+escapeLike(strings.ToLower(q.Key))+"%")
+		conds = append(conds, `(target_id = ? OR target_name_fold LIKE ? ESCAPE '\')`)
+		args = append(args, q.Key, likeContains(q.Key))
 	}
 	if q.Action != "" {
 		conds = append(conds, `action = ?`)

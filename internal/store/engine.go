@@ -1,90 +1,178 @@
 package store
 
-// Everything specific to SQLite lives in this file, so that a second engine
-// (PostgreSQL) needs a sibling of it and nothing else.
+// The SQL in this package is written once, with ? placeholders, in the
+// subset SQLite and PostgreSQL read alike. What differs between the two
+// engines sits behind engine, one file per engine (sqlite.go, postgres.go).
 
 import (
+	"context"
 	"database/sql"
-	"errors"
 	"fmt"
-	"net/url"
+	"io/fs"
+	"math/rand/v2"
+	"strconv"
 	"strings"
-
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	"time"
 )
 
-const driverName = "sqlite"
-
-// dsn turns a file path into a modernc DSN with the pragmas every connection needs.
-func dsn(path string) string {
-	u := url.URL{Scheme: "file", Opaque: path}
-	q := url.Values{}
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "busy_timeout(5000)")
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Add("_txlock", "immediate")
-	return u.String() + "?" + q.Encode()
+// engine is what one SQL engine does its own way.
+type engine interface {
+	// name is "sqlite" or "postgres", for messages and the migrations folder.
+	name() string
+	// rebind turns the package's ? placeholders into the engine's own.
+	rebind(query string) string
+	// txOptions are the options of every write transaction.
+	txOptions() *sql.TxOptions
+	// retryable tells whether a write transaction that failed with err may
+	// simply run again (a serialization failure or deadlock).
+	retryable(err error) bool
+	// violation names the constraint err broke, if any.
+	violation(err error) violation
+	// migrations are the engine's schema files, applied in name order.
+	migrations() fs.FS
+	// lock holds an exclusive lock across every process on the database,
+	// for migrations and first-start set-up, until release is called.
+	lock(ctx context.Context, db *sql.DB) (release func(), err error)
+	// backup writes a consistent copy of the live database to path.
+	backup(ctx context.Context, db *sql.DB, path string) error
 }
 
-// openPools opens one writer connection (SQLite allows one writer at a time;
-// queueing in Go beats SQLITE_BUSY) and a pool of readers.
-func openPools(path string, readers int) (writer, reader *sql.DB, err error) {
-	// The path becomes part of a URI whose ? and # the driver would read as
-	// its own: a path holding them would quietly open another file.
-	if strings.ContainsAny(path, "?#") {
-		return nil, nil, fmt.Errorf("database path %q may not contain ? or #", path)
-	}
-	writer, err = sql.Open(driverName, dsn(path))
-	if err != nil {
-		return nil, nil, fmt.Errorf("open writer: %w", err)
-	}
-	writer.SetMaxOpenConns(1)
-	writer.SetMaxIdleConns(1)
-	writer.SetConnMaxLifetime(0)
-	if err := writer.Ping(); err != nil {
-		writer.Close()
-		return nil, nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	// query_only makes a stray write through the read pool fail loudly.
-	reader, err = sql.Open(driverName, dsn(path)+"&_pragma=query_only(1)")
-	if err != nil {
-		writer.Close()
-		return nil, nil, fmt.Errorf("open reader: %w", err)
-	}
-	reader.SetMaxOpenConns(readers)
-	reader.SetMaxIdleConns(readers)
-	return writer, reader, nil
+// violation is a broken constraint: its kind and the constraint's name (as
+// declared in the migrations), so callers never read driver messages.
+type violation struct {
+	kind       violationKind
+	constraint string
 }
 
-// isUniqueViolation tells whether err is a UNIQUE or PRIMARY KEY constraint failure.
-func isUniqueViolation(err error) bool {
-	var e *sqlite.Error
-	if errors.As(err, &e) {
-		code := e.Code()
-		return code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+type violationKind int
+
+const (
+	noViolation violationKind = iota
+	uniqueViolation
+	foreignKeyViolation
+)
+
+func (v violation) unique(constraints ...string) bool {
+	if v.kind != uniqueViolation {
+		return false
+	}
+	if len(constraints) == 0 {
+		return true
+	}
+	for _, c := range constraints {
+		if v.constraint == c {
+			return true
+		}
 	}
 	return false
 }
 
-// isUniqueViolationOn tells whether err is a UNIQUE failure on column; SQLite
-// names the columns only in its message, so the reading of it stays here.
-func isUniqueViolationOn(err error, column string) bool {
-	return isUniqueViolation(err) && strings.Contains(err.Error(), "."+column)
+func (v violation) foreignKey() bool { return v.kind == foreignKeyViolation }
+
+// pool is a connection pool whose queries are rebound for its engine.
+type pool struct {
+	db *sql.DB
+	e  engine
 }
 
-// isForeignKeyViolation tells whether err is a FOREIGN KEY constraint failure.
-func isForeignKeyViolation(err error) bool {
-	var e *sqlite.Error
-	if errors.As(err, &e) {
-		return e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+func (p *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return p.db.ExecContext(ctx, p.e.rebind(query), args...)
+}
+
+func (p *pool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return p.db.QueryContext(ctx, p.e.rebind(query), args...)
+}
+
+func (p *pool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return p.db.QueryRowContext(ctx, p.e.rebind(query), args...)
+}
+
+// txn is a write transaction whose queries are rebound for its engine.
+type txn struct {
+	tx *sql.Tx
+	e  engine
+}
+
+func (t *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, t.e.rebind(query), args...)
+}
+
+func (t *txn) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, t.e.rebind(query), args...)
+}
+
+func (t *txn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.e.rebind(query), args...)
+}
+
+// queryer is a pool or a transaction.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// maxTxAttempts bounds how often a write transaction is tried when the
+// engine refuses to serialize it with another one.
+const maxTxAttempts = 12
+
+// runTx runs fn in a write transaction with the engine's options, commits
+// when fn returns nil, and runs it again from the start when the engine
+// reports a serialization failure: on PostgreSQL every write transaction is
+// SERIALIZABLE, so a rule read and written in one transaction holds however
+// many instances write at once. fn must be safe to run more than once.
+func runTx(ctx context.Context, p *pool, fn func(*txn) error) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = tryTx(ctx, p, fn)
+		if err == nil || attempt == maxTxAttempts || !p.e.retryable(err) {
+			return err
+		}
+		// Jittered back-off, so the transactions that collided do not collide again.
+		wait := time.Duration(attempt) * time.Millisecond * time.Duration(1+rand.IntN(4))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
 	}
-	return false
 }
 
-// backupTo writes a consistent copy of the live database to path.
-func backupTo(db *sql.DB, path string) error {
-	_, err := db.Exec(`VACUUM INTO ?`, path)
-	return err
+func tryTx(ctx context.Context, p *pool, fn func(*txn) error) error {
+	tx, err := p.db.BeginTx(ctx, p.e.txOptions())
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(&txn{tx: tx, e: p.e}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// dollarPlaceholders rewrites ? as $1, $2, ... outside quoted text.
+func dollarPlaceholders(query string) string {
+	if !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	quoted := false
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case c == '\'':
+			quoted = !quoted
+		case c == '?' && !quoted:
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }

@@ -2,44 +2,53 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"embed"
 	"fmt"
 	"io/fs"
 	"sort"
 )
 
-//go:embed migrations/*.sql
-var migrationFiles embed.FS
+// afterMigration holds steps that SQL cannot express (folding case the way
+// Go does), run after the named file's SQL in the same transaction.
+var afterMigration = map[string]map[string]func(context.Context, *txn) error{
+	"sqlite": {"0008_fold_columns.sql": refoldNames},
+}
 
-// Migrate applies, in name order, every embedded migration not yet recorded
-// in schema_migrations, each in its own transaction. Running it twice is a no-op.
+// Migrate applies, in name order, every migration of the engine not yet
+// recorded in schema_migrations, each in its own transaction. Running it
+// twice is a no-op. Open runs it under the engine's lock.
 func (db *DB) Migrate(ctx context.Context) error {
 	if _, err := db.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		name       VARCHAR(200) PRIMARY KEY,
-		applied_at VARCHAR(32)  NOT NULL
+		name       TEXT PRIMARY KEY,
+		applied_at TEXT NOT NULL
 	)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	// Databases made before there were two engines recorded the path.
+	if db.e.name() == "sqlite" {
+		if _, err := db.writer.ExecContext(ctx, `UPDATE schema_migrations SET name = substr(name, 12) WHERE name LIKE 'migrations/%'`); err != nil {
+			return fmt.Errorf("rename migrations: %w", err)
+		}
+	}
+	files := db.e.migrations()
+	names, err := fs.Glob(files, "*.sql")
 	if err != nil {
 		return err
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if err := db.applyMigration(ctx, name); err != nil {
+		if err := db.applyMigration(ctx, files, name); err != nil {
 			return fmt.Errorf("migration %s: %w", name, err)
 		}
 	}
 	return nil
 }
 
-func (db *DB) applyMigration(ctx context.Context, name string) error {
-	body, err := migrationFiles.ReadFile(name)
+func (db *DB) applyMigration(ctx context.Context, files fs.FS, name string) error {
+	body, err := fs.ReadFile(files, name)
 	if err != nil {
 		return err
 	}
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil {
 			return err
@@ -47,8 +56,14 @@ func (db *DB) applyMigration(ctx context.Context, name string) error {
 		if n > 0 {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		// Raw: migration files are written for their engine, placeholders and all.
+		if _, err := tx.tx.ExecContext(ctx, string(body)); err != nil {
 			return err
+		}
+		if step := afterMigration[db.e.name()][name]; step != nil {
+			if err := step(ctx, tx); err != nil {
+				return err
+			}
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, formatTime(db.now()))
 		return err

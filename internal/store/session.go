@@ -22,7 +22,7 @@ type Session struct {
 // at the caller's clock (the same clock that judges its timeouts).
 func (db *DB) CreateSession(ctx context.Context, idHash, userID string, at time.Time) error {
 	now := formatTime(at)
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)`,
 			idHash, userID, now, now)
 		if err != nil {
@@ -55,7 +55,7 @@ func (db *DB) SessionByHash(ctx context.Context, idHash string) (*Session, error
 
 // TouchSession moves a session's last-seen time to at.
 func (db *DB) TouchSession(ctx context.Context, idHash string, at time.Time) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?`, formatTime(at), idHash)
 		return err
 	})
@@ -63,7 +63,7 @@ func (db *DB) TouchSession(ctx context.Context, idHash string, at time.Time) err
 
 // DeleteSession ends a session.
 func (db *DB) DeleteSession(ctx context.Context, idHash string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, idHash)
 		return err
 	})
@@ -73,7 +73,7 @@ func (db *DB) DeleteSession(ctx context.Context, idHash string) error {
 // before createdBefore: the sweep that keeps the table small.
 func (db *DB) DeleteSessionsBefore(ctx context.Context, idleBefore, createdBefore time.Time) (int64, error) {
 	var n int64
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?`,
 			formatTime(idleBefore), formatTime(createdBefore))
 		if err != nil {

@@ -1,6 +1,8 @@
-// Package store keeps accounts and API keys in SQLite. Every method takes a
-// context, writes go through one connection inside a transaction, and errors
-// carry an apikey error code so callers never look at driver messages.
+// Package store keeps accounts, API keys, users and the audit trail in SQLite
+// or PostgreSQL. Every method takes a context, every write is one
+// transaction, rules that span rows are decided inside it (constraints,
+// or SERIALIZABLE on PostgreSQL), and errors carry an apikey error code so
+// callers never look at driver messages.
 package store
 
 import (
@@ -9,92 +11,112 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
 )
 
-// DB is the keyconsole database.
+// DB is the keyconsole database, on SQLite or PostgreSQL.
 type DB struct {
-	writer *sql.DB
-	reader *sql.DB
+	writer *pool
+	reader *pool // the writer itself on PostgreSQL
+	e      engine
 	now    func() time.Time
 }
 
-// Open opens (creating when missing) the database file at path and applies
-// every pending migration.
-func Open(ctx context.Context, path string) (*DB, error) {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("create database folder: %w", err)
-		}
-	}
-	writer, reader, err := openPools(path, max(4, runtime.NumCPU()*2))
+// Open opens the database dsn names (a postgres:// URL, or else an SQLite
+// file, created with its folder when missing), applies every pending
+// migration and gives an empty database its root account, all under a lock
+// that makes several instances starting at once take turns.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	db, err := open(ctx, dsn, true)
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{writer: writer, reader: reader, now: func() time.Time { return time.Now().UTC() }}
-	if err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := db.ensureRootAccount(ctx); err != nil {
+	err = db.locked(ctx, func() error {
+		if err := db.Migrate(ctx); err != nil {
+			return err
+		}
+		return db.ensureRootAccount(ctx)
+	})
+	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	return db, nil
 }
 
-// OpenExisting opens the database file at path as it is: no migration, no
-// root account. Backups use it, so that copying never changes the source.
-func OpenExisting(ctx context.Context, path string) (*DB, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("no database at %s", path)
+// OpenExisting opens the database as it is: no migration, no root account.
+// Backups use it, so that copying never changes the source.
+func OpenExisting(ctx context.Context, dsn string) (*DB, error) {
+	return open(ctx, dsn, false)
+}
+
+func open(ctx context.Context, dsn string, create bool) (*DB, error) {
+	db := &DB{now: func() time.Time { return time.Now().UTC() }}
+	if IsPostgresURL(dsn) {
+		p, err := openPostgres(ctx, dsn, max(8, runtime.NumCPU()*4))
+		if err != nil {
+			return nil, err
+		}
+		db.writer, db.reader, db.e = p, p, p.e
+		return db, nil
 	}
-	writer, reader, err := openPools(path, 1)
+	readers := 1
+	if create {
+		readers = max(4, runtime.NumCPU()*2)
+	}
+	w, r, err := openSQLite(dsn, readers, create)
 	if err != nil {
 		return nil, err
 	}
-	return &DB{writer: writer, reader: reader, now: func() time.Time { return time.Now().UTC() }}, nil
+	db.writer, db.reader, db.e = w, r, w.e
+	return db, nil
 }
 
-// Close closes both pools.
+// Engine names the database's engine: "sqlite" or "postgres".
+func (db *DB) Engine() string { return db.e.name() }
+
+// locked runs fn under the engine's database-wide lock.
+func (db *DB) locked(ctx context.Context, fn func() error) error {
+	release, err := db.e.lock(ctx, db.writer.db)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return fn()
+}
+
+// Close closes the pools.
 func (db *DB) Close() error {
-	return errors.Join(db.reader.Close(), db.writer.Close())
+	if db.reader == db.writer {
+		return db.writer.db.Close()
+	}
+	return errors.Join(db.reader.db.Close(), db.writer.db.Close())
 }
 
 // Ping tells whether the database answers, for readiness checks.
 func (db *DB) Ping(ctx context.Context) error {
-	return db.reader.PingContext(ctx)
+	return db.reader.db.PingContext(ctx)
 }
 
-// Backup writes a consistent copy of the database to path, which must not exist.
+// Backup writes a consistent copy of an SQLite database to path, which
+// must not exist.
 func (db *DB) Backup(ctx context.Context, path string) error {
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("backup: %s already exists", path)
 	}
-	if err := backupTo(db.writer, path); err != nil {
+	if err := db.e.backup(ctx, db.writer.db, path); err != nil {
 		return fmt.Errorf("backup to %s: %w", path, err)
 	}
 	// The copy holds password hashes: only its owner may read it.
 	return os.Chmod(path, 0o600)
 }
 
-// inTx runs fn in a write transaction and commits when it returns nil.
-func (db *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+// inTx runs fn in a write transaction and commits when it returns nil. On
+// PostgreSQL the transaction is SERIALIZABLE and fn may run more than once.
+func (db *DB) inTx(ctx context.Context, fn func(*txn) error) error {
+	return runTx(ctx, db.writer, fn)
 }
 
 // Times are stored as fixed-width UTC text so that they sort as strings and

@@ -35,9 +35,18 @@ func (db *DB) SigningKeys(ctx context.Context) ([]SigningKey, error) {
 	return out, err
 }
 
-// AddSigningKey stores a new signing key.
-func (db *DB) AddSigningKey(ctx context.Context, k SigningKey) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+// EnsureSigningKey stores k when there is no signing key yet and returns
+// the signing keys, newest first: instances starting at once on an empty
+// database agree on one key.
+func (db *DB) EnsureSigningKey(ctx context.Context, k SigningKey) ([]SigningKey, error) {
+	err := db.inTx(ctx, func(tx *txn) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM signing_keys`).Scan(&n); err != nil {
+			return fmt.Errorf("count signing keys: %w", err)
+		}
+		if n > 0 {
+			return nil
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO signing_keys (kid, private_key, created_at) VALUES (?, ?, ?)`,
 			k.KID, k.PrivateKey, formatTime(k.CreatedAt))
 		if err != nil {
@@ -45,6 +54,10 @@ func (db *DB) AddSigningKey(ctx context.Context, k SigningKey) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return db.SigningKeys(ctx)
 }
 
 // Endpoint is a device or app that signed a user in with a key.
@@ -61,7 +74,7 @@ type Endpoint struct {
 // trustedIfNew, a known one keeps its trust and gets the new name and time.
 func (db *DB) SeeEndpoint(ctx context.Context, keyID, endpointID, name string, trustedIfNew bool, at time.Time) (*Endpoint, error) {
 	var e *Endpoint
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err := db.inTx(ctx, func(tx *txn) error {
 		// INSERT ... ON CONFLICT DO UPDATE reads the same in SQLite and PostgreSQL.
 		_, err := tx.ExecContext(ctx, `INSERT INTO endpoints (key_id, endpoint_id, name, trusted, first_seen_at, last_seen_at)
 			VALUES (?, ?, ?, ?, ?, ?)
@@ -100,7 +113,7 @@ func (db *DB) Endpoints(ctx context.Context, keyID string) ([]Endpoint, error) {
 // SetEndpointTrust trusts or distrusts an endpoint; distrusting also ends
 // its refresh tokens. ev (when given) is recorded for the key k.
 func (db *DB) SetEndpointTrust(ctx context.Context, k *apikey.Key, endpointID string, trusted bool, ev *apikey.AuditEvent) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE endpoints SET trusted = ? WHERE key_id = ? AND endpoint_id = ?`, boolInt(trusted), k.ID, endpointID)
 		if err != nil {
 			return fmt.Errorf("set endpoint trust: %w", err)
@@ -150,7 +163,7 @@ type RefreshToken struct {
 // AddRefreshToken stores a refresh token, replacing the one it rotates
 // (oldHash, when given) in the same transaction: a refresh token works once.
 func (db *DB) AddRefreshToken(ctx context.Context, t RefreshToken, oldHash string, at time.Time) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		if oldHash != "" {
 			res, err := tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE token_hash = ?`, oldHash)
 			if err != nil {
@@ -187,7 +200,7 @@ func (db *DB) RefreshTokenByHash(ctx context.Context, hash string) (*RefreshToke
 
 // DeleteRefreshToken ends a refresh token; an unknown one is no error.
 func (db *DB) DeleteRefreshToken(ctx context.Context, hash string) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE token_hash = ?`, hash)
 		return err
 	})

@@ -25,7 +25,7 @@ type UsageCount struct {
 // RecordUsage adds a batch of counts and last uses in one transaction. Keys
 // deleted since the requests are skipped, not an error.
 func (db *DB) RecordUsage(ctx context.Context, uses []LastUse, counts []UsageCount) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		for _, u := range uses {
 			_, err := tx.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ?, last_used_from = ?
 				WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,

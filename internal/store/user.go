@@ -16,44 +16,75 @@ const userColumns = `id, account_id, username, password_hash, role, active, crea
 // account, the root, when none is named), with the audit event ev (when
 // not nil). A taken username is an ECONFLICT.
 func (db *DB) CreateUser(ctx context.Context, u *apikey.User, ev *apikey.AuditEvent) error {
-	id, err := apikey.NewID("usr")
-	if err != nil {
-		return err
-	}
-	now := db.now()
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		if u.AccountID == "" {
-			if err := tx.QueryRowContext(ctx, `SELECT id FROM accounts WHERE parent_id IS NULL ORDER BY created_at, id LIMIT 1`).Scan(&u.AccountID); err != nil {
-				return fmt.Errorf("find root account: %w", err)
-			}
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1)`,
-			id, u.AccountID, u.Username, u.PasswordHash, string(u.Role), boolInt(u.Active),
-			formatTime(now), u.CreatedBy, formatTime(now))
-		switch {
-		case isUniqueViolation(err):
-			return apikey.Errorf(apikey.ECONFLICT, "The username %q is taken.", u.Username)
-		case isForeignKeyViolation(err):
-			return apikey.Errorf(apikey.ENOTFOUND, "The account does not exist.")
-		case err != nil:
-			return fmt.Errorf("insert user: %w", err)
-		}
-		if err := insertUserScopes(ctx, tx, id, u.RoleAccounts); err != nil {
+	return db.inTx(ctx, func(tx *txn) error { return db.insertUser(ctx, tx, u, ev) })
+}
+
+func (db *DB) insertUser(ctx context.Context, tx *txn, u *apikey.User, ev *apikey.AuditEvent) error {
+	id := u.ID
+	if id == "" {
+		var err error
+		if id, err = apikey.NewID("usr"); err != nil {
 			return err
 		}
-		if ev != nil {
-			ev.Changes = []apikey.Change{{Field: "Role", From: "", To: u.Grant().Text(sameID)}}
+	}
+	now := db.now()
+	if u.AccountID == "" {
+		if err := tx.QueryRowContext(ctx, `SELECT id FROM accounts WHERE parent_id IS NULL`).Scan(&u.AccountID); err != nil {
+			return fmt.Errorf("find root account: %w", err)
 		}
-		return db.audit(ctx, tx, ev, u.AccountID, id, u.Username)
-	})
-	if err != nil {
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1)`,
+		id, u.AccountID, u.Username, u.PasswordHash, string(u.Role), boolInt(u.Active),
+		formatTime(now), u.CreatedBy, formatTime(now))
+	switch v := db.e.violation(err); {
+	case v.unique("users_username_unique"):
+		return apikey.Errorf(apikey.ECONFLICT, "The username %q is taken.", u.Username)
+	case v.foreignKey():
+		return apikey.Errorf(apikey.ENOTFOUND, "The account does not exist.")
+	case err != nil:
+		return fmt.Errorf("insert user: %w", err)
+	}
+	if err := insertUserScopes(ctx, tx, id, u.RoleAccounts); err != nil {
+		return err
+	}
+	if ev != nil {
+		ev.Changes = []apikey.Change{{Field: "Role", From: "", To: u.Grant().Text(sameID)}}
+	}
+	if err := db.audit(ctx, tx, ev, u.AccountID, id, u.Username); err != nil {
 		return err
 	}
 	u.ID, u.CreatedAt, u.UpdatedAt, u.Version = id, now, now, 1
 	return nil
 }
 
-func insertUserScopes(ctx context.Context, tx *sql.Tx, id string, accounts []string) error {
+// CreateFirstUser stores u, as CreateUser does, only when the database
+// has no user yet, and tells whether it did: of several instances starting
+// at once on an empty database, exactly one makes the first admin.
+func (db *DB) CreateFirstUser(ctx context.Context, u *apikey.User, ev *apikey.AuditEvent) (bool, error) {
+	created := false
+	err := db.inTx(ctx, func(tx *txn) error {
+		created = false
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
+			return fmt.Errorf("count users: %w", err)
+		}
+		if n > 0 {
+			return nil
+		}
+		if err := db.insertUser(ctx, tx, u, ev); err != nil {
+			return err
+		}
+		created = true
+		return nil
+	})
+	if apikey.ErrorCode(err) == apikey.ECONFLICT {
+		// Another instance's first user took the name in between.
+		return false, nil
+	}
+	return created, err
+}
+
+func insertUserScopes(ctx context.Context, tx *txn, id string, accounts []string) error {
 	if err := checkScopeAccounts(ctx, tx, accounts); err != nil {
 		return err
 	}
@@ -155,7 +186,7 @@ var errLastAdmin = apikey.Errorf(apikey.ECONFLICT, "At least one active Global A
 // refused; the check runs inside the write transaction, so two admins
 // demoting each other at once cannot both succeed.
 func (db *DB) SetUserRole(ctx context.Context, id string, role apikey.Role, accounts []string, ev *apikey.AuditEvent) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		before, err := userInTx(ctx, tx, id)
 		if err != nil {
 			return err
@@ -188,7 +219,7 @@ func (db *DB) SetUserRole(ctx context.Context, id string, role apikey.Role, acco
 
 // userInTx reads what the audit trail says of a user (account, name, role
 // and scope) inside a write transaction.
-func userInTx(ctx context.Context, tx *sql.Tx, id string) (*apikey.User, error) {
+func userInTx(ctx context.Context, tx *txn, id string) (*apikey.User, error) {
 	u := &apikey.User{ID: id}
 	var role string
 	err := tx.QueryRowContext(ctx, `SELECT account_id, username, role FROM users WHERE id = ?`, id).Scan(&u.AccountID, &u.Username, &role)
@@ -221,7 +252,7 @@ func sameID(id string) string { return id }
 // not nil). Switching off ends every session and refresh token of the user
 // and is refused for the last active Global Admin.
 func (db *DB) SetUserActive(ctx context.Context, id string, active bool, ev *apikey.AuditEvent) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		before, err := userInTx(ctx, tx, id)
 		if err != nil {
 			return err
@@ -246,7 +277,7 @@ func (db *DB) SetUserActive(ctx context.Context, id string, active bool, ev *api
 }
 
 // keepAnAdmin fails when user id is the only active Global Admin.
-func keepAnAdmin(ctx context.Context, tx *sql.Tx, id string) error {
+func keepAnAdmin(ctx context.Context, tx *txn, id string) error {
 	var others, self int
 	err := tx.QueryRowContext(ctx, `SELECT
 		COALESCE(SUM(CASE WHEN id <> ? THEN 1 ELSE 0 END), 0),
@@ -263,7 +294,7 @@ func keepAnAdmin(ctx context.Context, tx *sql.Tx, id string) error {
 
 // RecordSignIn notes a successful sign-in.
 func (db *DB) RecordSignIn(ctx context.Context, id string, at time.Time) error {
-	return db.inTx(ctx, func(tx *sql.Tx) error {
+	return db.inTx(ctx, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `UPDATE users SET last_sign_in_at = ? WHERE id = ?`, formatTime(at), id)
 		if err != nil {
 			return fmt.Errorf("record sign-in: %w", err)

@@ -59,24 +59,20 @@ func (s *Signer) load(ctx context.Context) error {
 	if s.keys != nil {
 		return nil
 	}
-	stored, err := s.store.SigningKeys(ctx)
+	// A candidate key, stored only when the database has none: of several
+	// instances starting at once, one key wins and all of them use it.
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return err
 	}
-	if len(stored) == 0 {
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			return err
-		}
-		kid, err := apikey.RandomBase62(16)
-		if err != nil {
-			return err
-		}
-		k := store.SigningKey{KID: kid, PrivateKey: base64.StdEncoding.EncodeToString(priv.Seed()), CreatedAt: s.now()}
-		if err := s.store.AddSigningKey(ctx, k); err != nil {
-			return err
-		}
-		stored = []store.SigningKey{k}
+	kid, err := apikey.RandomBase62(16)
+	if err != nil {
+		return err
+	}
+	candidate := store.SigningKey{KID: kid, PrivateKey: base64.StdEncoding.EncodeToString(priv.Seed()), CreatedAt: s.now()}
+	stored, err := s.store.EnsureSigningKey(ctx, candidate)
+	if err != nil {
+		return err
 	}
 	keys := map[string]ed25519.PrivateKey{}
 	for _, k := range stored {

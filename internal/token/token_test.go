@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,11 +11,12 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"keyconsole/internal/store"
+	"keyconsole/internal/store/storetest"
 )
 
 func newSigner(t *testing.T) (*Signer, *store.DB, *time.Time) {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	db, err := store.Open(context.Background(), storetest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}

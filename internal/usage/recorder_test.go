@@ -2,17 +2,17 @@ package usage
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/store"
+	"keyconsole/internal/store/storetest"
 )
 
 func TestFlushKeepsBatchOnFailure(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "u.db")
+	path := storetest.DSN(t)
 	db, err := store.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)

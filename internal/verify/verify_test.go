@@ -3,17 +3,17 @@ package verify
 import (
 	"context"
 	"net/netip"
-	"path/filepath"
 	"testing"
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/store"
+	"keyconsole/internal/store/storetest"
 )
 
 func setup(tb testing.TB) (*Verifier, *store.DB, *apikey.Key, string) {
 	tb.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(tb.TempDir(), "v.db"))
+	db, err := store.Open(ctx, storetest.DSN(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}

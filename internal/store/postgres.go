@@ -1,0 +1,116 @@
+package store
+
+// Everything specific to PostgreSQL (through pgx): $n placeholders,
+// SERIALIZABLE write transactions retried on serialization failures,
+// errors read by SQLSTATE and constraint name, and an advisory lock for
+// migrations and first-start set-up.
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+)
+
+//go:embed migrations/postgres/*.sql
+var postgresMigrations embed.FS
+
+type postgresEngine struct{}
+
+// SQLSTATEs this package acts on.
+const (
+	pgUniqueViolation      = "23505"
+	pgForeignKeyViolation  = "23503"
+	pgSerializationFailure = "40001"
+	pgDeadlockDetected     = "40P01"
+)
+
+func (postgresEngine) name() string               { return "postgres" }
+func (postgresEngine) rebind(query string) string { return dollarPlaceholders(query) }
+func (postgresEngine) migrations() fs.FS          { return mustSub(postgresMigrations, "migrations/postgres") }
+
+func (postgresEngine) txOptions() *sql.TxOptions {
+	return &sql.TxOptions{Isolation: sql.LevelSerializable}
+}
+
+func (postgresEngine) retryable(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && (e.Code == pgSerializationFailure || e.Code == pgDeadlockDetected)
+}
+
+func (postgresEngine) violation(err error) violation {
+	var e *pgconn.PgError
+	if !errors.As(err, &e) {
+		return violation{}
+	}
+	switch e.Code {
+	case pgUniqueViolation:
+		return violation{kind: uniqueViolation, constraint: e.ConstraintName}
+	case pgForeignKeyViolation:
+		return violation{kind: foreignKeyViolation, constraint: e.ConstraintName}
+	}
+	return violation{}
+}
+
+// lock takes a session advisory lock on a connection of its own, keyed by
+// the schema, so instances sharing one database migrate one at a time.
+func (postgresEngine) lock(ctx context.Context, db *sql.DB) (func(), error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migration lock: %w", err)
+	}
+	const key = `hashtext(current_schema() || '.keyconsole.migrate')`
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(`+key+`)`); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("migration lock: %w", err)
+	}
+	return func() {
+		// Closing the connection would release it too; unlocking first lets
+		// the connection go back to the pool.
+		conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+key+`)`)
+		conn.Close()
+	}, nil
+}
+
+func (postgresEngine) backup(context.Context, *sql.DB, string) error {
+	return errors.New("backup copies SQLite databases; for PostgreSQL use pg_dump")
+}
+
+// IsPostgresURL tells whether a --db value names a PostgreSQL database
+// rather than an SQLite file.
+func IsPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// openPostgres opens one pool that serves reads and writes alike.
+func openPostgres(ctx context.Context, url string, conns int) (*pool, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open postgres: %s", redactURL(err.Error(), url))
+	}
+	return &pool{db: db, e: postgresEngine{}}, nil
+}
+
+// redactURL keeps a password in the URL out of an error message.
+func redactURL(msg, url string) string {
+	if i := strings.Index(url, "://"); i >= 0 {
+		if at := strings.LastIndex(url, "@"); at > i {
+			if colon := strings.Index(url[i+3:at], ":"); colon >= 0 {
+				return strings.ReplaceAll(msg, url[i+3+colon+1:at], "***")
+			}
+		}
+	}
+	return msg
+}

@@ -1,0 +1,133 @@
+package store
+
+// Everything specific to SQLite: the DSN and its pragmas, one writer and a
+// read pool, error classification, the migration lock and backups.
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/sqlite/*.sql
+var sqliteMigrations embed.FS
+
+type sqliteEngine struct{}
+
+func (sqliteEngine) name() string               { return "sqlite" }
+func (sqliteEngine) rebind(query string) string { return query }
+func (sqliteEngine) txOptions() *sql.TxOptions  { return nil }
+func (sqliteEngine) retryable(err error) bool   { return false }
+func (sqliteEngine) migrations() fs.FS          { return mustSub(sqliteMigrations, "migrations/sqlite") }
+func (sqliteEngine) backup(ctx context.Context, db *sql.DB, path string) error {
+	_, err := db.ExecContext(ctx, `VACUUM INTO ?`, path)
+	return err
+}
+
+// lock: every write transaction begins IMMEDIATE, taking SQLite's one write
+// lock, so migrations and first-start set-up are serialized without more.
+func (sqliteEngine) lock(context.Context, *sql.DB) (func(), error) { return func() {}, nil }
+
+// sqliteConstraints maps what SQLite's messages name (the columns of a
+// UNIQUE constraint, or an index) to the constraint's declared name.
+var sqliteConstraints = map[string]string{
+	"api_keys.account_id, api_keys.name_fold": "api_keys_name_unique",
+	"api_keys.secret_hash":                    "api_keys_secret_unique",
+	"api_keys.previous_secret_hash":           "api_keys_previous_secret",
+	"users.username":                          "users_username_unique",
+	"accounts.parent_id, accounts.name_fold":  "accounts_name_unique",
+	"index 'accounts_one_root'":               "accounts_one_root",
+	"signing_keys.kid":                        "signing_keys_pkey",
+}
+
+func (sqliteEngine) violation(err error) violation {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return violation{}
+	}
+	switch e.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		msg := e.Error()
+		if i := strings.LastIndex(msg, "constraint failed: "); i >= 0 {
+			msg = msg[i+len("constraint failed: "):]
+		}
+		msg, _, _ = strings.Cut(msg, " (")
+		return violation{kind: uniqueViolation, constraint: sqliteConstraints[msg]}
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return violation{kind: foreignKeyViolation}
+	}
+	return violation{}
+}
+
+// sqliteDSN turns a file path into a modernc DSN with the pragmas every
+// connection needs; _txlock=immediate makes each transaction take the write
+// lock at BEGIN, so a transaction never fails half-way for want of it.
+func sqliteDSN(path string) string {
+	u := url.URL{Scheme: "file", Opaque: path}
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_txlock", "immediate")
+	return u.String() + "?" + q.Encode()
+}
+
+// openSQLite opens one writer connection (SQLite allows one writer at a
+// time; queueing in Go beats SQLITE_BUSY) and a pool of readers. create
+// makes the file and its folder when missing.
+func openSQLite(path string, readers int, create bool) (writer, reader *pool, err error) {
+	// The path becomes part of a URI whose ? and # the driver would read as
+	// its own: a path holding them would quietly open another file.
+	if strings.ContainsAny(path, "?#") {
+		return nil, nil, fmt.Errorf("database path %q may not contain ? or #", path)
+	}
+	if create {
+		if dir := filepath.Dir(path); dir != "" {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, nil, fmt.Errorf("create database folder: %w", err)
+			}
+		}
+	} else if _, err := os.Stat(path); err != nil {
+		return nil, nil, fmt.Errorf("no database at %s", path)
+	}
+	w, err := sql.Open("sqlite", sqliteDSN(path))
+	if err != nil {
+		return nil, nil, fmt.Errorf("open writer: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.Ping(); err != nil {
+		w.Close()
+		return nil, nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	// query_only makes a stray write through the read pool fail loudly.
+	r, err := sql.Open("sqlite", sqliteDSN(path)+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, nil, fmt.Errorf("open reader: %w", err)
+	}
+	r.SetMaxOpenConns(readers)
+	r.SetMaxIdleConns(readers)
+	e := sqliteEngine{}
+	return &pool{db: w, e: e}, &pool{db: r, e: e}, nil
+}
+
+func mustSub(f fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}
