@@ -372,7 +372,7 @@ func TestCSRF(t *testing.T) {
 
 func TestSessionCookieFlags(t *testing.T) {
 	for _, secure := range []bool{false, true} {
-		ts := newTestServer(t, func(c *Config) { c.Sessions.SecureCookies = secure })
+		ts := newTestServer(t, func(c *testConfig) { c.Sessions.SecureCookies = secure })
 		c := ts.newClient(t)
 		before, _ := c.get(t, "/login")
 		signIn, _ := c.tryLogin(t, "admin", "pw-admin-long-enough")

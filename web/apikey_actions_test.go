@@ -462,7 +462,7 @@ func TestResponseHeadersInTheForm(t *testing.T) {
 
 func TestKeyTestExplainsAndRecordsNothing(t *testing.T) {
 	var rec *usage.Recorder
-	ts := newTestServer(t, func(c *Config) {
+	ts := newTestServer(t, func(c *testConfig) {
 		rec = usage.New(c.Store, nil)
 		c.Usage = rec
 		c.RateLimit = verify.Config{RatePerSecond: 1, Burst: 1}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/instance"
 	"keyconsole/internal/store"
 	"keyconsole/internal/verify"
 	"keyconsole/web/view"
@@ -67,6 +69,9 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 		d.CanEdit, d.CanRegenerate, d.CanDelete = false, false, false
 		d.ViewingAccount = viewing
 	}
+	if d.Sync, d.SyncLagging, err = s.keySync(c, k.ID); err != nil {
+		return err
+	}
 	if k.PreviousSecretHash != "" && k.PreviousValidUntil != nil && s.now().Before(*k.PreviousValidUntil) {
 		d.GraceUntil = formatDateTime(*k.PreviousValidUntil)
 	}
@@ -112,6 +117,28 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 	pg := s.keysPage(c, k.Name)
 	setAccount(&pg, shown, dir)
 	return render(c, http.StatusOK, view.KeyDetailsPage(pg, d))
+}
+
+// keySync says whether the key's newest change has reached every running
+// instance: "Applied on all 2 instances", or which one lags and since when.
+func (s *Server) keySync(c echo.Context, id string) (string, bool, error) {
+	st, err := s.store.KeySync(c.Request().Context(), id, s.now().Add(-instance.Alive))
+	if err != nil {
+		return "", false, err
+	}
+	switch {
+	case st.Instances == 0:
+		return "", false, nil
+	case len(st.Lagging) == 0 && st.Instances == 1:
+		return "Applied on the one running instance", false, nil
+	case len(st.Lagging) == 0:
+		return fmt.Sprintf("Applied on all %d instances", st.Instances), false, nil
+	}
+	var names []string
+	for _, l := range st.Lagging {
+		names = append(names, l.Name)
+	}
+	return fmt.Sprintf("Not yet applied on %s (changed %s)", strings.Join(names, ", "), formatDateTime(st.Lagging[0].Since)), true, nil
 }
 
 // usageRows turns daily counts into a table, newest day first, with a

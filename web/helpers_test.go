@@ -18,9 +18,13 @@ import (
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/auth"
+	"keyconsole/internal/keys"
 	"keyconsole/internal/store"
 	"keyconsole/internal/store/storetest"
 	"keyconsole/internal/syncbuf"
+	"keyconsole/internal/token"
+	"keyconsole/internal/usage"
+	"keyconsole/internal/verify"
 )
 
 // testServer is the real server on a real SQLite file, with its log
@@ -57,7 +61,14 @@ func (ts *testServer) responsesContaining(s string) int {
 // testParams keep argon2id cheap: tests sign in hundreds of times.
 var testParams = auth.Params{Memory: 1024, Time: 1, Threads: 1}
 
-func newTestServer(t *testing.T, configure ...func(*Config)) *testServer {
+// testConfig is the server's Config and what its services are built with.
+type testConfig struct {
+	Config
+	Usage     *usage.Recorder // where verifications are counted; nil: nowhere
+	RateLimit verify.Config
+}
+
+func newTestServer(t *testing.T, configure ...func(*testConfig)) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	dsn := storetest.DSN(t)
@@ -70,23 +81,27 @@ func newTestServer(t *testing.T, configure ...func(*Config)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := auth.LoadOrCreateSessionKeys(filepath.Join(t.TempDir(), "session.key"))
+	sessionKeys, err := auth.LoadOrCreateSessionKeys(filepath.Join(t.TempDir(), "session.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := &testServer{db: db, dbPath: dsn, logs: &syncbuf.Buffer{}, now: time.Now().UTC(), root: root.ID}
-	cfg := Config{
+	cfg := testConfig{Config: Config{
 		Store: db, Logger: slog.New(slog.NewTextHandler(ts.logs, nil)), PasswordParams: testParams,
-		Sessions: SessionConfig{Keys: keys}, Now: func() time.Time { return ts.now },
-	}
+		Sessions: SessionConfig{Keys: sessionKeys}, Now: func() time.Time { return ts.now },
+	}}
 	for _, c := range configure {
 		c(&cfg)
 	}
-	srv, err := New(cfg)
+	// Wired as cmd/keyconsole wires them, on the test's clock.
+	cfg.Tokens = token.New(db, cfg.Now)
+	cfg.Verifier = verify.New(db, cfg.Tokens, cfg.Usage, cfg.RateLimit, cfg.Now)
+	cfg.Keys = keys.New(db, cfg.Tokens, cfg.Now)
+	cfg.Keys.OnChange(cfg.Verifier.Forget)
+	srv, err := New(cfg.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts.srv = srv
 	ts.srv = srv
 	ts.Server = httptest.NewServer(srv)
 	t.Cleanup(ts.Close)

@@ -229,7 +229,7 @@ func TestAPIAuthentication(t *testing.T) {
 }
 
 func TestTrustedProxies(t *testing.T) {
-	ts := newTestServer(t, func(c *Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")} })
+	ts := newTestServer(t, func(c *testConfig) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")} })
 	_, walled := ts.addKey(t, "walled", func(k *apikey.Key) {
 		k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalViewer}}
 		k.AllowedIPs = []apikey.IPEntry{{Prefix: netip.MustParsePrefix("203.0.113.0/24"), Source: "203.0.113.0/24"}}
@@ -349,7 +349,7 @@ func TestGracePeriod(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	ts := newTestServer(t, func(c *Config) { c.RateLimit = verify.Config{RatePerSecond: 1, Burst: 3} })
+	ts := newTestServer(t, func(c *testConfig) { c.RateLimit = verify.Config{RatePerSecond: 1, Burst: 3} })
 	_, key := ts.addKey(t, "busy", func(k *apikey.Key) { k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalViewer}} })
 	for i := 0; i < 3; i++ {
 		if res, _ := ts.apiCall(t, "GET", "/api/v1/keys", key, nil); res.StatusCode != 200 {
@@ -368,7 +368,7 @@ func TestRateLimit(t *testing.T) {
 
 func TestUsageRecorded(t *testing.T) {
 	var rec *usage.Recorder
-	ts := newTestServer(t, func(c *Config) {
+	ts := newTestServer(t, func(c *testConfig) {
 		rec = usage.New(c.Store, nil)
 		c.Usage = rec
 	})

@@ -176,7 +176,7 @@ func TestAPIRoleTable(t *testing.T) {
 // every answer must be one a key could have given at some moment.
 func TestConcurrentVerificationWhileEditing(t *testing.T) {
 	// The clock is frozen, so the rate limit would never refill: set it out of reach.
-	ts := newTestServer(t, func(c *Config) { c.RateLimit = verify.Config{RatePerSecond: 1e9, Burst: 1 << 30} })
+	ts := newTestServer(t, func(c *testConfig) { c.RateLimit = verify.Config{RatePerSecond: 1e9, Burst: 1 << 30} })
 	caller := ts.verifierKey(t)
 	var ids, secrets []string
 	for i := 0; i < 4; i++ {

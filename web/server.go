@@ -21,19 +21,19 @@ import (
 	"keyconsole/internal/keys"
 	"keyconsole/internal/store"
 	"keyconsole/internal/token"
-	"keyconsole/internal/usage"
 	"keyconsole/internal/verify"
 )
 
-// Config is what the server needs.
+// Config is what the server needs; cmd/keyconsole builds the services.
 type Config struct {
 	Store          *store.DB
+	Keys           *keys.Manager
+	Verifier       *verify.Verifier
+	Tokens         *token.Signer
 	Logger         *slog.Logger
 	Sessions       SessionConfig
 	PasswordParams auth.Params      // zero: auth.DefaultParams
 	Now            func() time.Time // nil: the wall clock in UTC
-	Usage          *usage.Recorder  // where verifications are counted; nil: nowhere
-	RateLimit      verify.Config    // per API key
 	// TrustedProxies are the peers whose X-Forwarded-For is believed; the
 	// client address is then the nearest one not among them. Empty: the
 	// direct peer is the client.
@@ -66,7 +66,11 @@ type Server struct {
 
 // New builds the server with every route.
 func New(cfg Config) (*Server, error) {
-	s := &Server{store: cfg.Store, logger: cfg.Logger, now: cfg.Now, sessions: cfg.Sessions, params: cfg.PasswordParams}
+	if cfg.Store == nil || cfg.Keys == nil || cfg.Verifier == nil || cfg.Tokens == nil {
+		return nil, errors.New("web: the store, keys, verifier and tokens are required")
+	}
+	s := &Server{store: cfg.Store, keys: cfg.Keys, verifier: cfg.Verifier, tokens: cfg.Tokens,
+		logger: cfg.Logger, now: cfg.Now, sessions: cfg.Sessions, params: cfg.PasswordParams}
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
@@ -86,11 +90,6 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("web: session keys are required")
 	}
 	s.metrics = newMetrics()
-	s.tokens = token.New(s.store, s.now)
-	s.keys = keys.New(s.store, s.tokens, s.now)
-	s.verifier = verify.New(s.store, s.tokens, cfg.Usage, cfg.RateLimit, s.now)
-	// Any change to a key empties the verifier's cache of it at once.
-	s.keys.OnChange(s.verifier.Forget)
 	s.cookies = newCookieStore(s.sessions)
 	s.throttle = auth.NewThrottle(signInLimit, signInWindow)
 	s.hashing = make(chan struct{}, runtime.NumCPU())

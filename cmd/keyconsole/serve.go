@@ -7,11 +7,16 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
 
+	"keyconsole/internal/apikey"
 	"keyconsole/internal/auth"
+	"keyconsole/internal/instance"
+	"keyconsole/internal/keys"
 	"keyconsole/internal/store"
+	"keyconsole/internal/token"
 	"keyconsole/internal/usage"
 	"keyconsole/internal/verify"
 	"keyconsole/web"
@@ -67,7 +72,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	defer ln.Close()
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	keys, err := auth.LoadOrCreateSessionKeys(*secretFile)
+	sessionKeys, err := auth.LoadOrCreateSessionKeys(*secretFile)
 	if err != nil {
 		return err
 	}
@@ -80,13 +85,38 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	recorder := usage.New(db, logger)
-	srv, err := web.New(web.Config{Store: db, Logger: logger, Sessions: web.SessionConfig{
-		Keys: keys, IdleTimeout: *idle, Lifetime: *lifetime, SecureCookies: *secure,
-	}, Usage: recorder, RateLimit: verify.Config{RatePerSecond: *ratePerSecond, Burst: *burst}, TrustedProxies: trusted})
+	tokens := token.New(db, nil)
+	verifier := verify.New(db, tokens, recorder, verify.Config{RatePerSecond: *ratePerSecond, Burst: *burst}, nil)
+	keyService := keys.New(db, tokens, nil)
+	// Join the instances sharing the database: key changes made by any of
+	// them reach this one's verification cache, and the per-key rate limit
+	// is shared among them.
+	member, err := instance.Join(ctx, instance.Config{Store: db, Cache: verifier, Name: instanceName(ln.Addr()), Logger: logger})
+	if err != nil {
+		return err
+	}
+	// A change to a key empties this instance's cache of it at once, and
+	// its response waits (briefly) until the other instances have too.
+	keyService.OnChange(func(k *apikey.Key, hashes ...string) {
+		verifier.Forget(k, hashes...)
+		member.AwaitApplied(k.ID)
+	})
+	srv, err := web.New(web.Config{Store: db, Keys: keyService, Verifier: verifier, Tokens: tokens, Logger: logger,
+		Sessions:       web.SessionConfig{Keys: sessionKeys, IdleTimeout: *idle, Lifetime: *lifetime, SecureCookies: *secure},
+		TrustedProxies: trusted})
 	if err != nil {
 		return err
 	}
 	go sweepSessions(ctx, db, *idle, *lifetime, logger)
+	groupCtx, leaveGroup := context.WithCancel(context.Background())
+	groupDone := make(chan struct{})
+	go func() {
+		defer close(groupDone)
+		if err := member.Run(groupCtx); err != nil {
+			logger.Warn("leaving the instance group", "err", err)
+		}
+	}()
+	defer func() { leaveGroup(); <-groupDone }()
 	// Usage is written every few seconds, and once more after the server
 	// has stopped taking requests.
 	usageCtx, stopUsage := context.WithCancel(context.Background())
@@ -96,6 +126,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	stopUsage()
 	<-usageDone
 	return err
+}
+
+// instanceName shows an instance on key details pages: its host and address.
+func instanceName(addr net.Addr) string {
+	host, err := os.Hostname()
+	if err != nil {
+		return addr.String()
+	}
+	return host + " " + addr.String()
 }
 
 // usageFlushEvery is how often batched key usage is written.

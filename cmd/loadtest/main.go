@@ -22,7 +22,9 @@ import (
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/auth"
+	"keyconsole/internal/keys"
 	"keyconsole/internal/store"
+	"keyconsole/internal/token"
 	"keyconsole/internal/usage"
 	"keyconsole/internal/verify"
 	"keyconsole/web"
@@ -53,13 +55,17 @@ func run(duration time.Duration, workers int) error {
 		return err
 	}
 	defer db.Close()
-	keys, err := auth.LoadOrCreateSessionKeys(filepath.Join(dir, "session.key"))
+	sessionKeys, err := auth.LoadOrCreateSessionKeys(filepath.Join(dir, "session.key"))
 	if err != nil {
 		return err
 	}
 	rec := usage.New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	srv, err := web.New(web.Config{Store: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Sessions: web.SessionConfig{Keys: keys}, Usage: rec, RateLimit: verify.Config{RatePerSecond: 1e9, Burst: 1 << 30}})
+	tokens := token.New(db, nil)
+	verifier := verify.New(db, tokens, rec, verify.Config{RatePerSecond: 1e9, Burst: 1 << 30}, nil)
+	keyService := keys.New(db, tokens, nil)
+	keyService.OnChange(verifier.Forget)
+	srv, err := web.New(web.Config{Store: db, Keys: keyService, Verifier: verifier, Tokens: tokens,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Sessions: web.SessionConfig{Keys: sessionKeys}})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,5 +134,31 @@ func TestSessionKeyFile(t *testing.T) {
 	os.WriteFile(path, []byte("short"), 0o600)
 	if _, err := LoadOrCreateSessionKeys(path); err == nil {
 		t.Fatal("short file accepted")
+	}
+}
+
+// Processes starting at once on one missing secret file all end up with
+// the same keys, read whole.
+func TestSessionKeysCreatedOnceByConcurrentStarts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "session.key")
+	const n = 8
+	got := make([]SessionKeys, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() { defer wg.Done(); got[i], errs[i] = LoadOrCreateSessionKeys(path) }()
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil {
+			t.Fatalf("start %d: %v", i, errs[i])
+		}
+		if !bytes.Equal(got[i].Auth, got[0].Auth) || !bytes.Equal(got[i].Encryption, got[0].Encryption) {
+			t.Fatalf("start %d has other keys", i)
+		}
+	}
+	if files, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "*")); len(files) != 1 {
+		t.Fatalf("left behind: %v", files)
 	}
 }

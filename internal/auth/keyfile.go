@@ -53,17 +53,25 @@ func createSessionKeys(path string) (SessionKeys, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return SessionKeys{}, fmt.Errorf("create secret file folder: %w", err)
 	}
-	// O_EXCL: two processes starting at once must not overwrite each other's keys.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	// Written whole to a temporary file, then linked into place: link fails
+	// when the file exists, so of two processes starting at once one key
+	// set wins, and the other reads it complete.
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".session-key-*")
 	if err != nil {
 		return SessionKeys{}, fmt.Errorf("create secret file: %w", err)
 	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
 		return SessionKeys{}, fmt.Errorf("write secret file: %w", err)
 	}
-	if err := f.Close(); err != nil {
+	if err := tmp.Close(); err != nil {
 		return SessionKeys{}, fmt.Errorf("write secret file: %w", err)
+	}
+	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
+		return LoadOrCreateSessionKeys(path)
+	} else if err != nil {
+		return SessionKeys{}, fmt.Errorf("create secret file: %w", err)
 	}
 	return SessionKeys{Auth: b[:authKeyLen], Encryption: b[authKeyLen:]}, nil
 }

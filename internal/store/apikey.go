@@ -47,6 +47,9 @@ func (db *DB) insertKey(ctx context.Context, tx *txn, k *apikey.Key, ev *apikey.
 	if err := insertKeyChildren(ctx, tx, id, &k.Settings); err != nil {
 		return err
 	}
+	if err := db.keyChanged(ctx, tx, id); err != nil {
+		return err
+	}
 	if err := db.audit(ctx, tx, ev, k.AccountID, id, k.Name); err != nil {
 		return err
 	}
@@ -79,6 +82,9 @@ func (db *DB) UpdateKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEven
 			}
 		}
 		if err := insertKeyChildren(ctx, tx, k.ID, &k.Settings); err != nil {
+			return err
+		}
+		if err := db.keyChanged(ctx, tx, k.ID); err != nil {
 			return err
 		}
 		return db.audit(ctx, tx, ev, k.AccountID, k.ID, k.Name)
@@ -118,6 +124,9 @@ func (db *DB) DeleteKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEven
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return apikey.Errorf(apikey.ENOTFOUND, "No such key.")
+		}
+		if err := db.keyChanged(ctx, tx, k.ID); err != nil {
+			return err
 		}
 		return db.audit(ctx, tx, ev, k.AccountID, k.ID, k.Name)
 	})
@@ -167,6 +176,9 @@ func (db *DB) changeKey(ctx context.Context, k *apikey.Key, by string, ev *apike
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return apikey.Errorf(apikey.ENOTFOUND, "This key no longer exists.")
+		}
+		if err := db.keyChanged(ctx, tx, k.ID); err != nil {
+			return err
 		}
 		return db.audit(ctx, tx, ev, k.AccountID, k.ID, k.Name)
 	})

@@ -199,3 +199,41 @@ func TestConcurrentFirstStart(t *testing.T) {
 		}
 	}
 }
+
+// Two instances flushing usage of one key at once lose no increment.
+func TestConcurrentUsageMerges(t *testing.T) {
+	t.Parallel()
+	dsn := storetest.DSN(t)
+	ctx := context.Background()
+	var dbs []*DB
+	for range 2 {
+		db, err := Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		dbs = append(dbs, db)
+	}
+	k := newKey(t, dbs[0], root(t, dbs[0]), "counted")
+	const flushes = 20
+	var fns []func() error
+	for _, db := range dbs {
+		fns = append(fns, func() error {
+			for range flushes {
+				if err := db.RecordUsage(ctx, nil, []UsageCount{{KeyID: k.ID, Day: "2026-03-01", Code: "VALID", Count: 3}}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	for _, err := range race(fns...) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	counts, err := dbs[1].KeyUsage(ctx, k.ID, "2026-03-01")
+	if err != nil || len(counts) != 1 || counts[0].Count != 2*flushes*3 {
+		t.Fatalf("usage %+v %v, want one row of %d", counts, err, 2*flushes*3)
+	}
+}

@@ -33,6 +33,11 @@ type engine interface {
 	// lock holds an exclusive lock across every process on the database,
 	// for migrations and first-start set-up, until release is called.
 	lock(ctx context.Context, db *sql.DB) (release func(), err error)
+	// notify wakes, when tx commits, every instance listening for key changes.
+	notify(ctx context.Context, tx *txn, payload string) error
+	// listen calls woken once listening has begun and after every
+	// notification, until ctx ends or the connection fails.
+	listen(ctx context.Context, woken func()) error
 	// backup writes a consistent copy of the live database to path.
 	backup(ctx context.Context, db *sql.DB, path string) error
 }

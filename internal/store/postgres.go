@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 )
@@ -21,7 +22,10 @@ import (
 //go:embed migrations/postgres/*.sql
 var postgresMigrations embed.FS
 
-type postgresEngine struct{}
+type postgresEngine struct {
+	url     string // for the connection that listens
+	channel string // where key changes are announced: one per schema
+}
 
 // SQLSTATEs this package acts on.
 const (
@@ -39,9 +43,15 @@ func (postgresEngine) txOptions() *sql.TxOptions {
 	return &sql.TxOptions{Isolation: sql.LevelSerializable}
 }
 
+// retryable: serialization failures and deadlocks, and two changes taking
+// the same key change number (the loser reads the winner's on its retry).
 func (postgresEngine) retryable(err error) bool {
 	var e *pgconn.PgError
-	return errors.As(err, &e) && (e.Code == pgSerializationFailure || e.Code == pgDeadlockDetected)
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Code == pgSerializationFailure || e.Code == pgDeadlockDetected ||
+		(e.Code == pgUniqueViolation && e.ConstraintName == "key_changes_pkey")
 }
 
 func (postgresEngine) violation(err error) violation {
@@ -78,6 +88,33 @@ func (postgresEngine) lock(ctx context.Context, db *sql.DB) (func(), error) {
 	}, nil
 }
 
+func (e postgresEngine) notify(ctx context.Context, tx *txn, payload string) error {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_notify(?, ?)`, e.channel, payload); err != nil {
+		return fmt.Errorf("notify: %w", err)
+	}
+	return nil
+}
+
+// listen holds a connection of its own outside the pool: LISTEN belongs
+// to a session, and waiting would take a pooled connection for good.
+func (e postgresEngine) listen(ctx context.Context, woken func()) error {
+	conn, err := pgx.Connect(ctx, e.url)
+	if err != nil {
+		return fmt.Errorf("listen: %s", redactURL(err.Error(), e.url))
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{e.channel}.Sanitize()); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	woken()
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
+		woken()
+	}
+}
+
 func (postgresEngine) backup(context.Context, *sql.DB, string) error {
 	return errors.New("backup copies SQLite databases; for PostgreSQL use pg_dump")
 }
@@ -96,11 +133,12 @@ func openPostgres(ctx context.Context, url string, conns int) (*pool, error) {
 	}
 	db.SetMaxOpenConns(conns)
 	db.SetMaxIdleConns(conns)
-	if err := db.PingContext(ctx); err != nil {
+	var schema string
+	if err := db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open postgres: %s", redactURL(err.Error(), url))
 	}
-	return &pool{db: db, e: postgresEngine{}}, nil
+	return &pool{db: db, e: postgresEngine{url: url, channel: "keyconsole_keys_" + schema}}, nil
 }
 
 // redactURL keeps a password in the URL out of an error message.

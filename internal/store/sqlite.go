@@ -34,6 +34,10 @@ func (sqliteEngine) backup(ctx context.Context, db *sql.DB, path string) error {
 	return err
 }
 
+// One process writes an SQLite file: there is nobody to wake.
+func (sqliteEngine) notify(context.Context, *txn, string) error { return nil }
+func (sqliteEngine) listen(context.Context, func()) error       { return ErrNoListen }
+
 // lock: every write transaction begins IMMEDIATE, taking SQLite's one write
 // lock, so migrations and first-start set-up are serialized without more.
 func (sqliteEngine) lock(context.Context, *sql.DB) (func(), error) { return func() {}, nil }

@@ -41,8 +41,17 @@ type Signer struct {
 	now   func() time.Time
 	mu    sync.Mutex
 	keys  map[string]ed25519.PrivateKey
-	kid   string // the newest
+	kid   string    // the newest
+	read  time.Time // when keys were read (wall clock), to bound re-reads
 }
+
+// Keys made by another instance (after a rotation there) are read again
+// when a token names an unknown kid, at most once per rereadEvery, and
+// for the JWKS when older than republishAfter.
+const (
+	rereadEvery    = time.Second
+	republishAfter = 30 * time.Second
+)
 
 // New returns a Signer on db; now is the clock (nil: the wall clock).
 func New(db *store.DB, now func() time.Time) *Signer {
@@ -59,20 +68,39 @@ func (s *Signer) load(ctx context.Context) error {
 	if s.keys != nil {
 		return nil
 	}
-	// A candidate key, stored only when the database has none: of several
-	// instances starting at once, one key wins and all of them use it.
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	return s.readLocked(ctx)
+}
+
+// reread reads the stored keys again unless they were read within every.
+func (s *Signer) reread(ctx context.Context, every time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.keys != nil && time.Since(s.read) < every {
+		return nil
+	}
+	return s.readLocked(ctx)
+}
+
+func (s *Signer) readLocked(ctx context.Context) error {
+	stored, err := s.store.SigningKeys(ctx)
 	if err != nil {
 		return err
 	}
-	kid, err := apikey.RandomBase62(16)
-	if err != nil {
-		return err
-	}
-	candidate := store.SigningKey{KID: kid, PrivateKey: base64.StdEncoding.EncodeToString(priv.Seed()), CreatedAt: s.now()}
-	stored, err := s.store.EnsureSigningKey(ctx, candidate)
-	if err != nil {
-		return err
+	if len(stored) == 0 {
+		// A candidate key, stored only when the database still has none:
+		// of several instances starting at once, one key wins for all.
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return err
+		}
+		kid, err := apikey.RandomBase62(16)
+		if err != nil {
+			return err
+		}
+		candidate := store.SigningKey{KID: kid, PrivateKey: base64.StdEncoding.EncodeToString(priv.Seed()), CreatedAt: s.now()}
+		if stored, err = s.store.EnsureSigningKey(ctx, candidate); err != nil {
+			return err
+		}
 	}
 	keys := map[string]ed25519.PrivateKey{}
 	for _, k := range stored {
@@ -82,7 +110,7 @@ func (s *Signer) load(ctx context.Context) error {
 		}
 		keys[k.KID] = ed25519.NewKeyFromSeed(seed)
 	}
-	s.keys, s.kid = keys, stored[0].KID
+	s.keys, s.kid, s.read = keys, stored[0].KID, time.Now()
 	return nil
 }
 
@@ -144,11 +172,15 @@ func (s *Signer) parse(ctx context.Context, raw, kind string, opts ...jwt.Parser
 	opts = append(opts, jwt.WithValidMethods([]string{"EdDSA"}))
 	_, err := jwt.ParseWithClaims(raw, &c, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
-		s.mu.Lock()
-		k, ok := s.keys[kid]
-		s.mu.Unlock()
+		k, ok := s.key(kid)
 		if !ok {
-			return nil, ErrInvalid
+			// Perhaps another instance's new key: read them again, boundedly.
+			if err := s.reread(ctx, rereadEvery); err != nil {
+				return nil, err
+			}
+			if k, ok = s.key(kid); !ok {
+				return nil, ErrInvalid
+			}
 		}
 		return k.Public(), nil
 	}, opts...)
@@ -171,9 +203,16 @@ type JWK struct {
 	Alg string `json:"alg"`
 }
 
+func (s *Signer) key(kid string) (ed25519.PrivateKey, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k, ok := s.keys[kid]
+	return k, ok
+}
+
 // JWKS lists the public keys that check the console's tokens.
 func (s *Signer) JWKS(ctx context.Context) ([]JWK, error) {
-	if err := s.load(ctx); err != nil {
+	if err := s.reread(ctx, republishAfter); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()

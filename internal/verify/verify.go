@@ -67,17 +67,18 @@ const (
 
 // Verifier judges secrets. It is safe for concurrent use.
 type Verifier struct {
-	store    *store.DB
-	tokens   *token.Signer // checks JWT access keys offline; nil: look them up like any secret
-	usage    *usage.Recorder
-	now      func() time.Time
-	rate     rate.Limit
-	burst    int
-	mu       sync.RWMutex
-	gen      uint64            // bumped by Forget; a look-up older than it is not cached
-	byHash   map[string]cached // hash of a current or previous secret → key
-	negative map[string]time.Time
-	limiters map[string]*rate.Limiter
+	store     *store.DB
+	tokens    *token.Signer // checks JWT access keys offline; nil: look them up like any secret
+	usage     *usage.Recorder
+	now       func() time.Time
+	rate      rate.Limit
+	burst     int
+	mu        sync.RWMutex
+	instances int               // sharing the rate limit; 0 or 1: this one alone
+	gen       uint64            // bumped by Forget; a look-up older than it is not cached
+	byHash    map[string]cached // hash of a current or previous secret → key
+	negative  map[string]time.Time
+	limiters  map[string]*rate.Limiter
 }
 
 type cached struct {
@@ -253,12 +254,43 @@ func (v *Verifier) Forget(k *apikey.Key, hashes ...string) {
 	clear(v.negative)
 }
 
+// ForgetKey drops every cached answer about the key with id, and every
+// remembered unknown hash: another instance changed it.
+func (v *Verifier) ForgetKey(id string) { v.Forget(&apikey.Key{ID: id}) }
+
+// Reset drops every cached answer: changes may have been missed.
+func (v *Verifier) Reset() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.gen++
+	clear(v.byHash)
+	clear(v.negative)
+}
+
+// SetInstances shares each key's rate limit among n instances: each allows
+// its share, so that together they allow the key's rate.
+func (v *Verifier) SetInstances(n int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if n < 1 || n == v.instances {
+		return
+	}
+	v.instances = n
+	for _, l := range v.limiters {
+		l.SetLimit(v.shareRate())
+		l.SetBurst(v.shareBurst())
+	}
+}
+
+func (v *Verifier) shareRate() rate.Limit { return v.rate / rate.Limit(max(1, v.instances)) }
+func (v *Verifier) shareBurst() int       { return max(1, v.burst/max(1, v.instances)) }
+
 func (v *Verifier) limiter(keyID string) *rate.Limiter {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	l, ok := v.limiters[keyID]
 	if !ok {
-		l = rate.NewLimiter(v.rate, v.burst)
+		l = rate.NewLimiter(v.shareRate(), v.shareBurst())
 		v.limiters[keyID] = l
 	}
 	return l

@@ -107,3 +107,29 @@ func BenchmarkVerifyUncached(b *testing.B) {
 		}
 	}
 }
+
+// Two instances share a key's rate limit: each allows half of the burst,
+// so that together they allow what one would; alone again, the whole.
+func TestInstancesShareTheRateLimit(t *testing.T) {
+	_, db, k, secret := setup(t)
+	v := New(db, nil, nil, Config{RatePerSecond: 0.001, Burst: 10}, nil)
+	ctx := context.Background()
+	ip := netip.MustParseAddr("10.0.0.1")
+	allowed := func(n int) int {
+		ok := 0
+		for range n {
+			if res, _ := v.Verify(ctx, Request{Secret: secret, ClientIP: ip}); res.Code == Valid {
+				ok++
+			}
+		}
+		return ok
+	}
+	v.SetInstances(2)
+	if got := allowed(10); got != 5 {
+		t.Fatalf("one of two instances allowed %d of a burst of 10", got)
+	}
+	v.SetInstances(1)
+	if l := v.limiter(k.ID); l.Burst() != 10 || l.Limit() != 0.001 {
+		t.Fatalf("alone again: burst %d, rate %v", l.Burst(), l.Limit())
+	}
+}

@@ -28,6 +28,10 @@ type KeyDetails struct {
 	ViewingAccount string
 	// GraceUntil says until when the previous secret is still accepted; empty when it is not.
 	GraceUntil string
+	// Sync says whether the key's newest change reached every instance of
+	// the console; SyncLagging when one has not applied it yet.
+	Sync        string
+	SyncLagging bool
 }
 
 // Setting is one labelled value on the details page.

@@ -1,0 +1,16 @@
+package apikey
+
+import "time"
+
+// SyncStatus says whether a key's newest change has reached every running
+// instance of the console.
+type SyncStatus struct {
+	Instances int               // instances heard from recently
+	Lagging   []LaggingInstance // those that have not applied it yet
+}
+
+// LaggingInstance is an instance that has not yet applied a change.
+type LaggingInstance struct {
+	Name  string
+	Since time.Time // when the change was made
+}
