@@ -1,5 +1,5 @@
 // Command keyconsole runs the API access key console: `serve`, `migrate`,
-// `backup FILE`. See CONTRACT.md for flags and exit codes.
+// `backup FILE`, `migrate-data`. See CONTRACT.md for flags and exit codes.
 package main
 
 import (
@@ -38,7 +38,7 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-const usageText = "usage: keyconsole serve|migrate|backup FILE|user add [flags]"
+const usageText = "usage: keyconsole serve|migrate|backup FILE|migrate-data --from FILE --to URL|user add [flags]"
 
 // run executes one command line and returns the exit status; every failure
 // is reported as one line on stderr.
@@ -73,6 +73,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return migrate(ctx, rest, getenv)
 	case "backup":
 		return backup(ctx, rest, getenv)
+	case "migrate-data":
+		return migrateData(ctx, rest, getenv, stderr)
 	case "user":
 		return userCommand(ctx, rest, getenv, stdin)
 	case "help", "-h", "--help":

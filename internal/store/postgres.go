@@ -2,8 +2,8 @@ package store
 
 // Everything specific to PostgreSQL (through pgx): $n placeholders,
 // SERIALIZABLE write transactions retried on serialization failures,
-// errors read by SQLSTATE and constraint name, and an advisory lock for
-// migrations and first-start set-up.
+// errors read by SQLSTATE and constraint name, an advisory lock for
+// migrations and first-start set-up, and bulk loads with COPY.
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/stdlib" // also registers the "pgx" database/sql driver
 )
 
 //go:embed migrations/postgres/*.sql
@@ -151,4 +151,40 @@ func redactURL(msg, url string) string {
 		}
 	}
 	return msg
+}
+
+// postgresColumns names the columns of table in the current schema and
+// tells which hold text; none when there is no such table.
+func postgresColumns(ctx context.Context, q queryer, table string) (map[string]bool, error) {
+	rows, err := q.QueryContext(ctx, `SELECT column_name, data_type FROM information_schema.columns
+		WHERE table_schema = current_schema() AND table_name = ?`, table)
+	if err != nil {
+		return nil, fmt.Errorf("columns of %s: %w", table, err)
+	}
+	defer rows.Close()
+	text := map[string]bool{}
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			return nil, fmt.Errorf("columns of %s: %w", table, err)
+		}
+		text[name] = typ == "text" || typ == "character varying" || typ == "character"
+	}
+	return text, rows.Err()
+}
+
+// postgresCopy loads rows into table with COPY, the fastest way in, on
+// conn and so inside the transaction open on it.
+func postgresCopy(ctx context.Context, conn *sql.Conn, table string, columns []string, rows copySource) (int64, error) {
+	var n int64
+	err := conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("copy into %s: not a pgx connection", table)
+		}
+		var err error
+		n, err = c.Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, rows)
+		return err
+	})
+	return n, err
 }

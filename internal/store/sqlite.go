@@ -1,7 +1,8 @@
 package store
 
 // Everything specific to SQLite: the DSN and its pragmas, one writer and a
-// read pool, error classification, the migration lock and backups.
+// read pool, error classification, the migration lock, backups and reading
+// the schema of a database to copy.
 
 import (
 	"context"
@@ -13,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"modernc.org/sqlite"
@@ -134,4 +136,49 @@ func mustSub(f fs.FS, dir string) fs.FS {
 		panic(err)
 	}
 	return sub
+}
+
+// sqliteTables describes every table of an SQLite database (but SQLite's
+// own) for copying: its columns in order and the tables it refers to.
+func sqliteTables(ctx context.Context, q queryer) ([]sourceTable, error) {
+	names, err := queryNames(ctx, q, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	tables := make([]sourceTable, 0, len(names))
+	for _, name := range names {
+		t := sourceTable{name: name, selfFrom: -1, selfTo: -1}
+		if t.columns, err = queryNames(ctx, q, `SELECT name FROM pragma_table_info(?) ORDER BY cid`, name); err != nil {
+			return nil, fmt.Errorf("columns of %s: %w", name, err)
+		}
+		rows, err := q.QueryContext(ctx, `SELECT "table", "from", "to" FROM pragma_foreign_key_list(?)`, name)
+		if err != nil {
+			return nil, fmt.Errorf("foreign keys of %s: %w", name, err)
+		}
+		var self [][2]string // (from, to) of references to the table itself
+		for rows.Next() {
+			var parent, from string
+			var to sql.NullString
+			if err := rows.Scan(&parent, &from, &to); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("foreign keys of %s: %w", name, err)
+			}
+			if parent == name {
+				self = append(self, [2]string{from, to.String})
+			} else if !slices.Contains(t.refers, parent) {
+				t.refers = append(t.refers, parent)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("foreign keys of %s: %w", name, err)
+		}
+		// One reference of one column (accounts.parent_id) is ordered
+		// parents first; PostgreSQL checks the rest at the end of each COPY.
+		if len(self) == 1 {
+			t.selfFrom, t.selfTo = slices.Index(t.columns, self[0][0]), slices.Index(t.columns, self[0][1])
+		}
+		tables = append(tables, t)
+	}
+	return tables, nil
 }
