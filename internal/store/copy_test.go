@@ -280,8 +280,7 @@ func TestCopyIntoTakesTheSourceSchema(t *testing.T) {
 	}
 	exec(from, `ALTER TABLE api_keys ADD COLUMN note TEXT`)
 	exec(from, `UPDATE api_keys SET note = 'kept' WHERE id = '`+keys[0].ID+`'`)
-	exec(from, `CREATE TABLE instances (id TEXT PRIMARY KEY, seen_at TEXT)`)
-	exec(from, `INSERT INTO instances VALUES ('i1', 'now')`)
+	exec(from, `INSERT INTO instances (id, name, started_at, seen_at, applied_seq, applied_at) VALUES ('i1', 'one', 'now', 'now', 0, 'now')`)
 
 	missingColumn := openCopyTarget(t)
 	if err := CopyInto(ctx, from, missingColumn, nil); err == nil || !strings.Contains(err.Error(), "api_keys.note") {
