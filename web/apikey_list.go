@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
-	"keyconsole/internal/store"
 	"keyconsole/internal/validate"
 	"keyconsole/web/view"
 )
@@ -29,7 +28,7 @@ func (s *Server) apiKeyList(c echo.Context) error {
 	now := s.now()
 	// An account's list holds its own keys and those of every account above
 	// it, which work here too.
-	page, err := s.store.ListKeys(ctx, store.KeyQuery{
+	page, err := s.store.ListKeys(ctx, apikey.KeyQuery{
 		AccountIDs: principalOf(c).Within(apikey.ViewApiKey, path), Search: q.Query, Type: q.Type, Status: q.Status,
 		Sort: q.Sort, Page: q.Page, Now: now,
 	})
@@ -138,7 +137,7 @@ func keyListURL(q validate.KeyList, account string, change func(v url.Values)) s
 	return "/security/api-keys?" + v.Encode()
 }
 
-func keyListView(page store.KeyPage, q validate.KeyList, account string, now time.Time, accountName func(string) string) view.KeyList {
+func keyListView(page apikey.KeyPage, q validate.KeyList, account string, now time.Time, accountName func(string) string) view.KeyList {
 	l := view.KeyList{
 		Total:    page.Total,
 		Filtered: q.Query != "" || q.Type != "" || q.Status != "",

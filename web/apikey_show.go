@@ -11,7 +11,6 @@ import (
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/instance"
-	"keyconsole/internal/store"
 	"keyconsole/internal/verify"
 	"keyconsole/web/view"
 )
@@ -143,7 +142,7 @@ func (s *Server) keySync(c echo.Context, id string) (string, bool, error) {
 
 // usageRows turns daily counts into a table, newest day first, with a
 // column for each refusal code that occurred.
-func usageRows(counts []store.UsageCount) ([]view.UsageRow, []string) {
+func usageRows(counts []apikey.UsageCount) ([]view.UsageRow, []string) {
 	var codes, days []string
 	byDay := map[string]map[string]int{}
 	for _, c := range counts {

@@ -10,7 +10,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
-	"keyconsole/internal/store"
 	"keyconsole/internal/validate"
 	"keyconsole/web/view"
 )
@@ -35,8 +34,8 @@ func auditQuery(c echo.Context) (validate.AuditInput, validate.AuditQuery, valid
 	return in, q, errs
 }
 
-func storeAuditQuery(q validate.AuditQuery) store.AuditQuery {
-	return store.AuditQuery{Actor: q.Actor, Key: q.Key, Action: q.Action, From: q.From, To: q.To, Page: q.Page}
+func storeAuditQuery(q validate.AuditQuery) apikey.AuditQuery {
+	return apikey.AuditQuery{Actor: q.Actor, Key: q.Key, Action: q.Action, From: q.From, To: q.To, Page: q.Page}
 }
 
 // auditScope is the account the audit log shows, and the accounts whose

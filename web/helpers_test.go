@@ -277,6 +277,6 @@ func rowNames(doc *goquery.Document) []string {
 }
 
 // storeQuery selects the root account's keys whose name or prefix holds search.
-func storeQuery(ts *testServer, search string) store.KeyQuery {
-	return store.KeyQuery{AccountIDs: []string{ts.root}, Search: search, Now: ts.now}
+func storeQuery(ts *testServer, search string) apikey.KeyQuery {
+	return apikey.KeyQuery{AccountIDs: []string{ts.root}, Search: search, Now: ts.now}
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
-	"keyconsole/internal/store"
 	"keyconsole/internal/validate"
 )
 
@@ -32,7 +31,7 @@ func (s *Server) jsonKeyList(c echo.Context) error {
 	if !p.CanIn(apikey.ViewApiKey, path) {
 		return apiErr(http.StatusForbidden, "FORBIDDEN", "This API key may not see that account.")
 	}
-	limit, offset := store.DefaultPerPage, 0
+	limit, offset := apikey.DefaultPerPage, 0
 	fields := map[string]string{}
 	if v := c.QueryParam("limit"); v != "" {
 		if n, err := strconv.Atoi(v); err != nil || n < 1 || n > maxAPILimit {
@@ -53,7 +52,7 @@ func (s *Server) jsonKeyList(c echo.Context) error {
 	}
 	q := validate.KeyListQuery(validate.KeyListInput{Query: c.QueryParam("q"), Type: c.QueryParam("type"), Status: c.QueryParam("status"), Sort: c.QueryParam("sort")})
 	now := s.now()
-	page, err := s.store.ListKeys(c.Request().Context(), store.KeyQuery{
+	page, err := s.store.ListKeys(c.Request().Context(), apikey.KeyQuery{
 		AccountIDs: p.Within(apikey.ViewApiKey, path), Search: q.Query, Type: q.Type, Status: q.Status, Sort: q.Sort,
 		PerPage: limit, Offset: offset, Now: now,
 	})

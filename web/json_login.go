@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
-	"keyconsole/internal/store"
 	"keyconsole/internal/validate"
 )
 
@@ -177,7 +176,7 @@ func (s *Server) issueTokens(c echo.Context, user *apikey.User, k *apikey.Key, e
 	}
 	refresh := "kcr_" + random
 	now := s.now()
-	t := store.RefreshToken{Hash: apikey.HashSecret(refresh), UserID: user.ID, KeyID: k.ID, EndpointID: endpointID, ExpiresAt: now.Add(refreshTokenTTL)}
+	t := apikey.RefreshToken{Hash: apikey.HashSecret(refresh), UserID: user.ID, KeyID: k.ID, EndpointID: endpointID, ExpiresAt: now.Add(refreshTokenTTL)}
 	if err := s.store.AddRefreshToken(ctx, t, oldHash, now); err != nil {
 		if apikey.ErrorCode(err) == apikey.ENOTFOUND {
 			return apiErr(http.StatusUnauthorized, "UNAUTHORIZED", apikey.ErrorMessage(err))

@@ -14,3 +14,19 @@ type LaggingInstance struct {
 	Name  string
 	Since time.Time // when the change was made
 }
+
+// KeyChange is one committed change to a key.
+type KeyChange struct {
+	Seq   int64
+	KeyID string
+}
+
+// Instance is one running keyconsole and how far it has applied changes.
+type Instance struct {
+	ID         string
+	Name       string
+	StartedAt  time.Time
+	SeenAt     time.Time
+	AppliedSeq int64
+	AppliedAt  time.Time
+}

@@ -20,11 +20,11 @@ import (
 // Store is what an instance needs of the database.
 type Store interface {
 	LatestKeyChange(ctx context.Context) (int64, error)
-	KeyChangesSince(ctx context.Context, seq int64, limit int) ([]store.KeyChange, error)
+	KeyChangesSince(ctx context.Context, seq int64, limit int) ([]apikey.KeyChange, error)
 	ListenKeyChanges(ctx context.Context, woken func()) error
-	SaveInstance(ctx context.Context, in store.Instance) error
+	SaveInstance(ctx context.Context, in apikey.Instance) error
 	RemoveInstance(ctx context.Context, id string, staleBefore time.Time) error
-	Instances(ctx context.Context, seenAfter time.Time) ([]store.Instance, error)
+	Instances(ctx context.Context, seenAfter time.Time) ([]apikey.Instance, error)
 	PruneKeyChanges(ctx context.Context, before time.Time) error
 	KeySync(ctx context.Context, id string, seenAfter time.Time) (apikey.SyncStatus, error)
 }
@@ -64,7 +64,7 @@ type Config struct {
 // running Run (Join's first heartbeat comes before).
 type Member struct {
 	cfg       Config
-	self      store.Instance
+	self      apikey.Instance
 	listening atomic.Bool
 	beats     int
 	wake      chan struct{}
@@ -88,7 +88,7 @@ func Join(ctx context.Context, cfg Config) (*Member, error) {
 		return nil, err
 	}
 	now := cfg.Now()
-	m := &Member{cfg: cfg, self: store.Instance{ID: id, Name: cfg.Name, StartedAt: now, AppliedSeq: applied, AppliedAt: now},
+	m := &Member{cfg: cfg, self: apikey.Instance{ID: id, Name: cfg.Name, StartedAt: now, AppliedSeq: applied, AppliedAt: now},
 		wake: make(chan struct{}, 1)}
 	if err := m.beat(ctx); err != nil {
 		return nil, err

@@ -60,11 +60,8 @@ func (db *DB) CreateAccountWithKeys(ctx context.Context, a *apikey.Account, ev *
 	})
 }
 
-// AccountUse counts what an account holds: what stops it being moved or deleted.
-type AccountUse struct{ Keys, Users, Children int }
-
-func accountUse(ctx context.Context, q queryer, id string) (AccountUse, error) {
-	var u AccountUse
+func accountUse(ctx context.Context, q queryer, id string) (apikey.AccountUse, error) {
+	var u apikey.AccountUse
 	err := q.QueryRowContext(ctx, `SELECT
 		(SELECT COUNT(*) FROM api_keys WHERE account_id = ?),
 		(SELECT COUNT(*) FROM users WHERE account_id = ?),
@@ -77,8 +74,8 @@ func accountUse(ctx context.Context, q queryer, id string) (AccountUse, error) {
 
 // subtreeUse counts the keys and users of an account and every account
 // below it: moving any of them changes who can reach them.
-func subtreeUse(ctx context.Context, tx *txn, id string) (AccountUse, error) {
-	var u AccountUse
+func subtreeUse(ctx context.Context, tx *txn, id string) (apikey.AccountUse, error) {
+	var u apikey.AccountUse
 	err := tx.QueryRowContext(ctx, `WITH RECURSIVE down (id) AS (
 			SELECT id FROM accounts WHERE id = ?
 			UNION ALL
@@ -93,15 +90,15 @@ func subtreeUse(ctx context.Context, tx *txn, id string) (AccountUse, error) {
 }
 
 // AccountUses counts the contents of every account.
-func (db *DB) AccountUses(ctx context.Context) (map[string]AccountUse, error) {
-	out := map[string]AccountUse{}
+func (db *DB) AccountUses(ctx context.Context) (map[string]apikey.AccountUse, error) {
+	out := map[string]apikey.AccountUse{}
 	for _, q := range []struct {
 		sql string
-		add func(*AccountUse, int)
+		add func(*apikey.AccountUse, int)
 	}{
-		{`SELECT account_id, COUNT(*) FROM api_keys GROUP BY account_id`, func(u *AccountUse, n int) { u.Keys = n }},
-		{`SELECT account_id, COUNT(*) FROM users GROUP BY account_id`, func(u *AccountUse, n int) { u.Users = n }},
-		{`SELECT parent_id, COUNT(*) FROM accounts WHERE parent_id IS NOT NULL GROUP BY parent_id`, func(u *AccountUse, n int) { u.Children = n }},
+		{`SELECT account_id, COUNT(*) FROM api_keys GROUP BY account_id`, func(u *apikey.AccountUse, n int) { u.Keys = n }},
+		{`SELECT account_id, COUNT(*) FROM users GROUP BY account_id`, func(u *apikey.AccountUse, n int) { u.Users = n }},
+		{`SELECT parent_id, COUNT(*) FROM accounts WHERE parent_id IS NOT NULL GROUP BY parent_id`, func(u *apikey.AccountUse, n int) { u.Children = n }},
 	} {
 		err := db.eachRow(ctx, "account contents", q.sql, nil, func(rows *sql.Rows) error {
 			var id string
@@ -122,12 +119,12 @@ func (db *DB) AccountUses(ctx context.Context) (map[string]AccountUse, error) {
 }
 
 // inUse explains why an account with contents cannot be moved or deleted.
-func inUse(name string, u AccountUse, what string) error {
+func inUse(name string, u apikey.AccountUse, what string) error {
 	return apikey.Errorf(apikey.ECONFLICT, "%s cannot be %s: it still has %s. Move or delete them first.", name, what, contents(u, what == "deleted"))
 }
 
 // contents says what an account holds, e.g. "1 key and 2 users".
-func contents(u AccountUse, withChildren bool) string {
+func contents(u apikey.AccountUse, withChildren bool) string {
 	var parts []string
 	plural := func(n int, one, many string) string {
 		if n == 1 {

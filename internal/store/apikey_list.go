@@ -4,48 +4,15 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"keyconsole/internal/apikey"
 )
 
-// DefaultPerPage is the list's page size.
-const DefaultPerPage = 50
-
-// KeyQuery selects a page of keys.
-type KeyQuery struct {
-	AccountIDs []string // keys of these accounts; empty selects none
-	Search     string   // part of the name or of the display prefix
-	Type       apikey.Type
-	Status     apikey.Status
-	Sort       string // one of apikey.SortOrders, optionally prefixed with "-"
-	Page       int    // from 1
-	PerPage    int
-	Offset     int       // when set, rows to skip, instead of Page
-	Now        time.Time // decides which keys count as expired
-}
-
-// KeyPage is one page of the list and the total it was cut from.
-type KeyPage struct {
-	Keys    []*apikey.Key
-	Total   int
-	Page    int
-	PerPage int
-}
-
-// Pages is the number of pages the total fills (at least 1).
-func (p KeyPage) Pages() int {
-	if p.Total == 0 || p.PerPage == 0 {
-		return 1
-	}
-	return (p.Total + p.PerPage - 1) / p.PerPage
-}
-
 // ListKeys returns the page of keys q selects.
-func (db *DB) ListKeys(ctx context.Context, q KeyQuery) (KeyPage, error) {
-	page := KeyPage{Page: max(q.Page, 1), PerPage: q.PerPage}
+func (db *DB) ListKeys(ctx context.Context, q apikey.KeyQuery) (apikey.KeyPage, error) {
+	page := apikey.KeyPage{Page: max(q.Page, 1), PerPage: q.PerPage}
 	if page.PerPage <= 0 {
-		page.PerPage = DefaultPerPage
+		page.PerPage = apikey.DefaultPerPage
 	}
 	if len(q.AccountIDs) == 0 {
 		return page, nil
@@ -67,7 +34,7 @@ func (db *DB) ListKeys(ctx context.Context, q KeyQuery) (KeyPage, error) {
 	return page, nil
 }
 
-func keyFilter(q KeyQuery) (string, []any) {
+func keyFilter(q apikey.KeyQuery) (string, []any) {
 	var conds []string
 	var args []any
 	conds = append(conds, "account_id IN ("+placeholders(len(q.AccountIDs))+")")

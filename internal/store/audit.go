@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"time"
 
 	"keyconsole/internal/apikey"
 )
@@ -53,20 +52,8 @@ func (db *DB) KeyAudit(ctx context.Context, keyID string, limit int) ([]apikey.A
 	return out, err
 }
 
-// AuditQuery selects audit events.
-type AuditQuery struct {
-	Actor    string     // part of the actor's name
-	Key      string     // id or part of the name of the key, user or account changed
-	Action   string     // exact action, e.g. key.updated
-	Accounts []string   // when not empty, only events in these accounts
-	From     *time.Time // inclusive
-	To       *time.Time // exclusive
-	Page     int
-	PerPage  int // 0: no limit (the CSV export)
-}
-
 // ListAudit returns the events q selects, newest first, and how many match.
-func (db *DB) ListAudit(ctx context.Context, q AuditQuery) ([]apikey.AuditEvent, int, error) {
+func (db *DB) ListAudit(ctx context.Context, q apikey.AuditQuery) ([]apikey.AuditEvent, int, error) {
 	var conds []string
 	var args []any
 	if q.Actor != "" {

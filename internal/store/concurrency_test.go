@@ -157,7 +157,7 @@ func TestConcurrentFirstStart(t *testing.T) {
 			if created[i], err = db.CreateFirstUser(ctx, u, nil); err != nil {
 				return err
 			}
-			keys, err := db.EnsureSigningKey(ctx, SigningKey{KID: fmt.Sprintf("kid%d", i), PrivateKey: "seed", CreatedAt: db.now()})
+			keys, err := db.EnsureSigningKey(ctx, apikey.SigningKey{KID: fmt.Sprintf("kid%d", i), PrivateKey: "seed", CreatedAt: db.now()})
 			if err != nil {
 				return err
 			}
@@ -220,7 +220,7 @@ func TestConcurrentUsageMerges(t *testing.T) {
 	for _, db := range dbs {
 		fns = append(fns, func() error {
 			for range flushes {
-				if err := db.RecordUsage(ctx, nil, []UsageCount{{KeyID: k.ID, Day: "2026-03-01", Code: "VALID", Count: 3}}); err != nil {
+				if err := db.RecordUsage(ctx, nil, []apikey.UsageCount{{KeyID: k.ID, Day: "2026-03-01", Code: "VALID", Count: 3}}); err != nil {
 					return err
 				}
 			}

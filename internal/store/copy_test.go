@@ -86,13 +86,13 @@ func fillForCopy(t *testing.T, db *DB) []*apikey.Key {
 	must(db.CreateUser(ctx, viewer, &apikey.AuditEvent{ActorKind: apikey.PrincipalUser, ActorID: "usr_x", ActorName: "Admin", Action: apikey.ActionUserCreated}))
 	must(db.RecordSignIn(ctx, viewer.ID, now))
 	must(db.CreateSession(ctx, "sessionhash", viewer.ID, now))
-	must(db.RecordUsage(ctx, []LastUse{{KeyID: k1.ID, At: now, From: "10.1.2.3"}},
-		[]UsageCount{{KeyID: k1.ID, Day: "2026-03-01", Code: "VALID", Count: 7}, {KeyID: k1.ID, Day: "2026-03-01", Code: "EIPNOTALLOWED", Count: 2}}))
-	_, err := db.EnsureSigningKey(ctx, SigningKey{KID: "kid-1", PrivateKey: "c2VlZA==", CreatedAt: now})
+	must(db.RecordUsage(ctx, []apikey.LastUse{{KeyID: k1.ID, At: now, From: "10.1.2.3"}},
+		[]apikey.UsageCount{{KeyID: k1.ID, Day: "2026-03-01", Code: "VALID", Count: 7}, {KeyID: k1.ID, Day: "2026-03-01", Code: "EIPNOTALLOWED", Count: 2}}))
+	_, err := db.EnsureSigningKey(ctx, apikey.SigningKey{KID: "kid-1", PrivateKey: "c2VlZA==", CreatedAt: now})
 	must(err)
 	_, err = db.SeeEndpoint(ctx, k1.ID, "device-1", "Vera's laptop", true, now)
 	must(err)
-	must(db.AddRefreshToken(ctx, RefreshToken{Hash: "refreshhash", UserID: viewer.ID, KeyID: k1.ID, EndpointID: "device-1", ExpiresAt: now.Add(30 * 24 * time.Hour)}, "", now))
+	must(db.AddRefreshToken(ctx, apikey.RefreshToken{Hash: "refreshhash", UserID: viewer.ID, KeyID: k1.ID, EndpointID: "device-1", ExpiresAt: now.Add(30 * 24 * time.Hour)}, "", now))
 	return []*apikey.Key{k1, k2}
 }
 
@@ -243,7 +243,7 @@ func TestCopyIntoRefusesNonEmptyTarget(t *testing.T) {
 			}
 		},
 		"signing key": func(t *testing.T, db *DB) {
-			if _, err := db.EnsureSigningKey(context.Background(), SigningKey{KID: "other", PrivateKey: "x", CreatedAt: time.Now()}); err != nil {
+			if _, err := db.EnsureSigningKey(context.Background(), apikey.SigningKey{KID: "other", PrivateKey: "x", CreatedAt: time.Now()}); err != nil {
 				t.Fatal(err)
 			}
 		},

@@ -24,18 +24,12 @@ func (db *DB) keyChanged(ctx context.Context, tx *txn, id string) error {
 	return db.e.notify(ctx, tx, fmt.Sprint(seq))
 }
 
-// KeyChange is one committed change to a key.
-type KeyChange struct {
-	Seq   int64
-	KeyID string
-}
-
 // KeyChangesSince lists up to limit changes after seq, oldest first.
-func (db *DB) KeyChangesSince(ctx context.Context, seq int64, limit int) ([]KeyChange, error) {
-	var out []KeyChange
+func (db *DB) KeyChangesSince(ctx context.Context, seq int64, limit int) ([]apikey.KeyChange, error) {
+	var out []apikey.KeyChange
 	err := db.eachRow(ctx, "key changes", `SELECT seq, key_id FROM key_changes WHERE seq > ? ORDER BY seq LIMIT ?`,
 		[]any{seq, limit}, func(rows *sql.Rows) error {
-			var c KeyChange
+			var c apikey.KeyChange
 			if err := rows.Scan(&c.Seq, &c.KeyID); err != nil {
 				return err
 			}
@@ -64,18 +58,8 @@ func (db *DB) ListenKeyChanges(ctx context.Context, woken func()) error {
 	return db.e.listen(ctx, woken)
 }
 
-// Instance is one running keyconsole and how far it has applied changes.
-type Instance struct {
-	ID         string
-	Name       string
-	StartedAt  time.Time
-	SeenAt     time.Time
-	AppliedSeq int64
-	AppliedAt  time.Time
-}
-
 // SaveInstance writes an instance's heartbeat.
-func (db *DB) SaveInstance(ctx context.Context, in Instance) error {
+func (db *DB) SaveInstance(ctx context.Context, in apikey.Instance) error {
 	return db.inTx(ctx, func(tx *txn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO instances (id, name, started_at, seen_at, applied_seq, applied_at)
 			VALUES (?, ?, ?, ?, ?, ?)
@@ -98,11 +82,11 @@ func (db *DB) RemoveInstance(ctx context.Context, id string, staleBefore time.Ti
 }
 
 // Instances lists the instances heard from since seenAfter, by name.
-func (db *DB) Instances(ctx context.Context, seenAfter time.Time) ([]Instance, error) {
-	var out []Instance
+func (db *DB) Instances(ctx context.Context, seenAfter time.Time) ([]apikey.Instance, error) {
+	var out []apikey.Instance
 	err := db.eachRow(ctx, "instances", `SELECT id, name, started_at, seen_at, applied_seq, applied_at
 		FROM instances WHERE seen_at >= ? ORDER BY name, id`, []any{formatTime(seenAfter)}, func(rows *sql.Rows) error {
-		var in Instance
+		var in apikey.Instance
 		var started, seen, applied string
 		if err := rows.Scan(&in.ID, &in.Name, &started, &seen, &in.AppliedSeq, &applied); err != nil {
 			return err

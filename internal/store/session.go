@@ -10,14 +10,6 @@ import (
 	"keyconsole/internal/apikey"
 )
 
-// Session is a signed-in console session. The id itself lives only in the
-// visitor's (encrypted) cookie; the store keeps its SHA-256.
-type Session struct {
-	UserID     string
-	CreatedAt  time.Time
-	LastSeenAt time.Time
-}
-
 // CreateSession records a new session for user under the hashed id, begun
 // at the caller's clock (the same clock that judges its timeouts).
 func (db *DB) CreateSession(ctx context.Context, idHash, userID string, at time.Time) error {
@@ -33,8 +25,8 @@ func (db *DB) CreateSession(ctx context.Context, idHash, userID string, at time.
 }
 
 // SessionByHash returns the session and its user, or ENOTFOUND.
-func (db *DB) SessionByHash(ctx context.Context, idHash string) (*Session, error) {
-	var s Session
+func (db *DB) SessionByHash(ctx context.Context, idHash string) (*apikey.Session, error) {
+	var s apikey.Session
 	var created, seen string
 	err := db.reader.QueryRowContext(ctx, `SELECT user_id, created_at, last_seen_at FROM sessions WHERE id_hash = ?`, idHash).
 		Scan(&s.UserID, &created, &seen)

@@ -313,7 +313,7 @@ func TestListKeys(t *testing.T) {
 	db.CreateAccount(ctx, other)
 	newKey(t, db, other.ID, "elsewhere")
 
-	names := func(q KeyQuery) []string {
+	names := func(q apikey.KeyQuery) []string {
 		t.Helper()
 		q.Now = *now
 		if q.AccountIDs == nil {
@@ -330,34 +330,34 @@ func TestListKeys(t *testing.T) {
 		return out
 	}
 	cases := []struct {
-		q    KeyQuery
+		q    apikey.KeyQuery
 		want []string
 	}{
-		{KeyQuery{}, []string{"alpha", "Beta_1", "delta", "gamma"}},
-		{KeyQuery{Sort: "-name"}, []string{"gamma", "delta", "Beta_1", "alpha"}},
-		{KeyQuery{Sort: apikey.SortByCreated}, []string{"alpha", "Beta_1", "gamma", "delta"}},
-		{KeyQuery{Sort: apikey.SortByExpires}, []string{"delta", "Beta_1", "alpha", "gamma"}},
-		{KeyQuery{Sort: "-" + apikey.SortByExpires}, []string{"Beta_1", "delta", "alpha", "gamma"}}, // never-expiring keys stay last
-		{KeyQuery{PerPage: 3, Page: 9}, nil},
-		{KeyQuery{Search: "BETA"}, []string{"Beta_1"}},
-		{KeyQuery{Search: "a_"}, []string{"Beta_1"}}, // LIKE wildcards are literal
-		{KeyQuery{Search: "%"}, nil},
-		{KeyQuery{Search: "KC_G_"}, []string{"alpha", "Beta_1", "delta", "gamma"}}, // display prefix
-		{KeyQuery{Type: apikey.TypeChrome}, []string{"Beta_1"}},
-		{KeyQuery{Status: apikey.StatusActive}, []string{"alpha", "Beta_1"}},
-		{KeyQuery{Status: apikey.StatusInactive}, []string{"gamma"}},
-		{KeyQuery{Status: apikey.StatusExpired}, []string{"delta"}},
-		{KeyQuery{AccountIDs: []string{acc, other.ID}}, []string{"alpha", "Beta_1", "delta", "elsewhere", "gamma"}},
-		{KeyQuery{AccountIDs: []string{other.ID}, Search: "lsewher"}, []string{"elsewhere"}},
-		{KeyQuery{PerPage: 3, Page: 2}, []string{"gamma"}},
-		{KeyQuery{AccountIDs: []string{}}, nil},
+		{apikey.KeyQuery{}, []string{"alpha", "Beta_1", "delta", "gamma"}},
+		{apikey.KeyQuery{Sort: "-name"}, []string{"gamma", "delta", "Beta_1", "alpha"}},
+		{apikey.KeyQuery{Sort: apikey.SortByCreated}, []string{"alpha", "Beta_1", "gamma", "delta"}},
+		{apikey.KeyQuery{Sort: apikey.SortByExpires}, []string{"delta", "Beta_1", "alpha", "gamma"}},
+		{apikey.KeyQuery{Sort: "-" + apikey.SortByExpires}, []string{"Beta_1", "delta", "alpha", "gamma"}}, // never-expiring keys stay last
+		{apikey.KeyQuery{PerPage: 3, Page: 9}, nil},
+		{apikey.KeyQuery{Search: "BETA"}, []string{"Beta_1"}},
+		{apikey.KeyQuery{Search: "a_"}, []string{"Beta_1"}}, // LIKE wildcards are literal
+		{apikey.KeyQuery{Search: "%"}, nil},
+		{apikey.KeyQuery{Search: "KC_G_"}, []string{"alpha", "Beta_1", "delta", "gamma"}}, // display prefix
+		{apikey.KeyQuery{Type: apikey.TypeChrome}, []string{"Beta_1"}},
+		{apikey.KeyQuery{Status: apikey.StatusActive}, []string{"alpha", "Beta_1"}},
+		{apikey.KeyQuery{Status: apikey.StatusInactive}, []string{"gamma"}},
+		{apikey.KeyQuery{Status: apikey.StatusExpired}, []string{"delta"}},
+		{apikey.KeyQuery{AccountIDs: []string{acc, other.ID}}, []string{"alpha", "Beta_1", "delta", "elsewhere", "gamma"}},
+		{apikey.KeyQuery{AccountIDs: []string{other.ID}, Search: "lsewher"}, []string{"elsewhere"}},
+		{apikey.KeyQuery{PerPage: 3, Page: 2}, []string{"gamma"}},
+		{apikey.KeyQuery{AccountIDs: []string{}}, nil},
 	}
 	for _, c := range cases {
 		if got := names(c.q); !slices.Equal(got, c.want) {
 			t.Errorf("%+v: got %v, want %v", c.q, got, c.want)
 		}
 	}
-	p, _ := db.ListKeys(ctx, KeyQuery{AccountIDs: []string{acc}, PerPage: 3, Now: *now})
+	p, _ := db.ListKeys(ctx, apikey.KeyQuery{AccountIDs: []string{acc}, PerPage: 3, Now: *now})
 	if p.Total != 4 || p.Pages() != 2 {
 		t.Fatalf("total %d pages %d", p.Total, p.Pages())
 	}
@@ -386,7 +386,7 @@ func TestBackup(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer copyDB.Close()
-	p, err := copyDB.ListKeys(ctx, KeyQuery{AccountIDs: []string{root(t, copyDB)}, Now: time.Now()})
+	p, err := copyDB.ListKeys(ctx, apikey.KeyQuery{AccountIDs: []string{root(t, copyDB)}, Now: time.Now()})
 	if err != nil || p.Total != 1 || p.Keys[0].Name != "kept" {
 		t.Fatalf("backup holds %+v %v", p, err)
 	}

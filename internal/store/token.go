@@ -10,19 +10,12 @@ import (
 	"keyconsole/internal/apikey"
 )
 
-// SigningKey is one stored Ed25519 key (the seed, base64).
-type SigningKey struct {
-	KID        string
-	PrivateKey string
-	CreatedAt  time.Time
-}
-
 // SigningKeys lists the signing keys, newest first.
-func (db *DB) SigningKeys(ctx context.Context) ([]SigningKey, error) {
-	var out []SigningKey
+func (db *DB) SigningKeys(ctx context.Context) ([]apikey.SigningKey, error) {
+	var out []apikey.SigningKey
 	err := db.eachRow(ctx, "signing keys", `SELECT kid, private_key, created_at FROM signing_keys ORDER BY created_at DESC, kid`, nil,
 		func(rows *sql.Rows) error {
-			var k SigningKey
+			var k apikey.SigningKey
 			var at string
 			if err := rows.Scan(&k.KID, &k.PrivateKey, &at); err != nil {
 				return err
@@ -38,7 +31,7 @@ func (db *DB) SigningKeys(ctx context.Context) ([]SigningKey, error) {
 // EnsureSigningKey stores k when there is no signing key yet and returns
 // the signing keys, newest first: instances starting at once on an empty
 // database agree on one key.
-func (db *DB) EnsureSigningKey(ctx context.Context, k SigningKey) ([]SigningKey, error) {
+func (db *DB) EnsureSigningKey(ctx context.Context, k apikey.SigningKey) ([]apikey.SigningKey, error) {
 	err := db.inTx(ctx, func(tx *txn) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM signing_keys`).Scan(&n); err != nil {
@@ -60,20 +53,10 @@ func (db *DB) EnsureSigningKey(ctx context.Context, k SigningKey) ([]SigningKey,
 	return db.SigningKeys(ctx)
 }
 
-// Endpoint is a device or app that signed a user in with a key.
-type Endpoint struct {
-	KeyID       string
-	EndpointID  string
-	Name        string
-	Trusted     bool
-	FirstSeenAt time.Time
-	LastSeenAt  time.Time
-}
-
 // SeeEndpoint records a sign-in from an endpoint: a new one is stored with
 // trustedIfNew, a known one keeps its trust and gets the new name and time.
-func (db *DB) SeeEndpoint(ctx context.Context, keyID, endpointID, name string, trustedIfNew bool, at time.Time) (*Endpoint, error) {
-	var e *Endpoint
+func (db *DB) SeeEndpoint(ctx context.Context, keyID, endpointID, name string, trustedIfNew bool, at time.Time) (*apikey.Endpoint, error) {
+	var e *apikey.Endpoint
 	err := db.inTx(ctx, func(tx *txn) error {
 		// INSERT ... ON CONFLICT DO UPDATE reads the same in SQLite and PostgreSQL.
 		_, err := tx.ExecContext(ctx, `INSERT INTO endpoints (key_id, endpoint_id, name, trusted, first_seen_at, last_seen_at)
@@ -91,14 +74,14 @@ func (db *DB) SeeEndpoint(ctx context.Context, keyID, endpointID, name string, t
 }
 
 // Endpoint returns one endpoint of a key.
-func (db *DB) Endpoint(ctx context.Context, keyID, endpointID string) (*Endpoint, error) {
+func (db *DB) Endpoint(ctx context.Context, keyID, endpointID string) (*apikey.Endpoint, error) {
 	return scanEndpoint(db.reader.QueryRowContext(ctx, `SELECT key_id, endpoint_id, name, trusted, first_seen_at, last_seen_at
 		FROM endpoints WHERE key_id = ? AND endpoint_id = ?`, keyID, endpointID))
 }
 
 // Endpoints lists a key's endpoints, most recently seen first.
-func (db *DB) Endpoints(ctx context.Context, keyID string) ([]Endpoint, error) {
-	var out []Endpoint
+func (db *DB) Endpoints(ctx context.Context, keyID string) ([]apikey.Endpoint, error) {
+	var out []apikey.Endpoint
 	err := db.eachRow(ctx, "endpoints", `SELECT key_id, endpoint_id, name, trusted, first_seen_at, last_seen_at
 		FROM endpoints WHERE key_id = ? ORDER BY last_seen_at DESC, endpoint_id`, []any{keyID}, func(rows *sql.Rows) error {
 		e, err := scanEndpoint(rows)
@@ -130,8 +113,8 @@ func (db *DB) SetEndpointTrust(ctx context.Context, k *apikey.Key, endpointID st
 	})
 }
 
-func scanEndpoint(row scanner) (*Endpoint, error) {
-	var e Endpoint
+func scanEndpoint(row scanner) (*apikey.Endpoint, error) {
+	var e apikey.Endpoint
 	var trusted int
 	var first, last string
 	err := row.Scan(&e.KeyID, &e.EndpointID, &e.Name, &trusted, &first, &last)
@@ -151,18 +134,9 @@ func scanEndpoint(row scanner) (*Endpoint, error) {
 	return &e, nil
 }
 
-// RefreshToken is a stored refresh token (by hash).
-type RefreshToken struct {
-	Hash       string
-	UserID     string
-	KeyID      string
-	EndpointID string
-	ExpiresAt  time.Time
-}
-
 // AddRefreshToken stores a refresh token, replacing the one it rotates
 // (oldHash, when given) in the same transaction: a refresh token works once.
-func (db *DB) AddRefreshToken(ctx context.Context, t RefreshToken, oldHash string, at time.Time) error {
+func (db *DB) AddRefreshToken(ctx context.Context, t apikey.RefreshToken, oldHash string, at time.Time) error {
 	return db.inTx(ctx, func(tx *txn) error {
 		if oldHash != "" {
 			res, err := tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE token_hash = ?`, oldHash)
@@ -183,8 +157,8 @@ func (db *DB) AddRefreshToken(ctx context.Context, t RefreshToken, oldHash strin
 }
 
 // RefreshTokenByHash returns a stored refresh token.
-func (db *DB) RefreshTokenByHash(ctx context.Context, hash string) (*RefreshToken, error) {
-	var t RefreshToken
+func (db *DB) RefreshTokenByHash(ctx context.Context, hash string) (*apikey.RefreshToken, error) {
+	var t apikey.RefreshToken
 	var exp string
 	err := db.reader.QueryRowContext(ctx, `SELECT token_hash, user_id, key_id, endpoint_id, expires_at FROM refresh_tokens WHERE token_hash = ?`, hash).
 		Scan(&t.Hash, &t.UserID, &t.KeyID, &t.EndpointID, &exp)

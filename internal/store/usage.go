@@ -4,27 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
+	"keyconsole/internal/apikey"
 )
-
-// LastUse is the latest request seen with a key.
-type LastUse struct {
-	KeyID string
-	At    time.Time
-	From  string
-}
-
-// UsageCount is a number of requests with a key on one day with one outcome.
-type UsageCount struct {
-	KeyID string
-	Day   string // YYYY-MM-DD, UTC
-	Code  string // VALID or the refusal code
-	Count int
-}
 
 // RecordUsage adds a batch of counts and last uses in one transaction. Keys
 // deleted since the requests are skipped, not an error.
-func (db *DB) RecordUsage(ctx context.Context, uses []LastUse, counts []UsageCount) error {
+func (db *DB) RecordUsage(ctx context.Context, uses []apikey.LastUse, counts []apikey.UsageCount) error {
 	return db.inTx(ctx, func(tx *txn) error {
 		for _, u := range uses {
 			_, err := tx.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ?, last_used_from = ?
@@ -49,11 +34,11 @@ func (db *DB) RecordUsage(ctx context.Context, uses []LastUse, counts []UsageCou
 }
 
 // KeyUsage lists a key's daily counts from the day since on, oldest first.
-func (db *DB) KeyUsage(ctx context.Context, keyID, since string) ([]UsageCount, error) {
-	var out []UsageCount
+func (db *DB) KeyUsage(ctx context.Context, keyID, since string) ([]apikey.UsageCount, error) {
+	var out []apikey.UsageCount
 	err := db.eachRow(ctx, "usage", `SELECT key_id, day, code, count FROM api_key_usage
 		WHERE key_id = ? AND day >= ? ORDER BY day, code`, []any{keyID, since}, func(rows *sql.Rows) error {
-		var c UsageCount
+		var c apikey.UsageCount
 		if err := rows.Scan(&c.KeyID, &c.Day, &c.Code, &c.Count); err != nil {
 			return err
 		}

@@ -97,7 +97,7 @@ func (s *Signer) readLocked(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		candidate := store.SigningKey{KID: kid, PrivateKey: base64.StdEncoding.EncodeToString(priv.Seed()), CreatedAt: s.now()}
+		candidate := apikey.SigningKey{KID: kid, PrivateKey: base64.StdEncoding.EncodeToString(priv.Seed()), CreatedAt: s.now()}
 		if stored, err = s.store.EnsureSigningKey(ctx, candidate); err != nil {
 			return err
 		}

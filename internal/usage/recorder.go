@@ -5,6 +5,7 @@ package usage
 
 import (
 	"context"
+	"keyconsole/internal/apikey"
 	"log/slog"
 	"sync"
 	"time"
@@ -18,7 +19,7 @@ type Recorder struct {
 	logger *slog.Logger
 
 	mu     sync.Mutex
-	last   map[string]store.LastUse
+	last   map[string]apikey.LastUse
 	counts map[countKey]int
 }
 
@@ -29,7 +30,7 @@ func New(db *store.DB, logger *slog.Logger) *Recorder {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Recorder{store: db, logger: logger, last: map[string]store.LastUse{}, counts: map[countKey]int{}}
+	return &Recorder{store: db, logger: logger, last: map[string]apikey.LastUse{}, counts: map[countKey]int{}}
 }
 
 // Record notes one verification of key keyID from ip at at, answered with
@@ -40,7 +41,7 @@ func (r *Recorder) Record(keyID, code, ip string, at time.Time) {
 	r.counts[countKey{keyID, at.UTC().Format("2006-01-02"), code}]++
 	if code == "VALID" {
 		if prev, ok := r.last[keyID]; !ok || at.After(prev.At) {
-			r.last[keyID] = store.LastUse{KeyID: keyID, At: at, From: ip}
+			r.last[keyID] = apikey.LastUse{KeyID: keyID, At: at, From: ip}
 		}
 	}
 }
@@ -50,18 +51,18 @@ func (r *Recorder) Record(keyID, code, ip string, at time.Time) {
 func (r *Recorder) Flush(ctx context.Context) error {
 	r.mu.Lock()
 	last, counts := r.last, r.counts
-	r.last, r.counts = map[string]store.LastUse{}, map[countKey]int{}
+	r.last, r.counts = map[string]apikey.LastUse{}, map[countKey]int{}
 	r.mu.Unlock()
 	if len(last) == 0 && len(counts) == 0 {
 		return nil
 	}
-	uses := make([]store.LastUse, 0, len(last))
+	uses := make([]apikey.LastUse, 0, len(last))
 	for _, u := range last {
 		uses = append(uses, u)
 	}
-	rows := make([]store.UsageCount, 0, len(counts))
+	rows := make([]apikey.UsageCount, 0, len(counts))
 	for k, n := range counts {
-		rows = append(rows, store.UsageCount{KeyID: k.keyID, Day: k.day, Code: k.code, Count: n})
+		rows = append(rows, apikey.UsageCount{KeyID: k.keyID, Day: k.day, Code: k.code, Count: n})
 	}
 	if err := r.store.RecordUsage(ctx, uses, rows); err != nil {
 		r.putBack(last, counts)
@@ -70,7 +71,7 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	return nil
 }
 
-func (r *Recorder) putBack(last map[string]store.LastUse, counts map[countKey]int) {
+func (r *Recorder) putBack(last map[string]apikey.LastUse, counts map[countKey]int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for id, u := range last {

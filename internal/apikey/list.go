@@ -1,0 +1,50 @@
+package apikey
+
+import "time"
+
+// DefaultPerPage is the list's page size.
+const DefaultPerPage = 50
+
+// KeyQuery selects a page of keys.
+type KeyQuery struct {
+	AccountIDs []string // keys of these accounts; empty selects none
+	Search     string   // part of the name or of the display prefix
+	Type       Type
+	Status     Status
+	Sort       string // one of SortOrders, optionally prefixed with "-"
+	Page       int    // from 1
+	PerPage    int
+	Offset     int       // when set, rows to skip, instead of Page
+	Now        time.Time // decides which keys count as expired
+}
+
+// KeyPage is one page of the list and the total it was cut from.
+type KeyPage struct {
+	Keys    []*Key
+	Total   int
+	Page    int
+	PerPage int
+}
+
+// Pages is the number of pages the total fills (at least 1).
+func (p KeyPage) Pages() int {
+	if p.Total == 0 || p.PerPage == 0 {
+		return 1
+	}
+	return (p.Total + p.PerPage - 1) / p.PerPage
+}
+
+// AuditQuery selects audit events.
+type AuditQuery struct {
+	Actor    string     // part of the actor's name
+	Key      string     // id or part of the name of the key, user or account changed
+	Action   string     // exact action, e.g. key.updated
+	Accounts []string   // when not empty, only events in these accounts
+	From     *time.Time // inclusive
+	To       *time.Time // exclusive
+	Page     int
+	PerPage  int // 0: no limit (the CSV export)
+}
+
+// AccountUse counts what an account holds: what stops it being moved or deleted.
+type AccountUse struct{ Keys, Users, Children int }

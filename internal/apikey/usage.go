@@ -1,0 +1,18 @@
+package apikey
+
+import "time"
+
+// LastUse is the latest request seen with a key.
+type LastUse struct {
+	KeyID string
+	At    time.Time
+	From  string
+}
+
+// UsageCount is a number of requests with a key on one day with one outcome.
+type UsageCount struct {
+	KeyID string
+	Day   string // YYYY-MM-DD, UTC
+	Code  string // VALID or the refusal code
+	Count int
+}
