@@ -37,7 +37,7 @@ func (s *Server) renderAccounts(c echo.Context, status int, form view.AccountFor
 	if form.ParentID == "" {
 		form.ParentID = account.ID
 	}
-	uses, err := s.store.AccountUses(ctx)
+	uses, err := s.accounts.Uses(ctx)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (s *Server) accountCreate(c echo.Context) error {
 		form.Errors = errs
 		return s.renderAccounts(c, http.StatusUnprocessableEntity, form, "", "")
 	}
-	a, err := s.keys.CreateAccount(c.Request().Context(), actor(c), name, parent)
+	a, err := s.accounts.Create(c.Request().Context(), actor(c), name, parent)
 	if f := apikey.ErrorField(err); f != "" {
 		form.Errors = map[string]string{f: apikey.ErrorMessage(err)}
 		return s.renderAccounts(c, http.StatusUnprocessableEntity, form, "", "")
@@ -86,21 +86,12 @@ func (s *Server) accountCreate(c echo.Context) error {
 // accountDelete removes an empty account; the reason it cannot shows beside it.
 func (s *Server) accountDelete(c echo.Context) error {
 	id := c.Param("id")
-	return s.accountChanged(c, id, s.store.DeleteAccount(c.Request().Context(), id, actor(c).Event(apikey.ActionAccountDeleted)))
+	return s.accountChanged(c, id, s.accounts.Delete(c.Request().Context(), actor(c), id))
 }
 
 // accountMove puts an account without keys or users under another parent.
 func (s *Server) accountMove(c echo.Context) error {
-	id := c.Param("id")
-	parent := c.FormValue("parent_id")
-	path, err := s.store.AccountPath(c.Request().Context(), parent)
-	if err != nil {
-		return err
-	}
-	if !principalOf(c).CanIn(apikey.ManageUsers, path) {
-		return echo.ErrForbidden
-	}
-	return s.accountChanged(c, id, s.store.MoveAccount(c.Request().Context(), id, parent, actor(c).Event(apikey.ActionAccountMoved)))
+	return s.accountChanged(c, c.Param("id"), s.accounts.Move(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("parent_id")))
 }
 
 func (s *Server) accountChanged(c echo.Context, id string, err error) error {

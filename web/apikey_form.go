@@ -12,7 +12,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
-	"keyconsole/internal/keys"
 	"keyconsole/internal/validate"
 	"keyconsole/web/view"
 )
@@ -185,8 +184,8 @@ func redirect(c echo.Context, url string) error {
 }
 
 // actor is the principal of this request and its address, for the audit trail.
-func actor(c echo.Context) keys.Actor {
-	return keys.Actor{Principal: principalOf(c), IP: c.RealIP()}
+func actor(c echo.Context) apikey.Actor {
+	return apikey.Actor{Principal: principalOf(c), IP: c.RealIP()}
 }
 
 func keyURL(id string) string { return "/security/api-keys/" + id }
@@ -217,6 +216,6 @@ func (s *Server) keyWithPath(c echo.Context) (*apikey.Key, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	path, err := s.keys.AccountPath(c.Request().Context(), k.AccountID)
+	path, err := s.accounts.Path(c.Request().Context(), k.AccountID)
 	return k, path, err
 }

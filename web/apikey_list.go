@@ -28,9 +28,8 @@ func (s *Server) apiKeyList(c echo.Context) error {
 	now := s.now()
 	// An account's list holds its own keys and those of every account above
 	// it, which work here too.
-	page, err := s.store.ListKeys(ctx, apikey.KeyQuery{
-		AccountIDs: principalOf(c).Within(apikey.ViewApiKey, path), Search: q.Query, Type: q.Type, Status: q.Status,
-		Sort: q.Sort, Page: q.Page, Now: now,
+	page, err := s.keys.List(ctx, actor(c), account.ID, apikey.KeyQuery{
+		Search: q.Query, Type: q.Type, Status: q.Status, Sort: q.Sort, Page: q.Page, Now: now,
 	})
 	if err != nil {
 		return err
@@ -51,14 +50,8 @@ func (s *Server) apiKeyList(c echo.Context) error {
 	list.CanModify = list.CanCreate
 	list.CSRFToken = visitOf(c).csrf
 	list.SelfURL = keyListURL(q, c.QueryParam("account"), nil)
-	predefined, err := s.store.PredefinedKeys(ctx, account.ID)
-	if err != nil {
+	if list.PredefinedActive, err = s.keys.ActivePredefined(ctx, actor(c), account.ID); err != nil {
 		return err
-	}
-	for _, k := range predefined {
-		if k.Active {
-			list.PredefinedActive++
-		}
 	}
 	list.PredefinedURL = "/security/api-keys/predefined/deactivate?account=" + url.QueryEscape(account.ID)
 	list.TestURL = "/security/api-keys/test?account=" + url.QueryEscape(account.ID)
@@ -96,7 +89,7 @@ func (s *Server) currentAccount(c echo.Context) (*apikey.Account, []string, erro
 			return nil, nil, err
 		}
 	}
-	path, err := s.store.AccountPath(ctx, id)
+	path, err := s.accounts.Path(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -106,7 +99,7 @@ func (s *Server) currentAccount(c echo.Context) (*apikey.Account, []string, erro
 	if !p.CanIn(apikey.ViewApiKey, path) {
 		return nil, nil, echo.ErrForbidden
 	}
-	a, err := s.store.Account(ctx, id)
+	a, err := s.accounts.Get(ctx, id)
 	return a, path, err
 }
 
@@ -227,7 +220,7 @@ func keyRow(k *apikey.Key, now time.Time, accountName func(string) string) view.
 // homeAccount is where a principal's pages open: its own account, unless
 // its only role is limited to other accounts.
 func (s *Server) homeAccount(c echo.Context, p *apikey.Principal) (string, error) {
-	path, err := s.store.AccountPath(c.Request().Context(), p.AccountID)
+	path, err := s.accounts.Path(c.Request().Context(), p.AccountID)
 	if err != nil {
 		return "", err
 	}

@@ -46,7 +46,7 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 	}
 	// Opened from an account below the key's own, the key is inherited:
 	// read-only here, with the way to where it can be changed.
-	owner, err := s.store.Account(ctx, k.AccountID)
+	owner, err := s.accounts.Get(ctx, k.AccountID)
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 	}
 	if c.QueryParam("tab") == "endpoints" {
 		d.Tab = "endpoints"
-		eps, err := s.store.Endpoints(ctx, k.ID)
+		eps, err := s.keys.Endpoints(ctx, actor(c), k.ID)
 		if err != nil {
 			return err
 		}
@@ -93,7 +93,7 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 	if c.QueryParam("tab") == "usage" {
 		d.Tab = "usage"
 		since := s.now().AddDate(0, 0, -30).Format("2006-01-02")
-		counts, err := s.store.KeyUsage(ctx, k.ID, since)
+		counts, err := s.keys.Usage(ctx, actor(c), k.ID, since)
 		if err != nil {
 			return err
 		}
@@ -101,7 +101,7 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 	}
 	if c.QueryParam("tab") == "audit" && d.CanAudit {
 		d.Tab = "audit"
-		events, err := s.store.KeyAudit(ctx, k.ID, auditTabSize)
+		events, err := s.keys.Audit(ctx, actor(c), k.ID, auditTabSize)
 		if err != nil {
 			return err
 		}
@@ -121,7 +121,7 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 // keySync says whether the key's newest change has reached every running
 // instance: "Applied on all 2 instances", or which one lags and since when.
 func (s *Server) keySync(c echo.Context, id string) (string, bool, error) {
-	st, err := s.store.KeySync(c.Request().Context(), id, s.now().Add(-instance.Alive))
+	st, err := s.keys.Sync(c.Request().Context(), actor(c), id, s.now().Add(-instance.Alive))
 	if err != nil {
 		return "", false, err
 	}

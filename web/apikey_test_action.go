@@ -60,7 +60,7 @@ func (s *Server) apiKeyTest(c echo.Context) error {
 	}
 	t.Tested, t.Code = true, res.Code
 	if res.Key != nil {
-		path, err := s.store.AccountPath(ctx, res.Key.AccountID)
+		path, err := s.accounts.Path(ctx, res.Key.AccountID)
 		if err != nil {
 			return err
 		}

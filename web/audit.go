@@ -86,7 +86,7 @@ func (s *Server) auditLog(c echo.Context) error {
 	} else {
 		sq := storeAuditQuery(q)
 		sq.PerPage, sq.Accounts = auditPerPage, scope
-		events, total, err := s.store.ListAudit(c.Request().Context(), sq)
+		events, total, err := s.audit.List(c.Request().Context(), actor(c), sq)
 		if err != nil {
 			return err
 		}
@@ -159,7 +159,7 @@ func (s *Server) auditCSV(c echo.Context) error {
 	}
 	sq := storeAuditQuery(q)
 	sq.Accounts = scope
-	events, _, err := s.store.ListAudit(c.Request().Context(), sq)
+	events, _, err := s.audit.List(c.Request().Context(), actor(c), sq)
 	if err != nil {
 		return err
 	}

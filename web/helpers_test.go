@@ -16,7 +16,9 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"keyconsole/internal/accounts"
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/auditlog"
 	"keyconsole/internal/auth"
 	"keyconsole/internal/keys"
 	"keyconsole/internal/store"
@@ -24,6 +26,7 @@ import (
 	"keyconsole/internal/syncbuf"
 	"keyconsole/internal/token"
 	"keyconsole/internal/usage"
+	"keyconsole/internal/users"
 	"keyconsole/internal/verify"
 )
 
@@ -94,10 +97,12 @@ func newTestServer(t *testing.T, configure ...func(*testConfig)) *testServer {
 		c(&cfg)
 	}
 	// Wired as cmd/keyconsole wires them, on the test's clock.
-	cfg.Tokens = token.New(db, cfg.Now)
-	cfg.Verifier = verify.New(db, cfg.Tokens, cfg.Usage, cfg.RateLimit, cfg.Now)
-	cfg.Keys = keys.New(db, cfg.Tokens, cfg.Now)
-	cfg.Keys.OnChange(cfg.Verifier.Forget)
+	tokens := token.New(db, cfg.Now)
+	verifier := verify.New(db, tokens, cfg.Usage, cfg.RateLimit, cfg.Now)
+	keyService := keys.New(db, tokens, cfg.Now)
+	keyService.OnChange(verifier.Forget)
+	cfg.Tokens, cfg.Verifier, cfg.Keys = tokens, verifier, keyService
+	cfg.Accounts, cfg.Users, cfg.Audit = accounts.New(db), users.New(db, testParams), auditlog.New(db)
 	srv, err := New(cfg.Config)
 	if err != nil {
 		t.Fatal(err)

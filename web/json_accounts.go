@@ -20,7 +20,7 @@ type accountOut struct {
 // jsonAccountList answers GET /api/v1/accounts: the accounts the key may see,
 // parents before children.
 func (s *Server) jsonAccountList(c echo.Context) error {
-	accounts, err := s.store.Accounts(c.Request().Context())
+	accounts, err := s.accounts.List(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func (s *Server) jsonAccountCreate(c echo.Context) error {
 	if errs.Any() {
 		return validationError(errs)
 	}
-	a, err := s.keys.CreateAccount(c.Request().Context(), actor(c), name, parent)
+	a, err := s.accounts.Create(c.Request().Context(), actor(c), name, parent)
 	if err != nil {
 		return err
 	}

@@ -218,7 +218,7 @@ func (s *Server) applyKeyHeaders(c echo.Context, list *listInfo) {
 			continue
 		}
 		if strings.Contains(h.Value, "${account.name}") && accountName == "" {
-			if a, err := s.store.Account(c.Request().Context(), k.AccountID); err == nil {
+			if a, err := s.accounts.Get(c.Request().Context(), k.AccountID); err == nil {
 				accountName = a.Name
 			}
 		}

@@ -24,13 +24,6 @@ func (s *Server) jsonKeyList(c echo.Context) error {
 			return err
 		}
 	}
-	path, err := s.store.AccountPath(c.Request().Context(), account)
-	if err != nil {
-		return err
-	}
-	if !p.CanIn(apikey.ViewApiKey, path) {
-		return apiErr(http.StatusForbidden, "FORBIDDEN", "This API key may not see that account.")
-	}
 	limit, offset := apikey.DefaultPerPage, 0
 	fields := map[string]string{}
 	if v := c.QueryParam("limit"); v != "" {
@@ -52,10 +45,12 @@ func (s *Server) jsonKeyList(c echo.Context) error {
 	}
 	q := validate.KeyListQuery(validate.KeyListInput{Query: c.QueryParam("q"), Type: c.QueryParam("type"), Status: c.QueryParam("status"), Sort: c.QueryParam("sort")})
 	now := s.now()
-	page, err := s.store.ListKeys(c.Request().Context(), apikey.KeyQuery{
-		AccountIDs: p.Within(apikey.ViewApiKey, path), Search: q.Query, Type: q.Type, Status: q.Status, Sort: q.Sort,
-		PerPage: limit, Offset: offset, Now: now,
+	page, err := s.keys.List(c.Request().Context(), actor(c), account, apikey.KeyQuery{
+		Search: q.Query, Type: q.Type, Status: q.Status, Sort: q.Sort, PerPage: limit, Offset: offset, Now: now,
 	})
+	if apikey.ErrorCode(err) == apikey.EFORBIDDEN {
+		return apiErr(http.StatusForbidden, "FORBIDDEN", "This API key may not see that account.")
+	}
 	if err != nil {
 		return err
 	}

@@ -75,7 +75,7 @@ func (s *Server) jsonKeyVerify(c echo.Context) error {
 // callerSees tells whether the verifying key may know of key k: k is in the
 // caller's account or below it, or the caller's roles let it view k's account.
 func (s *Server) callerSees(c echo.Context, k *apikey.Key) (bool, error) {
-	path, err := s.store.AccountPath(c.Request().Context(), k.AccountID)
+	path, err := s.accounts.Path(c.Request().Context(), k.AccountID)
 	if err != nil {
 		return false, err
 	}

@@ -75,7 +75,7 @@ func (d accountDirectory) name(id string) string {
 }
 
 func (s *Server) accountDirectory(c echo.Context) (accountDirectory, error) {
-	accounts, err := s.store.Accounts(c.Request().Context())
+	accounts, err := s.accounts.List(c.Request().Context())
 	if err != nil {
 		return accountDirectory{}, err
 	}

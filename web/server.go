@@ -18,18 +18,18 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/auth"
-	"keyconsole/internal/keys"
 	"keyconsole/internal/store"
-	"keyconsole/internal/token"
-	"keyconsole/internal/verify"
 )
 
 // Config is what the server needs; cmd/keyconsole builds the services.
 type Config struct {
 	Store          *store.DB
-	Keys           *keys.Manager
-	Verifier       *verify.Verifier
-	Tokens         *token.Signer
+	Keys           keyService
+	Accounts       accountService
+	Users          userService
+	Audit          auditService
+	Verifier       keyVerifier
+	Tokens         tokenSigner
 	Logger         *slog.Logger
 	Sessions       SessionConfig
 	PasswordParams auth.Params      // zero: auth.DefaultParams
@@ -50,9 +50,12 @@ const (
 type Server struct {
 	echo     *echo.Echo
 	store    *store.DB
-	keys     *keys.Manager
-	verifier *verify.Verifier
-	tokens   *token.Signer
+	keys     keyService
+	accounts accountService
+	users    userService
+	audit    auditService
+	verifier keyVerifier
+	tokens   tokenSigner
 	metrics  *metrics
 	logger   *slog.Logger
 	now      func() time.Time
@@ -66,10 +69,11 @@ type Server struct {
 
 // New builds the server with every route.
 func New(cfg Config) (*Server, error) {
-	if cfg.Store == nil || cfg.Keys == nil || cfg.Verifier == nil || cfg.Tokens == nil {
-		return nil, errors.New("web: the store, keys, verifier and tokens are required")
+	if cfg.Store == nil || cfg.Keys == nil || cfg.Accounts == nil || cfg.Users == nil || cfg.Audit == nil || cfg.Verifier == nil || cfg.Tokens == nil {
+		return nil, errors.New("web: every service is required")
 	}
-	s := &Server{store: cfg.Store, keys: cfg.Keys, verifier: cfg.Verifier, tokens: cfg.Tokens,
+	s := &Server{store: cfg.Store, keys: cfg.Keys, accounts: cfg.Accounts, users: cfg.Users, audit: cfg.Audit,
+		verifier: cfg.Verifier, tokens: cfg.Tokens,
 		logger: cfg.Logger, now: cfg.Now, sessions: cfg.Sessions, params: cfg.PasswordParams}
 	if s.logger == nil {
 		s.logger = slog.Default()

@@ -6,7 +6,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
-	"keyconsole/internal/auth"
 	"keyconsole/internal/validate"
 	"keyconsole/web/view"
 )
@@ -31,11 +30,7 @@ func (s *Server) userCreate(c echo.Context) error {
 		form.Errors = errs
 		return s.renderUsers(c, http.StatusUnprocessableEntity, form, "", "")
 	}
-	u, err := auth.NewUser(in, s.params, principalOf(c).Name)
-	if err != nil {
-		return err
-	}
-	switch err := s.store.CreateUser(ctx, u, actor(c).Event(apikey.ActionUserCreated)); apikey.ErrorCode(err) {
+	switch _, err := s.users.Create(ctx, actor(c), in); apikey.ErrorCode(err) {
 	case "":
 	case apikey.ECONFLICT:
 		form.Errors = map[string]string{"username": apikey.ErrorMessage(err)}

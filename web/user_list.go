@@ -19,7 +19,7 @@ func (s *Server) userList(c echo.Context) error {
 // change to one user was refused, the reason beside that user.
 func (s *Server) renderUsers(c echo.Context, status int, form view.UserForm, failedID, failure string) error {
 	ctx := c.Request().Context()
-	users, err := s.store.Users(ctx)
+	users, err := s.users.List(ctx, actor(c))
 	if err != nil {
 		return err
 	}

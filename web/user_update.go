@@ -22,19 +22,19 @@ func (s *Server) userRoleSave(c echo.Context) error {
 	if errs.Any() {
 		return s.renderUsers(c, http.StatusUnprocessableEntity, view.UserForm{}, id, firstError(errs))
 	}
-	return s.userChanged(c, id, s.store.SetUserRole(c.Request().Context(), id, role, accounts, actor(c).Event(apikey.ActionUserRoleChanged)))
+	return s.userChanged(c, id, s.users.SetRole(c.Request().Context(), actor(c), id, role, accounts))
 }
 
 // userDeactivate switches a user off and ends their sessions at once.
 func (s *Server) userDeactivate(c echo.Context) error {
 	id := c.Param("id")
-	return s.userChanged(c, id, s.store.SetUserActive(c.Request().Context(), id, false, actor(c).Event(apikey.ActionUserDeactivated)))
+	return s.userChanged(c, id, s.users.SetActive(c.Request().Context(), actor(c), id, false))
 }
 
 // userActivate switches a user back on.
 func (s *Server) userActivate(c echo.Context) error {
 	id := c.Param("id")
-	return s.userChanged(c, id, s.store.SetUserActive(c.Request().Context(), id, true, actor(c).Event(apikey.ActionUserActivated)))
+	return s.userChanged(c, id, s.users.SetActive(c.Request().Context(), actor(c), id, true))
 }
 
 // userChanged answers a change to one user: back to the list, or the list

@@ -11,13 +11,16 @@ import (
 	"strings"
 	"time"
 
+	"keyconsole/internal/accounts"
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/auditlog"
 	"keyconsole/internal/auth"
 	"keyconsole/internal/instance"
 	"keyconsole/internal/keys"
 	"keyconsole/internal/store"
 	"keyconsole/internal/token"
 	"keyconsole/internal/usage"
+	"keyconsole/internal/users"
 	"keyconsole/internal/verify"
 	"keyconsole/web"
 )
@@ -101,7 +104,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		verifier.Forget(k, hashes...)
 		member.AwaitApplied(k.ID)
 	})
-	srv, err := web.New(web.Config{Store: db, Keys: keyService, Verifier: verifier, Tokens: tokens, Logger: logger,
+	srv, err := web.New(web.Config{Store: db, Keys: keyService, Accounts: accounts.New(db), Users: users.New(db, auth.DefaultParams),
+		Audit: auditlog.New(db), Verifier: verifier, Tokens: tokens, Logger: logger,
 		Sessions:       web.SessionConfig{Keys: sessionKeys, IdleTimeout: *idle, Lifetime: *lifetime, SecureCookies: *secure},
 		TrustedProxies: trusted})
 	if err != nil {

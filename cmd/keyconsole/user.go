@@ -10,6 +10,7 @@ import (
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/auth"
 	"keyconsole/internal/store"
+	"keyconsole/internal/users"
 	"keyconsole/internal/validate"
 )
 
@@ -33,11 +34,8 @@ func bootstrapAdmin(ctx context.Context, db *store.DB, password string, stderr i
 	} else if msg := validate.Password(password); msg != "" {
 		return fmt.Errorf("KEYCONSOLE_ADMIN_PASSWORD: %s", msg)
 	}
-	u, err := auth.NewUser(validate.User{Username: bootstrapUsername, Password: password, Role: apikey.RoleGlobalAdmin}, auth.DefaultParams, "bootstrap")
-	if err != nil {
-		return err
-	}
-	created, err := db.CreateFirstUser(ctx, u, apikey.NewAuditEvent(apikey.SystemPrincipal("bootstrap"), "", apikey.ActionUserCreated))
+	created, err := users.New(db, auth.DefaultParams).CreateFirst(ctx, apikey.Actor{Principal: apikey.SystemPrincipal("bootstrap")},
+		validate.User{Username: bootstrapUsername, Password: password, Role: apikey.RoleGlobalAdmin})
 	if err != nil {
 		return fmt.Errorf("add user %s: %s", bootstrapUsername, apikey.ErrorMessage(err))
 	}
@@ -50,11 +48,7 @@ func bootstrapAdmin(ctx context.Context, db *store.DB, password string, stderr i
 // addUser hashes the password and stores the user, in the root account
 // unless one is named.
 func addUser(ctx context.Context, db *store.DB, in validate.User, by string) error {
-	u, err := auth.NewUser(in, auth.DefaultParams, by)
-	if err != nil {
-		return err
-	}
-	if err := db.CreateUser(ctx, u, apikey.NewAuditEvent(apikey.SystemPrincipal(by), "", apikey.ActionUserCreated)); err != nil {
+	if _, err := users.New(db, auth.DefaultParams).Create(ctx, apikey.Actor{Principal: apikey.SystemPrincipal(by)}, in); err != nil {
 		return fmt.Errorf("add user %s: %s", in.Username, apikey.ErrorMessage(err))
 	}
 	return nil

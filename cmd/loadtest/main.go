@@ -20,12 +20,15 @@ import (
 	"sync"
 	"time"
 
+	"keyconsole/internal/accounts"
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/auditlog"
 	"keyconsole/internal/auth"
 	"keyconsole/internal/keys"
 	"keyconsole/internal/store"
 	"keyconsole/internal/token"
 	"keyconsole/internal/usage"
+	"keyconsole/internal/users"
 	"keyconsole/internal/verify"
 	"keyconsole/web"
 )
@@ -64,7 +67,8 @@ func run(duration time.Duration, workers int) error {
 	verifier := verify.New(db, tokens, rec, verify.Config{RatePerSecond: 1e9, Burst: 1 << 30}, nil)
 	keyService := keys.New(db, tokens, nil)
 	keyService.OnChange(verifier.Forget)
-	srv, err := web.New(web.Config{Store: db, Keys: keyService, Verifier: verifier, Tokens: tokens,
+	srv, err := web.New(web.Config{Store: db, Keys: keyService, Accounts: accounts.New(db), Users: users.New(db, auth.DefaultParams),
+		Audit: auditlog.New(db), Verifier: verifier, Tokens: tokens,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Sessions: web.SessionConfig{Keys: sessionKeys}})
 	if err != nil {
 		return err

@@ -31,3 +31,33 @@ func PredefinedKeys() []Settings {
 		{Name: "Embedded terminal key", Type: TypeEmbedded, AccessType: AccessGenerated, Active: true},
 	}
 }
+
+// Paths gives each account's path to the root (the account first, then
+// each one above it), as permission checks take it.
+func Paths(accounts []Account) map[string][]string {
+	parent := make(map[string]string, len(accounts))
+	for _, a := range accounts {
+		parent[a.ID] = a.ParentID
+	}
+	out := make(map[string][]string, len(accounts))
+	var path func(id string, depth int) []string
+	path = func(id string, depth int) []string {
+		if p, ok := out[id]; ok {
+			return p
+		}
+		up, ok := parent[id]
+		if !ok || depth > len(accounts) { // unknown, or a cycle
+			return nil
+		}
+		p := []string{id}
+		if up != "" {
+			p = append(p, path(up, depth+1)...)
+		}
+		out[id] = p
+		return p
+	}
+	for _, a := range accounts {
+		path(a.ID, 0)
+	}
+	return out
+}

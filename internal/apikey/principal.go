@@ -22,10 +22,12 @@ const (
 	PrincipalSystem = "system" // the command line or the first start, for the audit trail
 )
 
-// SystemPrincipal acts for the command line (name says which command); it
-// holds no role and can pass no permission check.
+// SystemPrincipal acts for the command line and the first start (name says
+// which): whoever runs them holds the database itself, so it acts as a
+// Global Admin.
 func SystemPrincipal(name string) *Principal {
-	return &Principal{Kind: PrincipalSystem, ID: name, Name: name}
+	return &Principal{Kind: PrincipalSystem, ID: name, Name: name,
+		Grants: []RoleGrant{{Role: RoleGlobalAdmin, Accounts: []string{AllAccounts}}}}
 }
 
 // UserPrincipal is the principal of a signed-in user.
@@ -154,4 +156,15 @@ func (p *Principal) canEverywhere(perm Permission) bool {
 		}
 	}
 	return false
+}
+
+// Actor is who asks a service for something, and from which address.
+type Actor struct {
+	*Principal
+	IP string
+}
+
+// Event starts the audit event of a change the actor makes.
+func (a Actor) Event(action string) *AuditEvent {
+	return NewAuditEvent(a.Principal, a.IP, action)
 }

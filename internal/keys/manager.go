@@ -9,14 +9,36 @@ import (
 	"time"
 
 	"keyconsole/internal/apikey"
-	"keyconsole/internal/store"
-	"keyconsole/internal/token"
 )
+
+// Store is what the keys service needs of the database.
+type Store interface {
+	Key(ctx context.Context, id string) (*apikey.Key, error)
+	AccountPath(ctx context.Context, id string) ([]string, error)
+	ListKeys(ctx context.Context, q apikey.KeyQuery) (apikey.KeyPage, error)
+	PredefinedKeys(ctx context.Context, accountID string) ([]*apikey.Key, error)
+	CreateKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEvent) error
+	UpdateKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEvent) error
+	DeleteKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEvent) error
+	ReplaceSecret(ctx context.Context, k *apikey.Key, hash, prefix string, access apikey.AccessType, previousUntil *time.Time, by string, ev *apikey.AuditEvent) error
+	EndGracePeriod(ctx context.Context, k *apikey.Key, by string, ev *apikey.AuditEvent) error
+	SetKeyActive(ctx context.Context, k *apikey.Key, active bool, by string, ev *apikey.AuditEvent) error
+	SetEndpointTrust(ctx context.Context, k *apikey.Key, endpointID string, trusted bool, ev *apikey.AuditEvent) error
+	Endpoints(ctx context.Context, keyID string) ([]apikey.Endpoint, error)
+	KeyUsage(ctx context.Context, keyID, since string) ([]apikey.UsageCount, error)
+	KeyAudit(ctx context.Context, keyID string, limit int) ([]apikey.AuditEvent, error)
+	KeySync(ctx context.Context, id string, seenAfter time.Time) (apikey.SyncStatus, error)
+}
+
+// Signer signs the secrets of JWT access keys.
+type Signer interface {
+	SignKey(ctx context.Context, keyID, accountID string, expires *time.Time) (string, error)
+}
 
 // Manager carries out changes to keys.
 type Manager struct {
-	store  *store.DB
-	tokens *token.Signer // signs JWT access keys
+	store  Store
+	tokens Signer // nil: no JWT access keys
 	now    func() time.Time
 	// onChange hears of every change to a key (with the secret hashes that
 	// stop or may stop working), so caches can forget it at once.
@@ -34,36 +56,25 @@ func (m *Manager) changed(k *apikey.Key, hashes ...string) {
 
 // New returns a Manager on db, signing JWT access keys with tokens; now is
 // the clock (nil: the wall clock).
-func New(db *store.DB, tokens *token.Signer, now func() time.Time) *Manager {
+func New(db Store, tokens Signer, now func() time.Time) *Manager {
 	if now == nil {
 		now = func() time.Time { return time.Now().UTC() }
 	}
 	return &Manager{store: db, tokens: tokens, now: now}
 }
 
-// Actor is who asks for a change and from which address.
-type Actor struct {
-	*apikey.Principal
-	IP string
-}
-
-// Event starts the audit event of a change the actor makes.
-func (a Actor) Event(action string) *apikey.AuditEvent {
-	return apikey.NewAuditEvent(a.Principal, a.IP, action)
-}
-
 var errForbidden = apikey.Errorf(apikey.EFORBIDDEN, "You do not have permission to do this.")
 
 // Get returns the key id when the actor may view it. A key in an account the
 // actor may not see is reported missing, so ids cannot be probed.
-func (m *Manager) Get(ctx context.Context, who Actor, id string) (*apikey.Key, error) {
+func (m *Manager) Get(ctx context.Context, who apikey.Actor, id string) (*apikey.Key, error) {
 	k, _, err := m.load(ctx, who, id)
 	return k, err
 }
 
 // load is Get that also gives the path of the key's account to the root,
 // which every permission check of the key needs.
-func (m *Manager) load(ctx context.Context, who Actor, id string) (*apikey.Key, []string, error) {
+func (m *Manager) load(ctx context.Context, who apikey.Actor, id string) (*apikey.Key, []string, error) {
 	k, err := m.store.Key(ctx, id)
 	if err != nil {
 		return nil, nil, err
@@ -85,7 +96,7 @@ func (m *Manager) AccountPath(ctx context.Context, accountID string) ([]string, 
 
 // Create stores a new key in accountID and returns it with its secret: the
 // only time the secret exists outside the caller's hands.
-func (m *Manager) Create(ctx context.Context, who Actor, accountID string, s apikey.Settings, customSecret string) (*apikey.Key, string, error) {
+func (m *Manager) Create(ctx context.Context, who apikey.Actor, accountID string, s apikey.Settings, customSecret string) (*apikey.Key, string, error) {
 	path, err := m.store.AccountPath(ctx, accountID)
 	if err != nil {
 		return nil, "", err
@@ -132,7 +143,7 @@ func (m *Manager) newSecret(ctx context.Context, k *apikey.Key, custom string) (
 
 // Update saves new settings over those read at version. The name, account,
 // access type and secret stay as they are.
-func (m *Manager) Update(ctx context.Context, who Actor, id string, version int, s apikey.Settings) (*apikey.Key, error) {
+func (m *Manager) Update(ctx context.Context, who apikey.Actor, id string, version int, s apikey.Settings) (*apikey.Key, error) {
 	k, path, err := m.load(ctx, who, id)
 	if err != nil {
 		return nil, err
@@ -199,7 +210,7 @@ var GracePeriods = []time.Duration{0, time.Hour, 24 * time.Hour, 7 * 24 * time.H
 // JWT access key, else a generated one (a custom value is not reused). The old
 // secret keeps working for grace (never past the key's expiry), or stops at
 // once when grace is zero.
-func (m *Manager) Regenerate(ctx context.Context, who Actor, id string, grace time.Duration) (*apikey.Key, string, error) {
+func (m *Manager) Regenerate(ctx context.Context, who apikey.Actor, id string, grace time.Duration) (*apikey.Key, string, error) {
 	if !slices.Contains(GracePeriods, grace) {
 		return nil, "", apikey.FieldErrorf(apikey.EINVALID, "grace", "Choose how long the old secret keeps working: immediately, 1 hour, 24 hours or 7 days.")
 	}
@@ -247,7 +258,7 @@ func graceText(until *time.Time) string {
 }
 
 // EndGracePeriod stops a previous secret still in its grace period.
-func (m *Manager) EndGracePeriod(ctx context.Context, who Actor, id string) (*apikey.Key, error) {
+func (m *Manager) EndGracePeriod(ctx context.Context, who apikey.Actor, id string) (*apikey.Key, error) {
 	k, path, err := m.load(ctx, who, id)
 	if err != nil {
 		return nil, err
@@ -268,7 +279,7 @@ func (m *Manager) EndGracePeriod(ctx context.Context, who Actor, id string) (*ap
 }
 
 // SetActive switches the key on or off.
-func (m *Manager) SetActive(ctx context.Context, who Actor, id string, active bool) (*apikey.Key, error) {
+func (m *Manager) SetActive(ctx context.Context, who apikey.Actor, id string, active bool) (*apikey.Key, error) {
 	k, path, err := m.load(ctx, who, id)
 	if err != nil {
 		return nil, err
@@ -292,7 +303,7 @@ func (m *Manager) SetActive(ctx context.Context, who Actor, id string, active bo
 }
 
 // Delete removes the key for good.
-func (m *Manager) Delete(ctx context.Context, who Actor, id string) (*apikey.Key, error) {
+func (m *Manager) Delete(ctx context.Context, who apikey.Actor, id string) (*apikey.Key, error) {
 	k, path, err := m.load(ctx, who, id)
 	if err != nil {
 		return nil, err
@@ -309,7 +320,7 @@ func (m *Manager) Delete(ctx context.Context, who Actor, id string) (*apikey.Key
 
 // SetEndpointTrust trusts or distrusts an endpoint of the key; distrusting
 // also ends the refresh tokens it holds.
-func (m *Manager) SetEndpointTrust(ctx context.Context, who Actor, id, endpointID string, trusted bool) (*apikey.Key, error) {
+func (m *Manager) SetEndpointTrust(ctx context.Context, who apikey.Actor, id, endpointID string, trusted bool) (*apikey.Key, error) {
 	k, path, err := m.load(ctx, who, id)
 	if err != nil {
 		return nil, err

@@ -29,8 +29,8 @@ func setup(t *testing.T) (*Manager, *store.DB, string, string) {
 }
 
 // actorWith is a user of the root account holding role (scoped for account-viewer).
-func actorWith(role apikey.Role, scope ...string) Actor {
-	return Actor{Principal: &apikey.Principal{Kind: apikey.PrincipalUser, ID: "usr_t", Name: string(role), AccountID: rootID,
+func actorWith(role apikey.Role, scope ...string) apikey.Actor {
+	return apikey.Actor{Principal: &apikey.Principal{Kind: apikey.PrincipalUser, ID: "usr_t", Name: string(role), AccountID: rootID,
 		Grants: []apikey.RoleGrant{{Role: role, Accounts: scope}}}, IP: "192.0.2.1"}
 }
 
@@ -60,15 +60,15 @@ func TestPermissionsPerAccount(t *testing.T) {
 	if _, err := m.Get(ctx, actorWith(apikey.RoleAccountViewer, other), k.ID); err != nil {
 		t.Errorf("viewer of the account: %v", err)
 	}
-	for name, try := range map[string]func(Actor) error{
-		"create": func(a Actor) error {
+	for name, try := range map[string]func(apikey.Actor) error{
+		"create": func(a apikey.Actor) error {
 			_, _, err := m.Create(ctx, a, other, settings("x", apikey.TypeGeneral), "")
 			return err
 		},
-		"update":     func(a Actor) error { _, err := m.Update(ctx, a, k.ID, k.Version, k.Settings); return err },
-		"deactivate": func(a Actor) error { _, err := m.SetActive(ctx, a, k.ID, false); return err },
-		"regenerate": func(a Actor) error { _, _, err := m.Regenerate(ctx, a, k.ID, 0); return err },
-		"delete":     func(a Actor) error { _, err := m.Delete(ctx, a, k.ID); return err },
+		"update":     func(a apikey.Actor) error { _, err := m.Update(ctx, a, k.ID, k.Version, k.Settings); return err },
+		"deactivate": func(a apikey.Actor) error { _, err := m.SetActive(ctx, a, k.ID, false); return err },
+		"regenerate": func(a apikey.Actor) error { _, _, err := m.Regenerate(ctx, a, k.ID, 0); return err },
+		"delete":     func(a apikey.Actor) error { _, err := m.Delete(ctx, a, k.ID); return err },
 	} {
 		for _, role := range []apikey.Role{apikey.RoleGlobalViewer, apikey.RoleSupport} {
 			if err := try(actorWith(role)); apikey.ErrorCode(err) != apikey.EFORBIDDEN {
@@ -115,7 +115,7 @@ func TestJWTAccessKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := m.tokens.Parse(ctx, secret, token.KindKey)
+	c, err := m.tokens.(*token.Signer).Parse(ctx, secret, token.KindKey)
 	if err != nil || c.Subject != k.ID || c.Account != root {
 		t.Fatalf("secret is not a JWT naming the key: %+v %v", c, err)
 	}

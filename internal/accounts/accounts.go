@@ -1,0 +1,113 @@
+// Package accounts is what can be done to the vendor → customer account
+// tree: it checks the actor's permission where the change lands, makes an
+// account's predefined keys with it, and has every change stored with its
+// audit event.
+package accounts
+
+import (
+	"context"
+
+	"keyconsole/internal/apikey"
+)
+
+// Store is what the service needs of the database.
+type Store interface {
+	Account(ctx context.Context, id string) (*apikey.Account, error)
+	Accounts(ctx context.Context) ([]apikey.Account, error)
+	AccountPath(ctx context.Context, id string) ([]string, error)
+	AccountUses(ctx context.Context) (map[string]apikey.AccountUse, error)
+	CreateAccountWithKeys(ctx context.Context, a *apikey.Account, ev *apikey.AuditEvent, keys []*apikey.Key, keyEvents []*apikey.AuditEvent) error
+	MoveAccount(ctx context.Context, id, parentID string, ev *apikey.AuditEvent) error
+	DeleteAccount(ctx context.Context, id string, ev *apikey.AuditEvent) error
+}
+
+// Service carries out changes to accounts and reads the tree.
+type Service struct{ store Store }
+
+// New returns the service on st.
+func New(st Store) *Service { return &Service{store: st} }
+
+var errForbidden = apikey.Errorf(apikey.EFORBIDDEN, "You do not have permission to do this.")
+
+// allowed checks that the actor may manage accounts at id (field names the
+// form field that chose it), and returns id's path to the root.
+func (s *Service) allowed(ctx context.Context, who apikey.Actor, id, field, missing string) ([]string, error) {
+	path, err := s.store.AccountPath(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(path) == 0 {
+		return nil, apikey.FieldErrorf(apikey.ENOTFOUND, field, "%s", missing)
+	}
+	if !who.CanIn(apikey.ManageUsers, path) {
+		return nil, errForbidden
+	}
+	return path, nil
+}
+
+// Create makes an account under parentID with its predefined keys, all in
+// one transaction. Their secrets are made and thrown away: nobody sees
+// them until someone regenerates a key.
+func (s *Service) Create(ctx context.Context, who apikey.Actor, name, parentID string) (*apikey.Account, error) {
+	if _, err := s.allowed(ctx, who, parentID, "parent_id", "The parent account does not exist."); err != nil {
+		return nil, err
+	}
+	a := &apikey.Account{Name: name, ParentID: parentID}
+	var keys []*apikey.Key
+	var events []*apikey.AuditEvent
+	for _, st := range apikey.PredefinedKeys() {
+		secret, err := apikey.GenerateSecret(st.Type)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, &apikey.Key{Settings: st, Predefined: true, CreatedBy: who.Name,
+			SecretHash: apikey.HashSecret(secret), DisplayPrefix: apikey.DisplayPrefix(secret)})
+		ev := who.Event(apikey.ActionKeyCreated)
+		ev.Changes = apikey.Diff(apikey.Settings{}, st)
+		events = append(events, ev)
+	}
+	if err := s.store.CreateAccountWithKeys(ctx, a, who.Event(apikey.ActionAccountCreated), keys, events); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Move puts account id under parentID: the actor must manage both where
+// the account is and where it goes.
+func (s *Service) Move(ctx context.Context, who apikey.Actor, id, parentID string) error {
+	if _, err := s.allowed(ctx, who, id, "id", "No such account."); err != nil {
+		return err
+	}
+	if _, err := s.allowed(ctx, who, parentID, "parent_id", "The new parent account does not exist."); err != nil {
+		return err
+	}
+	return s.store.MoveAccount(ctx, id, parentID, who.Event(apikey.ActionAccountMoved))
+}
+
+// Delete removes an empty account.
+func (s *Service) Delete(ctx context.Context, who apikey.Actor, id string) error {
+	if _, err := s.allowed(ctx, who, id, "id", "No such account."); err != nil {
+		return err
+	}
+	return s.store.DeleteAccount(ctx, id, who.Event(apikey.ActionAccountDeleted))
+}
+
+// Get returns the account with id.
+func (s *Service) Get(ctx context.Context, id string) (*apikey.Account, error) {
+	return s.store.Account(ctx, id)
+}
+
+// List returns every account, parents before children where made earlier.
+// Pages show each visitor the part of the tree its role sees.
+func (s *Service) List(ctx context.Context) ([]apikey.Account, error) { return s.store.Accounts(ctx) }
+
+// Path lists id and every account above it, nearest first; empty when id
+// does not exist. Permission checks are made against it.
+func (s *Service) Path(ctx context.Context, id string) ([]string, error) {
+	return s.store.AccountPath(ctx, id)
+}
+
+// Uses counts the keys, users and sub-accounts of every account.
+func (s *Service) Uses(ctx context.Context) (map[string]apikey.AccountUse, error) {
+	return s.store.AccountUses(ctx)
+}

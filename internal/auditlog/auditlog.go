@@ -1,0 +1,47 @@
+// Package auditlog reads the audit trail for those who may: every change to
+// keys, users and accounts is written by the service that makes it, in the
+// change's transaction; this package only reads.
+package auditlog
+
+import (
+	"context"
+
+	"keyconsole/internal/apikey"
+)
+
+// Store is what reading the trail needs of the database.
+type Store interface {
+	Accounts(ctx context.Context) ([]apikey.Account, error)
+	ListAudit(ctx context.Context, q apikey.AuditQuery) ([]apikey.AuditEvent, int, error)
+}
+
+// Service reads the audit trail.
+type Service struct{ store Store }
+
+// New returns the service on st.
+func New(st Store) *Service { return &Service{store: st} }
+
+// List returns the events q selects, newest first, and how many match. The
+// actor must read the trail in every account q names; q without accounts
+// (the whole trail, events of deleted accounts too) needs it everywhere.
+func (s *Service) List(ctx context.Context, who apikey.Actor, q apikey.AuditQuery) ([]apikey.AuditEvent, int, error) {
+	accounts, err := s.store.Accounts(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	paths := apikey.Paths(accounts)
+	scope := q.Accounts
+	if len(scope) == 0 {
+		for _, a := range accounts {
+			if a.ParentID == "" {
+				scope = []string{a.ID}
+			}
+		}
+	}
+	for _, id := range scope {
+		if !who.CanIn(apikey.ViewAudit, paths[id]) {
+			return nil, 0, apikey.Errorf(apikey.EFORBIDDEN, "You may not read the audit trail of that account.")
+		}
+	}
+	return s.store.ListAudit(ctx, q)
+}

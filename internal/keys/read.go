@@ -1,0 +1,83 @@
+package keys
+
+import (
+	"context"
+	"time"
+
+	"keyconsole/internal/apikey"
+)
+
+// List returns a page of the keys that work in accountID: its own and
+// those of the accounts above it that the actor may see. q.AccountIDs is
+// set here.
+func (m *Manager) List(ctx context.Context, who apikey.Actor, accountID string, q apikey.KeyQuery) (apikey.KeyPage, error) {
+	path, err := m.store.AccountPath(ctx, accountID)
+	if err != nil {
+		return apikey.KeyPage{}, err
+	}
+	if !who.CanIn(apikey.ViewApiKey, path) {
+		return apikey.KeyPage{}, apikey.FieldErrorf(apikey.EFORBIDDEN, "account_id", "You may not see the keys of that account.")
+	}
+	q.AccountIDs = who.Within(apikey.ViewApiKey, path)
+	return m.store.ListKeys(ctx, q)
+}
+
+// ActivePredefined counts the predefined keys of an account still on.
+func (m *Manager) ActivePredefined(ctx context.Context, who apikey.Actor, accountID string) (int, error) {
+	path, err := m.store.AccountPath(ctx, accountID)
+	if err != nil {
+		return 0, err
+	}
+	if !who.CanIn(apikey.ViewApiKey, path) {
+		return 0, errForbidden
+	}
+	keys, err := m.store.PredefinedKeys(ctx, accountID)
+	n := 0
+	for _, k := range keys {
+		if k.Active {
+			n++
+		}
+	}
+	return n, err
+}
+
+// Endpoints lists the devices and apps that signed users in with the key.
+func (m *Manager) Endpoints(ctx context.Context, who apikey.Actor, id string) ([]apikey.Endpoint, error) {
+	k, _, err := m.load(ctx, who, id)
+	if err != nil {
+		return nil, err
+	}
+	return m.store.Endpoints(ctx, k.ID)
+}
+
+// Usage lists the key's daily counts from the day since (YYYY-MM-DD) on.
+func (m *Manager) Usage(ctx context.Context, who apikey.Actor, id, since string) ([]apikey.UsageCount, error) {
+	k, _, err := m.load(ctx, who, id)
+	if err != nil {
+		return nil, err
+	}
+	return m.store.KeyUsage(ctx, k.ID, since)
+}
+
+// Audit lists the key's newest audit events, for actors who may read the
+// audit trail where the key is.
+func (m *Manager) Audit(ctx context.Context, who apikey.Actor, id string, limit int) ([]apikey.AuditEvent, error) {
+	k, path, err := m.load(ctx, who, id)
+	if err != nil {
+		return nil, err
+	}
+	if !who.CanIn(apikey.ViewAudit, path) {
+		return nil, errForbidden
+	}
+	return m.store.KeyAudit(ctx, k.ID, limit)
+}
+
+// Sync tells whether the key's newest change has reached every instance
+// heard from since seenAfter.
+func (m *Manager) Sync(ctx context.Context, who apikey.Actor, id string, seenAfter time.Time) (apikey.SyncStatus, error) {
+	k, _, err := m.load(ctx, who, id)
+	if err != nil {
+		return apikey.SyncStatus{}, err
+	}
+	return m.store.KeySync(ctx, k.ID, seenAfter)
+}

@@ -1,0 +1,79 @@
+package web
+
+import (
+	"context"
+	"time"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/internal/token"
+	"keyconsole/internal/validate"
+	"keyconsole/internal/verify"
+)
+
+// What the server needs of each service, declared where it is used:
+// cmd/keyconsole wires the implementations, and every change goes through
+// a service that checks the actor's permission and writes the audit event.
+
+// keyService changes and reads API keys (internal/keys).
+type keyService interface {
+	Get(ctx context.Context, who apikey.Actor, id string) (*apikey.Key, error)
+	List(ctx context.Context, who apikey.Actor, accountID string, q apikey.KeyQuery) (apikey.KeyPage, error)
+	ActivePredefined(ctx context.Context, who apikey.Actor, accountID string) (int, error)
+	Endpoints(ctx context.Context, who apikey.Actor, id string) ([]apikey.Endpoint, error)
+	Usage(ctx context.Context, who apikey.Actor, id, since string) ([]apikey.UsageCount, error)
+	Audit(ctx context.Context, who apikey.Actor, id string, limit int) ([]apikey.AuditEvent, error)
+	Sync(ctx context.Context, who apikey.Actor, id string, seenAfter time.Time) (apikey.SyncStatus, error)
+	CanRegenerate(ctx context.Context, p *apikey.Principal, k *apikey.Key, path []string) (bool, error)
+	RegenerateAllowed(ctx context.Context, p *apikey.Principal, k *apikey.Key, path []string) error
+	Create(ctx context.Context, who apikey.Actor, accountID string, s apikey.Settings, customSecret string) (*apikey.Key, string, error)
+	Update(ctx context.Context, who apikey.Actor, id string, version int, s apikey.Settings) (*apikey.Key, error)
+	Regenerate(ctx context.Context, who apikey.Actor, id string, grace time.Duration) (*apikey.Key, string, error)
+	EndGracePeriod(ctx context.Context, who apikey.Actor, id string) (*apikey.Key, error)
+	SetActive(ctx context.Context, who apikey.Actor, id string, active bool) (*apikey.Key, error)
+	Delete(ctx context.Context, who apikey.Actor, id string) (*apikey.Key, error)
+	SetEndpointTrust(ctx context.Context, who apikey.Actor, id, endpointID string, trusted bool) (*apikey.Key, error)
+	DeactivatePredefined(ctx context.Context, who apikey.Actor, accountID string) (int, error)
+}
+
+// accountService changes and reads the account tree (internal/accounts).
+type accountService interface {
+	Get(ctx context.Context, id string) (*apikey.Account, error)
+	List(ctx context.Context) ([]apikey.Account, error)
+	Path(ctx context.Context, id string) ([]string, error)
+	Uses(ctx context.Context) (map[string]apikey.AccountUse, error)
+	Create(ctx context.Context, who apikey.Actor, name, parentID string) (*apikey.Account, error)
+	Move(ctx context.Context, who apikey.Actor, id, parentID string) error
+	Delete(ctx context.Context, who apikey.Actor, id string) error
+}
+
+// userService changes and lists console users (internal/users).
+type userService interface {
+	List(ctx context.Context, who apikey.Actor) ([]*apikey.User, error)
+	Create(ctx context.Context, who apikey.Actor, in validate.User) (*apikey.User, error)
+	SetRole(ctx context.Context, who apikey.Actor, id string, role apikey.Role, accounts []string) error
+	SetActive(ctx context.Context, who apikey.Actor, id string, active bool) error
+}
+
+// auditService reads the audit trail (internal/auditlog).
+type auditService interface {
+	List(ctx context.Context, who apikey.Actor, q apikey.AuditQuery) ([]apikey.AuditEvent, int, error)
+}
+
+// keyVerifier judges secrets (internal/verify).
+type keyVerifier interface {
+	Verify(ctx context.Context, req verify.Request) (verify.Result, error)
+	Explain(ctx context.Context, req verify.Request) (verify.Result, error)
+}
+
+// tokenSigner signs and checks user access tokens and publishes the JWKS
+// (internal/token).
+type tokenSigner interface {
+	SignUser(ctx context.Context, userID, keyID string, ttl time.Duration) (string, error)
+	Parse(ctx context.Context, raw, kind string) (*token.Claims, error)
+	JWKS(ctx context.Context) ([]token.JWK, error)
+}
+
+// pinger answers readiness checks (the database).
+type pinger interface {
+	Ping(ctx context.Context) error
+}
