@@ -34,6 +34,7 @@ type testServer struct {
 	root   string
 	admin  *client
 	srv    *Server
+	cfg    Config
 	// bodies holds every response body any client of this server received.
 	bodies struct {
 		sync.Mutex
@@ -75,23 +76,41 @@ func newTestServer(t *testing.T, configure ...func(*Config)) *testServer {
 		t.Fatal(err)
 	}
 	ts := &testServer{db: db, dbPath: dsn, logs: &syncbuf.Buffer{}, now: time.Now().UTC(), root: root.ID}
-	cfg := Config{
-		Store: db, Logger: slog.New(slog.NewTextHandler(ts.logs, nil)), PasswordParams: testParams,
-		Sessions: SessionConfig{Keys: keys}, Now: func() time.Time { return ts.now },
-	}
+	cfg := Config{Store: db, PasswordParams: testParams, Sessions: SessionConfig{Keys: keys}}
 	for _, c := range configure {
 		c(&cfg)
 	}
+	ts.serve(t, cfg)
+	ts.admin = ts.signIn(t, "admin", ts.addUser(t, "admin", apikey.RoleGlobalAdmin))
+	return ts
+}
+
+// serve starts a Server built from cfg, logging to ts.logs and reading
+// ts.now; adjust may change it before it answers anything.
+func (ts *testServer) serve(t *testing.T, cfg Config, adjust ...func(*Server)) {
+	t.Helper()
+	cfg.Logger = slog.New(slog.NewTextHandler(ts.logs, nil))
+	cfg.Now = func() time.Time { return ts.now }
 	srv, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts.srv = srv
-	ts.srv = srv
+	for _, a := range adjust {
+		a(srv)
+	}
+	ts.cfg, ts.srv = cfg, srv
 	ts.Server = httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	ts.admin = ts.signIn(t, "admin", ts.addUser(t, "admin", apikey.RoleGlobalAdmin))
-	return ts
+}
+
+// sibling is another instance of the console on ts's database, as behind a
+// load balancer: same configuration, its own server, log and clock (set to
+// ts's now), and no one signed in.
+func (ts *testServer) sibling(t *testing.T, adjust ...func(*Server)) *testServer {
+	t.Helper()
+	sib := &testServer{db: ts.db, dbPath: ts.dbPath, logs: &syncbuf.Buffer{}, now: ts.now, root: ts.root}
+	sib.serve(t, ts.cfg, adjust...)
+	return sib
 }
 
 // addUser stores an active user and returns its password.
