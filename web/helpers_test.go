@@ -41,6 +41,7 @@ type testServer struct {
 	root   string
 	admin  *client
 	srv    *Server
+	cfg    testConfig
 	// bodies holds every response body any client of this server received.
 	bodies struct {
 		sync.Mutex
@@ -89,14 +90,23 @@ func newTestServer(t *testing.T, configure ...func(*testConfig)) *testServer {
 		t.Fatal(err)
 	}
 	ts := &testServer{db: db, dbPath: dsn, logs: &syncbuf.Buffer{}, now: time.Now().UTC(), root: root.ID}
-	cfg := testConfig{Config: Config{
-		Store: db, Logger: slog.New(slog.NewTextHandler(ts.logs, nil)), PasswordParams: testParams,
-		Sessions: SessionConfig{Keys: sessionKeys}, Now: func() time.Time { return ts.now },
-	}}
+	cfg := testConfig{Config: Config{Store: db, PasswordParams: testParams, Sessions: SessionConfig{Keys: sessionKeys}}}
 	for _, c := range configure {
 		c(&cfg)
 	}
-	// Wired as cmd/keyconsole wires them, on the test's clock.
+	ts.serve(t, cfg)
+	ts.admin = ts.signIn(t, "admin", ts.addUser(t, "admin", apikey.RoleGlobalAdmin))
+	return ts
+}
+
+// serve starts a Server built from cfg, with services of its own wired as
+// cmd/keyconsole wires them, logging to ts.logs and reading ts.now; adjust
+// may change it before it answers anything.
+func (ts *testServer) serve(t *testing.T, cfg testConfig, adjust ...func(*Server)) {
+	t.Helper()
+	db := cfg.Store
+	cfg.Logger = slog.New(slog.NewTextHandler(ts.logs, nil))
+	cfg.Now = func() time.Time { return ts.now }
 	tokens := token.New(db, cfg.Now)
 	verifier := verify.New(db, tokens, cfg.Usage, cfg.RateLimit, cfg.Now)
 	keyService := keys.New(db, tokens, cfg.Now)
@@ -107,11 +117,22 @@ func newTestServer(t *testing.T, configure ...func(*testConfig)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts.srv = srv
+	for _, a := range adjust {
+		a(srv)
+	}
+	ts.cfg, ts.srv = cfg, srv
 	ts.Server = httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	ts.admin = ts.signIn(t, "admin", ts.addUser(t, "admin", apikey.RoleGlobalAdmin))
-	return ts
+}
+
+// sibling is another instance of the console on ts's database, as behind a
+// load balancer: same configuration, its own server, log and clock (set to
+// ts's now), and no one signed in.
+func (ts *testServer) sibling(t *testing.T, adjust ...func(*Server)) *testServer {
+	t.Helper()
+	sib := &testServer{db: ts.db, dbPath: ts.dbPath, logs: &syncbuf.Buffer{}, now: ts.now, root: ts.root}
+	sib.serve(t, ts.cfg, adjust...)
+	return sib
 }
 
 // addUser stores an active user and returns its password.

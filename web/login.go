@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -48,15 +49,21 @@ func (s *Server) login(c echo.Context) error {
 }
 
 // authenticate returns the user whose password this is, or nil. A try the
-// throttle refuses costs nothing (so floods stay cheap); every other refusal
-// costs one password hash, so an unknown user looks like a wrong password.
+// throttle refuses costs no password hash (so floods stay cheap); every other
+// refusal costs one, so an unknown user looks like a wrong password.
 func (s *Server) authenticate(c echo.Context, typed, password string) (*apikey.User, error) {
-	ip, now := c.RealIP(), s.now()
+	ctx, ip, now := c.Request().Context(), c.RealIP(), s.now()
 	username, msg := validate.Username(typed)
 	if msg != "" {
 		username = typed // still throttled, under what was typed
 	}
-	if !s.throttle.Attempt(username, ip, now) {
+	allowed, err := s.throttle.Attempt(ctx, username, ip, now)
+	if err != nil {
+		// Fail closed: without the count, a try could be one too many.
+		s.logger.Error("sign-in throttle unavailable; sign-in refused", "request_id", requestIDOf(c), "err", err)
+		return nil, nil
+	}
+	if !allowed {
 		return nil, nil
 	}
 	release, err := s.hashSlot(c)
@@ -68,7 +75,7 @@ func (s *Server) authenticate(c echo.Context, typed, password string) (*apikey.U
 		s.dummy.Burn(password)
 		return nil, nil
 	}
-	user, err := s.store.UserByName(c.Request().Context(), username)
+	user, err := s.store.UserByName(ctx, username)
 	switch {
 	case apikey.ErrorCode(err) == apikey.ENOTFOUND:
 		s.dummy.Burn(password)
@@ -80,7 +87,11 @@ func (s *Server) authenticate(c echo.Context, typed, password string) (*apikey.U
 			s.logger.Error("stored password hash unreadable", "user_id", user.ID, "err", verr)
 		}
 		if ok && user.Active {
-			s.throttle.Succeeded(username, ip, now)
+			// The sign-in stands either way; at worst the try stays counted.
+			// Not cancelled with the request: the try should be given back.
+			if err := s.throttle.Succeeded(context.WithoutCancel(ctx), username, ip, now); err != nil {
+				s.logger.Warn("sign-in throttle: try not given back", "request_id", requestIDOf(c), "err", err)
+			}
 			return user, nil
 		}
 	}

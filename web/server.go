@@ -46,6 +46,15 @@ const (
 	signInWindow = 15 * time.Minute
 )
 
+// signInThrottle counts sign-in failures per username and per address
+// (auth.DBThrottle, kept in the database that all instances share).
+type signInThrottle interface {
+	// Attempt reserves a try, or refuses it (false); refuse on error too.
+	Attempt(ctx context.Context, username, ip string, now time.Time) (bool, error)
+	// Succeeded forgets the username's failures and gives back the try.
+	Succeeded(ctx context.Context, username, ip string, at time.Time) error
+}
+
 // Server is the console's HTTP handler and its dependencies.
 type Server struct {
 	echo     *echo.Echo
@@ -61,7 +70,7 @@ type Server struct {
 	now      func() time.Time
 	sessions SessionConfig
 	cookies  *sessions.CookieStore
-	throttle *auth.Throttle
+	throttle signInThrottle
 	dummy    *auth.Dummy
 	params   auth.Params
 	hashing  chan struct{} // one slot per core for password hashing
@@ -95,7 +104,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.metrics = newMetrics()
 	s.cookies = newCookieStore(s.sessions)
-	s.throttle = auth.NewThrottle(signInLimit, signInWindow)
+	s.throttle = auth.NewDBThrottle(s.store, signInLimit, signInWindow)
 	s.hashing = make(chan struct{}, runtime.NumCPU())
 	var err error
 	if s.dummy, err = auth.NewDummy(s.params); err != nil {

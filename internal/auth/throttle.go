@@ -1,90 +1,61 @@
 package auth
 
 import (
-	"sync"
+	"context"
+	"fmt"
+	"sync/atomic"
 	"time"
 )
 
-// Throttle refuses sign-in attempts for a username or a client address that
-// failed too often recently. It is in memory: a restart forgives, which is
-// acceptable for a single-process console.
-type Throttle struct {
+// ThrottleStore is where DBThrottle keeps recent failures: the database,
+// shared by every instance on it (store.DB).
+type ThrottleStore interface {
+	ReserveSignInTry(ctx context.Context, username, ip string, now time.Time, limit int, window time.Duration) (bool, error)
+	SignInSucceeded(ctx context.Context, username, ip string, at time.Time) error
+	DeleteSignInFailuresBefore(ctx context.Context, before time.Time) (int64, error)
+}
+
+// DBThrottle refuses sign-in attempts for a username or a client address
+// that failed Limit times within Window. Its state is in the store, so
+// instances behind a load balancer share one count.
+type DBThrottle struct {
 	Limit  int           // failures allowed within Window
 	Window time.Duration // how far back failures count
 
-	mu       sync.Mutex
-	failures map[string][]time.Time
+	store     ThrottleStore
+	nextSweep atomic.Int64 // Unix nanoseconds
 }
 
-// NewThrottle refuses after limit failures within window.
-func NewThrottle(limit int, window time.Duration) *Throttle {
-	return &Throttle{Limit: limit, Window: window, failures: map[string][]time.Time{}}
+// NewDBThrottle refuses after limit failures within window, counted in s.
+func NewDBThrottle(s ThrottleStore, limit int, window time.Duration) *DBThrottle {
+	return &DBThrottle{Limit: limit, Window: window, store: s}
 }
 
-// maxTracked bounds memory under a flood of distinct usernames or addresses.
-const maxTracked = 100_000
-
-func userKey(username string) string { return "u:" + username }
-func ipKey(ip string) string         { return "i:" + ip }
+// sweepEvery is how often an instance removes failures past the window.
+const sweepEvery = time.Minute
 
 // Attempt reserves a sign-in try for username from ip at now, or refuses
-// it when either has had Limit tries within Window. The try counts as a
-// failure until Succeeded gives it back. Checking and counting under one
-// lock means parallel guesses cannot all slip past the limit.
-func (t *Throttle) Attempt(username, ip string, now time.Time) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.recent(userKey(username), now) >= t.Limit || t.recent(ipKey(ip), now) >= t.Limit {
-		return false
-	}
-	if len(t.failures) >= maxTracked {
-		t.prune(now)
-	}
-	for _, k := range []string{userKey(username), ipKey(ip)} {
-		t.failures[k] = append(t.failures[k], now)
-	}
-	return true
-}
-
-// Succeeded forgets the username's failures and returns the address the try
-// reserved at `at`; the address's other failures stay, so one good account
-// cannot be used to reset guessing at others.
-func (t *Throttle) Succeeded(username, ip string, at time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.failures, userKey(username))
-	k := ipKey(ip)
-	times := t.failures[k]
-	for i, x := range times {
-		if x.Equal(at) {
-			t.failures[k] = append(times[:i], times[i+1:]...)
-			break
+// it (false) when either has had Limit tries within Window. The try counts
+// as a failure until Succeeded gives it back. Callers must refuse on error.
+func (t *DBThrottle) Attempt(ctx context.Context, username, ip string, now time.Time) (bool, error) {
+	// One caller per instance sweeps now and then; the rest go straight on.
+	if next := t.nextSweep.Load(); now.UnixNano() >= next && t.nextSweep.CompareAndSwap(next, now.Add(sweepEvery).UnixNano()) {
+		if _, err := t.store.DeleteSignInFailuresBefore(ctx, now.Add(-t.Window)); err != nil {
+			return false, fmt.Errorf("sign-in throttle: %w", err)
 		}
 	}
-	if len(t.failures[k]) == 0 {
-		delete(t.failures, k)
+	ok, err := t.store.ReserveSignInTry(ctx, username, ip, now, t.Limit, t.Window)
+	if err != nil {
+		return false, fmt.Errorf("sign-in throttle: %w", err)
 	}
+	return ok, nil
 }
 
-// recent counts failures within the window and drops older ones.
-func (t *Throttle) recent(k string, now time.Time) int {
-	times := t.failures[k]
-	keep := times[:0]
-	for _, at := range times {
-		if now.Sub(at) < t.Window {
-			keep = append(keep, at)
-		}
+// Succeeded forgets the username's failures and gives back the address's
+// try reserved at `at`; the address's other failures stay.
+func (t *DBThrottle) Succeeded(ctx context.Context, username, ip string, at time.Time) error {
+	if err := t.store.SignInSucceeded(ctx, username, ip, at); err != nil {
+		return fmt.Errorf("sign-in throttle: %w", err)
 	}
-	if len(keep) == 0 {
-		delete(t.failures, k)
-		return 0
-	}
-	t.failures[k] = keep
-	return len(keep)
-}
-
-func (t *Throttle) prune(now time.Time) {
-	for k := range t.failures {
-		t.recent(k, now)
-	}
+	return nil
 }
