@@ -21,6 +21,7 @@ import (
 	"keyconsole/internal/auditlog"
 	"keyconsole/internal/auth"
 	"keyconsole/internal/keys"
+	"keyconsole/internal/signin"
 	"keyconsole/internal/store"
 	"keyconsole/internal/store/storetest"
 	"keyconsole/internal/syncbuf"
@@ -68,8 +69,10 @@ var testParams = auth.Params{Memory: 1024, Time: 1, Threads: 1}
 // testConfig is the server's Config and what its services are built with.
 type testConfig struct {
 	Config
+	Store     *store.DB
 	Usage     *usage.Recorder // where verifications are counted; nil: nowhere
 	RateLimit verify.Config
+	Throttle  signin.Throttle // nil: the database's
 }
 
 func newTestServer(t *testing.T, configure ...func(*testConfig)) *testServer {
@@ -90,7 +93,7 @@ func newTestServer(t *testing.T, configure ...func(*testConfig)) *testServer {
 		t.Fatal(err)
 	}
 	ts := &testServer{db: db, dbPath: dsn, logs: &syncbuf.Buffer{}, now: time.Now().UTC(), root: root.ID}
-	cfg := testConfig{Config: Config{Store: db, PasswordParams: testParams, Sessions: SessionConfig{Keys: sessionKeys}}}
+	cfg := testConfig{Config: Config{Sessions: SessionConfig{Keys: sessionKeys}}, Store: db}
 	for _, c := range configure {
 		c(&cfg)
 	}
@@ -101,9 +104,12 @@ func newTestServer(t *testing.T, configure ...func(*testConfig)) *testServer {
 
 // serve starts a Server built from cfg, with services of its own wired as
 // cmd/keyconsole wires them, logging to ts.logs and reading ts.now; adjust
-// may change it before it answers anything.
-func (ts *testServer) serve(t *testing.T, cfg testConfig, adjust ...func(*Server)) {
+// may change cfg first.
+func (ts *testServer) serve(t *testing.T, cfg testConfig, adjust ...func(*testConfig)) {
 	t.Helper()
+	for _, a := range adjust {
+		a(&cfg)
+	}
 	db := cfg.Store
 	cfg.Logger = slog.New(slog.NewTextHandler(ts.logs, nil))
 	cfg.Now = func() time.Time { return ts.now }
@@ -111,14 +117,20 @@ func (ts *testServer) serve(t *testing.T, cfg testConfig, adjust ...func(*Server
 	verifier := verify.New(db, tokens, cfg.Usage, cfg.RateLimit, cfg.Now)
 	keyService := keys.New(db, tokens, cfg.Now)
 	keyService.OnChange(verifier.Forget)
-	cfg.Tokens, cfg.Verifier, cfg.Keys = tokens, verifier, keyService
+	throttle := cfg.Throttle
+	if throttle == nil {
+		throttle = signin.NewThrottle(db)
+	}
+	signIn, err := signin.New(signin.Config{Store: db, Throttle: throttle, Tokens: tokens, Params: testParams,
+		Idle: 30 * time.Minute, Lifetime: 12 * time.Hour, Logger: cfg.Logger, Now: cfg.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DB, cfg.Tokens, cfg.Verifier, cfg.Keys, cfg.SignIn = db, tokens, verifier, keyService, signIn
 	cfg.Accounts, cfg.Users, cfg.Audit = accounts.New(db), users.New(db, testParams), auditlog.New(db)
 	srv, err := New(cfg.Config)
 	if err != nil {
 		t.Fatal(err)
-	}
-	for _, a := range adjust {
-		a(srv)
 	}
 	ts.cfg, ts.srv = cfg, srv
 	ts.Server = httptest.NewServer(srv)
@@ -128,7 +140,7 @@ func (ts *testServer) serve(t *testing.T, cfg testConfig, adjust ...func(*Server
 // sibling is another instance of the console on ts's database, as behind a
 // load balancer: same configuration, its own server, log and clock (set to
 // ts's now), and no one signed in.
-func (ts *testServer) sibling(t *testing.T, adjust ...func(*Server)) *testServer {
+func (ts *testServer) sibling(t *testing.T, adjust ...func(*testConfig)) *testServer {
 	t.Helper()
 	sib := &testServer{db: ts.db, dbPath: ts.dbPath, logs: &syncbuf.Buffer{}, now: ts.now, root: ts.root}
 	sib.serve(t, ts.cfg, adjust...)

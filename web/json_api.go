@@ -135,7 +135,7 @@ func (s *Server) apiUser(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil || claims.KeyID != k.ID {
 			return apiErr(http.StatusUnauthorized, "UNAUTHORIZED", "The user's access token is expired, not valid or for another key: refresh it or sign in again.")
 		}
-		user, err := s.store.User(c.Request().Context(), claims.Subject)
+		user, err := s.signin.User(c.Request().Context(), claims.Subject)
 		if err != nil || !user.Active {
 			return apiErr(http.StatusUnauthorized, "UNAUTHORIZED", "The signed-in user no longer exists or is inactive.")
 		}

@@ -1,21 +1,16 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/signin"
 	"keyconsole/internal/validate"
-)
-
-// Lifetimes of what sign-in through the API hands out.
-const (
-	accessTokenTTL  = 15 * time.Minute
-	refreshTokenTTL = 30 * 24 * time.Hour
 )
 
 // tokenAnswer is what login and refresh answer.
@@ -73,25 +68,8 @@ func (s *Server) jsonLogin(c echo.Context) error {
 	if errs.Any() {
 		return validationError(errs)
 	}
-	user, err := s.authenticate(c, in["username"], in["password"])
-	if err != nil {
-		return err
-	}
-	if user == nil {
-		return errSignInFailed
-	}
-	trusted := false
-	if endpointID != "" {
-		e, err := s.store.SeeEndpoint(c.Request().Context(), k.ID, endpointID, endpointName, k.AutoEndpointTrust, s.now())
-		if err != nil {
-			return err
-		}
-		trusted = e.Trusted
-	}
-	if !trusted && !k.AllowUntrustedEndpoints {
-		return apiErr(http.StatusForbidden, "FORBIDDEN", "This endpoint is not trusted yet: an administrator must trust it on the key's Endpoints tab.")
-	}
-	return s.issueTokens(c, user, k, endpointID, "")
+	t, err := s.signin.SignIn(c.Request().Context(), k, in["username"], in["password"], c.RealIP(), endpointID, endpointName)
+	return s.tokenAnswer(c, t, err)
 }
 
 // refreshTokenIn reads the refresh token a refresh or a logout is given.
@@ -115,32 +93,8 @@ func (s *Server) jsonRefresh(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	refused := apiErr(http.StatusUnauthorized, "UNAUTHORIZED", "The refresh token is unknown, used, expired or for another key; sign in again.")
-	t, err := s.store.RefreshTokenByHash(ctx, apikey.HashSecret(refresh))
-	if apikey.ErrorCode(err) == apikey.ENOTFOUND {
-		return refused
-	}
-	if err != nil {
-		return err
-	}
-	if !apikey.SameHash(t.KeyID, k.ID) || !s.now().Before(t.ExpiresAt) {
-		return refused
-	}
-	user, err := s.store.User(ctx, t.UserID)
-	if err != nil || !user.Active {
-		return refused
-	}
-	// A key that stopped allowing untrusted endpoints stops renewing their
-	// tokens too, and those of sign-ins that named no endpoint.
-	if !k.AllowUntrustedEndpoints {
-		if t.EndpointID == "" {
-			return refused
-		}
-		if e, err := s.store.Endpoint(ctx, k.ID, t.EndpointID); err != nil || !e.Trusted {
-			return refused
-		}
-	}
-	return s.issueTokens(c, user, k, t.EndpointID, t.Hash)
+	t, err := s.signin.Refresh(ctx, k, refresh)
+	return s.tokenAnswer(c, t, err)
 }
 
 // jsonLogout answers POST /api/v1/logout: the refresh token stops working
@@ -152,38 +106,27 @@ func (s *Server) jsonLogout(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	hash := apikey.HashSecret(refresh)
-	if t, err := s.store.RefreshTokenByHash(ctx, hash); err == nil && apikey.SameHash(t.KeyID, k.ID) {
-		if err := s.store.DeleteRefreshToken(ctx, hash); err != nil {
-			return err
-		}
+	if err := s.signin.SignOut(ctx, k, refresh); err != nil {
+		return err
 	}
 	s.applyKeyHeaders(c, nil)
 	return c.NoContent(http.StatusNoContent)
 }
 
-// issueTokens answers with a new access token and a new refresh token,
-// replacing oldHash when this is a refresh.
-func (s *Server) issueTokens(c echo.Context, user *apikey.User, k *apikey.Key, endpointID, oldHash string) error {
-	ctx := c.Request().Context()
-	access, err := s.tokens.SignUser(ctx, user.ID, k.ID, accessTokenTTL)
-	if err != nil {
+// tokenAnswer answers a sign-in or refresh with its tokens, or its refusal.
+func (s *Server) tokenAnswer(c echo.Context, t signin.Tokens, err error) error {
+	switch {
+	case errors.Is(err, signin.ErrWrongPassword):
+		return errSignInFailed
+	case errors.Is(err, signin.ErrUntrustedEndpoint):
+		return apiErr(http.StatusForbidden, "FORBIDDEN", "This endpoint is not trusted yet: an administrator must trust it on the key's Endpoints tab.")
+	case errors.Is(err, signin.ErrRefreshRefused):
+		return apiErr(http.StatusUnauthorized, "UNAUTHORIZED", "The refresh token is unknown, used, expired or for another key; sign in again.")
+	case err != nil:
 		return err
 	}
-	random, err := apikey.RandomBase62(43)
-	if err != nil {
-		return err
-	}
-	refresh := "kcr_" + random
-	now := s.now()
-	t := apikey.RefreshToken{Hash: apikey.HashSecret(refresh), UserID: user.ID, KeyID: k.ID, EndpointID: endpointID, ExpiresAt: now.Add(refreshTokenTTL)}
-	if err := s.store.AddRefreshToken(ctx, t, oldHash, now); err != nil {
-		if apikey.ErrorCode(err) == apikey.ENOTFOUND {
-			return apiErr(http.StatusUnauthorized, "UNAUTHORIZED", apikey.ErrorMessage(err))
-		}
-		return err
-	}
-	return s.apiJSON(c, http.StatusOK, tokenAnswer{AccessToken: access, RefreshToken: refresh, TokenType: "Bearer", ExpiresIn: int(accessTokenTTL.Seconds())}, nil)
+	return s.apiJSON(c, http.StatusOK, tokenAnswer{AccessToken: t.Access, RefreshToken: t.Refresh, TokenType: "Bearer",
+		ExpiresIn: int(signin.AccessTokenTTL.Seconds())}, nil)
 }
 
 // jwks answers GET /.well-known/jwks.json: the public keys that check JWT

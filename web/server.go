@@ -1,6 +1,6 @@
 // Package web is the console's HTTP side: the Echo server, its middleware and
 // one file per action. Handlers read input through internal/validate, call
-// the store, and render web/view components.
+// one service method, and render web/view components.
 package web
 
 import (
@@ -10,29 +10,25 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"runtime"
 	"time"
 
 	"github.com/a-h/templ"
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
-
-	"keyconsole/internal/auth"
-	"keyconsole/internal/store"
 )
 
 // Config is what the server needs; cmd/keyconsole builds the services.
 type Config struct {
-	Store          *store.DB
+	DB             pinger // for readiness
 	Keys           keyService
 	Accounts       accountService
 	Users          userService
 	Audit          auditService
 	Verifier       keyVerifier
 	Tokens         tokenSigner
+	SignIn         signInService
 	Logger         *slog.Logger
 	Sessions       SessionConfig
-	PasswordParams auth.Params      // zero: auth.DefaultParams
 	Now            func() time.Time // nil: the wall clock in UTC
 	// TrustedProxies are the peers whose X-Forwarded-For is believed; the
 	// client address is then the nearest one not among them. Empty: the
@@ -40,61 +36,38 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 }
 
-// Sign-in throttling: five failures per username or address in 15 minutes.
-const (
-	signInLimit  = 5
-	signInWindow = 15 * time.Minute
-)
-
-// signInThrottle counts sign-in failures per username and per address
-// (auth.DBThrottle, kept in the database that all instances share).
-type signInThrottle interface {
-	// Attempt reserves a try, or refuses it (false); refuse on error too.
-	Attempt(ctx context.Context, username, ip string, now time.Time) (bool, error)
-	// Succeeded forgets the username's failures and gives back the try.
-	Succeeded(ctx context.Context, username, ip string, at time.Time) error
-}
-
 // Server is the console's HTTP handler and its dependencies.
 type Server struct {
 	echo     *echo.Echo
-	store    *store.DB
+	db       pinger
 	keys     keyService
 	accounts accountService
 	users    userService
 	audit    auditService
 	verifier keyVerifier
 	tokens   tokenSigner
+	signin   signInService
 	metrics  *metrics
 	logger   *slog.Logger
 	now      func() time.Time
 	sessions SessionConfig
 	cookies  *sessions.CookieStore
-	throttle signInThrottle
-	dummy    *auth.Dummy
-	params   auth.Params
-	hashing  chan struct{} // one slot per core for password hashing
 }
 
 // New builds the server with every route.
 func New(cfg Config) (*Server, error) {
-	if cfg.Store == nil || cfg.Keys == nil || cfg.Accounts == nil || cfg.Users == nil || cfg.Audit == nil || cfg.Verifier == nil || cfg.Tokens == nil {
+	if cfg.DB == nil || cfg.Keys == nil || cfg.Accounts == nil || cfg.Users == nil || cfg.Audit == nil ||
+		cfg.Verifier == nil || cfg.Tokens == nil || cfg.SignIn == nil {
 		return nil, errors.New("web: every service is required")
 	}
-	s := &Server{store: cfg.Store, keys: cfg.Keys, accounts: cfg.Accounts, users: cfg.Users, audit: cfg.Audit,
-		verifier: cfg.Verifier, tokens: cfg.Tokens,
-		logger: cfg.Logger, now: cfg.Now, sessions: cfg.Sessions, params: cfg.PasswordParams}
+	s := &Server{db: cfg.DB, keys: cfg.Keys, accounts: cfg.Accounts, users: cfg.Users, audit: cfg.Audit,
+		verifier: cfg.Verifier, tokens: cfg.Tokens, signin: cfg.SignIn,
+		logger: cfg.Logger, now: cfg.Now, sessions: cfg.Sessions}
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
 	if s.now == nil {
 		s.now = func() time.Time { return time.Now().UTC() }
-	}
-	if s.params == (auth.Params{}) {
-		s.params = auth.DefaultParams
-	}
-	if s.sessions.IdleTimeout <= 0 {
-		s.sessions.IdleTimeout = 30 * time.Minute
 	}
 	if s.sessions.Lifetime <= 0 {
 		s.sessions.Lifetime = 12 * time.Hour
@@ -104,12 +77,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.metrics = newMetrics()
 	s.cookies = newCookieStore(s.sessions)
-	s.throttle = auth.NewDBThrottle(s.store, signInLimit, signInWindow)
-	s.hashing = make(chan struct{}, runtime.NumCPU())
-	var err error
-	if s.dummy, err = auth.NewDummy(s.params); err != nil {
-		return nil, err
-	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

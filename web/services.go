@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/signin"
 	"keyconsole/internal/token"
 	"keyconsole/internal/validate"
 	"keyconsole/internal/verify"
@@ -71,6 +72,18 @@ type tokenSigner interface {
 	SignUser(ctx context.Context, userID, keyID string, ttl time.Duration) (string, error)
 	Parse(ctx context.Context, raw, kind string) (*token.Claims, error)
 	JWKS(ctx context.Context) ([]token.JWK, error)
+}
+
+// signInService proves who people are (internal/signin).
+type signInService interface {
+	Password(ctx context.Context, typed, password, ip string) (*apikey.User, error)
+	User(ctx context.Context, id string) (*apikey.User, error)
+	StartSession(ctx context.Context, user *apikey.User, previous string) (string, error)
+	SessionUser(ctx context.Context, id string) (*apikey.User, error)
+	EndSession(ctx context.Context, id string) error
+	SignIn(ctx context.Context, k *apikey.Key, username, password, ip, endpointID, endpointName string) (signin.Tokens, error)
+	Refresh(ctx context.Context, k *apikey.Key, refresh string) (signin.Tokens, error)
+	SignOut(ctx context.Context, k *apikey.Key, refresh string) error
 }
 
 // pinger answers readiness checks (the database).

@@ -14,16 +14,13 @@ import (
 // SessionConfig sets how console sessions behave.
 type SessionConfig struct {
 	Keys          auth.SessionKeys
-	IdleTimeout   time.Duration // default 30 minutes
-	Lifetime      time.Duration // absolute; default 12 hours
+	Lifetime      time.Duration // the cookie's; sessions end in internal/signin; default 12 hours
 	SecureCookies bool          // Secure even when the request did not arrive over TLS (behind a TLS proxy)
 }
 
 const (
 	sessionCookie = "kc_session"
 	visitKey      = "visit"
-	// touchEvery limits last-seen writes to one a minute per session.
-	touchEvery = time.Minute
 )
 
 // visit is what this request knows about its visitor. The cookie (signed and
@@ -90,38 +87,9 @@ func (s *Server) readVisit(c echo.Context) (*visit, error) {
 	return v, nil
 }
 
-// signedInUser returns the user of a live session, or nil when the session
-// is unknown, timed out or its user is inactive (ending the session).
+// signedInUser returns the user of a live session, or nil.
 func (s *Server) signedInUser(c echo.Context, sessionID string) (*apikey.User, error) {
-	ctx := c.Request().Context()
-	hash := apikey.HashSecret(sessionID)
-	sess, err := s.store.SessionByHash(ctx, hash)
-	if apikey.ErrorCode(err) == apikey.ENOTFOUND {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	now := s.now()
-	if now.Sub(sess.LastSeenAt) >= s.sessions.IdleTimeout || now.Sub(sess.CreatedAt) >= s.sessions.Lifetime {
-		return nil, s.store.DeleteSession(ctx, hash)
-	}
-	user, err := s.store.User(ctx, sess.UserID)
-	if apikey.ErrorCode(err) == apikey.ENOTFOUND {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if !user.Active {
-		return nil, s.store.DeleteSession(ctx, hash)
-	}
-	if now.Sub(sess.LastSeenAt) >= touchEvery {
-		if err := s.store.TouchSession(ctx, hash, now); err != nil {
-			return nil, err
-		}
-	}
-	return user, nil
+	return s.signin.SessionUser(c.Request().Context(), sessionID)
 }
 
 // saveVisit writes the cookie; Secure when the request came over TLS or the
@@ -142,17 +110,8 @@ func (s *Server) saveVisit(c echo.Context, v *visit) error {
 // startSession signs user in: a new session id and a new CSRF token, so
 // nothing known before sign-in (session fixation) is worth anything after.
 func (s *Server) startSession(c echo.Context, v *visit, user *apikey.User) error {
-	ctx := c.Request().Context()
-	if v.sessionID != "" {
-		if err := s.store.DeleteSession(ctx, apikey.HashSecret(v.sessionID)); err != nil {
-			return err
-		}
-	}
-	id, err := apikey.RandomBase62(43)
+	id, err := s.signin.StartSession(c.Request().Context(), user, v.sessionID)
 	if err != nil {
-		return err
-	}
-	if err := s.store.CreateSession(ctx, apikey.HashSecret(id), user.ID, s.now()); err != nil {
 		return err
 	}
 	v.sessionID, v.user, v.principal = id, user, apikey.UserPrincipal(user)
@@ -164,10 +123,8 @@ func (s *Server) startSession(c echo.Context, v *visit, user *apikey.User) error
 
 // endSession signs out: the server forgets the session, the cookie forgets its id.
 func (s *Server) endSession(c echo.Context, v *visit) error {
-	if v.sessionID != "" {
-		if err := s.store.DeleteSession(c.Request().Context(), apikey.HashSecret(v.sessionID)); err != nil {
-			return err
-		}
+	if err := s.signin.EndSession(c.Request().Context(), v.sessionID); err != nil {
+		return err
 	}
 	v.sessionID, v.user, v.principal = "", nil, nil
 	var err error

@@ -89,7 +89,7 @@ func TestSignInRefusedWhenTheThrottleFails(t *testing.T) {
 	ok := newTestServer(t)
 	pw := ok.addUser(t, "vic", apikey.RoleSupport)
 	_, key := appKey(t, ok, func(k *apikey.Key) { k.AllowUntrustedEndpoints = true })
-	ts := ok.sibling(t, func(s *Server) { s.throttle = brokenThrottle{} })
+	ts := ok.sibling(t, func(c *testConfig) { c.Throttle = brokenThrottle{} })
 
 	res, body := ts.newClient(t).tryLogin(t, "vic", pw)
 	if res.StatusCode != http.StatusUnauthorized || !strings.Contains(body, signInFailed) {

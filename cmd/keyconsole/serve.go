@@ -17,6 +17,7 @@ import (
 	"keyconsole/internal/auth"
 	"keyconsole/internal/instance"
 	"keyconsole/internal/keys"
+	"keyconsole/internal/signin"
 	"keyconsole/internal/store"
 	"keyconsole/internal/token"
 	"keyconsole/internal/usage"
@@ -104,9 +105,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		verifier.Forget(k, hashes...)
 		member.AwaitApplied(k.ID)
 	})
-	srv, err := web.New(web.Config{Store: db, Keys: keyService, Accounts: accounts.New(db), Users: users.New(db, auth.DefaultParams),
-		Audit: auditlog.New(db), Verifier: verifier, Tokens: tokens, Logger: logger,
-		Sessions:       web.SessionConfig{Keys: sessionKeys, IdleTimeout: *idle, Lifetime: *lifetime, SecureCookies: *secure},
+	signIn, err := signin.New(signin.Config{Store: db, Throttle: signin.NewThrottle(db), Tokens: tokens,
+		Idle: *idle, Lifetime: *lifetime, Logger: logger})
+	if err != nil {
+		return err
+	}
+	srv, err := web.New(web.Config{DB: db, Keys: keyService, Accounts: accounts.New(db), Users: users.New(db, auth.DefaultParams),
+		Audit: auditlog.New(db), Verifier: verifier, Tokens: tokens, SignIn: signIn, Logger: logger,
+		Sessions:       web.SessionConfig{Keys: sessionKeys, Lifetime: *lifetime, SecureCookies: *secure},
 		TrustedProxies: trusted})
 	if err != nil {
 		return err

@@ -25,6 +25,7 @@ import (
 	"keyconsole/internal/auditlog"
 	"keyconsole/internal/auth"
 	"keyconsole/internal/keys"
+	"keyconsole/internal/signin"
 	"keyconsole/internal/store"
 	"keyconsole/internal/token"
 	"keyconsole/internal/usage"
@@ -67,7 +68,11 @@ func run(duration time.Duration, workers int) error {
 	verifier := verify.New(db, tokens, rec, verify.Config{RatePerSecond: 1e9, Burst: 1 << 30}, nil)
 	keyService := keys.New(db, tokens, nil)
 	keyService.OnChange(verifier.Forget)
-	srv, err := web.New(web.Config{Store: db, Keys: keyService, Accounts: accounts.New(db), Users: users.New(db, auth.DefaultParams),
+	signIn, err := signin.New(signin.Config{Store: db, Throttle: signin.NewThrottle(db), Tokens: tokens, Idle: time.Hour, Lifetime: time.Hour})
+	if err != nil {
+		return err
+	}
+	srv, err := web.New(web.Config{DB: db, SignIn: signIn, Keys: keyService, Accounts: accounts.New(db), Users: users.New(db, auth.DefaultParams),
 		Audit: auditlog.New(db), Verifier: verifier, Tokens: tokens,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Sessions: web.SessionConfig{Keys: sessionKeys}})
 	if err != nil {

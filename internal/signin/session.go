@@ -1,0 +1,75 @@
+package signin
+
+import (
+	"context"
+
+	"keyconsole/internal/apikey"
+)
+
+// Console sessions: the cookie carries the id, the database keeps only
+// its hash, so sign-out, deactivation and timeouts end a session for good
+// on every instance.
+
+// StartSession signs user in with a new session id, ending previous (the
+// id held before sign-in, if any: nothing known before sign-in is worth
+// anything after), and records the sign-in.
+func (s *Service) StartSession(ctx context.Context, user *apikey.User, previous string) (string, error) {
+	if previous != "" {
+		if err := s.cfg.Store.DeleteSession(ctx, apikey.HashSecret(previous)); err != nil {
+			return "", err
+		}
+	}
+	id, err := apikey.RandomBase62(43)
+	if err != nil {
+		return "", err
+	}
+	now := s.cfg.Now()
+	if err := s.cfg.Store.CreateSession(ctx, apikey.HashSecret(id), user.ID, now); err != nil {
+		return "", err
+	}
+	if err := s.cfg.Store.RecordSignIn(ctx, user.ID, now); err != nil {
+		s.cfg.Logger.Warn("record sign-in", "err", err)
+	}
+	return id, nil
+}
+
+// SessionUser returns the user of a live session, or nil when the session
+// is unknown, timed out or its user inactive (ending the session).
+func (s *Service) SessionUser(ctx context.Context, id string) (*apikey.User, error) {
+	hash := apikey.HashSecret(id)
+	sess, err := s.cfg.Store.SessionByHash(ctx, hash)
+	if apikey.ErrorCode(err) == apikey.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Now()
+	if now.Sub(sess.LastSeenAt) >= s.cfg.Idle || now.Sub(sess.CreatedAt) >= s.cfg.Lifetime {
+		return nil, s.cfg.Store.DeleteSession(ctx, hash)
+	}
+	user, err := s.cfg.Store.User(ctx, sess.UserID)
+	if apikey.ErrorCode(err) == apikey.ENOTFOUND {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !user.Active {
+		return nil, s.cfg.Store.DeleteSession(ctx, hash)
+	}
+	if now.Sub(sess.LastSeenAt) >= touchEvery {
+		if err := s.cfg.Store.TouchSession(ctx, hash, now); err != nil {
+			return nil, err
+		}
+	}
+	return user, nil
+}
+
+// EndSession signs out: the session stops working everywhere.
+func (s *Service) EndSession(ctx context.Context, id string) error {
+	if id == "" {
+		return nil
+	}
+	return s.cfg.Store.DeleteSession(ctx, apikey.HashSecret(id))
+}
