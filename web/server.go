@@ -19,17 +19,17 @@ import (
 
 // Config is what the server needs; cmd/keyconsole builds the services.
 type Config struct {
-	DB             pinger // for readiness
-	Keys           keyService
-	Accounts       accountService
-	Users          userService
-	Audit          auditService
-	Verifier       keyVerifier
-	Tokens         tokenSigner
-	SignIn         signInService
-	Logger         *slog.Logger
-	Sessions       SessionConfig
-	Now            func() time.Time // nil: the wall clock in UTC
+	DB       pinger // for readiness
+	Keys     keyService
+	Accounts accountService
+	Users    userService
+	Audit    auditService
+	Verifier keyVerifier
+	Tokens   tokenSigner
+	SignIn   signInService
+	Logger   *slog.Logger
+	Sessions SessionConfig
+	Now      func() time.Time // nil: the wall clock in UTC
 	// TrustedProxies are the peers whose X-Forwarded-For is believed; the
 	// client address is then the nearest one not among them. Empty: the
 	// direct peer is the client.
