@@ -17,7 +17,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"keyconsole/internal/apikey"
-	"keyconsole/internal/store"
 )
 
 // Token kinds, in the kc_typ claim, so one kind is never taken for another.
@@ -35,9 +34,15 @@ type Claims struct {
 	Account string `json:"kc_acc,omitempty"`
 }
 
+// Store keeps the signing keys.
+type Store interface {
+	SigningKeys(ctx context.Context) ([]apikey.SigningKey, error)
+	EnsureSigningKey(ctx context.Context, k apikey.SigningKey) ([]apikey.SigningKey, error)
+}
+
 // Signer signs with the newest stored key and checks against all of them.
 type Signer struct {
-	store *store.DB
+	store Store
 	now   func() time.Time
 	mu    sync.Mutex
 	keys  map[string]ed25519.PrivateKey
@@ -54,7 +59,7 @@ const (
 )
 
 // New returns a Signer on db; now is the clock (nil: the wall clock).
-func New(db *store.DB, now func() time.Time) *Signer {
+func New(db Store, now func() time.Time) *Signer {
 	if now == nil {
 		now = func() time.Time { return time.Now().UTC() }
 	}

@@ -10,12 +10,16 @@ import (
 	"sync"
 	"time"
 
-	"keyconsole/internal/store"
 )
+
+// Store is where uses are written.
+type Store interface {
+	RecordUsage(ctx context.Context, uses []apikey.LastUse, counts []apikey.UsageCount) error
+}
 
 // Recorder gathers uses in memory until Flush writes them.
 type Recorder struct {
-	store  *store.DB
+	store  Store
 	logger *slog.Logger
 
 	mu     sync.Mutex
@@ -26,7 +30,7 @@ type Recorder struct {
 type countKey struct{ keyID, day, code string }
 
 // New returns a Recorder writing to db.
-func New(db *store.DB, logger *slog.Logger) *Recorder {
+func New(db Store, logger *slog.Logger) *Recorder {
 	if logger == nil {
 		logger = slog.Default()
 	}

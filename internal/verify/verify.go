@@ -16,7 +16,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"keyconsole/internal/apikey"
-	"keyconsole/internal/store"
 	"keyconsole/internal/token"
 	"keyconsole/internal/usage"
 )
@@ -65,9 +64,15 @@ const (
 	DefaultBurst = 200
 )
 
+// Store is what verification needs of the database.
+type Store interface {
+	KeyByHash(ctx context.Context, hash string) (*apikey.Key, error)
+	AccountPath(ctx context.Context, id string) ([]string, error)
+}
+
 // Verifier judges secrets. It is safe for concurrent use.
 type Verifier struct {
-	store     *store.DB
+	store     Store
 	tokens    *token.Signer // checks JWT access keys offline; nil: look them up like any secret
 	usage     *usage.Recorder
 	now       func() time.Time
@@ -88,7 +93,7 @@ type cached struct {
 
 // New returns a Verifier reading keys from db, checking JWT access keys with
 // tokens and counting uses in rec (nil: none).
-func New(db *store.DB, tokens *token.Signer, rec *usage.Recorder, cfg Config, now func() time.Time) *Verifier {
+func New(db Store, tokens *token.Signer, rec *usage.Recorder, cfg Config, now func() time.Time) *Verifier {
 	if now == nil {
 		now = func() time.Time { return time.Now().UTC() }
 	}
