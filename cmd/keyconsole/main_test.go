@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -179,6 +180,33 @@ func startServe(t *testing.T, env map[string]string) (string, *syncbuf.Buffer) {
 	return "", nil
 }
 
+// signInConsole signs in through the console's form, as a browser would,
+// and returns the client holding the session and the page it landed on.
+func signInConsole(t *testing.T, base, username, password string) (*http.Client, string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	res, err := c.Get(base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	token := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(page)
+	if token == nil {
+		t.Fatal("no CSRF token on the sign-in page")
+	}
+	res, err = c.PostForm(base+"/login", url.Values{"username": {username}, "password": {password}, "_csrf": {string(token[1])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return c, fmt.Sprint(res.StatusCode)
+	}
+	return c, res.Request.URL.Path
+}
+
 var printedPassword = regexp.MustCompile(`created user "admin" \(Global Admin\) with one-time password: (\S+)`)
 
 func TestServeBootstrapsAdminOnce(t *testing.T) {
@@ -197,25 +225,8 @@ func TestServeBootstrapsAdminOnce(t *testing.T) {
 	}
 
 	// The printed password signs in; the log never shows it again.
-	jar, _ := cookiejar.New(nil)
-	c := &http.Client{Jar: jar}
-	res, err := c.Get(base + "/login")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	token := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(page)
-	if token == nil {
-		t.Fatal("no CSRF token on the sign-in page")
-	}
-	res, err = c.PostForm(base+"/login", url.Values{"username": {"admin"}, "password": {password}, "_csrf": {string(token[1])}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/security/api-keys" {
-		t.Fatalf("sign-in with the printed password: %d at %s", res.StatusCode, res.Request.URL.Path)
+	if _, landed := signInConsole(t, base, "admin", password); landed != "/security/api-keys" {
+		t.Fatalf("sign-in with the printed password ended at %s", landed)
 	}
 	if n := strings.Count(stderr.String(), password); n != 1 {
 		t.Fatalf("password appears %d times on stderr", n)

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
@@ -204,30 +203,15 @@ func TestTwoProcessesShareOneDatabase(t *testing.T) {
 	}
 
 	// A console session begun on A works on B.
-	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Jar: jar}
-	res, err := browser.Get(a.base + "/login")
-	if err != nil {
-		t.Fatal(err)
+	browser, landed := signInConsole(t, a.base, "admin", "the-admin-password-1")
+	if landed != "/security/api-keys" {
+		t.Fatalf("sign-in on A ended at %s", landed)
 	}
-	page, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	csrf := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(page)
-	if csrf == nil {
-		t.Fatal("no CSRF token on A's sign-in page")
-	}
-	res, err = browser.PostForm(a.base+"/login", url.Values{"username": {"admin"}, "password": {"the-admin-password-1"}, "_csrf": {string(csrf[1])}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.Request.URL.Path != "/security/api-keys" {
-		t.Fatalf("sign-in on A ended at %s", res.Request.URL.Path)
-	}
+	jar := browser.Jar
 	bURL, _ := url.Parse(b.base)
 	aURL, _ := url.Parse(a.base)
 	jar.SetCookies(bURL, jar.Cookies(aURL)) // the load balancer's one host name
-	res, err = browser.Get(b.base + "/security/api-keys")
+	res, err := browser.Get(b.base + "/security/api-keys")
 	if err != nil {
 		t.Fatal(err)
 	}

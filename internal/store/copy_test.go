@@ -18,13 +18,7 @@ import (
 // openCopySource opens a fresh SQLite database with a fixed clock.
 func openCopySource(t *testing.T) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), storetest.SQLiteDSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	db.now = func() time.Time { return now }
+	db, _ := openAt(t, storetest.SQLiteDSN(t))
 	return db
 }
 
@@ -32,11 +26,7 @@ func openCopySource(t *testing.T) *DB {
 // without a server.
 func openCopyTarget(t *testing.T) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), storetest.PostgresDSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db, _ := openAt(t, storetest.PostgresDSN(t))
 	return db
 }
 

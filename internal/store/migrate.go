@@ -72,18 +72,9 @@ func (db *DB) applyMigration(ctx context.Context, files fs.FS, name string) erro
 
 // AppliedMigrations lists the names of applied migrations in order.
 func (db *DB) AppliedMigrations(ctx context.Context) ([]string, error) {
-	rows, err := db.reader.QueryContext(ctx, `SELECT name FROM schema_migrations ORDER BY name`)
+	names, err := queryNames(ctx, db.reader, `SELECT name FROM schema_migrations ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("list migrations: %w", err)
 	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		names = append(names, n)
-	}
-	return names, rows.Err()
+	return names, nil
 }

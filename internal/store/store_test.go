@@ -15,10 +15,18 @@ import (
 	"keyconsole/internal/store/storetest"
 )
 
-// openTest opens a fresh database file in a temp dir with a settable clock.
+// openTest opens a fresh database of the engine the environment chooses,
+// with a settable clock.
 func openTest(t *testing.T) (*DB, *time.Time) {
 	t.Helper()
-	db, err := Open(context.Background(), storetest.DSN(t))
+	return openAt(t, storetest.DSN(t))
+}
+
+// openAt opens the database at dsn for the test, its clock set to a fixed
+// moment that the returned pointer moves.
+func openAt(t *testing.T, dsn string) (*DB, *time.Time) {
+	t.Helper()
+	db, err := Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

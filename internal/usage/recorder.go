@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-
 )
 
 // Store is where uses are written.
