@@ -115,12 +115,12 @@ func TestChangeReachesTheOtherInstance(t *testing.T) {
 	eventually(t, within, "B forgets the key A created", func() bool { return cacheB.forgot(k.ID) })
 	eventually(t, 3*Heartbeat, "B counts two instances", func() bool { _, n := cacheB.snapshot(); return n == 2 })
 
-	if err := dbA.SetKeyActive(ctx, k, false, "test", nil); err != nil {
-		t.Fatal(err)
-	}
 	cacheB.mu.Lock()
 	cacheB.forgotten = nil
 	cacheB.mu.Unlock()
+	if err := dbA.SetKeyActive(ctx, k, false, "test", nil); err != nil {
+		t.Fatal(err)
+	}
 	if dbA.Engine() == "postgres" {
 		// The change's response waits for every instance: once AwaitApplied
 		// returns, B has dropped the key.
