@@ -222,20 +222,28 @@ func (db *DB) MoveAccount(ctx context.Context, id, parentID string, ev *apikey.A
 			return apikey.Errorf(apikey.ENOTFOUND, "No such account.")
 		}
 		if ev != nil {
-			from, to := accountName(ctx, tx, a.ParentID), accountName(ctx, tx, parentID)
+			from, err := accountName(ctx, tx, a.ParentID)
+			if err != nil {
+				return err
+			}
+			to, err := accountName(ctx, tx, parentID)
+			if err != nil {
+				return err
+			}
 			ev.Changes = []apikey.Change{{Field: "Parent account", From: from, To: to}}
 		}
 		return db.audit(ctx, tx, ev, a.ID, a.ID, a.Name)
 	})
 }
 
-// accountName is the name of an account, or its id should it have none.
-func accountName(ctx context.Context, tx *txn, id string) string {
+// accountName is the name of an account in the transaction; its errors
+// matter (a failed read aborts a PostgreSQL transaction that could retry).
+func accountName(ctx context.Context, tx *txn, id string) (string, error) {
 	var name string
 	if err := tx.QueryRowContext(ctx, `SELECT name FROM accounts WHERE id = ?`, id).Scan(&name); err != nil {
-		return id
+		return "", fmt.Errorf("read account name: %w", err)
 	}
-	return name
+	return name, nil
 }
 
 func insertAccount(ctx context.Context, tx *txn, a *apikey.Account) error {
@@ -265,7 +273,7 @@ func insertAccount(ctx context.Context, tx *txn, a *apikey.Account) error {
 	return nil
 }
 
-// RootAccount returns the account without a parent (the oldest, should there be several).
+// RootAccount returns the account without a parent (a unique index keeps it one).
 func (db *DB) RootAccount(ctx context.Context) (*apikey.Account, error) {
 	return db.scanAccount(db.reader.QueryRowContext(ctx,
 		`SELECT id, parent_id, name, created_at FROM accounts WHERE parent_id IS NULL ORDER BY created_at, id LIMIT 1`))

@@ -135,37 +135,65 @@ func (db *DB) DeleteKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEven
 // ReplaceSecret gives key k a new secret's hash, display prefix and access
 // type, bumps its version and records ev. When previousUntil is set the
 // current secret keeps working until then; otherwise it stops at once, and
-// so does any earlier secret still in a grace period.
+// so does any earlier secret still in a grace period. It holds only while
+// the key is still at k.Version: whoever may regenerate was judged on
+// that version (support may not regenerate a key that has since gained
+// roles), and of two regenerates at once the second fails rather than
+// showing a secret that was overwritten at once.
 func (db *DB) ReplaceSecret(ctx context.Context, k *apikey.Key, hash, prefix string, access apikey.AccessType, previousUntil *time.Time, by string, ev *apikey.AuditEvent) error {
 	var prevHash any
 	if previousUntil != nil {
 		prevHash = k.SecretHash
 	}
-	// Guarded by the secret read: of two regenerates at once, the second
-	// fails rather than showing a secret that was overwritten at once.
 	err := db.changeKey(ctx, k, by, ev, `secret_hash = ?, display_prefix = ?, search_fold = ?, access_type = ?, previous_secret_hash = ?, previous_valid_until = ?`,
-		[]any{hash, prefix, searchFold(k.Name, prefix), string(access), prevHash, formatTimePtr(previousUntil)}, ` AND secret_hash = ?`, k.SecretHash)
-	if apikey.ErrorCode(err) == apikey.ENOTFOUND {
-		if _, missing := db.Key(ctx, k.ID); missing == nil {
-			return apikey.Errorf(apikey.ECONFLICT, "Someone else gave this key a new secret at the same moment; nothing was changed. Open the key again to see its state.")
-		}
+		[]any{hash, prefix, searchFold(k.Name, prefix), string(access), prevHash, formatTimePtr(previousUntil)}, ` AND version = ?`, k.Version)
+	return db.changedInBetween(ctx, k, err)
+}
+
+// EndGracePeriod stops the previous secret of key k at once, while the key
+// is still at k.Version (the version its permission was judged on).
+func (db *DB) EndGracePeriod(ctx context.Context, k *apikey.Key, by string, ev *apikey.AuditEvent) error {
+	err := db.changeKey(ctx, k, by, ev, `previous_secret_hash = NULL, previous_valid_until = NULL`, nil, ` AND version = ?`, k.Version)
+	return db.changedInBetween(ctx, k, err)
+}
+
+// SetKeyActive switches key k on or off and records ev; a key already so
+// is left alone, with no event (of two switches at once, one writes).
+func (db *DB) SetKeyActive(ctx context.Context, k *apikey.Key, active bool, by string, ev *apikey.AuditEvent) error {
+	err := db.changeKey(ctx, k, by, ev, `active = ?`, []any{boolInt(active)}, ` AND active <> ?`, boolInt(active))
+	if errors.Is(err, errNoRow) {
+		return db.keyIn(ctx, k)
 	}
 	return err
 }
 
-// EndGracePeriod stops the previous secret of key k at once.
-func (db *DB) EndGracePeriod(ctx context.Context, k *apikey.Key, by string, ev *apikey.AuditEvent) error {
-	return db.changeKey(ctx, k, by, ev, `previous_secret_hash = NULL, previous_valid_until = NULL`, nil, "")
+// changedInBetween explains a guarded change that matched no row: the key
+// is gone, or someone changed it since it was read.
+func (db *DB) changedInBetween(ctx context.Context, k *apikey.Key, err error) error {
+	if !errors.Is(err, errNoRow) {
+		return err
+	}
+	if err := db.keyIn(ctx, k); err != nil {
+		return err
+	}
+	return apikey.Errorf(apikey.ECONFLICT, "Someone else changed this key at the same moment; nothing was changed. Open the key again to see its state.")
 }
 
-// SetKeyActive switches key k on or off and records ev.
-func (db *DB) SetKeyActive(ctx context.Context, k *apikey.Key, active bool, by string, ev *apikey.AuditEvent) error {
-	return db.changeKey(ctx, k, by, ev, `active = ?`, []any{boolInt(active)}, "")
+// keyIn is ENOTFOUND unless key k is still in its account.
+func (db *DB) keyIn(ctx context.Context, k *apikey.Key) error {
+	stored, err := db.Key(ctx, k.ID)
+	if err == nil && stored.AccountID != k.AccountID {
+		return apikey.Errorf(apikey.ENOTFOUND, "No such key.")
+	}
+	return err
 }
 
-// changeKey applies one SET clause to key k whatever its version (these
-// changes take no form input that could be stale), where the guard (an
-// extra "AND ..." condition, or "") holds, and records ev.
+// errNoRow is a guarded change that matched no row; callers say why.
+var errNoRow = errors.New("no row matched")
+
+// changeKey applies one SET clause to key k where the guard (an extra
+// "AND ..." condition, or "") holds, and records ev; errNoRow when no row
+// matched.
 func (db *DB) changeKey(ctx context.Context, k *apikey.Key, by string, ev *apikey.AuditEvent, set string, setArgs []any, guard string, guardArgs ...any) error {
 	now := db.now()
 	return db.inTx(ctx, func(tx *txn) error {
@@ -175,7 +203,7 @@ func (db *DB) changeKey(ctx context.Context, k *apikey.Key, by string, ev *apike
 			return db.keyWriteError(err, k.Name)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return apikey.Errorf(apikey.ENOTFOUND, "This key no longer exists.")
+			return errNoRow
 		}
 		if err := db.keyChanged(ctx, tx, k.ID); err != nil {
 			return err

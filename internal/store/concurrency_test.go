@@ -237,3 +237,37 @@ func TestConcurrentUsageMerges(t *testing.T) {
 		t.Fatalf("usage %+v %v, want one row of %d", counts, err, 2*flushes*3)
 	}
 }
+
+// Many key changes at once all commit, each with its own number.
+func TestConcurrentKeyChangesAllCommit(t *testing.T) {
+	t.Parallel()
+	db, _ := openTest(t)
+	ctx := context.Background()
+	acc := root(t, db)
+	var fns []func() error
+	for i := range 12 {
+		fns = append(fns, func() error {
+			_, err := createKey(db, acc, fmt.Sprintf("burst %d", i))
+			return err
+		})
+	}
+	for i, err := range race(fns...) {
+		if err != nil {
+			t.Fatalf("change %d: %v", i, err)
+		}
+	}
+	changes, err := db.KeyChangesSince(ctx, 0, 100)
+	if err != nil || len(changes) != 12 {
+		t.Fatalf("%d changes recorded: %v", len(changes), err)
+	}
+}
+
+func createKey(db *DB, account, name string) (*apikey.Key, error) {
+	secret, err := apikey.GenerateSecret(apikey.TypeGeneral)
+	if err != nil {
+		return nil, err
+	}
+	k := &apikey.Key{AccountID: account, Settings: apikey.Settings{Name: name, Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true},
+		SecretHash: apikey.HashSecret(secret), DisplayPrefix: apikey.DisplayPrefix(secret), CreatedBy: "admin"}
+	return k, db.CreateKey(context.Background(), k, nil)
+}

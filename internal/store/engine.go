@@ -33,6 +33,9 @@ type engine interface {
 	// lock holds an exclusive lock across every process on the database,
 	// for migrations and first-start set-up, until release is called.
 	lock(ctx context.Context, db *sql.DB) (release func(), err error)
+	// queueKeyChanges makes transactions that number key changes wait for
+	// each other rather than collide.
+	queueKeyChanges(ctx context.Context, tx *txn) error
 	// notify wakes, when tx commits, every instance listening for key changes.
 	notify(ctx context.Context, tx *txn, payload string) error
 	// listen calls woken once listening has begun and after every

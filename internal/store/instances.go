@@ -15,6 +15,9 @@ import (
 // in one serializable transaction, so numbers follow commit order) and
 // every instance listening is woken when the transaction commits.
 func (db *DB) keyChanged(ctx context.Context, tx *txn, id string) error {
+	if err := db.e.queueKeyChanges(ctx, tx); err != nil {
+		return fmt.Errorf("record key change: %w", err)
+	}
 	var seq int64
 	err := tx.QueryRowContext(ctx, `INSERT INTO key_changes (seq, key_id, at)
 		SELECT COALESCE(MAX(seq), 0) + 1, ?, ? FROM key_changes RETURNING seq`, id, formatTime(db.now())).Scan(&seq)

@@ -7,11 +7,14 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -88,6 +91,14 @@ func (postgresEngine) lock(ctx context.Context, db *sql.DB) (func(), error) {
 	}, nil
 }
 
+// queueKeyChanges takes a transaction-scoped advisory lock: the next
+// transaction numbering a change waits for this one, then (its snapshot
+// being older) retries once, instead of colliding again and again.
+func (postgresEngine) queueKeyChanges(ctx context.Context, tx *txn) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.keyconsole.key_changes'))`)
+	return err
+}
+
 func (e postgresEngine) notify(ctx context.Context, tx *txn, payload string) error {
 	if _, err := tx.ExecContext(ctx, `SELECT pg_notify(?, ?)`, e.channel, payload); err != nil {
 		return fmt.Errorf("notify: %w", err)
@@ -122,7 +133,16 @@ func (postgresEngine) backup(context.Context, *sql.DB, string) error {
 // IsPostgresURL tells whether a --db value names a PostgreSQL database
 // rather than an SQLite file.
 func IsPostgresURL(s string) bool {
-	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+	lower := strings.ToLower(s)
+	return strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://")
+}
+
+// looksLikeConnString catches what was meant for a database server but
+// would otherwise be taken for an SQLite file's name (and create one).
+func looksLikeConnString(s string) bool {
+	lower := strings.ToLower(s)
+	return strings.Contains(lower, "://") || strings.Contains(lower, "password=") ||
+		strings.HasPrefix(lower, "host=") || strings.HasPrefix(lower, "dbname=") || strings.HasPrefix(lower, "user=")
 }
 
 // openPostgres opens one pool that serves reads and writes alike.
@@ -133,22 +153,34 @@ func openPostgres(ctx context.Context, url string, conns int) (*pool, error) {
 	}
 	db.SetMaxOpenConns(conns)
 	db.SetMaxIdleConns(conns)
-	var schema string
+	var schema sql.NullString
 	if err := db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open postgres: %s", redactURL(err.Error(), url))
 	}
-	return &pool{db: db, e: postgresEngine{url: url, channel: "keyconsole_keys_" + schema}}, nil
+	if !schema.Valid {
+		db.Close()
+		return nil, errors.New("open postgres: the search_path names no schema that exists")
+	}
+	// One channel per schema, named by a hash: channel names are short.
+	sum := sha256.Sum256([]byte(schema.String))
+	return &pool{db: db, e: postgresEngine{url: url, channel: "keyconsole_keys_" + hex.EncodeToString(sum[:8])}}, nil
 }
 
-// redactURL keeps a password in the URL out of an error message.
-func redactURL(msg, url string) string {
-	if i := strings.Index(url, "://"); i >= 0 {
-		if at := strings.LastIndex(url, "@"); at > i {
-			if colon := strings.Index(url[i+3:at], ":"); colon >= 0 {
-				return strings.ReplaceAll(msg, url[i+3+colon+1:at], "***")
-			}
+// redactURL keeps the password of a URL out of a message that may hold it.
+func redactURL(msg, raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "the database URL cannot be read"
+	}
+	if p, ok := u.User.Password(); ok && p != "" {
+		msg = strings.ReplaceAll(msg, p, "xxxxx")
+		if esc := url.QueryEscape(p); esc != p {
+			msg = strings.ReplaceAll(msg, esc, "xxxxx")
 		}
+	}
+	if p := u.Query().Get("password"); p != "" {
+		msg = strings.ReplaceAll(msg, p, "xxxxx")
 	}
 	return msg
 }

@@ -36,6 +36,9 @@ func (sqliteEngine) backup(ctx context.Context, db *sql.DB, path string) error {
 	return err
 }
 
+// SQLite has one writer: transactions queue already.
+func (sqliteEngine) queueKeyChanges(context.Context, *txn) error { return nil }
+
 // One process writes an SQLite file: there is nobody to wake.
 func (sqliteEngine) notify(context.Context, *txn, string) error { return nil }
 func (sqliteEngine) listen(context.Context, func()) error       { return ErrNoListen }
@@ -93,6 +96,11 @@ func sqliteDSN(path string) string {
 // time; queueing in Go beats SQLITE_BUSY) and a pool of readers. create
 // makes the file and its folder when missing.
 func openSQLite(path string, readers int, create bool) (writer, reader *pool, err error) {
+	// A server's connection string is not a file name: say so, without
+	// repeating it (it may hold a password).
+	if looksLikeConnString(path) {
+		return nil, nil, errors.New("--db is neither an SQLite file nor a postgres:// URL (give PostgreSQL as postgres://user@host/db)")
+	}
 	// The path becomes part of a URI whose ? and # the driver would read as
 	// its own: a path holding them would quietly open another file.
 	if strings.ContainsAny(path, "?#") {

@@ -432,3 +432,61 @@ func TestConcurrentRegenerateFailsSecond(t *testing.T) {
 		t.Fatalf("missing key: %v", err)
 	}
 }
+
+// A regenerate judged on one version of a key is refused once the key has
+// changed: support, allowed to regenerate a weak Chrome key, must not get
+// the secret of a key an admin has just given more roles.
+func TestRegenerateRefusedAfterAChange(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	k := newKey(t, db, root(t, db), "judged")
+	judged := *k
+	k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}}
+	if err := db.UpdateKey(ctx, k, nil); err != nil {
+		t.Fatal(err)
+	}
+	err := db.ReplaceSecret(ctx, &judged, apikey.HashSecret("new"), "kc_g_n", apikey.AccessGenerated, nil, "support", nil)
+	if apikey.ErrorCode(err) != apikey.ECONFLICT {
+		t.Fatalf("regenerate after a change: %v", err)
+	}
+	if err := db.EndGracePeriod(ctx, &judged, "support", nil); apikey.ErrorCode(err) != apikey.ECONFLICT {
+		t.Fatalf("end grace after a change: %v", err)
+	}
+	// Switching to the state a key is in writes nothing.
+	before, _ := db.Key(ctx, k.ID)
+	if err := db.SetKeyActive(ctx, before, before.Active, "x", apikey.NewAuditEvent(apikey.SystemPrincipal("x"), "", apikey.ActionKeyActivated)); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := db.Key(ctx, k.ID)
+	events, _ := db.KeyAudit(ctx, k.ID, 10)
+	if after.Version != before.Version || len(events) != 0 {
+		t.Fatalf("a no-op switch wrote: version %d -> %d, %d events", before.Version, after.Version, len(events))
+	}
+}
+
+// A connection string meant for a server is never taken for a file name
+// (which would quietly create an empty SQLite database), and the refusal
+// does not repeat the password.
+func TestConnectionStringsAreNotFiles(t *testing.T) {
+	for _, dsn := range []string{
+		"host=db.internal user=kc password=hunter2 dbname=kc",
+		"mysql://kc:hunter2@db/kc",
+	} {
+		_, err := Open(context.Background(), dsn)
+		if err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%q: %v", dsn, err)
+		}
+		if _, err := os.Stat(dsn); err == nil {
+			os.RemoveAll(dsn)
+			t.Errorf("%q was made as a file", dsn)
+		}
+	}
+	if !IsPostgresURL("Postgres://x") || !IsPostgresURL("postgresql://x") || IsPostgresURL("data/k.db") {
+		t.Error("the scheme is read without regard to case")
+	}
+	// A server that does not answer: the refusal hides the password.
+	_, err := Open(context.Background(), "Postgres://kc:hunter2@127.0.0.1:1/kc?sslmode=disable&connect_timeout=2")
+	if err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("unreachable server: %v", err)
+	}
+}

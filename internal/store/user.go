@@ -208,6 +208,7 @@ func (db *DB) SetUserRole(ctx context.Context, id string, role apikey.Role, acco
 			return err
 		}
 		if ev != nil {
+			ev.Changes = nil // this may be a retry
 			from, to := before.Grant().Text(sameID), apikey.RoleGrant{Role: role, Accounts: accounts}.Text(sameID)
 			if from != to {
 				ev.Changes = []apikey.Change{{Field: "Role", From: from, To: to}}
