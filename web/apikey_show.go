@@ -10,7 +10,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
-	"keyconsole/internal/instance"
 	"keyconsole/internal/verify"
 	"keyconsole/web/view"
 )
@@ -121,7 +120,7 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 // keySync says whether the key's newest change has reached every running
 // instance: "Applied on all 2 instances", or which one lags and since when.
 func (s *Server) keySync(c echo.Context, id string) (string, bool, error) {
-	st, err := s.keys.Sync(c.Request().Context(), actor(c), id, s.now().Add(-instance.Alive))
+	st, err := s.keys.Sync(c.Request().Context(), actor(c), id)
 	if err != nil {
 		return "", false, err
 	}
@@ -132,6 +131,10 @@ func (s *Server) keySync(c echo.Context, id string) (string, bool, error) {
 		return "Applied on the one running instance", false, nil
 	case len(st.Lagging) == 0:
 		return fmt.Sprintf("Applied on all %d instances", st.Instances), false, nil
+	}
+	// Host names are for those who run the service, not for customers.
+	if p := principalOf(c); !p.HasRole(apikey.RoleGlobalAdmin) && !p.HasRole(apikey.RoleGlobalViewer) {
+		return fmt.Sprintf("Not yet applied on %d of %d instances (changed %s)", len(st.Lagging), st.Instances, formatDateTime(st.Lagging[0].Since)), true, nil
 	}
 	var names []string
 	for _, l := range st.Lagging {

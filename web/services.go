@@ -23,7 +23,7 @@ type keyService interface {
 	Endpoints(ctx context.Context, who apikey.Actor, id string) ([]apikey.Endpoint, error)
 	Usage(ctx context.Context, who apikey.Actor, id, since string) ([]apikey.UsageCount, error)
 	Audit(ctx context.Context, who apikey.Actor, id string, limit int) ([]apikey.AuditEvent, error)
-	Sync(ctx context.Context, who apikey.Actor, id string, seenAfter time.Time) (apikey.SyncStatus, error)
+	Sync(ctx context.Context, who apikey.Actor, id string) (apikey.SyncStatus, error)
 	CanRegenerate(ctx context.Context, p *apikey.Principal, k *apikey.Key, path []string) (bool, error)
 	RegenerateAllowed(ctx context.Context, p *apikey.Principal, k *apikey.Key, path []string) error
 	Create(ctx context.Context, who apikey.Actor, accountID string, s apikey.Settings, customSecret string) (*apikey.Key, string, error)

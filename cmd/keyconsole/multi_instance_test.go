@@ -20,6 +20,7 @@ import (
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/store"
 	"keyconsole/internal/store/storetest"
+	"keyconsole/internal/syncbuf"
 )
 
 // envServe makes the test binary run `keyconsole` itself, so that the
@@ -36,7 +37,7 @@ func TestMain(m *testing.M) {
 // process is one `keyconsole serve` running as its own process.
 type process struct {
 	base   string
-	stderr *bytes.Buffer
+	stderr *syncbuf.Buffer
 }
 
 func startProcess(t *testing.T, env map[string]string) *process {
@@ -52,7 +53,7 @@ func startProcess(t *testing.T, env map[string]string) *process {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	p := &process{base: "http://" + addr, stderr: &bytes.Buffer{}}
+	p := &process{base: "http://" + addr, stderr: &syncbuf.Buffer{}}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -99,6 +99,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return err
 	}
+	// Run until the server has stopped; leave the group whatever fails
+	// from here on, so that the others stop waiting for this one.
+	groupCtx, leaveGroup := context.WithCancel(context.Background())
+	groupDone := make(chan struct{})
+	go func() {
+		defer close(groupDone)
+		if err := member.Run(groupCtx); err != nil {
+			logger.Warn("leaving the instance group", "err", err)
+		}
+	}()
+	defer func() { leaveGroup(); <-groupDone }()
 	// A change to a key empties this instance's cache of it at once, and
 	// its response waits (briefly) until the other instances have too.
 	keyService.OnChange(func(k *apikey.Key, hashes ...string) {
@@ -118,15 +129,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	go sweepSessions(ctx, db, *idle, *lifetime, logger)
-	groupCtx, leaveGroup := context.WithCancel(context.Background())
-	groupDone := make(chan struct{})
-	go func() {
-		defer close(groupDone)
-		if err := member.Run(groupCtx); err != nil {
-			logger.Warn("leaving the instance group", "err", err)
-		}
-	}()
-	defer func() { leaveGroup(); <-groupDone }()
 	// Usage is written every few seconds, and once more after the server
 	// has stopped taking requests.
 	usageCtx, stopUsage := context.WithCancel(context.Background())

@@ -1,6 +1,17 @@
 package apikey
 
-import "time"
+import (
+	"errors"
+	"time"
+)
+
+// InstanceAlive is how recently an instance must have been heard from to
+// count as running.
+const InstanceAlive = 10 * time.Second
+
+// ErrNoListen says a database cannot wake other instances on a change (one
+// SQLite file has one process); they poll instead.
+var ErrNoListen = errors.New("this database cannot notify other instances; poll instead")
 
 // SyncStatus says whether a key's newest change has reached every running
 // instance of the console.

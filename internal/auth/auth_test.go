@@ -97,3 +97,19 @@ func TestSessionKeysCreatedOnceByConcurrentStarts(t *testing.T) {
 		t.Fatalf("left behind: %v", files)
 	}
 }
+
+// A secret file that is a dangling link is refused with a message, not
+// a loop.
+func TestSessionKeysDanglingLink(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "session.key")
+	if err := os.Symlink(filepath.Join(dir, "gone"), path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadOrCreateSessionKeys(path); err == nil || !strings.Contains(err.Error(), "cannot be read") {
+		t.Fatalf("dangling link: %v", err)
+	}
+	if files, _ := filepath.Glob(filepath.Join(dir, ".session-key-*")); len(files) != 0 {
+		t.Fatalf("left behind: %v", files)
+	}
+}

@@ -27,7 +27,15 @@ type SessionKeys struct {
 func LoadOrCreateSessionKeys(path string) (SessionKeys, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return createSessionKeys(path)
+		created, cerr := createSessionKeys(path)
+		if !errors.Is(cerr, fs.ErrExist) {
+			return created, cerr
+		}
+		// Another process made it first: read theirs, once (a dangling
+		// link reads as missing and links as existing: no loop).
+		if b, err = os.ReadFile(path); err != nil {
+			return SessionKeys{}, fmt.Errorf("secret file %s exists but cannot be read: %w", path, err)
+		}
 	}
 	if err != nil {
 		return SessionKeys{}, fmt.Errorf("read secret file: %w", err)
@@ -65,12 +73,15 @@ func createSessionKeys(path string) (SessionKeys, error) {
 		tmp.Close()
 		return SessionKeys{}, fmt.Errorf("write secret file: %w", err)
 	}
+	// On disk before it has a name: a crash never leaves a short file.
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return SessionKeys{}, fmt.Errorf("write secret file: %w", err)
+	}
 	if err := tmp.Close(); err != nil {
 		return SessionKeys{}, fmt.Errorf("write secret file: %w", err)
 	}
-	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
-		return LoadOrCreateSessionKeys(path)
-	} else if err != nil {
+	if err := os.Link(tmp.Name(), path); err != nil {
 		return SessionKeys{}, fmt.Errorf("create secret file: %w", err)
 	}
 	return SessionKeys{Auth: b[:authKeyLen], Encryption: b[authKeyLen:]}, nil

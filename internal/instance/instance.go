@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"keyconsole/internal/apikey"
-	"keyconsole/internal/store"
 )
 
 // Store is what an instance needs of the database.
@@ -38,8 +37,6 @@ type Cache interface {
 
 // Timings.
 const (
-	// Alive is how recently an instance must have been heard from to count.
-	Alive = 10 * time.Second
 	// Heartbeat is how often an instance says it is alive.
 	Heartbeat = time.Second
 	// pollListening is the fallback poll while the database wakes us;
@@ -98,7 +95,9 @@ func Join(ctx context.Context, cfg Config) (*Member, error) {
 
 // Run applies key changes and beats until ctx ends, then leaves the group.
 func (m *Member) Run(ctx context.Context) error {
-	go m.listen(ctx)
+	listening := make(chan struct{})
+	go func() { defer close(listening); m.listen(ctx) }()
+	defer func() { <-listening }()
 	heartbeat := time.NewTicker(Heartbeat)
 	defer heartbeat.Stop()
 	poll := time.NewTimer(pollBlind)
@@ -139,7 +138,7 @@ func (m *Member) AwaitApplied(id string) {
 	defer cancel()
 	m.poke()
 	for wait := time.Millisecond; ; wait = min(2*wait, 20*time.Millisecond) {
-		st, err := m.cfg.Store.KeySync(ctx, id, m.cfg.Now().Add(-Alive))
+		st, err := m.cfg.Store.KeySync(ctx, id, m.cfg.Now().Add(-apikey.InstanceAlive))
 		if err == nil && len(st.Lagging) == 0 {
 			return
 		}
@@ -191,7 +190,7 @@ func (m *Member) beat(ctx context.Context) error {
 	if err := m.cfg.Store.SaveInstance(ctx, m.self); err != nil {
 		return err
 	}
-	alive, err := m.cfg.Store.Instances(ctx, now.Add(-Alive))
+	alive, err := m.cfg.Store.Instances(ctx, now.Add(-apikey.InstanceAlive))
 	if err != nil {
 		return err
 	}
@@ -216,7 +215,7 @@ func (m *Member) listen(ctx context.Context) {
 			wait = 100 * time.Millisecond
 			m.poke()
 		})
-		if errors.Is(err, store.ErrNoListen) {
+		if errors.Is(err, apikey.ErrNoListen) {
 			// One process on one SQLite file: its own changes reach its
 			// cache directly, and the slow poll is enough for the rest.
 			m.listening.Store(true)

@@ -2,6 +2,8 @@ package instance
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"database/sql"
 	"slices"
 	"strings"
@@ -130,7 +132,7 @@ func TestChangeReachesTheOtherInstance(t *testing.T) {
 		}
 	}
 	eventually(t, 3*pollListening, "the change is applied on both", func() bool {
-		st, err := dbB.KeySync(ctx, k.ID, time.Now().UTC().Add(-Alive))
+		st, err := dbB.KeySync(ctx, k.ID, time.Now().UTC().Add(-apikey.InstanceAlive))
 		return err == nil && st.Instances == 2 && len(st.Lagging) == 0
 	})
 }
@@ -146,6 +148,9 @@ func TestLostListenerEmptiesTheCache(t *testing.T) {
 	if i := strings.IndexByte(schema, '&'); i >= 0 {
 		schema = schema[:i]
 	}
+	// The channel is named by a hash of the schema (names are short).
+	sum := sha256.Sum256([]byte(schema))
+	listen := `LISTEN "keyconsole_keys_` + hex.EncodeToString(sum[:8]) + `"`
 	admin, err := sql.Open("pgx", storetest.PostgresURL())
 	if err != nil {
 		t.Fatal(err)
@@ -154,10 +159,10 @@ func TestLostListenerEmptiesTheCache(t *testing.T) {
 	// End every listening connection of this test's instances.
 	eventually(t, 2*time.Second, "listeners connected", func() bool {
 		var n int
-		admin.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE query = $1`, `LISTEN "keyconsole_keys_`+schema+`"`).Scan(&n)
+		admin.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE query = $1`, listen).Scan(&n)
 		return n == 2
 	})
-	if _, err := admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1`, `LISTEN "keyconsole_keys_`+schema+`"`); err != nil {
+	if _, err := admin.Exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1`, listen); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 2*time.Second, "B empties its cache", func() bool { r, _ := cacheB.snapshot(); return r > 0 })

@@ -89,11 +89,6 @@ func (m *Manager) load(ctx context.Context, who apikey.Actor, id string) (*apike
 	return k, path, nil
 }
 
-// AccountPath is the path of an account to the root, for permission checks.
-func (m *Manager) AccountPath(ctx context.Context, accountID string) ([]string, error) {
-	return m.store.AccountPath(ctx, accountID)
-}
-
 // Create stores a new key in accountID and returns it with its secret: the
 // only time the secret exists outside the caller's hands.
 func (m *Manager) Create(ctx context.Context, who apikey.Actor, accountID string, s apikey.Settings, customSecret string) (*apikey.Key, string, error) {

@@ -2,7 +2,6 @@ package keys
 
 import (
 	"context"
-	"time"
 
 	"keyconsole/internal/apikey"
 )
@@ -72,12 +71,12 @@ func (m *Manager) Audit(ctx context.Context, who apikey.Actor, id string, limit 
 	return m.store.KeyAudit(ctx, k.ID, limit)
 }
 
-// Sync tells whether the key's newest change has reached every instance
-// heard from since seenAfter.
-func (m *Manager) Sync(ctx context.Context, who apikey.Actor, id string, seenAfter time.Time) (apikey.SyncStatus, error) {
+// Sync tells whether the key's newest change has reached every running
+// instance.
+func (m *Manager) Sync(ctx context.Context, who apikey.Actor, id string) (apikey.SyncStatus, error) {
 	k, _, err := m.load(ctx, who, id)
 	if err != nil {
 		return apikey.SyncStatus{}, err
 	}
-	return m.store.KeySync(ctx, k.ID, seenAfter)
+	return m.store.KeySync(ctx, k.ID, m.now().Add(-apikey.InstanceAlive))
 }

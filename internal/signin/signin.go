@@ -66,6 +66,9 @@ func NewThrottle(st auth.ThrottleStore) *auth.DBThrottle {
 	return auth.NewDBThrottle(st, throttleLimit, throttleWindow)
 }
 
+// notAUsername is where tries with text no username can be are counted.
+const notAUsername = "(not a username)"
+
 // Lifetimes of what sign-in through the API hands out.
 const (
 	AccessTokenTTL  = 15 * time.Minute
@@ -107,7 +110,9 @@ func (s *Service) Password(ctx context.Context, typed, password, ip string) (*ap
 	now := s.cfg.Now()
 	username, msg := validate.Username(typed)
 	if msg != "" {
-		username = typed // still throttled, under what was typed
+		// Still throttled, but never under what was typed: that may be a
+		// password typed into the wrong box.
+		username = notAUsername
 	}
 	allowed, err := s.cfg.Throttle.Attempt(ctx, username, ip, now)
 	if err != nil {

@@ -153,7 +153,11 @@ func TestConcurrentFirstStart(t *testing.T) {
 				return err
 			}
 			dbs[i] = db
-			u := &apikey.User{Username: "admin", PasswordHash: "$argon2id$x", Role: apikey.RoleGlobalAdmin, Active: true, CreatedBy: "bootstrap"}
+			root, err := db.RootAccount(ctx)
+			if err != nil {
+				return err
+			}
+			u := &apikey.User{AccountID: root.ID, Username: "admin", PasswordHash: "$argon2id$x", Role: apikey.RoleGlobalAdmin, Active: true, CreatedBy: "bootstrap"}
 			if created[i], err = db.CreateFirstUser(ctx, u, nil); err != nil {
 				return err
 			}

@@ -61,8 +61,9 @@ func CopyInto(ctx context.Context, from, to *DB, report func(table string, n int
 	if from.e.name() != "sqlite" || to.e.name() != "postgres" {
 		return fmt.Errorf("copying goes from SQLite into PostgreSQL, not from %s into %s", from.e.name(), to.e.name())
 	}
-	// Under the migration lock, an instance starting on the target waits
-	// for the copy instead of making a first admin of its own.
+	// Under the migration lock, so that an instance migrating the target
+	// meanwhile waits. One that made its first admin before the copy took
+	// the lock makes the copy refuse the target: all or nothing.
 	return to.locked(ctx, func() error { return copyLocked(ctx, from, to, report) })
 }
 

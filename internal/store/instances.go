@@ -51,12 +51,9 @@ func (db *DB) LatestKeyChange(ctx context.Context) (int64, error) {
 	return seq, nil
 }
 
-// ErrNoListen says the engine cannot wake listeners; callers poll instead.
-var ErrNoListen = errors.New("this database cannot notify other instances; poll instead")
-
 // ListenKeyChanges calls woken once listening has begun and then after
 // every committed key change, until ctx ends or the connection is lost,
-// whose error it returns. SQLite returns ErrNoListen at once.
+// whose error it returns. SQLite returns apikey.ErrNoListen at once.
 func (db *DB) ListenKeyChanges(ctx context.Context, woken func()) error {
 	return db.e.listen(ctx, woken)
 }

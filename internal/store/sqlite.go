@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"keyconsole/internal/apikey"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -41,7 +42,7 @@ func (sqliteEngine) queueKeyChanges(context.Context, *txn) error { return nil }
 
 // One process writes an SQLite file: there is nobody to wake.
 func (sqliteEngine) notify(context.Context, *txn, string) error { return nil }
-func (sqliteEngine) listen(context.Context, func()) error       { return ErrNoListen }
+func (sqliteEngine) listen(context.Context, func()) error       { return apikey.ErrNoListen }
 
 // lock: every write transaction begins IMMEDIATE, taking SQLite's one write
 // lock, so migrations and first-start set-up are serialized without more.

@@ -12,9 +12,8 @@ import (
 
 const userColumns = `id, account_id, username, password_hash, role, active, created_at, created_by, updated_at, last_sign_in_at, version`
 
-// CreateUser stores u and sets its ID, timestamps and version (and its
-// account, the root, when none is named), with the audit event ev (when
-// not nil). A taken username is an ECONFLICT.
+// CreateUser stores u and sets its ID, timestamps and version, with the
+// audit event ev (when not nil). A taken username is an ECONFLICT.
 func (db *DB) CreateUser(ctx context.Context, u *apikey.User, ev *apikey.AuditEvent) error {
 	return db.inTx(ctx, func(tx *txn) error { return db.insertUser(ctx, tx, u, ev) })
 }
@@ -28,11 +27,6 @@ func (db *DB) insertUser(ctx context.Context, tx *txn, u *apikey.User, ev *apike
 		}
 	}
 	now := db.now()
-	if u.AccountID == "" {
-		if err := tx.QueryRowContext(ctx, `SELECT id FROM accounts WHERE parent_id IS NULL`).Scan(&u.AccountID); err != nil {
-			return fmt.Errorf("find root account: %w", err)
-		}
-	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1)`,
 		id, u.AccountID, u.Username, u.PasswordHash, string(u.Role), boolInt(u.Active),
 		formatTime(now), u.CreatedBy, formatTime(now))

@@ -42,12 +42,12 @@ type Store interface {
 
 // Signer signs with the newest stored key and checks against all of them.
 type Signer struct {
-	store Store
-	now   func() time.Time
-	mu    sync.Mutex
-	keys  map[string]ed25519.PrivateKey
-	kid   string    // the newest
-	read  time.Time // when keys were read (wall clock), to bound re-reads
+	store  Store
+	now    func() time.Time
+	mu     sync.Mutex
+	keys   map[string]ed25519.PrivateKey
+	kid    string    // the newest
+	readAt time.Time // when keys were read (wall clock), to bound re-reads
 }
 
 // Keys made by another instance (after a rotation there) are read again
@@ -73,50 +73,65 @@ func (s *Signer) load(ctx context.Context) error {
 	if s.keys != nil {
 		return nil
 	}
-	return s.readLocked(ctx)
-}
-
-// reread reads the stored keys again unless they were read within every.
-func (s *Signer) reread(ctx context.Context, every time.Duration) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.keys != nil && time.Since(s.read) < every {
-		return nil
-	}
-	return s.readLocked(ctx)
-}
-
-func (s *Signer) readLocked(ctx context.Context) error {
-	stored, err := s.store.SigningKeys(ctx)
+	keys, kid, err := s.read(ctx)
 	if err != nil {
 		return err
+	}
+	s.keys, s.kid, s.readAt = keys, kid, time.Now()
+	return nil
+}
+
+// reread reads the stored keys again unless they were read within every;
+// the query runs outside the lock, so token checks never wait for it.
+func (s *Signer) reread(ctx context.Context, every time.Duration) error {
+	s.mu.Lock()
+	if s.keys != nil && time.Since(s.readAt) < every {
+		s.mu.Unlock()
+		return nil
+	}
+	s.readAt = time.Now() // the others in this window do not read too
+	s.mu.Unlock()
+	keys, kid, err := s.read(ctx)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.keys, s.kid = keys, kid
+	s.mu.Unlock()
+	return nil
+}
+
+// read loads the stored signing keys, making the first when there is none.
+func (s *Signer) read(ctx context.Context) (map[string]ed25519.PrivateKey, string, error) {
+	stored, err := s.store.SigningKeys(ctx)
+	if err != nil {
+		return nil, "", err
 	}
 	if len(stored) == 0 {
 		// A candidate key, stored only when the database still has none:
 		// of several instances starting at once, one key wins for all.
 		_, priv, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
-			return err
+			return nil, "", err
 		}
 		kid, err := apikey.RandomBase62(16)
 		if err != nil {
-			return err
+			return nil, "", err
 		}
 		candidate := apikey.SigningKey{KID: kid, PrivateKey: base64.StdEncoding.EncodeToString(priv.Seed()), CreatedAt: s.now()}
 		if stored, err = s.store.EnsureSigningKey(ctx, candidate); err != nil {
-			return err
+			return nil, "", err
 		}
 	}
 	keys := map[string]ed25519.PrivateKey{}
 	for _, k := range stored {
 		seed, err := base64.StdEncoding.DecodeString(k.PrivateKey)
 		if err != nil || len(seed) != ed25519.SeedSize {
-			return fmt.Errorf("signing key %s is unreadable", k.KID)
+			return nil, "", fmt.Errorf("signing key %s is unreadable", k.KID)
 		}
 		keys[k.KID] = ed25519.NewKeyFromSeed(seed)
 	}
-	s.keys, s.kid, s.read = keys, stored[0].KID, time.Now()
-	return nil
+	return keys, stored[0].KID, nil
 }
 
 func (s *Signer) sign(ctx context.Context, c Claims) (string, error) {

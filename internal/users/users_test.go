@@ -1,0 +1,65 @@
+package users
+
+import (
+	"context"
+	"testing"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/internal/auth"
+	"keyconsole/internal/store"
+	"keyconsole/internal/store/storetest"
+	"keyconsole/internal/validate"
+)
+
+func actor(role apikey.Role, account string, scope ...string) apikey.Actor {
+	return apikey.Actor{Principal: &apikey.Principal{Kind: apikey.PrincipalUser, ID: "usr_" + string(role), Name: string(role),
+		AccountID: account, Grants: []apikey.RoleGrant{{Role: role, Accounts: scope}}}, IP: "192.0.2.1"}
+}
+
+// Only those who may manage users change them; the others are refused
+// inside the service, whatever the page or route allowed.
+func TestUsersServiceChecksPermission(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := store.Open(ctx, storetest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	root, _ := db.RootAccount(ctx)
+	svc := New(db, auth.Params{Memory: 1024, Time: 1, Threads: 1})
+	in := validate.User{Username: "newbie", Password: "long-enough-password-1", Role: apikey.RoleSupport}
+	for _, who := range []apikey.Actor{actor(apikey.RoleGlobalViewer, root.ID), actor(apikey.RoleSupport, root.ID), actor(apikey.RoleAccountViewer, root.ID, apikey.AllAccounts)} {
+		if _, err := svc.Create(ctx, who, in); apikey.ErrorCode(err) != apikey.EFORBIDDEN {
+			t.Errorf("%s created a user: %v", who.Name, err)
+		}
+		if _, err := svc.List(ctx, who); apikey.ErrorCode(err) != apikey.EFORBIDDEN {
+			t.Errorf("%s listed users: %v", who.Name, err)
+		}
+	}
+	admin := actor(apikey.RoleGlobalAdmin, root.ID)
+	u, err := svc.Create(ctx, admin, in)
+	if err != nil || u.AccountID != root.ID {
+		t.Fatalf("admin creates: %+v %v", u, err)
+	}
+	support := actor(apikey.RoleSupport, root.ID)
+	if err := svc.SetRole(ctx, support, u.ID, apikey.RoleGlobalAdmin, nil); apikey.ErrorCode(err) != apikey.ENOTFOUND {
+		t.Errorf("support raised a role: %v", err)
+	}
+	if err := svc.SetActive(ctx, support, u.ID, false); apikey.ErrorCode(err) != apikey.ENOTFOUND {
+		t.Errorf("support switched a user off: %v", err)
+	}
+	if err := svc.SetRole(ctx, admin, "usr_missing", apikey.RoleSupport, nil); apikey.ErrorCode(err) != apikey.ENOTFOUND {
+		t.Errorf("missing user: %v", err)
+	}
+	if err := svc.SetActive(ctx, admin, u.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	events, _, err := db.ListAudit(ctx, apikey.AuditQuery{Key: u.ID})
+	if err != nil || len(events) != 2 || events[0].Action != apikey.ActionUserDeactivated || events[0].ActorName != admin.Name {
+		t.Fatalf("audit %+v %v", events, err)
+	}
+	if _, err := svc.Create(ctx, admin, validate.User{Username: "elsewhere", Password: "long-enough-password-1", Role: apikey.RoleSupport, AccountID: "acc_missing"}); apikey.ErrorField(err) != "account_id" {
+		t.Errorf("missing account: %v", err)
+	}
+}
