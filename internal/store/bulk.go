@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"keyconsole/internal/apikey"
+)
+
+// Bulk is a large amount of data stored at once: the developers' seeding
+// command fills databases with it to measure the console at scale. Rows
+// go in as given (ids, times and hashes set by the caller), many per
+// statement, with no audit event and no key change recorded.
+type Bulk struct {
+	Accounts []apikey.Account // parents before children
+	Keys     []*apikey.Key
+	Users    []*apikey.User
+	Events   []apikey.AuditEvent
+}
+
+// maxParams keeps a statement under both engines' limits on parameters
+// (SQLite 32766, PostgreSQL 65535).
+const maxParams = 30000
+
+// BulkLoad stores b in one transaction per table.
+func (db *DB) BulkLoad(ctx context.Context, b Bulk) error {
+	var rows [][]any
+	for _, a := range b.Accounts {
+		var parent any
+		if a.ParentID != "" {
+			parent = a.ParentID
+		}
+		rows = append(rows, []any{a.ID, parent, a.Name, fold(a.Name), formatTime(a.CreatedAt)})
+	}
+	if err := db.bulkInsert(ctx, "accounts", []string{"id", "parent_id", "name", "name_fold", "created_at"}, rows); err != nil {
+		return err
+	}
+	rows = rows[:0]
+	var roles, ips [][]any
+	for _, k := range b.Keys {
+		rows = append(rows, []any{k.ID, k.AccountID, k.Name, fold(k.Name), searchFold(k.Name, k.DisplayPrefix), string(k.Type), string(k.AccessType),
+			boolInt(k.Active), boolInt(k.AllowUnauthenticated), boolInt(k.AllowUntrustedEndpoints), boolInt(k.AutoEndpointTrust),
+			formatTimePtr(k.ExpiresAt), k.SecretHash, k.DisplayPrefix, formatTime(k.CreatedAt), k.CreatedBy,
+			formatTime(k.UpdatedAt), k.UpdatedBy, formatTimePtr(k.LastUsedAt), k.Version, boolInt(k.Predefined)})
+		for _, g := range k.Roles {
+			scopes := g.Accounts
+			if g.AllowsAllAccounts() {
+				scopes = []string{apikey.AllAccounts}
+			}
+			for _, s := range scopes {
+				roles = append(roles, []any{k.ID, string(g.Role), s})
+			}
+		}
+		for i, e := range k.AllowedIPs {
+			ips = append(ips, []any{k.ID, i, e.Prefix.String(), e.Source})
+		}
+	}
+	err := db.bulkInsert(ctx, "api_keys", []string{"id", "account_id", "name", "name_fold", "search_fold", "type", "access_type",
+		"active", "allow_unauthenticated", "allow_untrusted_endpoints", "auto_endpoint_trust",
+		"expires_at", "secret_hash", "display_prefix", "created_at", "created_by",
+		"updated_at", "updated_by", "last_used_at", "version", "predefined"}, rows)
+	if err != nil {
+		return err
+	}
+	if err := db.bulkInsert(ctx, "api_key_roles", []string{"key_id", "role", "scope"}, roles); err != nil {
+		return err
+	}
+	if err := db.bulkInsert(ctx, "api_key_allowed_ips", []string{"key_id", "position", "prefix", "source"}, ips); err != nil {
+		return err
+	}
+	rows = rows[:0]
+	for _, u := range b.Users {
+		rows = append(rows, []any{u.ID, u.AccountID, u.Username, u.PasswordHash, string(u.Role), boolInt(u.Active),
+			formatTime(u.CreatedAt), u.CreatedBy, formatTime(u.UpdatedAt), 1})
+	}
+	err = db.bulkInsert(ctx, "users", []string{"id", "account_id", "username", "password_hash", "role", "active",
+		"created_at", "created_by", "updated_at", "version"}, rows)
+	if err != nil {
+		return err
+	}
+	rows = rows[:0]
+	for _, ev := range b.Events {
+		changes, err := json.Marshal(ev.Changes)
+		if err != nil {
+			return err
+		}
+		if ev.Changes == nil {
+			changes = []byte("[]")
+		}
+		rows = append(rows, []any{ev.ID, formatTime(ev.At), ev.ActorKind, ev.ActorID, ev.ActorName, fold(ev.ActorName), ev.ClientIP,
+			ev.AccountID, ev.TargetID, ev.TargetName, fold(ev.TargetName), ev.Action, string(changes)})
+	}
+	return db.bulkInsert(ctx, "audit_events", []string{"id", "at", "actor_kind", "actor_id", "actor_name", "actor_name_fold", "client_ip",
+		"account_id", "target_id", "target_name", "target_name_fold", "action", "changes"}, rows)
+}
+
+// bulkInsert writes rows into table, as many per statement as the
+// parameter limit allows, in one transaction.
+func (db *DB) bulkInsert(ctx context.Context, table string, columns []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	per := max(1, maxParams/len(columns))
+	row := "(" + placeholders(len(columns)) + ")"
+	return db.inTx(ctx, func(tx *txn) error {
+		for start := 0; start < len(rows); start += per {
+			chunk := rows[start:min(start+per, len(rows))]
+			args := make([]any, 0, len(chunk)*len(columns))
+			for _, r := range chunk {
+				args = append(args, r...)
+			}
+			query := `INSERT INTO ` + table + ` (` + strings.Join(columns, ", ") + `) VALUES ` +
+				strings.TrimSuffix(strings.Repeat(row+",", len(chunk)), ",")
+			if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+				return fmt.Errorf("bulk insert into %s: %w", table, err)
+			}
+		}
+		return nil
+	})
+}
