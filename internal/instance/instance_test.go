@@ -3,8 +3,8 @@ package instance
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"database/sql"
+	"encoding/hex"
 	"slices"
 	"strings"
 	"sync"
