@@ -46,11 +46,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDRs of proxies whose X-Forwarded-For is believed")
 	ratePerSecond := fs.Float64("key-rate", verify.DefaultRate, "requests per second allowed per API key")
 	burst := fs.Int("key-burst", verify.DefaultBurst, "requests an API key may send at once above its rate")
+	pprofAddr := fs.String("pprof-addr", "", "for developers: serve Go's profiler here (keep it on loopback)")
 	rest, err := parseFlags(fs, args, getenv, map[string]string{
 		"addr": "KEYCONSOLE_ADDR", "db": "KEYCONSOLE_DB", "secret-file": "KEYCONSOLE_SECRET_FILE",
 		"idle-timeout": "KEYCONSOLE_IDLE_TIMEOUT", "session-lifetime": "KEYCONSOLE_SESSION_LIFETIME",
 		"secure-cookies": "KEYCONSOLE_SECURE_COOKIES", "trusted-proxies": "KEYCONSOLE_TRUSTED_PROXIES",
-		"key-rate": "KEYCONSOLE_KEY_RATE", "key-burst": "KEYCONSOLE_KEY_BURST",
+		"key-rate": "KEYCONSOLE_KEY_RATE", "key-burst": "KEYCONSOLE_KEY_BURST", "pprof-addr": "KEYCONSOLE_PPROF_ADDR",
 	})
 	if err != nil {
 		return err
@@ -75,6 +76,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	defer ln.Close()
+	if *pprofAddr != "" {
+		if err := servePprof(*pprofAddr); err != nil {
+			return err
+		}
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	sessionKeys, err := auth.LoadOrCreateSessionKeys(*secretFile)
 	if err != nil {

@@ -33,7 +33,7 @@ func main() {
 	users := flag.Int("users", 40_000, "console users")
 	events := flag.Int("events", -1, "audit events (default: as many as keys)")
 	secrets := flag.Int("secrets", 18_000, "active keys whose secrets are written to --secrets-out")
-	secretsOut := flag.String("secrets-out", "", "file for the secrets (default: none written)")
+	secretsOut := flag.String("secrets-out", "", "file for the secrets (default: none written); its first line is the secret of a key that may call verify")
 	password := flag.String("password", "seeded-users-password", "every seeded user's password")
 	flag.Parse()
 	if *big < 0 {
@@ -97,6 +97,21 @@ func (s *seeder) run(ctx context.Context, dsn, password, secretsOut string) erro
 	}
 	// Some keys are skipped (inactive, expiring, IP-bound): ask for more.
 	every := max(1, s.keys*2/3/max(1, s.secrets))
+	if out != nil {
+		// First, a key allowed to verify others: the load generator's own.
+		secret, err := apikey.GenerateSecret(apikey.TypeGeneral)
+		if err != nil {
+			return err
+		}
+		caller := &apikey.Key{ID: "key_seed_caller", AccountID: root.ID, SecretHash: apikey.HashSecret(secret), DisplayPrefix: apikey.DisplayPrefix(secret),
+			CreatedAt: s.now, UpdatedAt: s.now, CreatedBy: "seed", UpdatedBy: "seed", Version: 1,
+			Settings: apikey.Settings{Name: "Load generator", Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true,
+				AllowUnauthenticated: true, AdvancedPermissions: []string{apikey.AdvancedVerify}, Roles: []apikey.RoleGrant{{Role: apikey.RoleGlobalViewer}}}}
+		if err := db.BulkLoad(ctx, store.Bulk{Keys: []*apikey.Key{caller}}); err != nil {
+			return err
+		}
+		fmt.Fprintln(out, secret)
+	}
 	kept := 0
 	var b store.Bulk
 	for i := range s.keys {

@@ -142,6 +142,11 @@ type Key struct {
 	// Version increases with every save; an update names the version it read
 	// so that a concurrent save is detected instead of overwritten.
 	Version int
+
+	// AccountPath is the key's account and every account above it, nearest
+	// first, when the key was loaded for verification (it cannot change
+	// while the key exists: accounts holding keys do not move).
+	AccountPath []string
 }
 
 // Status is how a key stands at a moment.

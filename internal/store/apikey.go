@@ -227,21 +227,6 @@ func (db *DB) Key(ctx context.Context, id string) (*apikey.Key, error) {
 	return db.oneKey(ctx, `WHERE id = ?`, id)
 }
 
-// KeyByHash returns the key whose secret, or previous secret still in its
-// grace period, hashes to hash. (Whether the grace period is over is for
-// the caller to judge, against its own clock.)
-func (db *DB) KeyByHash(ctx context.Context, hash string) (*apikey.Key, error) {
-	keys, err := db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE secret_hash = ?
-		UNION ALL SELECT `+keyColumns+` FROM api_keys WHERE previous_secret_hash = ?`, hash, hash)
-	if err != nil {
-		return nil, err
-	}
-	if len(keys) == 0 {
-		return nil, apikey.Errorf(apikey.ENOTFOUND, "No such key.")
-	}
-	return keys[0], nil
-}
-
 func (db *DB) oneKey(ctx context.Context, where string, arg any) (*apikey.Key, error) {
 	keys, err := db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys `+where, arg)
 	if err != nil {
@@ -277,14 +262,21 @@ func (db *DB) queryKeys(ctx context.Context, query string, args ...any) ([]*apik
 	return keys, nil
 }
 
-func scanKey(row scanner) (*apikey.Key, error) {
+func scanKey(row scanner) (*apikey.Key, error) { return scanKeyWith(row) }
+
+// scanKeyWith reads keyColumns and then the extra columns into extra.
+func scanKeyWith(row scanner, extra ...any) (*apikey.Key, error) {
 	var k apikey.Key
 	var typ, access, created, updated string
 	var active, unauth, untrusted, autoTrust, predefined int
 	var expires, lastUsed, prevHash, prevUntil sql.NullString
-	err := row.Scan(&k.ID, &k.AccountID, &k.Name, &typ, &access, &active, &unauth, &untrusted, &autoTrust,
+	dest := []any{&k.ID, &k.AccountID, &k.Name, &typ, &access, &active, &unauth, &untrusted, &autoTrust,
 		&expires, &k.SecretHash, &k.DisplayPrefix, &created, &k.CreatedBy, &updated, &k.UpdatedBy,
-		&lastUsed, &k.LastUsedFrom, &k.Version, &prevHash, &prevUntil, &predefined)
+		&lastUsed, &k.LastUsedFrom, &k.Version, &prevHash, &prevUntil, &predefined}
+	err := row.Scan(append(dest, extra...)...)
+	if err == sql.ErrNoRows {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read key: %w", err)
 	}

@@ -38,7 +38,7 @@ func (db *DB) BulkLoad(ctx context.Context, b Bulk) error {
 		return err
 	}
 	rows = rows[:0]
-	var roles, ips [][]any
+	var roles, perms, ips [][]any
 	for _, k := range b.Keys {
 		rows = append(rows, []any{k.ID, k.AccountID, k.Name, fold(k.Name), searchFold(k.Name, k.DisplayPrefix), string(k.Type), string(k.AccessType),
 			boolInt(k.Active), boolInt(k.AllowUnauthenticated), boolInt(k.AllowUntrustedEndpoints), boolInt(k.AutoEndpointTrust),
@@ -53,6 +53,9 @@ func (db *DB) BulkLoad(ctx context.Context, b Bulk) error {
 				roles = append(roles, []any{k.ID, string(g.Role), s})
 			}
 		}
+		for _, p := range k.AdvancedPermissions {
+			perms = append(perms, []any{k.ID, p})
+		}
 		for i, e := range k.AllowedIPs {
 			ips = append(ips, []any{k.ID, i, e.Prefix.String(), e.Source})
 		}
@@ -65,6 +68,9 @@ func (db *DB) BulkLoad(ctx context.Context, b Bulk) error {
 		return err
 	}
 	if err := db.bulkInsert(ctx, "api_key_roles", []string{"key_id", "role", "scope"}, roles); err != nil {
+		return err
+	}
+	if err := db.bulkInsert(ctx, "api_key_permissions", []string{"key_id", "permission"}, perms); err != nil {
 		return err
 	}
 	if err := db.bulkInsert(ctx, "api_key_allowed_ips", []string{"key_id", "position", "prefix", "source"}, ips); err != nil {

@@ -41,6 +41,11 @@ type engine interface {
 	// listen calls woken once listening has begun and after every
 	// notification, until ctx ends or the connection fails.
 	listen(ctx context.Context, woken func()) error
+	// jsonArray builds a JSON array of the expressions' values.
+	jsonArray(exprs ...string) string
+	// jsonAgg aggregates expr over rows, in order, into a JSON array ([]
+	// for no rows).
+	jsonAgg(expr, order string) string
 	// backup writes a consistent copy of the live database to path.
 	backup(ctx context.Context, db *sql.DB, path string) error
 }

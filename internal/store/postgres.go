@@ -126,6 +126,14 @@ func (e postgresEngine) listen(ctx context.Context, woken func()) error {
 	}
 }
 
+func (postgresEngine) jsonArray(exprs ...string) string {
+	return "json_build_array(" + strings.Join(exprs, ", ") + ")"
+}
+
+func (postgresEngine) jsonAgg(expr, order string) string {
+	return "COALESCE(json_agg(" + expr + " ORDER BY " + order + "), '[]')"
+}
+
 func (postgresEngine) backup(context.Context, *sql.DB, string) error {
 	return errors.New("backup copies SQLite databases; for PostgreSQL use pg_dump")
 }

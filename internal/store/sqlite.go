@@ -37,6 +37,14 @@ func (sqliteEngine) backup(ctx context.Context, db *sql.DB, path string) error {
 	return err
 }
 
+func (sqliteEngine) jsonArray(exprs ...string) string {
+	return "json_array(" + strings.Join(exprs, ", ") + ")"
+}
+
+func (sqliteEngine) jsonAgg(expr, order string) string {
+	return "json_group_array(" + expr + " ORDER BY " + order + ")"
+}
+
 // SQLite has one writer: transactions queue already.
 func (sqliteEngine) queueKeyChanges(context.Context, *txn) error { return nil }
 

@@ -18,10 +18,11 @@ import (
 
 // DB is the keyconsole database, on SQLite or PostgreSQL.
 type DB struct {
-	writer *pool
-	reader *pool // the writer itself on PostgreSQL
-	e      engine
-	now    func() time.Time
+	writer  *pool
+	reader  *pool // the writer itself on PostgreSQL
+	e       engine
+	now     func() time.Time
+	keyLoad keyLoad // the prepared statement that verification reads keys with
 }
 
 // Open opens the database dsn names (a postgres:// URL, or else an SQLite
@@ -89,6 +90,9 @@ func (db *DB) locked(ctx context.Context, fn func() error) error {
 
 // Close closes the pools.
 func (db *DB) Close() error {
+	if db.keyLoad.stmt != nil {
+		db.keyLoad.stmt.Close()
+	}
 	if db.reader == db.writer {
 		return db.writer.db.Close()
 	}

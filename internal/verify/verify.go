@@ -7,10 +7,12 @@ package verify
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/netip"
 	"slices"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -31,11 +33,6 @@ const (
 	RateLimited   = "RATE_LIMITED"
 	maxSecretLen  = 512
 	minCustomLen  = 32
-	cacheLifetime = 30 * time.Second
-	// negativeLifetime bounds how long an unknown hash is remembered: floods
-	// of made-up keys then cost memory, not database reads.
-	negativeLifetime = 5 * time.Second
-	maxNegative      = 100_000
 )
 
 // Request is one secret to judge.
@@ -52,10 +49,11 @@ type Result struct {
 	RetryAfter time.Duration
 }
 
-// Config sets the per-key rate limit.
+// Config sets the per-key rate limit and the cache's size.
 type Config struct {
 	RatePerSecond float64 // 0: DefaultRate
 	Burst         int     // 0: DefaultBurst
+	CacheSize     int     // secret hashes remembered; 0: DefaultCacheSize
 }
 
 // Generous defaults: a key is limited only when something is clearly wrong.
@@ -78,17 +76,8 @@ type Verifier struct {
 	now       func() time.Time
 	rate      rate.Limit
 	burst     int
-	mu        sync.RWMutex
-	instances int               // sharing the rate limit; 0 or 1: this one alone
-	gen       uint64            // bumped by Forget; a look-up older than it is not cached
-	byHash    map[string]cached // hash of a current or previous secret → key
-	negative  map[string]time.Time
-	limiters  map[string]*rate.Limiter
-}
-
-type cached struct {
-	key      *apikey.Key
-	loadedAt time.Time
+	instances atomic.Int64 // sharing the rate limit; 0 or 1: this one alone
+	cache     *cache
 }
 
 // New returns a Verifier reading keys from db, checking JWT access keys with
@@ -103,8 +92,11 @@ func New(db Store, tokens *token.Signer, rec *usage.Recorder, cfg Config, now fu
 	if cfg.Burst <= 0 {
 		cfg.Burst = DefaultBurst
 	}
+	if cfg.CacheSize <= 0 {
+		cfg.CacheSize = DefaultCacheSize
+	}
 	return &Verifier{store: db, tokens: tokens, usage: rec, now: now, rate: rate.Limit(cfg.RatePerSecond), burst: cfg.Burst,
-		byHash: map[string]cached{}, negative: map[string]time.Time{}, limiters: map[string]*rate.Limiter{}}
+		cache: newCache(cfg.CacheSize)}
 }
 
 // Verify judges one secret and records the outcome against its key.
@@ -142,13 +134,14 @@ func (v *Verifier) judge(ctx context.Context, req Request, now time.Time, spend 
 			return Result{Code: NotFound}, nil
 		}
 	}
-	hash := apikey.HashSecret(req.Secret)
-	k, err := v.lookup(ctx, hash, now)
+	k, hash, err := v.lookup(ctx, req.Secret, now)
 	if err != nil || k == nil {
 		return Result{Code: NotFound}, err
 	}
 	// A previous secret past its grace period is as unknown as a made-up one.
-	if !apikey.SameHash(hash, k.SecretHash) {
+	var hexHash [2 * sha256.Size]byte
+	hex.Encode(hexHash[:], hash[:])
+	if k.SecretHash != string(hexHash[:]) {
 		if k.PreviousValidUntil == nil || !now.Before(*k.PreviousValidUntil) {
 			return Result{Code: NotFound}, nil
 		}
@@ -204,100 +197,61 @@ func plausible(secret string) bool {
 	return len(secret) >= minCustomLen
 }
 
-func (v *Verifier) lookup(ctx context.Context, hash string, now time.Time) (*apikey.Key, error) {
-	v.mu.RLock()
-	c, hit := v.byHash[hash]
-	neg, unknown := v.negative[hash]
-	gen := v.gen
-	v.mu.RUnlock()
-	if hit && now.Sub(c.loadedAt) < cacheLifetime {
-		return c.key, nil
+func (v *Verifier) lookup(ctx context.Context, secret string, now time.Time) (*apikey.Key, [sha256.Size]byte, error) {
+	hash := sha256.Sum256([]byte(secret))
+	if k, known := v.cache.get(hash, now); known {
+		return k, hash, nil
 	}
-	if unknown && now.Sub(neg) < negativeLifetime {
-		return nil, nil
-	}
-	k, err := v.store.KeyByHash(ctx, hash)
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if gen != v.gen {
-		// The key changed while we read it: use what we read for this
-		// request, which began before the change, but do not keep it.
-		if err != nil && apikey.ErrorCode(err) != apikey.ENOTFOUND {
-			return nil, err
-		}
-		return k, nil
-	}
+	seq := v.cache.begin()
+	k, err := v.store.KeyByHash(ctx, hex.EncodeToString(hash[:]))
 	switch {
 	case apikey.ErrorCode(err) == apikey.ENOTFOUND:
-		if len(v.negative) >= maxNegative {
-			clear(v.negative)
-		}
-		v.negative[hash] = now
-		return nil, nil
+		v.cache.put(hash, nil, seq, now)
+		return nil, hash, nil
 	case err != nil:
-		return nil, err
+		return nil, hash, err
 	}
-	v.byHash[hash] = cached{key: k, loadedAt: now}
-	return k, nil
+	v.cache.put(hash, k, seq, now)
+	return k, hash, nil
 }
 
-// Forget drops every cached answer about key k and the given secret hashes,
-// and every remembered unknown hash (one may be k's new secret). The keys
-// service calls it on any change, so the next request sees the change.
-func (v *Verifier) Forget(k *apikey.Key, hashes ...string) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.gen++
-	for h, c := range v.byHash {
-		if c.key.ID == k.ID {
-			delete(v.byHash, h)
-		}
-	}
-	for _, h := range hashes {
-		delete(v.byHash, h)
-	}
-	clear(v.negative)
-}
+// Forget drops what is cached about key k, and every remembered unknown
+// hash (one may be k's new secret). The keys service calls it on any
+// change, so the next request sees the change; the hashes it names are
+// covered by the key's id.
+func (v *Verifier) Forget(k *apikey.Key, _ ...string) { v.ForgetKey(k.ID) }
 
-// ForgetKey drops every cached answer about the key with id, and every
-// remembered unknown hash: another instance changed it.
-func (v *Verifier) ForgetKey(id string) { v.Forget(&apikey.Key{ID: id}) }
+// ForgetKey drops what is cached about the key with id, and every
+// remembered unknown hash: it changed, here or on another instance.
+func (v *Verifier) ForgetKey(id string) { v.cache.forget(id, v.now()) }
 
 // Reset drops every cached answer: changes may have been missed.
-func (v *Verifier) Reset() {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.gen++
-	clear(v.byHash)
-	clear(v.negative)
-}
+func (v *Verifier) Reset() { v.cache.clear() }
 
 // SetInstances shares each key's rate limit among n instances: each allows
 // its share, so that together they allow the key's rate.
 func (v *Verifier) SetInstances(n int) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if n < 1 || n == v.instances {
+	if n < 1 || int64(n) == v.instances.Swap(int64(n)) {
 		return
 	}
-	v.instances = n
-	for _, l := range v.limiters {
+	for _, l := range v.cache.limiters.All() {
 		l.SetLimit(v.shareRate())
 		l.SetBurst(v.shareBurst())
 	}
 }
 
-func (v *Verifier) shareRate() rate.Limit { return v.rate / rate.Limit(max(1, v.instances)) }
-func (v *Verifier) shareBurst() int       { return max(1, v.burst/max(1, v.instances)) }
+func (v *Verifier) share() int64 { return max(1, v.instances.Load()) }
 
+func (v *Verifier) shareRate() rate.Limit { return v.rate / rate.Limit(v.share()) }
+func (v *Verifier) shareBurst() int      { return max(1, v.burst/int(v.share())) }
+
+// limiter is the key's rate limiter, made on first use; limiters of keys
+// unused for long are dropped with the cache's least useful entries.
 func (v *Verifier) limiter(keyID string) *rate.Limiter {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	l, ok := v.limiters[keyID]
-	if !ok {
-		l = rate.NewLimiter(v.shareRate(), v.shareBurst())
-		v.limiters[keyID] = l
+	if l, ok := v.cache.limiters.GetIfPresent(keyID); ok {
+		return l
 	}
+	l, _ := v.cache.limiters.SetIfAbsent(keyID, rate.NewLimiter(v.shareRate(), v.shareBurst()))
 	return l
 }
 

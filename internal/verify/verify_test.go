@@ -2,6 +2,8 @@ package verify
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"net/netip"
 	"testing"
 
@@ -131,5 +133,48 @@ func TestInstancesShareTheRateLimit(t *testing.T) {
 	v.SetInstances(1)
 	if l := v.limiter(k.ID); l.Burst() != 10 || l.Limit() != 0.001 {
 		t.Fatalf("alone again: burst %d, rate %v", l.Burst(), l.Limit())
+	}
+}
+
+// A warm verification allocates at most three times: the hot path stays
+// cheap for the garbage collector.
+func TestWarmVerifyAllocations(t *testing.T) {
+	v, _, _, secret := setup(t)
+	ctx := context.Background()
+	req := Request{Secret: secret, ClientIP: netip.MustParseAddr("10.1.2.3")}
+	if res, _ := v.Verify(ctx, req); res.Code != Valid {
+		t.Fatal(res.Code)
+	}
+	if n := testing.AllocsPerRun(200, func() { v.Verify(ctx, req) }); n > 3 {
+		t.Fatalf("a warm verification allocates %.0f times, want at most 3", n)
+	}
+}
+
+// fillCache puts n made-up keys into v's cache, as a million verified keys
+// would leave it.
+func fillCache(v *Verifier, n int) {
+	now := v.now()
+	for i := range n {
+		k := &apikey.Key{ID: fmt.Sprintf("key_%07d", i)}
+		v.cache.put(sha256.Sum256([]byte(k.ID)), k, v.cache.begin(), now)
+	}
+}
+
+// BenchmarkChangeWithFullCache is a key change while a million keys are
+// cached, beside verifications of another key: the change costs the same
+// whatever the cache holds, and stalls nobody.
+func BenchmarkChangeWithFullCache(b *testing.B) {
+	v, _, _, secret := setup(b)
+	v.cache = newCache(1_100_000)
+	fillCache(v, 1_000_000)
+	ctx := context.Background()
+	req := Request{Secret: secret, ClientIP: netip.MustParseAddr("10.1.2.3")}
+	if res, _ := v.Verify(ctx, req); res.Code != Valid {
+		b.Fatal(res.Code)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		v.ForgetKey(fmt.Sprintf("key_%07d", i%1_000_000))
 	}
 }

@@ -1,0 +1,112 @@
+package verify
+
+import (
+	"crypto/sha256"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+	"golang.org/x/time/rate"
+
+	"keyconsole/internal/apikey"
+)
+
+// The cache remembers, by secret hash, the keys verification read, and the
+// hashes no key has. It is bounded (the least useful entries go first) and
+// a change to a key costs O(1) whatever its size: entries are never looked
+// for, they carry the change counter of when their load began, and an
+// entry older than its key's newest change, or than the last reset, is
+// not believed.
+type cache struct {
+	entries  *otter.Cache[[sha256.Size]byte, entry]
+	limiters *otter.Cache[string, *rate.Limiter] // per key id
+
+	seq       atomic.Uint64 // counts changes and resets
+	reset     atomic.Uint64 // seq of the last reset
+	anyChange atomic.Uint64 // seq of the newest change: unknown hashes read before it may be a new secret
+	changed   sync.Map      // key id → change: the key's newest
+	nextPrune atomic.Int64  // Unix nanoseconds: when changed is next pruned
+}
+
+type entry struct {
+	key *apikey.Key // nil: no key has this hash
+	seq uint64      // the counter when the load began
+	at  time.Time
+}
+
+type change struct {
+	seq uint64
+	at  time.Time
+}
+
+// How long an entry is believed at most. Changes reach the cache at once
+// (and from other instances within milliseconds), so this only bounds the
+// harm of a change missed altogether. Unknown hashes are kept briefly:
+// floods of made-up keys then cost memory, not database reads.
+const (
+	positiveLifetime = 2 * time.Minute
+	negativeLifetime = 5 * time.Second
+	// DefaultCacheSize is how many secret hashes verification remembers.
+	DefaultCacheSize = 100_000
+)
+
+func newCache(size int) *cache {
+	return &cache{
+		entries:  otter.Must(&otter.Options[[sha256.Size]byte, entry]{MaximumSize: size}),
+		limiters: otter.Must(&otter.Options[string, *rate.Limiter]{MaximumSize: size}),
+	}
+}
+
+// begin is the counter to store a load with: read before the load, so a
+// change made during it makes the stored entry stale.
+func (c *cache) begin() uint64 { return c.seq.Load() }
+
+// get returns the key the hash belongs to (nil: none) and whether the
+// cache knows at all.
+func (c *cache) get(hash [sha256.Size]byte, now time.Time) (*apikey.Key, bool) {
+	e, ok := c.entries.GetIfPresent(hash)
+	if !ok || e.seq < c.reset.Load() {
+		return nil, false
+	}
+	if e.key == nil {
+		return nil, e.seq >= c.anyChange.Load() && now.Sub(e.at) < negativeLifetime
+	}
+	if now.Sub(e.at) >= positiveLifetime {
+		return nil, false
+	}
+	if ch, ok := c.changed.Load(e.key.ID); ok && ch.(change).seq > e.seq {
+		return nil, false
+	}
+	return e.key, true
+}
+
+// put remembers what a load begun at seq found (k nil: nothing).
+func (c *cache) put(hash [sha256.Size]byte, k *apikey.Key, seq uint64, now time.Time) {
+	c.entries.Set(hash, entry{key: k, seq: seq, at: now})
+}
+
+// forget makes every entry of key id, and every unknown hash, stale.
+func (c *cache) forget(id string, now time.Time) {
+	n := c.seq.Add(1)
+	c.changed.Store(id, change{seq: n, at: now})
+	c.anyChange.Store(n)
+	// Now and then, by whichever change comes first after the time.
+	if next := c.nextPrune.Load(); now.UnixNano() >= next && c.nextPrune.CompareAndSwap(next, now.Add(positiveLifetime).UnixNano()) {
+		go c.prune(now)
+	}
+}
+
+// prune forgets changes older than any entry can be: those entries have
+// expired anyway.
+func (c *cache) prune(now time.Time) {
+	c.changed.Range(func(id, ch any) bool {
+		if now.Sub(ch.(change).at) > positiveLifetime {
+			c.changed.CompareAndDelete(id, ch)
+		}
+		return true
+	})
+}
+
+// clear makes every entry stale.
+func (c *cache) clear() { c.reset.Store(c.seq.Add(1)) }
