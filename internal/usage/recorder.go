@@ -5,6 +5,7 @@ package usage
 
 import (
 	"context"
+	"fmt"
 	"keyconsole/internal/apikey"
 	"log/slog"
 	"sync"
@@ -21,19 +22,30 @@ type Recorder struct {
 	store  Store
 	logger *slog.Logger
 
-	mu     sync.Mutex
-	last   map[string]apikey.LastUse
-	counts map[countKey]int
+	mu      sync.Mutex
+	last    map[string]apikey.LastUse
+	counts  map[countKey]int
+	written map[string]time.Time // when each key's last use was last written
 }
 
-type countKey struct{ keyID, day, code string }
+// countKey is a day's count of one outcome of one key; the day as
+// YYYYMMDD, so counting formats no string.
+type countKey struct {
+	keyID string
+	day   int
+	code  string
+}
+
+// lastUseEvery bounds how often a key's last use is written: a key used
+// all the time moves its row once a minute, not with every flush.
+const lastUseEvery = time.Minute
 
 // New returns a Recorder writing to db.
 func New(db Store, logger *slog.Logger) *Recorder {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Recorder{store: db, logger: logger, last: map[string]apikey.LastUse{}, counts: map[countKey]int{}}
+	return &Recorder{store: db, logger: logger, last: map[string]apikey.LastUse{}, counts: map[countKey]int{}, written: map[string]time.Time{}}
 }
 
 // Record notes one verification of key keyID from ip at at, answered with
@@ -41,7 +53,8 @@ func New(db Store, logger *slog.Logger) *Recorder {
 func (r *Recorder) Record(keyID, code, ip string, at time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.counts[countKey{keyID, at.UTC().Format("2006-01-02"), code}]++
+	y, m, d := at.UTC().Date()
+	r.counts[countKey{keyID, y*10000 + int(m)*100 + d, code}]++
 	if code == "VALID" {
 		if prev, ok := r.last[keyID]; !ok || at.After(prev.At) {
 			r.last[keyID] = apikey.LastUse{KeyID: keyID, At: at, From: ip}
@@ -60,28 +73,52 @@ func (r *Recorder) Flush(ctx context.Context) error {
 		return nil
 	}
 	uses := make([]apikey.LastUse, 0, len(last))
-	for _, u := range last {
+	later := map[string]apikey.LastUse{}
+	r.mu.Lock()
+	for id, u := range last {
+		if w, ok := r.written[id]; ok && u.At.Sub(w) < lastUseEvery {
+			later[id] = u // written less than a minute ago: the next time
+			continue
+		}
 		uses = append(uses, u)
 	}
+	r.mu.Unlock()
 	rows := make([]apikey.UsageCount, 0, len(counts))
 	for k, n := range counts {
-		rows = append(rows, apikey.UsageCount{KeyID: k.keyID, Day: k.day, Code: k.code, Count: n})
+		day := fmt.Sprintf("%04d-%02d-%02d", k.day/10000, k.day/100%100, k.day%100)
+		rows = append(rows, apikey.UsageCount{KeyID: k.keyID, Day: day, Code: k.code, Count: n})
 	}
 	if err := r.store.RecordUsage(ctx, uses, rows); err != nil {
 		r.putBack(last, counts)
 		return err
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, u := range uses {
+		r.written[u.KeyID] = u.At
+	}
+	for id, w := range r.written {
+		if _, pending := later[id]; !pending && time.Since(w) > 2*lastUseEvery {
+			delete(r.written, id)
+		}
+	}
+	r.mergeLast(later)
 	return nil
 }
 
-func (r *Recorder) putBack(last map[string]apikey.LastUse, counts map[countKey]int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// mergeLast keeps the newer of each key's last uses; r.mu is held.
+func (r *Recorder) mergeLast(last map[string]apikey.LastUse) {
 	for id, u := range last {
 		if cur, ok := r.last[id]; !ok || u.At.After(cur.At) {
 			r.last[id] = u
 		}
 	}
+}
+
+func (r *Recorder) putBack(last map[string]apikey.LastUse, counts map[countKey]int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.mergeLast(last)
 	for k, n := range counts {
 		r.counts[k] += n
 	}

@@ -55,3 +55,46 @@ func TestFlushKeepsBatchOnFailure(t *testing.T) {
 		t.Fatalf("counts %v", total)
 	}
 }
+
+// A key used all the time moves its last use once a minute, not with every
+// flush; its counts are written every time.
+func TestLastUseWrittenOncePerMinute(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, storetest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	root, _ := db.RootAccount(ctx)
+	k := &apikey.Key{AccountID: root.ID, CreatedBy: "t", SecretHash: apikey.HashSecret("y"), DisplayPrefix: "y",
+		Settings: apikey.Settings{Name: "busy", Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true}}
+	if err := db.CreateKey(ctx, k, nil); err != nil {
+		t.Fatal(err)
+	}
+	r := New(db, nil)
+	at := time.Now().UTC().Truncate(time.Second)
+	lastUse := func() time.Time {
+		t.Helper()
+		got, _ := db.Key(ctx, k.ID)
+		if got.LastUsedAt == nil {
+			return time.Time{}
+		}
+		return *got.LastUsedAt
+	}
+	for i, step := range []struct {
+		after time.Duration
+		want  time.Duration // the last use stored after the flush
+	}{{0, 0}, {10 * time.Second, 0}, {30 * time.Second, 0}, {70 * time.Second, 70 * time.Second}} {
+		r.Record(k.ID, "VALID", "192.0.2.1", at.Add(step.after))
+		if err := r.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := lastUse(); !got.Equal(at.Add(step.want)) {
+			t.Fatalf("flush %d: last use %v, want %v", i, got, at.Add(step.want))
+		}
+	}
+	counts, _ := db.KeyUsage(ctx, k.ID, at.Format("2006-01-02"))
+	if len(counts) != 1 || counts[0].Count != 4 {
+		t.Fatalf("counts %+v", counts)
+	}
+}

@@ -24,15 +24,15 @@ import (
 
 // Outcome codes, as the verify endpoint answers them.
 const (
-	Valid         = "VALID"
-	NotFound      = "NOT_FOUND"
-	KeyInactive   = "KEY_INACTIVE"
-	KeyExpired    = "KEY_EXPIRED"
-	IPNotAllowed  = "IP_NOT_ALLOWED"
-	Forbidden     = "FORBIDDEN"
-	RateLimited   = "RATE_LIMITED"
-	maxSecretLen  = 512
-	minCustomLen  = 32
+	Valid        = "VALID"
+	NotFound     = "NOT_FOUND"
+	KeyInactive  = "KEY_INACTIVE"
+	KeyExpired   = "KEY_EXPIRED"
+	IPNotAllowed = "IP_NOT_ALLOWED"
+	Forbidden    = "FORBIDDEN"
+	RateLimited  = "RATE_LIMITED"
+	maxSecretLen = 512
+	minCustomLen = 32
 )
 
 // Request is one secret to judge.
@@ -243,7 +243,7 @@ func (v *Verifier) SetInstances(n int) {
 func (v *Verifier) share() int64 { return max(1, v.instances.Load()) }
 
 func (v *Verifier) shareRate() rate.Limit { return v.rate / rate.Limit(v.share()) }
-func (v *Verifier) shareBurst() int      { return max(1, v.burst/int(v.share())) }
+func (v *Verifier) shareBurst() int       { return max(1, v.burst/int(v.share())) }
 
 // limiter is the key's rate limiter, made on first use; limiters of keys
 // unused for long are dropped with the cache's least useful entries.
