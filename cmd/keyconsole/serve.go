@@ -81,7 +81,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 			return err
 		}
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	logs := newLogWriter(stderr, logFlushEvery)
+	defer logs.Close()
+	logger := slog.New(slog.NewTextHandler(logs, nil))
 	sessionKeys, err := auth.LoadOrCreateSessionKeys(*secretFile)
 	if err != nil {
 		return err
@@ -155,8 +157,13 @@ func instanceName(addr net.Addr) string {
 	return host + " " + addr.String()
 }
 
-// usageFlushEvery is how often batched key usage is written.
-const usageFlushEvery = 2 * time.Second
+// usageFlushEvery is how often batched key usage is written: a key in use
+// costs a row a flush, so not every second. logFlushEvery is how long a
+// log line may wait in the buffer.
+const (
+	usageFlushEvery = 10 * time.Second
+	logFlushEvery   = 100 * time.Millisecond
+)
 
 // parseProxies reads "10.0.0.1, 10.1.0.0/16" into prefixes.
 func parseProxies(raw string) ([]netip.Prefix, error) {

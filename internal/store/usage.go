@@ -5,32 +5,51 @@ import (
 	"database/sql"
 	"fmt"
 	"keyconsole/internal/apikey"
+	"strings"
 )
 
-// RecordUsage adds a batch of counts and last uses in one transaction. Keys
-// deleted since the requests are skipped, not an error.
+// RecordUsage adds a batch of counts and last uses in one transaction,
+// many rows per statement. Keys deleted since the requests are skipped,
+// not an error.
 func (db *DB) RecordUsage(ctx context.Context, uses []apikey.LastUse, counts []apikey.UsageCount) error {
+	const per = 500
 	return db.inTx(ctx, func(tx *txn) error {
-		for _, u := range uses {
-			_, err := tx.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ?, last_used_from = ?
-				WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
-				formatTime(u.At), u.From, u.KeyID, formatTime(u.At))
+		for start := 0; start < len(uses); start += per {
+			chunk := uses[start:min(start+per, len(uses))]
+			args := make([]any, 0, 3*len(chunk))
+			for _, u := range chunk {
+				args = append(args, u.KeyID, formatTime(u.At), u.From)
+			}
+			_, err := tx.ExecContext(ctx, `WITH v (id, at, ip) AS (VALUES `+valueRows(len(chunk), "?, ?, ?")+`)
+				UPDATE api_keys SET last_used_at = v.at, last_used_from = v.ip FROM v
+				WHERE api_keys.id = v.id AND (api_keys.last_used_at IS NULL OR api_keys.last_used_at < v.at)`, args...)
 			if err != nil {
 				return fmt.Errorf("record last use: %w", err)
 			}
 		}
-		for _, c := range counts {
-			// INSERT ... ON CONFLICT DO UPDATE reads the same in SQLite and PostgreSQL.
-			_, err := tx.ExecContext(ctx, `INSERT INTO api_key_usage (key_id, day, code, count)
-				SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM api_keys WHERE id = ?)
-				ON CONFLICT (key_id, day, code) DO UPDATE SET count = api_key_usage.count + excluded.count`,
-				c.KeyID, c.Day, c.Code, c.Count, c.KeyID)
+		for start := 0; start < len(counts); start += per {
+			chunk := counts[start:min(start+per, len(counts))]
+			args := make([]any, 0, 4*len(chunk))
+			for _, c := range chunk {
+				args = append(args, c.KeyID, c.Day, c.Code, c.Count)
+			}
+			// INSERT ... ON CONFLICT DO UPDATE reads the same in SQLite and
+			// PostgreSQL; "WHERE true" tells SQLite's parser the SELECT ended.
+			_, err := tx.ExecContext(ctx, `WITH v (key_id, day, code, count) AS (VALUES `+valueRows(len(chunk), "?, ?, ?, CAST(? AS INTEGER)")+`)
+				INSERT INTO api_key_usage (key_id, day, code, count)
+				SELECT v.key_id, v.day, v.code, v.count FROM v JOIN api_keys k ON k.id = v.key_id WHERE true
+				ON CONFLICT (key_id, day, code) DO UPDATE SET count = api_key_usage.count + excluded.count`, args...)
 			if err != nil {
 				return fmt.Errorf("record usage: %w", err)
 			}
 		}
 		return nil
 	})
+}
+
+// valueRows is n rows of a VALUES list, each (row).
+func valueRows(n int, row string) string {
+	return strings.TrimSuffix(strings.Repeat("("+row+"),", n), ",")
 }
 
 // KeyUsage lists a key's daily counts from the day since on, oldest first.

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/netip"
+	"sync/atomic"
 	"testing"
 
 	"keyconsole/internal/apikey"
@@ -176,5 +177,45 @@ func BenchmarkChangeWithFullCache(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		v.ForgetKey(fmt.Sprintf("key_%07d", i%1_000_000))
+	}
+}
+
+// countingStore counts the key loads that reach the database.
+type countingStore struct {
+	Store
+	loads atomic.Int64
+}
+
+func (s *countingStore) KeyByHash(ctx context.Context, hash string) (*apikey.Key, error) {
+	s.loads.Add(1)
+	return s.Store.KeyByHash(ctx, hash)
+}
+
+// Keys verified in rotation are read once each: the second round is
+// answered from the cache alone.
+func TestRotationIsServedFromTheCache(t *testing.T) {
+	_, db, k, _ := setup(t)
+	ctx := context.Background()
+	var secrets []string
+	for i := range 2000 {
+		secret, _ := apikey.GenerateSecret(apikey.TypeGeneral)
+		secrets = append(secrets, secret)
+		if err := db.BulkLoad(ctx, store.Bulk{Keys: []*apikey.Key{{ID: fmt.Sprintf("key_rot_%04d", i), AccountID: k.AccountID,
+			SecretHash: apikey.HashSecret(secret), DisplayPrefix: apikey.DisplayPrefix(secret), CreatedBy: "t", UpdatedBy: "t", Version: 1,
+			Settings: apikey.Settings{Name: fmt.Sprintf("rot %d", i), Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counting := &countingStore{Store: db}
+	v := New(counting, nil, nil, Config{RatePerSecond: 1e12, Burst: 1 << 30}, nil)
+	for round := range 2 {
+		for _, s := range secrets {
+			if res, err := v.Verify(ctx, Request{Secret: s}); err != nil || res.Code != Valid {
+				t.Fatalf("round %d: %s %v", round, res.Code, err)
+			}
+		}
+		if n := counting.loads.Load(); n != int64(len(secrets)) {
+			t.Fatalf("after round %d: %d loads for %d keys", round, n, len(secrets))
+		}
 	}
 }
