@@ -1,0 +1,492 @@
+// Command bench measures the console at scale on this machine (make bench):
+// it seeds a database, starts `keyconsole serve` on it, and drives it with
+// wrk on loopback beside a bare Echo handler answering a small JSON body in
+// the same run, alternating the two; then it times the pages an admin of a
+// large account opens. It prints every figure beside its target and, with
+// -write, puts the table into BENCHMARKS.md. It only ever talks to
+// 127.0.0.1. Needs wrk (Debian's package).
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/internal/auth"
+	"keyconsole/internal/seed"
+	"keyconsole/internal/store"
+	"keyconsole/internal/users"
+	"keyconsole/internal/validate"
+)
+
+func main() {
+	keys := flag.Int("keys", 1_000_000, "keys to seed")
+	dsn := flag.String("db", "", "an empty postgres:// database to run on (default: a fresh SQLite file)")
+	duration := flag.Duration("duration", 10*time.Second, "each wrk run")
+	conns := flag.Int("connections", 64, "wrk connections")
+	rounds := flag.Int("rounds", 3, "floor/server alternations")
+	write := flag.String("write", "", "file to put the results in (BENCHMARKS.md), between its bench markers")
+	flag.Parse()
+	if _, err := exec.LookPath("wrk"); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: needs wrk on the PATH (apt-get install wrk)")
+		os.Exit(2)
+	}
+	b := &bench{keys: *keys, dsn: *dsn, duration: *duration, conns: *conns, rounds: *rounds}
+	if err := b.run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	table := b.table()
+	fmt.Print(table)
+	if *write != "" {
+		if err := writeSection(*write, table); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+type bench struct {
+	keys, conns, rounds int
+	dsn, dir, base      string
+	duration            time.Duration
+	secrets             string // file: the caller's secret, then keys to verify
+	prefix              string // a seeded key's display prefix, to search for
+	engine              string
+	rows                []row
+}
+
+// row is one figure beside its target.
+type row struct{ what, result, target string }
+
+func (b *bench) add(what, target, format string, args ...any) {
+	r := row{what: what, target: target, result: fmt.Sprintf(format, args...)}
+	b.rows = append(b.rows, r)
+	fmt.Fprintf(os.Stderr, "bench: %s: %s (target %s)\n", r.what, r.result, r.target)
+}
+
+func (b *bench) run() error {
+	var err error
+	if b.dir, err = os.MkdirTemp("", "keyconsole-bench"); err != nil {
+		return err
+	}
+	defer os.RemoveAll(b.dir)
+	if b.dsn == "" {
+		b.dsn = filepath.Join(b.dir, "bench.db")
+	}
+	bin := filepath.Join(b.dir, "keyconsole")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/keyconsole")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("build: %w", err)
+	}
+	if err := b.seed(); err != nil {
+		return err
+	}
+	floor, stopFloor, err := startFloor()
+	if err != nil {
+		return err
+	}
+	defer stopFloor()
+	server, err := b.start(bin)
+	if err != nil {
+		return err
+	}
+	defer server.stop()
+	b.base = server.base
+
+	// Verification: many keys in rotation, then one key over and over.
+	script := filepath.Join(b.dir, "verify.lua")
+	if err := os.WriteFile(script, []byte(verifyLua), 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "bench: warming the cache with one pass over the keys")
+	if _, err := b.wrk(server.base, script, b.secrets, b.duration); err != nil {
+		return err
+	}
+	if err := b.compare("`POST /api/v1/keys/verify`, keys in rotation", floor, server.base, script, b.secrets, 0.70); err != nil {
+		return err
+	}
+	one := filepath.Join(b.dir, "one.secrets")
+	if err := firstLines(b.secrets, one, 2); err != nil {
+		return err
+	}
+	if err := b.compare("the same key over and over", floor, server.base, script, one, 0.85); err != nil {
+		return err
+	}
+	b.add("server memory after the load (RSS)", "< 250 MB", "%d MB", server.rssMB())
+
+	// Pages, as an admin of the big account would open them.
+	return b.pages()
+}
+
+func (b *bench) seed() error {
+	ctx := context.Background()
+	db, err := store.Open(ctx, b.dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	b.engine = db.Engine()
+	b.secrets = filepath.Join(b.dir, "secrets")
+	f, err := os.OpenFile(b.secrets, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	start := time.Now()
+	fmt.Fprintf(os.Stderr, "bench: seeding %d keys on %s\n", b.keys, b.engine)
+	err = seed.Run(ctx, db, seed.Options{Keys: b.keys, Big: b.keys / 5, Accounts: 1000, Users: 40_000, Events: b.keys,
+		Secrets: 18_000, SecretsOut: f, Password: "seeded-users-password"})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "bench: seeded in %v\n", time.Since(start).Round(time.Second))
+	// The seeded users' accounts vary; the pages are opened as a Global Admin.
+	admin := users.New(db, auth.Params{Memory: 8 * 1024, Time: 1, Threads: 1})
+	if _, err := admin.Create(ctx, apikey.Actor{Principal: apikey.SystemPrincipal("bench")},
+		validate.User{Username: adminName, Password: adminPassword, Role: apikey.RoleGlobalAdmin}); err != nil {
+		return err
+	}
+	line, err := nthLine(b.secrets, 2)
+	b.prefix = line[:9]
+	return err
+}
+
+// server is a running keyconsole.
+type server struct {
+	cmd  *exec.Cmd
+	base string
+}
+
+func (s *server) stop() {
+	s.cmd.Process.Signal(os.Interrupt)
+	s.cmd.Wait()
+}
+
+// rssMB is the server's resident memory.
+func (s *server) rssMB() int {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return -1
+	}
+	m := regexp.MustCompile(`VmRSS:\s+(\d+) kB`).FindSubmatch(status)
+	if m == nil {
+		return -1
+	}
+	kb, _ := strconv.Atoi(string(m[1]))
+	return kb / 1024
+}
+
+const (
+	adminName     = "benchadmin"
+	adminPassword = "bench-admin-password"
+)
+
+func (b *bench) start(bin string) (*server, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--key-rate", "1e9", "--key-burst", "1000000000")
+	cmd.Env = append(os.Environ(), "KEYCONSOLE_DB="+b.dsn, "KEYCONSOLE_SECRET_FILE="+filepath.Join(b.dir, "session.key"))
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	s := &server{cmd: cmd, base: "http://" + addr}
+	for range 600 {
+		if res, err := http.Get(s.base + "/readyz"); err == nil && res.StatusCode == http.StatusOK {
+			res.Body.Close()
+			b.add(fmt.Sprintf("start-up with %d keys", b.keys), "< 1 s", "%d ms", time.Since(start).Milliseconds())
+			return s, nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.stop()
+	return nil, fmt.Errorf("keyconsole did not come up on %s", addr)
+}
+
+// startFloor serves the bare Echo handler: the most the framework does.
+func startFloor() (string, func(), error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return "", nil, err
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.POST("/api/v1/keys/verify", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]any{"valid": true, "code": "VALID"})
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, err
+	}
+	e.Listener = ln
+	go e.Start("")
+	return "http://" + addr, func() { e.Close() }, nil
+}
+
+// compare alternates the floor and the server, rounds times each.
+func (b *bench) compare(what, floor, server, script, secrets string, target float64) error {
+	var f, s []result
+	for range b.rounds {
+		r, err := b.wrk(floor, script, secrets, b.duration)
+		if err != nil {
+			return err
+		}
+		f = append(f, r)
+		if r, err = b.wrk(server, script, secrets, b.duration); err != nil {
+			return err
+		}
+		s = append(s, r)
+	}
+	fr, sr := median(f, func(r result) float64 { return r.rps }), median(s, func(r result) float64 { return r.rps })
+	fp, sp := median(f, func(r result) float64 { return r.p99 }), median(s, func(r result) float64 { return r.p99 })
+	b.add(what+": throughput, share of the bare handler", fmt.Sprintf("≥ %.2f", target), "%.0f vs %.0f req/s = **%.2f**", sr, fr, sr/fr)
+	b.add(what+": p99 latency", "≤ 1.5× the bare handler's", "%.1f ms vs %.1f ms = %.1f×", sp, fp, sp/fp)
+	return nil
+}
+
+type result struct{ rps, p99 float64 } // p99 in ms
+
+var (
+	rpsLine = regexp.MustCompile(`Requests/sec:\s+([\d.]+)`)
+	p99Line = regexp.MustCompile(`\s99%\s+([\d.]+)(us|ms|s)`)
+)
+
+func (b *bench) wrk(base, script, secrets string, d time.Duration) (result, error) {
+	out, err := exec.Command("wrk", "-t2", "-c"+strconv.Itoa(b.conns), "-d"+d.String(), "--latency", "-s", script,
+		base+"/api/v1/keys/verify", "--", secrets).CombinedOutput()
+	if err != nil {
+		return result{}, fmt.Errorf("wrk: %v: %s", err, out)
+	}
+	m, p := rpsLine.FindSubmatch(out), p99Line.FindSubmatch(out)
+	if m == nil || p == nil {
+		return result{}, fmt.Errorf("wrk said: %s", out)
+	}
+	var r result
+	r.rps, _ = strconv.ParseFloat(string(m[1]), 64)
+	r.p99, _ = strconv.ParseFloat(string(p[1]), 64)
+	switch string(p[2]) {
+	case "us":
+		r.p99 /= 1000
+	case "s":
+		r.p99 *= 1000
+	}
+	if bytes.Contains(out, []byte("Non-2xx")) {
+		return r, fmt.Errorf("wrk saw refusals: %s", out)
+	}
+	return r, nil
+}
+
+// pages times what an admin of the big account opens, median of 7.
+func (b *bench) pages() error {
+	c, err := b.signIn()
+	if err != nil {
+		return err
+	}
+	big := "account=" + seed.BigAccount
+	for _, p := range []struct{ what, path, target string }{
+		{"keys page of the big account, page 1", "/security/api-keys?" + big, "< 20 ms"},
+		{"… search by name", "/security/api-keys?" + big + "&q=Key+00012", "< 50 ms"},
+		{"… search by prefix", "/security/api-keys?" + big + "&q=" + url.QueryEscape(b.prefix), "< 50 ms"},
+		{"… type and status filter, page 200", "/security/api-keys?" + big + "&type=general&status=active&page=200", "< 20 ms"},
+		{"… sorted by expiry, page 50", "/security/api-keys?" + big + "&sort=expires&page=50", "< 20 ms"},
+		{"keys page of a sub-account (own and inherited keys)", "/security/api-keys?account=" + seed.BerlinAccount, "< 20 ms"},
+		{"users page (40,000 users)", "/users", "< 50 ms"},
+		{"audit page filtered by account", "/security/audit?" + big, "< 50 ms"},
+	} {
+		var times []float64
+		for range 7 {
+			start := time.Now()
+			res, err := c.Get(b.base + p.path)
+			if err != nil {
+				return err
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				b.add(p.what, p.target, "HTTP %d", res.StatusCode)
+				times = nil
+				break
+			}
+			times = append(times, float64(time.Since(start).Microseconds())/1000)
+		}
+		if times != nil {
+			slices.Sort(times)
+			b.add(p.what, p.target, "median %.1f ms", times[len(times)/2])
+		}
+	}
+	// The size of a 50-row list, raw and as sent.
+	req, _ := http.NewRequest("GET", b.base+"/security/api-keys?"+big, nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	res, err := c.Transport.RoundTrip(withCookies(req, c))
+	if err != nil {
+		return err
+	}
+	wire, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	raw := wire
+	if res.Header.Get("Content-Encoding") == "gzip" {
+		if zr, err := gzip.NewReader(bytes.NewReader(wire)); err == nil {
+			raw, _ = io.ReadAll(zr)
+		}
+	}
+	b.add("HTML of a 50-row list", "< 100 KB raw, compressed on the wire", "%d KB raw, %d KB on the wire (%s)",
+		len(raw)/1024, len(wire)/1024, orNone(res.Header.Get("Content-Encoding")))
+	return nil
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "not compressed"
+	}
+	return s
+}
+
+func withCookies(r *http.Request, c *http.Client) *http.Request {
+	for _, ck := range c.Jar.Cookies(r.URL) {
+		r.AddCookie(ck)
+	}
+	return r
+}
+
+// signIn signs the first admin in through the form.
+func (b *bench) signIn() (*http.Client, error) {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Transport: &http.Transport{DisableCompression: true}}
+	res, err := c.Get(b.base + "/login")
+	if err != nil {
+		return nil, err
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	m := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(page)
+	if m == nil {
+		return nil, fmt.Errorf("no CSRF token on the sign-in page")
+	}
+	res, err = c.PostForm(b.base+"/login", url.Values{"username": {adminName}, "password": {adminPassword}, "_csrf": {string(m[1])}})
+	if err != nil {
+		return nil, err
+	}
+	res.Body.Close()
+	if res.Request.URL.Path != "/security/api-keys" {
+		return nil, fmt.Errorf("sign-in ended at %s", res.Request.URL.Path)
+	}
+	return c, nil
+}
+
+func (b *bench) table() string {
+	var s strings.Builder
+	fmt.Fprintf(&s, "%d keys on %s; wrk -t2 -c%d, %v a run, floor and server alternated %d times (medians); %s.\n\n",
+		b.keys, b.engine, b.conns, b.duration, b.rounds, time.Now().UTC().Format("2006-01-02"))
+	s.WriteString("| what | result | target |\n| --- | --- | --- |\n")
+	for _, r := range b.rows {
+		fmt.Fprintf(&s, "| %s | %s | %s |\n", r.what, r.result, r.target)
+	}
+	return s.String()
+}
+
+// writeSection puts text between the bench markers of the file, one
+// section per engine, and the command that made it.
+func writeSection(path, text string) error {
+	body, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	start, end := "<!-- bench:start -->", "<!-- bench:end -->"
+	i, j := bytes.Index(body, []byte(start)), bytes.Index(body, []byte(end))
+	if i < 0 || j < i {
+		return fmt.Errorf("%s has no %s ... %s markers", path, start, end)
+	}
+	cmd := "Command: `go run ./cmd/bench " + strings.Join(os.Args[1:], " ") + "`\n\n"
+	out := append([]byte{}, body[:i+len(start)]...)
+	out = append(out, "\n"+cmd+text...)
+	out = append(out, body[j:]...)
+	return os.WriteFile(path, out, 0o644)
+}
+
+func median(rs []result, f func(result) float64) float64 {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = f(r)
+	}
+	slices.Sort(v)
+	return v[len(v)/2]
+}
+
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+func nthLine(path string, n int) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for i := 1; sc.Scan(); i++ {
+		if i == n {
+			return sc.Text(), nil
+		}
+	}
+	return "", fmt.Errorf("%s has fewer than %d lines", path, n)
+}
+
+func firstLines(from, to string, n int) error {
+	var lines []string
+	for i := 1; i <= n; i++ {
+		l, err := nthLine(from, i)
+		if err != nil {
+			return err
+		}
+		lines = append(lines, l)
+	}
+	return os.WriteFile(to, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+}
+
+// verifyLua sends each thread through the secrets in turn; the file's first
+// line is the caller's own key.
+const verifyLua = `
+local secrets = {}
+local caller
+init = function(args)
+  local f = assert(io.open(args[1]))
+  caller = f:read("*l")
+  for line in f:lines() do secrets[#secrets + 1] = line end
+  f:close()
+  n = math.random(#secrets)
+end
+request = function()
+  n = n % #secrets + 1
+  return wrk.format("POST", "/api/v1/keys/verify",
+    {["Content-Type"] = "application/json", ["X-Api-Key"] = caller},
+    '{"key":"' .. secrets[n] .. '","client_ip":"10.1.2.3"}')
+end
+`
