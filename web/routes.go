@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"keyconsole/internal/apikey"
 )
@@ -17,7 +18,11 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", s.metrics.handler())
-	e.GET("/static/*", staticFiles())
+	// CSS and JavaScript go compressed: they hold no secret, so nothing can
+	// be learnt from their compressed size. (Pages carry CSRF tokens and,
+	// once, new secrets: not compressed until tokens are masked per
+	// response.)
+	e.GET("/static/*", staticFiles(), middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}))
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/security/api-keys") })
 
 	// Before sign-in: a visit (for the CSRF token), no user.

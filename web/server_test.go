@@ -1,6 +1,9 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -155,5 +158,32 @@ func TestMetrics(t *testing.T) {
 	}
 	if strings.Contains(body, secret) || strings.Contains(body, secret[5:20]) {
 		t.Fatal("a secret in the metrics")
+	}
+}
+
+// CSS and JavaScript are sent compressed to browsers that take it.
+func TestStaticFilesCompressed(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	for _, name := range []string{"app.css", "htmx.min.js"} {
+		req, _ := http.NewRequest("GET", ts.URL+static.URL(name), nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		res, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || res.Header.Get("Content-Encoding") != "gzip" {
+			t.Fatalf("%s: %d, encoding %q", name, res.StatusCode, res.Header.Get("Content-Encoding"))
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, _ := io.ReadAll(zr)
+		if len(plain) <= len(body) {
+			t.Fatalf("%s: %d bytes compressed to %d", name, len(plain), len(body))
+		}
 	}
 }
