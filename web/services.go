@@ -49,7 +49,7 @@ type accountService interface {
 
 // userService changes and lists console users (internal/users).
 type userService interface {
-	List(ctx context.Context, who apikey.Actor) ([]*apikey.User, error)
+	Page(ctx context.Context, who apikey.Actor, q apikey.UserQuery) ([]*apikey.User, int, error)
 	Create(ctx context.Context, who apikey.Actor, in validate.User) (*apikey.User, error)
 	SetRole(ctx context.Context, who apikey.Actor, id string, role apikey.Role, accounts []string) error
 	SetActive(ctx context.Context, who apikey.Actor, id string, active bool) error

@@ -2,7 +2,8 @@ package web
 
 import (
 	"net/http"
-	"slices"
+	"net/url"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -15,14 +16,13 @@ func (s *Server) userList(c echo.Context) error {
 	return s.renderUsers(c, http.StatusOK, view.UserForm{}, "", "")
 }
 
+// usersPerPage is how many users a page lists.
+const usersPerPage = 50
+
 // renderUsers draws the users page, with the add form as typed and, where a
 // change to one user was refused, the reason beside that user.
 func (s *Server) renderUsers(c echo.Context, status int, form view.UserForm, failedID, failure string) error {
 	ctx := c.Request().Context()
-	users, err := s.users.List(ctx, actor(c))
-	if err != nil {
-		return err
-	}
 	account, _, err := s.currentAccount(c)
 	if err != nil {
 		return err
@@ -35,15 +35,39 @@ func (s *Server) renderUsers(c echo.Context, status int, form view.UserForm, fai
 		form.AccountID = account.ID
 	}
 	l := view.UserList{Form: form, Accounts: dir.options}
-	shown := dir.below(account.ID)
+	page := 1
+	if n, err := strconv.Atoi(c.QueryParam("page")); err == nil && n > 1 {
+		page = n
+	}
+	users, total, err := s.users.Page(ctx, actor(c), apikey.UserQuery{AccountIDs: dir.below(account.ID), Page: page, PerPage: usersPerPage})
+	if err != nil {
+		return err
+	}
+	l.Total = total
+	pageURL := func(n int) string {
+		v := url.Values{}
+		if id := c.QueryParam("account"); id != "" {
+			v.Set("account", id)
+		}
+		if n > 1 {
+			v.Set("page", strconv.Itoa(n))
+		}
+		if len(v) == 0 {
+			return "/users"
+		}
+		return "/users?" + v.Encode()
+	}
+	if page > 1 {
+		l.PrevURL = pageURL(page - 1)
+	}
+	if page*usersPerPage < total {
+		l.NextURL = pageURL(page + 1)
+	}
 	for _, r := range apikey.Roles {
 		l.Roles = append(l.Roles, view.Option{Value: string(r), Label: r.Label()})
 	}
 	self := principalOf(c)
 	for _, u := range users {
-		if !slices.Contains(shown, u.AccountID) {
-			continue
-		}
 		row := view.UserRow{
 			ID: u.ID, Username: u.Username, Role: string(u.Role), RoleLabel: u.Role.Label(),
 			Account: dir.name(u.AccountID), Active: u.Active, Created: formatDate(u.CreatedAt),

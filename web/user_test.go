@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/store"
 )
 
 func TestUserCreate(t *testing.T) {
@@ -151,5 +153,33 @@ func TestUserScopeByBoxes(t *testing.T) {
 	}
 	if u, _ := ts.db.UserByName(context.Background(), "vera"); !slices.Equal(u.RoleAccounts, []string{customer}) {
 		t.Errorf("refused change stored: %v", u.RoleAccounts)
+	}
+}
+
+// Many users are listed a page at a time, with the way to the next.
+func TestUsersPaged(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	var many []*apikey.User
+	for i := range 60 {
+		many = append(many, &apikey.User{ID: fmt.Sprintf("usr_many_%02d", i), AccountID: ts.root, Username: fmt.Sprintf("many%02d", i),
+			PasswordHash: "$argon2id$x", Role: apikey.RoleSupport, Active: true, CreatedBy: "t", CreatedAt: ts.now, UpdatedAt: ts.now})
+	}
+	if err := ts.db.BulkLoad(context.Background(), store.Bulk{Users: many}); err != nil {
+		t.Fatal(err)
+	}
+	_, body := ts.admin.get(t, "/users")
+	doc := parseHTML(t, body)
+	if n := doc.Find(`[data-testid="user-row"]`).Length(); n != 50 {
+		t.Fatalf("first page lists %d users", n)
+	}
+	next, ok := doc.Find(`a[rel="next"]`).Attr("href")
+	if !ok || !strings.Contains(doc.Find(`[data-testid="user-count"]`).Text(), "61 users") {
+		t.Fatalf("no way on: %q, %q", next, doc.Find(`[data-testid="user-count"]`).Text())
+	}
+	_, body = ts.admin.get(t, next)
+	doc = parseHTML(t, body)
+	if n := doc.Find(`[data-testid="user-row"]`).Length(); n != 11 || doc.Find(`a[rel="next"]`).Length() != 0 {
+		t.Fatalf("second page lists %d users", n)
 	}
 }

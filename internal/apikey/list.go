@@ -48,3 +48,10 @@ type AuditQuery struct {
 
 // AccountUse counts what an account holds: what stops it being moved or deleted.
 type AccountUse struct{ Keys, Users, Children int }
+
+// UserQuery selects a page of users.
+type UserQuery struct {
+	AccountIDs []string // users of these accounts
+	Page       int      // from 1
+	PerPage    int
+}

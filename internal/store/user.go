@@ -109,6 +109,30 @@ func (db *DB) UserByName(ctx context.Context, username string) (*apikey.User, er
 	return db.oneUser(ctx, `WHERE username = ?`, username)
 }
 
+// ListUsers returns a page of the users q selects, by username, and how
+// many there are.
+func (db *DB) ListUsers(ctx context.Context, q apikey.UserQuery) ([]*apikey.User, int, error) {
+	if len(q.AccountIDs) == 0 {
+		return nil, 0, nil
+	}
+	per := q.PerPage
+	if per <= 0 {
+		per = apikey.DefaultPerPage
+	}
+	where := ` WHERE account_id IN (` + placeholders(len(q.AccountIDs)) + `)`
+	args := make([]any, 0, len(q.AccountIDs)+2)
+	for _, a := range q.AccountIDs {
+		args = append(args, a)
+	}
+	var total int
+	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`+where, args...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count users: %w", err)
+	}
+	args = append(args, per, (max(q.Page, 1)-1)*per)
+	users, err := db.queryUsers(ctx, `SELECT `+userColumns+` FROM users`+where+` ORDER BY username LIMIT ? OFFSET ?`, args...)
+	return users, total, err
+}
+
 // Users lists every user by username.
 func (db *DB) Users(ctx context.Context) ([]*apikey.User, error) {
 	return db.queryUsers(ctx, `SELECT `+userColumns+` FROM users ORDER BY username`)
@@ -155,11 +179,17 @@ func (db *DB) queryUsers(ctx context.Context, query string, args ...any) ([]*api
 	if err != nil || len(users) == 0 {
 		return users, err
 	}
-	ids := make([]any, len(users))
-	for i, u := range users {
-		ids[i] = u.ID
+	// Scopes of a page by id; of many users, all of them (an IN list that
+	// long would pass the engines' limits on parameters).
+	query, ids := `SELECT user_id, account_id FROM user_role_accounts ORDER BY user_id, account_id`, []any(nil)
+	if len(users) <= 500 {
+		ids = make([]any, len(users))
+		for i, u := range users {
+			ids[i] = u.ID
+		}
+		query = `SELECT user_id, account_id FROM user_role_accounts WHERE user_id IN (` + placeholders(len(ids)) + `) ORDER BY user_id, account_id`
 	}
-	err = db.eachRow(ctx, "user scopes", `SELECT user_id, account_id FROM user_role_accounts WHERE user_id IN (`+placeholders(len(ids))+`) ORDER BY user_id, account_id`, ids, func(rows *sql.Rows) error {
+	err = db.eachRow(ctx, "user scopes", query, ids, func(rows *sql.Rows) error {
 		var id, account string
 		if err := rows.Scan(&id, &account); err != nil {
 			return err

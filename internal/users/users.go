@@ -7,6 +7,7 @@ package users
 
 import (
 	"context"
+	"slices"
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/auth"
@@ -19,7 +20,7 @@ type Store interface {
 	AccountPath(ctx context.Context, id string) ([]string, error)
 	Accounts(ctx context.Context) ([]apikey.Account, error)
 	User(ctx context.Context, id string) (*apikey.User, error)
-	Users(ctx context.Context) ([]*apikey.User, error)
+	ListUsers(ctx context.Context, q apikey.UserQuery) ([]*apikey.User, int, error)
 	CreateUser(ctx context.Context, u *apikey.User, ev *apikey.AuditEvent) error
 	CreateFirstUser(ctx context.Context, u *apikey.User, ev *apikey.AuditEvent) (bool, error)
 	SetUserRole(ctx context.Context, id string, role apikey.Role, accounts []string, ev *apikey.AuditEvent) error
@@ -130,25 +131,17 @@ func (s *Service) allowedOver(ctx context.Context, who apikey.Actor, id string) 
 	return nil
 }
 
-// List returns the users the actor may manage, by username.
-func (s *Service) List(ctx context.Context, who apikey.Actor) ([]*apikey.User, error) {
+// Page returns a page of the users of the given accounts that the actor
+// may manage, and how many there are.
+func (s *Service) Page(ctx context.Context, who apikey.Actor, q apikey.UserQuery) ([]*apikey.User, int, error) {
 	if !who.Can(apikey.ManageUsers) {
-		return nil, errForbidden
-	}
-	all, err := s.store.Users(ctx)
-	if err != nil {
-		return nil, err
+		return nil, 0, errForbidden
 	}
 	accounts, err := s.store.Accounts(ctx)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	paths := apikey.Paths(accounts)
-	var out []*apikey.User
-	for _, u := range all {
-		if who.CanIn(apikey.ManageUsers, paths[u.AccountID]) {
-			out = append(out, u)
-		}
-	}
-	return out, nil
+	q.AccountIDs = slices.DeleteFunc(slices.Clone(q.AccountIDs), func(id string) bool { return !who.CanIn(apikey.ManageUsers, paths[id]) })
+	return s.store.ListUsers(ctx, q)
 }

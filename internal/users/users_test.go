@@ -33,7 +33,7 @@ func TestUsersServiceChecksPermission(t *testing.T) {
 		if _, err := svc.Create(ctx, who, in); apikey.ErrorCode(err) != apikey.EFORBIDDEN {
 			t.Errorf("%s created a user: %v", who.Name, err)
 		}
-		if _, err := svc.List(ctx, who); apikey.ErrorCode(err) != apikey.EFORBIDDEN {
+		if _, _, err := svc.Page(ctx, who, apikey.UserQuery{AccountIDs: []string{root.ID}}); apikey.ErrorCode(err) != apikey.EFORBIDDEN {
 			t.Errorf("%s listed users: %v", who.Name, err)
 		}
 	}
@@ -54,6 +54,10 @@ func TestUsersServiceChecksPermission(t *testing.T) {
 	}
 	if err := svc.SetActive(ctx, admin, u.ID, false); err != nil {
 		t.Fatal(err)
+	}
+	page, total, err := svc.Page(ctx, admin, apikey.UserQuery{AccountIDs: []string{root.ID}, PerPage: 1})
+	if err != nil || total != 1 || len(page) != 1 || page[0].Username != "newbie" {
+		t.Fatalf("page: %d %+v %v", total, page, err)
 	}
 	events, _, err := db.ListAudit(ctx, apikey.AuditQuery{Key: u.ID})
 	if err != nil || len(events) != 2 || events[0].Action != apikey.ActionUserDeactivated || events[0].ActorName != admin.Name {
