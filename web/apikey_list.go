@@ -133,6 +133,7 @@ func keyListURL(q validate.KeyList, account string, change func(v url.Values)) s
 func keyListView(page apikey.KeyPage, q validate.KeyList, account string, now time.Time, accountName func(string) string) view.KeyList {
 	l := view.KeyList{
 		Total:    page.Total,
+		MoreThan: page.MoreThan,
 		Filtered: q.Query != "" || q.Type != "" || q.Status != "",
 		ClearURL: keyListURL(validate.KeyList{Sort: q.Sort}, account, nil),
 		Filter: view.KeyFilter{
@@ -191,7 +192,7 @@ func keyListView(page apikey.KeyPage, q validate.KeyList, account string, now ti
 	if page.Page > 1 {
 		l.PrevURL = pageURL(page.Page - 1)
 	}
-	if page.Page < page.Pages() {
+	if page.Page < page.Pages() || page.MoreThan && len(page.Keys) == page.PerPage {
 		l.NextURL = pageURL(page.Page + 1)
 	}
 	return l

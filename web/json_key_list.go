@@ -58,7 +58,8 @@ func (s *Server) jsonKeyList(c echo.Context) error {
 	for _, k := range page.Keys {
 		out = append(out, keyToOut(k, now))
 	}
-	body := map[string]any{"keys": out, "total": page.Total, "limit": limit, "offset": offset}
+	// "total" stops at the count cap; "total_is_floor" says so.
+	body := map[string]any{"keys": out, "total": page.Total, "total_is_floor": page.MoreThan, "limit": limit, "offset": offset}
 	return s.apiJSON(c, http.StatusOK, body, &listInfo{count: len(out), limit: limit, offset: offset})
 }
 

@@ -20,10 +20,11 @@ type KeyQuery struct {
 
 // KeyPage is one page of the list and the total it was cut from.
 type KeyPage struct {
-	Keys    []*Key
-	Total   int
-	Page    int
-	PerPage int
+	Keys     []*Key
+	Total    int
+	MoreThan bool // Total is a floor: counting stopped there
+	Page     int
+	PerPage  int
 }
 
 // Pages is the number of pages the total fills (at least 1).

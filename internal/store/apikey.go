@@ -240,6 +240,18 @@ func (db *DB) oneKey(ctx context.Context, where string, arg any) (*apikey.Key, e
 
 // queryKeys runs a SELECT of keyColumns and loads each key's lists.
 func (db *DB) queryKeys(ctx context.Context, query string, args ...any) ([]*apikey.Key, error) {
+	keys, err := db.queryKeyRows(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.loadKeyChildren(ctx, keys); err != nil {
+		return nil, err
+	}
+	return keys, nil
+}
+
+// queryKeyRows runs a SELECT of keyColumns, without the keys' lists.
+func (db *DB) queryKeyRows(ctx context.Context, query string, args ...any) ([]*apikey.Key, error) {
 	rows, err := db.reader.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("query keys: %w", err)
@@ -255,9 +267,6 @@ func (db *DB) queryKeys(ctx context.Context, query string, args ...any) ([]*apik
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("query keys: %w", err)
-	}
-	if err := db.loadKeyChildren(ctx, keys); err != nil {
-		return nil, err
 	}
 	return keys, nil
 }

@@ -1,14 +1,28 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"sort"
 	"strings"
+	"time"
 
 	"keyconsole/internal/apikey"
 )
 
-// ListKeys returns the page of keys q selects.
+// countCap bounds how far keys are counted: past it a list says "more
+// than", which costs a few milliseconds instead of a scan of the account.
+const countCap = 10_000
+
+// maxInherited bounds the keys inherited from the accounts above that are
+// merged into a page in Go; past it, one query sorts them all together.
+const maxInherited = 500
+
+// ListKeys returns the page of keys q selects. The first of q.AccountIDs
+// is the account the list is for, the others those above it: its own keys
+// are read a page at a time along an index, the few inherited ones whole,
+// and the two merged in the list's order.
 func (db *DB) ListKeys(ctx context.Context, q apikey.KeyQuery) (apikey.KeyPage, error) {
 	page := apikey.KeyPage{Page: max(q.Page, 1), PerPage: q.PerPage}
 	if page.PerPage <= 0 {
@@ -17,21 +31,127 @@ func (db *DB) ListKeys(ctx context.Context, q apikey.KeyQuery) (apikey.KeyPage, 
 	if len(q.AccountIDs) == 0 {
 		return page, nil
 	}
-	where, args := keyFilter(q)
-	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_keys`+where, args...).Scan(&page.Total); err != nil {
-		return page, fmt.Errorf("count keys: %w", err)
-	}
 	offset := (page.Page - 1) * page.PerPage
 	if q.Offset > 0 {
 		offset = q.Offset
 	}
-	args = append(args, page.PerPage, offset)
-	keys, err := db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys`+where+` ORDER BY `+keyOrder(q.Sort)+` LIMIT ? OFFSET ?`, args...)
+	own, above := q, q
+	own.AccountIDs, above.AccountIDs = q.AccountIDs[:1], q.AccountIDs[1:]
+	var inherited []*apikey.Key
+	if len(above.AccountIDs) > 0 {
+		where, args := keyFilter(above)
+		var err error
+		inherited, err = db.queryKeyRows(ctx, `SELECT `+keyColumns+` FROM api_keys`+where+` ORDER BY `+keyOrder(q.Sort)+` LIMIT ?`, append(args, maxInherited+1)...)
+		if err != nil {
+			return page, err
+		}
+		if len(inherited) > maxInherited {
+			own, inherited = q, nil // rare: count and sort them all together
+		}
+	}
+	where, args := keyFilter(own)
+	var n int
+	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM api_keys`+where+` LIMIT ?) capped`, append(args, countCap+1)...).Scan(&n); err != nil {
+		return page, fmt.Errorf("count keys: %w", err)
+	}
+	page.Total, page.MoreThan = n+len(inherited), n > countCap
+	if page.MoreThan {
+		page.Total = countCap + len(inherited)
+	}
+	// Of the own keys, at most len(inherited) before the page's start can
+	// have been pushed onto it by inherited ones.
+	from := max(0, offset-len(inherited))
+	rows, err := db.queryKeyRows(ctx, keyPageQuery(where, q.Sort), append(args, page.PerPage+offset-from, from)...)
 	if err != nil {
 		return page, err
 	}
+	if from > 0 && len(rows) == 0 && len(inherited) > 0 {
+		// Past the own keys' end: where the inherited ones fall is not
+		// known from here, so the last pages sort everything together.
+		all := q
+		all.Offset, all.Page = 0, 1
+		return db.listTogether(ctx, all, page, offset)
+	}
+	before := keyLess(q.Sort)
+	// The merged list from rows[0] on starts at from plus the inherited
+	// keys that sort before rows[0]; from the very start, it holds them all.
+	k0 := 0
+	if from > 0 {
+		k0 = sort.Search(len(inherited), func(i int) bool { return !before(inherited[i], rows[0]) })
+	}
+	merged := mergeKeys(rows, inherited[k0:], before)
+	start := offset - (from + k0)
+	if start < len(merged) {
+		page.Keys = merged[start:min(len(merged), start+page.PerPage)]
+	}
+	return page, db.loadKeyChildren(ctx, page.Keys)
+}
+
+// listTogether reads the page of keys of every account of q with one
+// query sorting them all.
+func (db *DB) listTogether(ctx context.Context, q apikey.KeyQuery, page apikey.KeyPage, offset int) (apikey.KeyPage, error) {
+	where, args := keyFilter(q)
+	keys, err := db.queryKeys(ctx, keyPageQuery(where, q.Sort), append(args, page.PerPage, offset)...)
 	page.Keys = keys
-	return page, nil
+	return page, err
+}
+
+// keyPageQuery reads a page of the keys where selects, in order; its last
+// two parameters are LIMIT and OFFSET.
+func keyPageQuery(where, order string) string {
+	return `SELECT ` + keyColumns + ` FROM api_keys` + where + ` ORDER BY ` + keyOrder(order) + ` LIMIT ? OFFSET ?`
+}
+
+// mergeKeys merges two lists sorted by before.
+func mergeKeys(a, b []*apikey.Key, before func(x, y *apikey.Key) bool) []*apikey.Key {
+	out := make([]*apikey.Key, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if before(b[0], a[0]) {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	return append(append(out, a...), b...)
+}
+
+// keyLess is keyOrder in Go: the same order, so that pages merged here
+// agree with pages sorted by the database (text compares byte by byte on
+// both engines).
+func keyLess(order string) func(x, y *apikey.Key) bool {
+	desc := strings.HasPrefix(order, "-")
+	order = strings.TrimPrefix(order, "-")
+	dir := func(c int) int {
+		if desc {
+			return -c
+		}
+		return c
+	}
+	nullsLast := func(x, y *time.Time) int {
+		switch {
+		case x == nil && y == nil:
+			return 0
+		case x == nil:
+			return 1
+		case y == nil:
+			return -1
+		}
+		return dir(x.Compare(*y))
+	}
+	return func(x, y *apikey.Key) bool {
+		var c int
+		switch order {
+		case apikey.SortByCreated:
+			c = dir(x.CreatedAt.Compare(y.CreatedAt))
+		case apikey.SortByExpires:
+			c = cmp.Or(nullsLast(x.ExpiresAt, y.ExpiresAt), dir(strings.Compare(fold(x.Name), fold(y.Name))))
+		case apikey.SortByLastUsed:
+			c = cmp.Or(nullsLast(x.LastUsedAt, y.LastUsedAt), dir(strings.Compare(fold(x.Name), fold(y.Name))))
+		default:
+			c = dir(strings.Compare(fold(x.Name), fold(y.Name)))
+		}
+		return cmp.Or(c, dir(strings.Compare(x.ID, y.ID))) < 0
+	}
 }
 
 func keyFilter(q apikey.KeyQuery) (string, []any) {
@@ -63,23 +183,27 @@ func keyFilter(q apikey.KeyQuery) (string, []any) {
 	return " WHERE " + strings.Join(conds, " AND "), args
 }
 
-// keyOrder maps a sort order to SQL. Keys that never expire or were never used
-// sort last either way; the id breaks ties so pages never overlap.
+// keyOrder maps a sort order to SQL. Keys that never expire or were never
+// used sort last either way; the name and the id break ties, in the same
+// direction, so that an index read forwards or backwards serves the order
+// and pages never overlap.
 func keyOrder(sort string) string {
-	dir := "ASC"
+	dir := " ASC"
 	if strings.HasPrefix(sort, "-") {
-		dir, sort = "DESC", sort[1:]
+		dir, sort = " DESC", sort[1:]
 	}
+	// (col IS NULL) sorts false first on both engines, and an index on the
+	// same expression serves it.
 	nullsLast := func(col string) string {
-		return "CASE WHEN " + col + " IS NULL THEN 1 ELSE 0 END, " + col + " " + dir
+		return "(" + col + " IS NULL), " + col + dir + ", name_fold" + dir + ", id" + dir
 	}
 	switch sort {
 	case apikey.SortByCreated:
-		return "created_at " + dir + ", id"
+		return "created_at" + dir + ", id" + dir
 	case apikey.SortByExpires:
-		return nullsLast("expires_at") + ", name_fold, id"
+		return nullsLast("expires_at")
 	case apikey.SortByLastUsed:
-		return nullsLast("last_used_at") + ", name_fold, id"
+		return nullsLast("last_used_at")
 	}
-	return "name_fold " + dir + ", id"
+	return "name_fold" + dir + ", id" + dir
 }

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"errors"
 	"net/netip"
 	"os"
@@ -345,7 +347,7 @@ func TestListKeys(t *testing.T) {
 		{apikey.KeyQuery{Sort: "-name"}, []string{"gamma", "delta", "Beta_1", "alpha"}},
 		{apikey.KeyQuery{Sort: apikey.SortByCreated}, []string{"alpha", "Beta_1", "gamma", "delta"}},
 		{apikey.KeyQuery{Sort: apikey.SortByExpires}, []string{"delta", "Beta_1", "alpha", "gamma"}},
-		{apikey.KeyQuery{Sort: "-" + apikey.SortByExpires}, []string{"Beta_1", "delta", "alpha", "gamma"}}, // never-expiring keys stay last
+		{apikey.KeyQuery{Sort: "-" + apikey.SortByExpires}, []string{"Beta_1", "delta", "gamma", "alpha"}}, // never-expiring keys stay last; ties go the same way
 		{apikey.KeyQuery{PerPage: 3, Page: 9}, nil},
 		{apikey.KeyQuery{Search: "BETA"}, []string{"Beta_1"}},
 		{apikey.KeyQuery{Search: "a_"}, []string{"Beta_1"}}, // LIKE wildcards are literal
@@ -489,4 +491,65 @@ func TestConnectionStringsAreNotFiles(t *testing.T) {
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Errorf("unreachable server: %v", err)
 	}
+}
+
+// Pages merged from an account's own keys and those inherited from above
+// are the pages one query sorting them all would give, in every order,
+// on every page.
+func TestListMergesInheritedKeysInOrder(t *testing.T) {
+	t.Parallel()
+	db, now := openTest(t)
+	ctx := context.Background()
+	top := root(t, db)
+	child := &apikey.Account{ParentID: top, Name: "Child"}
+	if err := db.CreateAccount(ctx, child); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(7, 9))
+	var bulk Bulk
+	for i := range 130 {
+		account := child.ID
+		if i%9 == 0 {
+			account = top
+		}
+		created := now.Add(-time.Duration(rng.IntN(1000)) * time.Hour)
+		k := &apikey.Key{ID: fmt.Sprintf("key_m_%03d", i), AccountID: account, SecretHash: fmt.Sprintf("h%03d", i), DisplayPrefix: "kc_g_x",
+			CreatedAt: created, UpdatedAt: created, CreatedBy: "t", UpdatedBy: "t", Version: 1,
+			Settings: apikey.Settings{Name: fmt.Sprintf("%c key %03d", 'a'+rng.IntN(26), i), Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true}}
+		if rng.IntN(3) > 0 {
+			at := now.Add(time.Duration(rng.IntN(100)) * time.Hour)
+			k.ExpiresAt = &at
+		}
+		bulk.Keys = append(bulk.Keys, k)
+	}
+	if err := db.BulkLoad(ctx, bulk); err != nil {
+		t.Fatal(err)
+	}
+	for _, order := range []string{"name", "-name", apikey.SortByCreated, "-" + apikey.SortByCreated, apikey.SortByExpires, "-" + apikey.SortByExpires} {
+		for pageNo := 1; pageNo <= 8; pageNo++ {
+			q := apikey.KeyQuery{AccountIDs: []string{child.ID, top}, Sort: order, Page: pageNo, PerPage: 20, Now: *now}
+			got, err := db.ListKeys(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := db.listTogether(ctx, q, apikey.KeyPage{PerPage: 20}, (pageNo-1)*20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ids(got.Keys) != ids(want.Keys) {
+				t.Fatalf("%s page %d:\n got %s\nwant %s", order, pageNo, ids(got.Keys), ids(want.Keys))
+			}
+			if got.Total != 130 {
+				t.Fatalf("total %d", got.Total)
+			}
+		}
+	}
+}
+
+func ids(keys []*apikey.Key) string {
+	var out []string
+	for _, k := range keys {
+		out = append(out, k.ID)
+	}
+	return strings.Join(out, " ")
 }

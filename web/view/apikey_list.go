@@ -6,6 +6,7 @@ type KeyList struct {
 	Rows      []KeyRow
 	Columns   []SortColumn
 	Total     int
+	MoreThan  bool   // Total is where counting stopped
 	From, To  int    // 1-based positions of the first and last row shown
 	PrevURL   string // empty on the first page
 	NextURL   string // empty on the last page
