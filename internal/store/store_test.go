@@ -2,9 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
-	"errors"
 	"net/netip"
 	"os"
 	"path/filepath"
