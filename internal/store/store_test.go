@@ -539,6 +539,11 @@ func TestListMergesInheritedKeysInOrder(t *testing.T) {
 			if ids(got.Keys) != ids(want.Keys) {
 				t.Fatalf("%s page %d:\n got %s\nwant %s", order, pageNo, ids(got.Keys), ids(want.Keys))
 			}
+			// Many keys above: each account read along its index, merged.
+			merged, err := db.listMerged(ctx, q, apikey.KeyPage{PerPage: 20}, (pageNo-1)*20)
+			if err != nil || ids(merged.Keys) != ids(want.Keys) || merged.Total != 130 {
+				t.Fatalf("%s page %d merged: %d %s %v", order, pageNo, merged.Total, ids(merged.Keys), err)
+			}
 			if got.Total != 130 {
 				t.Fatalf("total %d", got.Total)
 			}

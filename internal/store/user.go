@@ -119,10 +119,17 @@ func (db *DB) ListUsers(ctx context.Context, q apikey.UserQuery) ([]*apikey.User
 	if per <= 0 {
 		per = apikey.DefaultPerPage
 	}
-	where := ` WHERE account_id IN (` + placeholders(len(q.AccountIDs)) + `)`
-	args := make([]any, 0, len(q.AccountIDs)+2)
+	where, args := ` WHERE account_id IN (`+placeholders(len(q.AccountIDs))+`)`, make([]any, 0, len(q.AccountIDs)+2)
 	for _, a := range q.AccountIDs {
 		args = append(args, a)
+	}
+	var accounts int
+	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts`).Scan(&accounts); err != nil {
+		return nil, 0, fmt.Errorf("count accounts: %w", err)
+	}
+	if len(q.AccountIDs) >= accounts {
+		// Every account (the root's page): by username along its index.
+		where, args = "", args[:0]
 	}
 	var total int
 	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`+where, args...).Scan(&total); err != nil {

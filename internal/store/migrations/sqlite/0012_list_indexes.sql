@@ -6,3 +6,7 @@ CREATE INDEX api_keys_account_expires ON api_keys (account_id, (expires_at IS NU
 CREATE INDEX api_keys_account_last_used ON api_keys (account_id, (last_used_at IS NULL), last_used_at, name_fold, id);
 CREATE INDEX users_account_username ON users (account_id, username);
 CREATE INDEX audit_events_account_at ON audit_events (account_id, at, id);
+-- Filters by type and status are judged on the index alone (no row read
+-- for a key the page skips).
+CREATE INDEX api_keys_account_name_status ON api_keys (account_id, name_fold, active, expires_at);
+CREATE INDEX api_keys_account_type_name ON api_keys (account_id, type, name_fold, active, expires_at);
