@@ -46,12 +46,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	proxies := fs.String("trusted-proxies", "", "comma-separated addresses or CIDRs of proxies whose X-Forwarded-For is believed")
 	ratePerSecond := fs.Float64("key-rate", verify.DefaultRate, "requests per second allowed per API key")
 	burst := fs.Int("key-burst", verify.DefaultBurst, "requests an API key may send at once above its rate")
+	cacheSize := fs.Int("key-cache", verify.DefaultCacheSize, "secret hashes verification remembers")
 	pprofAddr := fs.String("pprof-addr", "", "for developers: serve Go's profiler here (keep it on loopback)")
 	rest, err := parseFlags(fs, args, getenv, map[string]string{
 		"addr": "KEYCONSOLE_ADDR", "db": "KEYCONSOLE_DB", "secret-file": "KEYCONSOLE_SECRET_FILE",
 		"idle-timeout": "KEYCONSOLE_IDLE_TIMEOUT", "session-lifetime": "KEYCONSOLE_SESSION_LIFETIME",
 		"secure-cookies": "KEYCONSOLE_SECURE_COOKIES", "trusted-proxies": "KEYCONSOLE_TRUSTED_PROXIES",
-		"key-rate": "KEYCONSOLE_KEY_RATE", "key-burst": "KEYCONSOLE_KEY_BURST", "pprof-addr": "KEYCONSOLE_PPROF_ADDR",
+		"key-rate": "KEYCONSOLE_KEY_RATE", "key-burst": "KEYCONSOLE_KEY_BURST", "pprof-addr": "KEYCONSOLE_PPROF_ADDR", "key-cache": "KEYCONSOLE_KEY_CACHE",
 	})
 	if err != nil {
 		return err
@@ -64,6 +65,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	if *ratePerSecond <= 0 || *burst <= 0 {
 		return usageError{"serve: --key-rate and --key-burst must be positive"}
+	}
+	if *cacheSize < 1 {
+		return usageError{"serve: --key-cache must be positive"}
 	}
 	trusted, err := parseProxies(*proxies)
 	if err != nil {
@@ -98,7 +102,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	recorder := usage.New(db, logger)
 	tokens := token.New(db, nil)
-	verifier := verify.New(db, tokens, recorder, verify.Config{RatePerSecond: *ratePerSecond, Burst: *burst}, nil)
+	verifier := verify.New(db, tokens, recorder, verify.Config{RatePerSecond: *ratePerSecond, Burst: *burst, CacheSize: *cacheSize}, nil)
 	keyService := keys.New(db, tokens, nil)
 	// Join the instances sharing the database: key changes made by any of
 	// them reach this one's verification cache, and the per-key rate limit
