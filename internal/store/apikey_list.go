@@ -39,14 +39,19 @@ func (db *DB) ListKeys(ctx context.Context, q apikey.KeyQuery) (apikey.KeyPage, 
 	own.AccountIDs, above.AccountIDs = q.AccountIDs[:1], q.AccountIDs[1:]
 	var inherited []*apikey.Key
 	if len(above.AccountIDs) > 0 {
+		// Counted before they are read: sorting many would be the cost
+		// this avoids.
 		where, args := keyFilter(above)
-		var err error
-		inherited, err = db.queryKeyRows(ctx, `SELECT `+keyColumns+` FROM api_keys`+where+` ORDER BY `+keyOrder(q.Sort)+` LIMIT ?`, append(args, maxInherited+1)...)
-		if err != nil {
-			return page, err
+		var n int
+		if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM api_keys`+where+` LIMIT ?) capped`, append(args, maxInherited+1)...).Scan(&n); err != nil {
+			return page, fmt.Errorf("count keys: %w", err)
 		}
-		if len(inherited) > maxInherited {
+		if n > maxInherited {
 			return db.listMerged(ctx, q, page, offset)
+		}
+		var err error
+		if inherited, err = db.queryKeyRows(ctx, `SELECT `+keyColumns+` FROM api_keys`+where+` ORDER BY `+keyOrder(q.Sort), args...); err != nil {
+			return page, err
 		}
 	}
 	where, args := keyFilter(own)

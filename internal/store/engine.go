@@ -41,6 +41,9 @@ type engine interface {
 	// listen calls woken once listening has begun and after every
 	// notification, until ctx ends or the connection fails.
 	listen(ctx context.Context, woken func()) error
+	// useIndex names the index a query must read a table by, where the
+	// engine's planner lacks the statistics to know ("" where it has them).
+	useIndex(index string) string
 	// jsonArray builds a JSON array of the expressions' values.
 	jsonArray(exprs ...string) string
 	// jsonAgg aggregates expr over rows, in order, into a JSON array ([]

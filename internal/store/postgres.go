@@ -126,6 +126,9 @@ func (e postgresEngine) listen(ctx context.Context, woken func()) error {
 	}
 }
 
+// useIndex: PostgreSQL's autovacuum keeps statistics; its planner chooses.
+func (postgresEngine) useIndex(string) string { return "" }
+
 func (postgresEngine) jsonArray(exprs ...string) string {
 	return "json_build_array(" + strings.Join(exprs, ", ") + ")"
 }

@@ -37,6 +37,9 @@ func (sqliteEngine) backup(ctx context.Context, db *sql.DB, path string) error {
 	return err
 }
 
+// useIndex: SQLite keeps no statistics unless told to ANALYZE.
+func (sqliteEngine) useIndex(index string) string { return " INDEXED BY " + index }
+
 func (sqliteEngine) jsonArray(exprs ...string) string {
 	return "json_array(" + strings.Join(exprs, ", ") + ")"
 }

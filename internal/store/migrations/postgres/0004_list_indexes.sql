@@ -10,3 +10,5 @@ CREATE INDEX audit_events_account_at ON audit_events (account_id, at, id);
 -- for a key the page skips).
 CREATE INDEX api_keys_account_name_status ON api_keys (account_id, name_fold, active, expires_at);
 CREATE INDEX api_keys_account_type_name ON api_keys (account_id, type, name_fold, active, expires_at);
+-- An account's predefined keys, which its list counts on every page.
+CREATE INDEX api_keys_predefined ON api_keys (account_id) WHERE predefined = 1;
