@@ -90,7 +90,7 @@ func (s *Server) auditLog(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		l.Total = total
+		l.Total, l.CountCap = total, apikey.AuditCountCap
 		for _, ev := range events {
 			l.Rows = append(l.Rows, auditRow(ev, principalOf(c)))
 		}

@@ -35,6 +35,10 @@ func (p KeyPage) Pages() int {
 	return (p.Total + p.PerPage - 1) / p.PerPage
 }
 
+// AuditCountCap is how far audit events are counted: a total past it
+// means "more than" (counting a year of events would cost a scan).
+const AuditCountCap = 10_000
+
 // AuditQuery selects audit events.
 type AuditQuery struct {
 	Actor    string     // part of the actor's name

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"keyconsole/internal/apikey"
@@ -52,7 +53,8 @@ func (db *DB) KeyAudit(ctx context.Context, keyID string, limit int) ([]apikey.A
 	return out, err
 }
 
-// ListAudit returns the events q selects, newest first, and how many match.
+// ListAudit returns the events q selects, newest first, and how many match
+// (counted up to one past apikey.AuditCountCap).
 func (db *DB) ListAudit(ctx context.Context, q apikey.AuditQuery) ([]apikey.AuditEvent, int, error) {
 	var conds []string
 	var args []any
@@ -87,7 +89,9 @@ func (db *DB) ListAudit(ctx context.Context, q apikey.AuditQuery) ([]apikey.Audi
 		where = " WHERE " + strings.Join(conds, " AND ")
 	}
 	var total int
-	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_events`+where, args...).Scan(&total); err != nil {
+	// Counted up to one past the cap: enough to say "more than".
+	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM audit_events`+where+` LIMIT ?) capped`,
+		append(slices.Clone(args), apikey.AuditCountCap+1)...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count audit events: %w", err)
 	}
 	query := `SELECT id, at, actor_kind, actor_id, actor_name, client_ip, account_id, target_id, target_name, action, changes

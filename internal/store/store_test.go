@@ -558,3 +558,23 @@ func ids(keys []*apikey.Key) string {
 	}
 	return strings.Join(out, " ")
 }
+
+// The audit trail is counted up to one past the cap: a page says "more
+// than" instead of scanning a year of events.
+func TestAuditCountStopsPastTheCap(t *testing.T) {
+	t.Parallel()
+	db, now := openTest(t)
+	ctx := context.Background()
+	var events []apikey.AuditEvent
+	for i := range apikey.AuditCountCap + 5 {
+		events = append(events, apikey.AuditEvent{ID: fmt.Sprintf("evt_%05d", i), At: now.Add(time.Duration(i) * time.Second),
+			ActorKind: apikey.PrincipalUser, ActorName: "a", AccountID: "acc_a", TargetID: "key_a", TargetName: "k", Action: apikey.ActionKeyUpdated})
+	}
+	if err := db.BulkLoad(ctx, Bulk{Events: events}); err != nil {
+		t.Fatal(err)
+	}
+	page, total, err := db.ListAudit(ctx, apikey.AuditQuery{Accounts: []string{"acc_a"}, Page: 2, PerPage: 50})
+	if err != nil || total != apikey.AuditCountCap+1 || len(page) != 50 || page[0].ID != fmt.Sprintf("evt_%05d", apikey.AuditCountCap+4-50) {
+		t.Fatalf("total %d, %d events, first %v: %v", total, len(page), page[0].ID, err)
+	}
+}
