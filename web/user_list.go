@@ -57,6 +57,7 @@ func (s *Server) renderUsers(c echo.Context, status int, form view.UserForm, fai
 		}
 		return "/users?" + v.Encode()
 	}
+	l.FirstURL = pageURL(1)
 	if page > 1 {
 		l.PrevURL = pageURL(page - 1)
 	}

@@ -182,4 +182,10 @@ func TestUsersPaged(t *testing.T) {
 	if n := doc.Find(`[data-testid="user-row"]`).Length(); n != 11 || doc.Find(`a[rel="next"]`).Length() != 0 {
 		t.Fatalf("second page lists %d users", n)
 	}
+	// Past the last page: said so, with the way back.
+	_, body = ts.admin.get(t, "/users?page=9")
+	doc = parseHTML(t, body)
+	if doc.Find(`[data-testid="past-end"] a[href="/users"]`).Length() != 1 || doc.Find(`[data-testid="empty-state"]`).Length() != 0 {
+		t.Fatal("a page past the end does not say so")
+	}
 }

@@ -5,28 +5,17 @@ import (
 	"testing"
 
 	"keyconsole/internal/apikey"
-	"keyconsole/internal/store"
-	"keyconsole/internal/store/storetest"
+	"keyconsole/internal/servicetest"
 )
-
-func actor(role apikey.Role, account string, scope ...string) apikey.Actor {
-	return apikey.Actor{Principal: &apikey.Principal{Kind: apikey.PrincipalUser, ID: "usr_" + string(role), Name: string(role),
-		AccountID: account, Grants: []apikey.RoleGrant{{Role: role, Accounts: scope}}}, IP: "192.0.2.1"}
-}
 
 // Only those who may manage accounts where a change lands make it; an
 // account comes with its predefined keys and audit events.
 func TestAccountsServiceChecksPermission(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := store.Open(ctx, storetest.DSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	root, _ := db.RootAccount(ctx)
+	db, root := servicetest.Open(t)
 	svc := New(db)
-	admin := actor(apikey.RoleGlobalAdmin, root.ID)
+	admin := servicetest.Actor(apikey.RoleGlobalAdmin, root.ID)
 	a, err := svc.Create(ctx, admin, "Acme", root.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +28,7 @@ func TestAccountsServiceChecksPermission(t *testing.T) {
 	if len(keys) != len(apikey.PredefinedKeys()) {
 		t.Fatalf("%d predefined keys", len(keys))
 	}
-	for _, who := range []apikey.Actor{actor(apikey.RoleGlobalViewer, root.ID), actor(apikey.RoleSupport, root.ID), actor(apikey.RoleAccountViewer, root.ID, apikey.AllAccounts)} {
+	for _, who := range []apikey.Actor{servicetest.Actor(apikey.RoleGlobalViewer, root.ID), servicetest.Actor(apikey.RoleSupport, root.ID), servicetest.Actor(apikey.RoleAccountViewer, root.ID, apikey.AllAccounts)} {
 		if _, err := svc.Create(ctx, who, "Nope", root.ID); apikey.ErrorCode(err) != apikey.EFORBIDDEN {
 			t.Errorf("%s created an account: %v", who.Name, err)
 		}

@@ -5,8 +5,7 @@ import (
 	"testing"
 
 	"keyconsole/internal/apikey"
-	"keyconsole/internal/store"
-	"keyconsole/internal/store/storetest"
+	"keyconsole/internal/servicetest"
 )
 
 // The trail is for those who may read it where its events are: the whole
@@ -14,19 +13,13 @@ import (
 func TestAuditLogScope(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := store.Open(ctx, storetest.DSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	root, _ := db.RootAccount(ctx)
+	db, root := servicetest.Open(t)
 	a := &apikey.Account{ParentID: root.ID, Name: "Acme"}
 	if err := db.CreateAccountWithKeys(ctx, a, apikey.NewAuditEvent(apikey.SystemPrincipal("t"), "", apikey.ActionAccountCreated), nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	svc := New(db)
-	scoped := apikey.Actor{Principal: &apikey.Principal{Kind: apikey.PrincipalUser, Name: "vera", AccountID: root.ID,
-		Grants: []apikey.RoleGrant{{Role: apikey.RoleAccountViewer, Accounts: []string{a.ID}}}}}
+	scoped := servicetest.Actor(apikey.RoleAccountViewer, root.ID, a.ID)
 	if _, _, err := svc.List(ctx, scoped, apikey.AuditQuery{}); apikey.ErrorCode(err) != apikey.EFORBIDDEN {
 		t.Fatalf("an account viewer read the whole trail: %v", err)
 	}
@@ -36,8 +29,7 @@ func TestAuditLogScope(t *testing.T) {
 	if _, _, err := svc.List(ctx, scoped, apikey.AuditQuery{Accounts: []string{a.ID}}); apikey.ErrorCode(err) != apikey.EFORBIDDEN {
 		t.Fatalf("an account viewer (no audit permission) read her account's trail: %v", err)
 	}
-	viewer := apikey.Actor{Principal: &apikey.Principal{Kind: apikey.PrincipalUser, Name: "gil", AccountID: root.ID,
-		Grants: []apikey.RoleGrant{{Role: apikey.RoleGlobalViewer}}}}
+	viewer := servicetest.Actor(apikey.RoleGlobalViewer, root.ID)
 	events, n, err := svc.List(ctx, viewer, apikey.AuditQuery{Accounts: []string{a.ID}})
 	if err != nil || n != 1 || events[0].Action != apikey.ActionAccountCreated {
 		t.Fatalf("a global viewer reads an account's trail: %d %+v %v", n, events, err)
@@ -45,8 +37,7 @@ func TestAuditLogScope(t *testing.T) {
 	if _, n, err := svc.List(ctx, viewer, apikey.AuditQuery{}); err != nil || n != 1 {
 		t.Fatalf("a global viewer reads the whole trail: %d %v", n, err)
 	}
-	support := apikey.Actor{Principal: &apikey.Principal{Kind: apikey.PrincipalUser, Name: "sam", AccountID: root.ID,
-		Grants: []apikey.RoleGrant{{Role: apikey.RoleSupport}}}}
+	support := servicetest.Actor(apikey.RoleSupport, root.ID)
 	if _, _, err := svc.List(ctx, support, apikey.AuditQuery{Accounts: []string{a.ID}}); apikey.ErrorCode(err) != apikey.EFORBIDDEN {
 		t.Fatalf("support read the trail: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/servicetest"
 	"keyconsole/internal/store"
 	"keyconsole/internal/store/storetest"
 	"keyconsole/internal/token"
@@ -30,8 +31,7 @@ func setup(t *testing.T) (*Manager, *store.DB, string, string) {
 
 // actorWith is a user of the root account holding role (scoped for account-viewer).
 func actorWith(role apikey.Role, scope ...string) apikey.Actor {
-	return apikey.Actor{Principal: &apikey.Principal{Kind: apikey.PrincipalUser, ID: "usr_t", Name: string(role), AccountID: rootID,
-		Grants: []apikey.RoleGrant{{Role: role, Accounts: scope}}}, IP: "192.0.2.1"}
+	return servicetest.Actor(role, rootID, scope...)
 }
 
 // rootID is the root account of the test database being set up.

@@ -325,9 +325,14 @@ func (db *DB) scanAccount(row scanner) (*apikey.Account, error) {
 
 // PredefinedKeys lists the predefined keys of an account.
 func (db *DB) PredefinedKeys(ctx context.Context, accountID string) ([]*apikey.Key, error) {
-	// A handful among an account's many keys: along their own index.
-	return db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys`+db.e.useIndex("api_keys_predefined")+
-		` WHERE account_id = ? AND predefined = 1 ORDER BY name_fold`, accountID)
+	return db.queryKeys(ctx, predefinedKeysQuery(db.e), accountID)
+}
+
+// predefinedKeysQuery reads an account's predefined keys: a handful among
+// its many keys, along their own index.
+func predefinedKeysQuery(e engine) string {
+	return `SELECT ` + keyColumns + ` FROM api_keys` + e.useIndex("api_keys_predefined") +
+		` WHERE account_id = ? AND predefined = 1 ORDER BY name_fold`
 }
 
 // checkScopeAccounts refuses an Account Viewer scope that names accounts

@@ -51,7 +51,7 @@ func TestPredefinedKeysPlanUsesItsIndex(t *testing.T) {
 	db, _ := openAt(t, storetest.SQLiteDSN(t))
 	var id, parent, unused int
 	var detail string
-	err := db.reader.QueryRowContext(context.Background(), `EXPLAIN QUERY PLAN SELECT `+keyColumns+` FROM api_keys`+db.e.useIndex("api_keys_predefined")+` WHERE account_id = ? AND predefined = 1 ORDER BY name_fold`, "acc_x").
+	err := db.reader.QueryRowContext(context.Background(), `EXPLAIN QUERY PLAN `+predefinedKeysQuery(db.e), "acc_x").
 		Scan(&id, &parent, &unused, &detail)
 	if err != nil || !strings.Contains(detail, "api_keys_predefined") {
 		t.Fatalf("plan %q %v", detail, err)

@@ -6,30 +6,19 @@ import (
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/auth"
-	"keyconsole/internal/store"
-	"keyconsole/internal/store/storetest"
+	"keyconsole/internal/servicetest"
 	"keyconsole/internal/validate"
 )
-
-func actor(role apikey.Role, account string, scope ...string) apikey.Actor {
-	return apikey.Actor{Principal: &apikey.Principal{Kind: apikey.PrincipalUser, ID: "usr_" + string(role), Name: string(role),
-		AccountID: account, Grants: []apikey.RoleGrant{{Role: role, Accounts: scope}}}, IP: "192.0.2.1"}
-}
 
 // Only those who may manage users change them; the others are refused
 // inside the service, whatever the page or route allowed.
 func TestUsersServiceChecksPermission(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := store.Open(ctx, storetest.DSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	root, _ := db.RootAccount(ctx)
+	db, root := servicetest.Open(t)
 	svc := New(db, auth.Params{Memory: 1024, Time: 1, Threads: 1})
 	in := validate.User{Username: "newbie", Password: "long-enough-password-1", Role: apikey.RoleSupport}
-	for _, who := range []apikey.Actor{actor(apikey.RoleGlobalViewer, root.ID), actor(apikey.RoleSupport, root.ID), actor(apikey.RoleAccountViewer, root.ID, apikey.AllAccounts)} {
+	for _, who := range []apikey.Actor{servicetest.Actor(apikey.RoleGlobalViewer, root.ID), servicetest.Actor(apikey.RoleSupport, root.ID), servicetest.Actor(apikey.RoleAccountViewer, root.ID, apikey.AllAccounts)} {
 		if _, err := svc.Create(ctx, who, in); apikey.ErrorCode(err) != apikey.EFORBIDDEN {
 			t.Errorf("%s created a user: %v", who.Name, err)
 		}
@@ -37,12 +26,12 @@ func TestUsersServiceChecksPermission(t *testing.T) {
 			t.Errorf("%s listed users: %v", who.Name, err)
 		}
 	}
-	admin := actor(apikey.RoleGlobalAdmin, root.ID)
+	admin := servicetest.Actor(apikey.RoleGlobalAdmin, root.ID)
 	u, err := svc.Create(ctx, admin, in)
 	if err != nil || u.AccountID != root.ID {
 		t.Fatalf("admin creates: %+v %v", u, err)
 	}
-	support := actor(apikey.RoleSupport, root.ID)
+	support := servicetest.Actor(apikey.RoleSupport, root.ID)
 	if err := svc.SetRole(ctx, support, u.ID, apikey.RoleGlobalAdmin, nil); apikey.ErrorCode(err) != apikey.ENOTFOUND {
 		t.Errorf("support raised a role: %v", err)
 	}
