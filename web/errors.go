@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -72,14 +71,14 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	msg := messageOf(err, status)
 	var werr error
-	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
+	if isAPI(c.Request()) {
 		ae := apiErrorFrom(err)
 		body := map[string]any{"code": ae.Code, "message": ae.Message}
 		if len(ae.Fields) > 0 {
 			body["fields"] = ae.Fields
 		}
 		s.applyKeyHeaders(c, nil)
-		werr = c.JSON(ae.Status, map[string]any{"error": body})
+		werr = writeJSON(c, ae.Status, map[string]any{"error": body})
 	} else {
 		p := view.Page{Title: http.StatusText(status)}
 		werr = render(c, status, view.ErrorPage(p, status, msg))

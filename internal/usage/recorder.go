@@ -6,10 +6,12 @@ package usage
 import (
 	"context"
 	"fmt"
-	"keyconsole/internal/apikey"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"time"
+
+	"keyconsole/internal/apikey"
 )
 
 // Store is where uses are written.
@@ -23,7 +25,7 @@ type Recorder struct {
 	logger *slog.Logger
 
 	mu      sync.Mutex
-	last    map[string]apikey.LastUse
+	last    map[string]lastUse
 	counts  map[countKey]int
 	written map[string]time.Time // when each key's last use was last written
 }
@@ -36,6 +38,13 @@ type countKey struct {
 	code  string
 }
 
+// lastUse is a key's last accepted use; the address is formatted only when
+// written, not on every verification.
+type lastUse struct {
+	at   time.Time
+	from netip.Addr
+}
+
 // lastUseEvery bounds how often a key's last use is written: a key used
 // all the time moves its row once a minute, not with every flush.
 const lastUseEvery = time.Minute
@@ -45,19 +54,19 @@ func New(db Store, logger *slog.Logger) *Recorder {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Recorder{store: db, logger: logger, last: map[string]apikey.LastUse{}, counts: map[countKey]int{}, written: map[string]time.Time{}}
+	return &Recorder{store: db, logger: logger, last: map[string]lastUse{}, counts: map[countKey]int{}, written: map[string]time.Time{}}
 }
 
 // Record notes one verification of key keyID from ip at at, answered with
 // code; accepted ones ("VALID") also move the key's last use.
-func (r *Recorder) Record(keyID, code, ip string, at time.Time) {
+func (r *Recorder) Record(keyID, code string, ip netip.Addr, at time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	y, m, d := at.UTC().Date()
 	r.counts[countKey{keyID, y*10000 + int(m)*100 + d, code}]++
 	if code == "VALID" {
-		if prev, ok := r.last[keyID]; !ok || at.After(prev.At) {
-			r.last[keyID] = apikey.LastUse{KeyID: keyID, At: at, From: ip}
+		if prev, ok := r.last[keyID]; !ok || at.After(prev.at) {
+			r.last[keyID] = lastUse{at: at, from: ip}
 		}
 	}
 }
@@ -67,20 +76,24 @@ func (r *Recorder) Record(keyID, code, ip string, at time.Time) {
 func (r *Recorder) Flush(ctx context.Context) error {
 	r.mu.Lock()
 	last, counts := r.last, r.counts
-	r.last, r.counts = map[string]apikey.LastUse{}, map[countKey]int{}
+	r.last, r.counts = map[string]lastUse{}, map[countKey]int{}
 	r.mu.Unlock()
 	if len(last) == 0 && len(counts) == 0 {
 		return nil
 	}
 	uses := make([]apikey.LastUse, 0, len(last))
-	later := map[string]apikey.LastUse{}
+	later := map[string]lastUse{}
 	r.mu.Lock()
 	for id, u := range last {
-		if w, ok := r.written[id]; ok && u.At.Sub(w) < lastUseEvery {
+		if w, ok := r.written[id]; ok && u.at.Sub(w) < lastUseEvery {
 			later[id] = u // written less than a minute ago: the next time
 			continue
 		}
-		uses = append(uses, u)
+		from := ""
+		if u.from.IsValid() {
+			from = u.from.String()
+		}
+		uses = append(uses, apikey.LastUse{KeyID: id, At: u.at, From: from})
 	}
 	r.mu.Unlock()
 	rows := make([]apikey.UsageCount, 0, len(counts))
@@ -107,15 +120,15 @@ func (r *Recorder) Flush(ctx context.Context) error {
 }
 
 // mergeLast keeps the newer of each key's last uses; r.mu is held.
-func (r *Recorder) mergeLast(last map[string]apikey.LastUse) {
+func (r *Recorder) mergeLast(last map[string]lastUse) {
 	for id, u := range last {
-		if cur, ok := r.last[id]; !ok || u.At.After(cur.At) {
+		if cur, ok := r.last[id]; !ok || u.at.After(cur.at) {
 			r.last[id] = u
 		}
 	}
 }
 
-func (r *Recorder) putBack(last map[string]apikey.LastUse, counts map[countKey]int) {
+func (r *Recorder) putBack(last map[string]lastUse, counts map[countKey]int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.mergeLast(last)

@@ -2,6 +2,7 @@ package usage
 
 import (
 	"context"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -25,9 +26,9 @@ func TestFlushKeepsBatchOnFailure(t *testing.T) {
 	}
 	r := New(db, nil)
 	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
-	r.Record(k.ID, "VALID", "192.0.2.1", at)
-	r.Record(k.ID, "VALID", "192.0.2.2", at.Add(time.Minute))
-	r.Record(k.ID, "KEY_EXPIRED", "192.0.2.3", at.Add(2*time.Minute))
+	r.Record(k.ID, "VALID", netip.MustParseAddr("192.0.2.1"), at)
+	r.Record(k.ID, "VALID", netip.MustParseAddr("192.0.2.2"), at.Add(time.Minute))
+	r.Record(k.ID, "KEY_EXPIRED", netip.MustParseAddr("192.0.2.3"), at.Add(2*time.Minute))
 	db.Close()
 	if err := r.Flush(ctx); err == nil {
 		t.Fatal("flush to a closed database succeeded")
@@ -38,7 +39,7 @@ func TestFlushKeepsBatchOnFailure(t *testing.T) {
 	}
 	defer db.Close()
 	r.store = db
-	r.Record(k.ID, "VALID", "192.0.2.9", at.Add(-time.Hour)) // older: does not move the last use back
+	r.Record(k.ID, "VALID", netip.MustParseAddr("192.0.2.9"), at.Add(-time.Hour)) // older: does not move the last use back
 	if err := r.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +86,7 @@ func TestLastUseWrittenOncePerMinute(t *testing.T) {
 		after time.Duration
 		want  time.Duration // the last use stored after the flush
 	}{{0, 0}, {10 * time.Second, 0}, {30 * time.Second, 0}, {70 * time.Second, 70 * time.Second}} {
-		r.Record(k.ID, "VALID", "192.0.2.1", at.Add(step.after))
+		r.Record(k.ID, "VALID", netip.MustParseAddr("192.0.2.1"), at.Add(step.after))
 		if err := r.Flush(ctx); err != nil {
 			t.Fatal(err)
 		}

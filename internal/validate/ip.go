@@ -129,6 +129,11 @@ func ipAddr(s string) (netip.Addr, string) {
 		}
 		return a, ""
 	}
+	// The standard parser is as strict as ipv4 and allocates nothing; ipv4
+	// runs only to explain a refusal.
+	if a, err := netip.ParseAddr(s); err == nil {
+		return a, ""
+	}
 	return ipv4(s)
 }
 

@@ -104,11 +104,7 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (Result, error) {
 	now := v.now()
 	res, err := v.judge(ctx, req, now, true)
 	if err == nil && res.Key != nil && v.usage != nil {
-		ip := ""
-		if req.ClientIP.IsValid() {
-			ip = req.ClientIP.String()
-		}
-		v.usage.Record(res.Key.ID, res.Code, ip, now)
+		v.usage.Record(res.Key.ID, res.Code, req.ClientIP, now)
 	}
 	return res, err
 }
