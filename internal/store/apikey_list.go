@@ -3,10 +3,12 @@ package store
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"keyconsole/internal/apikey"
 )
@@ -23,13 +25,18 @@ const maxInherited = 500
 // is the account the list is for, the others those above it: its own keys
 // are read a page at a time along an index, the few inherited ones whole,
 // and the two merged in the list's order.
-func (db *DB) ListKeys(ctx context.Context, q apikey.KeyQuery) (apikey.KeyPage, error) {
+func (db *DB) ListKeys(ctx context.Context, in apikey.KeyQuery) (apikey.KeyPage, error) {
+	q := keyQuery{KeyQuery: in}
 	page := apikey.KeyPage{Page: max(q.Page, 1), PerPage: q.PerPage}
 	if page.PerPage <= 0 {
 		page.PerPage = apikey.DefaultPerPage
 	}
 	if len(q.AccountIDs) == 0 {
 		return page, nil
+	}
+	var err error
+	if q.search, err = db.searchKeys(ctx, q.Search); err != nil {
+		return page, err
 	}
 	offset := (page.Page - 1) * page.PerPage
 	if q.Offset > 0 {
@@ -49,7 +56,6 @@ func (db *DB) ListKeys(ctx context.Context, q apikey.KeyQuery) (apikey.KeyPage, 
 		if n > maxInherited {
 			return db.listMerged(ctx, q, page, offset)
 		}
-		var err error
 		if inherited, err = db.queryKeyRows(ctx, `SELECT `+keyColumns+` FROM api_keys`+where+` ORDER BY `+keyOrder(q.Sort), args...); err != nil {
 			return page, err
 		}
@@ -95,7 +101,7 @@ func (db *DB) ListKeys(ctx context.Context, q apikey.KeyQuery) (apikey.KeyPage, 
 // listMerged reads, for an account below one with many keys, the first
 // offset+PerPage keys of each account of q along its index and merges
 // them: early pages, the ones people open, stay cheap.
-func (db *DB) listMerged(ctx context.Context, q apikey.KeyQuery, page apikey.KeyPage, offset int) (apikey.KeyPage, error) {
+func (db *DB) listMerged(ctx context.Context, q keyQuery, page apikey.KeyPage, offset int) (apikey.KeyPage, error) {
 	before := keyLess(q.Sort)
 	var merged []*apikey.Key
 	page.Total, page.MoreThan = 0, false
@@ -123,7 +129,7 @@ func (db *DB) listMerged(ctx context.Context, q apikey.KeyQuery, page apikey.Key
 
 // listTogether reads the page of keys of every account of q with one
 // query sorting them all.
-func (db *DB) listTogether(ctx context.Context, q apikey.KeyQuery, page apikey.KeyPage, offset int) (apikey.KeyPage, error) {
+func (db *DB) listTogether(ctx context.Context, q keyQuery, page apikey.KeyPage, offset int) (apikey.KeyPage, error) {
 	where, args := keyFilter(q)
 	keys, err := db.queryKeys(ctx, keyPageQuery(where, q.Sort), append(args, page.PerPage, offset)...)
 	page.Keys = keys
@@ -188,16 +194,66 @@ func keyLess(order string) func(x, y *apikey.Key) bool {
 	}
 }
 
-func keyFilter(q apikey.KeyQuery) (string, []any) {
+// keyQuery is a KeyQuery with its search decided (searchKeys).
+type keyQuery struct {
+	apikey.KeyQuery
+	search keySearch
+}
+
+// keySearch is the condition a search adds to a keys query. When it
+// drives the query (a few keys found along the trigram index), the
+// account's own indexes are kept out of the plan: SQLite would otherwise
+// read every key of the account and probe each against the few.
+type keySearch struct {
+	cond   string
+	args   []any
+	drives bool
+}
+
+// searchIndexCap bounds the keys a search finds along the trigram index
+// before it is judged too broad for it: then each key is matched as the
+// list reads them in order, and matches that common fill a page quickly.
+const searchIndexCap = 5000
+
+// searchKeys decides how a search for term is matched.
+func (db *DB) searchKeys(ctx context.Context, term string) (keySearch, error) {
+	if strings.TrimSpace(term) == "" {
+		return keySearch{}, nil
+	}
+	scan := keySearch{cond: `search_fold LIKE ? ESCAPE '\'`, args: []any{likeContains(term)}}
+	index := db.e.keySearchIndex()
+	if index == "" || utf8.RuneCountInString(fold(strings.TrimSpace(term))) < 3 {
+		return scan, nil // trigrams need three characters
+	}
+	// Read once, the ids found are given to each query the list makes.
+	found, err := queryNames(ctx, db.reader, index+` LIMIT ?`, globContains(term), searchIndexCap)
+	if err != nil {
+		return keySearch{}, fmt.Errorf("search keys: %w", err)
+	}
+	if len(found) >= searchIndexCap {
+		return scan, nil
+	}
+	ids, err := json.Marshal(found)
+	if err != nil {
+		return keySearch{}, err
+	}
+	return keySearch{cond: "id IN (SELECT value FROM json_each(?))", args: []any{string(ids)}, drives: true}, nil
+}
+
+func keyFilter(q keyQuery) (string, []any) {
 	var conds []string
 	var args []any
-	conds = append(conds, "account_id IN ("+placeholders(len(q.AccountIDs))+")")
+	account := "account_id"
+	if q.search.drives {
+		account = "+account_id" // SQLite's way to say "not by this column's index"
+	}
+	conds = append(conds, account+" IN ("+placeholders(len(q.AccountIDs))+")")
 	for _, id := range q.AccountIDs {
 		args = append(args, id)
 	}
-	if s := strings.TrimSpace(q.Search); s != "" {
-		conds = append(conds, `search_fold LIKE ? ESCAPE '\'`)
-		args = append(args, likeContains(s))
+	if q.search.cond != "" {
+		conds = append(conds, q.search.cond)
+		args = append(args, q.search.args...)
 	}
 	if q.Type != "" {
 		conds = append(conds, "type = ?")

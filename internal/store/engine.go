@@ -44,6 +44,10 @@ type engine interface {
 	// useIndex names the index a query must read a table by, where the
 	// engine's planner lacks the statistics to know ("" where it has them).
 	useIndex(index string) string
+	// keySearchIndex is a query of the ids of keys whose search text
+	// matches the GLOB pattern given as its parameter, along a trigram index
+	// the planner would not choose by itself ("" where it would).
+	keySearchIndex() string
 	// jsonArray builds a JSON array of the expressions' values.
 	jsonArray(exprs ...string) string
 	// jsonAgg aggregates expr over rows, in order, into a JSON array ([]

@@ -19,6 +19,12 @@ func searchFold(name, prefix string) string { return fold(name) + "\n" + fold(pr
 // likeContains is a LIKE pattern for folded text holding s.
 func likeContains(s string) string { return "%" + escapeLike(fold(strings.TrimSpace(s))) + "%" }
 
+// globContains is a GLOB pattern for folded text holding s: GLOB, unlike
+// LIKE with ESCAPE, is served by SQLite's trigram index.
+func globContains(s string) string {
+	return "*" + strings.NewReplacer(`*`, `[*]`, `?`, `[?]`, `[`, `[[]`).Replace(fold(strings.TrimSpace(s))) + "*"
+}
+
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }

@@ -15,33 +15,59 @@ import (
 // indexes serve it.)
 func TestKeyListPlansUseIndexes(t *testing.T) {
 	db, _ := openAt(t, storetest.SQLiteDSN(t))
-	ctx := context.Background()
 	now := db.now()
 	for _, order := range []string{"", "-name", apikey.SortByCreated, "-" + apikey.SortByCreated, apikey.SortByExpires, apikey.SortByLastUsed} {
 		for _, q := range []apikey.KeyQuery{
 			{AccountIDs: []string{"acc_x"}, Sort: order, Now: now},
 			{AccountIDs: []string{"acc_x"}, Sort: order, Type: apikey.TypeGeneral, Status: apikey.StatusActive, Now: now},
 		} {
-			where, args := keyFilter(q)
-			rows, err := db.reader.QueryContext(ctx, `EXPLAIN QUERY PLAN `+keyPageQuery(where, order), append(args, 50, 0)...)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var plan []string
-			for rows.Next() {
-				var id, parent, unused int
-				var detail string
-				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, detail)
-			}
-			rows.Close()
-			text := strings.Join(plan, "; ")
+			text := queryPlan(t, db, keyQuery{KeyQuery: q}, order)
 			if !strings.Contains(text, "USING INDEX") && !strings.Contains(text, "USING COVERING INDEX") || strings.Contains(text, "TEMP B-TREE") {
 				t.Errorf("order %q, filter %v: %s", order, q.Type != "", text)
 			}
 		}
+	}
+}
+
+// queryPlan is SQLite's plan for a page of the keys q selects, in order.
+func queryPlan(t *testing.T, db *DB, q keyQuery, order string) string {
+	t.Helper()
+	where, args := keyFilter(q)
+	rows, err := db.reader.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+keyPageQuery(where, order), append(args, 50, 0)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	return strings.Join(plan, "; ")
+}
+
+// A search narrow enough for the trigram index finds its keys there, and
+// the page reads just those by id, not every key of the account.
+func TestKeySearchPlanUsesTrigramIndex(t *testing.T) {
+	db, _ := openAt(t, storetest.SQLiteDSN(t))
+	var id, parent, unused int
+	var detail string
+	err := db.reader.QueryRowContext(context.Background(), `EXPLAIN QUERY PLAN `+db.e.keySearchIndex(), "*berlin*").
+		Scan(&id, &parent, &unused, &detail)
+	if err != nil || !strings.Contains(detail, "VIRTUAL TABLE INDEX 0:G") { // the GLOB handed to FTS5
+		t.Errorf("search plan %q %v", detail, err)
+	}
+	search, err := db.searchKeys(context.Background(), "Berlin")
+	if err != nil || !search.drives {
+		t.Fatalf("a search finding nothing is not read along the index: %+v %v", search, err)
+	}
+	q := keyQuery{KeyQuery: apikey.KeyQuery{AccountIDs: []string{"acc_x"}, Search: "Berlin", Now: db.now()}, search: search}
+	if text := queryPlan(t, db, q, ""); !strings.Contains(text, "sqlite_autoindex_api_keys_1") || strings.Contains(text, "api_keys_account") {
+		t.Errorf("page plan: %s", text)
 	}
 }
 

@@ -126,6 +126,10 @@ func (e postgresEngine) listen(ctx context.Context, woken func()) error {
 	}
 }
 
+// keySearchIndex: a LIKE on search_fold uses the pg_trgm index whenever the
+// planner judges it worth it.
+func (postgresEngine) keySearchIndex() string { return "" }
+
 // useIndex: PostgreSQL's autovacuum keeps statistics; its planner chooses.
 func (postgresEngine) useIndex(string) string { return "" }
 

@@ -37,6 +37,11 @@ func (sqliteEngine) backup(ctx context.Context, db *sql.DB, path string) error {
 	return err
 }
 
+// keySearchIndex: the FTS5 trigram table of migration 0013.
+func (sqliteEngine) keySearchIndex() string {
+	return `SELECT r.key_id FROM api_key_search s JOIN api_key_search_rows r ON r.n = s.rowid WHERE s.text GLOB ?`
+}
+
 // useIndex: SQLite keeps no statistics unless told to ANALYZE.
 func (sqliteEngine) useIndex(index string) string { return " INDEXED BY " + index }
 

@@ -532,7 +532,7 @@ func TestListMergesInheritedKeysInOrder(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := db.listTogether(ctx, q, apikey.KeyPage{PerPage: 20}, (pageNo-1)*20)
+			want, err := db.listTogether(ctx, keyQuery{KeyQuery: q}, apikey.KeyPage{PerPage: 20}, (pageNo-1)*20)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -540,7 +540,7 @@ func TestListMergesInheritedKeysInOrder(t *testing.T) {
 				t.Fatalf("%s page %d:\n got %s\nwant %s", order, pageNo, ids(got.Keys), ids(want.Keys))
 			}
 			// Many keys above: each account read along its index, merged.
-			merged, err := db.listMerged(ctx, q, apikey.KeyPage{PerPage: 20}, (pageNo-1)*20)
+			merged, err := db.listMerged(ctx, keyQuery{KeyQuery: q}, apikey.KeyPage{PerPage: 20}, (pageNo-1)*20)
 			if err != nil || ids(merged.Keys) != ids(want.Keys) || merged.Total != 130 {
 				t.Fatalf("%s page %d merged: %d %s %v", order, pageNo, merged.Total, ids(merged.Keys), err)
 			}
