@@ -25,12 +25,18 @@ var copyOrder = []string{
 // notCopied are the tables that hold no data: each database keeps its own
 // record of migrations, and the runtime state of running instances (which
 // are up, recent key changes for their caches, sign-in failures being
-// throttled) starts afresh. Every other table is copied.
+// throttled) starts afresh. Every other table is copied, but for SQLite's
+// search index (api_key_search and its own tables): the target indexes the
+// keys as they arrive.
 var notCopied = map[string]bool{
 	"schema_migrations": true,
 	"instances":         true,
 	"key_changes":       true,
 	"signin_failures":   true,
+}
+
+func copied(table string) bool {
+	return !notCopied[table] && !strings.HasPrefix(table, "api_key_search")
 }
 
 // sourceTable is a table to copy, as the source describes it.
@@ -78,7 +84,7 @@ func copyLocked(ctx context.Context, from, to *DB, report func(string, int)) err
 	if err != nil {
 		return err
 	}
-	tables = slices.DeleteFunc(tables, func(t sourceTable) bool { return notCopied[t.name] })
+	tables = slices.DeleteFunc(tables, func(t sourceTable) bool { return !copied(t.name) })
 	if tables, err = foreignKeyOrder(tables); err != nil {
 		return err
 	}

@@ -144,7 +144,7 @@ func copiedTables(t *testing.T, db *DB) []sourceTable {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return slices.DeleteFunc(tables, func(t sourceTable) bool { return notCopied[t.name] })
+	return slices.DeleteFunc(tables, func(t sourceTable) bool { return !copied(t.name) })
 }
 
 func dumpTarget(t *testing.T, db *DB, tables []sourceTable) map[string][]string {
