@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -81,5 +82,45 @@ func TestPredefinedKeysPlanUsesItsIndex(t *testing.T) {
 		Scan(&id, &parent, &unused, &detail)
 	if err != nil || !strings.Contains(detail, "api_keys_predefined") {
 		t.Fatalf("plan %q %v", detail, err)
+	}
+}
+
+// On PostgreSQL a search of a large account is found along the pg_trgm
+// index, by the planner's own choice once the table has statistics.
+func TestKeySearchPlanOnPostgres(t *testing.T) {
+	t.Parallel()
+	db, now := openAt(t, storetest.PostgresDSN(t))
+	ctx := context.Background()
+	acc := newAccounts(t, db, "Big")[0]
+	var bulk Bulk
+	for i := range 20_000 {
+		bulk.Keys = append(bulk.Keys, &apikey.Key{ID: fmt.Sprintf("key_p_%05d", i), AccountID: acc, SecretHash: fmt.Sprintf("h%05d", i),
+			DisplayPrefix: fmt.Sprintf("kc_g_%05x", i*7919), CreatedAt: *now, UpdatedAt: *now, CreatedBy: "t", UpdatedBy: "t", Version: 1,
+			Settings: apikey.Settings{Name: fmt.Sprintf("Key %05d", i), Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true}})
+	}
+	if err := db.BulkLoad(ctx, bulk); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.writer.ExecContext(ctx, `ANALYZE api_keys`); err != nil {
+		t.Fatal(err)
+	}
+	search, err := db.searchKeys(ctx, "3a7f1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	where, args := keyFilter(keyQuery{KeyQuery: apikey.KeyQuery{AccountIDs: []string{acc}, Now: *now}, search: search})
+	var plan []string
+	rows, err := db.reader.QueryContext(ctx, `EXPLAIN `+keyPageQuery(where, ""), append(args, 50, 0)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var line string
+		rows.Scan(&line)
+		plan = append(plan, line)
+	}
+	if text := strings.Join(plan, "\n"); !strings.Contains(text, "api_keys_search") {
+		t.Errorf("search plan:\n%s", text)
 	}
 }
