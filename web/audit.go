@@ -159,26 +159,44 @@ func (s *Server) auditCSV(c echo.Context) error {
 	}
 	sq := storeAuditQuery(q)
 	sq.Accounts = scope
-	events, _, err := s.audit.List(c.Request().Context(), actor(c), sq)
-	if err != nil {
+	// Streamed as it is read: the header goes with the first row, so a
+	// refusal still answers as an error page.
+	var w *csv.Writer
+	err = s.audit.Export(c.Request().Context(), actor(c), sq, func(ev apikey.AuditEvent) error {
+		if w == nil {
+			w = s.startAuditCSV(c)
+		}
+		var changes []string
+		for _, ch := range ev.Changes {
+			changes = append(changes, changeText(ch, " -> "))
+		}
+		return w.Write([]string{ev.At.UTC().Format("2006-01-02T15:04:05Z"), ev.ActorKind, cell(ev.ActorName), ev.ClientIP,
+			ev.AccountID, ev.TargetID, cell(ev.TargetName), ev.Action, cell(strings.Join(changes, "; "))})
+	})
+	if err != nil && w == nil {
 		return err
 	}
+	if w == nil {
+		w = s.startAuditCSV(c)
+	}
+	w.Flush()
+	if err != nil {
+		// Too late for an error page: the download ends short, and the log says why.
+		s.logger.Error("audit export cut short", "request_id", requestIDOf(c), "err", err)
+		return nil
+	}
+	return w.Error()
+}
+
+// startAuditCSV answers with the CSV's headers and its first line.
+func (s *Server) startAuditCSV(c echo.Context) *csv.Writer {
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="keyconsole-audit.csv"`)
 	c.Response().WriteHeader(http.StatusOK)
 	w := csv.NewWriter(c.Response())
 	w.Write([]string{"time_utc", "actor_kind", "actor", "client_ip", "account_id", "target_id", "target_name", "action", "changes"})
-	for _, ev := range events {
-		var changes []string
-		for _, ch := range ev.Changes {
-			changes = append(changes, changeText(ch, " -> "))
-		}
-		w.Write([]string{ev.At.UTC().Format("2006-01-02T15:04:05Z"), ev.ActorKind, cell(ev.ActorName), ev.ClientIP,
-			ev.AccountID, ev.TargetID, cell(ev.TargetName), ev.Action, cell(strings.Join(changes, "; "))})
-	}
-	w.Flush()
-	return w.Error()
+	return w
 }
 
 // cell keeps a spreadsheet from running a value as a formula: names are

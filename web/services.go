@@ -58,6 +58,7 @@ type userService interface {
 // auditService reads the audit trail (internal/auditlog).
 type auditService interface {
 	List(ctx context.Context, who apikey.Actor, q apikey.AuditQuery) ([]apikey.AuditEvent, int, error)
+	Export(ctx context.Context, who apikey.Actor, q apikey.AuditQuery, fn func(apikey.AuditEvent) error) error
 }
 
 // keyVerifier judges secrets (internal/verify).

@@ -13,6 +13,7 @@ import (
 type Store interface {
 	Accounts(ctx context.Context) ([]apikey.Account, error)
 	ListAudit(ctx context.Context, q apikey.AuditQuery) ([]apikey.AuditEvent, int, error)
+	EachAudit(ctx context.Context, q apikey.AuditQuery, fn func(apikey.AuditEvent) error) error
 }
 
 // Service reads the audit trail.
@@ -25,9 +26,27 @@ func New(st Store) *Service { return &Service{store: st} }
 // actor must read the trail in every account q names; q without accounts
 // (the whole trail, events of deleted accounts too) needs it everywhere.
 func (s *Service) List(ctx context.Context, who apikey.Actor, q apikey.AuditQuery) ([]apikey.AuditEvent, int, error) {
+	if err := s.mayRead(ctx, who, q); err != nil {
+		return nil, 0, err
+	}
+	return s.store.ListAudit(ctx, q)
+}
+
+// Export calls fn with every event q selects, newest first, without
+// holding them all: the CSV export of a long trail streams.
+func (s *Service) Export(ctx context.Context, who apikey.Actor, q apikey.AuditQuery, fn func(apikey.AuditEvent) error) error {
+	if err := s.mayRead(ctx, who, q); err != nil {
+		return err
+	}
+	return s.store.EachAudit(ctx, q, fn)
+}
+
+// mayRead refuses unless who may read the audit trail of every account q
+// covers (the whole trail when q names none).
+func (s *Service) mayRead(ctx context.Context, who apikey.Actor, q apikey.AuditQuery) error {
 	accounts, err := s.store.Accounts(ctx)
 	if err != nil {
-		return nil, 0, err
+		return err
 	}
 	paths := apikey.Paths(accounts)
 	scope := q.Accounts
@@ -40,8 +59,8 @@ func (s *Service) List(ctx context.Context, who apikey.Actor, q apikey.AuditQuer
 	}
 	for _, id := range scope {
 		if !who.CanIn(apikey.ViewAudit, paths[id]) {
-			return nil, 0, apikey.Errorf(apikey.EFORBIDDEN, "You may not read the audit trail of that account.")
+			return apikey.Errorf(apikey.EFORBIDDEN, "You may not read the audit trail of that account.")
 		}
 	}
-	return s.store.ListAudit(ctx, q)
+	return nil
 }

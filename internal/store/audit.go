@@ -56,6 +56,75 @@ func (db *DB) KeyAudit(ctx context.Context, keyID string, limit int) ([]apikey.A
 // ListAudit returns the events q selects, newest first, and how many match
 // (counted up to one past apikey.AuditCountCap).
 func (db *DB) ListAudit(ctx context.Context, q apikey.AuditQuery) ([]apikey.AuditEvent, int, error) {
+	where, args := auditFilter(q, nil)
+	var total int
+	// Counted up to one past the cap: enough to say "more than".
+	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM audit_events`+where+` LIMIT ?) capped`,
+		append(slices.Clone(args), apikey.AuditCountCap+1)...).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count audit events: %w", err)
+	}
+	query := auditColumns + where + ` ORDER BY at DESC, id DESC`
+	if q.PerPage > 0 {
+		query += ` LIMIT ? OFFSET ?`
+		args = append(args, q.PerPage, (max(q.Page, 1)-1)*q.PerPage)
+	}
+	var out []apikey.AuditEvent
+	err := db.eachRow(ctx, "audit events", query, args, func(rows *sql.Rows) error {
+		ev, _, err := scanAuditAt(rows)
+		if err == nil {
+			out = append(out, ev)
+		}
+		return err
+	})
+	return out, total, err
+}
+
+// auditBatch is how many events EachAudit reads at a time.
+var auditBatch = 1000
+
+// EachAudit calls fn with every event q selects, newest first. It reads a
+// batch at a time, each starting where the last ended (by time and id, not
+// by offset): memory stays the same however long the trail, and no
+// connection is held while fn writes the events out.
+func (db *DB) EachAudit(ctx context.Context, q apikey.AuditQuery, fn func(apikey.AuditEvent) error) error {
+	var after *auditCursor
+	for {
+		where, args := auditFilter(q, after)
+		var batch []apikey.AuditEvent
+		var last auditCursor
+		err := db.eachRow(ctx, "audit events", auditColumns+where+` ORDER BY at DESC, id DESC LIMIT ?`, append(args, auditBatch),
+			func(rows *sql.Rows) error {
+				ev, at, err := scanAuditAt(rows)
+				if err == nil {
+					batch, last = append(batch, ev), auditCursor{at, ev.ID}
+				}
+				return err
+			})
+		if err != nil {
+			return err
+		}
+		for _, ev := range batch {
+			if err := fn(ev); err != nil {
+				return err
+			}
+		}
+		if len(batch) < auditBatch {
+			return nil
+		}
+		after = &last
+	}
+}
+
+// auditCursor is where a batch of events ended: the stored time, as text,
+// and the id.
+type auditCursor struct{ at, id string }
+
+const auditColumns = `SELECT id, at, actor_kind, actor_id, actor_name, client_ip, account_id, target_id, target_name, action, changes
+		FROM audit_events`
+
+// auditFilter is the WHERE clause for q, for events older than after when
+// it is set.
+func auditFilter(q apikey.AuditQuery, after *auditCursor) (string, []any) {
 	var conds []string
 	var args []any
 	if q.Actor != "" {
@@ -84,43 +153,32 @@ func (db *DB) ListAudit(ctx context.Context, q apikey.AuditQuery) ([]apikey.Audi
 		conds = append(conds, `at < ?`)
 		args = append(args, formatTime(*q.To))
 	}
-	where := ""
-	if len(conds) > 0 {
-		where = " WHERE " + strings.Join(conds, " AND ")
+	if after != nil {
+		conds = append(conds, `(at < ? OR (at = ? AND id < ?))`)
+		args = append(args, after.at, after.at, after.id)
 	}
-	var total int
-	// Counted up to one past the cap: enough to say "more than".
-	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM audit_events`+where+` LIMIT ?) capped`,
-		append(slices.Clone(args), apikey.AuditCountCap+1)...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count audit events: %w", err)
+	if len(conds) == 0 {
+		return "", nil
 	}
-	query := `SELECT id, at, actor_kind, actor_id, actor_name, client_ip, account_id, target_id, target_name, action, changes
-		FROM audit_events` + where + ` ORDER BY at DESC, id DESC`
-	if q.PerPage > 0 {
-		query += ` LIMIT ? OFFSET ?`
-		args = append(args, q.PerPage, (max(q.Page, 1)-1)*q.PerPage)
-	}
-	var out []apikey.AuditEvent
-	err := db.eachRow(ctx, "audit events", query, args, func(rows *sql.Rows) error {
-		ev, err := scanAudit(rows)
-		if err == nil {
-			out = append(out, ev)
-		}
-		return err
-	})
-	return out, total, err
+	return " WHERE " + strings.Join(conds, " AND "), args
 }
 
 func scanAudit(rows *sql.Rows) (apikey.AuditEvent, error) {
+	ev, _, err := scanAuditAt(rows)
+	return ev, err
+}
+
+// scanAuditAt reads an event and its time as stored.
+func scanAuditAt(rows *sql.Rows) (apikey.AuditEvent, string, error) {
 	var ev apikey.AuditEvent
 	var at, changes string
 	if err := rows.Scan(&ev.ID, &at, &ev.ActorKind, &ev.ActorID, &ev.ActorName, &ev.ClientIP,
 		&ev.AccountID, &ev.TargetID, &ev.TargetName, &ev.Action, &changes); err != nil {
-		return ev, err
+		return ev, at, err
 	}
 	var err error
 	if ev.At, err = parseTime(at); err != nil {
-		return ev, err
+		return ev, at, err
 	}
-	return ev, json.Unmarshal([]byte(changes), &ev.Changes)
+	return ev, at, json.Unmarshal([]byte(changes), &ev.Changes)
 }

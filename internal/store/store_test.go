@@ -578,3 +578,44 @@ func TestAuditCountStopsPastTheCap(t *testing.T) {
 		t.Fatalf("total %d, %d events, first %v: %v", total, len(page), page[0].ID, err)
 	}
 }
+
+// The export reads the trail a batch at a time, each batch starting after
+// the last one's final event: every event once, newest first, even where
+// many share one moment.
+func TestEachAuditReadsEveryEventOnceInBatches(t *testing.T) {
+	db, now := openTest(t)
+	ctx := context.Background()
+	defer func(n int) { auditBatch = n }(auditBatch)
+	auditBatch = 7
+	var events []apikey.AuditEvent
+	for i := range 60 {
+		account := "acc_a"
+		if i%5 == 0 {
+			account = "acc_b"
+		}
+		// Three events a second: batches end in the middle of a moment.
+		events = append(events, apikey.AuditEvent{ID: fmt.Sprintf("evt_%05d", i), At: now.Add(time.Duration(i/3) * time.Second),
+			ActorKind: apikey.PrincipalUser, ActorName: "a", AccountID: account, TargetID: "key_a", TargetName: "k", Action: apikey.ActionKeyUpdated})
+	}
+	if err := db.BulkLoad(ctx, Bulk{Events: events}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []apikey.AuditQuery{{}, {Accounts: []string{"acc_a"}}} {
+		want, _, err := db.ListAudit(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []apikey.AuditEvent
+		if err := db.EachAudit(ctx, q, func(ev apikey.AuditEvent) error { got = append(got, ev); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) || len(want) < 48 {
+			t.Fatalf("%v: %d events exported, %d listed", q.Accounts, len(got), len(want))
+		}
+		for i := range got {
+			if got[i].ID != want[i].ID {
+				t.Fatalf("%v: event %d is %s, want %s", q.Accounts, i, got[i].ID, want[i].ID)
+			}
+		}
+	}
+}
