@@ -154,7 +154,8 @@ func auditFilter(q apikey.AuditQuery, after *auditCursor) (string, []any) {
 		args = append(args, formatTime(*q.To))
 	}
 	if after != nil {
-		conds = append(conds, `(at < ? OR (at = ? AND id < ?))`)
+		// Written so that the time alone bounds a read along the index.
+		conds = append(conds, `at <= ? AND (at < ? OR id < ?)`)
 		args = append(args, after.at, after.at, after.id)
 	}
 	if len(conds) == 0 {
