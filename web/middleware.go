@@ -151,7 +151,6 @@ var (
 	apiHeaders = []header{
 		{"Content-Security-Policy", []string{apiContentSecurityPolicy}},
 		{"X-Content-Type-Options", []string{"nosniff"}},
-		{"Referrer-Policy", []string{"same-origin"}},
 		{"Cache-Control", []string{"no-store"}},
 	}
 )
