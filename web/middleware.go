@@ -88,7 +88,14 @@ func (s *Server) logRequest(c echo.Context, start time.Time) {
 	}
 	took := time.Since(start)
 	s.metrics.observe(route, c.Request().Method, c.Response().Status, took)
-	s.logger.LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+	// The record is made here rather than by LogAttrs, which would look up
+	// the caller's source line, unused, on every request.
+	ctx, h := c.Request().Context(), s.logger.Handler()
+	if !h.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
+	r := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+	r.AddAttrs(
 		slog.String("method", c.Request().Method),
 		slog.String("route", route),
 		slog.Int("status", c.Response().Status),
@@ -96,6 +103,7 @@ func (s *Server) logRequest(c echo.Context, start time.Time) {
 		slog.Int64("bytes", c.Response().Size),
 		slog.String("request_id", requestIDOf(c)),
 	)
+	h.Handle(ctx, r)
 }
 
 // recovering runs next, turning a panic into a 500 and logging its stack,
