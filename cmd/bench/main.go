@@ -36,6 +36,7 @@ import (
 	"keyconsole/internal/store"
 	"keyconsole/internal/users"
 	"keyconsole/internal/validate"
+	"keyconsole/internal/verify"
 )
 
 func main() {
@@ -70,6 +71,7 @@ type bench struct {
 	dsn, dir, base      string
 	duration            time.Duration
 	secrets             string // file: the caller's secret, then keys to verify
+	every               string // file: the caller's secret, then every key's
 	prefix              string // a seeded key's display prefix, to search for
 	engine              string
 	rows                []row
@@ -135,6 +137,16 @@ func (b *bench) run() error {
 	}
 	b.add("server memory after the load (RSS)", "< 250 MB", "%d MB", server.rssMB())
 
+	// Every key once: the verification cache must stay within its bound.
+	d := max(10*time.Second, time.Duration(b.keys/10_000)*time.Second)
+	fmt.Fprintf(os.Stderr, "bench: verifying every key, %v\n", d)
+	r, err := b.wrk(server.base, script, b.every, d)
+	if err != nil {
+		return err
+	}
+	b.add(fmt.Sprintf("verification of all %d keys in turn: server memory after (RSS)", b.keys), "bounded, < 250 MB",
+		"%d MB after %.0f verifications (cache bound: %d keys)", server.rssMB(), r.rps*d.Seconds(), verify.DefaultCacheSize)
+
 	// Pages, as an admin of the big account would open them.
 	return b.pages()
 }
@@ -147,17 +159,26 @@ func (b *bench) seed() error {
 	}
 	defer db.Close()
 	b.engine = db.Engine()
-	b.secrets = filepath.Join(b.dir, "secrets")
+	b.secrets, b.every = filepath.Join(b.dir, "secrets"), filepath.Join(b.dir, "every.secrets")
 	f, err := os.OpenFile(b.secrets, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	e, err := os.OpenFile(b.every, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	every := bufio.NewWriter(e)
 	start := time.Now()
 	fmt.Fprintf(os.Stderr, "bench: seeding %d keys on %s\n", b.keys, b.engine)
 	err = seed.Run(ctx, db, seed.Options{Keys: b.keys, Big: b.keys / 5, Accounts: 1000, Users: 40_000, Events: b.keys,
-		Secrets: 18_000, SecretsOut: f, Password: "seeded-users-password"})
+		Secrets: 18_000, SecretsOut: f, EverySecretOut: every, Password: "seeded-users-password"})
 	if err != nil {
+		return err
+	}
+	if err := every.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "bench: seeded in %v\n", time.Since(start).Round(time.Second))

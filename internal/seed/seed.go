@@ -31,7 +31,11 @@ type Options struct {
 	// SecretsOut receives the secrets, one a line; the first is that of a
 	// key allowed to verify others (the load generator's). Nil: none.
 	SecretsOut io.Writer
-	Password   string // every seeded user's password
+	// EverySecretOut receives, like SecretsOut, the load generator's secret
+	// first, then that of every key: to verify as many distinct keys as
+	// there are. Nil: none.
+	EverySecretOut io.Writer
+	Password       string // every seeded user's password
 }
 
 // The accounts made, by id, for those who measure pages.
@@ -43,12 +47,13 @@ const (
 // Run fills db as o says.
 func Run(ctx context.Context, db *store.DB, o Options) error {
 	s := &seeder{keys: o.Keys, big: o.Big, accounts: o.Accounts, users: o.Users, events: o.Events, secrets: o.Secrets,
-		now: time.Now().UTC().Truncate(time.Second), rng: rand.New(rand.NewPCG(1, 2))}
+		every: o.EverySecretOut, now: time.Now().UTC().Truncate(time.Second), rng: rand.New(rand.NewPCG(1, 2))}
 	return s.run(ctx, db, o.Password, o.SecretsOut)
 }
 
 type seeder struct {
 	keys, big, accounts, users, events, secrets int
+	every                                       io.Writer
 	now                                         time.Time
 	rng                                         *rand.Rand
 }
@@ -89,6 +94,9 @@ func (s *seeder) run(ctx context.Context, db *store.DB, password string, out io.
 			return err
 		}
 		fmt.Fprintln(out, secret)
+		if s.every != nil {
+			fmt.Fprintln(s.every, secret)
+		}
 	}
 	kept := 0
 	var b store.Bulk
@@ -107,6 +115,9 @@ func (s *seeder) run(ctx context.Context, db *store.DB, password string, out io.
 		if out != nil && kept < s.secrets && i%every == 0 && k.Active && k.ExpiresAt == nil && len(k.AllowedIPs) == 0 {
 			fmt.Fprintln(out, secret)
 			kept++
+		}
+		if s.every != nil {
+			fmt.Fprintln(s.every, secret)
 		}
 		b.Keys = append(b.Keys, k)
 		if len(b.Keys) == batch || i == s.keys-1 {
