@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"sync"
@@ -231,16 +230,7 @@ func TestEveryValidationNamesAField(t *testing.T) {
 	ts := newTestServer(t)
 	_, admin := ts.addKey(t, "admin", func(k *apikey.Key) { k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}} })
 	for _, path := range []string{"/api/v1/keys", "/api/v1/accounts", "/api/v1/keys/verify", "/api/v1/login"} {
-		req, _ := http.NewRequest("POST", ts.URL+path, strings.NewReader("{not json"))
-		req.Header.Set("X-Api-Key", admin)
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out map[string]any
-		json.NewDecoder(res.Body).Decode(&out)
-		res.Body.Close()
+		res, out := ts.apiCall(t, "POST", path, admin, rawBody("{not json"))
 		if path == "/api/v1/keys/verify" && res.StatusCode == 403 {
 			continue // the admin key lacks "verify": refused before the body is read
 		}
@@ -282,16 +272,7 @@ func TestBodiesAreReadStrictly(t *testing.T) {
 		{`{"allowed_ips":[1]}`, "allowed_ips", 422},
 		{`{"name":"` + strings.Repeat("a", maxAPIBody) + `"}`, "body", 413},
 	} {
-		req, _ := http.NewRequest("POST", ts.URL+"/api/v1/keys", strings.NewReader(c.body))
-		req.Header.Set("X-Api-Key", admin)
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out map[string]any
-		json.NewDecoder(res.Body).Decode(&out)
-		res.Body.Close()
+		res, out := ts.apiCall(t, "POST", "/api/v1/keys", admin, rawBody(c.body))
 		if res.StatusCode != c.status || errCode(out) != "VALIDATION" || errFields(out)[c.field] == nil {
 			t.Errorf("%.40q: %d %v, want %d naming %s", c.body, res.StatusCode, out, c.status, c.field)
 		}
