@@ -28,7 +28,7 @@ func (s *Server) page(c echo.Context, title, section string, crumbs ...view.Crum
 	if v == nil {
 		return p
 	}
-	p.CSRFToken = v.csrf
+	p.CSRFToken = csrfToken(c)
 	if v.user != nil {
 		p.UserName, p.UserRole = v.user.Username, v.user.Role.Label()
 	}
