@@ -238,6 +238,16 @@ func (c *client) postRaw(t testing.TB, path string, form url.Values, headers ...
 
 func (c *client) do(t testing.TB, method, path string, body io.Reader, headers ...string) (*http.Response, string) {
 	t.Helper()
+	res, b := c.send(t, c.http, method, path, body, headers...)
+	c.ts.bodies.Lock()
+	c.ts.bodies.all = append(c.ts.bodies.all, string(b))
+	c.ts.bodies.Unlock()
+	return res, string(b)
+}
+
+// send makes one request through hc, with header pairs, and reads the answer whole.
+func (c *client) send(t testing.TB, hc *http.Client, method, path string, body io.Reader, headers ...string) (*http.Response, []byte) {
+	t.Helper()
 	req, err := http.NewRequest(method, c.ts.URL+path, body)
 	if err != nil {
 		t.Fatal(err)
@@ -245,7 +255,7 @@ func (c *client) do(t testing.TB, method, path string, body io.Reader, headers .
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	res, err := c.http.Do(req)
+	res, err := hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,10 +264,7 @@ func (c *client) do(t testing.TB, method, path string, body io.Reader, headers .
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.ts.bodies.Lock()
-	c.ts.bodies.all = append(c.ts.bodies.all, string(b))
-	c.ts.bodies.Unlock()
-	return res, string(b)
+	return res, b
 }
 
 // addKey stores a generated key and returns it with its secret. Like a
