@@ -75,6 +75,7 @@ func TestRouteAccessByRole(t *testing.T) {
 		{"GET", "/security/audit.csv", nil, map[string]bool{"global-admin": true, "global-viewer": true}},
 		{"POST", "/security/api-keys/test", url.Values{"key": {"x"}}, all},
 		{"GET", "/accounts", nil, all},
+		{"GET", "/accounts/switch?section=audit", nil, all},
 		{"POST", "/accounts", url.Values{"name": {""}}, admin},
 		{"POST", "/accounts/" + movable.ID + "/move", url.Values{"parent_id": {ts.root}}, admin},
 		{"POST", "/accounts/" + doomedAccount.ID + "/delete", url.Values{}, admin},

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -281,6 +282,26 @@ func (ts *testServer) addAccount(t testing.TB, name, parent string) string {
 		t.Fatal(err)
 	}
 	return a.ID
+}
+
+// addAccounts adds n accounts below the root at once, named "Customer
+// 00000" on, and returns their ids.
+func (ts *testServer) addAccounts(t testing.TB, n int) []string {
+	t.Helper()
+	var all []apikey.Account
+	var ids []string
+	for i := range n {
+		id, err := apikey.NewID("acc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, apikey.Account{ID: id, ParentID: ts.root, Name: fmt.Sprintf("Customer %05d", i), CreatedAt: ts.now})
+		ids = append(ids, id)
+	}
+	if err := ts.db.BulkLoad(context.Background(), store.Bulk{Accounts: all}); err != nil {
+		t.Fatal(err)
+	}
+	return ids
 }
 
 func (ts *testServer) addKey(t testing.TB, name string, mutate ...func(*apikey.Key)) (*apikey.Key, string) {

@@ -70,6 +70,7 @@ func (s *Server) routes() {
 	console(http.MethodGet, "/security/audit.csv", s.auditCSV, apikey.ViewAudit)
 
 	console(http.MethodGet, "/accounts", s.accountList, apikey.ViewApiKey)
+	console(http.MethodGet, "/accounts/switch", s.accountSwitch, apikey.ViewApiKey)
 	console(http.MethodPost, "/accounts", s.accountCreate, apikey.ManageUsers)
 	console(http.MethodPost, "/accounts/:id/delete", s.accountDelete, apikey.ManageUsers)
 	console(http.MethodPost, "/accounts/:id/move", s.accountMove, apikey.ManageUsers)
