@@ -504,7 +504,7 @@ func TestBrowserAccountChooser(t *testing.T) {
 	}
 }
 
-// TestBrowserUserScope: an admin opens a user's account picker in the users
+// TestBrowserUserScope: an admin opens a user's role page from the users
 // table, ticks an account, saves, and reads the new scope by name.
 func TestBrowserUserScope(t *testing.T) {
 	ts := newTestServer(t)
@@ -514,15 +514,28 @@ func TestBrowserUserScope(t *testing.T) {
 	b.signIn("admin", "pw-admin-long-enough")
 	b.open("/users")
 	row := `[data-testid="user-row"][data-username="vera"]`
-	if got := b.text(row + ` summary`); got != "Sees Vendor" {
+	if got := b.text(row + ` [data-testid="user-scope"]`); got != "Sees Vendor" {
 		t.Fatalf("summary %q", got)
 	}
-	b.do(chromedp.Click(chromedp.CSS(row+` summary`)),
-		chromedp.Click(chromedp.CSS(row+` input[name="role_accounts"][value="`+tr.customer+`"]`)))
+	b.screenshot("users")
+	b.navigates(chromedp.Click(chromedp.CSS(row + ` [data-testid="edit-role"]`)))
+	b.do(chromedp.Click(chromedp.CSS(`input[name="role_accounts"][value="` + tr.customer + `"]`)))
 	b.screenshot("user-scope")
-	b.navigates(chromedp.Click(chromedp.CSS(row + ` button[type="submit"]`)))
-	if got := b.text(row + ` summary`); got != "Sees Vendor, Customer" && got != "Sees Customer, Vendor" {
+	b.navigates(chromedp.Click(chromedp.CSS(`[data-testid="role-form"] button[type="submit"]`)))
+	if got := b.text(row + ` [data-testid="user-scope"]`); got != "Sees Vendor, Customer" && got != "Sees Customer, Vendor" {
 		t.Errorf("after save the summary is %q", got)
+	}
+	// The picker shows only with the Account Viewer role chosen.
+	b.navigates(chromedp.Click(chromedp.CSS(row + ` [data-testid="edit-role"]`)))
+	b.do(chromedp.SetValue(chromedp.ID("role"), "support"))
+	if b.js(`document.querySelector('[data-testid="account-picker"]').checkVisibility()`) {
+		t.Error("account picker shown without the Account Viewer role")
+	}
+	// Deactivating from the list comes back to the list.
+	b.open("/users")
+	b.navigates(chromedp.Click(chromedp.CSS(row + ` [data-testid="deactivate-user"]`)))
+	if u, _ := ts.db.UserByName(context.Background(), "vera"); u.Active || !strings.HasSuffix(b.location(), "/users") {
+		t.Errorf("deactivated from the list: active %v, at %s", u.Active, b.location())
 	}
 	// The key form shows the accounts once Account Viewer is ticked.
 	b.open("/security/api-keys/new")

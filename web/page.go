@@ -47,6 +47,17 @@ func navFor(p *apikey.Principal) []view.NavItem {
 	return nav
 }
 
+// shownAccount is the account a page shows (currentAccount) and the
+// directory of the accounts the visitor may see.
+func (s *Server) shownAccount(c echo.Context) (*apikey.Account, accountDirectory, error) {
+	account, _, err := s.currentAccount(c)
+	if err != nil {
+		return nil, accountDirectory{}, err
+	}
+	dir, err := s.accountDirectory(c)
+	return account, dir, err
+}
+
 // accountDirectory is what pages need to show accounts: the ones the
 // visitor may see, as a tree of choices, and every account's name by id.
 type accountDirectory struct {

@@ -76,7 +76,9 @@ func (s *Server) routes() {
 	console(http.MethodPost, "/accounts/:id/move", s.accountMove, apikey.ManageUsers)
 
 	console(http.MethodGet, "/users", s.userList, apikey.ManageUsers)
+	console(http.MethodGet, "/users/new", s.userNew, apikey.ManageUsers)
 	console(http.MethodPost, "/users", s.userCreate, apikey.ManageUsers)
+	console(http.MethodGet, "/users/:id/role", s.userRoleForm, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/role", s.userRoleSave, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/deactivate", s.userDeactivate, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/activate", s.userActivate, apikey.ManageUsers)
