@@ -1,7 +1,6 @@
 package web
 
 import (
-	"crypto/subtle"
 	"net/http"
 	"net/url"
 	"strings"
@@ -34,7 +33,8 @@ func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 var errCSRF = echo.NewHTTPError(http.StatusForbidden, "This form has expired or did not come from this console. Reload the page and try again.")
 
 // checkCSRF refuses a state-changing request unless it carries the visit's
-// token, in the _csrf field or (from htmx) the X-CSRF-Token header.
+// token as a page showed it (masked), in the _csrf field or (from htmx) the
+// X-CSRF-Token header.
 func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		switch c.Request().Method {
@@ -46,7 +46,7 @@ func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		if got == "" {
 			got = c.FormValue("_csrf")
 		}
-		if v == nil || v.csrf == "" || subtle.ConstantTimeCompare([]byte(got), []byte(v.csrf)) != 1 {
+		if v == nil || !tokenMatches(got, v.csrf) {
 			return errCSRF
 		}
 		return next(c)

@@ -20,11 +20,7 @@ func (s *Server) accountList(c echo.Context) error {
 
 func (s *Server) renderAccounts(c echo.Context, status int, form view.AccountForm, failedID, failure string) error {
 	ctx := c.Request().Context()
-	account, _, err := s.currentAccount(c)
-	if err != nil {
-		return err
-	}
-	dir, err := s.accountDirectory(c)
+	account, dir, err := s.shownAccount(c)
 	if err != nil {
 		return err
 	}

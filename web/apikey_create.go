@@ -55,7 +55,7 @@ func (s *Server) renderKeyForm(c echo.Context, status int, f view.KeyForm, accou
 	if c.QueryParam("account") != "" {
 		f.Action += "?account=" + accountID
 	}
-	f.CSRFToken = visitOf(c).csrf
+	f.CSRFToken = csrfToken(c)
 	f.Choices = keyChoices(s.now(), "")
 	dir, err := s.accountDirectory(c)
 	if err != nil {

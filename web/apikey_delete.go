@@ -25,7 +25,7 @@ func (s *Server) apiKeyDeleteConfirm(c echo.Context) error {
 		Button:    "Delete " + k.Name,
 		Danger:    true,
 		CancelURL: keyURL(k.ID),
-		CSRFToken: visitOf(c).csrf,
+		CSRFToken: csrfToken(c),
 	}
 	return s.renderDialog(c, http.StatusOK, s.keysPage(c, "Delete "+k.Name), "Delete key", view.ConfirmBody(confirm))
 }

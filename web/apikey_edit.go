@@ -67,7 +67,7 @@ func (s *Server) apiKeySave(c echo.Context) error {
 // will claim to have read.
 func (s *Server) renderEditForm(c echo.Context, status int, f view.KeyForm, k *apikey.Key) error {
 	f.Edit, f.Action, f.Version = true, keyURL(k.ID), strconv.Itoa(k.Version)
-	f.CSRFToken = visitOf(c).csrf
+	f.CSRFToken = csrfToken(c)
 	f.Choices = keyChoices(s.now(), f.CurrentExpiry)
 	dir, err := s.accountDirectory(c)
 	if err != nil {

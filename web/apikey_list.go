@@ -48,7 +48,7 @@ func (s *Server) apiKeyList(c echo.Context) error {
 	p := principalOf(c)
 	list.CanCreate = p.CanIn(apikey.ModifyApiKey, path)
 	list.CanModify = list.CanCreate
-	list.CSRFToken = visitOf(c).csrf
+	list.CSRFToken = csrfToken(c)
 	list.SelfURL = keyListURL(q, c.QueryParam("account"), nil)
 	if list.PredefinedActive, err = s.keys.ActivePredefined(ctx, actor(c), account.ID); err != nil {
 		return err

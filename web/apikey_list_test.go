@@ -1,12 +1,16 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"keyconsole/internal/apikey"
 )
@@ -166,5 +170,68 @@ func TestKeyListEmptyAndUnknownAccount(t *testing.T) {
 	res, body := ts.get(t, "/security/api-keys?account=acc_nope")
 	if res.StatusCode != http.StatusNotFound || !strings.Contains(body, "No such account.") {
 		t.Errorf("unknown account: %d", res.StatusCode)
+	}
+}
+
+// A page of 50 keys stays light with a thousand accounts: the header's
+// switcher offers no select of them all, and rows carry no form of their
+// own; every row's button still posts, through the one shared form.
+func TestKeyListWeight(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	accounts := ts.addAccounts(t, 1000)
+	places := []string{"Berlin", "Lisbon", "Toronto", "Osaka", "Nairobi"}
+	later := ts.now.Add(90 * 24 * time.Hour)
+	for i := range 50 {
+		ts.addKey(t, fmt.Sprintf("Payment terminal %s store %02d", places[i%len(places)], i), func(k *apikey.Key) {
+			k.Type = []apikey.Type{apikey.TypeGeneral, apikey.TypeEmbedded, apikey.TypeChrome}[i%3]
+			k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalViewer}, {Role: apikey.RoleAccountViewer, Accounts: accounts[i : i+2]}}
+			k.Active = i%7 != 0
+			if i%2 == 0 {
+				k.ExpiresAt = &later
+			}
+		})
+	}
+	res, body := ts.get(t, "/security/api-keys")
+	doc := parseHTML(t, body)
+	if res.StatusCode != http.StatusOK || len(rowNames(doc)) != 50 {
+		t.Fatalf("%d, %d rows", res.StatusCode, len(rowNames(doc)))
+	}
+	_, wire := ts.admin.wire(t, http.MethodGet, "/security/api-keys", nil, "Accept-Encoding", "gzip")
+	t.Logf("50 rows, 1,000 accounts: %d bytes, %d gzip'd", len(body), len(wire))
+	if len(body) > 50_000 || len(wire) > 8_000 {
+		t.Errorf("the list weighs %d bytes, %d gzip'd; budget 50,000 and 8,000", len(body), len(wire))
+	}
+	if doc.Find(`select[name="account"]`).Length() != 0 || doc.Find(`[data-testid="switch-account"]`).Length() != 1 {
+		t.Error("the switcher lists a thousand accounts in a select")
+	}
+	if n := doc.Find(`[data-testid="key-row"] form, [data-testid="key-row"] input`).Length(); n != 0 {
+		t.Errorf("%d forms and fields in rows", n)
+	}
+
+	// A row's button, as a browser without JavaScript posts it.
+	button := doc.Find(`[data-testid="key-row"] [data-testid="deactivate-key"]`).First()
+	formID, _ := button.Attr("form")
+	action, _ := button.Attr("formaction")
+	shared := doc.Find("form#" + formID)
+	if shared.Length() != 1 || !strings.HasSuffix(action, "/deactivate") {
+		t.Fatalf("button posts through form %q to %q", formID, action)
+	}
+	if method, _ := shared.Attr("method"); method != "post" {
+		t.Errorf("shared form method %q", method)
+	}
+	form := url.Values{}
+	shared.Find("input").Each(func(_ int, in *goquery.Selection) {
+		name, _ := in.Attr("name")
+		value, _ := in.Attr("value")
+		form.Add(name, value)
+	})
+	res, _ = ts.admin.postRaw(t, action, form)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/security/api-keys" {
+		t.Fatalf("row button: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	id := strings.TrimSuffix(strings.TrimPrefix(action, "/security/api-keys/"), "/deactivate")
+	if k, err := ts.db.Key(context.Background(), id); err != nil || k.Active {
+		t.Errorf("key %s still active (%v)", id, err)
 	}
 }

@@ -25,7 +25,7 @@ func (s *Server) apiKeyRegenerateConfirm(c echo.Context) error {
 		Action:    keyURL(k.ID) + "/regenerate",
 		Button:    "Regenerate secret",
 		CancelURL: keyURL(k.ID),
-		CSRFToken: visitOf(c).csrf,
+		CSRFToken: csrfToken(c),
 	}
 	return s.renderDialog(c, http.StatusOK, s.keysPage(c, "Regenerate "+k.Name), "Regenerate secret", view.ConfirmBody(confirm))
 }

@@ -76,6 +76,6 @@ func (s *Server) apiKeyTest(c echo.Context) error {
 
 func (s *Server) renderKeyTest(c echo.Context, status int, t view.KeyTest, accountID string) error {
 	t.Action = "/security/api-keys/test?account=" + url.QueryEscape(accountID)
-	t.CSRFToken = visitOf(c).csrf
+	t.CSRFToken = csrfToken(c)
 	return s.renderDialog(c, status, s.keysPage(c, "Test a key"), "Test a key", view.KeyTestBody(t))
 }

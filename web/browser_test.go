@@ -365,6 +365,13 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	if got.AllowedIPs[0].Prefix.String() != "192.0.2.0/24" || len(got.Roles) != 1 || got.Version != 2 {
 		t.Fatalf("after edit %+v", got)
 	}
+
+	// A row's button in the list posts the list's shared form.
+	b.open("/security/api-keys?q=script")
+	b.navigates(chromedp.Click(chromedp.CSS(`[data-testid="key-row"] [data-testid="deactivate-key"]`)))
+	if loc := b.location(); !strings.HasSuffix(loc, "/security/api-keys?q=script") || keyByName(t, ts, "No script").Active {
+		t.Errorf("deactivated from the list: back at %s, active %v", loc, keyByName(t, ts, "No script").Active)
+	}
 }
 
 // TestBrowserRoles: a viewer sees no change controls; support regenerates
@@ -426,7 +433,7 @@ func TestBrowserAccountSwitch(t *testing.T) {
 	ts := newTestServer(t)
 	tr := threeLevels(t, ts)
 	ts.addKey(t, "vendor gateway", inAccount(tr.vendor))
-	ts.addKey(t, "customer app", inAccount(tr.customer))
+	customerApp, _ := ts.addKey(t, "customer app", inAccount(tr.customer))
 	b := newBrowser(t, ts)
 	b.signIn("admin", "pw-admin-long-enough")
 	b.open("/security/api-keys")
@@ -443,6 +450,14 @@ func TestBrowserAccountSwitch(t *testing.T) {
 	if tag := b.text(`[data-testid="inherited"]`); tag != "Inherited from Vendor" {
 		t.Errorf("inherited tag %q", tag)
 	}
+	// A row's button posts through the list's shared form and comes back here.
+	b.navigates(chromedp.Click(chromedp.CSS(`[data-testid="key-row"] [data-testid="deactivate-key"]`)))
+	if loc := b.location(); !strings.Contains(loc, "account="+tr.customer) {
+		t.Errorf("back at %s", loc)
+	}
+	if k, _ := ts.db.Key(context.Background(), customerApp.ID); k.Active || b.text(`[data-testid="key-row"] [data-testid="activate-key"]`) != "Activate" {
+		t.Error("the row's Deactivate did not")
+	}
 	b.screenshot("inherited")
 	b.navigates(chromedp.Click(`//a[contains(@class,"key-name")][text()="vendor gateway"]`))
 	if !strings.Contains(b.text(`[data-testid="inherited-notice"]`), "inherited from Vendor") {
@@ -457,7 +472,39 @@ func TestBrowserAccountSwitch(t *testing.T) {
 	b.screenshot("accounts")
 }
 
-// TestBrowserUserScope: an admin opens a user's account picker in the users
+// TestBrowserAccountChooser: with more accounts than the header's select
+// holds, the switcher opens the chooser, which finds an account by name; with
+// scripts and without.
+func TestBrowserAccountChooser(t *testing.T) {
+	ts := newTestServer(t)
+	ids := ts.addAccounts(t, switcherMax)
+	b := newBrowser(t, ts)
+	b.signIn("admin", "pw-admin-long-enough")
+	b.open("/security/audit")
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="switch-account"]`)), chromedp.WaitVisible(chromedp.CSS(openDialog+` #account-q`)))
+	if !b.js(`document.activeElement && document.activeElement.id === "account-q"`) {
+		t.Error("focus not in the search")
+	}
+	b.do(chromedp.SendKeys(chromedp.ID("account-q"), "00042"))
+	b.waitFor(`document.querySelectorAll('dialog[open] [data-testid="account-choices"] a').length === 1`)
+	b.screenshot("account-chooser")
+	b.navigates(chromedp.Click(chromedp.CSS(openDialog + ` [data-testid="account-choices"] a`)))
+	b.screenshot("account-switched")
+	if loc := b.location(); !strings.HasSuffix(loc, "/security/audit?account="+ids[42]) || b.text(`[data-testid="current-account"]`) != "Customer 00042" {
+		t.Errorf("switched to %s, %q", loc, b.text(`[data-testid="current-account"]`))
+	}
+
+	plain := b.another().withoutJavaScript()
+	plain.signIn("admin", "pw-admin-long-enough")
+	plain.navigates(chromedp.Click(chromedp.CSS(`[data-testid="switch-account"]`)))
+	plain.navigates(chromedp.SendKeys(chromedp.ID("account-q"), "00007"), chromedp.Click(chromedp.CSS(`[data-testid="account-search"] button[type="submit"]`)))
+	plain.navigates(chromedp.Click(chromedp.CSS(`[data-testid="account-choices"] a`)))
+	if loc := plain.location(); !strings.HasSuffix(loc, "/security/api-keys?account="+ids[7]) {
+		t.Errorf("without scripts switched to %s", loc)
+	}
+}
+
+// TestBrowserUserScope: an admin opens a user's role page from the users
 // table, ticks an account, saves, and reads the new scope by name.
 func TestBrowserUserScope(t *testing.T) {
 	ts := newTestServer(t)
@@ -467,15 +514,28 @@ func TestBrowserUserScope(t *testing.T) {
 	b.signIn("admin", "pw-admin-long-enough")
 	b.open("/users")
 	row := `[data-testid="user-row"][data-username="vera"]`
-	if got := b.text(row + ` summary`); got != "Sees Vendor" {
+	if got := b.text(row + ` [data-testid="user-scope"]`); got != "Sees Vendor" {
 		t.Fatalf("summary %q", got)
 	}
-	b.do(chromedp.Click(chromedp.CSS(row+` summary`)),
-		chromedp.Click(chromedp.CSS(row+` input[name="role_accounts"][value="`+tr.customer+`"]`)))
+	b.screenshot("users")
+	b.navigates(chromedp.Click(chromedp.CSS(row + ` [data-testid="edit-role"]`)))
+	b.do(chromedp.Click(chromedp.CSS(`input[name="role_accounts"][value="` + tr.customer + `"]`)))
 	b.screenshot("user-scope")
-	b.navigates(chromedp.Click(chromedp.CSS(row + ` button[type="submit"]`)))
-	if got := b.text(row + ` summary`); got != "Sees Vendor, Customer" && got != "Sees Customer, Vendor" {
+	b.navigates(chromedp.Click(chromedp.CSS(`[data-testid="role-form"] button[type="submit"]`)))
+	if got := b.text(row + ` [data-testid="user-scope"]`); got != "Sees Vendor, Customer" && got != "Sees Customer, Vendor" {
 		t.Errorf("after save the summary is %q", got)
+	}
+	// The picker shows only with the Account Viewer role chosen.
+	b.navigates(chromedp.Click(chromedp.CSS(row + ` [data-testid="edit-role"]`)))
+	b.do(chromedp.SetValue(chromedp.ID("role"), "support"))
+	if b.js(`document.querySelector('[data-testid="account-picker"]').checkVisibility()`) {
+		t.Error("account picker shown without the Account Viewer role")
+	}
+	// Deactivating from the list comes back to the list.
+	b.open("/users")
+	b.navigates(chromedp.Click(chromedp.CSS(row + ` [data-testid="deactivate-user"]`)))
+	if u, _ := ts.db.UserByName(context.Background(), "vera"); u.Active || !strings.HasSuffix(b.location(), "/users") {
+		t.Errorf("deactivated from the list: active %v, at %s", u.Active, b.location())
 	}
 	// The key form shows the accounts once Account Viewer is ticked.
 	b.open("/security/api-keys/new")

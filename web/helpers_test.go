@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -238,6 +239,16 @@ func (c *client) postRaw(t testing.TB, path string, form url.Values, headers ...
 
 func (c *client) do(t testing.TB, method, path string, body io.Reader, headers ...string) (*http.Response, string) {
 	t.Helper()
+	res, b := c.send(t, c.http, method, path, body, headers...)
+	c.ts.bodies.Lock()
+	c.ts.bodies.all = append(c.ts.bodies.all, string(b))
+	c.ts.bodies.Unlock()
+	return res, string(b)
+}
+
+// send makes one request through hc, with header pairs, and reads the answer whole.
+func (c *client) send(t testing.TB, hc *http.Client, method, path string, body io.Reader, headers ...string) (*http.Response, []byte) {
+	t.Helper()
 	req, err := http.NewRequest(method, c.ts.URL+path, body)
 	if err != nil {
 		t.Fatal(err)
@@ -245,7 +256,7 @@ func (c *client) do(t testing.TB, method, path string, body io.Reader, headers .
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	res, err := c.http.Do(req)
+	res, err := hc.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,10 +265,7 @@ func (c *client) do(t testing.TB, method, path string, body io.Reader, headers .
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.ts.bodies.Lock()
-	c.ts.bodies.all = append(c.ts.bodies.all, string(b))
-	c.ts.bodies.Unlock()
-	return res, string(b)
+	return res, b
 }
 
 // addKey stores a generated key and returns it with its secret. Like a
@@ -274,6 +282,26 @@ func (ts *testServer) addAccount(t testing.TB, name, parent string) string {
 		t.Fatal(err)
 	}
 	return a.ID
+}
+
+// addAccounts adds n accounts below the root at once, named "Customer
+// 00000" on, and returns their ids.
+func (ts *testServer) addAccounts(t testing.TB, n int) []string {
+	t.Helper()
+	var all []apikey.Account
+	var ids []string
+	for i := range n {
+		id, err := apikey.NewID("acc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, apikey.Account{ID: id, ParentID: ts.root, Name: fmt.Sprintf("Customer %05d", i), CreatedAt: ts.now})
+		ids = append(ids, id)
+	}
+	if err := ts.db.BulkLoad(context.Background(), store.Bulk{Accounts: all}); err != nil {
+		t.Fatal(err)
+	}
+	return ids
 }
 
 func (ts *testServer) addKey(t testing.TB, name string, mutate ...func(*apikey.Key)) (*apikey.Key, string) {

@@ -18,7 +18,7 @@ func (s *Server) loginForm(c echo.Context) error {
 	if principalOf(c) != nil {
 		return c.Redirect(http.StatusSeeOther, next)
 	}
-	return render(c, http.StatusOK, view.LoginPage(view.LoginForm{Next: next, CSRFToken: visitOf(c).csrf}))
+	return render(c, http.StatusOK, view.LoginPage(view.LoginForm{Next: next, CSRFToken: csrfToken(c)}))
 }
 
 // login checks the password and starts a session.
@@ -32,7 +32,7 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	if user == nil {
-		form := view.LoginForm{Username: typed, Next: next, Error: signInFailed, CSRFToken: v.csrf}
+		form := view.LoginForm{Username: typed, Next: next, Error: signInFailed, CSRFToken: csrfToken(c)}
 		return render(c, http.StatusUnauthorized, view.LoginPage(form))
 	}
 	if err := s.startSession(c, v, user); err != nil {

@@ -28,22 +28,34 @@ func (s *Server) page(c echo.Context, title, section string, crumbs ...view.Crum
 	if v == nil {
 		return p
 	}
-	p.CSRFToken = v.csrf
+	p.CSRFToken = csrfToken(c)
 	if v.user != nil {
 		p.UserName, p.UserRole = v.user.Username, v.user.Role.Label()
 	}
-	for _, n := range navigation {
-		if v.principal.Can(n.need) {
-			p.Nav = append(p.Nav, n.item)
-		}
-	}
+	p.Nav = navFor(v.principal)
 	return p
 }
 
-// setAccount says on the page which account it shows, and offers the
-// accounts the visitor may switch to, as a tree.
-func setAccount(p *view.Page, a *apikey.Account, dir accountDirectory) {
-	p.AccountName, p.AccountID, p.Accounts = a.Name, a.ID, dir.options
+// navFor is the side menu as p may use it.
+func navFor(p *apikey.Principal) []view.NavItem {
+	var nav []view.NavItem
+	for _, n := range navigation {
+		if p.Can(n.need) {
+			nav = append(nav, n.item)
+		}
+	}
+	return nav
+}
+
+// shownAccount is the account a page shows (currentAccount) and the
+// directory of the accounts the visitor may see.
+func (s *Server) shownAccount(c echo.Context) (*apikey.Account, accountDirectory, error) {
+	account, _, err := s.currentAccount(c)
+	if err != nil {
+		return nil, accountDirectory{}, err
+	}
+	dir, err := s.accountDirectory(c)
+	return account, dir, err
 }
 
 // accountDirectory is what pages need to show accounts: the ones the

@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"keyconsole/internal/apikey"
 )
@@ -17,36 +16,42 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", s.metrics.handler())
-	// CSS and JavaScript go compressed: they hold no secret, so nothing can
-	// be learnt from their compressed size. (Pages carry CSRF tokens and,
-	// once, new secrets: not compressed until tokens are masked per
-	// response.)
-	e.GET("/static/*", staticFiles(), middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 1024}))
+	// Files and pages go compressed when the client asks (compressed).
+	e.GET("/static/*", compressed(staticFiles()))
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/security/api-keys") })
 
 	// Before sign-in: a visit (for the CSRF token), no user.
 	public := func(method, path string, h echo.HandlerFunc) {
-		e.Add(method, path, chain(h, s.loadVisit, s.checkCSRF))
+		e.Add(method, path, compressed(chain(h, s.loadVisit, s.checkCSRF)))
 	}
 	public(http.MethodGet, "/login", s.loginForm)
 	public(http.MethodPost, "/login", s.login)
 	public(http.MethodPost, "/logout", s.logout)
 
 	// Console pages: a signed-in user holding the permission.
+	guarded := func(h echo.HandlerFunc, p apikey.Permission) echo.HandlerFunc {
+		return chain(h, s.loadVisit, s.requireUser, s.checkCSRF, s.require(p))
+	}
 	console := func(method, path string, h echo.HandlerFunc, p apikey.Permission) {
-		e.Add(method, path, chain(h, s.loadVisit, s.requireUser, s.checkCSRF, s.require(p)))
+		e.Add(method, path, compressed(guarded(h, p)))
+	}
+	// The answers that show a new secret, once, go uncompressed: their
+	// length must not depend on how the secret compresses beside anything
+	// else in them (BREACH).
+	showsSecret := func(method, path string, h echo.HandlerFunc, p apikey.Permission) {
+		e.Add(method, path, guarded(h, p))
 	}
 	console(http.MethodGet, "/security/api-keys", s.apiKeyList, apikey.ViewApiKey)
 	console(http.MethodGet, "/security/api-keys/new", s.apiKeyNew, apikey.ModifyApiKey)
 	console(http.MethodGet, "/security/api-keys/test", s.apiKeyTestForm, apikey.ViewApiKey)
 	console(http.MethodPost, "/security/api-keys/test", s.apiKeyTest, apikey.ViewApiKey)
-	console(http.MethodPost, "/security/api-keys", s.apiKeyCreate, apikey.ModifyApiKey)
+	showsSecret(http.MethodPost, "/security/api-keys", s.apiKeyCreate, apikey.ModifyApiKey)
 	console(http.MethodGet, "/security/api-keys/:id", s.apiKeyShow, apikey.ViewApiKey)
 	console(http.MethodGet, "/security/api-keys/:id/edit", s.apiKeyEdit, apikey.ModifyApiKey)
 	console(http.MethodPost, "/security/api-keys/:id", s.apiKeySave, apikey.ModifyApiKey)
 	// Support may regenerate Chrome keys: the keys service decides per key.
 	console(http.MethodGet, "/security/api-keys/:id/regenerate", s.apiKeyRegenerateConfirm, apikey.ViewApiKey)
-	console(http.MethodPost, "/security/api-keys/:id/regenerate", s.apiKeyRegenerate, apikey.ViewApiKey)
+	showsSecret(http.MethodPost, "/security/api-keys/:id/regenerate", s.apiKeyRegenerate, apikey.ViewApiKey)
 	console(http.MethodPost, "/security/api-keys/:id/activate", s.apiKeyActivate, apikey.ModifyApiKey)
 	console(http.MethodPost, "/security/api-keys/:id/deactivate", s.apiKeyDeactivate, apikey.ModifyApiKey)
 	console(http.MethodGet, "/security/api-keys/:id/delete", s.apiKeyDeleteConfirm, apikey.DeleteApiKey)
@@ -65,18 +70,22 @@ func (s *Server) routes() {
 	console(http.MethodGet, "/security/audit.csv", s.auditCSV, apikey.ViewAudit)
 
 	console(http.MethodGet, "/accounts", s.accountList, apikey.ViewApiKey)
+	console(http.MethodGet, "/accounts/switch", s.accountSwitch, apikey.ViewApiKey)
 	console(http.MethodPost, "/accounts", s.accountCreate, apikey.ManageUsers)
 	console(http.MethodPost, "/accounts/:id/delete", s.accountDelete, apikey.ManageUsers)
 	console(http.MethodPost, "/accounts/:id/move", s.accountMove, apikey.ManageUsers)
 
 	console(http.MethodGet, "/users", s.userList, apikey.ManageUsers)
+	console(http.MethodGet, "/users/new", s.userNew, apikey.ManageUsers)
 	console(http.MethodPost, "/users", s.userCreate, apikey.ManageUsers)
+	console(http.MethodGet, "/users/:id/role", s.userRoleForm, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/role", s.userRoleSave, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/deactivate", s.userDeactivate, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/activate", s.userActivate, apikey.ManageUsers)
 
 	// JSON API: authenticated by an API key, whose roles decide, and by a
 	// user's access token where the key does not allow unauthenticated calls.
+	// Never compressed: its answers carry new secrets and tokens.
 	api := func(method, path string, h echo.HandlerFunc, p apikey.Permission) {
 		e.Add(method, "/api/v1"+path, chain(h, s.apiAuth, s.apiUser, s.apiRequire(p)))
 	}

@@ -29,10 +29,13 @@ const (
 // take effect at once.
 type visit struct {
 	cookie    *sessions.Session
-	csrf      string
+	csrf      string // never shown as is: see csrfToken
 	sessionID string // raw id, never stored server-side
 	user      *apikey.User
 	principal *apikey.Principal
+
+	// csrf as masked for this answer, and the token it masks.
+	masked, maskedOf string
 
 	// On the JSON API: the caller's key, and whether it came as a bearer
 	// token (then no user token can come beside it).

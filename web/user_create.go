@@ -10,6 +10,11 @@ import (
 	"keyconsole/web/view"
 )
 
+// userNew shows the add-user form, in the account the users page showed.
+func (s *Server) userNew(c echo.Context) error {
+	return s.renderNewUser(c, http.StatusOK, view.UserForm{})
+}
+
 // userCreate adds a console user; a bad form comes back with its errors and
 // everything typed but the password.
 func (s *Server) userCreate(c echo.Context) error {
@@ -28,21 +33,34 @@ func (s *Server) userCreate(c echo.Context) error {
 	})
 	if errs.Any() {
 		form.Errors = errs
-		return s.renderUsers(c, http.StatusUnprocessableEntity, form, "", "")
+		return s.renderNewUser(c, http.StatusUnprocessableEntity, form)
 	}
 	switch _, err := s.users.Create(ctx, actor(c), in); apikey.ErrorCode(err) {
 	case "":
 	case apikey.ECONFLICT:
 		form.Errors = map[string]string{"username": apikey.ErrorMessage(err)}
-		return s.renderUsers(c, http.StatusConflict, form, "", "")
+		return s.renderNewUser(c, http.StatusConflict, form)
 	case apikey.ENOTFOUND:
 		form.Errors = map[string]string{"account_id": apikey.ErrorMessage(err)}
-		return s.renderUsers(c, http.StatusUnprocessableEntity, form, "", "")
+		return s.renderNewUser(c, http.StatusUnprocessableEntity, form)
 	case apikey.EINVALID:
 		form.Errors = map[string]string{apikey.ErrorField(err): apikey.ErrorMessage(err)}
-		return s.renderUsers(c, http.StatusUnprocessableEntity, form, "", "")
+		return s.renderNewUser(c, http.StatusUnprocessableEntity, form)
 	default:
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/users")
+}
+
+// renderNewUser draws the add-user form as typed.
+func (s *Server) renderNewUser(c echo.Context, status int, form view.UserForm) error {
+	account, dir, err := s.shownAccount(c)
+	if err != nil {
+		return err
+	}
+	if form.AccountID == "" {
+		form.AccountID = account.ID
+	}
+	form.Roles, form.Accounts = roleOptions(), dir.options
+	return render(c, status, view.UserNewPage(s.usersPage(c, "Add a user"), form))
 }

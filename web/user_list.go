@@ -11,30 +11,24 @@ import (
 	"keyconsole/web/view"
 )
 
-// userList shows every console user and the add-user form.
+// userList shows a page of console users.
 func (s *Server) userList(c echo.Context) error {
-	return s.renderUsers(c, http.StatusOK, view.UserForm{}, "", "")
+	return s.renderUsers(c, http.StatusOK, "", "")
 }
 
 // usersPerPage is how many users a page lists.
 const usersPerPage = 50
 
-// renderUsers draws the users page, with the add form as typed and, where a
-// change to one user was refused, the reason beside that user.
-func (s *Server) renderUsers(c echo.Context, status int, form view.UserForm, failedID, failure string) error {
+// renderUsers draws the users page with, where a change to one user was
+// refused, the reason beside that user. Changing a role has a page of its
+// own (userRoleForm), as has adding a user (userNew): the list offers no
+// choice of accounts, so it weighs the same however many there are.
+func (s *Server) renderUsers(c echo.Context, status int, failedID, failure string) error {
 	ctx := c.Request().Context()
-	account, _, err := s.currentAccount(c)
+	account, dir, err := s.shownAccount(c)
 	if err != nil {
 		return err
 	}
-	dir, err := s.accountDirectory(c)
-	if err != nil {
-		return err
-	}
-	if form.AccountID == "" {
-		form.AccountID = account.ID
-	}
-	l := view.UserList{Form: form, Accounts: dir.options}
 	page := 1
 	if n, err := strconv.Atoi(c.QueryParam("page")); err == nil && n > 1 {
 		page = n
@@ -43,8 +37,8 @@ func (s *Server) renderUsers(c echo.Context, status int, form view.UserForm, fai
 	if err != nil {
 		return err
 	}
-	l.Total = total
-	pageURL := func(n int) string {
+	l := view.UserList{Total: total}
+	pageURL := func(path string, n int) string {
 		v := url.Values{}
 		if id := c.QueryParam("account"); id != "" {
 			v.Set("account", id)
@@ -53,29 +47,25 @@ func (s *Server) renderUsers(c echo.Context, status int, form view.UserForm, fai
 			v.Set("page", strconv.Itoa(n))
 		}
 		if len(v) == 0 {
-			return "/users"
+			return path
 		}
-		return "/users?" + v.Encode()
+		return path + "?" + v.Encode()
 	}
-	l.FirstURL = pageURL(1)
+	l.FirstURL, l.SelfURL, l.NewURL = pageURL("/users", 1), pageURL("/users", page), pageURL("/users/new", 1)
 	if page > 1 {
-		l.PrevURL = pageURL(page - 1)
+		l.PrevURL = pageURL("/users", page-1)
 	}
 	if page*usersPerPage < total {
-		l.NextURL = pageURL(page + 1)
-	}
-	for _, r := range apikey.Roles {
-		l.Roles = append(l.Roles, view.Option{Value: string(r), Label: r.Label()})
+		l.NextURL = pageURL("/users", page+1)
 	}
 	self := principalOf(c)
 	for _, u := range users {
 		row := view.UserRow{
-			ID: u.ID, Username: u.Username, Role: string(u.Role), RoleLabel: u.Role.Label(),
+			ID: u.ID, Username: u.Username, RoleLabel: u.Role.Label(),
 			Account: dir.name(u.AccountID), Active: u.Active, Created: formatDate(u.CreatedAt),
 			LastSignIn: "Never", IsSelf: self != nil && self.ID == u.ID,
 		}
 		if u.Role == apikey.RoleAccountViewer {
-			row.RoleAccounts = scopeChoices(u.RoleAccounts)
 			row.Scope = "Sees " + apikey.RoleGrant{Role: u.Role, Accounts: u.RoleAccounts}.ScopeText(dir.name)
 		}
 		if u.LastSignInAt != nil {
@@ -89,4 +79,18 @@ func (s *Server) renderUsers(c echo.Context, status int, form view.UserForm, fai
 	p := s.page(c, "Users", "users", view.Crumb{Label: "Administration"}, view.Crumb{Label: "Users"})
 	setAccount(&p, account, dir)
 	return render(c, status, view.UserListPage(p, l))
+}
+
+// roleOptions are the roles a user may be given.
+func roleOptions() []view.Option {
+	var out []view.Option
+	for _, r := range apikey.Roles {
+		out = append(out, view.Option{Value: string(r), Label: r.Label()})
+	}
+	return out
+}
+
+// usersPage is the frame of the pages below the users list.
+func (s *Server) usersPage(c echo.Context, title string) view.Page {
+	return s.page(c, title, "users", view.Crumb{Label: "Administration"}, view.Crumb{Label: "Users", URL: "/users"}, view.Crumb{Label: title})
 }

@@ -109,19 +109,19 @@ func TestLastAdminCannotBeRemoved(t *testing.T) {
 	ts := newTestServer(t)
 	admin, _ := ts.db.UserByName(context.Background(), "admin")
 	for _, step := range []struct {
-		path string
-		form url.Values
+		path   string
+		form   url.Values
+		beside string // where the reason shows
 	}{
-		{"/users/" + admin.ID + "/deactivate", url.Values{}},
-		{"/users/" + admin.ID + "/role", url.Values{"role": {"global-viewer"}}},
+		{"/users/" + admin.ID + "/deactivate", url.Values{}, `[data-username="admin"]`},
+		{"/users/" + admin.ID + "/role", url.Values{"role": {"global-viewer"}}, `[data-testid="error-role"]`},
 	} {
 		res, body := ts.admin.post(t, step.path, step.form)
 		if res.StatusCode != http.StatusConflict {
 			t.Fatalf("%s: %d", step.path, res.StatusCode)
 		}
-		row := parseHTML(t, body).Find(`[data-username="admin"]`)
-		if !strings.Contains(row.Text(), "At least one active Global Admin must remain") {
-			t.Errorf("%s: reason not shown beside the user", step.path)
+		if !strings.Contains(parseHTML(t, body).Find(step.beside).Text(), "At least one active Global Admin must remain") {
+			t.Errorf("%s: reason not shown at %s", step.path, step.beside)
 		}
 	}
 	if res, _ := ts.get(t, "/users"); res.StatusCode != http.StatusOK {
@@ -129,8 +129,9 @@ func TestLastAdminCannotBeRemoved(t *testing.T) {
 	}
 }
 
-// TestUserScopeByBoxes: an Account Viewer's accounts are ticked in the
-// user's row; the summary names them; a missing account is refused there.
+// TestUserScopeByBoxes: an Account Viewer's accounts are ticked on the
+// user's role page; the list's row names them; a missing account is
+// refused beside the boxes.
 func TestUserScopeByBoxes(t *testing.T) {
 	ts := newTestServer(t)
 	customer := ts.addAccount(t, "Customer", "")
@@ -141,14 +142,17 @@ func TestUserScopeByBoxes(t *testing.T) {
 	}
 	_, page := ts.get(t, "/users")
 	row := parseHTML(t, page).Find(`[data-testid="user-row"][data-username="vera"]`)
-	if got := row.Find(`[data-testid="user-scope"] summary`).Text(); !strings.Contains(got, "Sees Customer") {
+	if got := row.Find(`[data-testid="user-scope"]`).Text(); !strings.Contains(got, "Sees Customer") {
 		t.Errorf("row summary %q", got)
 	}
-	if !row.Find(`input[name="role_accounts"][value="` + customer + `"]`).Is("[checked]") {
+	edit, _ := row.Find(`[data-testid="edit-role"]`).Attr("href")
+	_, page = ts.get(t, edit)
+	form := parseHTML(t, page).Find(`[data-testid="role-form"]`)
+	if !form.Find(`input[name="role_accounts"][value="` + customer + `"]`).Is("[checked]") {
 		t.Error("the scoped account is not ticked")
 	}
 	res, body := ts.admin.post(t, "/users/"+vera.ID+"/role", url.Values{"role": {"account-viewer"}, "role_accounts": {"acc_gone"}})
-	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "There is no account “acc_gone”") {
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(parseHTML(t, body).Find(`[data-testid="error-role_accounts"]`).Text(), "There is no account “acc_gone”") {
 		t.Fatalf("missing account: %d", res.StatusCode)
 	}
 	if u, _ := ts.db.UserByName(context.Background(), "vera"); !slices.Equal(u.RoleAccounts, []string{customer}) {
@@ -187,5 +191,92 @@ func TestUsersPaged(t *testing.T) {
 	doc = parseHTML(t, body)
 	if doc.Find(`[data-testid="past-end"] a[href="/users"]`).Length() != 1 || doc.Find(`[data-testid="empty-state"]`).Length() != 0 {
 		t.Fatal("a page past the end does not say so")
+	}
+}
+
+// With a thousand accounts the users page stays small: a row shows the
+// role and the accounts it sees, and links to the user's role page, which
+// holds the form with a box for each account.
+func TestUsersPageWithManyAccounts(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ctx := context.Background()
+	accounts := ts.addAccounts(t, 1000)
+	for i := range 60 {
+		u := &apikey.User{AccountID: accounts[i], Username: fmt.Sprintf("viewer.%02d@example.com", i), PasswordHash: "$argon2id$x",
+			Role: apikey.RoleAccountViewer, RoleAccounts: accounts[i+1 : i+3], Active: i%9 != 0, CreatedBy: "t"}
+		if err := ts.db.CreateUser(ctx, u, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, body := ts.get(t, "/users")
+	doc := parseHTML(t, body)
+	_, wire := ts.admin.wire(t, http.MethodGet, "/users", nil, "Accept-Encoding", "gzip")
+	t.Logf("50 users, 1,000 accounts: %d bytes, %d gzip'd", len(body), len(wire))
+	if n := doc.Find(`[data-testid="user-row"]`).Length(); n != 50 || len(body) > 45_000 || len(wire) > 8_000 {
+		t.Fatalf("%d rows in %d bytes, %d gzip'd; budget 45,000 and 8,000", n, len(body), len(wire))
+	}
+	if doc.Find(`select, input[type="checkbox"]`).Length() != 0 {
+		t.Error("the list offers choices of accounts")
+	}
+	row := doc.Find(`[data-testid="user-row"][data-username="viewer.05@example.com"]`)
+	if got := row.Find(`[data-testid="user-scope"]`).Text(); got != "Sees Customer 00006, Customer 00007" && got != "Sees Customer 00007, Customer 00006" {
+		t.Errorf("scope %q", got)
+	}
+	if add, _ := doc.Find(`[data-testid="add-user"]`).Attr("href"); add != "/users/new" {
+		t.Errorf("add user at %q", add)
+	} else if _, page := ts.get(t, add); parseHTML(t, page).Find(`[data-testid="user-form"] select[name="account_id"] option`).Length() != 1001 {
+		t.Error("the add form does not offer every account")
+	}
+
+	// The role page: the role chosen, the user's accounts ticked.
+	edit, _ := row.Find(`[data-testid="edit-role"]`).Attr("href")
+	res, page := ts.get(t, edit)
+	form := parseHTML(t, page).Find(`[data-testid="role-form"]`)
+	if res.StatusCode != http.StatusOK || form.Find(`input[name="role_accounts"]`).Length() != 1002 {
+		t.Fatalf("role page: %d, %d boxes", res.StatusCode, form.Find(`input[name="role_accounts"]`).Length())
+	}
+	if v, _ := form.Find(`#role option[selected]`).Attr("value"); v != "account-viewer" {
+		t.Errorf("role chosen %q", v)
+	}
+	var ticked []string
+	for _, box := range form.Find(`input[name="role_accounts"][checked]`).EachIter() {
+		v, _ := box.Attr("value")
+		ticked = append(ticked, v)
+	}
+	slices.Sort(ticked)
+	want := slices.Sorted(slices.Values(accounts[6:8]))
+	if !slices.Equal(ticked, want) {
+		t.Errorf("ticked %v, want %v", ticked, want)
+	}
+	action, _ := form.Attr("action")
+
+	// A mistake comes back beside its field, with what was chosen kept.
+	res, page = ts.admin.post(t, action, url.Values{"role": {""}, "role_accounts": {accounts[42]}})
+	form = parseHTML(t, page).Find(`[data-testid="role-form"]`)
+	if res.StatusCode != http.StatusUnprocessableEntity || strings.TrimSpace(form.Find(`[data-testid="error-role"]`).Text()) != "Choose a role." {
+		t.Fatalf("no role: %d %q", res.StatusCode, form.Find(`[data-testid="error-role"]`).Text())
+	}
+	if inv, _ := form.Find(`#role`).Attr("aria-invalid"); inv != "true" || !form.Find(`input[name="role_accounts"][value="`+accounts[42]+`"]`).Is("[checked]") {
+		t.Error("the role is not marked, or the ticked account not kept")
+	}
+	res, page = ts.admin.post(t, action, url.Values{"role": {"account-viewer"}})
+	form = parseHTML(t, page).Find(`[data-testid="role-form"]`)
+	if v, _ := form.Find(`#role option[selected]`).Attr("value"); res.StatusCode != http.StatusUnprocessableEntity || v != "account-viewer" ||
+		strings.TrimSpace(form.Find(`[data-testid="error-role_accounts"]`).Text()) == "" {
+		t.Fatalf("no accounts: %d, role kept %q", res.StatusCode, v)
+	}
+
+	// Saved, back to the list.
+	res, _ = ts.admin.post(t, action, url.Values{"role": {"account-viewer"}, "role_accounts": {accounts[42]}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/users" {
+		t.Fatalf("save: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if u, _ := ts.db.UserByName(ctx, "viewer.05@example.com"); !slices.Equal(u.RoleAccounts, accounts[42:43]) {
+		t.Errorf("stored %v", u.RoleAccounts)
+	}
+	// A user out of the visitor's reach has no role page.
+	if res, _ := ts.get(t, "/users/usr_nope/role"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown user: %d", res.StatusCode)
 	}
 }

@@ -11,18 +11,83 @@ import (
 	"keyconsole/web/view"
 )
 
-// userRoleSave changes a user's role (and account scope).
+// userRoleForm shows a user's role and, for an Account Viewer, the
+// accounts it sees, to change.
+func (s *Server) userRoleForm(c echo.Context) error {
+	u, err := s.managedUser(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	f := view.UserRoleForm{Role: string(u.Role)}
+	if u.Role == apikey.RoleAccountViewer {
+		f.RoleAccounts = scopeChoices(u.RoleAccounts)
+	}
+	return s.renderUserRole(c, http.StatusOK, u, f)
+}
+
+// userRoleSave changes a user's role (and account scope); a refused change
+// comes back with the reason beside the field and the choices as made.
 func (s *Server) userRoleSave(c echo.Context) error {
-	id := c.Param("id")
+	u, err := s.managedUser(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
 	params, err := c.FormParams()
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
 	}
+	f := view.UserRoleForm{Role: params.Get("role"), RoleAccounts: scopeChoices(params["role_accounts"])}
 	role, accounts, errs := validate.UserRole(params.Get("role"), params["role_accounts"])
 	if errs.Any() {
-		return s.renderUsers(c, http.StatusUnprocessableEntity, view.UserForm{}, id, firstError(errs))
+		f.Errors = errs
+		return s.renderUserRole(c, http.StatusUnprocessableEntity, u, f)
 	}
-	return s.userChanged(c, id, s.users.SetRole(c.Request().Context(), actor(c), id, role, accounts))
+	err = s.users.SetRole(c.Request().Context(), actor(c), u.ID, role, accounts)
+	status := http.StatusUnprocessableEntity
+	switch apikey.ErrorCode(err) {
+	case "":
+		return c.Redirect(http.StatusSeeOther, "/users")
+	case apikey.ECONFLICT: // the last Global Admin's
+		status = http.StatusConflict
+		fallthrough
+	case apikey.EINVALID:
+		field := apikey.ErrorField(err)
+		if field == "" {
+			field = "role"
+		}
+		f.Errors = map[string]string{field: apikey.ErrorMessage(err)}
+		return s.renderUserRole(c, status, u, f)
+	}
+	return err
+}
+
+// renderUserRole draws the role form of user u.
+func (s *Server) renderUserRole(c echo.Context, status int, u *apikey.User, f view.UserRoleForm) error {
+	dir, err := s.accountDirectory(c)
+	if err != nil {
+		return err
+	}
+	f.Username, f.Action, f.CancelURL = u.Username, "/users/"+u.ID+"/role", "/users"
+	f.Roles, f.Accounts = roleOptions(), dir.options
+	return render(c, status, view.UserRolePage(s.usersPage(c, "Role of "+u.Username), f))
+}
+
+// managedUser is the user with that id when the visitor may manage it; any
+// other is reported missing, so ids cannot be probed.
+func (s *Server) managedUser(c echo.Context, id string) (*apikey.User, error) {
+	ctx := c.Request().Context()
+	u, err := s.signin.User(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	path, err := s.accounts.Path(ctx, u.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	if !principalOf(c).CanIn(apikey.ManageUsers, path) {
+		return nil, apikey.Errorf(apikey.ENOTFOUND, "No such user.")
+	}
+	return u, nil
 }
 
 // userDeactivate switches a user off and ends their sessions at once.
@@ -37,16 +102,21 @@ func (s *Server) userActivate(c echo.Context) error {
 	return s.userChanged(c, id, s.users.SetActive(c.Request().Context(), actor(c), id, true))
 }
 
-// userChanged answers a change to one user: back to the list, or the list
-// with the refusal (such as the last-admin rule) beside that user.
+// userChanged answers a switch of one user on or off: back to the list
+// page the button was on, or the list with the refusal (such as the
+// last-admin rule) beside that user.
 func (s *Server) userChanged(c echo.Context, id string, err error) error {
 	switch apikey.ErrorCode(err) {
 	case "":
-		return c.Redirect(http.StatusSeeOther, "/users")
+		back := "/users"
+		if r := c.FormValue("return"); r != "" {
+			back = safeNext(r)
+		}
+		return c.Redirect(http.StatusSeeOther, back)
 	case apikey.ECONFLICT:
-		return s.renderUsers(c, http.StatusConflict, view.UserForm{}, id, apikey.ErrorMessage(err))
+		return s.renderUsers(c, http.StatusConflict, id, apikey.ErrorMessage(err))
 	case apikey.EINVALID:
-		return s.renderUsers(c, http.StatusUnprocessableEntity, view.UserForm{}, id, apikey.ErrorMessage(err))
+		return s.renderUsers(c, http.StatusUnprocessableEntity, id, apikey.ErrorMessage(err))
 	}
 	return err
 }

@@ -3,18 +3,23 @@
 // anything and import neither echo nor the store.
 package view
 
+import "net/url"
+
 // Page is what the layout needs around every screen.
 type Page struct {
 	Title       string // the <title> and the heading
 	Section     string // the navigation entry to highlight, e.g. "api-keys"
 	AccountName string // the account the page shows
 	AccountID   string
-	Accounts    []Option // the accounts the visitor may switch to
-	Breadcrumb  []Crumb
-	Nav         []NavItem // only what the visitor may open
-	CSRFToken   string
-	UserName    string // empty when nobody is signed in
-	UserRole    string
+	Accounts    []Option // the accounts the visitor may switch to, when few enough for a select
+	// ManyAccounts: too many accounts for a select; the switcher links to
+	// a chooser that finds them by name instead.
+	ManyAccounts bool
+	Breadcrumb   []Crumb
+	Nav          []NavItem // only what the visitor may open
+	CSRFToken    string
+	UserName     string // empty when nobody is signed in
+	UserRole     string
 }
 
 // SwitchURL is where the account switcher goes: the current section's
@@ -26,6 +31,11 @@ func (p Page) SwitchURL() string {
 		}
 	}
 	return "/security/api-keys"
+}
+
+// ChooserURL is the account chooser, for this section.
+func (p Page) ChooserURL() string {
+	return "/accounts/switch?" + url.Values{"account": {p.AccountID}, "section": {p.Section}}.Encode()
 }
 
 // Crumb is one step of the breadcrumb.
