@@ -47,8 +47,10 @@ type change struct {
 const (
 	positiveLifetime = 2 * time.Minute
 	negativeLifetime = 5 * time.Second
-	// DefaultCacheSize is how many secret hashes verification remembers.
-	DefaultCacheSize = 100_000
+	// DefaultCacheSize is how many secret hashes verification remembers
+	// (a cached key holds about 1 KiB): entries live two minutes at most, so
+	// it covers 50,000 distinct keys in use every two minutes.
+	DefaultCacheSize = 50_000
 )
 
 func newCache(size int) *cache {
