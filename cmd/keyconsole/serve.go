@@ -208,7 +208,7 @@ func sweepSessions(ctx context.Context, db *store.DB, idle, lifetime time.Durati
 
 // tuneCollector lets the heap grow to five times what is live before the
 // garbage collector runs (Go's default is twice), under a soft limit of
-// 128 MiB and 2 KiB a cached key (twice what one takes): under load,
+// 96 MiB and 2 KiB a cached key (twice what one takes): under load,
 // collection was the largest cost of a verification after the network,
 // and the limit keeps memory below 250 MB with the default cache full.
 // GOGC or GOMEMLIMIT, when set, decide instead.
@@ -217,5 +217,5 @@ func tuneCollector(getenv func(string) string, cacheSize int) {
 		return
 	}
 	debug.SetGCPercent(400)
-	debug.SetMemoryLimit(128<<20 + int64(cacheSize)<<11)
+	debug.SetMemoryLimit(96<<20 + int64(cacheSize)<<11)
 }

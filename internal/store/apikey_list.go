@@ -69,6 +69,9 @@ func (db *DB) ListKeys(ctx context.Context, in apikey.KeyQuery) (apikey.KeyPage,
 	if page.MoreThan {
 		page.Total = countCap + len(inherited)
 	}
+	if !page.MoreThan && offset >= page.Total {
+		return page, nil // past the end: nothing to read
+	}
 	// Of the own keys, at most len(inherited) before the page's start can
 	// have been pushed onto it by inherited ones.
 	from := max(0, offset-len(inherited))

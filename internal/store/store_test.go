@@ -619,3 +619,20 @@ func TestEachAuditReadsEveryEventOnceInBatches(t *testing.T) {
 		}
 	}
 }
+
+// A page past the last is empty, and says how many there are, without
+// sorting the account's keys and the inherited ones together.
+func TestKeyPagePastTheEnd(t *testing.T) {
+	t.Parallel()
+	db, now := openTest(t)
+	top := root(t, db)
+	child := newAccounts(t, db, "Child")[0]
+	newKey(t, db, top, "inherited")
+	for i := range 3 {
+		newKey(t, db, child, fmt.Sprintf("own %d", i))
+	}
+	page, err := db.ListKeys(context.Background(), apikey.KeyQuery{AccountIDs: []string{child, top}, Page: 3, PerPage: 2, Now: *now})
+	if err != nil || len(page.Keys) != 0 || page.Total != 4 {
+		t.Fatalf("past the end: %d keys, total %d, %v", len(page.Keys), page.Total, err)
+	}
+}
