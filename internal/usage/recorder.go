@@ -96,15 +96,56 @@ func (r *Recorder) Flush(ctx context.Context) error {
 		uses = append(uses, apikey.LastUse{KeyID: id, At: u.at, From: from})
 	}
 	r.mu.Unlock()
+	keys := make([]countKey, 0, len(counts))
 	rows := make([]apikey.UsageCount, 0, len(counts))
 	for k, n := range counts {
 		day := fmt.Sprintf("%04d-%02d-%02d", k.day/10000, k.day/100%100, k.day%100)
+		keys = append(keys, k)
 		rows = append(rows, apikey.UsageCount{KeyID: k.keyID, Day: day, Code: k.code, Count: n})
 	}
-	if err := r.store.RecordUsage(ctx, uses, rows); err != nil {
-		r.putBack(last, counts)
-		return err
+	// A chunk at a time, each its own transaction, with a pause between: a
+	// flush of many keys then shares the processor with the requests being
+	// served, rather than taking it for half a second at once.
+	n, done := max(len(uses), len(rows)), 0
+	var err error
+	for done < n {
+		end := min(done+flushChunk, n)
+		if err = r.store.RecordUsage(ctx, uses[min(done, len(uses)):min(end, len(uses))], rows[min(done, len(rows)):min(end, len(rows))]); err != nil {
+			break
+		}
+		if done = end; done < n {
+			select {
+			case <-time.After(flushPause):
+			case <-ctx.Done():
+				err = ctx.Err()
+			}
+			if err != nil {
+				break
+			}
+		}
 	}
+	r.markWritten(uses[:min(done, len(uses))], later)
+	// What is not written goes back, to be tried with the next flush.
+	for _, u := range uses[min(done, len(uses)):] {
+		later[u.KeyID] = last[u.KeyID]
+	}
+	rest := map[countKey]int{}
+	for _, k := range keys[min(done, len(keys)):] {
+		rest[k] = counts[k]
+	}
+	r.putBack(later, rest)
+	return err
+}
+
+// A flush writes flushChunk rows of each kind a transaction, flushPause apart.
+const (
+	flushChunk = 500
+	flushPause = 5 * time.Millisecond
+)
+
+// markWritten notes when each of uses was written, and forgets keys not
+// written for a while (unless a use of theirs waits in later).
+func (r *Recorder) markWritten(uses []apikey.LastUse, later map[string]lastUse) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, u := range uses {
@@ -115,8 +156,6 @@ func (r *Recorder) Flush(ctx context.Context) error {
 			delete(r.written, id)
 		}
 	}
-	r.mergeLast(later)
-	return nil
 }
 
 // mergeLast keeps the newer of each key's last uses; r.mu is held.

@@ -2,6 +2,8 @@ package usage
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -97,5 +99,63 @@ func TestLastUseWrittenOncePerMinute(t *testing.T) {
 	counts, _ := db.KeyUsage(ctx, k.ID, at.Format("2006-01-02"))
 	if len(counts) != 1 || counts[0].Count != 4 {
 		t.Fatalf("counts %+v", counts)
+	}
+}
+
+// failingAfter writes through to a store until n batches were written,
+// then fails.
+type failingAfter struct {
+	Store
+	n int
+}
+
+func (f *failingAfter) RecordUsage(ctx context.Context, uses []apikey.LastUse, counts []apikey.UsageCount) error {
+	if f.n == 0 {
+		return errors.New("disk full")
+	}
+	f.n--
+	return f.Store.RecordUsage(ctx, uses, counts)
+}
+
+// A flush of many keys is written a chunk at a time; when a chunk fails,
+// the chunks written stay written once and the rest waits for the next
+// flush: nothing counted twice, nothing lost.
+func TestFlushFailingPartwayCountsEachUseOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := store.Open(ctx, storetest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	root, _ := db.RootAccount(ctx)
+	var bulk store.Bulk
+	for i := range 3*flushChunk + 7 {
+		bulk.Keys = append(bulk.Keys, &apikey.Key{ID: fmt.Sprintf("key_u_%04d", i), AccountID: root.ID, SecretHash: fmt.Sprintf("h%04d", i),
+			DisplayPrefix: "kc_g_x", CreatedBy: "t", UpdatedBy: "t", Version: 1,
+			Settings: apikey.Settings{Name: fmt.Sprintf("k %04d", i), Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true}})
+	}
+	if err := db.BulkLoad(ctx, bulk); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().UTC().Truncate(time.Second)
+	failing := &failingAfter{Store: db, n: 2}
+	r := New(failing, nil)
+	for _, k := range bulk.Keys {
+		r.Record(k.ID, "VALID", netip.MustParseAddr("192.0.2.1"), at)
+	}
+	if err := r.Flush(ctx); err == nil {
+		t.Fatal("a flush that failed partway said nothing")
+	}
+	failing.n = -1 // no more failures
+	if err := r.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range bulk.Keys {
+		counts, _ := db.KeyUsage(ctx, k.ID, at.Format("2006-01-02"))
+		got, _ := db.Key(ctx, k.ID)
+		if len(counts) != 1 || counts[0].Count != 1 || got.LastUsedAt == nil {
+			t.Fatalf("%s: counts %v, last use %v", k.ID, counts, got.LastUsedAt)
+		}
 	}
 }
