@@ -7,7 +7,7 @@ FUZZ      := ./internal/validate:FuzzIPEntries ./internal/validate:FuzzNewKey
 # Packages whose tests open a database: they run on both engines.
 DB_PACKAGES := ./cmd/... ./internal/store/... ./internal/instance ./internal/keys ./internal/accounts ./internal/users ./internal/auditlog ./internal/token ./internal/usage ./internal/verify ./web/...
 
-.PHONY: run build test generate check-generated vet unit fuzz bench bench-short clean
+.PHONY: run build test generate check-generated vet unit fuzz bench bench-short bench-postgres clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/keyconsole
@@ -58,9 +58,20 @@ test: check-generated vet unit fuzz
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 	$(GO) run ./cmd/bench -keys 1000000 -write BENCHMARKS.md
+	@$(MAKE) --no-print-directory bench-postgres KEYS=1000000 DURATION=10s
 
 bench-short:
 	$(GO) run ./cmd/bench -keys 100000 -duration 5s -write BENCHMARKS.md
+	@$(MAKE) --no-print-directory bench-postgres KEYS=100000 DURATION=5s
+
+# The same run on PostgreSQL, in a schema of its own (made, then dropped) of the
+# database KEYCONSOLE_BENCH_POSTGRES names.
+bench-postgres:
+	@if [ -n "$$KEYCONSOLE_BENCH_POSTGRES" ]; then \
+		$(GO) run ./cmd/bench -keys $(KEYS) -duration $(DURATION) -db "$$KEYCONSOLE_BENCH_POSTGRES" -write BENCHMARKS.md; \
+	else \
+		echo "PostgreSQL not measured: set KEYCONSOLE_BENCH_POSTGRES to a database's URL"; \
+	fi
 
 clean:
 	rm -rf bin

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"io"
@@ -28,6 +29,7 @@ import (
 	"strings"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
@@ -41,7 +43,7 @@ import (
 
 func main() {
 	keys := flag.Int("keys", 1_000_000, "keys to seed")
-	dsn := flag.String("db", "", "an empty postgres:// database to run on (default: a fresh SQLite file)")
+	dsn := flag.String("db", "", "a postgres:// database to run on, in a schema of its own made and dropped (default: a fresh SQLite file)")
 	duration := flag.Duration("duration", 10*time.Second, "each wrk run")
 	conns := flag.Int("connections", 64, "wrk connections")
 	rounds := flag.Int("rounds", 3, "floor/server alternations")
@@ -59,7 +61,7 @@ func main() {
 	table := b.table()
 	fmt.Print(table)
 	if *write != "" {
-		if err := writeSection(*write, table); err != nil {
+		if err := writeSection(*write, b.engine, table); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}
@@ -94,6 +96,12 @@ func (b *bench) run() error {
 	defer os.RemoveAll(b.dir)
 	if b.dsn == "" {
 		b.dsn = filepath.Join(b.dir, "bench.db")
+	} else {
+		drop, err := b.ownSchema()
+		if err != nil {
+			return err
+		}
+		defer drop()
 	}
 	bin := filepath.Join(b.dir, "keyconsole")
 	build := exec.Command("go", "build", "-o", bin, "./cmd/keyconsole")
@@ -149,6 +157,33 @@ func (b *bench) run() error {
 
 	// Pages, as an admin of the big account would open them.
 	return b.pages()
+}
+
+// ownSchema makes a schema of the bench's own in the PostgreSQL database
+// and points b.dsn at it; drop removes it.
+func (b *bench) ownSchema() (drop func(), err error) {
+	admin, err := sql.Open("pgx", b.dsn)
+	if err != nil {
+		return nil, err
+	}
+	schema := fmt.Sprintf("keyconsole_bench_%d", time.Now().Unix())
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		admin.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	u, err := url.Parse(b.dsn)
+	if err != nil {
+		admin.Close()
+		return nil, err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	b.dsn = u.String()
+	return func() {
+		admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+		admin.Close()
+	}, nil
 }
 
 func (b *bench) seed() error {
@@ -428,19 +463,26 @@ func (b *bench) table() string {
 	return s.String()
 }
 
-// writeSection puts text between the bench markers of the file, one
-// section per engine, and the command that made it.
-func writeSection(path, text string) error {
+// writeSection puts text between the file's bench markers for engine
+// (<!-- bench:sqlite:start --> ... <!-- bench:sqlite:end -->), after the
+// command that made it (a password in a URL left out).
+func writeSection(path, engine, text string) error {
 	body, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	start, end := "<!-- bench:start -->", "<!-- bench:end -->"
+	start, end := "<!-- bench:"+engine+":start -->", "<!-- bench:"+engine+":end -->"
 	i, j := bytes.Index(body, []byte(start)), bytes.Index(body, []byte(end))
 	if i < 0 || j < i {
 		return fmt.Errorf("%s has no %s ... %s markers", path, start, end)
 	}
-	cmd := "Command: `go run ./cmd/bench " + strings.Join(os.Args[1:], " ") + "`\n\n"
+	args := slices.Clone(os.Args[1:])
+	for k, a := range args {
+		if u, err := url.Parse(a); err == nil && u.User != nil {
+			args[k] = u.Redacted()
+		}
+	}
+	cmd := "Command: `go run ./cmd/bench " + strings.Join(args, " ") + "`\n\n"
 	out := append([]byte{}, body[:i+len(start)]...)
 	out = append(out, "\n"+cmd+text...)
 	out = append(out, body[j:]...)
