@@ -86,8 +86,9 @@ func TestPredefinedKeysPlanUsesItsIndex(t *testing.T) {
 }
 
 // On PostgreSQL a search of a large account is found along the pg_trgm
-// index, by the planner's own choice once the table has statistics.
-func TestKeySearchPlanOnPostgres(t *testing.T) {
+// index, and each order of the list along its own, by the planner's own
+// choice once the table has statistics.
+func TestKeyListPlansOnPostgres(t *testing.T) {
 	t.Parallel()
 	db, now := openAt(t, storetest.PostgresDSN(t))
 	ctx := context.Background()
@@ -104,23 +105,38 @@ func TestKeySearchPlanOnPostgres(t *testing.T) {
 	if _, err := db.writer.ExecContext(ctx, `ANALYZE api_keys`); err != nil {
 		t.Fatal(err)
 	}
+	explain := func(q keyQuery, order string) string {
+		t.Helper()
+		where, args := keyFilter(q)
+		var plan []string
+		rows, err := db.reader.QueryContext(ctx, `EXPLAIN `+keyPageQuery(where, order), append(args, 50, 500)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var line string
+			rows.Scan(&line)
+			plan = append(plan, line)
+		}
+		return strings.Join(plan, "\n")
+	}
 	search, err := db.searchKeys(ctx, "3a7f1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	where, args := keyFilter(keyQuery{KeyQuery: apikey.KeyQuery{AccountIDs: []string{acc}, Now: *now}, search: search})
-	var plan []string
-	rows, err := db.reader.QueryContext(ctx, `EXPLAIN `+keyPageQuery(where, ""), append(args, 50, 0)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var line string
-		rows.Scan(&line)
-		plan = append(plan, line)
-	}
-	if text := strings.Join(plan, "\n"); !strings.Contains(text, "api_keys_search") {
+	if text := explain(keyQuery{KeyQuery: apikey.KeyQuery{AccountIDs: []string{acc}, Now: *now}, search: search}, ""); !strings.Contains(text, "api_keys_search") {
 		t.Errorf("search plan:\n%s", text)
+	}
+	// And every order of the list is read along an index, never sorted whole.
+	for _, order := range []string{"", "-name", apikey.SortByCreated, "-" + apikey.SortByCreated, apikey.SortByExpires, apikey.SortByLastUsed} {
+		for _, q := range []apikey.KeyQuery{
+			{AccountIDs: []string{acc}, Sort: order, Now: *now},
+			{AccountIDs: []string{acc}, Sort: order, Type: apikey.TypeGeneral, Status: apikey.StatusActive, Now: *now},
+		} {
+			if text := explain(keyQuery{KeyQuery: q}, order); strings.Contains(text, "Sort") || !strings.Contains(text, "Index") {
+				t.Errorf("order %q, filter %v:\n%s", order, q.Type != "", text)
+			}
+		}
 	}
 }
