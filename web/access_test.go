@@ -77,6 +77,7 @@ func TestRouteAccessByRole(t *testing.T) {
 		{"GET", "/accounts", nil, all},
 		{"GET", "/accounts/switch?section=audit", nil, all},
 		{"POST", "/accounts", url.Values{"name": {""}}, admin},
+		{"GET", "/accounts/" + movable.ID + "/move", nil, admin},
 		{"POST", "/accounts/" + movable.ID + "/move", url.Values{"parent_id": {ts.root}}, admin},
 		{"POST", "/accounts/" + doomedAccount.ID + "/delete", url.Values{}, admin},
 		{"GET", "/users", nil, map[string]bool{"global-admin": true}},

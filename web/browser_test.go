@@ -477,7 +477,7 @@ func TestBrowserAccountSwitch(t *testing.T) {
 // scripts and without.
 func TestBrowserAccountChooser(t *testing.T) {
 	ts := newTestServer(t)
-	ids := ts.addAccounts(t, switcherMax)
+	ids := ts.addAccounts(t, selectMax)
 	b := newBrowser(t, ts)
 	b.signIn("admin", "pw-admin-long-enough")
 	b.open("/security/audit")

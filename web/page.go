@@ -2,6 +2,7 @@ package web
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -62,8 +63,10 @@ func (s *Server) shownAccount(c echo.Context) (*apikey.Account, accountDirectory
 // visitor may see, as a tree of choices, and every account's name by id.
 type accountDirectory struct {
 	options []view.Option
+	visible []treeNode // the accounts of options, as nodes
 	names   map[string]string
 	tree    []treeNode
+	at      map[string]int // each account's place in tree
 }
 
 // below lists the account id and every account under it: what a page
@@ -86,17 +89,53 @@ func (d accountDirectory) name(id string) string {
 	return id
 }
 
+// title names an account where a list shows it out of the tree: the names
+// from the top down to it, the root left out ("Vendor › Customer"), so
+// accounts of one name under different parents are told apart.
+func (d accountDirectory) title(id string) string {
+	i, ok := d.at[id]
+	if !ok {
+		return id + " (no such account)"
+	}
+	path := d.tree[i].path
+	if len(path) == 1 {
+		return d.names[id]
+	}
+	var names []string
+	for _, a := range slices.Backward(path[:len(path)-1]) {
+		names = append(names, d.names[a])
+	}
+	return strings.Join(names, " › ")
+}
+
+// named keeps the nodes whose account name holds q, in any case; all of
+// them when q is empty.
+func named(nodes []treeNode, q string) []treeNode {
+	q = strings.ToLower(strings.TrimSpace(q))
+	if q == "" {
+		return nodes
+	}
+	var out []treeNode
+	for _, t := range nodes {
+		if strings.Contains(strings.ToLower(t.account.Name), q) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 func (s *Server) accountDirectory(c echo.Context) (accountDirectory, error) {
 	accounts, err := s.accounts.List(c.Request().Context())
 	if err != nil {
 		return accountDirectory{}, err
 	}
-	dir := accountDirectory{names: map[string]string{}, tree: accountTree(accounts)}
+	dir := accountDirectory{names: map[string]string{}, tree: accountTree(accounts), at: map[string]int{}}
 	visitor := principalOf(c)
-	for _, t := range dir.tree {
-		dir.names[t.account.ID] = t.account.Name
+	for i, t := range dir.tree {
+		dir.names[t.account.ID], dir.at[t.account.ID] = t.account.Name, i
 		if visitor.CanIn(apikey.ViewApiKey, t.path) {
 			dir.options = append(dir.options, view.Option{Value: t.account.ID, Label: indent(t.depth) + t.account.Name})
+			dir.visible = append(dir.visible, t)
 		}
 	}
 	return dir, nil

@@ -108,11 +108,7 @@ func (s *Server) userActivate(c echo.Context) error {
 func (s *Server) userChanged(c echo.Context, id string, err error) error {
 	switch apikey.ErrorCode(err) {
 	case "":
-		back := "/users"
-		if r := c.FormValue("return"); r != "" {
-			back = safeNext(r)
-		}
-		return c.Redirect(http.StatusSeeOther, back)
+		return c.Redirect(http.StatusSeeOther, returnTo(c, "/users"))
 	case apikey.ECONFLICT:
 		return s.renderUsers(c, http.StatusConflict, id, apikey.ErrorMessage(err))
 	case apikey.EINVALID:
