@@ -76,6 +76,7 @@ func TestRouteAccessByRole(t *testing.T) {
 		{"POST", "/security/api-keys/test", url.Values{"key": {"x"}}, all},
 		{"GET", "/accounts", nil, all},
 		{"GET", "/accounts/switch?section=audit", nil, all},
+		{"GET", "/accounts/choices?role_accounts_q=root", nil, all},
 		{"POST", "/accounts", url.Values{"name": {""}}, admin},
 		{"GET", "/accounts/" + movable.ID + "/move", nil, admin},
 		{"POST", "/accounts/" + movable.ID + "/move", url.Values{"parent_id": {ts.root}}, admin},

@@ -253,7 +253,7 @@ func (s *Server) renderMove(c echo.Context, status int, parent string, errs map[
 		if n := note(parent); n != "" {
 			m.ParentName += " (" + n + ")"
 		}
-		choices := chooser(c, m.Action, url.Values{"parent_id": {parent}}, places, func(t treeNode, here url.Values) view.AccountChoice {
+		choices := chooser(c, m.Action, url.Values{"parent_id": {parent}}, dir.byTitle(places), func(t treeNode, here url.Values) view.AccountChoice {
 			here.Set("parent_id", t.account.ID)
 			return view.AccountChoice{URL: m.Action + "?" + here.Encode(), Label: dir.title(t.account.ID),
 				Note: note(t.account.ID), Current: t.account.ID == parent}

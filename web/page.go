@@ -108,6 +108,17 @@ func (d accountDirectory) title(id string) string {
 	return strings.Join(names, " › ")
 }
 
+// byTitle orders nodes by their titles, as lists out of the tree show them.
+func (d accountDirectory) byTitle(nodes []treeNode) []treeNode {
+	titles := make(map[string]string, len(nodes))
+	for _, t := range nodes {
+		titles[t.account.ID] = strings.ToLower(d.title(t.account.ID))
+	}
+	out := slices.Clone(nodes)
+	slices.SortStableFunc(out, func(a, b treeNode) int { return strings.Compare(titles[a.account.ID], titles[b.account.ID]) })
+	return out
+}
+
 // named keeps the nodes whose account name holds q, in any case; all of
 // them when q is empty.
 func named(nodes []treeNode, q string) []treeNode {
