@@ -112,7 +112,7 @@ func AccountsPage(p Page, l AccountList) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"page-head\"><div><h1>Accounts</h1><p class=\"lede\">Vendors, their customers and sub-accounts. A key works in its own account and in every account below it.</p></div></div><form class=\"toolbar\" method=\"get\" action=\"/accounts\" role=\"search\" aria-label=\"Find accounts\" data-testid=\"account-filter\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div class=\"page-head\"><div><h1>Accounts</h1><p class=\"lede\">Vendors, their customers and sub-accounts. A key works in its own account and in every account below it.</p></div></div><form class=\"toolbar\" method=\"get\" action=\"/accounts\" aria-label=\"Find accounts\" data-testid=\"account-filter\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
