@@ -70,8 +70,11 @@ func (s *Server) renderAccounts(c echo.Context, status int, form view.AccountFor
 		row := view.AccountRow{ID: t.account.ID, Name: t.account.Name, Depth: t.depth, Keys: u.Keys, Users: u.Users,
 			Children: u.Children, Created: formatDate(t.account.CreatedAt), IsRoot: t.account.ParentID == "",
 			KeysURL: "/security/api-keys?account=" + url.QueryEscape(t.account.ID), MoveURL: "/accounts/" + t.account.ID + "/move"}
-		if l.Query != "" && !row.IsRoot {
-			row.Depth, row.Within = 0, dir.title(t.account.ParentID)
+		if l.Query != "" {
+			row.Depth = 0
+			if dir.seen[t.account.ParentID] {
+				row.Within = dir.title(t.account.ParentID)
+			}
 		}
 		if row.ID == failedID {
 			row.Error = failure

@@ -553,3 +553,26 @@ func TestAccountMovePage(t *testing.T) {
 		t.Errorf("a viewer's move page: %d", res.StatusCode)
 	}
 }
+
+// TestAccountSearchKeepsToReach: an account found by name says where it
+// sits only by the accounts the visitor may see.
+func TestAccountSearchKeepsToReach(t *testing.T) {
+	ts := newTestServer(t)
+	tr := threeLevels(t, ts)
+	within := func(c *client) string {
+		t.Helper()
+		_, body := c.get(t, "/accounts?q=customer")
+		row := parseHTML(t, body).Find(`[data-account-id="` + tr.customer + `"]`)
+		if row.Length() != 1 {
+			t.Fatalf("customer not found: %.300s", body)
+		}
+		return row.Find(".account-within").Text()
+	}
+	if got := within(ts.admin); got != "in Vendor" {
+		t.Errorf("the admin reads %q", got)
+	}
+	viewer := ts.signIn(t, "cleo", ts.addUser(t, "cleo", apikey.RoleAccountViewer, tr.customer))
+	if got := within(viewer); got != "" {
+		t.Errorf("a viewer of Customer alone reads %q", got)
+	}
+}

@@ -63,7 +63,8 @@ func (s *Server) shownAccount(c echo.Context) (*apikey.Account, accountDirectory
 // visitor may see, as a tree of choices, and every account's name by id.
 type accountDirectory struct {
 	options []view.Option
-	visible []treeNode // the accounts of options, as nodes
+	visible []treeNode      // the accounts of options, as nodes
+	seen    map[string]bool // the ids of visible
 	names   map[string]string
 	tree    []treeNode
 	at      map[string]int // each account's place in tree
@@ -90,11 +91,12 @@ func (d accountDirectory) name(id string) string {
 }
 
 // title names an account where a list shows it out of the tree: the names
-// from the top down to it, the root left out ("Vendor › Customer"), so
-// accounts of one name under different parents are told apart.
+// from the top down to it ("Vendor › Customer"), so accounts of one name
+// under different parents are told apart. The root is left out, as are
+// the accounts above that the visitor may not see.
 func (d accountDirectory) title(id string) string {
 	i, ok := d.at[id]
-	if !ok {
+	if !ok || !d.seen[id] {
 		return id + " (no such account)"
 	}
 	path := d.tree[i].path
@@ -103,7 +105,9 @@ func (d accountDirectory) title(id string) string {
 	}
 	var names []string
 	for _, a := range slices.Backward(path[:len(path)-1]) {
-		names = append(names, d.names[a])
+		if d.seen[a] {
+			names = append(names, d.names[a])
+		}
 	}
 	return strings.Join(names, " › ")
 }
@@ -140,13 +144,13 @@ func (s *Server) accountDirectory(c echo.Context) (accountDirectory, error) {
 	if err != nil {
 		return accountDirectory{}, err
 	}
-	dir := accountDirectory{names: map[string]string{}, tree: accountTree(accounts), at: map[string]int{}}
+	dir := accountDirectory{names: map[string]string{}, tree: accountTree(accounts), at: map[string]int{}, seen: map[string]bool{}}
 	visitor := principalOf(c)
 	for i, t := range dir.tree {
 		dir.names[t.account.ID], dir.at[t.account.ID] = t.account.Name, i
 		if visitor.CanIn(apikey.ViewApiKey, t.path) {
 			dir.options = append(dir.options, view.Option{Value: t.account.ID, Label: indent(t.depth) + t.account.Name})
-			dir.visible = append(dir.visible, t)
+			dir.visible, dir.seen[t.account.ID] = append(dir.visible, t), true
 		}
 	}
 	return dir, nil
