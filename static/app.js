@@ -20,6 +20,37 @@
     }
   });
 
+  // Account pickers that search (too many accounts for a box each): Enter
+  // in the search finds, as its button does, rather than posting the form;
+  // and before a search replaces what the last one found, the accounts
+  // ticked there join the chosen ones.
+  // (Enter's keypress is stopped too: a browser may send it even when its
+  // keydown was stopped, and would then submit the form.)
+  ["keydown", "keypress"].forEach(function (type) {
+    document.addEventListener(type, function (evt) {
+      if (evt.key !== "Enter" || !evt.target.matches("[data-account-search]")) {
+        return;
+      }
+      var find = evt.target.closest("fieldset").querySelector("[data-account-find]");
+      if (find) {
+        evt.preventDefault();
+        if (type === "keydown") {
+          find.click();
+        }
+      }
+    });
+  });
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var found = evt.detail.target;
+    if (!found || !found.matches("[data-found]")) {
+      return;
+    }
+    var chosen = found.closest("fieldset").querySelector("[data-chosen]");
+    found.querySelectorAll("input[type=checkbox]:checked").forEach(function (box) {
+      chosen.appendChild(box.closest("label"));
+    });
+  });
+
   // Dialogs arrive from the server into #dialog-slot. A native modal
   // <dialog> keeps focus inside and closes on Escape; we remember what
   // opened it and give focus back there when it closes.

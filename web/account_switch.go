@@ -1,8 +1,10 @@
 package web
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -12,19 +14,22 @@ import (
 	"keyconsole/web/view"
 )
 
-// switcherMax is how many accounts the header's switcher offers in a
-// select; past it, a select would weigh on every page (a thousand accounts
-// are some 60 KB), so the switcher links to the chooser instead.
-const switcherMax = 100
+// selectMax is how many accounts a page offers at once, in a select or as
+// boxes. Past it, such a list would weigh on the page (a thousand accounts
+// are some 60 KB in a select, 100 KB as boxes), so accounts are found by
+// name instead: the header's switcher links to the chooser, the move page
+// lists new parents a page at a time, the pickers of an Account Viewer's
+// accounts search.
+const selectMax = 100
 
-// choicesPerPage is how many accounts the chooser lists at a time.
+// choicesPerPage is how many accounts a chooser lists at a time.
 const choicesPerPage = 50
 
 // setAccount says on the page which account it shows, and offers the
 // accounts the visitor may switch to: in a select, or through the chooser.
 func setAccount(p *view.Page, a *apikey.Account, dir accountDirectory) {
 	p.AccountName, p.AccountID = a.Name, a.ID
-	if len(dir.options) > switcherMax {
+	if len(dir.options) > selectMax {
 		p.ManyAccounts = true
 	} else {
 		p.Accounts = dir.options
@@ -39,53 +44,77 @@ func (s *Server) accountSwitch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	a := view.AccountChoices{Section: "api-keys", Current: c.QueryParam("account"), Query: strings.TrimSpace(c.QueryParam("q"))}
-	target := "/security/api-keys"
+	section, target, current := "api-keys", "/security/api-keys", c.QueryParam("account")
 	for _, n := range navFor(principalOf(c)) {
 		if n.Section == c.QueryParam("section") {
-			a.Section, target = n.Section, n.URL
+			section, target = n.Section, n.URL
 		}
 	}
-	var found []view.Option
-	q := strings.ToLower(a.Query)
-	for _, o := range dir.options {
-		if strings.Contains(strings.ToLower(o.Label), q) {
-			found = append(found, o)
-		}
-	}
-	page := 1
-	if n, err := strconv.Atoi(c.QueryParam("page")); err == nil && n > 1 {
-		page = n
-	}
-	a.Total = len(found)
-	from := min((page-1)*choicesPerPage, len(found))
-	for _, o := range found[from:min(from+choicesPerPage, len(found))] {
-		a.Rows = append(a.Rows, view.AccountChoice{URL: target + "?account=" + url.QueryEscape(o.Value), Label: o.Label, Current: o.Value == a.Current})
-	}
-	a.From, a.To = from+1, from+len(a.Rows)
-	pageURL := func(n int) string {
-		v := url.Values{"section": {a.Section}}
-		set := func(k, val string) {
-			if val != "" {
-				v.Set(k, val)
-			}
-		}
-		set("account", a.Current)
-		set("q", a.Query)
-		if n > 1 {
-			v.Set("page", strconv.Itoa(n))
-		}
-		return "/accounts/switch?" + v.Encode()
-	}
-	if page > 1 {
-		a.PrevURL = pageURL(page - 1)
-	}
-	if from+choicesPerPage < len(found) {
-		a.NextURL = pageURL(page + 1)
-	}
+	keep := url.Values{"section": {section}, "account": {current}}
+	a := chooser(c, "/accounts/switch", keep, dir.visible, func(t treeNode, _ url.Values) view.AccountChoice {
+		return view.AccountChoice{URL: target + "?account=" + url.QueryEscape(t.account.ID), Label: indent(t.depth) + t.account.Name, Current: t.account.ID == current}
+	})
 	if isFragmentRequest(c, "account-choices") {
 		return render(c, http.StatusOK, view.AccountChoiceList(a))
 	}
-	p := s.page(c, "Switch account", a.Section, view.Crumb{Label: "Switch account"})
+	p := s.page(c, "Switch account", section, view.Crumb{Label: "Switch account"})
 	return s.renderDialog(c, http.StatusOK, p, "Switch account", view.AccountChooserBody(a))
+}
+
+// chooser lists the nodes whose name holds the query (q), a page (page) at
+// a time, each made a row by row. The search and the pages go to action
+// with the values of keep (those not empty); row is given the values of
+// the page it is on, to link back to it.
+func chooser(c echo.Context, action string, keep url.Values, nodes []treeNode, row func(t treeNode, here url.Values) view.AccountChoice) view.AccountChoices {
+	a := view.AccountChoices{Action: action, Query: strings.TrimSpace(c.QueryParam("q"))}
+	for _, k := range slices.Sorted(maps.Keys(keep)) {
+		if v := keep.Get(k); v != "" {
+			a.Keep = append(a.Keep, view.Field{Name: k, Value: v})
+		}
+	}
+	at := func(page int) url.Values {
+		v := url.Values{}
+		for _, f := range a.Keep {
+			v.Set(f.Name, f.Value)
+		}
+		if a.Query != "" {
+			v.Set("q", a.Query)
+		}
+		if page > 1 {
+			v.Set("page", strconv.Itoa(page))
+		}
+		return v
+	}
+	page := pageParam(c)
+	found := named(nodes, a.Query)
+	from, to := pageBounds(len(found), page, choicesPerPage)
+	for _, t := range found[from:to] {
+		a.Rows = append(a.Rows, row(t, at(page)))
+	}
+	a.Total, a.From, a.To = len(found), from+1, to
+	if page > 1 {
+		a.PrevURL = action + "?" + at(page-1).Encode()
+	}
+	if to < len(found) {
+		a.NextURL = action + "?" + at(page+1).Encode()
+	}
+	return a
+}
+
+// pageParam is the page a list was asked for, counted from 1.
+func pageParam(c echo.Context) int {
+	if n, err := strconv.Atoi(c.QueryParam("page")); err == nil && n > 1 {
+		return n
+	}
+	return 1
+}
+
+// pageBounds are the bounds, within n items, of the page-th page of per;
+// empty past the last.
+func pageBounds(n, page, per int) (from, to int) {
+	if page-1 > n/per {
+		return n, n
+	}
+	from = min((page-1)*per, n)
+	return from, min(from+per, n)
 }

@@ -14,7 +14,7 @@ import (
 func TestAccountChooser(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
-	ids := ts.addAccounts(t, switcherMax) // with the root, one more than a select holds
+	ids := ts.addAccounts(t, selectMax) // with the root, one more than a select holds
 	_, body := ts.get(t, "/security/audit?account="+ids[3])
 	doc := parseHTML(t, body)
 	link, ok := doc.Find(`[data-testid="switch-account"]`).Attr("href")

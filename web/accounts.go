@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -13,11 +14,21 @@ import (
 	"keyconsole/web/view"
 )
 
-// accountList shows the accounts the visitor may see, as a tree.
+// accountsPerPage is how many accounts a page of the tree lists.
+const accountsPerPage = 50
+
+// accountList shows the accounts the visitor may see, as a tree, a page at
+// a time; a search by name lists those it finds, in tree order.
 func (s *Server) accountList(c echo.Context) error {
 	return s.renderAccounts(c, http.StatusOK, view.AccountForm{}, "", "")
 }
 
+// renderAccounts draws a page of the tree with the add form as typed and,
+// where a change to one account was refused, the reason beside it, on the
+// page that holds it. Moving an account has a page of its own
+// (accountMoveForm): no row offers a choice of accounts, and with many the
+// add form adds below the account shown, so a page weighs the same however
+// many accounts there are.
 func (s *Server) renderAccounts(c echo.Context, status int, form view.AccountForm, failedID, failure string) error {
 	ctx := c.Request().Context()
 	account, dir, err := s.shownAccount(c)
@@ -26,38 +37,88 @@ func (s *Server) renderAccounts(c echo.Context, status int, form view.AccountFor
 	}
 	// Opened for one account, the page shows its part of the tree; else
 	// every account the visitor may see.
-	var shown []string
-	if c.QueryParam("account") != "" {
-		shown = dir.below(account.ID)
+	scoped := c.QueryParam("account") != ""
+	p := principalOf(c)
+	var inView []treeNode
+	var parents []view.Option // where an account may be added
+	for _, t := range dir.visible {
+		if scoped && !slices.Contains(t.path, account.ID) {
+			continue
+		}
+		inView = append(inView, t)
+		if p.CanIn(apikey.ManageUsers, t.path) {
+			parents = append(parents, view.Option{Value: t.account.ID, Label: indent(t.depth) + t.account.Name})
+		}
 	}
-	if form.ParentID == "" {
-		form.ParentID = account.ID
+	l := view.AccountList{CanManage: p.Can(apikey.ManageUsers), Query: strings.TrimSpace(c.QueryParam("q")), Account: c.QueryParam("account")}
+	found := named(inView, l.Query)
+	page := pageParam(c)
+	if failedID != "" {
+		// The refusal shows beside its account: on the page that holds it.
+		if i := slices.IndexFunc(found, func(t treeNode) bool { return t.account.ID == failedID }); i >= 0 {
+			page = i/accountsPerPage + 1
+		}
 	}
+	page = min(page, max(1, (len(found)+accountsPerPage-1)/accountsPerPage))
+	from, to := pageBounds(len(found), page, accountsPerPage)
 	uses, err := s.accounts.Uses(ctx)
 	if err != nil {
 		return err
 	}
-	p := principalOf(c)
-	l := view.AccountList{Form: form, CanManage: p.Can(apikey.ManageUsers)}
-	for _, t := range dir.tree {
-		if !p.CanIn(apikey.ViewApiKey, t.path) || shown != nil && !slices.Contains(shown, t.account.ID) {
-			continue
-		}
+	for _, t := range found[from:to] {
 		u := uses[t.account.ID]
 		row := view.AccountRow{ID: t.account.ID, Name: t.account.Name, Depth: t.depth, Keys: u.Keys, Users: u.Users,
 			Children: u.Children, Created: formatDate(t.account.CreatedAt), IsRoot: t.account.ParentID == "",
-			KeysURL: "/security/api-keys?account=" + url.QueryEscape(t.account.ID)}
+			KeysURL: "/security/api-keys?account=" + url.QueryEscape(t.account.ID), MoveURL: "/accounts/" + t.account.ID + "/move"}
+		if l.Query != "" {
+			row.Depth = 0
+			if dir.seen[t.account.ParentID] {
+				row.Within = dir.title(t.account.ParentID)
+			}
+		}
 		if row.ID == failedID {
 			row.Error = failure
 		}
 		l.Rows = append(l.Rows, row)
-		if p.CanIn(apikey.ManageUsers, t.path) {
-			l.Parents = append(l.Parents, view.Option{Value: t.account.ID, Label: indent(t.depth) + t.account.Name})
-		}
 	}
+	pageURL := func(n int) string {
+		v := url.Values{}
+		if l.Account != "" {
+			v.Set("account", l.Account)
+		}
+		if l.Query != "" {
+			v.Set("q", l.Query)
+		}
+		if n > 1 {
+			v.Set("page", strconv.Itoa(n))
+		}
+		return strings.TrimSuffix("/accounts?"+v.Encode(), "?")
+	}
+	l.Total, l.From, l.To, l.SelfURL = len(found), from+1, to, pageURL(page)
+	if page > 1 {
+		l.PrevURL = pageURL(page - 1)
+	}
+	if to < len(found) {
+		l.NextURL = pageURL(page + 1)
+	}
+	if form.ParentID == "" {
+		form.ParentID = account.ID
+	}
+	form.Parent = accountField(form.ParentID, parents, dir, view.ChooserURL("accounts", account.ID))
+	l.Form = form
 	pg := s.page(c, "Accounts", "accounts", view.Crumb{Label: "Administration"}, view.Crumb{Label: "Accounts"})
 	setAccount(&pg, account, dir)
 	return render(c, status, view.AccountsPage(pg, l))
+}
+
+// accountField offers the options for one account in a select when there
+// are few enough; else the field holds value, said by name, and the header's
+// switcher (switchURL) changes the account shown, which it defaults to.
+func accountField(value string, options []view.Option, dir accountDirectory, switchURL string) view.AccountField {
+	if len(options) <= selectMax {
+		return view.AccountField{Value: value, Options: options}
+	}
+	return view.AccountField{Value: value, Name: dir.title(value), SwitchURL: switchURL}
 }
 
 // accountCreate adds an account with its predefined keys.
@@ -79,25 +140,145 @@ func (s *Server) accountCreate(c echo.Context) error {
 	return redirect(c, "/security/api-keys?account="+url.QueryEscape(a.ID))
 }
 
-// accountDelete removes an empty account; the reason it cannot shows beside it.
+// accountDelete removes an empty account, and goes back to the page the
+// button was on; the reason it cannot shows beside it.
 func (s *Server) accountDelete(c echo.Context) error {
 	id := c.Param("id")
-	return s.accountChanged(c, id, s.accounts.Delete(c.Request().Context(), actor(c), id))
-}
-
-// accountMove puts an account without keys or users under another parent.
-func (s *Server) accountMove(c echo.Context) error {
-	return s.accountChanged(c, c.Param("id"), s.accounts.Move(c.Request().Context(), actor(c), c.Param("id"), c.FormValue("parent_id")))
-}
-
-func (s *Server) accountChanged(c echo.Context, id string, err error) error {
-	switch apikey.ErrorCode(err) {
+	switch err := s.accounts.Delete(c.Request().Context(), actor(c), id); apikey.ErrorCode(err) {
 	case "":
-		return redirect(c, "/accounts")
+		return redirect(c, returnTo(c, "/accounts"))
 	case apikey.ECONFLICT, apikey.EINVALID:
 		return s.renderAccounts(c, http.StatusConflict, view.AccountForm{}, id, apikey.ErrorMessage(err))
+	default:
+		return err
 	}
-	return err
+}
+
+// returnTo is where a row's button goes back to: the page it was on (its
+// form's "return"), else fallback.
+func returnTo(c echo.Context, fallback string) string {
+	if r := c.FormValue("return"); r != "" {
+		return safeNext(r)
+	}
+	return fallback
+}
+
+// accountMoveForm asks where an account goes, the current parent chosen
+// unless parent_id says another.
+func (s *Server) accountMoveForm(c echo.Context) error {
+	return s.renderMove(c, http.StatusOK, c.QueryParam("parent_id"), nil, "")
+}
+
+// accountMove puts an account without keys or users under another parent,
+// then shows the page of the tree where it now is. A refusal comes back
+// with the parent as chosen: beside the field when about the parent, above
+// it when about the account.
+func (s *Server) accountMove(c echo.Context) error {
+	id, parent := c.Param("id"), c.FormValue("parent_id")
+	dir, err := s.accountDirectory(c)
+	if err != nil {
+		return err
+	}
+	if i, ok := dir.at[id]; !ok || dir.tree[i].account.ParentID != parent || !principalOf(c).CanIn(apikey.ManageUsers, dir.tree[i].path) {
+		err = s.accounts.Move(c.Request().Context(), actor(c), id, parent)
+	} // else it is there already: nothing to change, nothing to record.
+	if err == nil {
+		if dir, err = s.accountDirectory(c); err != nil {
+			return err
+		}
+		return redirect(c, treePageURL(dir, id))
+	}
+	status, field, msg := http.StatusConflict, apikey.ErrorField(err), apikey.ErrorMessage(err)
+	switch apikey.ErrorCode(err) {
+	case apikey.ENOTFOUND: // the parent chosen is gone; a missing account is not found
+		if field != "parent_id" {
+			return err
+		}
+		status = http.StatusUnprocessableEntity
+	case apikey.ECONFLICT, apikey.EINVALID:
+	default:
+		return err
+	}
+	if field == "parent_id" {
+		return s.renderMove(c, status, parent, map[string]string{field: msg}, "")
+	}
+	return s.renderMove(c, status, parent, nil, msg)
+}
+
+// renderMove draws the move page of the account the route names: the
+// accounts it may go under are those the visitor manages but itself and
+// those below it, offered in a select, or with many, found by name a page at
+// a time (each a link back here, that one chosen).
+func (s *Server) renderMove(c echo.Context, status int, parent string, errs map[string]string, refusal string) error {
+	dir, err := s.accountDirectory(c)
+	if err != nil {
+		return err
+	}
+	id, p := c.Param("id"), principalOf(c)
+	i, ok := dir.at[id]
+	if !ok || !p.CanIn(apikey.ManageUsers, dir.tree[i].path) {
+		return apikey.Errorf(apikey.ENOTFOUND, "No such account.")
+	}
+	a := dir.tree[i].account
+	if a.ParentID == "" {
+		return apikey.Errorf(apikey.ECONFLICT, "The root account cannot be moved.")
+	}
+	if parent == "" {
+		parent = a.ParentID
+	}
+	var places []treeNode
+	for _, t := range dir.tree {
+		if p.CanIn(apikey.ManageUsers, t.path) && !slices.Contains(t.path, id) {
+			places = append(places, t)
+		}
+	}
+	note := func(id string) string {
+		if id == a.ParentID {
+			return "current parent"
+		}
+		return ""
+	}
+	m := view.AccountMove{Name: a.Name, Action: "/accounts/" + id + "/move", CSRFToken: csrfToken(c),
+		CancelURL: treePageURL(dir, id), Parent: parent, Errors: errs, Refusal: refusal}
+	if len(places) <= selectMax {
+		if !slices.ContainsFunc(places, func(t treeNode) bool { return t.account.ID == parent }) {
+			m.Parents = append(m.Parents, view.Option{Value: parent, Label: dir.title(parent)})
+		}
+		for _, t := range places {
+			label := indent(t.depth) + t.account.Name
+			if n := note(t.account.ID); n != "" {
+				label += " (" + n + ")"
+			}
+			m.Parents = append(m.Parents, view.Option{Value: t.account.ID, Label: label})
+		}
+	} else {
+		m.ParentName = dir.title(parent)
+		if n := note(parent); n != "" {
+			m.ParentName += " (" + n + ")"
+		}
+		choices := chooser(c, m.Action, url.Values{"parent_id": {parent}}, dir.byTitle(places), func(t treeNode, here url.Values) view.AccountChoice {
+			here.Set("parent_id", t.account.ID)
+			return view.AccountChoice{URL: m.Action + "?" + here.Encode(), Label: dir.title(t.account.ID),
+				Note: note(t.account.ID), Current: t.account.ID == parent}
+		})
+		choices.RowTarget = "#dialog-slot"
+		if isFragmentRequest(c, "account-choices") {
+			return render(c, status, view.AccountChoiceList(choices))
+		}
+		m.Choices = &choices
+	}
+	title := "Move " + a.Name
+	pg := s.page(c, title, "accounts", view.Crumb{Label: "Administration"}, view.Crumb{Label: "Accounts", URL: "/accounts"}, view.Crumb{Label: title})
+	return s.renderDialog(c, status, pg, title, view.AccountMoveBody(m))
+}
+
+// treePageURL is the page of the whole tree that lists account id, at its row.
+func treePageURL(dir accountDirectory, id string) string {
+	u := "/accounts"
+	if i := slices.IndexFunc(dir.visible, func(t treeNode) bool { return t.account.ID == id }); i >= accountsPerPage {
+		u += "?page=" + strconv.Itoa(i/accountsPerPage+1)
+	}
+	return u + "#account-" + id
 }
 
 // predefinedDeactivate switches off the account's predefined keys, as the

@@ -378,3 +378,201 @@ func TestAccountNamesUniqueUnderAParent(t *testing.T) {
 		t.Errorf("move onto a same-named account: %d", res.StatusCode)
 	}
 }
+
+// TestAccountsPageWithManyAccounts: with a thousand accounts the tree comes
+// a page at a time, found by name, each row with a link to its move page
+// rather than a choice of every account; the move page finds the new
+// parent by name, never offers the account or any below it, and moves.
+func TestAccountsPageWithManyAccounts(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ctx := context.Background()
+	ids := ts.addAccounts(t, 1000)
+	vendor := ts.addAccount(t, "Vendor", "")
+	shop := ts.addAccount(t, "Shop", vendor)
+
+	res, body := ts.get(t, "/accounts")
+	doc := parseHTML(t, body)
+	_, wire := ts.admin.wire(t, http.MethodGet, "/accounts", nil, "Accept-Encoding", "gzip")
+	t.Logf("accounts page, 1,000 accounts: %d bytes, %d gzip'd", len(body), len(wire))
+	if res.StatusCode != http.StatusOK || len(body) > 60_000 || len(wire) > 8_000 {
+		t.Fatalf("%d: %d bytes, %d gzip'd; budget 60,000 and 8,000", res.StatusCode, len(body), len(wire))
+	}
+	if n := doc.Find(`[data-testid="account-row"]`).Length(); n != accountsPerPage || doc.Find("select, option").Length() != 0 {
+		t.Fatalf("%d rows, %d selects", n, doc.Find("select").Length())
+	}
+	if got := doc.Find(`[data-testid="account-count"]`).Text(); got != "1–50 of 1003" {
+		t.Errorf("count %q", got)
+	}
+	if v, _ := doc.Find(`[data-testid="account-form"] input[name="parent_id"]`).Attr("value"); v != ts.root ||
+		doc.Find(`[data-testid="chosen-parent_id"]`).Text() != "Root" {
+		t.Errorf("new accounts go under %q", v)
+	}
+	next, _ := doc.Find(`.pager a[rel="next"]`).Attr("href")
+	if next != "/accounts?page=2" {
+		t.Fatalf("next page %q", next)
+	}
+
+	// Found by name, each where it sits in the tree.
+	_, body = ts.get(t, "/accounts?q=shop")
+	doc = parseHTML(t, body)
+	if row := doc.Find(`[data-testid="account-row"]`); row.Length() != 1 || row.Find(".account-within").Text() != "in Vendor" {
+		t.Fatalf("search for shop: %d rows, %q", row.Length(), row.Find(".account-within").Text())
+	}
+
+	// A row's delete button posts the page's shared form and comes back to
+	// the same page; a refusal shows beside the account, on its page.
+	_, body = ts.get(t, "/accounts?page=3")
+	doc = parseHTML(t, body)
+	busy, _ := doc.Find(`[data-testid="account-row"]`).Eq(10).Attr("data-account-id")
+	ts.addKey(t, "busy key", inAccount(busy))
+	button := doc.Find(`[data-account-id="` + busy + `"] [data-testid="delete-account"]`)
+	action, _ := button.Attr("formaction")
+	form := url.Values{}
+	for _, in := range doc.Find("form#row-action input").EachIter() {
+		name, _ := in.Attr("name")
+		value, _ := in.Attr("value")
+		form.Set(name, value)
+	}
+	if form.Get("return") != "/accounts?page=3" {
+		t.Fatalf("shared form %v", form)
+	}
+	res, body = ts.admin.postRaw(t, action, form)
+	if res.StatusCode != http.StatusConflict || !strings.Contains(parseHTML(t, body).Find(`[data-account-id="`+busy+`"] [data-testid="account-error"]`).Text(), "still has 1 key") {
+		t.Fatalf("refused delete: %d", res.StatusCode)
+	}
+	form.Set("return", "/accounts?page=2")
+	if res, _ = ts.admin.postRaw(t, "/accounts/"+ids[999]+"/delete", form); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/accounts?page=2" {
+		t.Fatalf("delete: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+
+	// The move page: a chooser of new parents, the current one chosen.
+	_, body = ts.get(t, "/accounts?q=vendor")
+	move, _ := parseHTML(t, body).Find(`[data-account-id="` + vendor + `"] [data-testid="move-account"]`).Attr("href")
+	res, body = ts.get(t, move)
+	doc = parseHTML(t, body)
+	t.Logf("move page, 1,000 accounts: %d bytes", len(body))
+	if res.StatusCode != http.StatusOK || len(body) > 25_000 {
+		t.Fatalf("move page: %d, %d bytes; budget 25,000", res.StatusCode, len(body))
+	}
+	if got := doc.Find(`[data-testid="chosen-parent_id"]`).Text(); got != "Root (current parent)" {
+		t.Errorf("chosen %q", got)
+	}
+	if n := doc.Find(`[data-testid="account-choices"] a`).Length(); n != choicesPerPage || doc.Find(`[data-testid="account-count"]`).Text() != "1–50 of 1000" {
+		t.Errorf("%d choices, %q", n, doc.Find(`[data-testid="account-count"]`).Text())
+	}
+	for _, q := range []string{"vendor", "shop"} {
+		if _, body := ts.get(t, move+"?q="+q); !strings.Contains(body, `data-testid="no-accounts"`) {
+			t.Errorf("the move page offers %s", q)
+		}
+	}
+	_, body = ts.get(t, move+"?q=customer+00042")
+	choice, _ := parseHTML(t, body).Find(`[data-testid="account-choices"] a`).Attr("href")
+	res, body = ts.get(t, choice)
+	doc = parseHTML(t, body)
+	if got := doc.Find(`[data-testid="chosen-parent_id"]`).Text(); got != "Customer 00042" {
+		t.Fatalf("chosen %q after %s", got, choice)
+	}
+	if !doc.Find(`[data-testid="account-choices"] a[aria-current]`).Is("a") {
+		t.Error("the choice is not marked in the list")
+	}
+	moveForm := doc.Find(`[data-testid="move-form"]`)
+	post := func(parent string) (*http.Response, *goquery.Selection) {
+		t.Helper()
+		action, _ := moveForm.Attr("action")
+		res, body := ts.admin.post(t, action, url.Values{"parent_id": {parent}})
+		return res, parseHTML(t, body).Find(`[data-testid="move-form"]`)
+	}
+	// A place below itself, or gone, is refused beside the field, the choice kept.
+	for parent, want := range map[string]int{shop: http.StatusConflict, "acc_gone": http.StatusUnprocessableEntity} {
+		res, f := post(parent)
+		if v, _ := f.Find(`input[name="parent_id"]`).Attr("value"); res.StatusCode != want || v != parent || strings.TrimSpace(f.Find(`[data-testid="error-parent_id"]`).Text()) == "" {
+			t.Errorf("move under %s: %d, kept %q, %q", parent, res.StatusCode, v, f.Find(`[data-testid="error-parent_id"]`).Text())
+		}
+	}
+	parent, _ := moveForm.Find(`input[name="parent_id"]`).Attr("value")
+	res, _ = post(parent)
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.HasSuffix(loc, "#account-"+vendor) {
+		t.Fatalf("move: %d to %q", res.StatusCode, loc)
+	}
+	if path, _ := ts.db.AccountPath(ctx, shop); !slices.Equal(path, []string{shop, vendor, ids[42], ts.root}) {
+		t.Errorf("path after the move %v", path)
+	}
+	_, body = ts.get(t, res.Header.Get("Location"))
+	if parseHTML(t, body).Find(`[data-account-id="`+vendor+`"]`).Length() != 1 {
+		t.Error("the page after the move does not list the account")
+	}
+
+	// htmx: a dialog, whose search swaps only the list and whose choices
+	// load into the dialog.
+	_, body = ts.get(t, move, "HX-Request", "true", "HX-Target", "dialog-slot")
+	if !strings.HasPrefix(body, "<dialog") || parseHTML(t, body).Find(`[data-testid="account-choices"] a[hx-target="#dialog-slot"]`).Length() != choicesPerPage {
+		t.Fatalf("move dialog: %.200s", body)
+	}
+	_, body = ts.get(t, move+"?q=00042", "HX-Request", "true", "HX-Target", "account-choices")
+	if !strings.HasPrefix(body, `<div id="account-choices"`) || strings.Contains(body, "<form") {
+		t.Fatalf("move choices: %.200s", body)
+	}
+}
+
+// TestAccountMovePage: with few accounts the move page is a select of the
+// places an account may go, the account itself and those below it left out.
+func TestAccountMovePage(t *testing.T) {
+	ts := newTestServer(t)
+	tr := threeLevels(t, ts)
+	_, body := ts.get(t, "/accounts")
+	move, _ := parseHTML(t, body).Find(`[data-account-id="` + tr.vendor + `"] [data-testid="move-account"]`).Attr("href")
+	_, body = ts.get(t, move)
+	form := parseHTML(t, body).Find(`[data-testid="move-form"]`)
+	var offered []string
+	for _, o := range form.Find(`select[name="parent_id"] option`).EachIter() {
+		offered = append(offered, strings.TrimSpace(o.Text()))
+	}
+	if !slices.Equal(offered, []string{"Root (current parent)", "Other vendor"}) {
+		t.Fatalf("offered %q", offered)
+	}
+	if v, _ := form.Find(`option[selected]`).Attr("value"); v != tr.root {
+		t.Errorf("chosen %q", v)
+	}
+	res, _ := ts.admin.post(t, move, url.Values{"parent_id": {tr.other}})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/accounts#account-"+tr.vendor {
+		t.Fatalf("move: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if path, _ := ts.db.AccountPath(context.Background(), tr.customer); !slices.Equal(path, []string{tr.customer, tr.vendor, tr.other, tr.root}) {
+		t.Errorf("path after the move %v", path)
+	}
+	// Moving to where it is changes nothing and records nothing.
+	if res, _ := ts.admin.post(t, move, url.Values{"parent_id": {tr.other}}); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("move in place: %d", res.StatusCode)
+	}
+	if res, _ := ts.get(t, "/accounts/"+tr.root+"/move"); res.StatusCode != http.StatusConflict {
+		t.Errorf("the root's move page: %d", res.StatusCode)
+	}
+	viewer := ts.signIn(t, "vic", ts.addUser(t, "vic", apikey.RoleGlobalViewer))
+	if res, _ := viewer.get(t, move); res.StatusCode != http.StatusForbidden {
+		t.Errorf("a viewer's move page: %d", res.StatusCode)
+	}
+}
+
+// TestAccountSearchKeepsToReach: an account found by name says where it
+// sits only by the accounts the visitor may see.
+func TestAccountSearchKeepsToReach(t *testing.T) {
+	ts := newTestServer(t)
+	tr := threeLevels(t, ts)
+	within := func(c *client) string {
+		t.Helper()
+		_, body := c.get(t, "/accounts?q=customer")
+		row := parseHTML(t, body).Find(`[data-account-id="` + tr.customer + `"]`)
+		if row.Length() != 1 {
+			t.Fatalf("customer not found: %.300s", body)
+		}
+		return row.Find(".account-within").Text()
+	}
+	if got := within(ts.admin); got != "in Vendor" {
+		t.Errorf("the admin reads %q", got)
+	}
+	viewer := ts.signIn(t, "cleo", ts.addUser(t, "cleo", apikey.RoleAccountViewer, tr.customer))
+	if got := within(viewer); got != "" {
+		t.Errorf("a viewer of Customer alone reads %q", got)
+	}
+}

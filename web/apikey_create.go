@@ -30,6 +30,14 @@ func (s *Server) apiKeyCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if q, find := pickerFind(c); find {
+		f := keyFormFromInput(in)
+		f.Scope.Query = q
+		if in.CustomValue != "" {
+			f.Errors = map[string]string{"custom_value": retype}
+		}
+		return s.renderKeyForm(c, http.StatusOK, f, account.ID)
+	}
 	settings, custom, errs := validate.NewKey(in, s.now())
 	if errs.Any() {
 		f := keyFormFromInput(in)
@@ -61,6 +69,6 @@ func (s *Server) renderKeyForm(c echo.Context, status int, f view.KeyForm, accou
 	if err != nil {
 		return err
 	}
-	f.Choices.Accounts = dir.options
+	fillPicker(&f.Scope, dir)
 	return s.renderDialog(c, status, s.keysPage(c, "Add API key"), "Add API key", view.KeyFormBody(f))
 }

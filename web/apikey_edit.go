@@ -39,6 +39,11 @@ func (s *Server) apiKeySave(c echo.Context) error {
 	}
 	f := keyFormFromInput(in)
 	f.Edit, f.KeyName, f.CurrentExpiry = true, k.Name, apikey.ExpiryText(k.ExpiresAt)
+	if q, find := pickerFind(c); find {
+		// The version stays the one the form was read at.
+		f.Scope.Query, f.Version = q, c.FormValue("version")
+		return s.renderEditForm(c, http.StatusOK, f, k)
+	}
 	version, msg := validate.Version(c.FormValue("version"))
 	settings, errs := validate.KeyEdit(in, k.ExpiresAt, s.now())
 	errs.Add("form", msg)
@@ -64,16 +69,19 @@ func (s *Server) apiKeySave(c echo.Context) error {
 }
 
 // renderEditForm draws the edit form; the version is the one the next save
-// will claim to have read.
+// will claim to have read: k's, unless f has one.
 func (s *Server) renderEditForm(c echo.Context, status int, f view.KeyForm, k *apikey.Key) error {
-	f.Edit, f.Action, f.Version = true, keyURL(k.ID), strconv.Itoa(k.Version)
+	f.Edit, f.Action = true, keyURL(k.ID)
+	if f.Version == "" {
+		f.Version = strconv.Itoa(k.Version)
+	}
 	f.CSRFToken = csrfToken(c)
 	f.Choices = keyChoices(s.now(), f.CurrentExpiry)
 	dir, err := s.accountDirectory(c)
 	if err != nil {
 		return err
 	}
-	f.Choices.Accounts = dir.options
+	fillPicker(&f.Scope, dir)
 	title := "Edit " + k.Name
 	return s.renderDialog(c, status, s.keysPage(c, title), title, view.KeyFormBody(f))
 }

@@ -86,8 +86,8 @@ func keyFormFromInput(in validate.KeyInput) view.KeyForm {
 		Active: in.Active, AllowUnauthenticated: in.AllowUnauthenticated,
 		AllowUntrustedEndpoints: in.AllowUntrustedEndpoints, AutoEndpointTrust: in.AutoEndpointTrust,
 		AdvancedPermissions: in.AdvancedPermissions, Roles: in.Roles,
-		RoleAccounts: scopeChoices(in.RoleAccounts),
-		ExpiresIn:    in.ExpiresIn, ExpiresOn: in.ExpiresOn, CustomDays: in.CustomDays, AllowedIPs: in.AllowedIPs,
+		Scope:     view.AccountPicker{Chosen: scopeChoices(in.RoleAccounts)},
+		ExpiresIn: in.ExpiresIn, ExpiresOn: in.ExpiresOn, CustomDays: in.CustomDays, AllowedIPs: in.AllowedIPs,
 		Headers: headerRows(in.Headers),
 	}
 }

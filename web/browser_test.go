@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -472,14 +473,22 @@ func TestBrowserAccountSwitch(t *testing.T) {
 	b.screenshot("accounts")
 }
 
+// withManyAccounts is a test server with more accounts than a select
+// holds, and a browser signed in as its admin.
+func withManyAccounts(t *testing.T) (*testServer, []string, *browser) {
+	t.Helper()
+	ts := newTestServer(t)
+	ids := ts.addAccounts(t, selectMax)
+	b := newBrowser(t, ts)
+	b.signIn("admin", "pw-admin-long-enough")
+	return ts, ids, b
+}
+
 // TestBrowserAccountChooser: with more accounts than the header's select
 // holds, the switcher opens the chooser, which finds an account by name; with
 // scripts and without.
 func TestBrowserAccountChooser(t *testing.T) {
-	ts := newTestServer(t)
-	ids := ts.addAccounts(t, switcherMax)
-	b := newBrowser(t, ts)
-	b.signIn("admin", "pw-admin-long-enough")
+	_, ids, b := withManyAccounts(t)
 	b.open("/security/audit")
 	b.do(chromedp.Click(chromedp.CSS(`[data-testid="switch-account"]`)), chromedp.WaitVisible(chromedp.CSS(openDialog+` #account-q`)))
 	if !b.js(`document.activeElement && document.activeElement.id === "account-q"`) {
@@ -546,4 +555,80 @@ func TestBrowserUserScope(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="account-picker"]`)),
 		chromedp.ScrollIntoView(chromedp.CSS(`[data-testid="account-picker"]`)))
 	b.screenshot("key-scope")
+}
+
+// TestBrowserAccountPicker: past a hundred accounts, the key form finds the
+// accounts of an Account Viewer by name as one types; those ticked stay
+// chosen through the next search, Enter in the search finds rather than
+// sends the form, and the key is saved with them.
+func TestBrowserAccountPicker(t *testing.T) {
+	ts, ids, b := withManyAccounts(t)
+	b.open("/security/api-keys")
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="add-key"]`)), chromedp.WaitVisible(chromedp.CSS(openDialog+` [data-testid="key-form"]`)))
+	b.do(
+		chromedp.SendKeys(chromedp.ID("name"), "Picked accounts"),
+		chromedp.Click(chromedp.CSS(`input[name="roles"][value="account-viewer"]`)),
+		chromedp.WaitVisible(chromedp.ID("role_accounts-q")),
+		chromedp.SendKeys(chromedp.ID("role_accounts-q"), "00042"),
+	)
+	found := openDialog + ` [data-testid="found-accounts"] input[name="role_accounts"]`
+	b.waitFor(`document.querySelectorAll('` + found + `').length === 1`)
+	b.do(chromedp.Click(chromedp.CSS(found)))
+	b.screenshot("account-picker")
+	b.do(
+		chromedp.Evaluate[chromedp.Void](`window.__dialog = document.querySelector('dialog[open]'); document.getElementById("role_accounts-q").value = ""`),
+		chromedp.SendKeys(chromedp.ID("role_accounts-q"), "00007"+kb.Enter),
+	)
+	b.waitFor(`document.querySelectorAll('` + found + `').length === 1 && document.querySelector('` + found + `').value === "` + ids[7] + `"`)
+	if !b.js(`document.querySelector('dialog[open]') === window.__dialog`) {
+		t.Error("Enter in the search sent the form")
+	}
+	if !b.js(`document.querySelector('` + openDialog + ` [data-testid="chosen-accounts"] input[value="` + ids[42] + `"]').checked`) {
+		t.Fatal("the account ticked before the search is not with the chosen ones")
+	}
+	b.do(
+		chromedp.Click(chromedp.CSS(found)),
+		chromedp.Click(chromedp.CSS(openDialog+` .form-actions button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(openDialog+` [data-testid="secret-dialog"]`)),
+	)
+	if got := scopeOf(keyByName(t, ts, "Picked accounts")); !slices.Equal(got, slices.Sorted(slices.Values([]string{ids[7], ids[42]}))) {
+		t.Errorf("stored scope %v", got)
+	}
+}
+
+// TestBrowserAccountMove: past a hundred accounts, a row's Move opens a
+// dialog that finds the new parent by name; choosing one and moving shows
+// the account in its new place. Without scripts a row's Delete posts the
+// page's shared form and comes back to the same page.
+func TestBrowserAccountMove(t *testing.T) {
+	ts, ids, b := withManyAccounts(t)
+	vendor := ts.addAccount(t, "Vendor", "")
+	shop := ts.addAccount(t, "Shop", vendor)
+	b.open("/accounts?q=vendor")
+	b.screenshot("accounts-found")
+	b.do(chromedp.Click(chromedp.CSS(`[data-account-id="`+vendor+`"] [data-testid="move-account"]`)), chromedp.WaitVisible(chromedp.CSS(openDialog+` #account-q`)))
+	b.do(chromedp.SendKeys(chromedp.ID("account-q"), "00042"))
+	// Once htmx has taken up the list it swapped in (as a person would find it).
+	b.waitFor(`(() => {
+		const a = document.querySelectorAll('dialog[open] [data-testid="account-choices"] a');
+		return a.length === 1 && !!(a[0]['htmx-internal-data'] || {}).initHash;
+	})()`)
+	b.do(chromedp.Click(chromedp.CSS(openDialog + ` [data-testid="account-choices"] a`)))
+	b.waitFor(`(document.querySelector('dialog[open] [data-testid="chosen-parent_id"]') || {}).textContent === "Customer 00042"`)
+	b.screenshot("account-move")
+	b.navigates(chromedp.Click(chromedp.CSS(openDialog + ` [data-testid="move-button"]`)))
+	if loc := b.location(); !strings.HasSuffix(loc, "#account-"+vendor) {
+		t.Errorf("after the move at %s", loc)
+	}
+	if path, _ := ts.db.AccountPath(context.Background(), shop); !slices.Equal(path, []string{shop, vendor, ids[42], ts.root}) {
+		t.Errorf("path after the move %v", path)
+	}
+
+	plain := b.another().withoutJavaScript()
+	plain.signIn("admin", "pw-admin-long-enough")
+	plain.open("/accounts?q=shop")
+	plain.navigates(chromedp.Click(chromedp.CSS(`[data-account-id="` + shop + `"] [data-testid="delete-account"]`)))
+	if loc := plain.location(); !strings.HasSuffix(loc, "/accounts?q=shop") || !plain.js(`document.querySelector('[data-testid="no-accounts"]') !== null`) {
+		t.Errorf("after the delete at %s", loc)
+	}
 }

@@ -351,3 +351,34 @@ func rowNames(doc *goquery.Document) []string {
 func storeQuery(ts *testServer, search string) apikey.KeyQuery {
 	return apikey.KeyQuery{AccountIDs: []string{ts.root}, Search: search, Now: ts.now}
 }
+
+// formValues is what a browser without JavaScript posts from form as it
+// stands: its fields, the boxes ticked, the options chosen; no button.
+func formValues(form *goquery.Selection) url.Values {
+	v := url.Values{}
+	for _, in := range form.Find("input, select, textarea").EachIter() {
+		name, _ := in.Attr("name")
+		kind, _ := in.Attr("type")
+		switch {
+		case name == "" || kind == "submit":
+		case kind == "checkbox" || kind == "radio":
+			if _, on := in.Attr("checked"); on {
+				value, _ := in.Attr("value")
+				v.Add(name, value)
+			}
+		case in.Is("select"):
+			chosen := in.Find("option[selected]")
+			if chosen.Length() == 0 {
+				chosen = in.Find("option").First()
+			}
+			value, _ := chosen.Attr("value")
+			v.Add(name, value)
+		case in.Is("textarea"):
+			v.Add(name, in.Text())
+		default:
+			value, _ := in.Attr("value")
+			v.Add(name, value)
+		}
+	}
+	return v
+}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -62,8 +63,11 @@ func (s *Server) shownAccount(c echo.Context) (*apikey.Account, accountDirectory
 // visitor may see, as a tree of choices, and every account's name by id.
 type accountDirectory struct {
 	options []view.Option
+	visible []treeNode      // the accounts of options, as nodes
+	seen    map[string]bool // the ids of visible
 	names   map[string]string
 	tree    []treeNode
+	at      map[string]int // each account's place in tree
 }
 
 // below lists the account id and every account under it: what a page
@@ -86,17 +90,67 @@ func (d accountDirectory) name(id string) string {
 	return id
 }
 
+// title names an account where a list shows it out of the tree: the names
+// from the top down to it ("Vendor › Customer"), so accounts of one name
+// under different parents are told apart. The root is left out, as are
+// the accounts above that the visitor may not see.
+func (d accountDirectory) title(id string) string {
+	i, ok := d.at[id]
+	if !ok || !d.seen[id] {
+		return id + " (no such account)"
+	}
+	path := d.tree[i].path
+	if len(path) == 1 {
+		return d.names[id]
+	}
+	var names []string
+	for _, a := range slices.Backward(path[:len(path)-1]) {
+		if d.seen[a] {
+			names = append(names, d.names[a])
+		}
+	}
+	return strings.Join(names, " › ")
+}
+
+// byTitle orders nodes by their titles, as lists out of the tree show them.
+func (d accountDirectory) byTitle(nodes []treeNode) []treeNode {
+	titles := make(map[string]string, len(nodes))
+	for _, t := range nodes {
+		titles[t.account.ID] = strings.ToLower(d.title(t.account.ID))
+	}
+	out := slices.Clone(nodes)
+	slices.SortStableFunc(out, func(a, b treeNode) int { return strings.Compare(titles[a.account.ID], titles[b.account.ID]) })
+	return out
+}
+
+// named keeps the nodes whose account name holds q, in any case; all of
+// them when q is empty.
+func named(nodes []treeNode, q string) []treeNode {
+	q = strings.ToLower(strings.TrimSpace(q))
+	if q == "" {
+		return nodes
+	}
+	var out []treeNode
+	for _, t := range nodes {
+		if strings.Contains(strings.ToLower(t.account.Name), q) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 func (s *Server) accountDirectory(c echo.Context) (accountDirectory, error) {
 	accounts, err := s.accounts.List(c.Request().Context())
 	if err != nil {
 		return accountDirectory{}, err
 	}
-	dir := accountDirectory{names: map[string]string{}, tree: accountTree(accounts)}
+	dir := accountDirectory{names: map[string]string{}, tree: accountTree(accounts), at: map[string]int{}, seen: map[string]bool{}}
 	visitor := principalOf(c)
-	for _, t := range dir.tree {
-		dir.names[t.account.ID] = t.account.Name
+	for i, t := range dir.tree {
+		dir.names[t.account.ID], dir.at[t.account.ID] = t.account.Name, i
 		if visitor.CanIn(apikey.ViewApiKey, t.path) {
 			dir.options = append(dir.options, view.Option{Value: t.account.ID, Label: indent(t.depth) + t.account.Name})
+			dir.visible, dir.seen[t.account.ID] = append(dir.visible, t), true
 		}
 	}
 	return dir, nil

@@ -71,8 +71,10 @@ func (s *Server) routes() {
 
 	console(http.MethodGet, "/accounts", s.accountList, apikey.ViewApiKey)
 	console(http.MethodGet, "/accounts/switch", s.accountSwitch, apikey.ViewApiKey)
+	console(http.MethodGet, "/accounts/choices", s.accountChoices, apikey.ViewApiKey)
 	console(http.MethodPost, "/accounts", s.accountCreate, apikey.ManageUsers)
 	console(http.MethodPost, "/accounts/:id/delete", s.accountDelete, apikey.ManageUsers)
+	console(http.MethodGet, "/accounts/:id/move", s.accountMoveForm, apikey.ManageUsers)
 	console(http.MethodPost, "/accounts/:id/move", s.accountMove, apikey.ManageUsers)
 
 	console(http.MethodGet, "/users", s.userList, apikey.ManageUsers)

@@ -25,7 +25,14 @@ func (s *Server) userCreate(c echo.Context) error {
 	}
 	form := view.UserForm{
 		Username: params.Get("username"), Role: params.Get("role"),
-		AccountID: params.Get("account_id"), RoleAccounts: scopeChoices(params["role_accounts"]),
+		AccountID: params.Get("account_id"), Scope: view.AccountPicker{Chosen: scopeChoices(params["role_accounts"])},
+	}
+	if q, find := pickerFind(c); find {
+		form.Scope.Query = q
+		if params.Get("password") != "" {
+			form.Errors = map[string]string{"password": retype}
+		}
+		return s.renderNewUser(c, http.StatusOK, form)
 	}
 	in, errs := validate.NewUser(validate.UserInput{
 		Username: form.Username, Password: params.Get("password"), Role: form.Role,
@@ -61,6 +68,8 @@ func (s *Server) renderNewUser(c echo.Context, status int, form view.UserForm) e
 	if form.AccountID == "" {
 		form.AccountID = account.ID
 	}
-	form.Roles, form.Accounts = roleOptions(), dir.options
+	form.Roles = roleOptions()
+	form.Account = accountField(form.AccountID, dir.options, dir, view.ChooserURL("users", account.ID))
+	fillPicker(&form.Scope, dir)
 	return render(c, status, view.UserNewPage(s.usersPage(c, "Add a user"), form))
 }

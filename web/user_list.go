@@ -29,10 +29,7 @@ func (s *Server) renderUsers(c echo.Context, status int, failedID, failure strin
 	if err != nil {
 		return err
 	}
-	page := 1
-	if n, err := strconv.Atoi(c.QueryParam("page")); err == nil && n > 1 {
-		page = n
-	}
+	page := pageParam(c)
 	users, total, err := s.users.Page(ctx, actor(c), apikey.UserQuery{AccountIDs: dir.below(account.ID), Page: page, PerPage: usersPerPage})
 	if err != nil {
 		return err

@@ -20,7 +20,7 @@ func (s *Server) userRoleForm(c echo.Context) error {
 	}
 	f := view.UserRoleForm{Role: string(u.Role)}
 	if u.Role == apikey.RoleAccountViewer {
-		f.RoleAccounts = scopeChoices(u.RoleAccounts)
+		f.Scope.Chosen = scopeChoices(u.RoleAccounts)
 	}
 	return s.renderUserRole(c, http.StatusOK, u, f)
 }
@@ -36,7 +36,11 @@ func (s *Server) userRoleSave(c echo.Context) error {
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
 	}
-	f := view.UserRoleForm{Role: params.Get("role"), RoleAccounts: scopeChoices(params["role_accounts"])}
+	f := view.UserRoleForm{Role: params.Get("role"), Scope: view.AccountPicker{Chosen: scopeChoices(params["role_accounts"])}}
+	if q, find := pickerFind(c); find {
+		f.Scope.Query = q
+		return s.renderUserRole(c, http.StatusOK, u, f)
+	}
 	role, accounts, errs := validate.UserRole(params.Get("role"), params["role_accounts"])
 	if errs.Any() {
 		f.Errors = errs
@@ -68,7 +72,8 @@ func (s *Server) renderUserRole(c echo.Context, status int, u *apikey.User, f vi
 		return err
 	}
 	f.Username, f.Action, f.CancelURL = u.Username, "/users/"+u.ID+"/role", "/users"
-	f.Roles, f.Accounts = roleOptions(), dir.options
+	f.Roles = roleOptions()
+	fillPicker(&f.Scope, dir)
 	return render(c, status, view.UserRolePage(s.usersPage(c, "Role of "+u.Username), f))
 }
 
@@ -108,11 +113,7 @@ func (s *Server) userActivate(c echo.Context) error {
 func (s *Server) userChanged(c echo.Context, id string, err error) error {
 	switch apikey.ErrorCode(err) {
 	case "":
-		back := "/users"
-		if r := c.FormValue("return"); r != "" {
-			back = safeNext(r)
-		}
-		return c.Redirect(http.StatusSeeOther, back)
+		return c.Redirect(http.StatusSeeOther, returnTo(c, "/users"))
 	case apikey.ECONFLICT:
 		return s.renderUsers(c, http.StatusConflict, id, apikey.ErrorMessage(err))
 	case apikey.EINVALID:

@@ -1,22 +1,30 @@
 package view
 
-// AccountChoices is the account chooser: the accounts the visitor may
-// switch to, found by name, a page at a time, each a link to the section
-// the visitor was in, in that account.
+// AccountChoices is a chooser of accounts: those found by name, a page at
+// a time, each a link. The header's switcher uses it (each link goes to the
+// section the visitor was in, in that account), and so does the move page
+// (each link chooses the new parent).
 type AccountChoices struct {
-	Section  string // kept by the search, as is the account
-	Current  string // the account the visitor was in
-	Query    string
-	Rows     []AccountChoice
-	Total    int
-	From, To int    // 1-based positions of the first and last shown
-	PrevURL  string // pages; empty at either end
-	NextURL  string
+	Action string  // where the search goes
+	Keep   []Field // what the search keeps, besides the query
+	Query  string
+	Rows   []AccountChoice
+	Pages  // of the accounts found
+	// RowTarget, when set, is where htmx loads a row's link (a dialog)
+	// instead of following it.
+	RowTarget string
 }
 
-// AccountChoice is one account to switch to.
+// Field is a hidden form field.
+type Field struct {
+	Name  string
+	Value string
+}
+
+// AccountChoice is one account to choose.
 type AccountChoice struct {
 	URL     string
-	Label   string // the name, indented by depth in the tree
-	Current bool
+	Label   string // the name, indented by depth in the tree, or its place in it
+	Note    string // beside the label, e.g. "current parent"
+	Current bool   // the one chosen now
 }

@@ -16,7 +16,7 @@ type KeyForm struct {
 	Active, AllowUnauthenticated, AllowUntrustedEndpoints, AutoEndpointTrust bool
 	AdvancedPermissions                                                      []string
 	Roles                                                                    []string
-	RoleAccounts                                                             []string // account ids, or AllAccountsChoice
+	Scope                                                                    AccountPicker // the accounts of an Account Viewer role
 	ExpiresIn, ExpiresOn, CustomDays                                         string
 	CurrentExpiry                                                            string // for the "keep" choice of an edit
 	AllowedIPs                                                               string
@@ -26,6 +26,14 @@ type KeyForm struct {
 	Choices KeyChoices
 }
 
+// SubmitLabel is what the form's button says.
+func (f KeyForm) SubmitLabel() string {
+	if f.Edit {
+		return "Save changes"
+	}
+	return "Create key"
+}
+
 // KeyChoices are the fixed options of the key form.
 type KeyChoices struct {
 	Types       []Option
@@ -33,8 +41,7 @@ type KeyChoices struct {
 	Roles       []Option
 	Advanced    []Option
 	Expiries    []Option
-	Accounts    []Option // what an Account Viewer role may be scoped to
-	MinDate     string   // earliest custom date, YYYY-MM-DD
+	MinDate     string // earliest custom date, YYYY-MM-DD
 }
 
 // Has tells whether a multi-choice field holds v.

@@ -34,8 +34,11 @@ func (p Page) SwitchURL() string {
 }
 
 // ChooserURL is the account chooser, for this section.
-func (p Page) ChooserURL() string {
-	return "/accounts/switch?" + url.Values{"account": {p.AccountID}, "section": {p.Section}}.Encode()
+func (p Page) ChooserURL() string { return ChooserURL(p.Section, p.AccountID) }
+
+// ChooserURL is the account chooser, from account, back to section.
+func ChooserURL(section, account string) string {
+	return "/accounts/switch?" + url.Values{"account": {account}, "section": {section}}.Encode()
 }
 
 // Crumb is one step of the breadcrumb.
