@@ -16,6 +16,14 @@ import (
 	"keyconsole/internal/verify"
 )
 
+// otherLast is s with its last character changed, whatever it was.
+func otherLast(s string) string {
+	if strings.HasSuffix(s, "x") {
+		return s[:len(s)-1] + "y"
+	}
+	return s[:len(s)-1] + "x"
+}
+
 // rawBody is sent by apiCall as it is, not as JSON.
 type rawBody string
 
@@ -215,7 +223,7 @@ func TestAPIAuthentication(t *testing.T) {
 		{"no key", nil, 401, "UNAUTHORIZED"},
 		{"x-api-key", []string{"X-Api-Key", good}, 200, ""},
 		{"bearer", []string{"Authorization", "Bearer " + good}, 200, ""},
-		{"wrong", []string{"X-Api-Key", good[:len(good)-1] + "x"}, 401, "UNAUTHORIZED"},
+		{"wrong", []string{"X-Api-Key", otherLast(good)}, 401, "UNAUTHORIZED"},
 		{"inactive", []string{"X-Api-Key", inactive}, 401, "KEY_INACTIVE"},
 		{"expired", []string{"X-Api-Key", expired}, 401, "KEY_EXPIRED"},
 		{"ip", []string{"X-Api-Key", walled}, 403, "IP_NOT_ALLOWED"},
