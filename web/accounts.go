@@ -61,7 +61,11 @@ func (s *Server) renderAccounts(c echo.Context, status int, form view.AccountFor
 	}
 	page = min(page, max(1, (len(found)+accountsPerPage-1)/accountsPerPage))
 	from, to := pageBounds(len(found), page, accountsPerPage)
-	uses, err := s.accounts.Uses(ctx)
+	var shown []string
+	for _, t := range found[from:to] {
+		shown = append(shown, t.account.ID)
+	}
+	uses, err := s.accounts.Uses(ctx, shown)
 	if err != nil {
 		return err
 	}

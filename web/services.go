@@ -41,7 +41,7 @@ type accountService interface {
 	Get(ctx context.Context, id string) (*apikey.Account, error)
 	List(ctx context.Context) ([]apikey.Account, error)
 	Path(ctx context.Context, id string) ([]string, error)
-	Uses(ctx context.Context) (map[string]apikey.AccountUse, error)
+	Uses(ctx context.Context, ids []string) (map[string]apikey.AccountUse, error)
 	Create(ctx context.Context, who apikey.Actor, name, parentID string) (*apikey.Account, error)
 	Move(ctx context.Context, who apikey.Actor, id, parentID string) error
 	Delete(ctx context.Context, who apikey.Actor, id string) error

@@ -15,7 +15,7 @@ type Store interface {
 	Account(ctx context.Context, id string) (*apikey.Account, error)
 	Accounts(ctx context.Context) ([]apikey.Account, error)
 	AccountPath(ctx context.Context, id string) ([]string, error)
-	AccountUses(ctx context.Context) (map[string]apikey.AccountUse, error)
+	AccountUses(ctx context.Context, ids []string) (map[string]apikey.AccountUse, error)
 	CreateAccountWithKeys(ctx context.Context, a *apikey.Account, ev *apikey.AuditEvent, keys []*apikey.Key, keyEvents []*apikey.AuditEvent) error
 	MoveAccount(ctx context.Context, id, parentID string, ev *apikey.AuditEvent) error
 	DeleteAccount(ctx context.Context, id string, ev *apikey.AuditEvent) error
@@ -107,7 +107,8 @@ func (s *Service) Path(ctx context.Context, id string) ([]string, error) {
 	return s.store.AccountPath(ctx, id)
 }
 
-// Uses counts the keys, users and sub-accounts of every account.
-func (s *Service) Uses(ctx context.Context) (map[string]apikey.AccountUse, error) {
-	return s.store.AccountUses(ctx)
+// Uses counts the keys (past apikey.KeyCountCap, no further), users and
+// sub-accounts of the accounts ids.
+func (s *Service) Uses(ctx context.Context, ids []string) (map[string]apikey.AccountUse, error) {
+	return s.store.AccountUses(ctx, ids)
 }

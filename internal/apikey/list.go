@@ -35,6 +35,10 @@ func (p KeyPage) Pages() int {
 	return (p.Total + p.PerPage - 1) / p.PerPage
 }
 
+// KeyCountCap is how far an account's keys are counted: a total past it
+// reads "more than" (counting on costs a scan of the account).
+const KeyCountCap = 10_000
+
 // AuditCountCap is how far audit events are counted: a total past it
 // means "more than" (counting a year of events would cost a scan).
 const AuditCountCap = 10_000

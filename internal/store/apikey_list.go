@@ -15,7 +15,7 @@ import (
 
 // countCap bounds how far keys are counted: past it a list says "more
 // than", which costs a few milliseconds instead of a scan of the account.
-const countCap = 10_000
+const countCap = apikey.KeyCountCap
 
 // maxInherited bounds the keys inherited from the accounts above that are
 // merged into a page in Go; past it, one query sorts them all together.

@@ -636,3 +636,32 @@ func TestKeyPagePastTheEnd(t *testing.T) {
 		t.Fatalf("past the end: %d keys, total %d, %v", len(page.Keys), page.Total, err)
 	}
 }
+
+// An account's keys are counted up to one past the cap; its users and
+// sub-accounts in full; accounts not asked about are not counted.
+func TestAccountUsesCountsKeysUpToTheCap(t *testing.T) {
+	t.Parallel()
+	db, now := openTest(t)
+	ctx := context.Background()
+	ids := newAccounts(t, db, "Big", "Small")
+	if err := db.CreateAccount(ctx, &apikey.Account{ParentID: ids[1], Name: "Below"}); err != nil {
+		t.Fatal(err)
+	}
+	var bulk Bulk
+	for i := range countCap + 5 {
+		bulk.Keys = append(bulk.Keys, &apikey.Key{ID: fmt.Sprintf("key_c_%05d", i), AccountID: ids[0], SecretHash: fmt.Sprintf("h%05d", i),
+			DisplayPrefix: "kc_g_x", CreatedAt: *now, UpdatedAt: *now, CreatedBy: "t", UpdatedBy: "t", Version: 1,
+			Settings: apikey.Settings{Name: fmt.Sprintf("k %05d", i), Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true}})
+	}
+	if err := db.BulkLoad(ctx, bulk); err != nil {
+		t.Fatal(err)
+	}
+	newKey(t, db, ids[1], "one")
+	uses, err := db.AccountUses(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uses[ids[0]].Keys != countCap+1 || uses[ids[1]].Keys != 1 || uses[ids[1]].Children != 1 || len(uses) != 2 {
+		t.Fatalf("uses %+v", uses)
+	}
+}
