@@ -331,7 +331,7 @@ var (
 )
 
 func (b *bench) wrk(base, script, secrets string, d time.Duration) (result, error) {
-	out, err := exec.Command("wrk", "-t2", "-c"+strconv.Itoa(b.conns), "-d"+d.String(), "--latency", "-s", script,
+	out, err := exec.Command("wrk", "-t2", "-c"+strconv.Itoa(b.conns), "-d"+strconv.Itoa(int(d.Seconds()))+"s", "--latency", "-s", script,
 		base+"/api/v1/keys/verify", "--", secrets).CombinedOutput()
 	if err != nil {
 		return result{}, fmt.Errorf("wrk: %v: %s", err, out)
