@@ -225,7 +225,18 @@ func (db *DB) searchKeys(ctx context.Context, term string) (keySearch, error) {
 	}
 	scan := keySearch{cond: `search_fold LIKE ? ESCAPE '\'`, args: []any{likeContains(term)}}
 	index := db.e.keySearchIndex()
-	if index == "" || utf8.RuneCountInString(fold(strings.TrimSpace(term))) < 3 {
+	if index == "" {
+		// The planner reads the pg_trgm index itself, asking it for every
+		// trigram of the text; a display prefix's head (kc_g_) is in every
+		// key, so the index is asked for the rest of it only, and the whole
+		// text is matched on the keys found (an expression it cannot serve).
+		if rest, ok := afterSecretHead(fold(strings.TrimSpace(term))); ok && utf8.RuneCountInString(rest) >= 3 {
+			return keySearch{cond: `search_fold LIKE ? ESCAPE '\' AND (search_fold || '') LIKE ? ESCAPE '\'`,
+				args: []any{likeContains(rest), likeContains(term)}}, nil
+		}
+		return scan, nil
+	}
+	if utf8.RuneCountInString(fold(strings.TrimSpace(term))) < 3 {
 		return scan, nil // trigrams need three characters
 	}
 	// Read once, the ids found are given to each query the list makes.
@@ -241,6 +252,15 @@ func (db *DB) searchKeys(ctx context.Context, term string) (keySearch, error) {
 		return keySearch{}, err
 	}
 	return keySearch{cond: "id IN (SELECT value FROM json_each(?))", args: []any{string(ids)}, drives: true}, nil
+}
+
+// afterSecretHead is what a folded search text holds after a generated
+// secret's head (kc_g_, kc_e_ or kc_c_), when it starts with one.
+func afterSecretHead(s string) (string, bool) {
+	if len(s) < 5 || !strings.HasPrefix(s, "kc_") || s[4] != '_' || !strings.ContainsRune("gec", rune(s[3])) {
+		return "", false
+	}
+	return s[5:], true
 }
 
 func keyFilter(q keyQuery) (string, []any) {
