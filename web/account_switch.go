@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -72,49 +71,13 @@ func chooser(c echo.Context, action string, keep url.Values, nodes []treeNode, r
 			a.Keep = append(a.Keep, view.Field{Name: k, Value: v})
 		}
 	}
-	at := func(page int) url.Values {
-		v := url.Values{}
-		for _, f := range a.Keep {
-			v.Set(f.Name, f.Value)
-		}
-		if a.Query != "" {
-			v.Set("q", a.Query)
-		}
-		if page > 1 {
-			v.Set("page", strconv.Itoa(page))
-		}
-		return v
-	}
-	page := pageParam(c)
+	link := pageLink(action, a.Keep, a.Query)
 	found := named(nodes, a.Query)
-	from, to := pageBounds(len(found), page, choicesPerPage)
+	page := pageParam(c)
+	var from, to int
+	a.Pages, from, to = pagesOf(len(found), page, choicesPerPage, link)
 	for _, t := range found[from:to] {
-		a.Rows = append(a.Rows, row(t, at(page)))
-	}
-	a.Total, a.From, a.To = len(found), from+1, to
-	if page > 1 {
-		a.PrevURL = action + "?" + at(page-1).Encode()
-	}
-	if to < len(found) {
-		a.NextURL = action + "?" + at(page+1).Encode()
+		a.Rows = append(a.Rows, row(t, linkValues(a.Keep, a.Query, page)))
 	}
 	return a
-}
-
-// pageParam is the page a list was asked for, counted from 1.
-func pageParam(c echo.Context) int {
-	if n, err := strconv.Atoi(c.QueryParam("page")); err == nil && n > 1 {
-		return n
-	}
-	return 1
-}
-
-// pageBounds are the bounds, within n items, of the page-th page of per;
-// empty past the last.
-func pageBounds(n, page, per int) (from, to int) {
-	if page-1 > n/per {
-		return n, n
-	}
-	from = min((page-1)*per, n)
-	return from, min(from+per, n)
 }

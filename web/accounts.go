@@ -60,7 +60,10 @@ func (s *Server) renderAccounts(c echo.Context, status int, form view.AccountFor
 		}
 	}
 	page = min(page, max(1, (len(found)+accountsPerPage-1)/accountsPerPage))
-	from, to := pageBounds(len(found), page, accountsPerPage)
+	pageURL := pageLink("/accounts", []view.Field{{Name: "account", Value: l.Account}}, l.Query)
+	var from, to int
+	l.Pages, from, to = pagesOf(len(found), page, accountsPerPage, pageURL)
+	l.SelfURL = pageURL(page)
 	var shown []string
 	for _, t := range found[from:to] {
 		shown = append(shown, t.account.ID)
@@ -84,26 +87,6 @@ func (s *Server) renderAccounts(c echo.Context, status int, form view.AccountFor
 			row.Error = failure
 		}
 		l.Rows = append(l.Rows, row)
-	}
-	pageURL := func(n int) string {
-		v := url.Values{}
-		if l.Account != "" {
-			v.Set("account", l.Account)
-		}
-		if l.Query != "" {
-			v.Set("q", l.Query)
-		}
-		if n > 1 {
-			v.Set("page", strconv.Itoa(n))
-		}
-		return strings.TrimSuffix("/accounts?"+v.Encode(), "?")
-	}
-	l.Total, l.From, l.To, l.SelfURL = len(found), from+1, to, pageURL(page)
-	if page > 1 {
-		l.PrevURL = pageURL(page - 1)
-	}
-	if to < len(found) {
-		l.NextURL = pageURL(page + 1)
 	}
 	if form.ParentID == "" {
 		form.ParentID = account.ID

@@ -179,9 +179,9 @@ func decodeJSON(c echo.Context, v any) error {
 	if _, err := buf.ReadFrom(http.MaxBytesReader(c.Response(), c.Request().Body, maxAPIBody)); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "VALIDATION",
-				Message: fmt.Sprintf("The body is larger than %d KiB.", maxAPIBody>>10),
-				Fields:  map[string]string{"body": fmt.Sprintf("The body is larger than %d KiB.", maxAPIBody>>10)}}
+			e := bodyError(fmt.Sprintf("The body is larger than %d KiB.", maxAPIBody>>10))
+			e.Status = http.StatusRequestEntityTooLarge
+			return e
 		}
 		return bodyError("The body could not be read.")
 	}

@@ -73,15 +73,16 @@ func (s *Server) envelope(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := s.recovering(next, c); err != nil {
 			c.Error(err)
 		}
-		s.logRequest(c, start)
+		s.recordRequest(c, start)
 		return nil
 	}
 }
 
-// logRequest writes one line per request: method, route pattern, status,
-// duration and request id. Deliberately nothing else: headers, the query,
-// the raw path and form values can all carry secrets.
-func (s *Server) logRequest(c echo.Context, start time.Time) {
+// recordRequest counts the request in the metrics and writes its one log
+// line: method, route pattern, status, duration and request id.
+// Deliberately nothing else: headers, the query, the raw path and form
+// values can all carry secrets.
+func (s *Server) recordRequest(c echo.Context, start time.Time) {
 	route := c.Path() // the pattern, e.g. /security/api-keys/:id; never the raw path
 	if route == "" {
 		route = "unmatched"

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/servicetest"
 	"keyconsole/internal/store"
 	"keyconsole/internal/store/storetest"
 )
@@ -63,12 +64,7 @@ func TestFlushKeepsBatchOnFailure(t *testing.T) {
 // flush; its counts are written every time.
 func TestLastUseWrittenOncePerMinute(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, storetest.DSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	root, _ := db.RootAccount(ctx)
+	db, root := servicetest.Open(t)
 	k := &apikey.Key{AccountID: root.ID, CreatedBy: "t", SecretHash: apikey.HashSecret("y"), DisplayPrefix: "y",
 		Settings: apikey.Settings{Name: "busy", Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true}}
 	if err := db.CreateKey(ctx, k, nil); err != nil {
@@ -123,12 +119,7 @@ func (f *failingAfter) RecordUsage(ctx context.Context, uses []apikey.LastUse, c
 func TestFlushFailingPartwayCountsEachUseOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := store.Open(ctx, storetest.DSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	root, _ := db.RootAccount(ctx)
+	db, root := servicetest.Open(t)
 	var bulk store.Bulk
 	for i := range 3*flushChunk + 7 {
 		bulk.Keys = append(bulk.Keys, &apikey.Key{ID: fmt.Sprintf("key_u_%04d", i), AccountID: root.ID, SecretHash: fmt.Sprintf("h%04d", i),

@@ -9,19 +9,14 @@ import (
 	"testing"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/servicetest"
 	"keyconsole/internal/store"
-	"keyconsole/internal/store/storetest"
 )
 
 func setup(tb testing.TB) (*Verifier, *store.DB, *apikey.Key, string) {
 	tb.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, storetest.DSN(tb))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	root, _ := db.RootAccount(ctx)
+	db, root := servicetest.Open(tb)
 	secret, _ := apikey.GenerateSecret(apikey.TypeGeneral)
 	k := &apikey.Key{AccountID: root.ID, CreatedBy: "t", SecretHash: apikey.HashSecret(secret), DisplayPrefix: apikey.DisplayPrefix(secret),
 		Settings: apikey.Settings{Name: "k", Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true,

@@ -1,11 +1,5 @@
 package view
 
-import (
-	"strconv"
-
-	"keyconsole/internal/apikey"
-)
-
 // AccountChoices is a chooser of accounts: those found by name, a page at
 // a time, each a link. The header's switcher uses it (each link goes to the
 // section the visitor was in, in that account), and so does the move page
@@ -33,13 +27,4 @@ type AccountChoice struct {
 	Label   string // the name, indented by depth in the tree, or its place in it
 	Note    string // beside the label, e.g. "current parent"
 	Current bool   // the one chosen now
-}
-
-// keyCount is an account's number of keys, as counted: past apikey's
-// KeyCountCap the count stopped, and says so.
-func keyCount(n int) string {
-	if n > apikey.KeyCountCap {
-		return "more than " + strconv.Itoa(apikey.KeyCountCap)
-	}
-	return strconv.Itoa(n)
 }
