@@ -22,6 +22,7 @@ import (
 	"keyconsole/internal/auditlog"
 	"keyconsole/internal/auth"
 	"keyconsole/internal/keys"
+	"keyconsole/internal/logfmt"
 	"keyconsole/internal/signin"
 	"keyconsole/internal/store"
 	"keyconsole/internal/store/storetest"
@@ -117,7 +118,7 @@ func (ts *testServer) serve(t testing.TB, cfg testConfig, adjust ...func(*testCo
 	if cfg.Logs != nil {
 		logs = cfg.Logs
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	cfg.Logger = slog.New(logfmt.New(logs, nil)) // as the server logs
 	cfg.Now = func() time.Time { return ts.now }
 	tokens := token.New(db, cfg.Now)
 	verifier := verify.New(db, tokens, cfg.Usage, cfg.RateLimit, cfg.Now)

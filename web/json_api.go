@@ -103,8 +103,7 @@ func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			return refusals[res.Code]
 		}
-		c.Set(visitKey, &visit{principal: apikey.KeyPrincipal(res.Key), key: res.Key,
-			keyInBearer: c.Request().Header.Get("X-Api-Key") == ""})
+		newAPIVisit(c, res.Key, c.Request().Header.Get("X-Api-Key") == "")
 		return next(c)
 	}
 }
@@ -242,6 +241,15 @@ func writeJSON(c echo.Context, status int, body any) error {
 	res.Header()[echo.HeaderContentType] = jsonContentType
 	res.WriteHeader(status)
 	return json.NewEncoder(res).Encode(body)
+}
+
+// writeJSONBytes answers JSON already encoded.
+func writeJSONBytes(c echo.Context, status int, body []byte) error {
+	res := c.Response()
+	res.Header()[echo.HeaderContentType] = jsonContentType
+	res.WriteHeader(status)
+	_, err := res.Write(body)
+	return err
 }
 
 // applyKeyHeaders adds the key's response headers, placeholders filled,

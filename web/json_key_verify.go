@@ -1,8 +1,12 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -24,6 +28,16 @@ type verifyAnswer struct {
 	ExpiresAt *time.Time `json:"expires_at"`
 }
 
+// verifyBody is what a verification asks; pooled, as decoding into a local
+// would move it to the heap on every request.
+type verifyBody struct {
+	Key       string `json:"key"`
+	ClientIP  string `json:"client_ip"`
+	AccountID string `json:"account_id"`
+}
+
+var verifyBodies = sync.Pool{New: func() any { return new(verifyBody) }}
+
 // jsonKeyVerify lets another service check a client's key through the same
 // path the API itself uses. The caller's key needs the advanced permission
 // "verify"; a key the caller may not see is answered NOT_FOUND, exactly as
@@ -33,12 +47,9 @@ func (s *Server) jsonKeyVerify(c echo.Context) error {
 	if caller == nil || !slices.Contains(caller.AdvancedPermissions, apikey.AdvancedVerify) {
 		return apiErr(http.StatusForbidden, "FORBIDDEN", "This API key lacks the advanced permission \"verify\".")
 	}
-	var body struct {
-		Key       string `json:"key"`
-		ClientIP  string `json:"client_ip"`
-		AccountID string `json:"account_id"`
-	}
-	if err := decodeJSON(c, &body); err != nil {
+	body := verifyBodies.Get().(*verifyBody)
+	defer func() { *body = verifyBody{}; verifyBodies.Put(body) }() // the secret goes with it
+	if err := decodeJSON(c, body); err != nil {
 		return err
 	}
 	// A missing key is answered like an unknown one; only a malformed
@@ -52,7 +63,8 @@ func (s *Server) jsonKeyVerify(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ans := verifyAnswer{Code: res.Code, Roles: []string{}}
+	var roles [8]string // on the stack, as ans is: appendJSON keeps neither
+	ans := verifyAnswer{Code: res.Code, Roles: roles[:0]}
 	if res.Key != nil {
 		visible, err := s.callerSees(c, res.Key)
 		if err != nil {
@@ -69,8 +81,76 @@ func (s *Server) jsonKeyVerify(c echo.Context) error {
 			ans.Roles = append(ans.Roles, string(g.Role))
 		}
 	}
-	return s.apiJSON(c, http.StatusOK, ans, nil)
+	buf := answerBuffers.Get().(*[]byte)
+	defer answerBuffers.Put(buf)
+	*buf = append(ans.appendJSON((*buf)[:0]), '\n')
+	s.applyKeyHeaders(c, nil)
+	return writeJSONBytes(c, http.StatusOK, *buf)
 }
+
+// answerBuffers hold verification answers while they are written.
+var answerBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// appendJSON is the answer as encoding/json writes it (a test holds them
+// equal), without its reflection: this is the verification path.
+func (a *verifyAnswer) appendJSON(b []byte) []byte {
+	b = append(b, `{"valid":`...)
+	b = strconv.AppendBool(b, a.Valid)
+	b = append(b, `,"code":`...)
+	b = appendJSONString(b, a.Code)
+	b = append(b, `,"key_id":`...)
+	b = appendJSONStringOrNull(b, a.KeyID)
+	b = append(b, `,"account_id":`...)
+	b = appendJSONStringOrNull(b, a.AccountID)
+	b = append(b, `,"roles":[`...)
+	for i, r := range a.Roles {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, r)
+	}
+	b = append(b, `],"expires_at":`...)
+	if a.ExpiresAt == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '"')
+		b = a.ExpiresAt.AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+	}
+	return append(b, '}')
+}
+
+func appendJSONStringOrNull(b []byte, s *string) []byte {
+	if s == nil {
+		return append(b, "null"...)
+	}
+	return appendJSONString(b, *s)
+}
+
+// appendJSONString quotes s as encoding/json does: ids, codes and role
+// names need no escaping and are copied; anything else goes through it.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if !plainJSON[s[i]] {
+			// A copy goes to Marshal, so that s itself never escapes (nor
+			// the answer's roles with it).
+			q, _ := json.Marshal(strings.Clone(s))
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// plainJSON marks the bytes a JSON string holds as they are, whichever
+// way encoding/json escapes (it escapes <, > and & for HTML).
+var plainJSON = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
 
 // callerSees tells whether the verifying key may know of key k: k is in the
 // caller's account or below it, or the caller's roles let it view k's account.

@@ -52,30 +52,33 @@ func (r *requestIDSource) next() string {
 
 // envelope is what every request passes through: an id (answered in
 // X-Request-Id and logged), the security headers, panics turned into 500s,
-// then one log line and the metrics. One middleware rather than four:
-// Echo builds the chain of global middleware anew for every request.
-func (s *Server) envelope(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		start := time.Now()
-		id := c.Request().Header.Get(echo.HeaderXRequestID)
-		if id == "" || !requestIDPattern.MatchString(id) {
-			id = requestIDs.next()
-		}
-		h := c.Response().Header()
-		h[echo.HeaderXRequestID] = []string{id}
-		set := pageHeaders
-		if isAPI(c.Request()) {
-			set = apiHeaders
-		}
-		for _, x := range set {
-			h[x.name] = x.value
-		}
-		if err := s.recovering(next, c); err != nil {
-			c.Error(err)
-		}
-		s.recordRequest(c, start)
-		return nil
+// then one log line and the metrics. It is called by ServeHTTP with the
+// route's handler rather than installed with Echo's Use: Echo wraps global
+// middleware anew on every request, a closure allocated each time. The
+// handler runs with a pooled visitContext (see there).
+func (s *Server) envelope(c echo.Context, h echo.HandlerFunc) {
+	start := time.Now()
+	id := c.Request().Header.Get(echo.HeaderXRequestID)
+	if id == "" || !requestIDPattern.MatchString(id) {
+		id = requestIDs.next()
 	}
+	hdr := c.Response().Header()
+	hdr[echo.HeaderXRequestID] = []string{id}
+	set := pageHeaders
+	if isAPI(c.Request()) {
+		set = apiHeaders
+	}
+	for _, x := range set {
+		hdr[x.name] = x.value
+	}
+	vc := visitContexts.Get().(*visitContext)
+	vc.Context = c
+	if err := s.recovering(h, vc); err != nil {
+		s.handleError(err, vc)
+	}
+	s.recordRequest(vc, start)
+	*vc = visitContext{}
+	visitContexts.Put(vc)
 }
 
 // recordRequest counts the request in the metrics and writes its one log

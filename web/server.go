@@ -101,8 +101,15 @@ func clientIPExtractor(proxies []netip.Prefix) echo.IPExtractor {
 	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
-// ServeHTTP makes the server an http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+// ServeHTTP makes the server an http.Handler: Echo's own, with the envelope around every route's handler
+// (matched or not) instead of Echo's global middleware.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c := s.echo.AcquireContext()
+	c.Reset(r, w)
+	s.echo.Router().Find(r.Method, echo.GetPath(r), c)
+	s.envelope(c, c.Handler())
+	s.echo.ReleaseContext(c)
+}
 
 // Serve answers on ln until ctx is done, then drains requests in
 // flight for up to drain before returning.

@@ -59,7 +59,7 @@ func (s *Server) loadVisit(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		c.Set(visitKey, v)
+		setVisit(c, v)
 		return next(c)
 	}
 }
@@ -140,11 +140,6 @@ func (s *Server) endSession(c echo.Context, v *visit) error {
 		return err
 	}
 	return s.saveVisit(c, v)
-}
-
-func visitOf(c echo.Context) *visit {
-	v, _ := c.Get(visitKey).(*visit)
-	return v
 }
 
 // apiKeyOf is the JSON API caller's key (nil outside the API).

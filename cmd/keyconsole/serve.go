@@ -18,6 +18,7 @@ import (
 	"keyconsole/internal/auth"
 	"keyconsole/internal/instance"
 	"keyconsole/internal/keys"
+	"keyconsole/internal/logfmt"
 	"keyconsole/internal/signin"
 	"keyconsole/internal/store"
 	"keyconsole/internal/token"
@@ -89,7 +90,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	logs := newLogWriter(stderr, logFlushEvery)
 	defer logs.Close()
-	logger := slog.New(slog.NewTextHandler(logs, nil))
+	logger := slog.New(logfmt.New(logs, nil))
 	sessionKeys, err := auth.LoadOrCreateSessionKeys(*secretFile)
 	if err != nil {
 		return err

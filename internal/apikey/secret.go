@@ -67,9 +67,15 @@ func checksum(s string) string {
 }
 
 // checksumOf is the checksum without a string made: verification checks
-// it on every request.
+// it on every request. The CRC is taken a byte at a time from the table
+// because crc32.ChecksumIEEE's argument escapes: []byte(s) would be a heap
+// allocation per verification, for 37 bytes.
 func checksumOf(s string) [secretChecksumLen]byte {
-	v := crc32.ChecksumIEEE([]byte(s))
+	v := ^uint32(0)
+	for i := 0; i < len(s); i++ {
+		v = crc32.IEEETable[byte(v)^s[i]] ^ v>>8
+	}
+	v = ^v
 	var out [secretChecksumLen]byte
 	for i := secretChecksumLen - 1; i >= 0; i-- {
 		out[i] = base62[v%62]

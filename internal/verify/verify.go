@@ -194,7 +194,7 @@ func plausible(secret string) bool {
 }
 
 func (v *Verifier) lookup(ctx context.Context, secret string, now time.Time) (*apikey.Key, [sha256.Size]byte, error) {
-	hash := sha256.Sum256([]byte(secret))
+	hash := hashSecret(secret)
 	if k, known := v.cache.get(hash, now); known {
 		return k, hash, nil
 	}
@@ -209,6 +209,16 @@ func (v *Verifier) lookup(ctx context.Context, secret string, now time.Time) (*a
 	}
 	v.cache.put(hash, k, seq, now)
 	return k, hash, nil
+}
+
+// hashSecret hashes from a copy on the stack: []byte(secret) would escape
+// to the heap, once per verification. plausible bounds the length.
+func hashSecret(secret string) [sha256.Size]byte {
+	if len(secret) > maxSecretLen {
+		return sha256.Sum256([]byte(secret))
+	}
+	var buf [maxSecretLen]byte
+	return sha256.Sum256(buf[:copy(buf[:], secret)])
 }
 
 // Forget drops what is cached about key k, and every remembered unknown

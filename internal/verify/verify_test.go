@@ -132,8 +132,9 @@ func TestInstancesShareTheRateLimit(t *testing.T) {
 	}
 }
 
-// A warm verification allocates at most three times: the hot path stays
-// cheap for the garbage collector.
+// A warm verification allocates nothing (the issue allowed three): the hot
+// path stays free for the garbage collector. The secret's hash and its
+// checksum are the usual culprits, their []byte conversions escaping.
 func TestWarmVerifyAllocations(t *testing.T) {
 	v, _, _, secret := setup(t)
 	ctx := context.Background()
@@ -141,8 +142,8 @@ func TestWarmVerifyAllocations(t *testing.T) {
 	if res, _ := v.Verify(ctx, req); res.Code != Valid {
 		t.Fatal(res.Code)
 	}
-	if n := testing.AllocsPerRun(200, func() { v.Verify(ctx, req) }); n > 3 {
-		t.Fatalf("a warm verification allocates %.0f times, want at most 3", n)
+	if n := testing.AllocsPerRun(200, func() { v.Verify(ctx, req) }); n > 0 {
+		t.Fatalf("a warm verification allocates %.0f times, want none", n)
 	}
 }
 
