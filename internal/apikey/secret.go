@@ -67,15 +67,9 @@ func checksum(s string) string {
 }
 
 // checksumOf is the checksum without a string made: verification checks
-// it on every request. The CRC is taken a byte at a time from the table
-// because crc32.ChecksumIEEE's argument escapes: []byte(s) would be a heap
-// allocation per verification, for 37 bytes.
+// it on every request.
 func checksumOf(s string) [secretChecksumLen]byte {
-	v := ^uint32(0)
-	for i := 0; i < len(s); i++ {
-		v = crc32.IEEETable[byte(v)^s[i]] ^ v>>8
-	}
-	v = ^v
+	v := crc32String(s)
 	var out [secretChecksumLen]byte
 	for i := secretChecksumLen - 1; i >= 0; i-- {
 		out[i] = base62[v%62]
@@ -83,6 +77,36 @@ func checksumOf(s string) [secretChecksumLen]byte {
 	}
 	return out
 }
+
+// crc32String is crc32.ChecksumIEEE of s, computed here (by slicing-by-8,
+// as package crc32 does for short input) because crc32's argument escapes:
+// []byte(s) would be a heap allocation per verification, for 37 bytes.
+func crc32String(s string) uint32 {
+	t := &crc32Tables
+	crc := ^uint32(0)
+	for len(s) >= 8 {
+		crc ^= uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+		crc = t[0][s[7]] ^ t[1][s[6]] ^ t[2][s[5]] ^ t[3][s[4]] ^
+			t[4][crc>>24] ^ t[5][crc>>16&0xff] ^ t[6][crc>>8&0xff] ^ t[7][crc&0xff]
+		s = s[8:]
+	}
+	for i := 0; i < len(s); i++ {
+		crc = t[0][byte(crc)^s[i]] ^ crc>>8
+	}
+	return ^crc
+}
+
+var crc32Tables = func() (t [8][256]uint32) {
+	t[0] = *crc32.IEEETable
+	for i := range 256 {
+		crc := t[0][i]
+		for j := 1; j < 8; j++ {
+			crc = t[0][crc&0xff] ^ crc>>8
+			t[j][i] = crc
+		}
+	}
+	return t
+}()
 
 // isBase62 tells the characters of base62 at a glance.
 var isBase62 = func() (t [256]bool) {

@@ -1,6 +1,7 @@
 package apikey
 
 import (
+	"hash/crc32"
 	"strings"
 	"testing"
 )
@@ -91,5 +92,19 @@ func TestHashAndPrefix(t *testing.T) {
 	custom := "this-is-a-custom-value-of-enough-length-1234"
 	if got := DisplayPrefix(custom); got != "this-is-" {
 		t.Fatalf("custom prefix %q", got)
+	}
+}
+
+// crc32String is package crc32's IEEE checksum, for every length.
+func TestCRC32StringAsPackageCRC32(t *testing.T) {
+	t.Parallel()
+	b := make([]byte, 100)
+	for i := range b {
+		b[i] = byte(i*131 + 7)
+	}
+	for n := range len(b) + 1 {
+		if got, want := crc32String(string(b[:n])), crc32.ChecksumIEEE(b[:n]); got != want {
+			t.Fatalf("length %d: %08x, want %08x", n, got, want)
+		}
 	}
 }
