@@ -227,12 +227,13 @@ func (db *DB) searchKeys(ctx context.Context, term string) (keySearch, error) {
 	index := db.e.keySearchIndex()
 	if index == "" {
 		// The planner reads the pg_trgm index itself, asking it for every
-		// trigram of the text; a display prefix's head (kc_g_) is in every
-		// key, so the index is asked for the rest of it only, and the whole
-		// text is matched on the keys found (an expression it cannot serve).
-		if rest, ok := afterSecretHead(fold(strings.TrimSpace(term))); ok && utf8.RuneCountInString(rest) >= 3 {
+		// trigram of the text, and every one it asks for costs its whole
+		// list of keys. So it is asked for the telling part only (see
+		// indexPart) and the whole text is matched on the keys found, in
+		// an expression the index cannot serve.
+		if part, ok := indexPart(fold(strings.TrimSpace(term))); ok {
 			return keySearch{cond: `search_fold LIKE ? ESCAPE '\' AND (search_fold || '') LIKE ? ESCAPE '\'`,
-				args: []any{likeContains(rest), likeContains(term)}}, nil
+				args: []any{likeContains(part), likeContains(term)}}, nil
 		}
 		return scan, nil
 	}
@@ -252,6 +253,23 @@ func (db *DB) searchKeys(ctx context.Context, term string) (keySearch, error) {
 		return keySearch{}, err
 	}
 	return keySearch{cond: "id IN (SELECT value FROM json_each(?))", args: []any{string(ids)}, drives: true}, nil
+}
+
+// indexPart is the part of a folded search text worth asking a trigram
+// index for, when that is less than all of it: after a display prefix's
+// head (kc_g_ is in every key), or the longest of several words (the
+// trigrams across a space, like "y 0" in "key 0012", are in many names).
+func indexPart(s string) (string, bool) {
+	part, ok := afterSecretHead(s)
+	if words := strings.Fields(s); !ok && len(words) > 1 {
+		part, ok = words[0], true
+		for _, w := range words[1:] {
+			if len(w) > len(part) {
+				part = w
+			}
+		}
+	}
+	return part, ok && utf8.RuneCountInString(part) >= 3
 }
 
 // afterSecretHead is what a folded search text holds after a generated

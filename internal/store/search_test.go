@@ -42,7 +42,7 @@ func TestKeySearchMatchesAScan(t *testing.T) {
 	}
 	prefix := keys["Munich"].DisplayPrefix
 	for _, term := range []string{"berlin", "Berlin", "RLI", "strasse", "STRAßE", "_100%", "0%", "a*b", "?c[", "[d]", "r_s",
-		"ünï", "ÖLF", "nothing here", prefix, strings.ToUpper(prefix[3:]), "kc_", "ff"} {
+		"ünï", "ÖLF", "nothing here", "berlin office", "n OF", "straße 5", "ünïcode  ölf", "a b", prefix, strings.ToUpper(prefix[3:]), "kc_", "ff"} {
 		got, want := search(term), scan(term)
 		if got != want {
 			t.Errorf("%q: index found %s, a scan %s", term, got, want)
