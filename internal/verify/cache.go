@@ -77,8 +77,12 @@ func (c *cache) get(hash [sha256.Size]byte, now time.Time) (*apikey.Key, bool) {
 	if now.Sub(e.at) >= positiveLifetime {
 		return nil, false
 	}
-	if ch, ok := c.changed.Load(e.key.ID); ok && ch.(change).seq > e.seq {
-		return nil, false
+	// Only an entry older than the newest change of any key can be stale:
+	// the look-up by id is skipped for the rest.
+	if e.seq < c.anyChange.Load() {
+		if ch, ok := c.changed.Load(e.key.ID); ok && ch.(change).seq > e.seq {
+			return nil, false
+		}
 	}
 	return e.key, true
 }
