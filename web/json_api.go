@@ -187,6 +187,9 @@ func decodeJSON(c echo.Context, v any) error {
 	if len(bytes.TrimSpace(buf.Bytes())) == 0 {
 		return errEmptyJSON
 	}
+	if f, ok := v.(interface{ decodeFast([]byte) bool }); ok && f.decodeFast(buf.Bytes()) {
+		return nil
+	}
 	err := jsonv2.Unmarshal(buf.Bytes(), v, jsonv2.RejectUnknownMembers(true))
 	if err == nil {
 		return nil

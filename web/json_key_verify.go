@@ -28,16 +28,6 @@ type verifyAnswer struct {
 	ExpiresAt *time.Time `json:"expires_at"`
 }
 
-// verifyBody is what a verification asks; pooled, as decoding into a local
-// would move it to the heap on every request.
-type verifyBody struct {
-	Key       string `json:"key"`
-	ClientIP  string `json:"client_ip"`
-	AccountID string `json:"account_id"`
-}
-
-var verifyBodies = sync.Pool{New: func() any { return new(verifyBody) }}
-
 // jsonKeyVerify lets another service check a client's key through the same
 // path the API itself uses. The caller's key needs the advanced permission
 // "verify"; a key the caller may not see is answered NOT_FOUND, exactly as
