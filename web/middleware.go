@@ -51,7 +51,8 @@ func (r *requestIDSource) next() string {
 }
 
 // envelope is what every request passes through: an id (answered in
-// X-Request-Id and logged), the security headers, panics turned into 500s,
+// X-Request-Id and logged), the security headers, the body's limit
+// (limitBody), panics turned into 500s,
 // then one log line and the metrics. One middleware rather than four:
 // Echo builds the chain of global middleware anew for every request.
 func (s *Server) envelope(next echo.HandlerFunc) echo.HandlerFunc {
@@ -70,7 +71,9 @@ func (s *Server) envelope(next echo.HandlerFunc) echo.HandlerFunc {
 		for _, x := range set {
 			h[x.name] = x.value
 		}
-		if err := s.recovering(next, c); err != nil {
+		if err := s.limitBody(c); err != nil {
+			c.Error(err)
+		} else if err := s.recovering(next, c); err != nil {
 			c.Error(err)
 		}
 		s.recordRequest(c, start)
