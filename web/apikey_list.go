@@ -201,7 +201,7 @@ func keyListView(page apikey.KeyPage, q validate.KeyList, account string, now ti
 func keyRow(k *apikey.Key, now time.Time, accountName func(string) string) view.KeyRow {
 	r := view.KeyRow{
 		ID: k.ID, URL: "/security/api-keys/" + url.PathEscape(k.ID),
-		Name: k.Name, DisplayPrefix: k.DisplayPrefix, Type: k.Type.Label(),
+		Name: k.Name, KeyHint: apikey.KeyHint(k.DisplayPrefix), Type: k.Type.Label(),
 		Created: formatDate(k.CreatedAt), CreatedTitle: formatDateTime(k.CreatedAt),
 		Expires: "Never", LastUsed: "Never", LastUsedFrom: k.LastUsedFrom, Active: k.Active,
 	}

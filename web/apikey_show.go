@@ -36,7 +36,7 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 		return err
 	}
 	d := view.KeyDetails{
-		ID: k.ID, URL: keyURL(k.ID), Name: k.Name, DisplayPrefix: k.DisplayPrefix, Status: status, StatusTone: tone,
+		ID: k.ID, URL: keyURL(k.ID), Name: k.Name, KeyHint: apikey.KeyHint(k.DisplayPrefix), Status: status, StatusTone: tone,
 		Active: k.Active, Tab: "settings", Settings: keySettings(k, dir.name),
 		CanEdit:       p.CanIn(apikey.ModifyApiKey, path),
 		CanRegenerate: canRegenerate,
@@ -203,7 +203,7 @@ func keySettings(k *apikey.Key, accountName func(string) string) []view.Setting 
 	return []view.Setting{
 		{Label: "Type", Value: k.Type.Label()},
 		{Label: "Secret", Value: access},
-		{Label: "Key prefix", Value: k.DisplayPrefix + "…", Mono: true},
+		{Label: "Key prefix", Value: apikey.KeyHint(k.DisplayPrefix), Mono: true},
 		{Label: "Key id", Value: k.ID, Mono: true},
 		{Label: "Roles", Value: apikey.RolesTextNamed(k.Roles, accountName)},
 		{Label: "Advanced permissions", Value: advanced},

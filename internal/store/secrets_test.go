@@ -1,0 +1,88 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"keyconsole/internal/apikey"
+)
+
+// customKey is a key named name whose secret hashes to hash.
+func customKey(account, name, hash string) *apikey.Key {
+	return &apikey.Key{AccountID: account, Settings: apikey.Settings{Name: name, Type: apikey.TypeGeneral, AccessType: apikey.AccessCustom, Active: true},
+		SecretHash: hash, DisplayPrefix: "…", CreatedBy: "admin"}
+}
+
+// A secret still in its grace period opens its own key only: no other key
+// may take it as its secret, by create or by regenerate, until the grace
+// period ends or the key is deleted.
+func TestSecretUniqueAcrossGracePeriods(t *testing.T) {
+	t.Parallel()
+	db, now := openTest(t)
+	ctx := context.Background()
+	acc := root(t, db)
+	a := newKey(t, db, acc, "A")
+	old := a.SecretHash
+	until := now.Add(time.Hour)
+	if err := db.ReplaceSecret(ctx, a, apikey.HashSecret("a's next"), "kc_g_n", apikey.AccessGenerated, &until, "admin", nil); err != nil {
+		t.Fatal(err)
+	}
+	refused := func(what string, err error) {
+		t.Helper()
+		if apikey.ErrorCode(err) != apikey.EINVALID || apikey.ErrorField(err) != "custom_value" {
+			t.Fatalf("%s: %v, want a refusal beside custom_value", what, err)
+		}
+	}
+	refused("create with a previous secret", db.CreateKey(ctx, customKey(acc, "B", old), nil))
+	c := newKey(t, db, acc, "C")
+	refused("regenerate to a previous secret", db.ReplaceSecret(ctx, c, old, "…", apikey.AccessCustom, nil, "admin", nil))
+	if got, _ := db.KeyByHash(ctx, old); got == nil || got.ID != a.ID {
+		t.Fatalf("the previous secret opens %v, want A", got)
+	}
+	a, _ = db.Key(ctx, a.ID)
+	if err := db.EndGracePeriod(ctx, a, "admin", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateKey(ctx, customKey(acc, "B", old), nil); err != nil {
+		t.Fatalf("after the grace period: %v", err)
+	}
+	// A deleted key's secrets are free again.
+	b := customKey(acc, "D", apikey.HashSecret("d's"))
+	if err := db.CreateKey(ctx, b, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteKey(ctx, b, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateKey(ctx, customKey(acc, "E", b.SecretHash), nil); err != nil {
+		t.Fatalf("a deleted key's secret: %v", err)
+	}
+}
+
+// A key created with another key's secret at the moment that key is
+// regenerated with a grace period (its secret becoming the previous one)
+// is refused whichever commits first: the database decides.
+func TestConcurrentSecretClaimsRefused(t *testing.T) {
+	t.Parallel()
+	db, now := openTest(t)
+	ctx := context.Background()
+	acc := root(t, db)
+	until := now.Add(time.Hour)
+	for round := range 10 {
+		a := newKey(t, db, acc, fmt.Sprintf("A%d", round))
+		errs := race(
+			func() error {
+				return db.ReplaceSecret(ctx, a, apikey.HashSecret(fmt.Sprint("next ", round)), "kc_g_n", apikey.AccessGenerated, &until, "admin", nil)
+			},
+			func() error { return db.CreateKey(ctx, customKey(acc, fmt.Sprintf("B%d", round), a.SecretHash), nil) },
+		)
+		if errs[0] != nil {
+			t.Fatalf("round %d: regenerate: %v", round, errs[0])
+		}
+		if apikey.ErrorField(errs[1]) != "custom_value" {
+			t.Fatalf("round %d: a key took another's secret: %v", round, errs[1])
+		}
+	}
+}
