@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"strings"
 
@@ -29,8 +28,8 @@ func (s *Server) limitBody(c echo.Context) error {
 	if r.ContentLength > s.maxBody {
 		return bodyTooLarge(c, s.maxBody)
 	}
-	media, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
-	if strings.HasPrefix(media, "multipart/") {
+	ct := r.Header.Get(echo.HeaderContentType)
+	if hasMediaPrefix(ct, "multipart/") {
 		msg := "Uploads are not taken here: send the form URL-encoded, or JSON."
 		if isAPI(r) {
 			e := bodyError(msg)
@@ -40,12 +39,28 @@ func (s *Server) limitBody(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusUnsupportedMediaType, msg)
 	}
 	r.Body = http.MaxBytesReader(c.Response(), r.Body, s.maxBody)
-	if media == echo.MIMEApplicationForm {
+	if isMediaType(ct, echo.MIMEApplicationForm) {
 		if err := r.ParseForm(); err != nil {
 			return readBodyError(c, err)
 		}
 	}
 	return nil
+}
+
+// hasMediaPrefix tells whether the Content-Type ct starts with prefix, in
+// any case, without parsing it (this is on the verification path).
+func hasMediaPrefix(ct, prefix string) bool {
+	ct = strings.TrimLeft(ct, " \t")
+	return len(ct) >= len(prefix) && strings.EqualFold(ct[:len(prefix)], prefix)
+}
+
+// isMediaType tells whether the Content-Type ct is media, parameters aside.
+func isMediaType(ct, media string) bool {
+	if !hasMediaPrefix(ct, media) {
+		return false
+	}
+	rest := strings.TrimLeft(ct, " \t")[len(media):]
+	return rest == "" || rest[0] == ';' || rest[0] == ' ' || rest[0] == '\t'
 }
 
 // readBodyError answers a body that failed to read: 413 past the limit,

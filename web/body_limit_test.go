@@ -139,3 +139,20 @@ func TestCSRFTokenNotTakenFromTheQuery(t *testing.T) {
 		t.Fatalf("token in the body: %d, want 303", res.StatusCode)
 	}
 }
+
+func TestMediaTypes(t *testing.T) {
+	t.Parallel()
+	for ct, want := range map[string][2]bool{
+		"multipart/form-data; boundary=x":        {true, false},
+		" Multipart/Mixed":                       {true, false},
+		"application/x-www-form-urlencoded":      {false, true},
+		"Application/X-WWW-Form-Urlencoded; a=b": {false, true},
+		"application/x-www-form-urlencodedfoo":   {false, false},
+		"application/json":                       {false, false},
+		"":                                       {false, false},
+	} {
+		if got := [2]bool{hasMediaPrefix(ct, "multipart/"), isMediaType(ct, "application/x-www-form-urlencoded")}; got != want {
+			t.Errorf("%q: %v, want %v", ct, got, want)
+		}
+	}
+}

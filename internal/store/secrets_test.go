@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,5 +85,54 @@ func TestConcurrentSecretClaimsRefused(t *testing.T) {
 		if apikey.ErrorField(errs[1]) != "custom_value" {
 			t.Fatalf("round %d: a key took another's secret: %v", round, errs[1])
 		}
+	}
+}
+
+// The upgrade records every key's secrets, ends the grace period of a
+// previous secret that another key already has as its own, and keeps
+// nothing of the start of a custom value.
+func TestKeySecretsMigration(t *testing.T) {
+	t.Parallel()
+	db, _ := openTest(t)
+	ctx := context.Background()
+	acc := root(t, db)
+	a, b := newKey(t, db, acc, "A"), newKey(t, db, acc, "B")
+	c := customKey(acc, "Custom", apikey.HashSecret("custom"))
+	if err := db.CreateKey(ctx, c, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The database as it was before: no table of secrets, a clash, the
+	// start of a custom value shown.
+	name := map[string]string{"sqlite": "0015_key_secrets.sql", "postgres": "0007_key_secrets.sql"}[db.e.name()]
+	for _, q := range []string{`DROP TABLE api_key_secrets`, `DELETE FROM schema_migrations WHERE name = '` + name + `'`,
+		`UPDATE api_keys SET previous_secret_hash = '` + b.SecretHash + `', previous_valid_until = '2099-01-01T00:00:00Z' WHERE id = '` + a.ID + `'`,
+		`UPDATE api_keys SET display_prefix = 'custom-s', search_fold = 'custom' || chr(10) || 'custom-s' WHERE id = '` + c.ID + `'`} {
+		if db.e.name() == "sqlite" {
+			q = strings.ReplaceAll(q, "chr(10)", "char(10)")
+		}
+		if _, err := db.writer.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.Key(ctx, a.ID); got.PreviousSecretHash != "" {
+		t.Error("the clashing previous secret still opens A")
+	}
+	if got, _ := db.Key(ctx, c.ID); got.DisplayPrefix != "…" {
+		t.Errorf("custom key shows %q", got.DisplayPrefix)
+	}
+	var fold string
+	if err := db.writer.QueryRowContext(ctx, `SELECT search_fold FROM api_keys WHERE id = ?`, c.ID).Scan(&fold); err != nil || fold != "custom\n…" {
+		t.Errorf("custom key searched as %q (%v)", fold, err)
+	}
+	var n int
+	if err := db.writer.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_key_secrets`).Scan(&n); err != nil || n != 3 {
+		t.Errorf("%d secrets recorded (%v), want 3", n, err)
+	}
+	refused := db.CreateKey(ctx, customKey(acc, "D", b.SecretHash), nil)
+	if apikey.ErrorField(refused) != "custom_value" {
+		t.Errorf("a recorded secret taken again: %v", refused)
 	}
 }
