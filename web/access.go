@@ -44,7 +44,9 @@ func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 		v := visitOf(c)
 		got := c.Request().Header.Get("X-CSRF-Token")
 		if got == "" {
-			got = c.FormValue("_csrf")
+			// From the body only: a token in a URL ends up in logs,
+			// histories and Referer headers.
+			got = c.Request().PostFormValue("_csrf")
 		}
 		if v == nil || !tokenMatches(got, v.csrf) {
 			return errCSRF

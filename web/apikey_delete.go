@@ -19,7 +19,7 @@ func (s *Server) apiKeyDeleteConfirm(c echo.Context) error {
 		return echo.ErrForbidden
 	}
 	confirm := view.Confirm{
-		Message:   "Delete the key “" + k.Name + "” (" + k.DisplayPrefix + "…)?",
+		Message:   "Delete the key “" + k.Name + "” (" + apikey.KeyHint(k.DisplayPrefix) + ")?",
 		Warning:   "Every client that uses it is refused from the next request on. This cannot be undone; to stop it for a while, deactivate it instead.",
 		Action:    keyURL(k.ID) + "/delete",
 		Button:    "Delete " + k.Name,

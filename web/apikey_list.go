@@ -38,7 +38,7 @@ func (s *Server) apiKeyList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list := keyListView(page, q, c.QueryParam("account"), now, dir.name)
+	list := keyListView(page, q, c.QueryParam("account"), now, dir.roleName)
 	for i, k := range page.Keys {
 		if k.AccountID != account.ID {
 			list.Rows[i].InheritedFrom = dir.name(k.AccountID)
@@ -130,7 +130,7 @@ func keyListURL(q validate.KeyList, account string, change func(v url.Values)) s
 	return "/security/api-keys?" + v.Encode()
 }
 
-func keyListView(page apikey.KeyPage, q validate.KeyList, account string, now time.Time, accountName func(string) string) view.KeyList {
+func keyListView(page apikey.KeyPage, q validate.KeyList, account string, now time.Time, roleAccount func(string) string) view.KeyList {
 	l := view.KeyList{
 		Total:    page.Total,
 		MoreThan: page.MoreThan,
@@ -174,7 +174,7 @@ func keyListView(page apikey.KeyPage, q validate.KeyList, account string, now ti
 		l.Columns = append(l.Columns, c)
 	}
 	for _, k := range page.Keys {
-		l.Rows = append(l.Rows, keyRow(k, now, accountName))
+		l.Rows = append(l.Rows, keyRow(k, now, roleAccount))
 	}
 	if n := len(page.Keys); n > 0 {
 		l.From = (page.Page-1)*page.PerPage + 1
@@ -198,15 +198,15 @@ func keyListView(page apikey.KeyPage, q validate.KeyList, account string, now ti
 	return l
 }
 
-func keyRow(k *apikey.Key, now time.Time, accountName func(string) string) view.KeyRow {
+func keyRow(k *apikey.Key, now time.Time, roleAccount func(string) string) view.KeyRow {
 	r := view.KeyRow{
 		ID: k.ID, URL: "/security/api-keys/" + url.PathEscape(k.ID),
-		Name: k.Name, DisplayPrefix: k.DisplayPrefix, Type: k.Type.Label(),
+		Name: k.Name, KeyHint: apikey.KeyHint(k.DisplayPrefix), Type: k.Type.Label(),
 		Created: formatDate(k.CreatedAt), CreatedTitle: formatDateTime(k.CreatedAt),
 		Expires: "Never", LastUsed: "Never", LastUsedFrom: k.LastUsedFrom, Active: k.Active,
 	}
 	for _, g := range k.Roles {
-		r.Roles = append(r.Roles, g.Text(accountName))
+		r.Roles = append(r.Roles, g.Text(roleAccount))
 	}
 	if k.ExpiresAt != nil {
 		r.Expires = formatDate(*k.ExpiresAt)

@@ -36,8 +36,8 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 		return err
 	}
 	d := view.KeyDetails{
-		ID: k.ID, URL: keyURL(k.ID), Name: k.Name, DisplayPrefix: k.DisplayPrefix, Status: status, StatusTone: tone,
-		Active: k.Active, Tab: "settings", Settings: keySettings(k, dir.name),
+		ID: k.ID, URL: keyURL(k.ID), Name: k.Name, KeyHint: apikey.KeyHint(k.DisplayPrefix), Status: status, StatusTone: tone,
+		Active: k.Active, Tab: "settings", Settings: keySettings(k, dir.roleName),
 		CanEdit:       p.CanIn(apikey.ModifyApiKey, path),
 		CanRegenerate: canRegenerate,
 		CanDelete:     p.CanIn(apikey.DeleteApiKey, path),
@@ -172,7 +172,7 @@ func usageRows(counts []apikey.UsageCount) ([]view.UsageRow, []string) {
 }
 
 // keySettings lists a key's settings as the details page shows them.
-func keySettings(k *apikey.Key, accountName func(string) string) []view.Setting {
+func keySettings(k *apikey.Key, roleAccount func(string) string) []view.Setting {
 	ips := "Any address"
 	if len(k.AllowedIPs) > 0 {
 		var parts []string
@@ -203,9 +203,9 @@ func keySettings(k *apikey.Key, accountName func(string) string) []view.Setting 
 	return []view.Setting{
 		{Label: "Type", Value: k.Type.Label()},
 		{Label: "Secret", Value: access},
-		{Label: "Key prefix", Value: k.DisplayPrefix + "…", Mono: true},
+		{Label: "Key prefix", Value: apikey.KeyHint(k.DisplayPrefix), Mono: true},
 		{Label: "Key id", Value: k.ID, Mono: true},
-		{Label: "Roles", Value: apikey.RolesTextNamed(k.Roles, accountName)},
+		{Label: "Roles", Value: apikey.RolesTextNamed(k.Roles, roleAccount)},
 		{Label: "Advanced permissions", Value: advanced},
 		{Label: "Allow unauthenticated requests", Value: yes(k.AllowUnauthenticated)},
 		{Label: "Allow untrusted endpoints", Value: yes(k.AllowUntrustedEndpoints)},

@@ -71,8 +71,6 @@ func apiErrorFrom(err error) *apiError {
 	return out
 }
 
-const maxAPIBody = 64 << 10
-
 // refusals maps a failed verification of the caller's own key to an answer.
 var refusals = map[string]*apiError{
 	verify.NotFound:     apiErr(http.StatusUnauthorized, "UNAUTHORIZED", "A valid API key is required in X-Api-Key or Authorization: Bearer."),
@@ -175,14 +173,9 @@ func decodeJSON(c echo.Context, v any) error {
 	buf := bodyBuffers.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bodyBuffers.Put(buf)
-	if _, err := buf.ReadFrom(http.MaxBytesReader(c.Response(), c.Request().Body, maxAPIBody)); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			e := bodyError(fmt.Sprintf("The body is larger than %d KiB.", maxAPIBody>>10))
-			e.Status = http.StatusRequestEntityTooLarge
-			return e
-		}
-		return bodyError("The body could not be read.")
+	// The body comes capped at the server's limit (limitBody).
+	if _, err := buf.ReadFrom(c.Request().Body); err != nil {
+		return readBodyError(c, err)
 	}
 	if len(bytes.TrimSpace(buf.Bytes())) == 0 {
 		return errEmptyJSON

@@ -2,9 +2,12 @@ package web
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/validate"
@@ -186,4 +189,60 @@ func parseGrace(raw string) (time.Duration, bool) {
 		return time.Duration(n) * time.Second, true
 	}
 	return 0, false
+}
+
+// accountSight is what the caller may see of the accounts keys' roles
+// name, looked up once per account for one answer.
+type accountSight struct {
+	s    *Server
+	c    echo.Context
+	seen map[string]bool
+	all  bool // the caller sees every account
+}
+
+func (s *Server) sightOf(c echo.Context) *accountSight {
+	// An account with no parent known to none of the roles: only a reach
+	// without limit of account takes it in.
+	all := principalOf(c).CanIn(apikey.ViewApiKey, []string{""})
+	return &accountSight{s: s, c: c, seen: map[string]bool{}, all: all}
+}
+
+// keyOut is k as the caller may read it: each account its roles name that
+// the caller may not see is apikey.AnotherAccount (once), as on the pages.
+func (a *accountSight) keyOut(k *apikey.Key, now time.Time) (keyOut, error) {
+	o := keyToOut(k, now)
+	if a.all {
+		return o, nil
+	}
+	shown := []string{}
+	for _, id := range o.RoleAccounts {
+		ok, err := a.sees(id)
+		if err != nil {
+			return keyOut{}, err
+		}
+		switch {
+		case ok || id == apikey.AllAccounts:
+			shown = append(shown, id)
+		case !slices.Contains(shown, apikey.AnotherAccount):
+			shown = append(shown, apikey.AnotherAccount)
+		}
+	}
+	o.RoleAccounts = shown
+	return o, nil
+}
+
+func (a *accountSight) sees(id string) (bool, error) {
+	if v, ok := a.seen[id]; ok {
+		return v, nil
+	}
+	path, err := a.s.accounts.Path(a.c.Request().Context(), id)
+	if apikey.ErrorCode(err) == apikey.ENOTFOUND {
+		path, err = nil, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	v := principalOf(a.c).CanIn(apikey.ViewApiKey, path)
+	a.seen[id] = v
+	return v, nil
 }

@@ -55,8 +55,13 @@ func (s *Server) jsonKeyList(c echo.Context) error {
 		return err
 	}
 	out := make([]keyOut, 0, len(page.Keys))
+	sight := s.sightOf(c)
 	for _, k := range page.Keys {
-		out = append(out, keyToOut(k, now))
+		o, err := sight.keyOut(k, now)
+		if err != nil {
+			return err
+		}
+		out = append(out, o)
 	}
 	// "total" stops at the count cap; "total_is_floor" says so.
 	body := map[string]any{"keys": out, "total": page.Total, "total_is_floor": page.MoreThan, "limit": limit, "offset": offset}
@@ -69,5 +74,9 @@ func (s *Server) jsonKeyGet(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.apiJSON(c, http.StatusOK, keyToOut(k, s.now()), nil)
+	o, err := s.sightOf(c).keyOut(k, s.now())
+	if err != nil {
+		return err
+	}
+	return s.apiJSON(c, http.StatusOK, o, nil)
 }

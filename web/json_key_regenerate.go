@@ -24,8 +24,12 @@ func (s *Server) jsonKeyRegenerate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	o, err := s.sightOf(c).keyOut(k, s.now())
+	if err != nil {
+		return err
+	}
 	return s.apiJSON(c, http.StatusOK, struct {
 		keyOut
 		Secret string `json:"secret"`
-	}{keyToOut(k, s.now()), secret}, nil)
+	}{o, secret}, nil)
 }

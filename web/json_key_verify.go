@@ -143,7 +143,9 @@ var plainJSON = func() (t [256]bool) {
 }()
 
 // callerSees tells whether the verifying key may know of key k: k is in the
-// caller's account or below it, or the caller's roles let it view k's account.
+// caller's account or below it, or the caller's roles let it view k's
+// account. A key used on behalf of a signed-in user (a user access token
+// beside it) sees no further than that user may.
 func (s *Server) callerSees(c echo.Context, k *apikey.Key) (bool, error) {
 	// Verification loads the path with the key; read it only otherwise.
 	path := k.AccountPath
@@ -154,5 +156,8 @@ func (s *Server) callerSees(c echo.Context, k *apikey.Key) (bool, error) {
 		}
 	}
 	p := principalOf(c)
+	if p.OnBehalfOf != nil && !p.OnBehalfOf.CanIn(apikey.ViewApiKey, path) {
+		return false, nil
+	}
 	return p.CanIn(apikey.ViewApiKey, path) || slices.Contains(path, p.AccountID), nil
 }

@@ -270,7 +270,7 @@ func TestBodiesAreReadStrictly(t *testing.T) {
 		{`{"nope":1}`, "nope", 422},
 		{`{"name":1}`, "name", 422},
 		{`{"allowed_ips":[1]}`, "allowed_ips", 422},
-		{`{"name":"` + strings.Repeat("a", maxAPIBody) + `"}`, "body", 413},
+		{`{"name":"` + strings.Repeat("a", DefaultMaxBody) + `"}`, "body", 413},
 	} {
 		res, out := ts.apiCall(t, "POST", "/api/v1/keys", admin, rawBody(c.body))
 		if res.StatusCode != c.status || errCode(out) != "VALIDATION" || errFields(out)[c.field] == nil {

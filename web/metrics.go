@@ -97,8 +97,10 @@ func (m *metrics) verified(code string) {
 }
 
 // handler serves the metrics in Prometheus' text format.
-func (m *metrics) handler() echo.HandlerFunc {
-	return echo.WrapHandler(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+func (m *metrics) handler() echo.HandlerFunc { return echo.WrapHandler(m.httpHandler()) }
+
+func (m *metrics) httpHandler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 }
 
 // verify runs the one verification path and counts its outcome.

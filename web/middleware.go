@@ -51,11 +51,12 @@ func (r *requestIDSource) next() string {
 }
 
 // envelope is what every request passes through: an id (answered in
-// X-Request-Id and logged), the security headers, panics turned into 500s,
-// then one log line and the metrics. It is called by ServeHTTP with the
-// route's handler rather than installed with Echo's Use: Echo wraps global
-// middleware anew on every request, a closure allocated each time. The
-// handler runs with a pooled visitContext (see there).
+// X-Request-Id and logged), the security headers, the body's limit
+// (limitBody), panics turned into 500s, then one log line and the metrics.
+// It is called by ServeHTTP with the route's handler rather than installed
+// with Echo's Use: Echo wraps global middleware anew on every request, a
+// closure allocated each time. The handler runs with a pooled visitContext
+// (see there).
 func (s *Server) envelope(c echo.Context, h echo.HandlerFunc) {
 	start := time.Now()
 	id := c.Request().Header.Get(echo.HeaderXRequestID)
@@ -73,7 +74,9 @@ func (s *Server) envelope(c echo.Context, h echo.HandlerFunc) {
 	}
 	vc := visitContexts.Get().(*visitContext)
 	vc.Context = c
-	if err := s.recovering(h, vc); err != nil {
+	if err := s.limitBody(vc); err != nil {
+		s.handleError(err, vc)
+	} else if err := s.recovering(h, vc); err != nil {
 		s.handleError(err, vc)
 	}
 	s.recordRequest(vc, start)

@@ -90,6 +90,15 @@ func (d accountDirectory) name(id string) string {
 	return id
 }
 
+// roleName names an account a key's role names: by name when the visitor
+// may see it, else apikey.AnotherAccount (neither its name nor its id).
+func (d accountDirectory) roleName(id string) string {
+	if !d.seen[id] {
+		return apikey.AnotherAccount
+	}
+	return d.name(id)
+}
+
 // title names an account where a list shows it out of the tree: the names
 // from the top down to it ("Vendor › Customer"), so accounts of one name
 // under different parents are told apart. The root is left out, as are

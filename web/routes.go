@@ -14,7 +14,9 @@ func (s *Server) routes() {
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", s.metrics.handler())
+	if !s.metricsApart {
+		e.GET("/metrics", s.metrics.handler())
+	}
 	// Files and pages go compressed when the client asks (compressed).
 	e.GET("/static/*", compressed(staticFiles()))
 	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/security/api-keys") })

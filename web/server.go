@@ -34,6 +34,11 @@ type Config struct {
 	// client address is then the nearest one not among them. Empty: the
 	// direct peer is the client.
 	TrustedProxies []netip.Prefix
+	// MaxBody is the largest request body taken, in bytes; 0: DefaultMaxBody.
+	MaxBody int64
+	// MetricsApart leaves /metrics off the console's routes: they are
+	// served through MetricsHandler on a listener of their own.
+	MetricsApart bool
 }
 
 // Server is the console's HTTP handler and its dependencies.
@@ -52,6 +57,9 @@ type Server struct {
 	now      func() time.Time
 	sessions SessionConfig
 	cookies  *sessions.CookieStore
+	maxBody  int64
+	// metricsApart: /metrics is not among the console's routes.
+	metricsApart bool
 }
 
 // New builds the server with every route.
@@ -62,7 +70,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{db: cfg.DB, keys: cfg.Keys, accounts: cfg.Accounts, users: cfg.Users, audit: cfg.Audit,
 		verifier: cfg.Verifier, tokens: cfg.Tokens, signin: cfg.SignIn,
-		logger: cfg.Logger, now: cfg.Now, sessions: cfg.Sessions}
+		logger: cfg.Logger, now: cfg.Now, sessions: cfg.Sessions, maxBody: cfg.MaxBody,
+		metricsApart: cfg.MetricsApart}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBody
+	}
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
@@ -101,8 +113,16 @@ func clientIPExtractor(proxies []netip.Prefix) echo.IPExtractor {
 	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
-// ServeHTTP makes the server an http.Handler: Echo's own, with the envelope around every route's handler
-// (matched or not) instead of Echo's global middleware.
+// MetricsHandler serves GET /metrics alone, for a listener of its own.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.httpHandler())
+	return mux
+}
+
+// ServeHTTP makes the server an http.Handler: Echo's own, with the
+// envelope around every route's handler (matched or not) instead of Echo's
+// global middleware.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := s.echo.AcquireContext()
 	c.Reset(r, w)

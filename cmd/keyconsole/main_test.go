@@ -294,3 +294,38 @@ func TestUserAdd(t *testing.T) {
 		t.Fatal("stored password does not verify")
 	}
 }
+
+// TestServeMetricsApart: with --metrics-addr, /metrics answers there and
+// not beside the console; --max-body below a sign-in form is refused.
+func TestServeMetricsApart(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := l.Addr().String()
+	l.Close()
+	dir := t.TempDir()
+	base, _ := startServe(t, map[string]string{"KEYCONSOLE_DB": filepath.Join(dir, "k.db"), "KEYCONSOLE_SECRET_FILE": filepath.Join(dir, "session.key"),
+		"KEYCONSOLE_METRICS_ADDR": metricsAddr, "KEYCONSOLE_ADMIN_PASSWORD": "admin-password-long-enough"})
+	res, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("/metrics beside the console: %d, want 404", res.StatusCode)
+	}
+	res, err = http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "go_goroutines") {
+		t.Errorf("/metrics on its own listener: %d %.200s", res.StatusCode, body)
+	}
+	code, stderr := runCLI(t, nil, "serve", "--max-body", "100", "--db", filepath.Join(dir, "k2.db"))
+	if code != exitUsage || !strings.Contains(stderr, "--max-body") {
+		t.Errorf("--max-body 100: exit %d, %q", code, stderr)
+	}
+}

@@ -34,6 +34,8 @@ const (
 	defaultDB         = "data/keyconsole.db"
 	defaultSecretFile = "data/session.key"
 	shutdownDrain     = 10 * time.Second
+	// minMaxBody is the smallest --max-body that still takes a sign-in form.
+	minMaxBody = 1 << 10
 )
 
 // serve runs the console until SIGINT or SIGTERM, then drains requests in flight.
@@ -50,11 +52,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	burst := fs.Int("key-burst", verify.DefaultBurst, "requests an API key may send at once above its rate")
 	cacheSize := fs.Int("key-cache", verify.DefaultCacheSize, "secret hashes verification remembers")
 	pprofAddr := fs.String("pprof-addr", "", "for developers: serve Go's profiler here (keep it on loopback)")
+	metricsAddr := fs.String("metrics-addr", "", "serve /metrics here, on its own listener, rather than beside the console")
+	maxBody := fs.Int64("max-body", web.DefaultMaxBody, "the largest request body taken, in bytes")
 	rest, err := parseFlags(fs, args, getenv, map[string]string{
 		"addr": "KEYCONSOLE_ADDR", "db": "KEYCONSOLE_DB", "secret-file": "KEYCONSOLE_SECRET_FILE",
 		"idle-timeout": "KEYCONSOLE_IDLE_TIMEOUT", "session-lifetime": "KEYCONSOLE_SESSION_LIFETIME",
 		"secure-cookies": "KEYCONSOLE_SECURE_COOKIES", "trusted-proxies": "KEYCONSOLE_TRUSTED_PROXIES",
 		"key-rate": "KEYCONSOLE_KEY_RATE", "key-burst": "KEYCONSOLE_KEY_BURST", "pprof-addr": "KEYCONSOLE_PPROF_ADDR", "key-cache": "KEYCONSOLE_KEY_CACHE",
+		"metrics-addr": "KEYCONSOLE_METRICS_ADDR", "max-body": "KEYCONSOLE_MAX_BODY",
 	})
 	if err != nil {
 		return err
@@ -64,6 +69,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	if *idle <= 0 || *lifetime <= 0 {
 		return usageError{"serve: --idle-timeout and --session-lifetime must be positive"}
+	}
+	if *maxBody < minMaxBody {
+		return usageError{fmt.Sprintf("serve: --max-body must be at least %d bytes (a sign-in form)", minMaxBody)}
 	}
 	if *ratePerSecond <= 0 || *burst <= 0 {
 		return usageError{"serve: --key-rate and --key-burst must be positive"}
@@ -83,6 +91,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	defer ln.Close()
+	var metricsLn net.Listener
+	if *metricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", *metricsAddr); err != nil {
+			return err
+		}
+		defer metricsLn.Close()
+	}
 	if *pprofAddr != "" {
 		if err := servePprof(*pprofAddr); err != nil {
 			return err
@@ -139,9 +154,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	srv, err := web.New(web.Config{DB: db, Keys: keyService, Accounts: accounts.New(db), Users: users.New(db, auth.DefaultParams),
 		Audit: auditlog.New(db), Verifier: verifier, Tokens: tokens, SignIn: signIn, Logger: logger,
 		Sessions:       web.SessionConfig{Keys: sessionKeys, Lifetime: *lifetime, SecureCookies: *secure},
-		TrustedProxies: trusted})
+		TrustedProxies: trusted, MaxBody: *maxBody, MetricsApart: metricsLn != nil})
 	if err != nil {
 		return err
+	}
+	if metricsLn != nil {
+		go serveApart(metricsLn, srv.MetricsHandler())
 	}
 	go sweepSessions(ctx, db, *idle, *lifetime, logger)
 	// Usage is written every few seconds, and once more after the server

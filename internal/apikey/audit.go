@@ -138,12 +138,20 @@ func (g RoleGrant) ScopeText(name func(accountID string) string) string {
 	if g.AllowsAllAccounts() {
 		return "all accounts"
 	}
-	names := make([]string, len(g.Accounts))
-	for i, id := range g.Accounts {
-		names[i] = name(id)
+	var names []string
+	for _, id := range g.Accounts {
+		n := name(id)
+		if n == AnotherAccount && slices.Contains(names, n) {
+			continue // how many are hidden is not shown either
+		}
+		names = append(names, n)
 	}
 	return strings.Join(names, ", ")
 }
+
+// AnotherAccount stands for an account the reader may not see, where a
+// key's role names it.
+const AnotherAccount = "another account"
 
 // ExpiryText is an expiry in words.
 func ExpiryText(t *time.Time) string {

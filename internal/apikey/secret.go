@@ -156,20 +156,33 @@ func SameHash(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
-// DisplayPrefix is the short, harmless start of a secret shown in lists.
-// Generated secrets show their head and a few random characters; custom
-// values show no more than their first eight characters. Every JWT starts
-// alike, so a JWT shows "jwt…" and the first characters of its signature.
+// DisplayPrefix is the short, harmless part of a secret shown in lists.
+// Generated secrets show their head and a few random characters; every JWT
+// starts alike, so a JWT shows "jwt…" and the first characters of its
+// signature. A custom value, chosen by a person and perhaps used elsewhere,
+// shows only "…" and its last four characters, as card numbers do (none
+// when it is shorter than 16).
 func DisplayPrefix(secret string) string {
 	if i := strings.LastIndexByte(secret, '.'); strings.Count(secret, ".") == 2 && strings.HasPrefix(secret, "eyJ") && len(secret)-i > 9 {
 		return "jwt…" + secret[i+1:i+7]
 	}
-	n := secretHeadLen + displayRandomLen
 	if !LooksGenerated(secret) {
-		n = 8
+		if len(secret) < 16 {
+			return HiddenStart
+		}
+		return HiddenStart + secret[len(secret)-4:]
 	}
-	if len(secret) < n {
-		n = len(secret) / 4
+	return secret[:secretHeadLen+displayRandomLen]
+}
+
+// HiddenStart begins a display prefix that shows the end of a secret.
+const HiddenStart = "…"
+
+// KeyHint is a display prefix as shown: "…" marks what is left out, after
+// a start or before an end.
+func KeyHint(prefix string) string {
+	if strings.HasPrefix(prefix, HiddenStart) {
+		return prefix
 	}
-	return secret[:n]
+	return prefix + "…"
 }

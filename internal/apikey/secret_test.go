@@ -90,8 +90,11 @@ func TestHashAndPrefix(t *testing.T) {
 		t.Fatalf("prefix %q", p)
 	}
 	custom := "this-is-a-custom-value-of-enough-length-1234"
-	if got := DisplayPrefix(custom); got != "this-is-" {
+	if got := DisplayPrefix(custom); got != "…1234" || KeyHint(got) != "…1234" {
 		t.Fatalf("custom prefix %q", got)
+	}
+	if KeyHint(p) != p+"…" {
+		t.Fatalf("generated hint %q", KeyHint(p))
 	}
 }
 

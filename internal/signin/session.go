@@ -2,6 +2,7 @@ package signin
 
 import (
 	"context"
+	"time"
 
 	"keyconsole/internal/apikey"
 )
@@ -58,13 +59,19 @@ func (s *Service) SessionUser(ctx context.Context, id string) (*apikey.User, err
 	if !user.Active {
 		return nil, s.cfg.Store.DeleteSession(ctx, hash)
 	}
-	if now.Sub(sess.LastSeenAt) >= touchEvery {
+	if now.Sub(sess.LastSeenAt) >= s.touchInterval() {
 		if err := s.cfg.Store.TouchSession(ctx, hash, now); err != nil {
 			return nil, err
 		}
 	}
 	return user, nil
 }
+
+// touchInterval is how stale a session's last-seen time may grow before a
+// request writes it: touchEvery, or a tenth of the idle timeout when that
+// is shorter. Written only each minute, a session with a shorter idle
+// timeout ended while its user was still at work.
+func (s *Service) touchInterval() time.Duration { return min(touchEvery, s.cfg.Idle/10) }
 
 // EndSession signs out: the session stops working everywhere.
 func (s *Service) EndSession(ctx context.Context, id string) error {

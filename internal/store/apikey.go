@@ -44,6 +44,9 @@ func (db *DB) insertKey(ctx context.Context, tx *txn, k *apikey.Key, ev *apikey.
 	if err != nil {
 		return db.keyWriteError(err, k.Name)
 	}
+	if err := db.claimSecrets(ctx, tx, id, k.Name, k.SecretHash); err != nil {
+		return err
+	}
 	if err := insertKeyChildren(ctx, tx, id, &k.Settings); err != nil {
 		return err
 	}
@@ -142,19 +145,38 @@ func (db *DB) DeleteKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEven
 // showing a secret that was overwritten at once.
 func (db *DB) ReplaceSecret(ctx context.Context, k *apikey.Key, hash, prefix string, access apikey.AccessType, previousUntil *time.Time, by string, ev *apikey.AuditEvent) error {
 	var prevHash any
+	kept := []string{hash}
 	if previousUntil != nil {
 		prevHash = k.SecretHash
+		kept = append(kept, k.SecretHash)
 	}
-	err := db.changeKey(ctx, k, by, ev, `secret_hash = ?, display_prefix = ?, search_fold = ?, access_type = ?, previous_secret_hash = ?, previous_valid_until = ?`,
-		[]any{hash, prefix, searchFold(k.Name, prefix), string(access), prevHash, formatTimePtr(previousUntil)}, ` AND version = ?`, k.Version)
+	err := db.changeKeyThen(ctx, k, by, ev, `secret_hash = ?, display_prefix = ?, search_fold = ?, access_type = ?, previous_secret_hash = ?, previous_valid_until = ?`,
+		[]any{hash, prefix, searchFold(k.Name, prefix), string(access), prevHash, formatTimePtr(previousUntil)},
+		func(tx *txn) error { return db.claimSecrets(ctx, tx, k.ID, k.Name, kept...) }, ` AND version = ?`, k.Version)
 	return db.changedInBetween(ctx, k, err)
 }
 
 // EndGracePeriod stops the previous secret of key k at once, while the key
 // is still at k.Version (the version its permission was judged on).
 func (db *DB) EndGracePeriod(ctx context.Context, k *apikey.Key, by string, ev *apikey.AuditEvent) error {
-	err := db.changeKey(ctx, k, by, ev, `previous_secret_hash = NULL, previous_valid_until = NULL`, nil, ` AND version = ?`, k.Version)
+	err := db.changeKeyThen(ctx, k, by, ev, `previous_secret_hash = NULL, previous_valid_until = NULL`, nil,
+		func(tx *txn) error { return db.claimSecrets(ctx, tx, k.ID, k.Name, k.SecretHash) }, ` AND version = ?`, k.Version)
 	return db.changedInBetween(ctx, k, err)
+}
+
+// claimSecrets makes hashes the secrets that open key id, and no other: a
+// hash that opens another key, as its current secret or one still in a
+// grace period, is refused by the primary key of api_key_secrets.
+func (db *DB) claimSecrets(ctx context.Context, tx *txn, id, name string, hashes ...string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM api_key_secrets WHERE key_id = ?`, id); err != nil {
+		return fmt.Errorf("release secrets of key %s: %w", id, err)
+	}
+	for _, h := range hashes {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO api_key_secrets (hash, key_id) VALUES (?, ?)`, h, id); err != nil {
+			return db.keyWriteError(err, name)
+		}
+	}
+	return nil
 }
 
 // SetKeyActive switches key k on or off and records ev; a key already so
@@ -195,6 +217,12 @@ var errNoRow = errors.New("no row matched")
 // "AND ..." condition, or "") holds, and records ev; errNoRow when no row
 // matched.
 func (db *DB) changeKey(ctx context.Context, k *apikey.Key, by string, ev *apikey.AuditEvent, set string, setArgs []any, guard string, guardArgs ...any) error {
+	return db.changeKeyThen(ctx, k, by, ev, set, setArgs, nil, guard, guardArgs...)
+}
+
+// changeKeyThen is changeKey running then (when given) in the same
+// transaction once the row has changed.
+func (db *DB) changeKeyThen(ctx context.Context, k *apikey.Key, by string, ev *apikey.AuditEvent, set string, setArgs []any, then func(*txn) error, guard string, guardArgs ...any) error {
 	now := db.now()
 	return db.inTx(ctx, func(tx *txn) error {
 		args := append(append(slices.Clone(setArgs), formatTime(now), by, k.ID, k.AccountID), guardArgs...)
@@ -204,6 +232,11 @@ func (db *DB) changeKey(ctx context.Context, k *apikey.Key, by string, ev *apike
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errNoRow
+		}
+		if then != nil {
+			if err := then(tx); err != nil {
+				return err
+			}
 		}
 		if err := db.keyChanged(ctx, tx, k.ID); err != nil {
 			return err
@@ -440,8 +473,8 @@ func (db *DB) eachRow(ctx context.Context, what, query string, args []any, fn fu
 func (db *DB) keyWriteError(err error, name string) error {
 	v := db.e.violation(err)
 	switch {
-	case v.unique("api_keys_secret_unique", "api_keys_previous_secret"):
-		return apikey.FieldErrorf(apikey.ECONFLICT, "custom_value", "That value is already in use by another key; choose another.")
+	case v.unique("api_keys_secret_unique", "api_keys_previous_secret", "api_key_secrets_unique"):
+		return apikey.FieldErrorf(apikey.EINVALID, "custom_value", "That value is another key's secret, or its previous one in a grace period; choose another.")
 	case v.unique():
 		return apikey.FieldErrorf(apikey.ECONFLICT, "name", "A key named %q already exists in this account.", name)
 	case v.foreignKey():

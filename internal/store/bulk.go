@@ -38,8 +38,9 @@ func (db *DB) BulkLoad(ctx context.Context, b Bulk) error {
 		return err
 	}
 	rows = rows[:0]
-	var roles, perms, ips [][]any
+	var roles, perms, ips, secrets [][]any
 	for _, k := range b.Keys {
+		secrets = append(secrets, []any{k.SecretHash, k.ID})
 		rows = append(rows, []any{k.ID, k.AccountID, k.Name, fold(k.Name), searchFold(k.Name, k.DisplayPrefix), string(k.Type), string(k.AccessType),
 			boolInt(k.Active), boolInt(k.AllowUnauthenticated), boolInt(k.AllowUntrustedEndpoints), boolInt(k.AutoEndpointTrust),
 			formatTimePtr(k.ExpiresAt), k.SecretHash, k.DisplayPrefix, formatTime(k.CreatedAt), k.CreatedBy,
@@ -65,6 +66,9 @@ func (db *DB) BulkLoad(ctx context.Context, b Bulk) error {
 		"expires_at", "secret_hash", "display_prefix", "created_at", "created_by",
 		"updated_at", "updated_by", "last_used_at", "version", "predefined"}, rows)
 	if err != nil {
+		return err
+	}
+	if err := db.bulkInsert(ctx, "api_key_secrets", []string{"hash", "key_id"}, secrets); err != nil {
 		return err
 	}
 	if err := db.bulkInsert(ctx, "api_key_roles", []string{"key_id", "role", "scope"}, roles); err != nil {

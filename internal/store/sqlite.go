@@ -70,6 +70,7 @@ var sqliteConstraints = map[string]string{
 	"api_keys.account_id, api_keys.name_fold": "api_keys_name_unique",
 	"api_keys.secret_hash":                    "api_keys_secret_unique",
 	"api_keys.previous_secret_hash":           "api_keys_previous_secret",
+	"api_key_secrets.hash":                    "api_key_secrets_unique",
 	"users.username":                          "users_username_unique",
 	"accounts.parent_id, accounts.name_fold":  "accounts_name_unique",
 	"index 'accounts_one_root'":               "accounts_one_root",

@@ -222,7 +222,7 @@ func TestSecretHashUnique(t *testing.T) {
 	a := newKey(t, db, acc, "A")
 	b := &apikey.Key{AccountID: acc, Settings: apikey.Settings{Name: "B", Type: apikey.TypeGeneral, AccessType: apikey.AccessCustom},
 		SecretHash: a.SecretHash, DisplayPrefix: "x", CreatedBy: "admin"}
-	if err := db.CreateKey(context.Background(), b, nil); apikey.ErrorCode(err) != apikey.ECONFLICT || apikey.ErrorMessage(err) == "" {
+	if err := db.CreateKey(context.Background(), b, nil); apikey.ErrorCode(err) != apikey.EINVALID || apikey.ErrorField(err) != "custom_value" {
 		t.Fatalf("same secret twice: %v", err)
 	}
 }

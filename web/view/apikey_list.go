@@ -55,7 +55,7 @@ type KeyRow struct {
 	ID            string
 	URL           string
 	Name          string
-	DisplayPrefix string
+	KeyHint       string // the display prefix, "…" where it leaves something out
 	Type          string
 	Roles         []string
 	Status        string // "Active", "Inactive", "Expired", "Expires in 3 days"

@@ -4,18 +4,18 @@ import "net/url"
 
 // KeyDetails is the details page of one key.
 type KeyDetails struct {
-	ID            string
-	URL           string
-	Name          string
-	DisplayPrefix string
-	Status        string
-	StatusTone    string
-	Tab           string // "settings" or "audit"
-	Settings      []Setting
-	Audit         []AuditRow
-	Usage         []UsageRow
-	Endpoints     []EndpointRow
-	UsageCodes    []string // the refusal codes seen, as columns
+	ID         string
+	URL        string
+	Name       string
+	KeyHint    string // the display prefix, "…" where it leaves something out
+	Status     string
+	StatusTone string
+	Tab        string // "settings" or "audit"
+	Settings   []Setting
+	Audit      []AuditRow
+	Usage      []UsageRow
+	Endpoints  []EndpointRow
+	UsageCodes []string // the refusal codes seen, as columns
 	// What the visitor may do here; hidden controls are refused by the server too.
 	CanEdit       bool
 	CanRegenerate bool
