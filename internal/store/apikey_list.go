@@ -75,7 +75,7 @@ func (db *DB) ListKeys(ctx context.Context, in apikey.KeyQuery) (apikey.KeyPage,
 	// Of the own keys, at most len(inherited) before the page's start can
 	// have been pushed onto it by inherited ones.
 	from := max(0, offset-len(inherited))
-	rows, err := db.queryKeyRows(ctx, keyPageQuery(where, q.Sort), append(args, page.PerPage+offset-from, from)...)
+	rows, err := db.queryKeyRows(ctx, db.keyPageQuery(where, q.Sort), append(args, page.PerPage+offset-from, from)...)
 	if err != nil {
 		return page, err
 	}
@@ -118,7 +118,7 @@ func (db *DB) listMerged(ctx context.Context, q keyQuery, page apikey.KeyPage, o
 		}
 		page.Total += min(n, countCap)
 		page.MoreThan = page.MoreThan || n > countCap
-		rows, err := db.queryKeyRows(ctx, keyPageQuery(where, q.Sort), append(args, offset+page.PerPage, 0)...)
+		rows, err := db.queryKeyRows(ctx, db.keyPageQuery(where, q.Sort), append(args, offset+page.PerPage, 0)...)
 		if err != nil {
 			return page, err
 		}
@@ -134,14 +134,20 @@ func (db *DB) listMerged(ctx context.Context, q keyQuery, page apikey.KeyPage, o
 // query sorting them all.
 func (db *DB) listTogether(ctx context.Context, q keyQuery, page apikey.KeyPage, offset int) (apikey.KeyPage, error) {
 	where, args := keyFilter(q)
-	keys, err := db.queryKeys(ctx, keyPageQuery(where, q.Sort), append(args, page.PerPage, offset)...)
+	keys, err := db.queryKeys(ctx, db.keyPageQuery(where, q.Sort), append(args, page.PerPage, offset)...)
 	page.Keys = keys
 	return page, err
 }
 
 // keyPageQuery reads a page of the keys where selects, in order; its last
-// two parameters are LIMIT and OFFSET.
-func keyPageQuery(where, order string) string {
+// two parameters are LIMIT and OFFSET. Where the engine would read the row
+// of every key it skips (pageIDsFirst), the page's ids are found first,
+// along the list's index alone, then just their rows.
+func (db *DB) keyPageQuery(where, order string) string {
+	if db.e.pageIDsFirst() {
+		return `SELECT ` + keyColumns + ` FROM api_keys WHERE id IN (SELECT id FROM api_keys` + where +
+			` ORDER BY ` + keyOrder(order) + ` LIMIT ? OFFSET ?) ORDER BY ` + keyOrder(order)
+	}
 	return `SELECT ` + keyColumns + ` FROM api_keys` + where + ` ORDER BY ` + keyOrder(order) + ` LIMIT ? OFFSET ?`
 }
 

@@ -48,6 +48,11 @@ type engine interface {
 	// matches the GLOB pattern given as its parameter, along a trigram index
 	// the planner would not choose by itself ("" where it would).
 	keySearchIndex() string
+	// pageIDsFirst tells whether a page far down a list is better read as
+	// its ids first, then their rows: PostgreSQL's index scan reads the row
+	// of every key skipped on the way, where an index-only scan of the ids
+	// reads none; SQLite reads a row only once it is on the page.
+	pageIDsFirst() bool
 	// jsonArray builds a JSON array of the expressions' values.
 	jsonArray(exprs ...string) string
 	// jsonAgg aggregates expr over rows, in order, into a JSON array ([]

@@ -34,7 +34,7 @@ func TestKeyListPlansUseIndexes(t *testing.T) {
 func queryPlan(t *testing.T, db *DB, q keyQuery, order string) string {
 	t.Helper()
 	where, args := keyFilter(q)
-	rows, err := db.reader.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+keyPageQuery(where, order), append(args, 50, 0)...)
+	rows, err := db.reader.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+db.keyPageQuery(where, order), append(args, 50, 0)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestKeyListPlansOnPostgres(t *testing.T) {
 		t.Helper()
 		where, args := keyFilter(q)
 		var plan []string
-		rows, err := db.reader.QueryContext(ctx, `EXPLAIN `+keyPageQuery(where, order), append(args, 50, 500)...)
+		rows, err := db.reader.QueryContext(ctx, `EXPLAIN `+db.keyPageQuery(where, order), append(args, 50, 500)...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,7 +137,13 @@ func TestKeyListPlansOnPostgres(t *testing.T) {
 			{AccountIDs: []string{acc}, Sort: order, Now: *now},
 			{AccountIDs: []string{acc}, Sort: order, Type: apikey.TypeGeneral, Status: apikey.StatusActive, Now: *now},
 		} {
-			if text := explain(keyQuery{KeyQuery: q}, order); strings.Contains(text, "Sort") || !strings.Contains(text, "Index") {
+			// The page's ids come along an index, in order (with the
+			// vacuumed table of a real database, index-only: the rows
+			// skipped are not read); only the page's own rows, found by
+			// id, are sorted, at the top.
+			text := explain(keyQuery{KeyQuery: q}, order)
+			sorts := strings.Count(text, "Sort  (")
+			if !strings.Contains(text, " using api_keys_account_") || sorts > 1 || sorts == 1 && !strings.HasPrefix(text, "Sort  (") {
 				t.Errorf("order %q, filter %v:\n%s", order, q.Type != "", text)
 			}
 		}

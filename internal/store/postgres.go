@@ -235,3 +235,5 @@ func postgresCopy(ctx context.Context, conn *sql.Conn, table string, columns []s
 	})
 	return n, err
 }
+
+func (postgresEngine) pageIDsFirst() bool { return true }

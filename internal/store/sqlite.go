@@ -208,3 +208,5 @@ func sqliteTables(ctx context.Context, q queryer) ([]sourceTable, error) {
 	}
 	return tables, nil
 }
+
+func (sqliteEngine) pageIDsFirst() bool { return false }
