@@ -3,6 +3,7 @@ package signin
 import (
 	"context"
 	"errors"
+	"time"
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/token"
@@ -186,6 +187,7 @@ func (s *Service) issue(ctx context.Context, user *apikey.User, k *apikey.Key, e
 	}
 	refresh := "kcr_" + random
 	now := s.cfg.Now()
+	s.sweep(ctx, now)
 	t := apikey.RefreshToken{Hash: apikey.HashSecret(refresh), UserID: user.ID, KeyID: k.ID, EndpointID: endpointID, ChainID: chain, ExpiresAt: now.Add(RefreshTokenTTL)}
 	if err := s.cfg.Store.AddRefreshToken(ctx, t, oldHash, now); err != nil {
 		if apikey.ErrorCode(err) == apikey.ENOTFOUND {
@@ -194,4 +196,20 @@ func (s *Service) issue(ctx context.Context, user *apikey.User, k *apikey.Key, e
 		return Tokens{}, err
 	}
 	return Tokens{Access: access, Refresh: refresh}, nil
+}
+
+// sweepEvery is how often an instance removes expired refresh tokens (used
+// ones are kept until then, to recognise their reuse) and expired JWTs.
+const sweepEvery = time.Hour
+
+// sweep removes expired tokens, by one caller per instance now and then;
+// a failure is only logged (the next sweep catches up).
+func (s *Service) sweep(ctx context.Context, now time.Time) {
+	next := s.nextSweep.Load()
+	if now.UnixNano() < next || !s.nextSweep.CompareAndSwap(next, now.Add(sweepEvery).UnixNano()) {
+		return
+	}
+	if err := s.cfg.Store.DeleteExpiredTokens(ctx, now); err != nil {
+		s.cfg.Logger.Warn("expired tokens not removed", "err", err)
+	}
 }

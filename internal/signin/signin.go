@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"keyconsole/internal/apikey"
@@ -32,6 +33,7 @@ type Store interface {
 	RefreshTokenByHash(ctx context.Context, hash string) (*apikey.RefreshToken, error)
 	EndRefreshChain(ctx context.Context, chainID string) error
 	RefreshChainLive(ctx context.Context, chainID, userID string, now time.Time) (bool, error)
+	DeleteExpiredTokens(ctx context.Context, now time.Time) error
 }
 
 // Throttle counts sign-in tries (auth.DBThrottle).
@@ -85,6 +87,8 @@ type Service struct {
 	cfg     Config
 	dummy   *auth.Dummy
 	hashing chan struct{} // one slot per core: each argon2id hash takes 19 MiB
+	// nextSweep is when expired tokens are next removed (Unix nanoseconds).
+	nextSweep atomic.Int64
 }
 
 // New returns the service.

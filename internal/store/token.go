@@ -350,3 +350,17 @@ func (db *DB) RefreshChainLive(ctx context.Context, chainID, userID string, now 
 	}
 	return n > 0, nil
 }
+
+// DeleteExpiredTokens removes the refresh tokens, used or not, and the
+// recorded JWTs of JWT access keys that expired before now: nothing reads
+// them any more (an expired JWT is off the revocation list).
+func (db *DB) DeleteExpiredTokens(ctx context.Context, now time.Time) error {
+	return db.inTx(ctx, func(tx *txn) error {
+		for _, table := range []string{"refresh_tokens", "key_jwts"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE expires_at < ?`, formatTime(now)); err != nil {
+				return fmt.Errorf("sweep %s: %w", table, err)
+			}
+		}
+		return nil
+	})
+}

@@ -107,4 +107,20 @@ func TestRefreshChains(t *testing.T) {
 			t.Errorf("chain %s live %v, want %v (%v)", chain, live, want, err)
 		}
 	}
+	// Expired tokens are swept; those still in date stay.
+	if err := add("c1", "C", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteExpiredTokens(ctx, now.Add(30*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.RefreshTokenByHash(ctx, "c1"); err != nil {
+		t.Errorf("token in date swept: %v", err)
+	}
+	if err := db.DeleteExpiredTokens(ctx, now.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.RefreshTokenByHash(ctx, "b1"); apikey.ErrorCode(err) != apikey.ENOTFOUND {
+		t.Errorf("expired token kept: %v", err)
+	}
 }
