@@ -30,7 +30,7 @@ func TestRouteAccessByRole(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := ts.db.SeeEndpoint(context.Background(), general.ID, "dev-1", "Device 1", false, ts.now); err != nil {
+	if _, err := ts.db.RegisterEndpoint(context.Background(), general.ID, "dev-1", "Device 1", "", false, ts.now); err != nil {
 		t.Fatal(err)
 	}
 	all := map[string]bool{"global-admin": true, "global-viewer": true, "account-viewer": true, "support": true}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -72,6 +73,13 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 	}
 	if k.PreviousSecretHash != "" && k.PreviousValidUntil != nil && s.now().Before(*k.PreviousValidUntil) {
 		d.GraceUntil = formatDateTime(*k.PreviousValidUntil)
+	}
+	if k.AccessType == apikey.AccessJWT {
+		j, err := s.keys.JWT(ctx, actor(c), k.ID)
+		if err != nil && apikey.ErrorCode(err) != apikey.ENOTFOUND {
+			return err
+		}
+		d.JWTOffline = jwtOfflineText(j, s.now())
 	}
 	if c.QueryParam("tab") == "endpoints" {
 		d.Tab = "endpoints"
@@ -248,4 +256,22 @@ func (s *Server) setEndpointTrust(c echo.Context, trusted bool) error {
 		return err
 	}
 	return redirect(c, keyURL(k.ID)+"?tab=endpoints")
+}
+
+// jwtOfflineText tells how long an offline checker may still accept the
+// key's JWT j once revoked (nil: a JWT signed before JWTs were recorded).
+func jwtOfflineText(j *apikey.KeyJWT, now time.Time) string {
+	if j == nil {
+		return "Offline checkers: this JWT was signed before revocations were published, so they cannot be told when it is revoked. Regenerate it to get one they can."
+	}
+	list := fmt.Sprintf("a checker that fetches /.well-known/revoked-jwts.json (cached up to %d seconds) refuses it within %d seconds of the revocation; one that does not accepts it until its exp, %s.",
+		int(RevocationListMaxAge.Seconds()), int(RevocationListMaxAge.Seconds()), formatDateTime(j.ExpiresAt))
+	switch {
+	case j.RevokedAt == nil:
+		return "Offline checkers: this JWT (jti " + j.ID + ") is valid until " + formatDateTime(j.ExpiresAt) +
+			". Once the key is deactivated, regenerated or deleted, " + list + " It carries the roles it was signed with: regenerate it after changing them."
+	case now.Before(*j.RevokedAt):
+		return "Offline checkers: this JWT (jti " + j.ID + ") is listed as revoked from " + formatDateTime(*j.RevokedAt) + " (the key's expiry); then " + list
+	}
+	return "Offline checkers: this JWT (jti " + j.ID + ") is listed as revoked since " + formatDateTime(*j.RevokedAt) + "; " + list
 }

@@ -133,6 +133,13 @@ func (s *Server) apiUser(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil || !user.Active {
 			return apiErr(http.StatusUnauthorized, "UNAUTHORIZED", "The signed-in user no longer exists or is inactive.")
 		}
+		live, err := s.signin.AccessTokenLive(c.Request().Context(), claims)
+		if err != nil {
+			return err
+		}
+		if !live {
+			return apiErr(http.StatusUnauthorized, "UNAUTHORIZED", "This sign-in has ended (signed out, its refresh token reused, its endpoint distrusted or its user deactivated): sign in again.")
+		}
 		p := apikey.KeyPrincipal(k)
 		p.Name, p.OnBehalfOf = k.Name+" ("+user.Username+")", apikey.UserPrincipal(user)
 		v.principal = p

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -18,6 +20,8 @@ type tokenAnswer struct {
 	RefreshToken string `json:"refresh_token"`
 	TokenType    string `json:"token_type"`
 	ExpiresIn    int    `json:"expires_in"`
+	// EndpointSecret is given once, to an endpoint that just registered.
+	EndpointSecret string `json:"endpoint_secret,omitempty"`
 }
 
 // loginFields reads the body of login, refresh and logout: JSON or a form.
@@ -56,18 +60,20 @@ var errSignInFailed = apiErr(http.StatusUnauthorized, "UNAUTHORIZED", "The usern
 // automatically; an untrusted one may sign in only when the key allows it.
 func (s *Server) jsonLogin(c echo.Context) error {
 	k := apiKeyOf(c)
-	in, err := loginFields(c, "username", "password", "endpoint_id", "endpoint_name")
+	in, err := loginFields(c, "username", "password", "endpoint_id", "endpoint_name", "endpoint_secret")
 	if err != nil {
 		return err
 	}
 	endpointID, endpointName, errs := validate.Endpoint(in["endpoint_id"], in["endpoint_name"])
-	for field, msg := range validate.SignIn(in["username"], in["password"]) {
-		errs.Add(field, msg)
+	for _, more := range []validate.Errors{validate.SignIn(in["username"], in["password"]), validate.EndpointSecret(in["endpoint_secret"])} {
+		for field, msg := range more {
+			errs.Add(field, msg)
+		}
 	}
 	if errs.Any() {
 		return validationError(errs)
 	}
-	t, err := s.signin.SignIn(c.Request().Context(), k, in["username"], in["password"], c.RealIP(), endpointID, endpointName)
+	t, err := s.signin.SignIn(c.Request().Context(), k, in["username"], in["password"], c.RealIP(), endpointID, endpointName, in["endpoint_secret"])
 	return s.tokenAnswer(c, t, err)
 }
 
@@ -118,14 +124,23 @@ func (s *Server) tokenAnswer(c echo.Context, t signin.Tokens, err error) error {
 	case errors.Is(err, signin.ErrWrongPassword):
 		return errSignInFailed
 	case errors.Is(err, signin.ErrUntrustedEndpoint):
-		return apiErr(http.StatusForbidden, "FORBIDDEN", "This endpoint is not trusted yet: an administrator must trust it on the key's Endpoints tab.")
+		msg := "This endpoint is not trusted yet: an administrator must trust it on the key's Endpoints tab."
+		if t.EndpointSecret != "" {
+			// Registered now: the device keeps its credential for the
+			// sign-in after it is trusted.
+			c.Response().Header().Set("Cache-Control", "no-store")
+			return c.JSON(http.StatusForbidden, map[string]any{"error": map[string]string{"code": "FORBIDDEN", "message": msg}, "endpoint_secret": t.EndpointSecret})
+		}
+		return apiErr(http.StatusForbidden, "FORBIDDEN", msg)
+	case errors.Is(err, signin.ErrEndpointCredential):
+		return apiErr(http.StatusUnauthorized, "UNAUTHORIZED", "This endpoint_id is registered: send the endpoint_secret it was given when it registered, or use an endpoint_id of your own.")
 	case errors.Is(err, signin.ErrRefreshRefused):
 		return apiErr(http.StatusUnauthorized, "UNAUTHORIZED", "The refresh token is unknown, used, expired or for another key; sign in again.")
 	case err != nil:
 		return err
 	}
 	return s.apiJSON(c, http.StatusOK, tokenAnswer{AccessToken: t.Access, RefreshToken: t.Refresh, TokenType: "Bearer",
-		ExpiresIn: int(signin.AccessTokenTTL.Seconds())}, nil)
+		ExpiresIn: int(signin.AccessTokenTTL.Seconds()), EndpointSecret: t.EndpointSecret}, nil)
 }
 
 // jwks answers GET /.well-known/jwks.json: the public keys that check JWT
@@ -138,3 +153,28 @@ func (s *Server) jwks(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "public, max-age=300")
 	return c.JSON(http.StatusOK, map[string]any{"keys": keys})
 }
+
+// revokedJWTs answers GET /.well-known/revoked-jwts.json: the JWTs of JWT
+// access keys revoked (deactivated, regenerated, deleted, expiry brought
+// forward) before their exp, each listed until its exp, for offline
+// checkers to refuse.
+func (s *Server) revokedJWTs(c echo.Context) error {
+	revoked, err := s.tokens.Revoked(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	type entry struct {
+		JTI string `json:"jti"`
+		Exp int64  `json:"exp"`
+	}
+	out := make([]entry, 0, len(revoked))
+	for _, j := range revoked {
+		out = append(out, entry{JTI: j.ID, Exp: j.ExpiresAt.Unix()})
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age="+strconv.Itoa(int(RevocationListMaxAge.Seconds())))
+	return c.JSON(http.StatusOK, map[string]any{"revoked": out})
+}
+
+// RevocationListMaxAge is how long the revocation list may be cached: an
+// offline checker that fetches it refuses a revoked JWT within this.
+const RevocationListMaxAge = time.Minute

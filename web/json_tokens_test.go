@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -41,9 +42,11 @@ func TestUserTokens(t *testing.T) {
 	}
 	// A new endpoint is not trusted: refused, but recorded for an admin.
 	creds := map[string]any{"username": "mia", "password": pw, "endpoint_id": "phone-1", "endpoint_name": "Mia's phone"}
-	if code, body := login(t, ts, key, creds); code != 403 || errCode(body) != "FORBIDDEN" {
+	code, body := login(t, ts, key, creds)
+	if code != 403 || errCode(body) != "FORBIDDEN" || !strings.HasPrefix(fmt.Sprint(body["endpoint_secret"]), "kce_") {
 		t.Fatalf("untrusted endpoint: %d %v", code, body)
 	}
+	creds["endpoint_secret"] = body["endpoint_secret"] // the device's credential, given once
 	_, page := ts.get(t, keyURL(k.ID)+"?tab=endpoints")
 	row := parseHTML(t, page).Find(`[data-endpoint-id="phone-1"]`)
 	if !strings.Contains(row.Text(), "Mia's phone") || !strings.Contains(row.Text(), "Not trusted") {
@@ -120,9 +123,11 @@ func TestEndpointTrustFlags(t *testing.T) {
 	ts := newTestServer(t)
 	pw := ts.addUser(t, "ned", apikey.RoleGlobalViewer)
 	_, auto := appKey(t, ts, func(k *apikey.Key) { k.AutoEndpointTrust = true })
-	if code, body := login(t, ts, auto, map[string]any{"username": "ned", "password": pw, "endpoint_id": "kiosk-9"}); code != 200 {
+	code, body := login(t, ts, auto, map[string]any{"username": "ned", "password": pw, "endpoint_id": "kiosk-9"})
+	if code != 200 {
 		t.Fatalf("automatic trust: %d %v", code, body)
 	}
+	kioskSecret := body["endpoint_secret"].(string)
 	_, open := appKey(t, ts, func(k *apikey.Key) { k.Name = "open"; k.AllowUntrustedEndpoints = true })
 	if code, body := login(t, ts, open, map[string]any{"username": "ned", "password": pw}); code != 200 {
 		t.Fatalf("untrusted allowed, no endpoint: %d %v", code, body)
@@ -135,7 +140,7 @@ func TestEndpointTrustFlags(t *testing.T) {
 		t.Fatalf("bad endpoint id: %d %v", code, body)
 	}
 	// A form post works as well as JSON.
-	form := url.Values{"username": {"ned"}, "password": {pw}, "endpoint_id": {"kiosk-9"}}
+	form := url.Values{"username": {"ned"}, "password": {pw}, "endpoint_id": {"kiosk-9"}, "endpoint_secret": {kioskSecret}}
 	req, _ := http.NewRequest("POST", ts.URL+"/api/v1/login", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("X-Api-Key", auto)

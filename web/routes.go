@@ -97,6 +97,7 @@ func (s *Server) routes() {
 	e.POST("/api/v1/token/refresh", chain(s.jsonRefresh, s.apiAuth))
 	e.POST("/api/v1/logout", chain(s.jsonLogout, s.apiAuth))
 	e.GET("/.well-known/jwks.json", s.jwks)
+	e.GET("/.well-known/revoked-jwts.json", s.revokedJWTs)
 	api(http.MethodGet, "/keys", s.jsonKeyList, apikey.ViewApiKey)
 	api(http.MethodPost, "/keys", s.jsonKeyCreate, apikey.ModifyApiKey)
 	api(http.MethodPost, "/keys/verify", s.jsonKeyVerify, "") // the advanced permission "verify" decides

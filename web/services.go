@@ -33,6 +33,7 @@ type keyService interface {
 	SetActive(ctx context.Context, who apikey.Actor, id string, active bool) (*apikey.Key, error)
 	Delete(ctx context.Context, who apikey.Actor, id string) (*apikey.Key, error)
 	SetEndpointTrust(ctx context.Context, who apikey.Actor, id, endpointID string, trusted bool) (*apikey.Key, error)
+	JWT(ctx context.Context, who apikey.Actor, id string) (*apikey.KeyJWT, error)
 	DeactivatePredefined(ctx context.Context, who apikey.Actor, accountID string) (int, error)
 }
 
@@ -70,9 +71,9 @@ type keyVerifier interface {
 // tokenSigner signs and checks user access tokens and publishes the JWKS
 // (internal/token).
 type tokenSigner interface {
-	SignUser(ctx context.Context, userID, keyID string, ttl time.Duration) (string, error)
 	Parse(ctx context.Context, raw, kind string) (*token.Claims, error)
 	JWKS(ctx context.Context) ([]token.JWK, error)
+	Revoked(ctx context.Context) ([]apikey.KeyJWT, error)
 }
 
 // signInService proves who people are (internal/signin).
@@ -82,7 +83,8 @@ type signInService interface {
 	StartSession(ctx context.Context, user *apikey.User, previous string) (string, error)
 	SessionUser(ctx context.Context, id string) (*apikey.User, error)
 	EndSession(ctx context.Context, id string) error
-	SignIn(ctx context.Context, k *apikey.Key, username, password, ip, endpointID, endpointName string) (signin.Tokens, error)
+	SignIn(ctx context.Context, k *apikey.Key, username, password, ip, endpointID, endpointName, endpointSecret string) (signin.Tokens, error)
+	AccessTokenLive(ctx context.Context, c *token.Claims) (bool, error)
 	Refresh(ctx context.Context, k *apikey.Key, refresh string) (signin.Tokens, error)
 	SignOut(ctx context.Context, k *apikey.Key, refresh string) error
 }

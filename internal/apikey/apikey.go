@@ -147,6 +147,10 @@ type Key struct {
 	// first, when the key was loaded for verification (it cannot change
 	// while the key exists: accounts holding keys do not move).
 	AccountPath []string
+
+	// IssuedJWT is the JWT a create or regenerate of a JWT access key just
+	// signed, for the store to record with the change; never read back.
+	IssuedJWT *KeyJWT
 }
 
 // Status is how a key stands at a moment.

@@ -15,6 +15,17 @@ type SigningKey struct {
 	KID        string
 	PrivateKey string
 	CreatedAt  time.Time
+	RetiredAt  *time.Time // set by a rotation: no longer signs, still checks
+}
+
+// KeyJWT is one JWT a JWT access key was given. An offline checker is told
+// of it (the revocation list) from RevokedAt until ExpiresAt.
+type KeyJWT struct {
+	ID         string // the jti claim
+	KeyID      string
+	SecretHash string
+	ExpiresAt  time.Time
+	RevokedAt  *time.Time
 }
 
 // Endpoint is a device or app that signed a user in with a key.
@@ -23,6 +34,7 @@ type Endpoint struct {
 	EndpointID  string
 	Name        string
 	Trusted     bool
+	SecretHash  string // of the endpoint's credential; "" when registered before there were any
 	FirstSeenAt time.Time
 	LastSeenAt  time.Time
 }
@@ -33,5 +45,7 @@ type RefreshToken struct {
 	UserID     string
 	KeyID      string
 	EndpointID string
+	ChainID    string // the sign-in it descends from, through refreshes
 	ExpiresAt  time.Time
+	UsedAt     *time.Time // refreshed already: a second use is a theft
 }

@@ -28,11 +28,13 @@ type Store interface {
 	KeyUsage(ctx context.Context, keyID, since string) ([]apikey.UsageCount, error)
 	KeyAudit(ctx context.Context, keyID string, limit int) ([]apikey.AuditEvent, error)
 	KeySync(ctx context.Context, id string, seenAfter time.Time) (apikey.SyncStatus, error)
+	KeyJWT(ctx context.Context, keyID, hash string) (*apikey.KeyJWT, error)
 }
 
-// Signer signs the secrets of JWT access keys.
+// Signer signs the secrets of JWT access keys (token.Signer), telling the
+// JWT's jti and exp for the revocation list.
 type Signer interface {
-	SignKey(ctx context.Context, keyID, accountID string, expires *time.Time) (string, error)
+	SignKey(ctx context.Context, keyID, accountID string, roles []string, expires *time.Time) (string, apikey.KeyJWT, error)
 }
 
 // Manager carries out changes to keys.
@@ -131,7 +133,13 @@ func (m *Manager) newSecret(ctx context.Context, k *apikey.Key, custom string) (
 		if m.tokens == nil {
 			return "", apikey.FieldErrorf(apikey.EINVALID, "access_type", "JWT access keys are not available here; choose a generated or custom value.")
 		}
-		return m.tokens.SignKey(ctx, k.ID, k.AccountID, k.ExpiresAt)
+		var roles []string
+		for _, g := range k.Roles {
+			roles = append(roles, string(g.Role))
+		}
+		secret, issued, err := m.tokens.SignKey(ctx, k.ID, k.AccountID, roles, k.ExpiresAt)
+		k.IssuedJWT = &issued
+		return secret, err
 	}
 	return apikey.GenerateSecret(k.Type)
 }

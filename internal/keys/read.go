@@ -80,3 +80,17 @@ func (m *Manager) Sync(ctx context.Context, who apikey.Actor, id string) (apikey
 	}
 	return m.store.KeySync(ctx, k.ID, m.now().Add(-apikey.InstanceAlive))
 }
+
+// JWT returns the JWT a JWT access key's current secret is, with its jti,
+// exp and when offline checkers are told it is revoked; ENOTFOUND for
+// other keys and for JWT access keys made before JWTs were recorded.
+func (m *Manager) JWT(ctx context.Context, who apikey.Actor, id string) (*apikey.KeyJWT, error) {
+	k, _, err := m.load(ctx, who, id)
+	if err != nil {
+		return nil, err
+	}
+	if k.AccessType != apikey.AccessJWT {
+		return nil, apikey.Errorf(apikey.ENOTFOUND, "This key is not a JWT access key.")
+	}
+	return m.store.KeyJWT(ctx, k.ID, k.SecretHash)
+}

@@ -8,10 +8,12 @@ import (
 	"context"
 	"log/slog"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/auth"
+	"keyconsole/internal/token"
 	"keyconsole/internal/validate"
 )
 
@@ -24,11 +26,14 @@ type Store interface {
 	SessionByHash(ctx context.Context, idHash string) (*apikey.Session, error)
 	TouchSession(ctx context.Context, idHash string, at time.Time) error
 	DeleteSession(ctx context.Context, idHash string) error
-	SeeEndpoint(ctx context.Context, keyID, endpointID, name string, trustedIfNew bool, at time.Time) (*apikey.Endpoint, error)
+	RegisterEndpoint(ctx context.Context, keyID, endpointID, name, secretHash string, trustedIfNew bool, at time.Time) (bool, error)
+	TouchEndpoint(ctx context.Context, keyID, endpointID string, at time.Time) error
 	Endpoint(ctx context.Context, keyID, endpointID string) (*apikey.Endpoint, error)
 	AddRefreshToken(ctx context.Context, t apikey.RefreshToken, oldHash string, at time.Time) error
 	RefreshTokenByHash(ctx context.Context, hash string) (*apikey.RefreshToken, error)
-	DeleteRefreshToken(ctx context.Context, hash string) error
+	EndRefreshChain(ctx context.Context, chainID string) error
+	RefreshChainLive(ctx context.Context, chainID, userID string, now time.Time) (bool, error)
+	DeleteExpiredTokens(ctx context.Context, now time.Time) error
 }
 
 // Throttle counts sign-in tries (auth.DBThrottle).
@@ -39,7 +44,7 @@ type Throttle interface {
 
 // UserSigner signs user access tokens (token.Signer).
 type UserSigner interface {
-	SignUser(ctx context.Context, userID, keyID string, ttl time.Duration) (string, error)
+	SignUser(ctx context.Context, g token.UserGrant, ttl time.Duration) (string, error)
 }
 
 // Config is what the service needs.
@@ -82,6 +87,8 @@ type Service struct {
 	cfg     Config
 	dummy   *auth.Dummy
 	hashing chan struct{} // one slot per core: each argon2id hash takes 19 MiB
+	// nextSweep is when expired tokens are next removed (Unix nanoseconds).
+	nextSweep atomic.Int64
 }
 
 // New returns the service.

@@ -22,7 +22,11 @@ const keyColumns = `id, account_id, name, type, access_type, active, allow_unaut
 // k.DisplayPrefix must be set. A name already used in the account is an
 // ECONFLICT: the UNIQUE constraint decides, not a prior look-up.
 func (db *DB) CreateKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEvent) error {
-	return db.inTx(ctx, func(tx *txn) error { return db.insertKey(ctx, tx, k, ev) })
+	err := db.inTx(ctx, func(tx *txn) error { return db.insertKey(ctx, tx, k, ev) })
+	if err == nil {
+		k.IssuedJWT = nil // recorded
+	}
+	return err
 }
 
 func (db *DB) insertKey(ctx context.Context, tx *txn, k *apikey.Key, ev *apikey.AuditEvent) error {
@@ -50,7 +54,7 @@ func (db *DB) insertKey(ctx context.Context, tx *txn, k *apikey.Key, ev *apikey.
 	if err := insertKeyChildren(ctx, tx, id, &k.Settings); err != nil {
 		return err
 	}
-	if err := db.keyChanged(ctx, tx, id); err != nil {
+	if err := db.keyChanged(ctx, tx, id, k.IssuedJWT); err != nil {
 		return err
 	}
 	if err := db.audit(ctx, tx, ev, k.AccountID, id, k.Name); err != nil {
@@ -87,7 +91,7 @@ func (db *DB) UpdateKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEven
 		if err := insertKeyChildren(ctx, tx, k.ID, &k.Settings); err != nil {
 			return err
 		}
-		if err := db.keyChanged(ctx, tx, k.ID); err != nil {
+		if err := db.keyChanged(ctx, tx, k.ID, nil); err != nil {
 			return err
 		}
 		return db.audit(ctx, tx, ev, k.AccountID, k.ID, k.Name)
@@ -128,7 +132,7 @@ func (db *DB) DeleteKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEven
 		if n, _ := res.RowsAffected(); n == 0 {
 			return apikey.Errorf(apikey.ENOTFOUND, "No such key.")
 		}
-		if err := db.keyChanged(ctx, tx, k.ID); err != nil {
+		if err := db.keyChanged(ctx, tx, k.ID, nil); err != nil {
 			return err
 		}
 		return db.audit(ctx, tx, ev, k.AccountID, k.ID, k.Name)
@@ -150,16 +154,19 @@ func (db *DB) ReplaceSecret(ctx context.Context, k *apikey.Key, hash, prefix str
 		prevHash = k.SecretHash
 		kept = append(kept, k.SecretHash)
 	}
-	err := db.changeKeyThen(ctx, k, by, ev, `secret_hash = ?, display_prefix = ?, search_fold = ?, access_type = ?, previous_secret_hash = ?, previous_valid_until = ?`,
+	err := db.changeKeyThen(ctx, k, k.IssuedJWT, by, ev, `secret_hash = ?, display_prefix = ?, search_fold = ?, access_type = ?, previous_secret_hash = ?, previous_valid_until = ?`,
 		[]any{hash, prefix, searchFold(k.Name, prefix), string(access), prevHash, formatTimePtr(previousUntil)},
 		func(tx *txn) error { return db.claimSecrets(ctx, tx, k.ID, k.Name, kept...) }, ` AND version = ?`, k.Version)
+	if err == nil {
+		k.IssuedJWT = nil // recorded
+	}
 	return db.changedInBetween(ctx, k, err)
 }
 
 // EndGracePeriod stops the previous secret of key k at once, while the key
 // is still at k.Version (the version its permission was judged on).
 func (db *DB) EndGracePeriod(ctx context.Context, k *apikey.Key, by string, ev *apikey.AuditEvent) error {
-	err := db.changeKeyThen(ctx, k, by, ev, `previous_secret_hash = NULL, previous_valid_until = NULL`, nil,
+	err := db.changeKeyThen(ctx, k, nil, by, ev, `previous_secret_hash = NULL, previous_valid_until = NULL`, nil,
 		func(tx *txn) error { return db.claimSecrets(ctx, tx, k.ID, k.Name, k.SecretHash) }, ` AND version = ?`, k.Version)
 	return db.changedInBetween(ctx, k, err)
 }
@@ -182,7 +189,7 @@ func (db *DB) claimSecrets(ctx context.Context, tx *txn, id, name string, hashes
 // SetKeyActive switches key k on or off and records ev; a key already so
 // is left alone, with no event (of two switches at once, one writes).
 func (db *DB) SetKeyActive(ctx context.Context, k *apikey.Key, active bool, by string, ev *apikey.AuditEvent) error {
-	err := db.changeKey(ctx, k, by, ev, `active = ?`, []any{boolInt(active)}, ` AND active <> ?`, boolInt(active))
+	err := db.changeKey(ctx, k, nil, by, ev, `active = ?`, []any{boolInt(active)}, ` AND active <> ?`, boolInt(active))
 	if errors.Is(err, errNoRow) {
 		return db.keyIn(ctx, k)
 	}
@@ -216,13 +223,13 @@ var errNoRow = errors.New("no row matched")
 // changeKey applies one SET clause to key k where the guard (an extra
 // "AND ..." condition, or "") holds, and records ev; errNoRow when no row
 // matched.
-func (db *DB) changeKey(ctx context.Context, k *apikey.Key, by string, ev *apikey.AuditEvent, set string, setArgs []any, guard string, guardArgs ...any) error {
-	return db.changeKeyThen(ctx, k, by, ev, set, setArgs, nil, guard, guardArgs...)
+func (db *DB) changeKey(ctx context.Context, k *apikey.Key, issued *apikey.KeyJWT, by string, ev *apikey.AuditEvent, set string, setArgs []any, guard string, guardArgs ...any) error {
+	return db.changeKeyThen(ctx, k, issued, by, ev, set, setArgs, nil, guard, guardArgs...)
 }
 
 // changeKeyThen is changeKey running then (when given) in the same
 // transaction once the row has changed.
-func (db *DB) changeKeyThen(ctx context.Context, k *apikey.Key, by string, ev *apikey.AuditEvent, set string, setArgs []any, then func(*txn) error, guard string, guardArgs ...any) error {
+func (db *DB) changeKeyThen(ctx context.Context, k *apikey.Key, issued *apikey.KeyJWT, by string, ev *apikey.AuditEvent, set string, setArgs []any, then func(*txn) error, guard string, guardArgs ...any) error {
 	now := db.now()
 	return db.inTx(ctx, func(tx *txn) error {
 		args := append(append(slices.Clone(setArgs), formatTime(now), by, k.ID, k.AccountID), guardArgs...)
@@ -238,7 +245,7 @@ func (db *DB) changeKeyThen(ctx context.Context, k *apikey.Key, by string, ev *a
 				return err
 			}
 		}
-		if err := db.keyChanged(ctx, tx, k.ID); err != nil {
+		if err := db.keyChanged(ctx, tx, k.ID, issued); err != nil {
 			return err
 		}
 		return db.audit(ctx, tx, ev, k.AccountID, k.ID, k.Name)
@@ -453,7 +460,16 @@ func (db *DB) loadKeyChildren(ctx context.Context, keys []*apikey.Key) error {
 
 // eachRow runs a read query and calls fn for every row.
 func (db *DB) eachRow(ctx context.Context, what, query string, args []any, fn func(*sql.Rows) error) error {
-	rows, err := db.reader.QueryContext(ctx, query, args...)
+	return eachRowOf(ctx, db.reader, what, query, args, fn)
+}
+
+// eachRowIn is eachRow inside the transaction tx.
+func (db *DB) eachRowIn(ctx context.Context, tx *txn, what, query string, args []any, fn func(*sql.Rows) error) error {
+	return eachRowOf(ctx, tx, what, query, args, fn)
+}
+
+func eachRowOf(ctx context.Context, q queryer, what, query string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("load %s: %w", what, err)
 	}

@@ -19,7 +19,7 @@ import (
 var copyOrder = []string{
 	"accounts", "api_keys", "api_key_secrets", "api_key_roles", "api_key_permissions", "api_key_allowed_ips", "api_key_headers",
 	"users", "user_role_accounts", "sessions", "audit_events", "api_key_usage", "signing_keys", "endpoints",
-	"refresh_tokens",
+	"refresh_tokens", "key_jwts",
 }
 
 // notCopied are the tables that hold no data: each database keeps its own

@@ -80,9 +80,15 @@ func fillForCopy(t *testing.T, db *DB) []*apikey.Key {
 		[]apikey.UsageCount{{KeyID: k1.ID, Day: "2026-03-01", Code: "VALID", Count: 7}, {KeyID: k1.ID, Day: "2026-03-01", Code: "EIPNOTALLOWED", Count: 2}}))
 	_, err := db.EnsureSigningKey(ctx, apikey.SigningKey{KID: "kid-1", PrivateKey: "c2VlZA==", CreatedAt: now})
 	must(err)
-	_, err = db.SeeEndpoint(ctx, k1.ID, "device-1", "Vera's laptop", true, now)
+	_, err = db.RegisterEndpoint(ctx, k1.ID, "device-1", "Vera's laptop", apikey.HashSecret("kce_device-1"), true, now)
 	must(err)
-	must(db.AddRefreshToken(ctx, apikey.RefreshToken{Hash: "refreshhash", UserID: viewer.ID, KeyID: k1.ID, EndpointID: "device-1", ExpiresAt: now.Add(30 * 24 * time.Hour)}, "", now))
+	must(db.AddRefreshToken(ctx, apikey.RefreshToken{Hash: "refreshhash", UserID: viewer.ID, KeyID: k1.ID, EndpointID: "device-1", ChainID: "chain-1", ExpiresAt: now.Add(30 * 24 * time.Hour)}, "", now))
+	// A JWT access key, deactivated: its JWT is on the revocation list.
+	jwt := &apikey.KeyJWT{ID: "jti-1", SecretHash: apikey.HashSecret("eyJ.k3"), ExpiresAt: now.Add(365 * 24 * time.Hour)}
+	k3 := newKey(t, db, site, "Offline", func(k *apikey.Key) {
+		k.AccessType, k.SecretHash, k.DisplayPrefix, k.IssuedJWT = apikey.AccessJWT, jwt.SecretHash, "eyJ", jwt
+	})
+	must(db.SetKeyActive(ctx, k3, false, "admin", nil))
 	return []*apikey.Key{k1, k2}
 }
 

@@ -14,7 +14,10 @@ import (
 // key changed: the change gets the next sequence number (read and written
 // in one serializable transaction, so numbers follow commit order) and
 // every instance listening is woken when the transaction commits.
-func (db *DB) keyChanged(ctx context.Context, tx *txn, id string) error {
+func (db *DB) keyChanged(ctx context.Context, tx *txn, id string, issued *apikey.KeyJWT) error {
+	if err := db.reviseKeyJWTs(ctx, tx, id, issued); err != nil {
+		return err
+	}
 	if err := db.e.queueKeyChanges(ctx, tx); err != nil {
 		return fmt.Errorf("record key change: %w", err)
 	}

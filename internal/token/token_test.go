@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +30,7 @@ func newSigner(t *testing.T) (*Signer, *store.DB, *time.Time) {
 func TestUserTokens(t *testing.T) {
 	s, db, now := newSigner(t)
 	ctx := context.Background()
-	tok, err := s.SignUser(ctx, "usr_1", "key_1", 15*time.Minute)
+	tok, err := s.SignUser(ctx, UserGrant{UserID: "usr_1", KeyID: "key_1", AccountID: "acc_1", Role: "global-viewer", Chain: "ch1"}, 15*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +67,7 @@ func TestUserTokens(t *testing.T) {
 func TestKeyTokensAndJWKS(t *testing.T) {
 	s, _, _ := newSigner(t)
 	ctx := context.Background()
-	never, err := s.SignKey(ctx, "key_9", "acc_1", nil)
+	never, _, err := s.SignKey(ctx, "key_9", "acc_1", []string{"global-viewer"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,11 +76,11 @@ func TestKeyTokensAndJWKS(t *testing.T) {
 	}
 	// Expired, it is still genuine (the verifier then says KEY_EXPIRED).
 	exp := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	old, _ := s.SignKey(ctx, "key_8", "acc_1", &exp)
-	if ok, err := s.Genuine(ctx, old, KindKey); !ok || err != nil {
+	old, _, _ := s.SignKey(ctx, "key_8", "acc_1", nil, &exp)
+	if c, err := s.Genuine(ctx, old, KindKey); c == nil || err != nil {
 		t.Errorf("expired key token not genuine: %v", err)
 	}
-	if ok, _ := s.Genuine(ctx, old[:len(old)-2]+"xx", KindKey); ok {
+	if c, _ := s.Genuine(ctx, old[:len(old)-2]+"xx", KindKey); c != nil {
 		t.Error("forged signature genuine")
 	}
 	// Anyone can check it with the published key alone.
@@ -90,5 +92,149 @@ func TestKeyTokensAndJWKS(t *testing.T) {
 	parsed, err := jwt.Parse(never, func(*jwt.Token) (any, error) { return ed25519.PublicKey(x), nil }, jwt.WithValidMethods([]string{"EdDSA"}))
 	if err != nil || !parsed.Valid || parsed.Header["kid"] != set[0].Kid {
 		t.Fatalf("offline check: %v", err)
+	}
+}
+
+// payload decodes a JWT's header and claims as an offline checker reads
+// them, without this package's types.
+func payload(t *testing.T, raw string) (header, claims map[string]any) {
+	t.Helper()
+	parts := strings.Split(raw, ".")
+	for i, dst := range []*map[string]any{&header, &claims} {
+		b, err := base64.RawURLEncoding.DecodeString(parts[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return header, claims
+}
+
+// Every JWT carries exp and the claims an offline checker needs, and the
+// two kinds differ in typ and aud, so a checker that reads neither private
+// claim still cannot take a user token for an access key.
+func TestEveryTokenHasExpAndItsOwnTyp(t *testing.T) {
+	t.Parallel()
+	s, _, now := newSigner(t)
+	ctx := context.Background()
+	key, issued, err := s.SignKey(ctx, "key_1", "acc_1", []string{"global-admin"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, err := s.SignUser(ctx, UserGrant{UserID: "usr_1", AccountID: "acc_1", Role: "global-admin", KeyID: "key_1", Chain: "c"}, 15*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kh, kc := payload(t, key)
+	uh, uc := payload(t, user)
+	if kh["typ"] != TypKey || uh["typ"] != TypUser || TypUser != "at+jwt" || TypKey == TypUser {
+		t.Errorf("typ headers: key %v, user %v", kh["typ"], uh["typ"])
+	}
+	for name, c := range map[string]map[string]any{"key": kc, "user": uc} {
+		for _, claim := range []string{"iss", "sub", "aud", "roles", "acct", "exp", "jti", "iat"} {
+			if _, ok := c[claim]; !ok {
+				t.Errorf("%s token lacks %s: %v", name, claim, c)
+			}
+		}
+	}
+	if fmt.Sprint(kc["aud"]) == fmt.Sprint(uc["aud"]) {
+		t.Errorf("same audience %v", kc["aud"])
+	}
+	// A never-expiring key's JWT expires within MaxKeyLifetime.
+	if exp := int64(kc["exp"].(float64)); exp > now.Add(MaxKeyLifetime).Unix() || exp != issued.ExpiresAt.Unix() {
+		t.Errorf("key exp %d, issued %v", exp, issued.ExpiresAt)
+	}
+	if kc["jti"] != issued.ID || issued.SecretHash == "" {
+		t.Errorf("issued %+v, jti %v", issued, kc["jti"])
+	}
+	if _, err := s.Parse(ctx, user, KindKey); err == nil {
+		t.Error("user token taken for a key")
+	}
+	if c, _ := s.Genuine(ctx, user, KindKey); c != nil {
+		t.Error("user token genuine as a key")
+	}
+	if _, err := s.Parse(ctx, key, KindUser); err == nil {
+		t.Error("key taken for a user token")
+	}
+	// A token of ours with the user's typ but a key's claims is refused too.
+	c := Claims{Kind: KindKey, Account: "acc_1"}
+	c.Issuer, c.Subject, c.Audience, c.ExpiresAt = issuer, "key_2", jwt.ClaimStrings{AudienceKey}, jwt.NewNumericDate(now.Add(time.Hour))
+	forged := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c)
+	forged.Header["kid"], forged.Header["typ"] = s.kid, TypUser
+	raw, err := forged.SignedString(s.keys[s.kid])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := s.Genuine(ctx, raw, KindKey); c != nil {
+		t.Error("key claims under the user typ accepted")
+	}
+}
+
+// A rotation signs with the new key at once, on this instance and (within
+// republishAfter) on others, and publishes old and new keys; the old key
+// still checks what it signed, and is dropped once that has expired.
+func TestRotate(t *testing.T) {
+	t.Parallel()
+	s, db, now := newSigner(t)
+	ctx := context.Background()
+	before, _, err := s.SignKey(ctx, "key_1", "acc_1", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := New(db, func() time.Time { return *now })
+	if _, err := other.JWKS(ctx); err != nil {
+		t.Fatal(err)
+	}
+	oldKid, _ := payload(t, before)
+	newKid, err := s.Rotate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _, err := s.SignKey(ctx, "key_2", "acc_1", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := payload(t, after); h["kid"] != newKid || newKid == oldKid["kid"] {
+		t.Fatalf("signed with %v, rotated to %s from %v", h["kid"], newKid, oldKid["kid"])
+	}
+	set, err := s.JWKS(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kids := map[string]bool{}
+	for _, k := range set {
+		kids[k.Kid] = true
+	}
+	if len(set) != 2 || !kids[newKid] || !kids[oldKid["kid"].(string)] {
+		t.Fatalf("jwks after rotate: %+v", set)
+	}
+	other.mu.Lock()
+	other.readAt = time.Time{} // its bound on re-reads (a second) has passed
+	other.mu.Unlock()
+	for _, raw := range []string{before, after} {
+		if _, err := other.Parse(ctx, raw, KindKey); err != nil {
+			t.Errorf("other instance refuses %s: %v", raw[:20], err)
+		}
+	}
+	// The other instance signs with the new key once it reads again.
+	*now = now.Add(republishAfter + time.Second)
+	time.Sleep(10 * time.Millisecond)
+	other.mu.Lock()
+	other.readAt = time.Time{}
+	other.mu.Unlock()
+	fromOther, _, err := other.SignKey(ctx, "key_3", "acc_1", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := payload(t, fromOther); h["kid"] != newKid {
+		t.Errorf("other instance signs with %v", h["kid"])
+	}
+	// Once every token the old key signed has expired, it is not published.
+	*now = now.Add(MaxKeyLifetime)
+	later := New(db, func() time.Time { return *now })
+	if set, err := later.JWKS(ctx); err != nil || len(set) != 1 || set[0].Kid != newKid {
+		t.Errorf("jwks a year on: %+v %v", set, err)
 	}
 }

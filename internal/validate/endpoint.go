@@ -31,3 +31,13 @@ func Endpoint(rawID, rawName string) (id, name string, errs Errors) {
 	}
 	return id, name, errs
 }
+
+// EndpointSecret checks the credential an endpoint presents: "" (a new
+// endpoint), or at most 100 characters.
+func EndpointSecret(raw string) Errors {
+	errs := Errors{}
+	if len(raw) > 100 {
+		errs.Add("endpoint_secret", "An endpoint secret is the kce_... value the endpoint was given when it registered.")
+	}
+	return errs
+}

@@ -121,13 +121,17 @@ func (v *Verifier) judge(ctx context.Context, req Request, now time.Time, spend 
 	}
 	// A JWT access key whose signature fails is refused like a bad checksum:
 	// without a look-up.
+	var jwtExpires *time.Time
 	if v.tokens != nil && apikey.LooksLikeJWT(req.Secret) {
-		ok, err := v.tokens.Genuine(ctx, req.Secret, token.KindKey)
+		claims, err := v.tokens.Genuine(ctx, req.Secret, token.KindKey)
 		if err != nil {
 			return Result{}, err
 		}
-		if !ok {
+		if claims == nil {
 			return Result{Code: NotFound}, nil
+		}
+		if claims.ExpiresAt != nil {
+			jwtExpires = &claims.ExpiresAt.Time // capped: it may come before the key's expiry
 		}
 	}
 	k, hash, err := v.lookup(ctx, req.Secret, now)
@@ -146,7 +150,7 @@ func (v *Verifier) judge(ctx context.Context, req Request, now time.Time, spend 
 	switch {
 	case !k.Active:
 		res.Code = KeyInactive
-	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
+	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt), jwtExpires != nil && !now.Before(*jwtExpires):
 		res.Code = KeyExpired
 	case !ipAllowed(k.AllowedIPs, req.ClientIP):
 		res.Code = IPNotAllowed

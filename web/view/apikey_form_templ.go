@@ -140,7 +140,7 @@ func KeyFormBody(f KeyForm) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if !f.Edit {
-			templ_7745c5c3_Err = selectField("access_type", "Secret", f.AccessType, f.Choices.AccessTypes, "A generated secret is safest; a signed JWT can be checked offline by other services; a custom value needs at least 32 characters.", f.Errors).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = selectField("access_type", "Secret", f.AccessType, f.Choices.AccessTypes, "A generated secret is safest; a signed JWT can be checked offline by other services, and expires with the key but within 365 days at most (regenerate it before then); a custom value needs at least 32 characters.", f.Errors).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

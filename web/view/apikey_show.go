@@ -26,6 +26,9 @@ type KeyDetails struct {
 	OwnerURL      string // the key in its own account, where it can be changed
 	// ViewingAccount is the account the key is shown in, when not its own.
 	ViewingAccount string
+	// JWTOffline tells, for a JWT access key, how long an offline checker
+	// may still accept its JWT once revoked; empty for other keys.
+	JWTOffline string
 	// GraceUntil says until when the previous secret is still accepted; empty when it is not.
 	GraceUntil string
 	// Sync says whether the key's newest change reached every instance of
