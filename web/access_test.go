@@ -87,6 +87,8 @@ func TestRouteAccessByRole(t *testing.T) {
 		{"POST", "/users/" + target + "/role", url.Values{"role": {"support"}}, map[string]bool{"global-admin": true}},
 		{"POST", "/users/" + target + "/deactivate", url.Values{}, map[string]bool{"global-admin": true}},
 		{"POST", "/users/" + target + "/activate", url.Values{}, map[string]bool{"global-admin": true}},
+		{"GET", "/users/" + target + "/password", nil, map[string]bool{"global-admin": true}},
+		{"POST", "/users/" + target + "/password", url.Values{"password": {""}}, map[string]bool{"global-admin": true}},
 	}
 	// Every console route is in this table: a route added without an entry fails here.
 	covered := map[string]bool{}

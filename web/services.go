@@ -53,6 +53,7 @@ type userService interface {
 	Create(ctx context.Context, who apikey.Actor, in validate.User) (*apikey.User, error)
 	SetRole(ctx context.Context, who apikey.Actor, id string, role apikey.Role, accounts []string) error
 	SetActive(ctx context.Context, who apikey.Actor, id string, active bool) error
+	ResetPassword(ctx context.Context, who apikey.Actor, id, password string) error
 }
 
 // auditService reads the audit trail (internal/auditlog).
@@ -70,7 +71,7 @@ type keyVerifier interface {
 // tokenSigner signs and checks user access tokens and publishes the JWKS
 // (internal/token).
 type tokenSigner interface {
-	SignUser(ctx context.Context, userID, keyID string, ttl time.Duration) (string, error)
+	SignUser(ctx context.Context, userID, keyID string, passwordVersion int, ttl time.Duration) (string, error)
 	Parse(ctx context.Context, raw, kind string) (*token.Claims, error)
 	JWKS(ctx context.Context) ([]token.JWK, error)
 }
@@ -82,6 +83,7 @@ type signInService interface {
 	StartSession(ctx context.Context, user *apikey.User, previous string) (string, error)
 	SessionUser(ctx context.Context, id string) (*apikey.User, error)
 	EndSession(ctx context.Context, id string) error
+	ChangePassword(ctx context.Context, user *apikey.User, sessionID, ip, current, password, confirm string) (validate.Errors, error)
 	SignIn(ctx context.Context, k *apikey.Key, username, password, ip, endpointID, endpointName string) (signin.Tokens, error)
 	Refresh(ctx context.Context, k *apikey.Key, refresh string) (signin.Tokens, error)
 	SignOut(ctx context.Context, k *apikey.Key, refresh string) error

@@ -20,6 +20,9 @@ var (
 	ErrWrongPassword = errors.New("the username or password is wrong, or there were too many attempts")
 	// ErrUntrustedEndpoint refuses a sign-in from an endpoint the key does not trust.
 	ErrUntrustedEndpoint = errors.New("this endpoint is not trusted yet: an administrator must trust it on the key's Endpoints tab")
+	// ErrPasswordChangeRequired refuses the right password of a user who
+	// must choose a new one in the console first.
+	ErrPasswordChangeRequired = errors.New("this user must change the password in the console before signing in here")
 	// ErrRefreshRefused refuses a refresh token that cannot be used.
 	ErrRefreshRefused = errors.New("the refresh token is unknown, used, expired or for another key; sign in again")
 )
@@ -34,6 +37,9 @@ func (s *Service) SignIn(ctx context.Context, k *apikey.Key, username, password,
 	}
 	if user == nil {
 		return Tokens{}, ErrWrongPassword
+	}
+	if user.MustChangePassword {
+		return Tokens{}, ErrPasswordChangeRequired
 	}
 	trusted := false
 	if endpointID != "" {
@@ -62,7 +68,7 @@ func (s *Service) Refresh(ctx context.Context, k *apikey.Key, refresh string) (T
 		return Tokens{}, ErrRefreshRefused
 	}
 	user, err := s.cfg.Store.User(ctx, t.UserID)
-	if err != nil || !user.Active {
+	if err != nil || !user.Active || user.MustChangePassword {
 		return Tokens{}, ErrRefreshRefused
 	}
 	// A key that stopped allowing untrusted endpoints stops renewing their
@@ -91,7 +97,7 @@ func (s *Service) SignOut(ctx context.Context, k *apikey.Key, refresh string) er
 // issue makes a new access token and a new refresh token, replacing
 // oldHash when this is a refresh.
 func (s *Service) issue(ctx context.Context, user *apikey.User, k *apikey.Key, endpointID, oldHash string) (Tokens, error) {
-	access, err := s.cfg.Tokens.SignUser(ctx, user.ID, k.ID, AccessTokenTTL)
+	access, err := s.cfg.Tokens.SignUser(ctx, user.ID, k.ID, user.PasswordVersion, AccessTokenTTL)
 	if err != nil {
 		return Tokens{}, err
 	}

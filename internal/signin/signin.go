@@ -30,6 +30,7 @@ type Store interface {
 	AddRefreshToken(ctx context.Context, t apikey.RefreshToken, oldHash string, at time.Time) error
 	RefreshTokenByHash(ctx context.Context, hash string) (*apikey.RefreshToken, error)
 	DeleteRefreshToken(ctx context.Context, hash string) error
+	SetUserPassword(ctx context.Context, id, hash string, mustChange bool, keepSession string, ev *apikey.AuditEvent) error
 }
 
 // Throttle weighs sign-in tries and counts their outcomes (auth.DBThrottle).
@@ -41,7 +42,7 @@ type Throttle interface {
 
 // UserSigner signs user access tokens (token.Signer).
 type UserSigner interface {
-	SignUser(ctx context.Context, userID, keyID string, ttl time.Duration) (string, error)
+	SignUser(ctx context.Context, userID, keyID string, passwordVersion int, ttl time.Duration) (string, error)
 }
 
 // Config is what the service needs.

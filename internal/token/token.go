@@ -32,6 +32,9 @@ type Claims struct {
 	Kind    string `json:"kc_typ"`
 	KeyID   string `json:"kc_key,omitempty"`
 	Account string `json:"kc_acc,omitempty"`
+	// PasswordVersion is the user's password version when a user access
+	// token was issued: a password change ends the tokens before it.
+	PasswordVersion int `json:"kc_pwv,omitempty"`
 }
 
 // Store keeps the signing keys.
@@ -158,9 +161,10 @@ func (s *Signer) SignKey(ctx context.Context, keyID, accountID string, expires *
 	return s.sign(ctx, c)
 }
 
-// SignUser makes a user access token for use beside key keyID, valid for ttl.
-func (s *Signer) SignUser(ctx context.Context, userID, keyID string, ttl time.Duration) (string, error) {
-	c := Claims{Kind: KindUser, KeyID: keyID}
+// SignUser makes a user access token for use beside key keyID, valid for
+// ttl or until the user's password changes from passwordVersion.
+func (s *Signer) SignUser(ctx context.Context, userID, keyID string, passwordVersion int, ttl time.Duration) (string, error) {
+	c := Claims{Kind: KindUser, KeyID: keyID, PasswordVersion: passwordVersion}
 	c.Subject = userID
 	c.ExpiresAt = jwt.NewNumericDate(s.now().Add(ttl))
 	return s.sign(ctx, c)

@@ -28,7 +28,7 @@ func newSigner(t *testing.T) (*Signer, *store.DB, *time.Time) {
 func TestUserTokens(t *testing.T) {
 	s, db, now := newSigner(t)
 	ctx := context.Background()
-	tok, err := s.SignUser(ctx, "usr_1", "key_1", 15*time.Minute)
+	tok, err := s.SignUser(ctx, "usr_1", "key_1", 0, 15*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
