@@ -5,7 +5,7 @@ FUZZTIME  ?= 10s
 # Test packages that fuzz; each target runs briefly on every `make test`.
 FUZZ      := ./internal/validate:FuzzIPEntries ./internal/validate:FuzzNewKey ./web:FuzzVerifyBodyFast
 # Packages whose tests open a database: they run on both engines.
-DB_PACKAGES := ./cmd/... ./internal/store/... ./internal/instance ./internal/keys ./internal/signin ./internal/accounts ./internal/users ./internal/auditlog ./internal/token ./internal/usage ./internal/verify ./web/...
+DB_PACKAGES := ./cmd/... ./internal/store/... ./internal/auth ./internal/instance ./internal/keys ./internal/signin ./internal/accounts ./internal/users ./internal/auditlog ./internal/token ./internal/usage ./internal/verify ./web/...
 
 .PHONY: run build test generate check-generated vet unit fuzz bench bench-short bench-postgres clean
 

@@ -21,12 +21,18 @@ func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 		if r := c.Request(); r.Method == http.MethodGet {
 			target += "?next=" + url.QueryEscape(r.URL.RequestURI())
 		}
-		if c.Request().Header.Get("HX-Request") == "true" {
-			c.Response().Header().Set("HX-Redirect", target)
-			return c.NoContent(http.StatusUnauthorized)
-		}
-		return c.Redirect(http.StatusSeeOther, target)
+		return sendTo(c, target)
 	}
+}
+
+// sendTo turns a visitor away to target: a redirect, or for htmx a reload
+// of the whole page there.
+func sendTo(c echo.Context, target string) error {
+	if c.Request().Header.Get("HX-Request") == "true" {
+		c.Response().Header().Set("HX-Redirect", target)
+		return c.NoContent(http.StatusUnauthorized)
+	}
+	return c.Redirect(http.StatusSeeOther, target)
 }
 
 // errCSRF is what a state change without the page's token gets.

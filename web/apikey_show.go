@@ -235,6 +235,8 @@ var actionLabels = map[string]string{
 	apikey.ActionKeyGraceEnded: "Old secret stopped", apikey.ActionEndpointTrust: "Endpoint trusted", apikey.ActionEndpointDrop: "Endpoint distrusted",
 	apikey.ActionUserCreated: "Created", apikey.ActionUserRoleChanged: "Role changed",
 	apikey.ActionUserActivated: "Activated", apikey.ActionUserDeactivated: "Deactivated",
+	apikey.ActionUserSignedIn: "Signed in", apikey.ActionUserSignInFail: "Sign-in failed", apikey.ActionUserSignInLock: "Sign-in locked out",
+	apikey.ActionPasswordChanged: "Password changed", apikey.ActionPasswordReset: "Password reset",
 	apikey.ActionAccountCreated: "Created", apikey.ActionAccountMoved: "Moved", apikey.ActionAccountDeleted: "Deleted",
 }
 

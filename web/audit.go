@@ -21,6 +21,7 @@ var auditActions = []string{apikey.ActionKeyCreated, apikey.ActionKeyUpdated, ap
 	apikey.ActionKeyActivated, apikey.ActionKeyDeactivated, apikey.ActionKeyDeleted, apikey.ActionKeyGraceEnded,
 	apikey.ActionEndpointTrust, apikey.ActionEndpointDrop,
 	apikey.ActionUserCreated, apikey.ActionUserRoleChanged, apikey.ActionUserActivated, apikey.ActionUserDeactivated,
+	apikey.ActionUserSignedIn, apikey.ActionUserSignInFail, apikey.ActionUserSignInLock, apikey.ActionPasswordChanged, apikey.ActionPasswordReset,
 	apikey.ActionAccountCreated, apikey.ActionAccountMoved, apikey.ActionAccountDeleted}
 
 // targetLabels name the kinds of things the audit trail records changes to.

@@ -632,3 +632,76 @@ func TestBrowserAccountMove(t *testing.T) {
 		t.Errorf("after the delete at %s", loc)
 	}
 }
+
+// fillPassword types into the change-password form and sends it.
+func (b *browser) fillPassword(current, password, confirm string) {
+	b.t.Helper()
+	b.navigates(
+		chromedp.SendKeys(chromedp.ID("current_password"), current),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.SendKeys(chromedp.ID("password_confirm"), confirm),
+		chromedp.Click(chromedp.CSS(`[data-testid="password-form"] button[type="submit"]`)),
+	)
+}
+
+// TestBrowserPasswordLifecycle: a user changes their password from the
+// header, which signs out their other browser; an admin resets it from the
+// users page, which signs them out; the temporary password leads to the
+// password page and nowhere else until it is changed.
+func TestBrowserPasswordLifecycle(t *testing.T) {
+	ts := newTestServer(t)
+	old := ts.addUser(t, "rae", apikey.RoleSupport)
+	admin := newBrowser(t, ts)
+	admin.signIn("admin", "pw-admin-long-enough")
+	rae, raeElsewhere := admin.another(), admin.another()
+	rae.signIn("rae", old)
+	raeElsewhere.signIn("rae", old)
+
+	rae.navigates(chromedp.Click(chromedp.CSS(`[data-testid="change-password"]`)))
+	rae.fillPassword("not-my-password", "raes-new-password", "raes-new-password")
+	if got := rae.text(`[data-testid="error-current_password"]`); !strings.Contains(got, "wrong") {
+		t.Fatalf("wrong current password: %q", got)
+	}
+	rae.fillPassword(old, "raes-new-password", "raes-new-password")
+	if got := rae.text(`[data-testid="password-changed"]`); !strings.Contains(got, "other sessions") {
+		t.Fatalf("after the change: %q", got)
+	}
+	rae.screenshot("password-changed")
+	raeElsewhere.open("/security/api-keys")
+	if loc := raeElsewhere.location(); !strings.Contains(loc, "/login") {
+		t.Fatalf("the other browser after the change is at %s", loc)
+	}
+	rae.open("/security/api-keys")
+	if loc := rae.location(); !strings.HasSuffix(loc, "/security/api-keys") {
+		t.Fatalf("the changing browser is at %s", loc)
+	}
+
+	admin.open("/users")
+	admin.navigates(chromedp.Click(chromedp.CSS(`[data-testid="user-row"][data-username="rae"] [data-testid="reset-password"]`)))
+	admin.navigates(
+		chromedp.SendKeys(chromedp.ID("password"), "temporary-for-rae"),
+		chromedp.Click(chromedp.CSS(`[data-testid="reset-password-form"] button[type="submit"]`)),
+	)
+	if loc := admin.location(); !strings.HasSuffix(loc, "/users") {
+		t.Fatalf("after the reset the admin is at %s", loc)
+	}
+	rae.open("/security/api-keys")
+	if loc := rae.location(); !strings.Contains(loc, "/login") {
+		t.Fatalf("rae after the reset is at %s", loc)
+	}
+
+	rae.signIn("rae", "temporary-for-rae")
+	if loc := rae.location(); !strings.HasSuffix(loc, passwordPath) || rae.text(`[data-testid="password-forced"]`) == "" {
+		t.Fatalf("sign-in with the temporary password landed at %s", loc)
+	}
+	rae.screenshot("password-forced")
+	rae.open("/security/audit")
+	if loc := rae.location(); !strings.HasSuffix(loc, passwordPath) {
+		t.Fatalf("before the change another page led to %s", loc)
+	}
+	rae.fillPassword("temporary-for-rae", "raes-own-password", "raes-own-password")
+	rae.open("/security/api-keys")
+	if loc := rae.location(); !strings.HasSuffix(loc, "/security/api-keys") {
+		t.Fatalf("after the change rae is at %s", loc)
+	}
+}

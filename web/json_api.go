@@ -133,6 +133,9 @@ func (s *Server) apiUser(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil || !user.Active {
 			return apiErr(http.StatusUnauthorized, "UNAUTHORIZED", "The signed-in user no longer exists or is inactive.")
 		}
+		if claims.PasswordVersion != user.PasswordVersion || user.MustChangePassword {
+			return apiErr(http.StatusUnauthorized, "UNAUTHORIZED", "The user's password changed since this token was issued: sign in again.")
+		}
 		live, err := s.signin.AccessTokenLive(c.Request().Context(), claims)
 		if err != nil {
 			return err

@@ -123,6 +123,8 @@ func (s *Server) tokenAnswer(c echo.Context, t signin.Tokens, err error) error {
 	switch {
 	case errors.Is(err, signin.ErrWrongPassword):
 		return errSignInFailed
+	case errors.Is(err, signin.ErrPasswordChangeRequired):
+		return apiErr(http.StatusForbidden, "PASSWORD_CHANGE_REQUIRED", "This user must change the password in the console (/account/password) before signing in here.")
 	case errors.Is(err, signin.ErrUntrustedEndpoint):
 		msg := "This endpoint is not trusted yet: an administrator must trust it on the key's Endpoints tab."
 		if t.EndpointSecret != "" {

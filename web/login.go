@@ -38,6 +38,9 @@ func (s *Server) login(c echo.Context) error {
 	if err := s.startSession(c, v, user); err != nil {
 		return err
 	}
+	if user.MustChangePassword {
+		next = passwordPath
+	}
 	return c.Redirect(http.StatusSeeOther, next)
 }
 

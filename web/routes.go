@@ -29,9 +29,17 @@ func (s *Server) routes() {
 	public(http.MethodPost, "/login", s.login)
 	public(http.MethodPost, "/logout", s.logout)
 
-	// Console pages: a signed-in user holding the permission.
+	// The signed-in user's own password: open to a user who must change it.
+	own := func(method, path string, h echo.HandlerFunc) {
+		e.Add(method, path, compressed(chain(h, s.loadVisit, s.requireUser, s.checkCSRF)))
+	}
+	own(http.MethodGet, passwordPath, s.passwordForm)
+	own(http.MethodPost, passwordPath, s.passwordChange)
+
+	// Console pages: a signed-in user holding the permission, with a
+	// password of their own.
 	guarded := func(h echo.HandlerFunc, p apikey.Permission) echo.HandlerFunc {
-		return chain(h, s.loadVisit, s.requireUser, s.checkCSRF, s.require(p))
+		return chain(h, s.loadVisit, s.requireUser, s.requirePasswordChosen, s.checkCSRF, s.require(p))
 	}
 	console := func(method, path string, h echo.HandlerFunc, p apikey.Permission) {
 		e.Add(method, path, compressed(guarded(h, p)))
@@ -85,6 +93,8 @@ func (s *Server) routes() {
 	console(http.MethodPost, "/users/:id/role", s.userRoleSave, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/deactivate", s.userDeactivate, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/activate", s.userActivate, apikey.ManageUsers)
+	console(http.MethodGet, "/users/:id/password", s.userPasswordForm, apikey.ManageUsers)
+	console(http.MethodPost, "/users/:id/password", s.userPasswordReset, apikey.ManageUsers)
 
 	// JSON API: authenticated by an API key, whose roles decide, and by a
 	// user's access token where the key does not allow unauthenticated calls.

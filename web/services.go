@@ -54,6 +54,7 @@ type userService interface {
 	Create(ctx context.Context, who apikey.Actor, in validate.User) (*apikey.User, error)
 	SetRole(ctx context.Context, who apikey.Actor, id string, role apikey.Role, accounts []string) error
 	SetActive(ctx context.Context, who apikey.Actor, id string, active bool) error
+	ResetPassword(ctx context.Context, who apikey.Actor, id, password string) error
 }
 
 // auditService reads the audit trail (internal/auditlog).
@@ -83,6 +84,7 @@ type signInService interface {
 	StartSession(ctx context.Context, user *apikey.User, previous string) (string, error)
 	SessionUser(ctx context.Context, id string) (*apikey.User, error)
 	EndSession(ctx context.Context, id string) error
+	ChangePassword(ctx context.Context, user *apikey.User, sessionID, ip, current, password, confirm string) (validate.Errors, error)
 	SignIn(ctx context.Context, k *apikey.Key, username, password, ip, endpointID, endpointName, endpointSecret string) (signin.Tokens, error)
 	AccessTokenLive(ctx context.Context, c *token.Claims) (bool, error)
 	Refresh(ctx context.Context, k *apikey.Key, refresh string) (signin.Tokens, error)

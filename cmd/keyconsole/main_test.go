@@ -224,9 +224,19 @@ func TestServeBootstrapsAdminOnce(t *testing.T) {
 		t.Fatalf("secret file: %v", err)
 	}
 
-	// The printed password signs in; the log never shows it again.
-	if _, landed := signInConsole(t, base, "admin", password); landed != "/security/api-keys" {
+	// The printed password signs in, to the page that has it changed
+	// before anything else; the log never shows it again.
+	c, landed := signInConsole(t, base, "admin", password)
+	if landed != "/account/password" {
 		t.Fatalf("sign-in with the printed password ended at %s", landed)
+	}
+	res, err := c.Get(base + "/security/api-keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.Request.URL.Path != "/account/password" {
+		t.Fatalf("the console before the printed password was changed led to %s", res.Request.URL.Path)
 	}
 	if n := strings.Count(stderr.String(), password); n != 1 {
 		t.Fatalf("password appears %d times on stderr", n)
@@ -237,9 +247,13 @@ func TestServeTakesAdminPasswordFromEnv(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"KEYCONSOLE_DB": filepath.Join(dir, "k.db"), "KEYCONSOLE_SECRET_FILE": filepath.Join(dir, "s.key"),
 		"KEYCONSOLE_ADMIN_PASSWORD": "chosen-by-the-operator"}
-	_, stderr := startServe(t, env)
+	base, stderr := startServe(t, env)
 	if strings.Contains(stderr.String(), "chosen-by-the-operator") || strings.Contains(stderr.String(), "one-time password") {
 		t.Fatalf("stderr: %s", stderr.String())
+	}
+	// The operator chose it: it need not be changed.
+	if _, landed := signInConsole(t, base, "admin", "chosen-by-the-operator"); landed != "/security/api-keys" {
+		t.Fatalf("sign-in with the chosen password ended at %s", landed)
 	}
 	// A weak one is refused before any user is created.
 	dir2 := t.TempDir()

@@ -19,7 +19,8 @@ const bootstrapUsername = "admin"
 
 // bootstrapAdmin gives a database without users the Global Admin "admin" in
 // the root account. The password comes from KEYCONSOLE_ADMIN_PASSWORD or is
-// random and printed to stderr this once; it is never logged. Of several
+// random and printed to stderr this once (never logged), and then must be
+// changed at the first sign-in; a password the operator chose stands. Of several
 // instances starting at once, only the one whose admin was stored prints.
 func bootstrapAdmin(ctx context.Context, db *store.DB, password string, stderr io.Writer) error {
 	n, err := db.CountUsers(ctx)
@@ -35,7 +36,7 @@ func bootstrapAdmin(ctx context.Context, db *store.DB, password string, stderr i
 		return fmt.Errorf("KEYCONSOLE_ADMIN_PASSWORD: %s", msg)
 	}
 	created, err := users.New(db, auth.DefaultParams).CreateFirst(ctx, apikey.Actor{Principal: apikey.SystemPrincipal("bootstrap")},
-		validate.User{Username: bootstrapUsername, Password: password, Role: apikey.RoleGlobalAdmin})
+		validate.User{Username: bootstrapUsername, Password: password, Role: apikey.RoleGlobalAdmin}, printed)
 	if err != nil {
 		return fmt.Errorf("add user %s: %s", bootstrapUsername, apikey.ErrorMessage(err))
 	}

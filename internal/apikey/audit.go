@@ -23,6 +23,11 @@ const (
 	ActionUserRoleChanged = "user.role_changed"
 	ActionUserActivated   = "user.activated"
 	ActionUserDeactivated = "user.deactivated"
+	ActionUserSignedIn    = "user.signed_in"
+	ActionUserSignInFail  = "user.sign_in_failed"
+	ActionUserSignInLock  = "user.sign_in_locked"
+	ActionPasswordChanged = "user.password_changed"
+	ActionPasswordReset   = "user.password_reset"
 
 	ActionAccountCreated = "account.created"
 	ActionAccountMoved   = "account.moved"

@@ -1,113 +1,133 @@
-package auth
+package auth_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
+
+	"keyconsole/internal/auth"
+	"keyconsole/internal/store"
+	"keyconsole/internal/store/storetest"
 )
 
-// fakeThrottleStore records what DBThrottle asks of the store; the store's
-// own tests cover the counting on both engines.
-type fakeThrottleStore struct {
-	mu       sync.Mutex
-	reserves []string
-	sweeps   []time.Time
-	succeeds []string
-	allow    bool
-	err      error
-}
+var policy = auth.Policy{Window: 15 * time.Minute, FreeTries: 3, FirstDelay: time.Second, MaxDelay: 5 * time.Minute,
+	UsernameCeiling: 20, AddressCeiling: 100, Remember: 30 * 24 * time.Hour}
 
-func (f *fakeThrottleStore) ReserveSignInTry(_ context.Context, username, ip string, now time.Time, limit int, window time.Duration) (bool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.reserves = append(f.reserves, fmt.Sprint(username, " ", ip, " ", now.Format(time.RFC3339), " ", limit, " ", window))
-	return f.allow, f.err
-}
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func (f *fakeThrottleStore) SignInSucceeded(_ context.Context, username, ip string, at time.Time) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.succeeds = append(f.succeeds, username+" "+ip+" "+at.Format(time.RFC3339))
-	return f.err
-}
-
-func (f *fakeThrottleStore) DeleteSignInFailuresBefore(_ context.Context, before time.Time) (int64, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.sweeps = append(f.sweeps, before)
-	return 0, f.err
-}
-
-func TestDBThrottlePassesThePolicyOn(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	f := &fakeThrottleStore{allow: true}
-	th := NewDBThrottle(f, 5, 15*time.Minute)
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if ok, err := th.Attempt(ctx, "alice", "10.0.0.1", now); !ok || err != nil {
-		t.Fatalf("attempt: %v %v", ok, err)
-	}
-	f.allow = false
-	if ok, err := th.Attempt(ctx, "alice", "10.0.0.1", now); ok || err != nil {
-		t.Fatalf("refused attempt: %v %v", ok, err)
-	}
-	if err := th.Succeeded(ctx, "alice", "10.0.0.1", now); err != nil {
+func newThrottle(t *testing.T) *auth.DBThrottle {
+	t.Helper()
+	db, err := store.Open(context.Background(), storetest.DSN(t))
+	if err != nil {
 		t.Fatal(err)
 	}
-	want := "alice 10.0.0.1 2026-01-01T00:00:00Z 5 15m0s"
-	if len(f.reserves) != 2 || f.reserves[0] != want || len(f.succeeds) != 1 || f.succeeds[0] != "alice 10.0.0.1 2026-01-01T00:00:00Z" {
-		t.Fatalf("reserves %q, succeeds %q", f.reserves, f.succeeds)
+	t.Cleanup(func() { db.Close() })
+	return auth.NewDBThrottle(db, policy)
+}
+
+func allowed(t *testing.T, th *auth.DBThrottle, username, ip string, now time.Time) auth.Check {
+	t.Helper()
+	c, err := th.Check(context.Background(), username, ip, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func failed(t *testing.T, th *auth.DBThrottle, username, ip string, at time.Time) {
+	t.Helper()
+	if err := th.Failed(context.Background(), username, ip, at, nil); err != nil {
+		t.Fatal(err)
 	}
 }
 
-// Each instance sweeps failures past the window about once a minute,
-// however many attempts it sees.
-func TestDBThrottleSweepsNowAndThen(t *testing.T) {
+func TestDelayGrows(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	f := &fakeThrottleStore{allow: true}
-	th := NewDBThrottle(f, 5, 15*time.Minute)
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	var wg sync.WaitGroup
-	for range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			th.Attempt(ctx, "bob", "10.0.0.2", now)
-		}()
-	}
-	wg.Wait()
-	th.Attempt(ctx, "bob", "10.0.0.2", now.Add(59*time.Second))
-	if len(f.sweeps) != 1 || !f.sweeps[0].Equal(now.Add(-15*time.Minute)) {
-		t.Fatalf("sweeps %v", f.sweeps)
-	}
-	th.Attempt(ctx, "bob", "10.0.0.2", now.Add(time.Minute))
-	if len(f.sweeps) != 2 {
-		t.Fatalf("no sweep after a minute: %v", f.sweeps)
-	}
-}
-
-// A store that fails refuses the try: callers must not let it through.
-func TestDBThrottleFailsClosed(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	broken := errors.New("database unreachable")
-	f := &fakeThrottleStore{allow: true, err: broken}
-	th := NewDBThrottle(f, 5, 15*time.Minute)
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	// The first attempt fails in the sweep, the second in the reservation.
-	for i := range 2 {
-		if ok, err := th.Attempt(ctx, "carol", "10.0.0.3", now); ok || !errors.Is(err, broken) {
-			t.Fatalf("attempt %d with a broken store: %v %v", i, ok, err)
+	for failures, want := range map[int]time.Duration{0: 0, 2: 0, 3: time.Second, 4: 2 * time.Second, 5: 4 * time.Second,
+		11: 256 * time.Second, 12: 5 * time.Minute, 40: 5 * time.Minute} {
+		if got := policy.Delay(failures); got != want {
+			t.Errorf("Delay(%d) = %s, want %s", failures, got, want)
 		}
 	}
-	if len(f.reserves) != 1 {
-		t.Fatalf("reserves %q", f.reserves)
+}
+
+// One username from one address: three free tries, then each waits longer
+// after the latest failure; other addresses are not held back by it.
+func TestThrottleDelaysThePairThatFails(t *testing.T) {
+	t.Parallel()
+	th := newThrottle(t)
+	now := t0
+	for i := range 3 {
+		if !allowed(t, th, "alice", "192.0.2.1", now).Allowed {
+			t.Fatalf("free try %d refused", i)
+		}
+		failed(t, th, "alice", "192.0.2.1", now)
 	}
-	if err := th.Succeeded(ctx, "carol", "10.0.0.3", now); !errors.Is(err, broken) {
-		t.Fatalf("succeeded with a broken store: %v", err)
+	for _, wait := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second} {
+		if allowed(t, th, "alice", "192.0.2.1", now.Add(wait-time.Millisecond)).Allowed {
+			t.Fatalf("allowed before its %s delay", wait)
+		}
+		if !allowed(t, th, "alice", "198.51.100.7", now).Allowed {
+			t.Fatal("another address held back by this one's failures")
+		}
+		now = now.Add(wait)
+		if !allowed(t, th, "alice", "192.0.2.1", now).Allowed {
+			t.Fatalf("refused after its %s delay", wait)
+		}
+		failed(t, th, "alice", "192.0.2.1", now)
+	}
+	// A success ends the delay.
+	if err := th.Succeeded(context.Background(), "alice", "192.0.2.1", now, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !allowed(t, th, "alice", "192.0.2.1", now).Allowed {
+		t.Fatal("still delayed after a success")
+	}
+}
+
+// Guessing one username from many addresses, or many usernames from one
+// address, stops at a ceiling, except for a username and address that
+// signed in together before: whoever floods cannot lock the owner out.
+func TestThrottleCeilings(t *testing.T) {
+	t.Parallel()
+	type try struct{ username, ip string }
+	for _, c := range []struct {
+		name           string
+		n              int
+		username, ip   func(int) string
+		locks          func(auth.Check) bool
+		owner, refused try
+		others         []try
+	}{
+		{"username", policy.UsernameCeiling, func(int) string { return "bob" }, func(i int) string { return fmt.Sprintf("192.0.2.%d", i) },
+			func(c auth.Check) bool { return c.LocksUsername }, try{"bob", "203.0.113.5"}, try{"bob", "192.0.2.200"},
+			[]try{{"carl", "192.0.2.200"}}},
+		{"address", policy.AddressCeiling, func(i int) string { return fmt.Sprint("guess", i) }, func(int) string { return "10.1.1.1" },
+			func(c auth.Check) bool { return c.LocksAddress }, try{"dana", "10.1.1.1"}, try{"erik", "10.1.1.1"},
+			[]try{{"erik", "10.1.1.2"}}},
+	} {
+		th := newThrottle(t)
+		if err := th.Succeeded(context.Background(), c.owner.username, c.owner.ip, t0, nil); err != nil {
+			t.Fatal(err)
+		}
+		for i := range c.n {
+			ch := allowed(t, th, c.username(i), c.ip(i), t0)
+			if !ch.Allowed || c.locks(ch) != (i == c.n-1) {
+				t.Fatalf("%s: try %d: %+v", c.name, i, ch)
+			}
+			failed(t, th, c.username(i), c.ip(i), t0)
+		}
+		if allowed(t, th, c.refused.username, c.refused.ip, t0).Allowed {
+			t.Fatalf("%s: a fresh try let past the ceiling", c.name)
+		}
+		for _, ok := range append(c.others, c.owner) {
+			if !allowed(t, th, ok.username, ok.ip, t0).Allowed {
+				t.Fatalf("%s: %v held back", c.name, ok)
+			}
+		}
+		if !allowed(t, th, c.refused.username, c.refused.ip, t0.Add(policy.Window)).Allowed {
+			t.Fatalf("%s: the ceiling outlived the window", c.name)
+		}
 	}
 }

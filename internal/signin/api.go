@@ -29,6 +29,9 @@ var (
 	// ErrEndpointCredential refuses a sign-in naming a registered endpoint
 	// without the credential it was given.
 	ErrEndpointCredential = errors.New("this endpoint is registered: send the endpoint_secret it was given, or use an endpoint_id of your own")
+	// ErrPasswordChangeRequired refuses the right password of a user who
+	// must choose a new one in the console first.
+	ErrPasswordChangeRequired = errors.New("this user must change the password in the console before signing in here")
 	// ErrRefreshRefused refuses a refresh token that cannot be used.
 	ErrRefreshRefused = errors.New("the refresh token is unknown, used, expired or for another key; sign in again")
 )
@@ -46,6 +49,9 @@ func (s *Service) SignIn(ctx context.Context, k *apikey.Key, username, password,
 	}
 	if user == nil {
 		return Tokens{}, ErrWrongPassword
+	}
+	if user.MustChangePassword {
+		return Tokens{}, ErrPasswordChangeRequired
 	}
 	trusted, issued := false, ""
 	if endpointID != "" {
@@ -116,7 +122,7 @@ func (s *Service) Refresh(ctx context.Context, k *apikey.Key, refresh string) (T
 		return Tokens{}, ErrRefreshRefused
 	}
 	user, err := s.cfg.Store.User(ctx, t.UserID)
-	if err != nil || !user.Active {
+	if err != nil || !user.Active || user.MustChangePassword {
 		return Tokens{}, ErrRefreshRefused
 	}
 	// A key that stopped allowing untrusted endpoints stops renewing their
@@ -177,7 +183,8 @@ func (s *Service) issue(ctx context.Context, user *apikey.User, k *apikey.Key, e
 			return Tokens{}, err
 		}
 	}
-	access, err := s.cfg.Tokens.SignUser(ctx, token.UserGrant{UserID: user.ID, AccountID: user.AccountID, Role: string(user.Role), KeyID: k.ID, Chain: chain}, AccessTokenTTL)
+	access, err := s.cfg.Tokens.SignUser(ctx, token.UserGrant{UserID: user.ID, AccountID: user.AccountID, Role: string(user.Role), KeyID: k.ID,
+		Chain: chain, PasswordVersion: user.PasswordVersion}, AccessTokenTTL)
 	if err != nil {
 		return Tokens{}, err
 	}

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/auth"
+	"keyconsole/internal/validate"
 )
 
 // Console sessions: the cookie carries the id, the database keeps only
@@ -79,4 +81,27 @@ func (s *Service) EndSession(ctx context.Context, id string) error {
 		return nil
 	}
 	return s.cfg.Store.DeleteSession(ctx, apikey.HashSecret(id))
+}
+
+// ChangePassword lets a signed-in user choose a new password, proving the
+// current one (under the sign-in throttle). It ends the user's other
+// sessions, every refresh token and every access token; the session
+// sessionID stays. Problems come back per field.
+func (s *Service) ChangePassword(ctx context.Context, user *apikey.User, sessionID, ip, current, password, confirm string) (validate.Errors, error) {
+	if errs := validate.PasswordChange(current, password, confirm); errs.Any() {
+		return errs, nil
+	}
+	checked, err := s.password(ctx, user.Username, current, ip, "")
+	if err != nil {
+		return nil, err
+	}
+	if checked == nil || checked.ID != user.ID {
+		return validate.Errors{"current_password": "The current password is wrong, or there were too many attempts. Try again in a few minutes."}, nil
+	}
+	hash, err := auth.HashPassword(password, s.cfg.Params)
+	if err != nil {
+		return nil, err
+	}
+	ev := userEvent(user, ip, apikey.ActionPasswordChanged)
+	return nil, s.cfg.Store.SetUserPassword(ctx, user.ID, hash, false, apikey.HashSecret(sessionID), ev)
 }

@@ -6,6 +6,7 @@ package signin
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"runtime"
 	"sync/atomic"
@@ -34,12 +35,14 @@ type Store interface {
 	EndRefreshChain(ctx context.Context, chainID string) error
 	RefreshChainLive(ctx context.Context, chainID, userID string, now time.Time) (bool, error)
 	DeleteExpiredTokens(ctx context.Context, now time.Time) error
+	SetUserPassword(ctx context.Context, id, hash string, mustChange bool, keepSession string, ev *apikey.AuditEvent) error
 }
 
-// Throttle counts sign-in tries (auth.DBThrottle).
+// Throttle weighs sign-in tries and counts their outcomes (auth.DBThrottle).
 type Throttle interface {
-	Attempt(ctx context.Context, username, ip string, now time.Time) (bool, error)
-	Succeeded(ctx context.Context, username, ip string, at time.Time) error
+	Check(ctx context.Context, username, ip string, now time.Time) (auth.Check, error)
+	Failed(ctx context.Context, username, ip string, at time.Time, events []*apikey.AuditEvent) error
+	Succeeded(ctx context.Context, username, ip string, at time.Time, ev *apikey.AuditEvent) error
 }
 
 // UserSigner signs user access tokens (token.Signer).
@@ -59,16 +62,25 @@ type Config struct {
 	Now      func() time.Time // nil: the wall clock in UTC
 }
 
-// The throttle: five failures per username or address in 15 minutes.
-const (
-	throttleLimit  = 5
-	throttleWindow = 15 * time.Minute
-)
+// ThrottlePolicy: whoever fails slows themselves down. A username from one
+// address gets 3 tries, then waits 1 s after the latest failure, doubling
+// with each failure up to 5 minutes; 20 failures of a username from
+// anywhere, or 100 from one address, within 15 minutes stop it there,
+// except from an address the username signed in from within 30 days.
+var ThrottlePolicy = auth.Policy{
+	Window:          15 * time.Minute,
+	FreeTries:       3,
+	FirstDelay:      time.Second,
+	MaxDelay:        5 * time.Minute,
+	UsernameCeiling: 20,
+	AddressCeiling:  100,
+	Remember:        30 * 24 * time.Hour,
+}
 
 // NewThrottle is the sign-in throttle, counting in st (the database all
 // instances share).
 func NewThrottle(st auth.ThrottleStore) *auth.DBThrottle {
-	return auth.NewDBThrottle(st, throttleLimit, throttleWindow)
+	return auth.NewDBThrottle(st, ThrottlePolicy)
 }
 
 // notAUsername is where tries with text no username can be are counted.
@@ -109,11 +121,18 @@ func New(cfg Config) (*Service, error) {
 	return &Service{cfg: cfg, dummy: dummy, hashing: make(chan struct{}, runtime.NumCPU())}, nil
 }
 
-// Password returns the active user whose password this is, or nil. A try
-// the throttle refuses costs no password hash (so floods stay cheap); every
+// Password returns the active user whose password this is, or nil, and
+// records the sign-in (or the failure) in the audit trail. A try the
+// throttle refuses costs no password hash (so floods stay cheap); every
 // other refusal costs one, so an unknown user looks like a wrong password.
 // A throttle that cannot count refuses: a try could be one too many.
 func (s *Service) Password(ctx context.Context, typed, password, ip string) (*apikey.User, error) {
+	return s.password(ctx, typed, password, ip, apikey.ActionUserSignedIn)
+}
+
+// password checks a password under the throttle; success is audited as
+// action ("" for none).
+func (s *Service) password(ctx context.Context, typed, password, ip, action string) (*apikey.User, error) {
 	now := s.cfg.Now()
 	username, msg := validate.Username(typed)
 	if msg != "" {
@@ -121,12 +140,7 @@ func (s *Service) Password(ctx context.Context, typed, password, ip string) (*ap
 		// password typed into the wrong box.
 		username = notAUsername
 	}
-	allowed, err := s.cfg.Throttle.Attempt(ctx, username, ip, now)
-	if err != nil {
-		s.cfg.Logger.Error("sign-in throttle unavailable; sign-in refused", "err", err)
-		return nil, nil
-	}
-	if !allowed {
+	if check := s.check(ctx, username, ip, now); !check.Allowed {
 		return nil, nil
 	}
 	select {
@@ -135,31 +149,82 @@ func (s *Service) Password(ctx context.Context, typed, password, ip string) (*ap
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	// Again, holding a slot: tries sent together are weighed after the
+	// failures of those before them (at most one per slot slips past).
+	check := s.check(ctx, username, ip, now)
+	if !check.Allowed {
+		return nil, nil
+	}
+	var user *apikey.User
+	ok := false
 	if msg != "" {
 		s.dummy.Burn(password)
-		return nil, nil
+	} else {
+		var err error
+		user, err = s.cfg.Store.UserByName(ctx, username)
+		switch {
+		case apikey.ErrorCode(err) == apikey.ENOTFOUND:
+			user = nil
+			s.dummy.Burn(password)
+		case err != nil:
+			return nil, err
+		default:
+			if ok, err = auth.VerifyPassword(user.PasswordHash, password); err != nil {
+				s.cfg.Logger.Error("stored password hash unreadable", "user_id", user.ID, "err", err)
+			}
+		}
 	}
-	user, err := s.cfg.Store.UserByName(ctx, username)
-	switch {
-	case apikey.ErrorCode(err) == apikey.ENOTFOUND:
-		s.dummy.Burn(password)
-		return nil, nil
-	case err != nil:
-		return nil, err
+	// Not cancelled with the request: what happened should be recorded.
+	ctx = context.WithoutCancel(ctx)
+	if ok && user.Active {
+		var ev *apikey.AuditEvent
+		if action != "" {
+			ev = userEvent(user, ip, action)
+		}
+		// The sign-in stands either way; at worst its failures stay counted.
+		if err := s.cfg.Throttle.Succeeded(ctx, username, ip, now, ev); err != nil {
+			s.cfg.Logger.Warn("sign-in throttle: success not recorded", "err", err)
+		}
+		return user, nil
 	}
-	ok, err := auth.VerifyPassword(user.PasswordHash, password)
+	var events []*apikey.AuditEvent
+	if user != nil {
+		events = append(events, userEvent(user, ip, apikey.ActionUserSignInFail))
+		if check.LocksUsername {
+			events = append(events, userEvent(user, ip, apikey.ActionUserSignInLock, apikey.Change{Field: "Locked",
+				To: fmt.Sprintf("the username, from addresses it has not signed in from (%d failures in %s)", ThrottlePolicy.UsernameCeiling, ThrottlePolicy.Window)}))
+		}
+		if check.LocksAddress {
+			events = append(events, userEvent(user, ip, apikey.ActionUserSignInLock, apikey.Change{Field: "Locked",
+				To: fmt.Sprintf("the address %s, for usernames that have not signed in from it (%d failures in %s)", ip, ThrottlePolicy.AddressCeiling, ThrottlePolicy.Window)}))
+		}
+	}
+	if check.LocksUsername || check.LocksAddress {
+		s.cfg.Logger.Warn("sign-in locked out after repeated failures", "client_ip", ip, "username_ceiling", check.LocksUsername, "address_ceiling", check.LocksAddress)
+	}
+	if err := s.cfg.Throttle.Failed(ctx, username, ip, now, events); err != nil {
+		s.cfg.Logger.Error("sign-in throttle: failure not counted", "err", err)
+	}
+	return nil, nil
+}
+
+// check asks the throttle about a try; when it cannot answer, the try is
+// refused.
+func (s *Service) check(ctx context.Context, username, ip string, now time.Time) auth.Check {
+	check, err := s.cfg.Throttle.Check(ctx, username, ip, now)
 	if err != nil {
-		s.cfg.Logger.Error("stored password hash unreadable", "user_id", user.ID, "err", err)
+		s.cfg.Logger.Error("sign-in throttle unavailable; sign-in refused", "err", err)
+		return auth.Check{}
 	}
-	if !ok || !user.Active {
-		return nil, nil
-	}
-	// The sign-in stands either way; at worst the try stays counted. Not
-	// cancelled with the request: the try should be given back.
-	if err := s.cfg.Throttle.Succeeded(context.WithoutCancel(ctx), username, ip, now); err != nil {
-		s.cfg.Logger.Warn("sign-in throttle: try not given back", "err", err)
-	}
-	return user, nil
+	return check
+}
+
+// userEvent is an audit event of something user did, or someone did
+// under their name, from ip.
+func userEvent(user *apikey.User, ip, action string, changes ...apikey.Change) *apikey.AuditEvent {
+	ev := apikey.NewAuditEvent(apikey.UserPrincipal(user), ip, action)
+	ev.AccountID, ev.TargetID, ev.TargetName, ev.Changes = user.AccountID, user.ID, user.Username, changes
+	return ev
 }
 
 // User returns the user with id, for the subject of a user access token.

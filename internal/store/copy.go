@@ -33,6 +33,7 @@ var notCopied = map[string]bool{
 	"instances":         true,
 	"key_changes":       true,
 	"signin_failures":   true,
+	"signin_known":      true,
 }
 
 func copied(table string) bool {

@@ -8,66 +8,87 @@ import (
 	"keyconsole/internal/apikey"
 )
 
-// signInSubjects are the throttle's keys for a username and an address.
-// The username is hashed: what was typed may be a password, or huge.
-func signInSubjects(username, ip string) (user, addr string) {
-	return "u:" + apikey.HashSecret(username), "i:" + ip
+// signInSubjects are the throttle's keys for a username, an address, and
+// the two together. The username is hashed: what was typed may be a
+// password, or huge.
+func signInSubjects(username, ip string) (user, addr, pair string) {
+	return "u:" + apikey.HashSecret(username), "i:" + ip, "p:" + apikey.HashSecret(username+"\n"+ip)
 }
 
-// ReserveSignInTry reserves a sign-in try for username from ip at now, or
-// refuses it (false) when either has limit failures within window before
-// now. The try counts as a failure of both until SignInSucceeded gives it
-// back. Counting and inserting in one write transaction keeps parallel
-// tries, from any instance, from all slipping past the limit.
-func (db *DB) ReserveSignInTry(ctx context.Context, username, ip string, now time.Time, limit int, window time.Duration) (bool, error) {
-	user, addr := signInSubjects(username, ip)
-	since, at := formatTime(now.Add(-window)), formatTime(now)
-	var ok bool
-	err := db.inTx(ctx, func(tx *txn) error {
-		var byUser, byAddr int
-		err := tx.QueryRowContext(ctx, `SELECT
-			(SELECT COUNT(*) FROM signin_failures WHERE subject = ? AND at > ?),
-			(SELECT COUNT(*) FROM signin_failures WHERE subject = ? AND at > ?)`,
-			user, since, addr, since).Scan(&byUser, &byAddr)
-		if err != nil {
-			return fmt.Errorf("count sign-in failures: %w", err)
+// SignInCounts reads what the throttle weighs a try of username from ip
+// by: failures since `since` of the pair, the username and the address,
+// the pair's latest, and whether the pair signed in since knownSince.
+func (db *DB) SignInCounts(ctx context.Context, username, ip string, since, knownSince time.Time) (apikey.SignInCounts, error) {
+	user, addr, pair := signInSubjects(username, ip)
+	after := formatTime(since)
+	var c apikey.SignInCounts
+	var last string
+	var known int
+	err := db.reader.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM signin_failures WHERE subject = ? AND at > ?),
+		(SELECT COALESCE(MAX(at), '') FROM signin_failures WHERE subject = ? AND at > ?),
+		(SELECT COUNT(*) FROM signin_failures WHERE subject = ? AND at > ?),
+		(SELECT COUNT(*) FROM signin_failures WHERE subject = ? AND at > ?),
+		(SELECT COUNT(*) FROM signin_known WHERE subject = ? AND at > ?)`,
+		pair, after, pair, after, user, after, addr, after, pair, formatTime(knownSince)).
+		Scan(&c.Pair, &last, &c.User, &c.Address, &known)
+	if err != nil {
+		return c, fmt.Errorf("count sign-in failures: %w", err)
+	}
+	if last != "" {
+		if c.LastPair, err = parseTime(last); err != nil {
+			return c, err
 		}
-		if ok = byUser < limit && byAddr < limit; !ok {
-			return nil
+	}
+	c.Known = known > 0
+	return c, nil
+}
+
+// RecordSignInFailure counts a failed try of username from ip at `at`
+// against the pair, the username and the address, with the audit events
+// (none when the username is nobody's) in the same transaction.
+func (db *DB) RecordSignInFailure(ctx context.Context, username, ip string, at time.Time, events []*apikey.AuditEvent) error {
+	user, addr, pair := signInSubjects(username, ip)
+	when := formatTime(at)
+	return db.inTx(ctx, func(tx *txn) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO signin_failures (subject, at) VALUES (?, ?), (?, ?), (?, ?)`,
+			pair, when, user, when, addr, when); err != nil {
+			return fmt.Errorf("count sign-in failure: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO signin_failures (subject, at) VALUES (?, ?), (?, ?)`,
-			user, at, addr, at); err != nil {
-			return fmt.Errorf("count sign-in try: %w", err)
+		for _, ev := range events {
+			if err := db.insertAudit(ctx, tx, ev); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
-	if err != nil {
-		return false, err
-	}
-	return ok, nil
 }
 
-// SignInSucceeded forgets the username's failures and gives back the one
-// try the address reserved at `at`; its other failures stay, so one good
-// account cannot be used to reset guessing at others.
-func (db *DB) SignInSucceeded(ctx context.Context, username, ip string, at time.Time) error {
-	user, addr := signInSubjects(username, ip)
+// RecordSignInSuccess forgets the failures of username from ip (not those
+// of the username or the address elsewhere: one good password must not
+// reset guessing at others), remembers the pair as known, and writes the
+// audit event ev, in one transaction.
+func (db *DB) RecordSignInSuccess(ctx context.Context, username, ip string, at time.Time, ev *apikey.AuditEvent) error {
+	_, _, pair := signInSubjects(username, ip)
 	return db.inTx(ctx, func(tx *txn) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM signin_failures WHERE subject = ?`, user); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM signin_failures WHERE subject = ?`, pair); err != nil {
 			return fmt.Errorf("forget sign-in failures: %w", err)
 		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM signin_failures WHERE id =
-			(SELECT MIN(id) FROM signin_failures WHERE subject = ? AND at = ?)`, addr, formatTime(at))
-		if err != nil {
-			return fmt.Errorf("give back sign-in try: %w", err)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO signin_known (subject, at) VALUES (?, ?)
+			ON CONFLICT (subject) DO UPDATE SET at = excluded.at`, pair, formatTime(at)); err != nil {
+			return fmt.Errorf("remember sign-in address: %w", err)
 		}
-		return nil
+		if ev == nil {
+			return nil
+		}
+		return db.insertAudit(ctx, tx, ev)
 	})
 }
 
-// DeleteSignInFailuresBefore removes failures older than before, which no
-// longer count: the sweep that keeps the table small.
-func (db *DB) DeleteSignInFailuresBefore(ctx context.Context, before time.Time) (int64, error) {
+// DeleteSignInFailuresBefore removes failures older than before and known
+// pairs older than knownBefore, which no longer count: the sweep that
+// keeps the tables small.
+func (db *DB) DeleteSignInFailuresBefore(ctx context.Context, before, knownBefore time.Time) (int64, error) {
 	var n int64
 	err := db.inTx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM signin_failures WHERE at < ?`, formatTime(before))
@@ -75,6 +96,9 @@ func (db *DB) DeleteSignInFailuresBefore(ctx context.Context, before time.Time) 
 			return fmt.Errorf("sweep sign-in failures: %w", err)
 		}
 		n, _ = res.RowsAffected()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM signin_known WHERE at < ?`, formatTime(knownBefore)); err != nil {
+			return fmt.Errorf("sweep known sign-in addresses: %w", err)
+		}
 		return nil
 	})
 	return n, err

@@ -6,153 +6,108 @@ import (
 	"testing"
 	"time"
 
+	"keyconsole/internal/apikey"
 	"keyconsole/internal/store/storetest"
 )
 
-const (
-	testLimit  = 5
-	testWindow = 15 * time.Minute
-)
+const testWindow = 15 * time.Minute
 
 var signInT0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func reserve(t *testing.T, db *DB, username, ip string, now time.Time) bool {
+func counts(t *testing.T, db *DB, username, ip string, now time.Time) apikey.SignInCounts {
 	t.Helper()
-	ok, err := db.ReserveSignInTry(context.Background(), username, ip, now, testLimit, testWindow)
+	c, err := db.SignInCounts(context.Background(), username, ip, now.Add(-testWindow), now.Add(-24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ok
+	return c
 }
 
-func TestSignInLimitPerUsername(t *testing.T) {
+func fail(t *testing.T, db *DB, username, ip string, at time.Time, events ...*apikey.AuditEvent) {
+	t.Helper()
+	if err := db.RecordSignInFailure(context.Background(), username, ip, at, events); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A failure counts against the username and address together, the
+// username and the address, for the window and not a moment longer.
+func TestSignInCounts(t *testing.T) {
 	t.Parallel()
 	db, _ := openTest(t)
-	for i := range testLimit {
-		if !reserve(t, db, "alice", fmt.Sprintf("10.0.0.%d", i), signInT0) {
-			t.Fatalf("try %d refused", i)
-		}
+	fail(t, db, "alice", "10.0.0.1", signInT0)
+	fail(t, db, "alice", "10.0.0.1", signInT0.Add(time.Second))
+	fail(t, db, "alice", "2001:db8::1", signInT0)
+	fail(t, db, "bob", "10.0.0.1", signInT0)
+	now := signInT0.Add(2 * time.Second)
+	want := apikey.SignInCounts{Pair: 2, User: 3, Address: 3, LastPair: signInT0.Add(time.Second)}
+	if c := counts(t, db, "alice", "10.0.0.1", now); c != want {
+		t.Fatalf("counts %+v, want %+v", c, want)
 	}
-	if reserve(t, db, "alice", "10.0.1.1", signInT0) {
-		t.Error("username not throttled from a fresh address")
+	if c := counts(t, db, "carol", "10.0.0.2", now); c != (apikey.SignInCounts{}) {
+		t.Fatalf("a fresh username and address: %+v", c)
 	}
-	if !reserve(t, db, "bob", "10.0.1.1", signInT0) {
-		t.Error("another username refused")
-	}
-}
-
-func TestSignInLimitPerAddress(t *testing.T) {
-	t.Parallel()
-	db, _ := openTest(t)
-	for i := range testLimit {
-		if !reserve(t, db, fmt.Sprintf("user%d", i), "10.0.0.1", signInT0) {
-			t.Fatalf("try %d refused", i)
-		}
-	}
-	if reserve(t, db, "fresh", "10.0.0.1", signInT0) {
-		t.Error("address not throttled for a fresh username")
-	}
-	// The refusal counted nothing: the username is not held against elsewhere.
-	if !reserve(t, db, "fresh", "10.0.0.2", signInT0) {
-		t.Error("refused try counted against the username")
-	}
-	// IPv6 addresses are subjects like any other.
-	for i := range testLimit {
-		reserve(t, db, fmt.Sprintf("v6user%d", i), "2001:db8::1", signInT0)
-	}
-	if reserve(t, db, "v6user9", "2001:db8::1", signInT0) {
-		t.Error("IPv6 address not throttled")
+	// The first two are as old as the window now.
+	want = apikey.SignInCounts{Pair: 1, User: 1, Address: 1, LastPair: signInT0.Add(time.Second)}
+	if c := counts(t, db, "alice", "10.0.0.1", signInT0.Add(testWindow)); c != want {
+		t.Fatalf("after the window %+v, want %+v", c, want)
 	}
 }
 
-// Failures count for the window and not a moment longer.
-func TestSignInFailuresExpire(t *testing.T) {
-	t.Parallel()
-	db, _ := openTest(t)
-	for i := range testLimit {
-		reserve(t, db, "carol", "10.0.0.1", signInT0.Add(time.Duration(i)*time.Second))
-	}
-	if reserve(t, db, "carol", "10.0.0.2", signInT0.Add(testWindow-time.Second)) {
-		t.Fatal("refusal ended before the window")
-	}
-	// The first failure is now as old as the window: one try is free again.
-	if !reserve(t, db, "carol", "10.0.0.2", signInT0.Add(testWindow)) {
-		t.Fatal("oldest failure outlived the window")
-	}
-	if reserve(t, db, "carol", "10.0.0.3", signInT0.Add(testWindow)) {
-		t.Fatal("younger failures forgotten with the oldest")
-	}
-	if !reserve(t, db, "carol", "10.0.0.1", signInT0.Add(2*testWindow)) {
-		t.Fatal("failures outlived the window")
-	}
-}
-
-// Success forgets the username's failures, from every address, but gives
-// the address back only its own try: one good account cannot reset
-// guessing at others from the same address.
-func TestSignInSucceeded(t *testing.T) {
+// Success forgets the failures of the username from that address only, and
+// remembers the pair as known for as long as asked.
+func TestSignInSuccess(t *testing.T) {
 	t.Parallel()
 	db, _ := openTest(t)
 	ctx := context.Background()
-	for i := range testLimit - 1 {
-		reserve(t, db, "dave", fmt.Sprintf("10.0.0.%d", i+2), signInT0)
-	}
-	for i := range testLimit - 1 {
-		reserve(t, db, fmt.Sprintf("guess%d", i), "10.0.0.1", signInT0)
-	}
-	at := signInT0.Add(time.Second)
-	if !reserve(t, db, "dave", "10.0.0.1", at) {
-		t.Fatal("fifth try refused")
-	}
-	if err := db.SignInSucceeded(ctx, "dave", "10.0.0.1", at); err != nil {
+	fail(t, db, "dave", "10.0.0.1", signInT0)
+	fail(t, db, "dave", "10.0.0.2", signInT0)
+	fail(t, db, "guess", "10.0.0.1", signInT0)
+	if err := db.RecordSignInSuccess(ctx, "dave", "10.0.0.1", signInT0, nil); err != nil {
 		t.Fatal(err)
 	}
-	for i := range testLimit {
-		if !reserve(t, db, "dave", fmt.Sprintf("10.0.1.%d", i), at) {
-			t.Fatalf("username still counted after success (try %d)", i)
-		}
+	want := apikey.SignInCounts{User: 2, Address: 2, Known: true}
+	if c := counts(t, db, "dave", "10.0.0.1", signInT0); c != want {
+		t.Fatalf("after success %+v, want %+v", c, want)
 	}
-	// 10.0.0.1 has its four guesses left: one more try, not five.
-	if !reserve(t, db, "erin", "10.0.0.1", at) || reserve(t, db, "frank", "10.0.0.1", at) {
-		t.Fatal("success gave the address back more, or less, than its own try")
+	if c := counts(t, db, "dave", "10.0.0.2", signInT0); c.Pair != 1 || c.Known {
+		t.Fatalf("another address of the username: %+v", c)
 	}
-	// Giving back a try that was never reserved changes nothing.
-	if err := db.SignInSucceeded(ctx, "nobody", "10.0.0.1", at.Add(time.Hour)); err != nil {
+	if c := counts(t, db, "dave", "10.0.0.1", signInT0.Add(25*time.Hour)); c.Known {
+		t.Fatal("known past the time asked")
+	}
+	// Signing in again moves the time on.
+	if err := db.RecordSignInSuccess(ctx, "dave", "10.0.0.1", signInT0.Add(20*time.Hour), nil); err != nil {
 		t.Fatal(err)
 	}
-	if reserve(t, db, "frank", "10.0.0.1", at) {
-		t.Fatal("success with no reserved try freed the address")
+	if c := counts(t, db, "dave", "10.0.0.1", signInT0.Add(25*time.Hour)); !c.Known {
+		t.Fatal("a second sign-in not remembered")
 	}
 }
 
-// Many successful sign-ins from one address (an office behind NAT) never lock it.
-func TestSignInSuccessesNeverLockAnAddress(t *testing.T) {
+// The audit events of a failure and a success are stored with them.
+func TestSignInAudited(t *testing.T) {
 	t.Parallel()
 	db, _ := openTest(t)
-	for i := range 30 {
-		at := signInT0.Add(time.Duration(i) * time.Second)
-		user := fmt.Sprintf("staff%d", i%3)
-		if !reserve(t, db, user, "10.0.0.1", at) {
-			t.Fatalf("sign-in %d refused", i)
-		}
-		if err := db.SignInSucceeded(context.Background(), user, "10.0.0.1", at); err != nil {
-			t.Fatal(err)
-		}
+	ctx := context.Background()
+	ev := func(action string) *apikey.AuditEvent {
+		return &apikey.AuditEvent{ActorKind: apikey.PrincipalUser, ActorID: "usr_x", ActorName: "erin", ClientIP: "10.0.0.1",
+			TargetID: "usr_x", TargetName: "erin", Action: action}
 	}
-}
-
-// Two tries from one address in the same instant: success gives back one.
-func TestSignInSucceededGivesBackOneOfTwinTries(t *testing.T) {
-	t.Parallel()
-	db, _ := openTest(t)
-	for i := range testLimit {
-		reserve(t, db, fmt.Sprintf("twin%d", i%2), "10.0.0.1", signInT0)
-	}
-	if err := db.SignInSucceeded(context.Background(), "other", "10.0.0.1", signInT0); err != nil {
+	fail(t, db, "erin", "10.0.0.1", signInT0, ev(apikey.ActionUserSignInFail), ev(apikey.ActionUserSignInLock))
+	if err := db.RecordSignInSuccess(ctx, "erin", "10.0.0.1", signInT0, ev(apikey.ActionUserSignedIn)); err != nil {
 		t.Fatal(err)
 	}
-	if !reserve(t, db, "x", "10.0.0.1", signInT0) || reserve(t, db, "y", "10.0.0.1", signInT0) {
-		t.Fatal("success gave back other than exactly one try")
+	events, total, err := db.ListAudit(ctx, apikey.AuditQuery{Actor: "erin", PerPage: 10, Page: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, e := range events {
+		got[e.Action] = e.TargetID == "usr_x" && e.ClientIP == "10.0.0.1"
+	}
+	if total != 3 || !got[apikey.ActionUserSignInFail] || !got[apikey.ActionUserSignInLock] || !got[apikey.ActionUserSignedIn] {
+		t.Fatalf("audit trail: %d events %v", total, got)
 	}
 }
 
@@ -164,18 +119,27 @@ func TestSignInFailuresSwept(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	reserve(t, db, "old", "10.0.0.1", signInT0)
-	reserve(t, db, "new", "10.0.0.2", signInT0.Add(testWindow))
-	n, err := db.DeleteSignInFailuresBefore(context.Background(), signInT0.Add(time.Second))
-	if err != nil || n != 2 {
-		t.Fatalf("swept %d rows, %v; want the 2 old ones", n, err)
+	ctx := context.Background()
+	fail(t, db, "old", "10.0.0.1", signInT0)
+	fail(t, db, "new", "10.0.0.2", signInT0.Add(testWindow))
+	for i, at := range []time.Time{signInT0, signInT0.Add(48 * time.Hour)} {
+		if err := db.RecordSignInSuccess(ctx, fmt.Sprint("known", i), "10.0.0.3", at, nil); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if left := storetest.Count(t, dsn, "signin_failures"); left != 2 {
-		t.Fatalf("%d rows left, want 2", left)
+	n, err := db.DeleteSignInFailuresBefore(ctx, signInT0.Add(time.Second), signInT0.Add(24*time.Hour))
+	if err != nil || n != 3 {
+		t.Fatalf("swept %d rows, %v; want the 3 old ones", n, err)
+	}
+	if left := storetest.Count(t, dsn, "signin_failures"); left != 3 {
+		t.Fatalf("%d failures left, want 3", left)
+	}
+	if left := storetest.Count(t, dsn, "signin_known"); left != 1 {
+		t.Fatalf("%d known pairs left, want 1", left)
 	}
 }
 
-// The table keeps no typed text: a password typed as the username is not stored.
+// The tables keep no typed text: a password typed as the username is not stored.
 func TestSignInFailuresHoldNoTypedText(t *testing.T) {
 	t.Parallel()
 	dsn := storetest.DSN(t)
@@ -185,50 +149,12 @@ func TestSignInFailuresHoldNoTypedText(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	const typed = "Sup3r-Secret-Typed-In-The-Wrong-Box"
-	if !reserve(t, db, typed, "10.0.0.1", signInT0) {
-		t.Fatal("refused")
+	fail(t, db, typed, "10.0.0.1", signInT0)
+	if err := db.RecordSignInSuccess(context.Background(), typed, "10.0.0.1", signInT0, nil); err != nil {
+		t.Fatal(err)
 	}
 	db.Close()
 	if storetest.Holds(t, dsn, typed) {
 		t.Fatal("the typed username is stored as is")
-	}
-}
-
-// Tries sent all at once, as from several instances, cannot all pass the
-// count before any is stored: exactly Limit are reserved, per username and
-// per address.
-func TestSignInTriesRacing(t *testing.T) {
-	t.Parallel()
-	db, _ := openTest(t)
-	ctx := context.Background()
-	for _, c := range []struct {
-		name     string
-		username func(i int) string
-		ip       func(i int) string
-	}{
-		{"one username", func(int) string { return "victim" }, func(i int) string { return fmt.Sprintf("10.0.0.%d", i) }},
-		{"one address", func(i int) string { return fmt.Sprintf("user%d", i) }, func(int) string { return "10.9.9.9" }},
-	} {
-		var fns []func() error
-		reserved := make([]bool, 20)
-		for i := range 20 {
-			fns = append(fns, func() error {
-				var err error
-				reserved[i], err = db.ReserveSignInTry(ctx, c.username(i), c.ip(i), signInT0, testLimit, testWindow)
-				return err
-			})
-		}
-		n := 0
-		for i, err := range race(fns...) {
-			if err != nil {
-				t.Fatalf("%s: try %d: %v", c.name, i, err)
-			}
-			if reserved[i] {
-				n++
-			}
-		}
-		if n != testLimit {
-			t.Fatalf("%s: %d of 20 racing tries reserved, want %d", c.name, n, testLimit)
-		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"keyconsole/internal/apikey"
 )
 
-const userColumns = `id, account_id, username, password_hash, role, active, created_at, created_by, updated_at, last_sign_in_at, version`
+const userColumns = `id, account_id, username, password_hash, role, active, created_at, created_by, updated_at, last_sign_in_at, version, must_change_password, password_version`
 
 // CreateUser stores u and sets its ID, timestamps and version, with the
 // audit event ev (when not nil). A taken username is an ECONFLICT.
@@ -27,9 +27,9 @@ func (db *DB) insertUser(ctx context.Context, tx *txn, u *apikey.User, ev *apike
 		}
 	}
 	now := db.now()
-	_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1)`,
+	_, err := tx.ExecContext(ctx, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 1, ?, 0)`,
 		id, u.AccountID, u.Username, u.PasswordHash, string(u.Role), boolInt(u.Active),
-		formatTime(now), u.CreatedBy, formatTime(now))
+		formatTime(now), u.CreatedBy, formatTime(now), boolInt(u.MustChangePassword))
 	switch v := db.e.violation(err); {
 	case v.unique("users_username_unique"):
 		return apikey.Errorf(apikey.ECONFLICT, "The username %q is taken.", u.Username)
@@ -162,13 +162,13 @@ func (db *DB) queryUsers(ctx context.Context, query string, args ...any) ([]*api
 	err := db.eachRow(ctx, "users", query, args, func(rows *sql.Rows) error {
 		var u apikey.User
 		var role, created, updated string
-		var active int
+		var active, mustChange int
 		var lastSignIn sql.NullString
 		if err := rows.Scan(&u.ID, &u.AccountID, &u.Username, &u.PasswordHash, &role, &active,
-			&created, &u.CreatedBy, &updated, &lastSignIn, &u.Version); err != nil {
+			&created, &u.CreatedBy, &updated, &lastSignIn, &u.Version, &mustChange, &u.PasswordVersion); err != nil {
 			return err
 		}
-		u.Role, u.Active = apikey.Role(role), active != 0
+		u.Role, u.Active, u.MustChangePassword = apikey.Role(role), active != 0, mustChange != 0
 		var err error
 		if u.CreatedAt, err = parseTime(created); err != nil {
 			return err
@@ -303,6 +303,34 @@ func (db *DB) SetUserActive(ctx context.Context, id string, active bool, ev *api
 			boolInt(active), formatTime(db.now()), id)
 		if err != nil {
 			return fmt.Errorf("update user: %w", err)
+		}
+		return db.audit(ctx, tx, ev, before.AccountID, id, before.Username)
+	})
+}
+
+// SetUserPassword stores a new password hash for user id, with the audit
+// event ev: mustChange holds the user at the password page until they
+// choose their own. It ends every session of the user but the one whose id
+// hashes to keepSession ("" for none), and every refresh token; the
+// password's version moves on, which ends the user access tokens issued
+// before.
+func (db *DB) SetUserPassword(ctx context.Context, id, hash string, mustChange bool, keepSession string, ev *apikey.AuditEvent) error {
+	return db.inTx(ctx, func(tx *txn) error {
+		before, err := userInTx(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?`, id, keepSession); err != nil {
+			return fmt.Errorf("end sessions: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE user_id = ?`, id); err != nil {
+			return fmt.Errorf("end refresh tokens: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, must_change_password = ?,
+			password_version = password_version + 1, updated_at = ?, version = version + 1 WHERE id = ?`,
+			hash, boolInt(mustChange), formatTime(db.now()), id)
+		if err != nil {
+			return fmt.Errorf("update password: %w", err)
 		}
 		return db.audit(ctx, tx, ev, before.AccountID, id, before.Username)
 	})

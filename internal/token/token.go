@@ -59,6 +59,9 @@ type Claims struct {
 	Account string   `json:"acct,omitempty"`
 	Roles   []string `json:"roles,omitempty"`
 	Chain   string   `json:"sid,omitempty"` // user tokens: the sign-in they descend from
+	// PasswordVersion is the user's password version when a user access
+	// token was issued: a password change ends the tokens before it.
+	PasswordVersion int `json:"kc_pwv,omitempty"`
 }
 
 // Store keeps the signing keys.
@@ -249,16 +252,17 @@ func (s *Signer) SignKey(ctx context.Context, keyID, accountID string, roles []s
 
 // UserGrant is what a user access token says of its user.
 type UserGrant struct {
-	UserID    string
-	AccountID string
-	Role      string
-	KeyID     string // the key the token goes with
-	Chain     string // the sign-in it descends from
+	UserID          string
+	AccountID       string
+	Role            string
+	KeyID           string // the key the token goes with
+	Chain           string // the sign-in it descends from
+	PasswordVersion int    // the user's password then: a change ends the token
 }
 
 // SignUser makes a user access token, valid for ttl.
 func (s *Signer) SignUser(ctx context.Context, g UserGrant, ttl time.Duration) (string, error) {
-	c := Claims{Kind: KindUser, KeyID: g.KeyID, Account: g.AccountID, Roles: []string{g.Role}, Chain: g.Chain}
+	c := Claims{Kind: KindUser, KeyID: g.KeyID, Account: g.AccountID, Roles: []string{g.Role}, Chain: g.Chain, PasswordVersion: g.PasswordVersion}
 	c.Subject, c.Audience = g.UserID, jwt.ClaimStrings{AudienceUser}
 	c.ExpiresAt = jwt.NewNumericDate(s.now().Add(ttl))
 	return s.sign(ctx, TypUser, c)

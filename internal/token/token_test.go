@@ -30,7 +30,7 @@ func newSigner(t *testing.T) (*Signer, *store.DB, *time.Time) {
 func TestUserTokens(t *testing.T) {
 	s, db, now := newSigner(t)
 	ctx := context.Background()
-	tok, err := s.SignUser(ctx, UserGrant{UserID: "usr_1", KeyID: "key_1", AccountID: "acc_1", Role: "global-viewer", Chain: "ch1"}, 15*time.Minute)
+	tok, err := s.SignUser(ctx, UserGrant{UserID: "usr_1", KeyID: "key_1", AccountID: "acc_1", Role: "global-viewer", Chain: "ch1", PasswordVersion: 3}, 15*time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ type Store interface {
 	CreateFirstUser(ctx context.Context, u *apikey.User, ev *apikey.AuditEvent) (bool, error)
 	SetUserRole(ctx context.Context, id string, role apikey.Role, accounts []string, ev *apikey.AuditEvent) error
 	SetUserActive(ctx context.Context, id string, active bool, ev *apikey.AuditEvent) error
+	SetUserPassword(ctx context.Context, id, hash string, mustChange bool, keepSession string, ev *apikey.AuditEvent) error
 }
 
 // Service carries out changes to users.
@@ -73,12 +74,14 @@ func (s *Service) Create(ctx context.Context, who apikey.Actor, in validate.User
 
 // CreateFirst stores the user only when there is no user yet, and tells
 // whether it did: of several instances starting at once on an empty
-// database, one makes the first admin.
-func (s *Service) CreateFirst(ctx context.Context, who apikey.Actor, in validate.User) (bool, error) {
+// database, one makes the first admin. mustChange holds them at the
+// password page at their first sign-in.
+func (s *Service) CreateFirst(ctx context.Context, who apikey.Actor, in validate.User, mustChange bool) (bool, error) {
 	u, err := s.newUser(ctx, who, in)
 	if err != nil {
 		return false, err
 	}
+	u.MustChangePassword = mustChange
 	return s.store.CreateFirstUser(ctx, u, who.Event(apikey.ActionUserCreated))
 }
 
@@ -114,6 +117,26 @@ func (s *Service) SetActive(ctx context.Context, who apikey.Actor, id string, ac
 		action = apikey.ActionUserDeactivated
 	}
 	return s.store.SetUserActive(ctx, id, active, who.Event(action))
+}
+
+// ResetPassword gives user id a new password that they must change at
+// their next sign-in, ending their sessions and tokens. Actors change their
+// own password on the password page instead (proving the current one).
+func (s *Service) ResetPassword(ctx context.Context, who apikey.Actor, id, password string) error {
+	if err := s.allowedOver(ctx, who, id); err != nil {
+		return err
+	}
+	if who.Kind == apikey.PrincipalUser && who.ID == id {
+		return apikey.FieldErrorf(apikey.EINVALID, "password", "Change your own password on the Change password page.")
+	}
+	if msg := validate.Password(password); msg != "" {
+		return apikey.FieldErrorf(apikey.EINVALID, "password", "%s", msg)
+	}
+	hash, err := auth.HashPassword(password, s.params)
+	if err != nil {
+		return err
+	}
+	return s.store.SetUserPassword(ctx, id, hash, true, "", who.Event(apikey.ActionPasswordReset))
 }
 
 // allowedOver checks that the actor may manage user id. A user the actor

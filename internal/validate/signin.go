@@ -23,3 +23,22 @@ func RefreshToken(token string) Errors {
 	}
 	return errs
 }
+
+// PasswordChange checks the change-password form: the current password
+// given, the new one acceptable (as for a new user), typed the same twice
+// and not the current one again.
+func PasswordChange(current, password, confirm string) Errors {
+	errs := Errors{}
+	if current == "" {
+		errs.Add("current_password", "Enter your current password.")
+	}
+	errs.Add("password", Password(password))
+	switch {
+	case errs["password"] != "":
+	case confirm != password:
+		errs.Add("password_confirm", "The two new passwords differ; type the same one twice.")
+	case password == current:
+		errs.Add("password", "Choose a password other than the current one.")
+	}
+	return errs
+}

@@ -90,3 +90,25 @@ func TestSignInFields(t *testing.T) {
 		t.Errorf("blank refresh: %v", errs)
 	}
 }
+
+func TestPasswordChange(t *testing.T) {
+	t.Parallel()
+	const good = "a-good-new-password"
+	for _, c := range []struct{ current, password, confirm, field string }{
+		{"", good, good, "current_password"},
+		{"old-password-here", "short", "short", "password"},
+		{"old-password-here", good, good + "x", "password_confirm"},
+		{good, good, good, "password"},
+		{"old-password-here", good, good, ""},
+	} {
+		errs := PasswordChange(c.current, c.password, c.confirm)
+		if c.field == "" && errs.Any() || c.field != "" && errs[c.field] == "" {
+			t.Errorf("%+v: %v", c, errs)
+		}
+		for _, msg := range errs {
+			if strings.Contains(msg, c.password) {
+				t.Errorf("%+v: the password repeated in %q", c, msg)
+			}
+		}
+	}
+}

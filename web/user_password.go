@@ -1,0 +1,41 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/web/view"
+)
+
+// userPasswordForm asks for a new password for another user.
+func (s *Server) userPasswordForm(c echo.Context) error {
+	u, err := s.managedUser(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return s.renderUserPassword(c, http.StatusOK, u, nil)
+}
+
+// userPasswordReset sets another user's password, which they must change
+// at their next sign-in; their sessions and tokens end.
+func (s *Server) userPasswordReset(c echo.Context) error {
+	u, err := s.managedUser(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	err = s.users.ResetPassword(c.Request().Context(), actor(c), u.ID, c.Request().PostFormValue("password"))
+	switch apikey.ErrorCode(err) {
+	case "":
+		return redirect(c, "/users")
+	case apikey.EINVALID:
+		return s.renderUserPassword(c, http.StatusUnprocessableEntity, u, map[string]string{"password": apikey.ErrorMessage(err)})
+	}
+	return err
+}
+
+func (s *Server) renderUserPassword(c echo.Context, status int, u *apikey.User, errs map[string]string) error {
+	f := view.UserPasswordForm{Username: u.Username, Action: "/users/" + u.ID + "/password", Errors: errs}
+	return render(c, status, view.UserPasswordPage(s.usersPage(c, "Password of "+u.Username), f))
+}
