@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -59,10 +60,20 @@ func messageOf(err error, status int) string {
 	return http.StatusText(status) + "."
 }
 
+// statusClientClosed is what a request its client abandoned is counted as.
+const statusClientClosed = 499
+
 // handleError answers every error a handler returns: JSON under /api/, a
 // page elsewhere. Internal errors are logged with the request id only.
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
+		return
+	}
+	if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+		// The client went away (its request cancelled a read); nobody is
+		// left to answer and nothing failed here. Counted and logged as
+		// 499, nginx's "client closed request", not as our error.
+		c.Response().Status = statusClientClosed
 		return
 	}
 	status := statusOf(err)

@@ -3,8 +3,10 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -185,5 +187,23 @@ func TestStaticFilesCompressed(t *testing.T) {
 		if len(plain) <= len(body) {
 			t.Fatalf("%s: %d bytes compressed to %d", name, len(plain), len(body))
 		}
+	}
+}
+
+// A client that goes away while its request reads the database is counted
+// as 499, not logged as our failure (a load generator stopping used to
+// leave a trail of 500s and errors).
+func TestAbandonedRequestIsNotAnError(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	_, secret := ts.addKey(t, "reader")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := httptest.NewRequestWithContext(ctx, http.MethodGet, "/api/v1/keys", nil)
+	r.Header.Set("X-Api-Key", secret)
+	ts.srv.ServeHTTP(httptest.NewRecorder(), r)
+	logs := ts.logs.String()
+	if strings.Contains(logs, "level=ERROR") || !strings.Contains(logs, "route=/api/v1/keys status=499") {
+		t.Fatalf("abandoned request logged as:\n%s", logs)
 	}
 }
