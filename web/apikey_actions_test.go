@@ -496,6 +496,12 @@ func TestKeyTestExplainsAndRecordsNothing(t *testing.T) {
 	if v, _ := doc.Find("#client_ip").Attr("value"); v != "300.1.1.1" {
 		t.Errorf("address not kept: %q", v)
 	}
+	// A key is taken from the form body only: in the address, logs and
+	// histories would keep it.
+	res, body = ts.admin.post(t, "/security/api-keys/test?key="+url.QueryEscape(secret), url.Values{"client_ip": {"192.0.2.9"}})
+	if res.StatusCode != 422 || parseHTML(t, body).Find(`[data-testid="error-key"]`).Text() == "" {
+		t.Errorf("key in the query string: %d", res.StatusCode)
+	}
 	rec.Flush(context.Background())
 	if got, _ := ts.db.Key(context.Background(), k.ID); got.LastUsedAt != nil {
 		t.Fatal("the test recorded a use")

@@ -43,7 +43,7 @@ func (s *Server) apiKeyTest(c echo.Context) error {
 		return err
 	}
 	t := view.KeyTest{ClientIP: strings.TrimSpace(c.FormValue("client_ip")), Errors: map[string]string{}}
-	secret := strings.TrimSpace(c.FormValue("key"))
+	secret := strings.TrimSpace(c.Request().PostFormValue("key")) // never from the URL
 	if secret == "" {
 		t.Errors["key"] = "Paste the key to test."
 	}

@@ -53,6 +53,9 @@ type engine interface {
 	// of every key skipped on the way, where an index-only scan of the ids
 	// reads none; SQLite reads a row only once it is on the page.
 	pageIDsFirst() bool
+	// settle readies tables just filled in bulk as they would be after a
+	// while in use, when the engine needs it.
+	settle(ctx context.Context, db *sql.DB, tables []string) error
 	// jsonArray builds a JSON array of the expressions' values.
 	jsonArray(exprs ...string) string
 	// jsonAgg aggregates expr over rows, in order, into a JSON array ([]

@@ -237,3 +237,11 @@ func postgresCopy(ctx context.Context, conn *sql.Conn, table string, columns []s
 }
 
 func (postgresEngine) pageIDsFirst() bool { return true }
+
+// settle gathers statistics and sets the visibility map (VACUUM (ANALYZE)),
+// as autovacuum would in its own time: until then the planner guesses, and
+// a list cannot read its index alone.
+func (postgresEngine) settle(ctx context.Context, db *sql.DB, tables []string) error {
+	_, err := db.ExecContext(ctx, `VACUUM (ANALYZE) `+strings.Join(tables, ", "))
+	return err
+}

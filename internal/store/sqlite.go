@@ -210,3 +210,7 @@ func sqliteTables(ctx context.Context, q queryer) ([]sourceTable, error) {
 }
 
 func (sqliteEngine) pageIDsFirst() bool { return false }
+
+// settle: SQLite plans without statistics (see useIndex) and reads a row
+// only once it is on the page, so there is nothing to ready.
+func (sqliteEngine) settle(context.Context, *sql.DB, []string) error { return nil }
