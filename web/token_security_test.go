@@ -47,13 +47,11 @@ func revokedJTIs(t *testing.T, ts *testServer) map[string]float64 {
 	return out
 }
 
-// A deactivated, regenerated or deleted JWT access key's jti is published
-// until its exp, so an offline checker refuses it; every JWT has exp and
-// a typ that tells access keys from user tokens.
-func TestRevokedJWTKeysArePublished(t *testing.T) {
-	t.Parallel()
-	ts := newTestServer(t)
-	_, admin := ts.addKey(t, "admin script", func(k *apikey.Key) { k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}} })
+// newJWTKey has an admin script's key create a JWT access key that never
+// expires, through the API: the admin key, the new key's id and its JWT.
+func newJWTKey(t *testing.T, ts *testServer) (admin, id, secret string) {
+	t.Helper()
+	_, admin = ts.addKey(t, "admin script", func(k *apikey.Key) { k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}} })
 	res, body := ts.apiCall(t, "POST", "/api/v1/keys", admin, map[string]any{
 		"name": "offline service", "type": "general", "access_type": "jwt", "allow_unauthenticated": true,
 		"roles": []string{"global-viewer"}, "expires_in": "never",
@@ -61,7 +59,16 @@ func TestRevokedJWTKeysArePublished(t *testing.T) {
 	if res.StatusCode != 201 {
 		t.Fatalf("create: %d %v", res.StatusCode, body)
 	}
-	id, first := body["id"].(string), body["secret"].(string)
+	return admin, body["id"].(string), body["secret"].(string)
+}
+
+// A deactivated, regenerated or deleted JWT access key's jti is published
+// until its exp, so an offline checker refuses it; every JWT has exp and
+// a typ that tells access keys from user tokens.
+func TestRevokedJWTKeysArePublished(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	admin, id, first := newJWTKey(t, ts)
 	h, c := jwtParts(t, first)
 	if h["typ"] != token.TypKey || c["exp"] == nil || c["jti"] == nil || c["acct"] == nil || c["iss"] != "keyconsole" ||
 		fmt.Sprint(c["roles"]) != "[global-viewer]" || c["sub"] != id || c["aud"] == nil {
@@ -92,7 +99,7 @@ func TestRevokedJWTKeysArePublished(t *testing.T) {
 	}
 
 	// Regenerated: the old jti is listed, the new one is not.
-	res, body = ts.apiCall(t, "POST", "/api/v1/keys/"+id+"/regenerate", admin, map[string]any{"grace": "immediately"})
+	res, body := ts.apiCall(t, "POST", "/api/v1/keys/"+id+"/regenerate", admin, map[string]any{"grace": "immediately"})
 	if res.StatusCode != 200 {
 		t.Fatalf("regenerate: %d %v", res.StatusCode, body)
 	}
@@ -124,15 +131,8 @@ func TestRevokedJWTKeysArePublished(t *testing.T) {
 func TestJWTKeyExpiryCapped(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
-	_, admin := ts.addKey(t, "admin script", func(k *apikey.Key) { k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}} })
-	res, body := ts.apiCall(t, "POST", "/api/v1/keys", admin, map[string]any{
-		"name": "offline service", "type": "general", "access_type": "jwt", "allow_unauthenticated": true,
-		"roles": []string{"global-viewer"}, "expires_in": "never",
-	})
-	if res.StatusCode != 201 {
-		t.Fatalf("create: %d %v", res.StatusCode, body)
-	}
-	_, c := jwtParts(t, body["secret"].(string))
+	_, _, secret := newJWTKey(t, ts)
+	_, c := jwtParts(t, secret)
 	if exp := int64(c["exp"].(float64)); exp > ts.now.Add(token.MaxKeyLifetime).Unix()+5 {
 		t.Fatalf("exp %d beyond the cap", exp)
 	}
