@@ -1,0 +1,64 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// viewport makes the tab's window as wide as a phone's screen, a small
+// laptop's or a desktop's.
+func (b *browser) viewport(width, height int64) {
+	b.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+			Width: width, Height: height, DeviceScaleFactor: 1})
+		return err
+	}))
+}
+
+// TestBrowserNarrowScreens: at 390, 1024 and 1440 px no page scrolls
+// sideways (the list's table scrolls inside its frame if it must), the
+// navigation leaves the content the width, and the add dialog stays
+// inside the viewport. Screenshots of each are kept.
+func TestBrowserNarrowScreens(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	for i := range 12 {
+		ts.addKey(t, fmt.Sprintf("Payments gateway for the Frankfurt data centre, replica %02d", i))
+	}
+	b := newBrowser(t, ts)
+	b.signIn("admin", "pw-admin-long-enough")
+	for _, w := range []int64{390, 1024, 1440} {
+		b.viewport(w, 844)
+		for _, path := range []string{"/security/api-keys", "/security/audit", "/users", "/accounts"} {
+			b.open(path)
+			b.waitFor(`document.readyState === "complete"`)
+			// Nothing reaches past the right edge, but inside a frame that
+			// scrolls (a wide table) or is hidden.
+			if !b.js(`document.documentElement.scrollWidth <= window.innerWidth && [...document.querySelectorAll("body *")].every(e =>
+				e.closest(".table-wrap, .skip-link, dialog:not([open])") || e.getBoundingClientRect().right <= window.innerWidth + 1)`) {
+				shot := b.screenshot(fmt.Sprintf("wide-%d%s", w, strings.ReplaceAll(path, "/", "-")))
+				t.Errorf("%s at %d px scrolls sideways (screenshot %s): page %s px wide; past the edge: %s", path, w, shot,
+					run(b, chromedp.Evaluate[string](`String(document.documentElement.scrollWidth)`)),
+					run(b, chromedp.Evaluate[string](`[...document.querySelectorAll("body *")].filter(e => !e.closest(".table-wrap, .skip-link, dialog:not([open])") &&
+						e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 6).map(e => e.tagName + "." + e.className).join(" ")`)))
+			}
+		}
+		b.open("/security/api-keys")
+		b.screenshot(fmt.Sprintf("keys-%d", w))
+		if w < 600 && !b.js(`document.querySelector("main").getBoundingClientRect().width >= window.innerWidth * 0.85`) {
+			t.Errorf("at %d px the navigation takes the content's width", w)
+		}
+		b.do(chromedp.Click(chromedp.CSS(`[data-testid="add-key"]`)), chromedp.WaitVisible(chromedp.CSS(openDialog+` [data-testid="key-form"]`)))
+		b.screenshot(fmt.Sprintf("add-dialog-%d", w))
+		if !b.js(`(() => { const r = document.querySelector("dialog[open] article").getBoundingClientRect();
+			return r.left >= 0 && r.right <= window.innerWidth && r.top >= 0 && r.bottom <= window.innerHeight })()`) {
+			t.Errorf("at %d px the add dialog leaves the viewport (screenshot %s)", w, b.screenshot(fmt.Sprintf("dialog-%d", w)))
+		}
+	}
+}
