@@ -1,6 +1,6 @@
 // Package static holds the console's files for the browser: htmx and the Pico
 // CSS base (both vendored from npm at pinned versions, see vendor.sha256),
-// app.css and app.js. URLs carry a content hash so browsers may cache them
+// app.css, app.js and the icon. URLs carry a content hash so browsers may cache them
 // for a year and still see every change at once.
 package static
 
@@ -12,7 +12,7 @@ import (
 	"path"
 )
 
-//go:embed *.js *.css
+//go:embed *.js *.css *.svg
 var files embed.FS
 
 // FS is the embedded files.

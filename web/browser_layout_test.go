@@ -62,3 +62,33 @@ func TestBrowserNarrowScreens(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserNoCSPViolations: the console keeps its own strict policy as
+// dialogs open and come back with errors, and no page asks for a file we
+// do not have (the browser's favicon request included).
+func TestBrowserNoCSPViolations(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	b := newBrowser(t, ts)
+	b.signIn("admin", "pw-admin-long-enough")
+	b.open("/security/api-keys")
+	b.waitFor(`document.readyState === "complete"`)
+	b.do(chromedp.Evaluate[chromedp.Void](`window.__csp = [];
+		document.addEventListener("securitypolicyviolation", e => window.__csp.push(e.violatedDirective + " " + e.blockedURI + " " + (e.sample || "")))`))
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="add-key"]`)), chromedp.WaitVisible(chromedp.CSS(openDialog+` [data-testid="key-form"]`)))
+	b.do(
+		chromedp.SetValue(chromedp.ID("allowed_ips"), "192.168.1.300"),
+		chromedp.Click(chromedp.CSS(openDialog+` button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(openDialog+` #allowed_ips[aria-invalid="true"]`)),
+	)
+	if v := run(b, chromedp.Evaluate[string](`window.__csp.join("; ")`)); v != "" {
+		t.Errorf("policy violations: %s", v)
+	}
+	icon := run(b, chromedp.Evaluate[string](`(document.querySelector('link[rel="icon"]') || {}).href || ""`))
+	if icon == "" {
+		t.Fatal("no icon named: the browser asks for /favicon.ico, a 404 on every page")
+	}
+	if res, _ := ts.get(t, strings.TrimPrefix(icon, ts.URL)); res.StatusCode != 200 {
+		t.Errorf("icon %s: %d", icon, res.StatusCode)
+	}
+}
