@@ -92,3 +92,52 @@ func TestBrowserNoCSPViolations(t *testing.T) {
 		t.Errorf("icon %s: %d", icon, res.StatusCode)
 	}
 }
+
+// contrastJS is a function of two elements' computed colours: the WCAG
+// contrast ratio of fg's text colour (or outline colour) against the first
+// opaque background behind bg.
+const contrastJS = `(fgColor, bgEl) => {
+	const rgb = c => c.match(/[\d.]+/g).slice(0, 4).map(Number);
+	const lum = c => { const [r, g, b] = rgb(c).slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4 }); return 0.2126 * r + 0.7152 * g + 0.0722 * b };
+	let e = bgEl, bg = "rgb(255, 255, 255)";
+	for (; e; e = e.parentElement) { const c = getComputedStyle(e).backgroundColor; const a = rgb(c)[3]; if (a === undefined || a > 0.9) { bg = c; break } }
+	const [l1, l2] = [lum(fgColor), lum(bg)].sort((a, b) => b - a);
+	return (l1 + 0.05) / (l2 + 0.05);
+}`
+
+// TestBrowserContrast: the top bar's role text reads at 4.5:1, and the
+// focus ring that keyboard users follow stands at 3:1 against its ground,
+// on a link, a secondary button and in the top bar.
+func TestBrowserContrast(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.addKey(t, "Focus target")
+	b := newBrowser(t, ts)
+	b.signIn("admin", "pw-admin-long-enough")
+	b.open("/security/api-keys")
+	b.waitFor(`document.readyState === "complete"`)
+	ratio := func(expr string) float64 { return run(b, chromedp.Evaluate[float64](expr)) }
+	if r := ratio(`(` + contrastJS + `)(getComputedStyle(document.querySelector(".topbar-user .muted")).color, document.querySelector(".topbar-user"))`); r < 4.5 {
+		t.Errorf("the top bar's role text: %.1f:1", r)
+	}
+	// Tab until each kind of control has the focus, as a keyboard user does.
+	for _, sel := range []string{`.topbar a.brand`, `main a[href^="/security/api-keys/key_"]`, `[data-testid="test-key"], .page-head a.secondary, .page-head button.secondary`} {
+		found := false
+		for range 60 {
+			b.do(chromedp.KeyEvent("\t"))
+			if b.js(`document.activeElement && document.activeElement.matches(` + "`" + sel + "`" + `)`) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("never reached %s by Tab", sel)
+			continue
+		}
+		if r := ratio(`(() => { const e = document.activeElement, s = getComputedStyle(e);
+			if (s.outlineStyle === "none" || parseFloat(s.outlineWidth) < 2) return 0;
+			return (` + contrastJS + `)(s.outlineColor, e.parentElement) })()`); r < 3 {
+			t.Errorf("focus ring on %s: %.1f:1", sel, r)
+		}
+	}
+}
