@@ -51,6 +51,9 @@ func TestBrowserNarrowScreens(t *testing.T) {
 		}
 		b.open("/security/api-keys")
 		b.screenshot(fmt.Sprintf("keys-%d", w))
+		if !b.js(`[...document.querySelectorAll(".data-table time")].every(e => e.getClientRects().length === 1)`) {
+			t.Errorf("at %d px a date in the list breaks across lines", w)
+		}
 		if w < 600 && !b.js(`document.querySelector("main").getBoundingClientRect().width >= window.innerWidth * 0.85`) {
 			t.Errorf("at %d px the navigation takes the content's width", w)
 		}
