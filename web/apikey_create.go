@@ -2,9 +2,11 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
+	"keyconsole/internal/apikey"
 	"keyconsole/internal/validate"
 	"keyconsole/web/view"
 )
@@ -17,7 +19,7 @@ func (s *Server) apiKeyNew(c echo.Context) error {
 		return err
 	}
 	f := view.KeyForm{Type: "general", AccessType: "generated", Active: true, ExpiresIn: defaultExpiry, Headers: headerRows(nil)}
-	return s.renderKeyForm(c, http.StatusOK, f, account.ID)
+	return s.renderKeyForm(c, http.StatusOK, f, account)
 }
 
 // apiKeyCreate stores a new key and answers with its secret, once.
@@ -36,33 +38,31 @@ func (s *Server) apiKeyCreate(c echo.Context) error {
 		if in.CustomValue != "" {
 			f.Errors = map[string]string{"custom_value": retype}
 		}
-		return s.renderKeyForm(c, http.StatusOK, f, account.ID)
+		return s.renderKeyForm(c, http.StatusOK, f, account)
 	}
 	settings, custom, errs := validate.NewKey(in, s.now())
 	if errs.Any() {
 		f := keyFormFromInput(in)
 		f.Errors = errs
-		return s.renderKeyForm(c, http.StatusUnprocessableEntity, f, account.ID)
+		return s.renderKeyForm(c, http.StatusUnprocessableEntity, f, account)
 	}
 	k, secret, err := s.keys.Create(c.Request().Context(), actor(c), account.ID, settings, custom)
 	if errs, status, ok := fieldError(err); ok {
 		f := keyFormFromInput(in)
 		f.Errors = errs
-		return s.renderKeyForm(c, status, f, account.ID)
+		return s.renderKeyForm(c, status, f, account)
 	}
 	if err != nil {
 		return err
 	}
-	shown := view.SecretShown{KeyName: k.Name, KeyURL: keyURL(k.ID), Secret: secret, Created: true, ListURL: "/security/api-keys"}
+	shown := view.SecretShown{KeyName: k.Name, KeyURL: keyURL(k.ID), Secret: secret, Created: true, ListURL: "/security/api-keys?account=" + url.QueryEscape(account.ID)}
 	return s.renderDialog(c, http.StatusCreated, s.keysPage(c, "Key created"), "Copy your new key", view.SecretBody(shown))
 }
 
-// renderKeyForm draws the add form for the given account.
-func (s *Server) renderKeyForm(c echo.Context, status int, f view.KeyForm, accountID string) error {
-	f.Action = "/security/api-keys"
-	if c.QueryParam("account") != "" {
-		f.Action += "?account=" + accountID
-	}
+// renderKeyForm draws the add form for the given account. The form names
+// the account, and posts to it whatever is chosen meanwhile elsewhere.
+func (s *Server) renderKeyForm(c echo.Context, status int, f view.KeyForm, account *apikey.Account) error {
+	f.Action = "/security/api-keys?account=" + url.QueryEscape(account.ID)
 	f.CSRFToken = csrfToken(c)
 	f.Choices = keyChoices(s.now(), "")
 	dir, err := s.accountDirectory(c)
@@ -70,5 +70,6 @@ func (s *Server) renderKeyForm(c echo.Context, status int, f view.KeyForm, accou
 		return err
 	}
 	fillPicker(&f.Scope, dir)
-	return s.renderDialog(c, status, s.keysPage(c, "Add API key"), "Add API key", view.KeyFormBody(f))
+	title := "Add key to " + account.Name
+	return s.renderDialog(c, status, s.keysPage(c, title), title, view.KeyFormBody(f))
 }

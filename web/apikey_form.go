@@ -170,7 +170,22 @@ func (s *Server) renderDialog(c echo.Context, status int, p view.Page, title str
 	if isFragmentRequest(c, "dialog-slot") {
 		return render(c, status, view.Dialog(title, body))
 	}
+	s.headerAccount(c, &p)
 	return render(c, status, view.DialogPage(p, title, body))
+}
+
+// headerAccount puts the shown account and its switcher in the header of a
+// page that has not: a dialog opened as a page, without JavaScript, says
+// where it acts and can switch like every other page. An account that
+// cannot be shown leaves the header as it was; the page's own errors are
+// its handler's.
+func (s *Server) headerAccount(c echo.Context, p *view.Page) {
+	if p.AccountName != "" || principalOf(c) == nil {
+		return
+	}
+	if account, dir, err := s.shownAccount(c); err == nil {
+		setAccount(p, account, dir)
+	}
 }
 
 // redirect sends the browser to url: a 303 for forms, HX-Redirect for htmx,

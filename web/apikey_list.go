@@ -76,13 +76,30 @@ func isFragmentRequest(c echo.Context, target string) bool {
 }
 
 // currentAccount is the account a page shows, and its path to the root:
-// ?account=ID, else the signed-in principal's home account. An account the
+// ?account=ID, else the account last chosen in this session, else the
+// signed-in principal's home account. An account asked for that the
 // principal may not view is refused (403) whether or not it exists, so ids
-// cannot be probed.
+// cannot be probed; one chosen earlier that is gone or out of reach now is
+// forgotten. A good ?account=ID becomes the session's choice, so that it
+// stays through every link, redirect and form until changed.
 func (s *Server) currentAccount(c echo.Context) (*apikey.Account, []string, error) {
 	ctx := c.Request().Context()
-	p := principalOf(c)
+	p, v := principalOf(c), visitOf(c)
 	id := c.QueryParam("account")
+	if id == "" && v != nil && v.account != "" {
+		path, err := s.accounts.Path(ctx, v.account)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(path) > 0 && p.CanIn(apikey.ViewApiKey, path) {
+			a, err := s.accounts.Get(ctx, v.account)
+			return a, path, err
+		}
+		v.account = ""
+		if err := s.saveVisit(c, v); err != nil {
+			return nil, nil, err
+		}
+	}
 	if id == "" {
 		var err error
 		if id, err = s.homeAccount(c, p); err != nil {
@@ -100,7 +117,16 @@ func (s *Server) currentAccount(c echo.Context) (*apikey.Account, []string, erro
 		return nil, nil, echo.ErrForbidden
 	}
 	a, err := s.accounts.Get(ctx, id)
-	return a, path, err
+	if err != nil {
+		return nil, nil, err
+	}
+	if v != nil && v.sessionID != "" && c.QueryParam("account") != "" && v.account != id {
+		v.account = id
+		if err := s.saveVisit(c, v); err != nil {
+			return nil, nil, err
+		}
+	}
+	return a, path, nil
 }
 
 // keyListURL builds a list URL for the query q with some parameters changed.

@@ -36,6 +36,9 @@ func (s *Server) passwordChange(c echo.Context) error {
 
 func (s *Server) renderPassword(c echo.Context, status int, f view.PasswordForm) error {
 	p := s.page(c, "Change password", "", view.Crumb{Label: "Your account"}, view.Crumb{Label: "Change password"})
+	if !f.Forced {
+		s.headerAccount(c, &p)
+	}
 	return render(c, status, view.PasswordPage(p, f))
 }
 

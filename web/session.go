@@ -33,6 +33,9 @@ type visit struct {
 	sessionID string // raw id, never stored server-side
 	user      *apikey.User
 	principal *apikey.Principal
+	// account is the account last chosen (?account=ID) in this session:
+	// pages without ?account show it, so that a choice stays until changed.
+	account string
 
 	// csrf as masked for this answer, and the token it masks.
 	masked, maskedOf string
@@ -70,6 +73,7 @@ func (s *Server) readVisit(c echo.Context) (*visit, error) {
 	v := &visit{cookie: cookie}
 	v.csrf, _ = cookie.Values["csrf"].(string)
 	v.sessionID, _ = cookie.Values["sid"].(string)
+	v.account, _ = cookie.Values["account"].(string)
 	dirty := false
 	if v.csrf == "" {
 		v.csrf, _ = apikey.RandomBase62(32)
@@ -81,7 +85,7 @@ func (s *Server) readVisit(c echo.Context) (*visit, error) {
 			return nil, err
 		}
 		if user == nil {
-			v.sessionID = ""
+			v.sessionID, v.account = "", ""
 			dirty = true
 		} else {
 			v.user, v.principal = user, apikey.UserPrincipal(user)
@@ -109,6 +113,11 @@ func (s *Server) saveVisit(c echo.Context, v *visit) error {
 	} else {
 		delete(v.cookie.Values, "sid")
 	}
+	if v.account != "" {
+		v.cookie.Values["account"] = v.account
+	} else {
+		delete(v.cookie.Values, "account")
+	}
 	opts := *s.cookies.Options
 	opts.Secure = s.sessions.SecureCookies || c.Request().TLS != nil
 	v.cookie.Options = &opts
@@ -122,7 +131,7 @@ func (s *Server) startSession(c echo.Context, v *visit, user *apikey.User) error
 	if err != nil {
 		return err
 	}
-	v.sessionID, v.user, v.principal = id, user, apikey.UserPrincipal(user)
+	v.sessionID, v.user, v.principal, v.account = id, user, apikey.UserPrincipal(user), ""
 	if v.csrf, err = apikey.RandomBase62(32); err != nil {
 		return err
 	}
@@ -134,7 +143,7 @@ func (s *Server) endSession(c echo.Context, v *visit) error {
 	if err := s.signin.EndSession(c.Request().Context(), v.sessionID); err != nil {
 		return err
 	}
-	v.sessionID, v.user, v.principal = "", nil, nil
+	v.sessionID, v.user, v.principal, v.account = "", nil, nil, ""
 	var err error
 	if v.csrf, err = apikey.RandomBase62(32); err != nil {
 		return err

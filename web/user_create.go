@@ -71,5 +71,7 @@ func (s *Server) renderNewUser(c echo.Context, status int, form view.UserForm) e
 	form.Roles = roleOptions()
 	form.Account = accountField(form.AccountID, dir.options, dir, view.ChooserURL("users", account.ID))
 	fillPicker(&form.Scope, dir)
-	return render(c, status, view.UserNewPage(s.usersPage(c, "Add a user"), form))
+	pg := s.usersPage(c, "Add a user")
+	setAccount(&pg, account, dir)
+	return render(c, status, view.UserNewPage(pg, form))
 }

@@ -37,5 +37,7 @@ func (s *Server) userPasswordReset(c echo.Context) error {
 
 func (s *Server) renderUserPassword(c echo.Context, status int, u *apikey.User, errs map[string]string) error {
 	f := view.UserPasswordForm{Username: u.Username, Action: "/users/" + u.ID + "/password", Errors: errs}
-	return render(c, status, view.UserPasswordPage(s.usersPage(c, "Password of "+u.Username), f))
+	pg := s.usersPage(c, "Password of "+u.Username)
+	s.headerAccount(c, &pg)
+	return render(c, status, view.UserPasswordPage(pg, f))
 }

@@ -74,7 +74,9 @@ func (s *Server) renderUserRole(c echo.Context, status int, u *apikey.User, f vi
 	f.Username, f.Action, f.CancelURL = u.Username, "/users/"+u.ID+"/role", "/users"
 	f.Roles = roleOptions()
 	fillPicker(&f.Scope, dir)
-	return render(c, status, view.UserRolePage(s.usersPage(c, "Role of "+u.Username), f))
+	pg := s.usersPage(c, "Role of "+u.Username)
+	s.headerAccount(c, &pg)
+	return render(c, status, view.UserRolePage(pg, f))
 }
 
 // managedUser is the user with that id when the visitor may manage it; any
