@@ -41,6 +41,9 @@ func (s *Server) apiKeyRegenerate(c echo.Context) error {
 		return err
 	}
 	shown := view.SecretShown{KeyName: k.Name, KeyURL: keyURL(k.ID), Secret: secret, ListURL: "/security/api-keys"}
+	if k.PreviousValidUntil != nil {
+		shown.OldValidUntil = formatDateTime(*k.PreviousValidUntil)
+	}
 	return s.renderDialog(c, http.StatusOK, s.keysPage(c, "Secret regenerated"), "Copy the new secret", view.SecretBody(shown))
 }
 

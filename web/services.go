@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"net/netip"
 	"time"
 
 	"keyconsole/internal/apikey"
@@ -67,6 +68,8 @@ type auditService interface {
 type keyVerifier interface {
 	Verify(ctx context.Context, req verify.Request) (verify.Result, error)
 	Explain(ctx context.Context, req verify.Request) (verify.Result, error)
+	Judge(ctx context.Context, req verify.Request) (verify.Result, error)
+	Record(res verify.Result, code string, ip netip.Addr)
 }
 
 // tokenSigner signs and checks user access tokens and publishes the JWKS

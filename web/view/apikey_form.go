@@ -54,6 +54,9 @@ type SecretShown struct {
 	Secret  string
 	Created bool // created rather than regenerated
 	ListURL string
+	// OldValidUntil says until when the replaced secret still works after a
+	// regenerate with a grace period; empty when it stopped at once.
+	OldValidUntil string
 }
 
 // Confirm asks before regenerating or deleting.
