@@ -144,25 +144,29 @@ func (m *Manager) newSecret(ctx context.Context, k *apikey.Key, custom string) (
 	return apikey.GenerateSecret(k.Type)
 }
 
-// Update saves new settings over those read at version. The name, account,
-// access type and secret stay as they are.
-func (m *Manager) Update(ctx context.Context, who apikey.Actor, id string, version int, s apikey.Settings) (*apikey.Key, error) {
+// Update saves new settings over those read at version, and tells whether
+// anything changed. The name, account, access type and secret stay as they
+// are. Settings the same as the stored ones save nothing: no audit entry,
+// no new version.
+func (m *Manager) Update(ctx context.Context, who apikey.Actor, id string, version int, s apikey.Settings) (*apikey.Key, bool, error) {
 	k, path, err := m.load(ctx, who, id)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if !who.CanIn(apikey.ModifyApiKey, path) {
-		return nil, errForbidden
+		return nil, false, errForbidden
 	}
 	s.Name, s.AccessType = k.Name, k.AccessType
 	ev := who.Event(apikey.ActionKeyUpdated)
-	ev.Changes = apikey.Diff(k.Settings, s)
+	if ev.Changes = apikey.Diff(k.Settings, s); len(ev.Changes) == 0 {
+		return k, false, nil
+	}
 	k.Settings, k.Version, k.UpdatedBy = s, version, who.Name
 	if err := m.store.UpdateKey(ctx, k, ev); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	m.changed(k)
-	return k, nil
+	return k, true, nil
 }
 
 // CanRegenerate tells whether the actor may give key k, in the account with

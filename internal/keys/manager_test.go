@@ -65,7 +65,7 @@ func TestPermissionsPerAccount(t *testing.T) {
 			_, _, err := m.Create(ctx, a, other, settings("x", apikey.TypeGeneral), "")
 			return err
 		},
-		"update":     func(a apikey.Actor) error { _, err := m.Update(ctx, a, k.ID, k.Version, k.Settings); return err },
+		"update":     func(a apikey.Actor) error { _, _, err := m.Update(ctx, a, k.ID, k.Version, k.Settings); return err },
 		"deactivate": func(a apikey.Actor) error { _, err := m.SetActive(ctx, a, k.ID, false); return err },
 		"regenerate": func(a apikey.Actor) error { _, _, err := m.Regenerate(ctx, a, k.ID, 0); return err },
 		"delete":     func(a apikey.Actor) error { _, err := m.Delete(ctx, a, k.ID); return err },

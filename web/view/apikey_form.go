@@ -11,6 +11,9 @@ type KeyForm struct {
 	Version   string
 	CSRFToken string
 	Conflict  string // someone else saved first: who and when
+	// SecretHead is how the edited key's generated secret starts ("kc_g_"),
+	// which a change of type does not change; empty otherwise.
+	SecretHead string
 
 	Name, Type, AccessType                                                   string
 	Active, AllowUnauthenticated, AllowUntrustedEndpoints, AutoEndpointTrust bool
