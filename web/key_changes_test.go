@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -81,5 +82,83 @@ func TestTypeChangeSaysSecretKeepsLetter(t *testing.T) {
 	}
 	if _, page = ts.get(t, keyURL(k.ID)); parseHTML(t, page).Find(`[data-testid="type-letter-notice"]`).Length() != 0 {
 		t.Error("letter notice after a regenerate")
+	}
+}
+
+// TestRegenerateCustomValueKeyAsks: regenerating a custom-value key asks
+// for a generated secret or a new custom value, says what each does, and
+// does what was chosen.
+func TestRegenerateCustomValueKeyAsks(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	k, _ := ts.addKey(t, "own value", func(k *apikey.Key) { k.AccessType = apikey.AccessCustom })
+	_, page := ts.get(t, keyURL(k.ID)+"/regenerate")
+	choice := parseHTML(t, page).Find(`[data-testid="secret-choice"]`)
+	if choice.Find(`input[name="secret"]`).Length() != 2 || !strings.Contains(choice.Text(), "becomes a generated key") ||
+		!strings.Contains(choice.Text(), "keeps a custom value") {
+		t.Fatalf("choice %q", choice.Text())
+	}
+	stored := func() *apikey.Key {
+		got, err := ts.db.Key(context.Background(), k.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	// Without a choice, or with a bad value, nothing changes.
+	for field, form := range map[string]url.Values{
+		"secret":       {"grace": {"0"}},
+		"custom_value": {"grace": {"24h"}, "secret": {"custom"}, "custom_value": {"short"}},
+	} {
+		res, body := ts.admin.post(t, keyURL(k.ID)+"/regenerate", form)
+		doc := parseHTML(t, body)
+		if res.StatusCode != http.StatusUnprocessableEntity || doc.Find(`[data-testid="error-`+field+`"]`).Text() == "" {
+			t.Errorf("%s: %d", field, res.StatusCode)
+		}
+		if grace, _ := doc.Find(`#grace option[selected]`).Attr("value"); grace != form.Get("grace") {
+			t.Errorf("%s: grace %q not kept", field, grace)
+		}
+	}
+	if got := stored(); got.SecretHash != k.SecretHash || got.AccessType != apikey.AccessCustom {
+		t.Fatal("a refused regenerate changed the key")
+	}
+	value := "Fresh-custom-value-0123456789-abcdef"
+	res, body := ts.admin.post(t, keyURL(k.ID)+"/regenerate", url.Values{"grace": {"0"}, "secret": {"custom"}, "custom_value": {value}})
+	if shown, _ := parseHTML(t, body).Find(`[data-testid="secret-value"]`).Attr("value"); res.StatusCode != 200 || shown != value {
+		t.Fatalf("new custom value: %d", res.StatusCode)
+	}
+	if got := stored(); got.AccessType != apikey.AccessCustom || got.SecretHash != apikey.HashSecret(value) {
+		t.Errorf("after a new custom value: %s", got.AccessType)
+	}
+	res, body = ts.admin.post(t, keyURL(k.ID)+"/regenerate", url.Values{"grace": {"0"}, "secret": {"generate"}})
+	if res.StatusCode != 200 || !strings.HasPrefix(secretIn(t, body), "kc_g_") {
+		t.Fatalf("generated: %d", res.StatusCode)
+	}
+	if got := stored(); got.AccessType != apikey.AccessGenerated {
+		t.Errorf("after generate: %s", got.AccessType)
+	}
+	// A generated key is not asked.
+	if _, page = ts.get(t, keyURL(k.ID)+"/regenerate"); parseHTML(t, page).Find(`[data-testid="secret-choice"]`).Length() != 0 {
+		t.Error("a generated key is asked which secret")
+	}
+}
+
+// TestAPIRegenerateCustomValue: the API's regenerate takes a new custom
+// value for a custom-value key, checks it, and refuses one for other keys.
+func TestAPIRegenerateCustomValue(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	_, admin := ts.addKey(t, "script", func(k *apikey.Key) { k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}} })
+	own, _ := ts.addKey(t, "own value", func(k *apikey.Key) { k.AccessType = apikey.AccessCustom })
+	generated, _ := ts.addKey(t, "generated")
+	value := "Fresh-custom-value-0123456789-abcdef"
+	res, body := ts.apiCall(t, "POST", "/api/v1/keys/"+own.ID+"/regenerate", admin, map[string]any{"custom_value": value})
+	if res.StatusCode != 200 || body["secret"] != value || body["access_type"] != "custom" {
+		t.Fatalf("new custom value: %d %v", res.StatusCode, body)
+	}
+	for id, v := range map[string]string{own.ID: "short", generated.ID: value} {
+		if res, body := ts.apiCall(t, "POST", "/api/v1/keys/"+id+"/regenerate", admin, map[string]any{"custom_value": v}); res.StatusCode != 422 || errFields(body)["custom_value"] == nil {
+			t.Errorf("%s with %q: %d %v", id, v, res.StatusCode, body)
+		}
 	}
 }

@@ -73,6 +73,13 @@ type Confirm struct {
 	CancelURL string
 	CSRFToken string
 	Grace     []Option // for a regenerate: how long the old secret keeps working
+	// GraceChosen is the grace chosen, when the question comes back.
+	GraceChosen string
+	// Secrets, for a regenerate of a custom-value key: the kinds of new
+	// secret to choose from, and Chosen the one chosen.
+	Secrets []Option
+	Chosen  string
+	Errors  map[string]string
 }
 
 // HeaderRow is one response header row of the key form.
