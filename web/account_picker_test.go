@@ -120,7 +120,9 @@ func TestKeyFormWithManyAccounts(t *testing.T) {
 	v = formValues(form)
 	v.Set("role_accounts_q", "00077")
 	v.Set("find", "role_accounts")
-	if res, _, _ := post(formValues(form)); res.StatusCode != http.StatusSeeOther {
+	meanwhile := formValues(form)
+	meanwhile.Set("allowed_ips", "203.0.113.9")
+	if res, _, _ := post(meanwhile); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("a save meanwhile: %d", res.StatusCode)
 	}
 	res, form, _ = post(v)

@@ -51,7 +51,7 @@ func (s *Server) apiKeySave(c echo.Context) error {
 		f.Errors = errs
 		return s.renderEditForm(c, http.StatusUnprocessableEntity, f, k)
 	}
-	_, err = s.keys.Update(ctx, actor(c), k.ID, version, settings)
+	_, changed, err := s.keys.Update(ctx, actor(c), k.ID, version, settings)
 	var stale *apikey.StaleError
 	if errs, status, ok := fieldError(err); ok {
 		f.Errors = errs
@@ -64,6 +64,8 @@ func (s *Server) apiKeySave(c echo.Context) error {
 		return s.renderEditForm(c, http.StatusConflict, f, k)
 	case err != nil:
 		return err
+	case !changed:
+		return redirect(c, keyURL(k.ID)+"?saved=unchanged")
 	}
 	return redirect(c, keyURL(k.ID))
 }
@@ -71,7 +73,7 @@ func (s *Server) apiKeySave(c echo.Context) error {
 // renderEditForm draws the edit form; the version is the one the next save
 // will claim to have read: k's, unless f has one.
 func (s *Server) renderEditForm(c echo.Context, status int, f view.KeyForm, k *apikey.Key) error {
-	f.Edit, f.Action = true, keyURL(k.ID)
+	f.Edit, f.Action, f.SecretHead = true, keyURL(k.ID), k.GeneratedHead()
 	if f.Version == "" {
 		f.Version = strconv.Itoa(k.Version)
 	}

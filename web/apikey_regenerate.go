@@ -5,42 +5,92 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"keyconsole/internal/apikey"
+	"keyconsole/internal/validate"
 	"keyconsole/web/view"
 )
 
 // apiKeyRegenerateConfirm asks before replacing a key's secret.
 func (s *Server) apiKeyRegenerateConfirm(c echo.Context) error {
-	k, path, err := s.keyWithPath(c)
+	k, err := s.regenerableKey(c)
 	if err != nil {
 		return err
 	}
-	if err := s.keys.RegenerateAllowed(c.Request().Context(), principalOf(c), k, path); err != nil {
-		return err
-	}
-	confirm := view.Confirm{
-		Message: "Regenerate the secret of “" + k.Name + "”?",
-		Warning: "Every client that uses the current secret must be given the new one.",
-		Grace: []view.Option{{Value: "0", Label: "Stop immediately (default)"}, {Value: "1h", Label: "For 1 hour"},
-			{Value: "24h", Label: "For 24 hours"}, {Value: "7d", Label: "For 7 days"}},
-		Action:    keyURL(k.ID) + "/regenerate",
-		Button:    "Regenerate secret",
-		CancelURL: keyURL(k.ID),
-		CSRFToken: csrfToken(c),
-	}
-	return s.renderDialog(c, http.StatusOK, s.keysPage(c, "Regenerate "+k.Name), "Regenerate secret", view.ConfirmBody(confirm))
+	return s.renderRegenerateConfirm(c, http.StatusOK, k, view.Confirm{})
 }
 
-// apiKeyRegenerate gives the key a new secret and shows it, once.
+// regenerableKey is the route's key, when the visitor may regenerate it.
+func (s *Server) regenerableKey(c echo.Context) (*apikey.Key, error) {
+	k, path, err := s.keyWithPath(c)
+	if err != nil {
+		return nil, err
+	}
+	return k, s.keys.RegenerateAllowed(c.Request().Context(), principalOf(c), k, path)
+}
+
+// renderRegenerateConfirm draws the regenerate question; a custom-value key
+// asks which kind of secret comes next, and says what each does.
+func (s *Server) renderRegenerateConfirm(c echo.Context, status int, k *apikey.Key, confirm view.Confirm) error {
+	confirm.Message = "Regenerate the secret of “" + k.Name + "”?"
+	confirm.Warning = "Every client that uses the current secret must be given the new one."
+	confirm.Grace = []view.Option{{Value: "0", Label: "Stop immediately (default)"}, {Value: "1h", Label: "For 1 hour"},
+		{Value: "24h", Label: "For 24 hours"}, {Value: "7d", Label: "For 7 days"}}
+	if k.AccessType == apikey.AccessCustom {
+		confirm.Secrets = []view.Option{
+			{Value: secretGenerate, Label: "Generate a new secret: the key becomes a generated key, its secret starting with " + apikey.SecretHead(k.Type) + "."},
+			{Value: secretCustom, Label: "Enter a new custom value: the key keeps a custom value, the one you enter below."},
+		}
+	}
+	confirm.Action, confirm.Button, confirm.CancelURL = keyURL(k.ID)+"/regenerate", "Regenerate secret", keyURL(k.ID)
+	confirm.CSRFToken = csrfToken(c)
+	return s.renderDialog(c, status, s.keysPage(c, "Regenerate "+k.Name), "Regenerate secret", view.ConfirmBody(confirm))
+}
+
+// The kinds of new secret a custom-value key's regenerate offers (field secret).
+const (
+	secretGenerate = "generate"
+	secretCustom   = "custom"
+)
+
+// apiKeyRegenerate gives the key a new secret and shows it, once. A
+// custom-value key gets the kind of secret chosen: generated, or a new
+// custom value.
 func (s *Server) apiKeyRegenerate(c echo.Context) error {
 	grace, ok := parseGrace(c.FormValue("grace"))
 	if !ok {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, "Choose how long the old secret keeps working.")
 	}
-	k, secret, err := s.keys.Regenerate(c.Request().Context(), actor(c), c.Param("id"), grace)
+	k, err := s.regenerableKey(c)
 	if err != nil {
 		return err
 	}
+	again := view.Confirm{Chosen: c.FormValue("secret"), GraceChosen: c.FormValue("grace"), Errors: map[string]string{}}
+	custom := ""
+	if k.AccessType == apikey.AccessCustom {
+		switch again.Chosen {
+		case secretGenerate:
+		case secretCustom:
+			custom, again.Errors["custom_value"] = validate.CustomValue(c.Request().PostFormValue("custom_value"))
+		default:
+			again.Errors["secret"] = "Choose a generated secret or a new custom value."
+		}
+		if again.Errors["secret"] != "" || again.Errors["custom_value"] != "" {
+			return s.renderRegenerateConfirm(c, http.StatusUnprocessableEntity, k, again)
+		}
+	}
+	fresh, secret, err := s.keys.Regenerate(c.Request().Context(), actor(c), k.ID, grace, custom)
+	if errs, status, ok := fieldError(err); ok {
+		again.Errors = errs
+		return s.renderRegenerateConfirm(c, status, k, again)
+	}
+	if err != nil {
+		return err
+	}
+	k = fresh
 	shown := view.SecretShown{KeyName: k.Name, KeyURL: keyURL(k.ID), Secret: secret, ListURL: "/security/api-keys"}
+	if k.PreviousValidUntil != nil {
+		shown.OldValidUntil = formatDateTime(*k.PreviousValidUntil)
+	}
 	return s.renderDialog(c, http.StatusOK, s.keysPage(c, "Secret regenerated"), "Copy the new secret", view.SecretBody(shown))
 }
 

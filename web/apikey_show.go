@@ -71,6 +71,10 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 	if d.Sync, d.SyncLagging, err = s.keySync(c, k.ID); err != nil {
 		return err
 	}
+	d.Unchanged = c.QueryParam("saved") == "unchanged"
+	if d.OldSecretHead = k.StaleSecretHead(); d.OldSecretHead != "" {
+		d.NewSecretHead = apikey.SecretHead(k.Type)
+	}
 	if k.PreviousSecretHash != "" && k.PreviousValidUntil != nil && s.now().Before(*k.PreviousValidUntil) {
 		d.GraceUntil = formatDateTime(*k.PreviousValidUntil)
 	}

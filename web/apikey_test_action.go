@@ -71,6 +71,9 @@ func (s *Server) apiKeyTest(c echo.Context) error {
 		}
 	}
 	t.Valid, t.Meaning = t.Code == verify.Valid, meanings[t.Code]
+	if t.Code == verify.IPNotAllowed && !ip.IsValid() {
+		t.Meaning = "No client address was given, and the key works only from the addresses on its allow list (enter one to test from it):"
+	}
 	return s.renderKeyTest(c, http.StatusOK, t, account.ID)
 }
 

@@ -409,6 +409,13 @@ func TestBrowserRoles(t *testing.T) {
 	if !strings.Contains(viewer.text("h1"), "Forbidden") {
 		t.Errorf("viewer reached the edit form: %q", viewer.text("h1"))
 	}
+	// The refusal stays in the signed-in frame and says what the role may do.
+	if !viewer.js(`(document.querySelector('[data-testid="current-user"]')?.textContent ?? "").includes("vic") && document.querySelector('nav.sidenav a[href="/security/api-keys"]') !== null && document.querySelector('main a[href="/login"]') === null`) {
+		t.Error("the refusal is not shown signed in")
+	}
+	if may := viewer.text(`[data-testid="role-may"]`); !strings.Contains(may, "Global Viewer") {
+		t.Errorf("role says %q", may)
+	}
 
 	support := admin.another()
 	support.signIn("sue", ts.addUser(t, "sue", apikey.RoleSupport))

@@ -91,8 +91,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.applyKeyHeaders(c, nil)
 		werr = writeJSON(c, ae.Status, map[string]any{"error": body})
 	} else {
-		p := view.Page{Title: http.StatusText(status)}
-		werr = render(c, status, view.ErrorPage(p, status, msg))
+		// A signed-in visitor keeps the console's frame: header, menu, user.
+		p, roleMay := s.page(c, http.StatusText(status), ""), ""
+		if v := visitOf(c); status == http.StatusForbidden && v != nil && v.user != nil {
+			roleMay = "Your role, " + v.user.Role.Label() + ", may " + v.user.Role.Scope() + "."
+		}
+		werr = render(c, status, view.ErrorPage(p, status, msg, roleMay))
 	}
 	if werr != nil {
 		s.logger.Error("writing error answer", "request_id", requestIDOf(c), "err", werr)

@@ -91,19 +91,41 @@ func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 				secret = strings.TrimSpace(auth[7:])
 			}
 		}
-		res, err := s.verify(c.Request().Context(), verify.Request{Secret: secret, ClientIP: clientAddr(c)})
+		ip := clientAddr(c)
+		res, err := s.judge(c.Request().Context(), verify.Request{Secret: secret, ClientIP: ip})
 		if err != nil {
 			return err
 		}
 		if res.Code != verify.Valid {
+			s.verifier.Record(res, res.Code, ip)
 			if res.Code == verify.RateLimited {
 				c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(max(res.RetryAfter.Seconds(), 1)))))
 			}
 			return refusals[res.Code]
 		}
 		newAPIVisit(c, res.Key, c.Request().Header.Get("X-Api-Key") == "")
-		return next(c)
+		err = next(c)
+		s.verifier.Record(res, usageCode(c, err), ip)
+		return err
 	}
+}
+
+// usageCode is how a request that its key opened counts in the key's usage:
+// refused (401 or 403: no user, no permission) under its error's code,
+// else accepted.
+func usageCode(c echo.Context, err error) string {
+	status, code := c.Response().Status, ""
+	if err != nil {
+		ae := apiErrorFrom(err)
+		status, code = ae.Status, ae.Code
+	}
+	switch {
+	case status != http.StatusUnauthorized && status != http.StatusForbidden:
+		return verify.Valid
+	case code == "":
+		return apiCodeOf(status)
+	}
+	return code
 }
 
 // apiUser asks for a signed-in user's access token beside a key that does

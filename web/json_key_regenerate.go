@@ -4,14 +4,18 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"keyconsole/internal/validate"
 )
 
 // jsonKeyRegenerate answers POST /api/v1/keys/:id/regenerate with the new
 // secret, once. An optional body {"grace": "1h"|"24h"|"7d"} keeps the old
-// secret working that long.
+// secret working that long; "custom_value" gives a custom-value key a new
+// one (without it, the key gets a generated secret and becomes a generated key).
 func (s *Server) jsonKeyRegenerate(c echo.Context) error {
 	var body struct {
-		Grace string `json:"grace"`
+		Grace       string `json:"grace"`
+		CustomValue string `json:"custom_value"`
 	}
 	if err := decodeJSON(c, &body); err != nil && err != errEmptyJSON {
 		return err
@@ -20,7 +24,14 @@ func (s *Server) jsonKeyRegenerate(c echo.Context) error {
 	if !ok {
 		return validationError(map[string]string{"grace": "Choose immediately, 1h, 24h or 7d."})
 	}
-	k, secret, err := s.keys.Regenerate(c.Request().Context(), actor(c), c.Param("id"), grace)
+	custom := ""
+	if body.CustomValue != "" {
+		var msg string
+		if custom, msg = validate.CustomValue(body.CustomValue); msg != "" {
+			return validationError(map[string]string{"custom_value": msg})
+		}
+	}
+	k, secret, err := s.keys.Regenerate(c.Request().Context(), actor(c), c.Param("id"), grace, custom)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func (s *Server) jsonKeyUpdate(c echo.Context) error {
 	if errs.Any() {
 		return validationError(errs)
 	}
-	k, err = s.keys.Update(ctx, actor(c), k.ID, version, settings)
+	k, _, err = s.keys.Update(ctx, actor(c), k.ID, version, settings)
 	if err != nil {
 		return err
 	}

@@ -105,7 +105,15 @@ func (m *metrics) httpHandler() http.Handler {
 
 // verify runs the one verification path and counts its outcome.
 func (s *Server) verify(ctx context.Context, req verify.Request) (verify.Result, error) {
-	res, err := s.verifier.Verify(ctx, req)
+	return s.counted(s.verifier.Verify(ctx, req))
+}
+
+// judge is verify without the key's usage, which its caller records.
+func (s *Server) judge(ctx context.Context, req verify.Request) (verify.Result, error) {
+	return s.counted(s.verifier.Judge(ctx, req))
+}
+
+func (s *Server) counted(res verify.Result, err error) (verify.Result, error) {
 	if err == nil {
 		s.metrics.verified(res.Code)
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"net/netip"
 	"time"
 
 	"keyconsole/internal/apikey"
@@ -27,8 +28,8 @@ type keyService interface {
 	CanRegenerate(ctx context.Context, p *apikey.Principal, k *apikey.Key, path []string) (bool, error)
 	RegenerateAllowed(ctx context.Context, p *apikey.Principal, k *apikey.Key, path []string) error
 	Create(ctx context.Context, who apikey.Actor, accountID string, s apikey.Settings, customSecret string) (*apikey.Key, string, error)
-	Update(ctx context.Context, who apikey.Actor, id string, version int, s apikey.Settings) (*apikey.Key, error)
-	Regenerate(ctx context.Context, who apikey.Actor, id string, grace time.Duration) (*apikey.Key, string, error)
+	Update(ctx context.Context, who apikey.Actor, id string, version int, s apikey.Settings) (*apikey.Key, bool, error)
+	Regenerate(ctx context.Context, who apikey.Actor, id string, grace time.Duration, custom string) (*apikey.Key, string, error)
 	EndGracePeriod(ctx context.Context, who apikey.Actor, id string) (*apikey.Key, error)
 	SetActive(ctx context.Context, who apikey.Actor, id string, active bool) (*apikey.Key, error)
 	Delete(ctx context.Context, who apikey.Actor, id string) (*apikey.Key, error)
@@ -67,6 +68,8 @@ type auditService interface {
 type keyVerifier interface {
 	Verify(ctx context.Context, req verify.Request) (verify.Result, error)
 	Explain(ctx context.Context, req verify.Request) (verify.Result, error)
+	Judge(ctx context.Context, req verify.Request) (verify.Result, error)
+	Record(res verify.Result, code string, ip netip.Addr)
 }
 
 // tokenSigner signs and checks user access tokens and publishes the JWKS

@@ -28,6 +28,21 @@ func (r Role) Label() string {
 	return string(r)
 }
 
+// Scope says in words what the role may do, as the contract lists it.
+func (r Role) Scope() string {
+	switch r {
+	case RoleGlobalAdmin:
+		return "everything, in every account"
+	case RoleGlobalViewer:
+		return "read everything, and change nothing"
+	case RoleAccountViewer:
+		return "read keys in the accounts it names, and change nothing"
+	case RoleSupport:
+		return "read keys, and regenerate keys of type Chrome; nothing else"
+	}
+	return "nothing"
+}
+
 // Known tells whether r is one of the defined roles.
 func (r Role) Known() bool {
 	_, ok := rolePermissions[r]

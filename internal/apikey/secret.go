@@ -186,3 +186,25 @@ func KeyHint(prefix string) string {
 	}
 	return prefix + "…"
 }
+
+// SecretHead is how a generated secret of type t starts: "kc_g_" for General.
+func SecretHead(t Type) string { return secretPrefix + string(t.letter()) + "_" }
+
+// GeneratedHead is how k's generated secret starts ("kc_g_"); "" for a
+// custom value or a JWT.
+func (k *Key) GeneratedHead() string {
+	if p := k.DisplayPrefix; len(p) >= secretHeadLen && strings.HasPrefix(p, secretPrefix) {
+		return p[:secretHeadLen]
+	}
+	return ""
+}
+
+// StaleSecretHead is the start of k's generated secret when it carries
+// another type's letter (the type changed after the secret was made), else
+// "". The secret works as before; a regenerate gives one with the new letter.
+func (k *Key) StaleSecretHead() string {
+	if h := k.GeneratedHead(); h != SecretHead(k.Type) {
+		return h
+	}
+	return ""
+}

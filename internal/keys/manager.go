@@ -144,25 +144,29 @@ func (m *Manager) newSecret(ctx context.Context, k *apikey.Key, custom string) (
 	return apikey.GenerateSecret(k.Type)
 }
 
-// Update saves new settings over those read at version. The name, account,
-// access type and secret stay as they are.
-func (m *Manager) Update(ctx context.Context, who apikey.Actor, id string, version int, s apikey.Settings) (*apikey.Key, error) {
+// Update saves new settings over those read at version, and tells whether
+// anything changed. The name, account, access type and secret stay as they
+// are. Settings the same as the stored ones save nothing: no audit entry,
+// no new version.
+func (m *Manager) Update(ctx context.Context, who apikey.Actor, id string, version int, s apikey.Settings) (*apikey.Key, bool, error) {
 	k, path, err := m.load(ctx, who, id)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if !who.CanIn(apikey.ModifyApiKey, path) {
-		return nil, errForbidden
+		return nil, false, errForbidden
 	}
 	s.Name, s.AccessType = k.Name, k.AccessType
 	ev := who.Event(apikey.ActionKeyUpdated)
-	ev.Changes = apikey.Diff(k.Settings, s)
+	if ev.Changes = apikey.Diff(k.Settings, s); len(ev.Changes) == 0 {
+		return k, false, nil
+	}
 	k.Settings, k.Version, k.UpdatedBy = s, version, who.Name
 	if err := m.store.UpdateKey(ctx, k, ev); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	m.changed(k)
-	return k, nil
+	return k, true, nil
 }
 
 // CanRegenerate tells whether the actor may give key k, in the account with
@@ -210,10 +214,11 @@ func (m *Manager) RegenerateAllowed(ctx context.Context, p *apikey.Principal, k 
 var GracePeriods = []time.Duration{0, time.Hour, 24 * time.Hour, 7 * 24 * time.Hour}
 
 // Regenerate gives the key a new secret, which it returns: a new JWT for a
-// JWT access key, else a generated one (a custom value is not reused). The old
-// secret keeps working for grace (never past the key's expiry), or stops at
-// once when grace is zero.
-func (m *Manager) Regenerate(ctx context.Context, who apikey.Actor, id string, grace time.Duration) (*apikey.Key, string, error) {
+// JWT access key; for a custom-value key, custom (checked by the caller)
+// when given, else a generated secret, which makes it a generated key; a
+// generated one for the others. The old secret keeps working for grace
+// (never past the key's expiry), or stops at once when grace is zero.
+func (m *Manager) Regenerate(ctx context.Context, who apikey.Actor, id string, grace time.Duration, custom string) (*apikey.Key, string, error) {
 	if !slices.Contains(GracePeriods, grace) {
 		return nil, "", apikey.FieldErrorf(apikey.EINVALID, "grace", "Choose how long the old secret keeps working: immediately, 1 hour, 24 hours or 7 days.")
 	}
@@ -224,10 +229,13 @@ func (m *Manager) Regenerate(ctx context.Context, who apikey.Actor, id string, g
 	if err := m.RegenerateAllowed(ctx, who.Principal, k, path); err != nil {
 		return nil, "", err
 	}
-	if k.AccessType == apikey.AccessCustom {
+	switch {
+	case custom != "" && k.AccessType != apikey.AccessCustom:
+		return nil, "", apikey.FieldErrorf(apikey.EINVALID, "custom_value", "Only a key with a custom value takes a new custom value.")
+	case custom == "" && k.AccessType == apikey.AccessCustom:
 		k.AccessType = apikey.AccessGenerated
 	}
-	secret, err := m.newSecret(ctx, k, "")
+	secret, err := m.newSecret(ctx, k, custom)
 	if err != nil {
 		return nil, "", err
 	}

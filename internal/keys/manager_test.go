@@ -65,9 +65,9 @@ func TestPermissionsPerAccount(t *testing.T) {
 			_, _, err := m.Create(ctx, a, other, settings("x", apikey.TypeGeneral), "")
 			return err
 		},
-		"update":     func(a apikey.Actor) error { _, err := m.Update(ctx, a, k.ID, k.Version, k.Settings); return err },
+		"update":     func(a apikey.Actor) error { _, _, err := m.Update(ctx, a, k.ID, k.Version, k.Settings); return err },
 		"deactivate": func(a apikey.Actor) error { _, err := m.SetActive(ctx, a, k.ID, false); return err },
-		"regenerate": func(a apikey.Actor) error { _, _, err := m.Regenerate(ctx, a, k.ID, 0); return err },
+		"regenerate": func(a apikey.Actor) error { _, _, err := m.Regenerate(ctx, a, k.ID, 0, ""); return err },
 		"delete":     func(a apikey.Actor) error { _, err := m.Delete(ctx, a, k.ID); return err },
 	} {
 		for _, role := range []apikey.Role{apikey.RoleGlobalViewer, apikey.RoleSupport} {
@@ -89,7 +89,7 @@ func TestRegenerate(t *testing.T) {
 		t.Fatal(err)
 	}
 	support := actorWith(apikey.RoleSupport)
-	_, fresh, err := m.Regenerate(ctx, support, k.ID, 0)
+	_, fresh, err := m.Regenerate(ctx, support, k.ID, 0, "")
 	if err != nil {
 		t.Fatalf("support on a Chrome key: %v", err)
 	}
@@ -122,7 +122,7 @@ func TestJWTAccessKey(t *testing.T) {
 	if !strings.HasPrefix(k.DisplayPrefix, "jwt…") {
 		t.Errorf("prefix %q", k.DisplayPrefix)
 	}
-	_, fresh, err := m.Regenerate(ctx, actorWith(apikey.RoleGlobalAdmin), k.ID, 0)
+	_, fresh, err := m.Regenerate(ctx, actorWith(apikey.RoleGlobalAdmin), k.ID, 0, "")
 	if err != nil || fresh == secret {
 		t.Fatalf("regenerate: %v", err)
 	}

@@ -101,12 +101,26 @@ func New(db Store, tokens *token.Signer, rec *usage.Recorder, cfg Config, now fu
 
 // Verify judges one secret and records the outcome against its key.
 func (v *Verifier) Verify(ctx context.Context, req Request) (Result, error) {
-	now := v.now()
-	res, err := v.judge(ctx, req, now, true)
-	if err == nil && res.Key != nil && v.usage != nil {
-		v.usage.Record(res.Key.ID, res.Code, req.ClientIP, now)
+	res, err := v.Judge(ctx, req)
+	if err == nil {
+		v.Record(res, res.Code, req.ClientIP)
 	}
 	return res, err
+}
+
+// Judge answers what Verify would, and spends the key's rate limit, but
+// records nothing: a request its key opens may still be refused (no user,
+// no permission), so its caller records the outcome with Record once known.
+func (v *Verifier) Judge(ctx context.Context, req Request) (Result, error) {
+	return v.judge(ctx, req, v.now(), true)
+}
+
+// Record counts one request with res's key, answered with code; an
+// accepted one (Valid) also moves the key's last use.
+func (v *Verifier) Record(res Result, code string, ip netip.Addr) {
+	if res.Key != nil && v.usage != nil {
+		v.usage.Record(res.Key.ID, code, ip, v.now())
+	}
 }
 
 // Explain answers what Verify would, and changes nothing: no use is

@@ -11,6 +11,9 @@ type KeyForm struct {
 	Version   string
 	CSRFToken string
 	Conflict  string // someone else saved first: who and when
+	// SecretHead is how the edited key's generated secret starts ("kc_g_"),
+	// which a change of type does not change; empty otherwise.
+	SecretHead string
 
 	Name, Type, AccessType                                                   string
 	Active, AllowUnauthenticated, AllowUntrustedEndpoints, AutoEndpointTrust bool
@@ -54,6 +57,9 @@ type SecretShown struct {
 	Secret  string
 	Created bool // created rather than regenerated
 	ListURL string
+	// OldValidUntil says until when the replaced secret still works after a
+	// regenerate with a grace period; empty when it stopped at once.
+	OldValidUntil string
 }
 
 // Confirm asks before regenerating or deleting.
@@ -67,6 +73,13 @@ type Confirm struct {
 	CancelURL string
 	CSRFToken string
 	Grace     []Option // for a regenerate: how long the old secret keeps working
+	// GraceChosen is the grace chosen, when the question comes back.
+	GraceChosen string
+	// Secrets, for a regenerate of a custom-value key: the kinds of new
+	// secret to choose from, and Chosen the one chosen.
+	Secrets []Option
+	Chosen  string
+	Errors  map[string]string
 }
 
 // HeaderRow is one response header row of the key form.

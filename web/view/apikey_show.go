@@ -29,6 +29,13 @@ type KeyDetails struct {
 	// JWTOffline tells, for a JWT access key, how long an offline checker
 	// may still accept its JWT once revoked; empty for other keys.
 	JWTOffline string
+	// Unchanged is set after a save that changed nothing.
+	Unchanged bool
+	// OldSecretHead is the start of a generated secret that carries its
+	// key's former type letter (such as "kc_g_"), and NewSecretHead the
+	// start a regenerate would give; empty when the letter is right.
+	OldSecretHead string
+	NewSecretHead string
 	// GraceUntil says until when the previous secret is still accepted; empty when it is not.
 	GraceUntil string
 	// Sync says whether the key's newest change reached every instance of
