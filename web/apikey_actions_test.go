@@ -578,3 +578,16 @@ func TestAccountViewerScopePicker(t *testing.T) {
 		t.Fatalf("API create with a missing account: %d %v", res2.StatusCode, out)
 	}
 }
+
+// The details page names an advanced permission as the form does, never by
+// its id.
+func TestDetailsNameAdvancedPermissions(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	k, _ := ts.addKey(t, "verifier", func(k *apikey.Key) { k.AdvancedPermissions = []string{apikey.AdvancedVerify} })
+	_, body := ts.admin.get(t, keyURL(k.ID)+"?tab=settings")
+	text := parseHTML(t, body).Find("main").Text()
+	if !strings.Contains(text, "Verify other keys (POST /api/v1/keys/verify)") {
+		t.Errorf("advanced permission not named:\n%s", text)
+	}
+}

@@ -152,7 +152,7 @@ func keyChoices(now time.Time, currentExpiry string) view.KeyChoices {
 	for _, r := range apikey.Roles {
 		ch.Roles = append(ch.Roles, view.Option{Value: string(r), Label: r.Label()})
 	}
-	ch.Advanced = []view.Option{{Value: apikey.AdvancedVerify, Label: "Verify other keys (POST /api/v1/keys/verify)"}}
+	ch.Advanced = []view.Option{{Value: apikey.AdvancedVerify, Label: advancedLabels[apikey.AdvancedVerify]}}
 	if currentExpiry != "" {
 		ch.Expiries = append(ch.Expiries, view.Option{Value: validate.ExpiryKeep, Label: "Keep current (" + currentExpiry + ")"})
 	}
@@ -233,4 +233,16 @@ func (s *Server) keyWithPath(c echo.Context) (*apikey.Key, []string, error) {
 	}
 	path, err := s.accounts.Path(c.Request().Context(), k.AccountID)
 	return k, path, err
+}
+
+// advancedLabels name the advanced API permissions as people read them, on
+// the form and the details page alike.
+var advancedLabels = map[string]string{apikey.AdvancedVerify: "Verify other keys (POST /api/v1/keys/verify)"}
+
+// advancedLabel is the permission's name, or its id when it has none.
+func advancedLabel(p string) string {
+	if l, ok := advancedLabels[p]; ok {
+		return l
+	}
+	return p
 }

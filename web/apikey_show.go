@@ -210,7 +210,11 @@ func keySettings(k *apikey.Key, roleAccount func(string) string) []view.Setting 
 	}
 	advanced := "None"
 	if len(k.AdvancedPermissions) > 0 {
-		advanced = strings.Join(k.AdvancedPermissions, ", ")
+		labels := make([]string, len(k.AdvancedPermissions))
+		for i, p := range k.AdvancedPermissions {
+			labels[i] = advancedLabel(p)
+		}
+		advanced = strings.Join(labels, ", ")
 	}
 	return []view.Setting{
 		{Label: "Type", Value: k.Type.Label()},

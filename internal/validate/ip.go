@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -194,6 +195,11 @@ func withNetmask(addr, mask string) (netip.Prefix, string) {
 	}
 	m, reason := ipv4(mask)
 	if reason != "" {
+		// "192.168.0.0 24": a prefix length where a netmask goes.
+		if n, err := strconv.Atoi(mask); err == nil && n >= 0 && n <= 32 {
+			return netip.Prefix{}, fmt.Sprintf("a prefix length goes after a slash: write %s/%d, or the netmask %s", addr, n,
+				net.IP(net.CIDRMask(n, 32)).String())
+		}
 		return netip.Prefix{}, "in the netmask, " + reason
 	}
 	m4 := m.As4()

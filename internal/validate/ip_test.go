@@ -55,7 +55,7 @@ var ipCases = []struct {
 	{name: "non-contiguous netmask slash", in: "10.0.0.0/255.255.0.255", wantErr: "not contiguous"},
 	{name: "bad netmask octet", in: "10.0.0.0 255.256.0.0", wantErr: "in the netmask, 256 is out of range (0-255)"},
 	{name: "netmask leading zero", in: "10.0.0.0 255.255.255.00", wantErr: "in the netmask, leading zeros"},
-	{name: "prefix length after a space", in: "10.0.0.0 24", wantErr: "in the netmask, expected 4 numbers"},
+	{name: "prefix length after a space", in: "192.168.0.0 24", wantErr: "a prefix length goes after a slash: write 192.168.0.0/24, or the netmask 255.255.255.0"},
 	{name: "prefix and netmask", in: "10.0.0.0/8 255.0.0.0", wantErr: "give either a prefix length or a netmask, not both"},
 	{name: "too many parts", in: "10.0.0.0 255.0.0.0 1", wantErr: "too many parts"},
 	{name: "host bits in CIDR", in: "10.0.0.1/8", wantErr: "Line 1 “10.0.0.1/8”: host bits are set; the network is 10.0.0.0/8."},
