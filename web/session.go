@@ -18,10 +18,7 @@ type SessionConfig struct {
 	SecureCookies bool          // Secure even when the request did not arrive over TLS (behind a TLS proxy)
 }
 
-const (
-	sessionCookie = "kc_session"
-	visitKey      = "visit"
-)
+const sessionCookie = "kc_session"
 
 // visit is what this request knows about its visitor. The cookie (signed and
 // encrypted by gorilla/sessions) holds only the CSRF token and the session id;

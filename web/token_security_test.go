@@ -202,6 +202,14 @@ func TestLegacyEndpointClaimedAsNew(t *testing.T) {
 	}
 }
 
+// listWithToken lists keys with key and the sign-in's access token, and
+// tells the status.
+func listWithToken(t *testing.T, ts *testServer, key string, tok map[string]any) int {
+	t.Helper()
+	res, _ := ts.apiCall(t, "GET", "/api/v1/keys", key, nil, "Authorization", "Bearer "+tok["access_token"].(string))
+	return res.StatusCode
+}
+
 // A refresh token used twice ends its whole sign-in: the refresh token it
 // was replaced by and the access tokens of the chain stop working, for
 // thief and owner alike; other sign-ins of the user stand.
@@ -217,10 +225,7 @@ func TestRefreshTokenReuseEndsTheChain(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("refresh: %d %v", res.StatusCode, second)
 	}
-	useToken := func(tok map[string]any) int {
-		res, _ := ts.apiCall(t, "GET", "/api/v1/keys", key, nil, "Authorization", "Bearer "+tok["access_token"].(string))
-		return res.StatusCode
-	}
+	useToken := func(tok map[string]any) int { return listWithToken(t, ts, key, tok) }
 	if useToken(second) != 200 || useToken(first) != 200 {
 		t.Fatal("chain not working before the reuse")
 	}
@@ -253,10 +258,7 @@ func TestReactivatedUserDoesNotReviveTokens(t *testing.T) {
 	_, key := appKey(t, ts, func(k *apikey.Key) { k.AllowUntrustedEndpoints = true })
 	creds := map[string]any{"username": "mia", "password": pw}
 	_, tok := login(t, ts, key, creds)
-	use := func(tok map[string]any) int {
-		res, _ := ts.apiCall(t, "GET", "/api/v1/keys", key, nil, "Authorization", "Bearer "+tok["access_token"].(string))
-		return res.StatusCode
-	}
+	use := func(tok map[string]any) int { return listWithToken(t, ts, key, tok) }
 	if use(tok) != 200 {
 		t.Fatal("token not working")
 	}

@@ -24,32 +24,26 @@ type visitContext struct {
 
 var visitContexts = sync.Pool{New: func() any { return new(visitContext) }}
 
+// Every handler runs inside the envelope, so its context is always a
+// visitContext; one that is not is a handler called around the envelope,
+// a mistake these assertions make loud.
+
 // setVisit makes v the request's visit.
-func setVisit(c echo.Context, v *visit) {
-	if vc, ok := c.(*visitContext); ok {
-		vc.visit = v
-		return
-	}
-	c.Set(visitKey, v)
-}
+func setVisit(c echo.Context, v *visit) { c.(*visitContext).visit = v }
 
 // newAPIVisit makes the JSON API caller's key, and whether it came as a
 // bearer token, the request's visit.
 func newAPIVisit(c echo.Context, k *apikey.Key, keyInBearer bool) {
-	vc, ok := c.(*visitContext)
-	if !ok {
-		c.Set(visitKey, &visit{principal: apikey.KeyPrincipal(k), key: k, keyInBearer: keyInBearer})
-		return
-	}
+	vc := c.(*visitContext)
 	vc.apiPrincipal = *apikey.KeyPrincipal(k) // inlined: no allocation
 	vc.apiVisit = visit{principal: &vc.apiPrincipal, key: k, keyInBearer: keyInBearer}
 	vc.visit = &vc.apiVisit
 }
 
+// visitOf is the request's visit (nil before one is loaded).
 func visitOf(c echo.Context) *visit {
 	if vc, ok := c.(*visitContext); ok {
 		return vc.visit
 	}
-	v, _ := c.Get(visitKey).(*visit)
-	return v
+	return nil
 }
