@@ -19,7 +19,7 @@ import (
 
 // Config is what the server needs; cmd/keyconsole builds the services.
 type Config struct {
-	DB       pinger // for readiness
+	DB       readiness
 	Keys     keyService
 	Accounts accountService
 	Users    userService
@@ -44,7 +44,8 @@ type Config struct {
 // Server is the console's HTTP handler and its dependencies.
 type Server struct {
 	echo     *echo.Echo
-	db       pinger
+	db       readiness
+	unready  unreadyLog
 	keys     keyService
 	accounts accountService
 	users    userService

@@ -94,7 +94,7 @@ type signInService interface {
 	SignOut(ctx context.Context, k *apikey.Key, refresh string) error
 }
 
-// pinger answers readiness checks (the database).
-type pinger interface {
-	Ping(ctx context.Context) error
+// readiness answers readiness checks: whether the database can serve.
+type readiness interface {
+	Check(ctx context.Context) error
 }
