@@ -259,11 +259,13 @@ func TestRegenerate(t *testing.T) {
 	chromeForm := createForm("Chrome one")
 	chromeForm.Set("type", "chrome")
 	chromeForm.Del("roles") // like the predefined Chrome extension key
+	chromeForm.Del("role_accounts")
 	chromeForm.Del("advanced_permissions")
 	ts.admin.post(t, "/security/api-keys", chromeForm)
 	strongChrome := createForm("Chrome admin")
 	strongChrome.Set("type", "chrome")
 	strongChrome.Set("roles", "global-admin")
+	strongChrome.Del("role_accounts")
 	ts.admin.post(t, "/security/api-keys", strongChrome)
 	general, chrome := keyByName(t, ts, "General one"), keyByName(t, ts, "Chrome one")
 
