@@ -225,6 +225,11 @@ func TestEditKeyAndVersionConflict(t *testing.T) {
 	if got := doc.Find("#allowed_ips").Text(); got != "203.0.113.9" {
 		t.Errorf("edits not kept: %q", got)
 	}
+	// Posted without the form's base, what olga changed is unknown: every
+	// field that differs is listed as changed by both, the admin's value kept.
+	if got := doc.Find(`[data-field="Active"] [data-testid="conflict-collision"]`).Text(); !strings.Contains(got, "Yes") || doc.Find(`[data-testid="flag-allowed_ips"]`).Length() != 1 {
+		t.Errorf("conflict without a base lists %q", doc.Find(`[data-testid="conflict-changes"]`).Text())
+	}
 	if v, _ := doc.Find(`input[name="version"]`).Attr("value"); v != "2" {
 		t.Errorf("conflict form version %q", v)
 	}
