@@ -1,6 +1,10 @@
 package web
 
 import (
+	"bytes"
+	"compress/flate"
+	"encoding/base64"
+	"io"
 	"net/url"
 	"time"
 
@@ -37,21 +41,37 @@ var editFields = []editField{
 
 // editBase is the base field of an edit form filled from k: its settings
 // as the form posts them, and its expiry to the nanosecond, which "keep"
-// stands for in the form.
+// stands for in the form. Compressed, and in characters a form posts as
+// they are, so that it adds little to the body a save may send.
 func editBase(k *apikey.Key) string {
 	v := keyValues(keyInputFromKey(k))
 	if k.ExpiresAt != nil {
 		v.Set("expires_at", k.ExpiresAt.Format(time.RFC3339Nano))
 	}
-	return v.Encode()
+	var packed bytes.Buffer
+	w, _ := flate.NewWriter(&packed, flate.BestCompression) // the level is valid
+	io.WriteString(w, v.Encode())
+	w.Close()
+	return base64.RawURLEncoding.EncodeToString(packed.Bytes())
 }
+
+// maxBase bounds what a base field unpacks to: a form's body is far smaller.
+const maxBase = 1 << 20
 
 // baseSettings reads a base field back into settings; false when there is
 // none or it cannot be read (a form from elsewhere), so nothing is known of
 // what the user saw.
 func baseSettings(raw string, now time.Time) (apikey.Settings, bool) {
-	v, err := url.ParseQuery(raw)
+	packed, err := base64.RawURLEncoding.DecodeString(raw)
 	if raw == "" || err != nil {
+		return apikey.Settings{}, false
+	}
+	plain, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(packed)), maxBase))
+	if err != nil {
+		return apikey.Settings{}, false
+	}
+	v, err := url.ParseQuery(string(plain))
+	if err != nil {
 		return apikey.Settings{}, false
 	}
 	var expires *time.Time

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -171,5 +172,26 @@ func TestEditFieldsCoverEveryChange(t *testing.T) {
 		if ch.Field != "Name" && !slices.ContainsFunc(editFields, func(f editField) bool { return f.label == ch.Field }) {
 			t.Errorf("a conflict does not compare %q", ch.Field)
 		}
+	}
+}
+
+// The edit form of a key with as much as a key may hold still saves: what
+// the form carries for conflicts does not push it past the body limit.
+func TestEditFormOfABigKeySaves(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	k, _ := ts.addKey(t, "Big", func(k *apikey.Key) {
+		for i := range 20 {
+			k.ResponseHeaders = append(k.ResponseHeaders, apikey.Header{Name: fmt.Sprintf("X-H%d", i), Value: strings.Repeat("${key.name}", 90)})
+		}
+		for i := range 200 {
+			p := netip.MustParsePrefix(fmt.Sprintf("2001:db8:%x::/48", i))
+			k.AllowedIPs = append(k.AllowedIPs, apikey.IPEntry{Prefix: p, Source: p.String()})
+		}
+	})
+	form := editFormOf(t, ts.admin, k.ID)
+	form.Del("active")
+	if res, body := ts.admin.post(t, keyURL(k.ID), form); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d %.300s", res.StatusCode, body)
 	}
 }
