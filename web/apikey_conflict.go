@@ -109,7 +109,7 @@ func conflictForm(cur *apikey.Key, rawBase string, typed validate.KeyInput, now 
 		ch := view.FieldChange{Label: f.label, From: t.From, To: t.To}
 		if youChanged && y.To != t.To {
 			ch.Yours = y.To
-			flags[f.name] = cur.UpdatedBy + " changed this too, to “" + t.To + "”. Your value is kept here: check it before saving."
+			flags[f.name] = "Saved meanwhile by " + cur.UpdatedBy + " as “" + t.To + "”. Your value is kept here: check it before saving."
 		}
 		changes = append(changes, ch)
 	}
