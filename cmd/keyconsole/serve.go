@@ -62,6 +62,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics here, on its own listener, rather than beside the console")
 	maxBody := fs.Int64("max-body", web.DefaultMaxBody, "the largest request body taken, in bytes")
 	newDB := fs.Bool("new-database", false, "begin with a new, empty database though this server has run before")
+	drain := fs.Duration("drain", shutdownDrain, "on SIGINT or SIGTERM, how long requests in flight may take to finish")
 	checkDB := fs.Bool("check-database", false, "read every page of an SQLite file over 64 MiB too, while serving (minutes a gigabyte)")
 	rest, err := parseFlags(fs, args, getenv, map[string]string{
 		"addr": "KEYCONSOLE_ADDR", "db": "KEYCONSOLE_DB", "secret-file": "KEYCONSOLE_SECRET_FILE",
@@ -69,7 +70,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		"secure-cookies": "KEYCONSOLE_SECURE_COOKIES", "trusted-proxies": "KEYCONSOLE_TRUSTED_PROXIES",
 		"key-rate": "KEYCONSOLE_KEY_RATE", "key-burst": "KEYCONSOLE_KEY_BURST", "pprof-addr": "KEYCONSOLE_PPROF_ADDR", "key-cache": "KEYCONSOLE_KEY_CACHE",
 		"metrics-addr": "KEYCONSOLE_METRICS_ADDR", "max-body": "KEYCONSOLE_MAX_BODY", "new-database": "KEYCONSOLE_NEW_DATABASE",
-		"check-database": "KEYCONSOLE_CHECK_DATABASE",
+		"check-database": "KEYCONSOLE_CHECK_DATABASE", "drain": "KEYCONSOLE_DRAIN",
 	})
 	if err != nil {
 		return err
@@ -85,6 +86,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	if *ratePerSecond <= 0 || *burst <= 0 {
 		return usageError{"serve: --key-rate and --key-burst must be positive"}
+	}
+	if *drain <= 0 {
+		return usageError{"serve: --drain must be positive"}
 	}
 	if *cacheSize < 1 {
 		return usageError{"serve: --key-cache must be positive"}
@@ -212,7 +216,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	usageCtx, stopUsage := context.WithCancel(context.Background())
 	usageDone := make(chan struct{})
 	go func() { recorder.Run(usageCtx, usageFlushEvery); close(usageDone) }()
-	err = srv.Serve(ctx, ln, shutdownDrain)
+	err = srv.Serve(ctx, ln, *drain)
 	stopUsage()
 	<-usageDone
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
