@@ -29,6 +29,7 @@ type keyService interface {
 	RegenerateAllowed(ctx context.Context, p *apikey.Principal, k *apikey.Key, path []string) error
 	Create(ctx context.Context, who apikey.Actor, accountID string, s apikey.Settings, customSecret string) (*apikey.Key, string, error)
 	Update(ctx context.Context, who apikey.Actor, id string, version int, s apikey.Settings) (*apikey.Key, bool, error)
+	UpdateLatest(ctx context.Context, who apikey.Actor, id string, edit func(*apikey.Key) (apikey.Settings, error)) (*apikey.Key, bool, error)
 	Regenerate(ctx context.Context, who apikey.Actor, id string, grace time.Duration, custom string) (*apikey.Key, string, error)
 	EndGracePeriod(ctx context.Context, who apikey.Actor, id string) (*apikey.Key, error)
 	SetActive(ctx context.Context, who apikey.Actor, id string, active bool) (*apikey.Key, error)

@@ -5,6 +5,7 @@ package keys
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -167,6 +168,32 @@ func (m *Manager) Update(ctx context.Context, who apikey.Actor, id string, versi
 	}
 	m.changed(k)
 	return k, true, nil
+}
+
+// maxLatestAttempts bounds UpdateLatest's retries: each lost race means
+// another save went through, so running out takes a storm of saves.
+const maxLatestAttempts = 50
+
+// UpdateLatest saves what edit makes of the key as it is now, however
+// often someone else saves in between: a change that named no version to
+// check is never refused for one (edit runs again on the newer key).
+func (m *Manager) UpdateLatest(ctx context.Context, who apikey.Actor, id string, edit func(*apikey.Key) (apikey.Settings, error)) (*apikey.Key, bool, error) {
+	for attempt := 1; ; attempt++ {
+		k, err := m.Get(ctx, who, id)
+		if err != nil {
+			return nil, false, err
+		}
+		s, err := edit(k)
+		if err != nil {
+			return nil, false, err
+		}
+		saved, changed, err := m.Update(ctx, who, id, k.Version, s)
+		var stale *apikey.StaleError
+		if errors.As(err, &stale) && attempt < maxLatestAttempts {
+			continue
+		}
+		return saved, changed, err
+	}
 }
 
 // CanRegenerate tells whether the actor may give key k, in the account with
