@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/keys"
 	"keyconsole/internal/verify"
 	"keyconsole/web/view"
 )
@@ -68,6 +69,7 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 		d.CanEdit, d.CanRegenerate, d.CanDelete = false, false, false
 		d.ViewingAccount = viewing
 	}
+	d.CanMove = d.CanEdit && keys.MoveRefusal(k) == nil
 	if d.Sync, d.SyncLagging, err = s.keySync(c, k.ID); err != nil {
 		return err
 	}
@@ -240,9 +242,10 @@ func keySettings(k *apikey.Key, roleAccount func(string) string) []view.Setting 
 var actionLabels = map[string]string{
 	apikey.ActionKeyCreated: "Created", apikey.ActionKeyUpdated: "Edited", apikey.ActionKeyRegenerated: "Secret regenerated",
 	apikey.ActionKeyActivated: "Activated", apikey.ActionKeyDeactivated: "Deactivated", apikey.ActionKeyDeleted: "Deleted",
+	apikey.ActionKeyMoved:      "Moved to another account",
 	apikey.ActionKeyGraceEnded: "Old secret stopped", apikey.ActionEndpointTrust: "Endpoint trusted", apikey.ActionEndpointDrop: "Endpoint distrusted",
 	apikey.ActionUserCreated: "Created", apikey.ActionUserRoleChanged: "Role changed",
-	apikey.ActionUserActivated: "Activated", apikey.ActionUserDeactivated: "Deactivated",
+	apikey.ActionUserActivated: "Activated", apikey.ActionUserDeactivated: "Deactivated", apikey.ActionUserDeleted: "Deleted",
 	apikey.ActionUserSignedIn: "Signed in", apikey.ActionUserSignInFail: "Sign-in failed", apikey.ActionUserSignInLock: "Sign-in locked out",
 	apikey.ActionPasswordChanged: "Password changed", apikey.ActionPasswordReset: "Password reset",
 	apikey.ActionAccountCreated: "Created", apikey.ActionAccountMoved: "Moved", apikey.ActionAccountDeleted: "Deleted",

@@ -35,7 +35,7 @@ func TestAccountsServiceChecksPermission(t *testing.T) {
 		if err := svc.Move(ctx, who, b.ID, a.ID); apikey.ErrorCode(err) != apikey.EFORBIDDEN {
 			t.Errorf("%s moved an account: %v", who.Name, err)
 		}
-		if err := svc.Delete(ctx, who, b.ID); apikey.ErrorCode(err) != apikey.EFORBIDDEN {
+		if err := svc.Delete(ctx, who, b.ID, true); apikey.ErrorCode(err) != apikey.EFORBIDDEN {
 			t.Errorf("%s deleted an account: %v", who.Name, err)
 		}
 	}

@@ -21,6 +21,7 @@ type KeyDetails struct {
 	CanRegenerate bool
 	CanDelete     bool
 	CanAudit      bool
+	CanMove       bool // not for predefined keys, which stay with their account
 	Active        bool
 	InheritedFrom string // set when shown from an account below the key's own
 	OwnerURL      string // the key in its own account, where it can be changed
