@@ -113,7 +113,7 @@ func TestLastAdminCannotBeRemoved(t *testing.T) {
 		form   url.Values
 		beside string // where the reason shows
 	}{
-		{"/users/" + admin.ID + "/deactivate", url.Values{}, `[data-username="admin"]`},
+		{"/users/" + admin.ID + "/deactivate", url.Values{}, `[data-testid="user-error"]`}, // on the user's edit page
 		{"/users/" + admin.ID + "/role", url.Values{"role": {"global-viewer"}}, `[data-testid="error-role"]`},
 	} {
 		res, body := ts.admin.post(t, step.path, step.form)
