@@ -11,20 +11,13 @@ import (
 // as it is now.
 func (s *Server) jsonKeyMove(c echo.Context) error {
 	var body struct {
-		AccountID *string `json:"account_id"`
-		Version   *int    `json:"version"`
+		AccountID string `json:"account_id"`
+		Version   int    `json:"version"` // 0: none given
 	}
 	if err := decodeJSON(c, &body); err != nil {
 		return err
 	}
-	if body.AccountID == nil || *body.AccountID == "" {
-		return validationError(map[string]string{"account_id": "Name the account the key moves to."})
-	}
-	version := 0
-	if body.Version != nil {
-		version = *body.Version
-	}
-	k, err := s.keys.Move(c.Request().Context(), actor(c), c.Param("id"), version, *body.AccountID)
+	k, err := s.keys.Move(c.Request().Context(), actor(c), c.Param("id"), body.Version, body.AccountID)
 	if err != nil {
 		return err
 	}

@@ -397,6 +397,9 @@ func (m *Manager) Move(ctx context.Context, who apikey.Actor, id string, version
 	if !who.CanIn(apikey.ModifyApiKey, path) {
 		return nil, errForbidden
 	}
+	if to == "" {
+		return nil, apikey.FieldErrorf(apikey.EINVALID, "account_id", "Choose the account the key moves to.")
+	}
 	toPath, err := m.store.AccountPath(ctx, to)
 	if err != nil {
 		return nil, err
