@@ -351,7 +351,7 @@ func TestInheritedKeysSeenByWhoeverSeesTheAccount(t *testing.T) {
 	href, _ := doc.Find(`[data-key-id="` + rootKey.ID + `"] .key-name`).Attr("href")
 	res, page := viewer.get(t, href)
 	if d := parseHTML(t, page); res.StatusCode != http.StatusOK || !strings.Contains(d.Find(`[data-testid="inherited-notice"]`).Text(), "inherited from Root") ||
-		d.Find(`[data-testid="edit-key"], [data-testid="move-key"], [data-testid="delete-key"]`).Length() != 0 {
+		d.Find(`[data-testid="edit-key"], [data-testid="move-key"], [data-testid="delete-key"], [data-testid="owner-link"]`).Length() != 0 {
 		t.Errorf("the viewer opens an inherited key: %d", res.StatusCode)
 	}
 	if res, _ := viewer.get(t, keyURL(otherKey.ID)); res.StatusCode != http.StatusNotFound {

@@ -65,7 +65,10 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 		shown, viewing = a, a.ID
 	}
 	if viewing != k.AccountID {
-		d.InheritedFrom, d.OwnerURL = owner.Name, keyURL(k.ID)+"?account="+url.QueryEscape(k.AccountID)
+		d.InheritedFrom = owner.Name
+		if p.CanIn(apikey.ViewApiKey, path) {
+			d.OwnerURL = keyURL(k.ID) + "?account=" + url.QueryEscape(k.AccountID)
+		}
 		d.CanEdit, d.CanRegenerate, d.CanDelete = false, false, false
 		d.ViewingAccount = viewing
 	}
