@@ -261,9 +261,10 @@ func keyNames(keys []*apikey.Key) string {
 }
 
 // MoveAccount puts an account under another parent, with the audit event
-// ev (when not nil). An account with keys or users is refused (they would
-// change who can reach them), and so is a move under itself or its own
-// sub-accounts.
+// ev (when not nil). An account (or one below it) with users or keys of
+// its own is refused (they would change who can reach them); predefined
+// keys belong to their account and move with it. A move under itself or
+// its own sub-accounts is refused too.
 func (db *DB) MoveAccount(ctx context.Context, id, parentID string, ev *apikey.AuditEvent) error {
 	return db.inTx(ctx, func(tx *txn) error {
 		a, err := db.scanAccount(tx.QueryRowContext(ctx, `SELECT id, parent_id, name, created_at FROM accounts WHERE id = ?`, id))
