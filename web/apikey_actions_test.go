@@ -391,7 +391,7 @@ func TestDetailsPage(t *testing.T) {
 			t.Errorf("settings lack %q", want)
 		}
 	}
-	if doc.Find(`[data-testid="key-actions"] a, [data-testid="key-actions"] button`).Length() != 4 {
+	if doc.Find(`[data-testid="key-actions"] a, [data-testid="key-actions"] button`).Length() != 5 { // with Move
 		t.Errorf("admin actions: %q", doc.Find(`[data-testid="key-actions"]`).Text())
 	}
 	_, page = ts.get(t, keyURL(k.ID)+"?tab=audit")

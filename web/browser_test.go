@@ -541,7 +541,7 @@ func TestBrowserUserScope(t *testing.T) {
 		t.Fatalf("summary %q", got)
 	}
 	b.screenshot("users")
-	b.navigates(chromedp.Click(chromedp.CSS(row + ` [data-testid="edit-role"]`)))
+	b.navigates(chromedp.Click(chromedp.CSS(row + ` [data-testid="edit-user"]`)))
 	b.do(chromedp.Click(chromedp.CSS(`input[name="role_accounts"][value="` + tr.customer + `"]`)))
 	b.screenshot("user-scope")
 	b.navigates(chromedp.Click(chromedp.CSS(`[data-testid="role-form"] button[type="submit"]`)))
@@ -549,16 +549,17 @@ func TestBrowserUserScope(t *testing.T) {
 		t.Errorf("after save the summary is %q", got)
 	}
 	// The picker shows only with the Account Viewer role chosen.
-	b.navigates(chromedp.Click(chromedp.CSS(row + ` [data-testid="edit-role"]`)))
+	b.navigates(chromedp.Click(chromedp.CSS(row + ` [data-testid="edit-user"]`)))
 	b.do(chromedp.SetValue(chromedp.ID("role"), "support"))
 	if b.js(`document.querySelector('[data-testid="account-picker"]').checkVisibility()`) {
 		t.Error("account picker shown without the Account Viewer role")
 	}
-	// Deactivating from the list comes back to the list.
+	// Deactivating from the edit page comes back to the list.
 	b.open("/users")
-	b.navigates(chromedp.Click(chromedp.CSS(row + ` [data-testid="deactivate-user"]`)))
+	b.navigates(chromedp.Click(chromedp.CSS(row + ` [data-testid="edit-user"]`)))
+	b.navigates(chromedp.Click(chromedp.CSS(`[data-testid="deactivate-user"]`)))
 	if u, _ := ts.db.UserByName(context.Background(), "vera"); u.Active || !strings.HasSuffix(b.location(), "/users") {
-		t.Errorf("deactivated from the list: active %v, at %s", u.Active, b.location())
+		t.Errorf("deactivated from the edit page: active %v, at %s", u.Active, b.location())
 	}
 	// The key form shows the accounts once Account Viewer is ticked.
 	b.open("/security/api-keys/new")
@@ -642,6 +643,7 @@ func TestBrowserAccountMove(t *testing.T) {
 	plain.signIn("admin", "pw-admin-long-enough")
 	plain.open("/accounts?q=shop")
 	plain.navigates(chromedp.Click(chromedp.CSS(`[data-account-id="` + shop + `"] [data-testid="delete-account"]`)))
+	plain.navigates(chromedp.Click(chromedp.CSS(`[data-testid="confirm-button"]`)))
 	if loc := plain.location(); !strings.HasSuffix(loc, "/accounts?q=shop") || !plain.js(`document.querySelector('[data-testid="no-accounts"]') !== null`) {
 		t.Errorf("after the delete at %s", loc)
 	}
@@ -691,7 +693,8 @@ func TestBrowserPasswordLifecycle(t *testing.T) {
 	}
 
 	admin.open("/users")
-	admin.navigates(chromedp.Click(chromedp.CSS(`[data-testid="user-row"][data-username="rae"] [data-testid="reset-password"]`)))
+	admin.navigates(chromedp.Click(chromedp.CSS(`[data-testid="user-row"][data-username="rae"] [data-testid="edit-user"]`)))
+	admin.navigates(chromedp.Click(chromedp.CSS(`[data-testid="reset-password"]`)))
 	admin.navigates(
 		chromedp.SendKeys(chromedp.ID("password"), "temporary-for-rae"),
 		chromedp.Click(chromedp.CSS(`[data-testid="reset-password-form"] button[type="submit"]`)),

@@ -39,6 +39,9 @@ func (s *Server) jsonKeyUpdate(c echo.Context) error {
 				fields[name] = "This cannot change after the key is created."
 			}
 		}
+		if fields["account_id"] != "" {
+			fields["account_id"] = "Move a key with POST /api/v1/keys/" + k.ID + "/move."
+		}
 		if len(fields) > 0 {
 			return apikey.Settings{}, validationError(fields)
 		}

@@ -61,6 +61,8 @@ func (s *Server) routes() {
 	// Support may regenerate Chrome keys: the keys service decides per key.
 	console(http.MethodGet, "/security/api-keys/:id/regenerate", s.apiKeyRegenerateConfirm, apikey.ViewApiKey)
 	showsSecret(http.MethodPost, "/security/api-keys/:id/regenerate", s.apiKeyRegenerate, apikey.ViewApiKey)
+	console(http.MethodGet, "/security/api-keys/:id/move", s.apiKeyMoveForm, apikey.ModifyApiKey)
+	console(http.MethodPost, "/security/api-keys/:id/move", s.apiKeyMove, apikey.ModifyApiKey)
 	console(http.MethodPost, "/security/api-keys/:id/activate", s.apiKeyActivate, apikey.ModifyApiKey)
 	console(http.MethodPost, "/security/api-keys/:id/deactivate", s.apiKeyDeactivate, apikey.ModifyApiKey)
 	console(http.MethodGet, "/security/api-keys/:id/delete", s.apiKeyDeleteConfirm, apikey.DeleteApiKey)
@@ -82,6 +84,7 @@ func (s *Server) routes() {
 	console(http.MethodGet, "/accounts/switch", s.accountSwitch, apikey.ViewApiKey)
 	console(http.MethodGet, "/accounts/choices", s.accountChoices, apikey.ViewApiKey)
 	console(http.MethodPost, "/accounts", s.accountCreate, apikey.ManageUsers)
+	console(http.MethodGet, "/accounts/:id/delete", s.accountDeleteConfirm, apikey.ManageUsers)
 	console(http.MethodPost, "/accounts/:id/delete", s.accountDelete, apikey.ManageUsers)
 	console(http.MethodGet, "/accounts/:id/move", s.accountMoveForm, apikey.ManageUsers)
 	console(http.MethodPost, "/accounts/:id/move", s.accountMove, apikey.ManageUsers)
@@ -89,12 +92,15 @@ func (s *Server) routes() {
 	console(http.MethodGet, "/users", s.userList, apikey.ManageUsers)
 	console(http.MethodGet, "/users/new", s.userNew, apikey.ManageUsers)
 	console(http.MethodPost, "/users", s.userCreate, apikey.ManageUsers)
+	console(http.MethodGet, "/users/:id", s.userRoleForm, apikey.ManageUsers)
 	console(http.MethodGet, "/users/:id/role", s.userRoleForm, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/role", s.userRoleSave, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/deactivate", s.userDeactivate, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/activate", s.userActivate, apikey.ManageUsers)
 	console(http.MethodGet, "/users/:id/password", s.userPasswordForm, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/password", s.userPasswordReset, apikey.ManageUsers)
+	console(http.MethodGet, "/users/:id/delete", s.userDeleteConfirm, apikey.ManageUsers)
+	console(http.MethodPost, "/users/:id/delete", s.userDelete, apikey.ManageUsers)
 
 	// JSON API: authenticated by an API key, whose roles decide, and by a
 	// user's access token where the key does not allow unauthenticated calls.
@@ -115,6 +121,7 @@ func (s *Server) routes() {
 	api(http.MethodPatch, "/keys/:id", s.jsonKeyUpdate, apikey.ModifyApiKey)
 	api(http.MethodPost, "/keys/:id/regenerate", s.jsonKeyRegenerate, apikey.ViewApiKey) // the keys service decides per key
 	api(http.MethodDelete, "/keys/:id", s.jsonKeyDelete, apikey.DeleteApiKey)
+	api(http.MethodPost, "/keys/:id/move", s.jsonKeyMove, apikey.ModifyApiKey) // the keys service checks both accounts
 	api(http.MethodGet, "/accounts", s.jsonAccountList, apikey.ViewApiKey)
 	api(http.MethodPost, "/accounts", s.jsonAccountCreate, apikey.ManageUsers)
 }

@@ -34,6 +34,7 @@ type keyService interface {
 	EndGracePeriod(ctx context.Context, who apikey.Actor, id string) (*apikey.Key, error)
 	SetActive(ctx context.Context, who apikey.Actor, id string, active bool) (*apikey.Key, error)
 	Delete(ctx context.Context, who apikey.Actor, id string) (*apikey.Key, error)
+	Move(ctx context.Context, who apikey.Actor, id string, version int, to string) (*apikey.Key, error)
 	SetEndpointTrust(ctx context.Context, who apikey.Actor, id, endpointID string, trusted bool) (*apikey.Key, error)
 	JWT(ctx context.Context, who apikey.Actor, id string) (*apikey.KeyJWT, error)
 	DeactivatePredefined(ctx context.Context, who apikey.Actor, accountID string) (int, error)
@@ -47,7 +48,8 @@ type accountService interface {
 	Uses(ctx context.Context, ids []string) (map[string]apikey.AccountUse, error)
 	Create(ctx context.Context, who apikey.Actor, name, parentID string) (*apikey.Account, error)
 	Move(ctx context.Context, who apikey.Actor, id, parentID string) error
-	Delete(ctx context.Context, who apikey.Actor, id string) error
+	Delete(ctx context.Context, who apikey.Actor, id string, confirmed bool) error
+	Deletion(ctx context.Context, who apikey.Actor, id string) ([]*apikey.Key, error)
 }
 
 // userService changes and lists console users (internal/users).
@@ -57,6 +59,7 @@ type userService interface {
 	SetRole(ctx context.Context, who apikey.Actor, id string, role apikey.Role, accounts []string) error
 	SetActive(ctx context.Context, who apikey.Actor, id string, active bool) error
 	ResetPassword(ctx context.Context, who apikey.Actor, id, password string) error
+	Delete(ctx context.Context, who apikey.Actor, id string) error
 }
 
 // auditService reads the audit trail (internal/auditlog).

@@ -11,8 +11,8 @@ import (
 	"keyconsole/web/view"
 )
 
-// userRoleForm shows a user's role and, for an Account Viewer, the
-// accounts it sees, to change.
+// userRoleForm is a user's edit page: the role and, for an Account Viewer,
+// the accounts it sees, to change; and the user's other actions.
 func (s *Server) userRoleForm(c echo.Context) error {
 	u, err := s.managedUser(c, c.Param("id"))
 	if err != nil {
@@ -74,7 +74,14 @@ func (s *Server) renderUserRole(c echo.Context, status int, u *apikey.User, f vi
 	f.Username, f.Action, f.CancelURL = u.Username, "/users/"+u.ID+"/role", "/users"
 	f.Roles = roleOptions()
 	fillPicker(&f.Scope, dir)
-	pg := s.usersPage(c, "Role of "+u.Username)
+	f.Account, f.Active = dir.name(u.AccountID), u.Active
+	self := principalOf(c)
+	f.IsSelf = self != nil && self.Kind == apikey.PrincipalUser && self.ID == u.ID
+	f.PasswordURL, f.DeleteURL, f.StatusURL = "/users/"+u.ID+"/password", "/users/"+u.ID+"/delete", "/users/"+u.ID+"/activate"
+	if u.Active {
+		f.StatusURL = "/users/" + u.ID + "/deactivate"
+	}
+	pg := s.usersPage(c, "Edit "+u.Username)
 	s.headerAccount(c, &pg)
 	return render(c, status, view.UserRolePage(pg, f))
 }
@@ -109,17 +116,86 @@ func (s *Server) userActivate(c echo.Context) error {
 	return s.userChanged(c, id, s.users.SetActive(c.Request().Context(), actor(c), id, true))
 }
 
-// userChanged answers a switch of one user on or off: back to the list
-// page the button was on, or the list with the refusal (such as the
-// last-admin rule) beside that user.
+// userChanged answers a switch of one user on or off: back to the page the
+// button was on, or the user's edit page with the refusal (such as the
+// last-admin rule).
 func (s *Server) userChanged(c echo.Context, id string, err error) error {
+	status := http.StatusUnprocessableEntity
 	switch apikey.ErrorCode(err) {
 	case "":
 		return c.Redirect(http.StatusSeeOther, returnTo(c, "/users"))
 	case apikey.ECONFLICT:
-		return s.renderUsers(c, http.StatusConflict, id, apikey.ErrorMessage(err))
+		status = http.StatusConflict
 	case apikey.EINVALID:
-		return s.renderUsers(c, http.StatusUnprocessableEntity, id, apikey.ErrorMessage(err))
+	default:
+		return err
+	}
+	return s.refusedOnUser(c, status, id, apikey.ErrorMessage(err))
+}
+
+// refusedOnUser draws user id's edit page with the reason an action on it
+// was refused.
+func (s *Server) refusedOnUser(c echo.Context, status int, id, refusal string) error {
+	u, err := s.managedUser(c, id)
+	if err != nil {
+		return err
+	}
+	f := view.UserRoleForm{Role: string(u.Role), Refusal: refusal}
+	if u.Role == apikey.RoleAccountViewer {
+		f.Scope.Chosen = scopeChoices(u.RoleAccounts)
+	}
+	return s.renderUserRole(c, status, u, f)
+}
+
+// userDeleteConfirm asks before deleting a user.
+func (s *Server) userDeleteConfirm(c echo.Context) error {
+	u, err := s.managedUser(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return s.renderUserDelete(c, http.StatusOK, u, "", nil)
+}
+
+// renderUserDelete draws the question before deleting user u, with the
+// reason a delete was refused, or (errs) what the post lacked.
+func (s *Server) renderUserDelete(c echo.Context, status int, u *apikey.User, refusal string, errs map[string]string) error {
+	confirm := view.Confirm{
+		Message:   "Delete the user “" + u.Username + "” (" + u.Role.Label() + ")?",
+		Warning:   "They can no longer sign in, and their sessions and tokens end at once. This cannot be undone; to stop them for a while, deactivate them instead.",
+		Action:    "/users/" + u.ID + "/delete",
+		Button:    "Delete " + u.Username,
+		Danger:    true,
+		CancelURL: "/users/" + u.ID,
+		CSRFToken: csrfToken(c),
+		Hidden:    []view.Field{{Name: "confirm", Value: "yes"}},
+		Refusal:   refusal,
+		Errors:    errs,
+	}
+	return s.renderDialog(c, status, s.usersPage(c, "Delete "+u.Username), "Delete user", view.ConfirmBody(confirm))
+}
+
+// errUnconfirmed answers a delete posted without its question's confirm=yes.
+var errUnconfirmed = map[string]string{"confirm": "Nothing was deleted: confirm with the button below."}
+
+// userDelete removes a user once their delete page was confirmed, and goes
+// back to the users; a refusal (yourself, the last Global Admin) comes
+// back on the question.
+func (s *Server) userDelete(c echo.Context) error {
+	u, err := s.managedUser(c, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if c.FormValue("confirm") != "yes" {
+		return s.renderUserDelete(c, http.StatusUnprocessableEntity, u, "", errUnconfirmed)
+	}
+	err = s.users.Delete(c.Request().Context(), actor(c), u.ID)
+	switch apikey.ErrorCode(err) {
+	case "":
+		return redirect(c, "/users")
+	case apikey.ECONFLICT:
+		return s.renderUserDelete(c, http.StatusConflict, u, apikey.ErrorMessage(err), nil)
+	case apikey.EINVALID:
+		return s.renderUserDelete(c, http.StatusUnprocessableEntity, u, apikey.ErrorMessage(err), nil)
 	}
 	return err
 }

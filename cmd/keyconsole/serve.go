@@ -191,16 +191,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	defer func() { leaveGroup(); <-groupDone }()
 	// A change to a key empties this instance's cache of it at once, and
 	// its response waits (briefly) until the other instances have too.
-	keyService.OnChange(func(k *apikey.Key, hashes ...string) {
+	forget := func(k *apikey.Key, hashes ...string) {
 		verifier.Forget(k, hashes...)
 		member.AwaitApplied(k.ID)
-	})
+	}
+	keyService.OnChange(forget)
+	accountService := accounts.New(db)
+	accountService.OnKeyChange(forget) // the predefined keys an account's deletion removes
 	signIn, err := signin.New(signin.Config{Store: db, Throttle: signin.NewThrottle(db), Tokens: tokens,
 		Idle: *idle, Lifetime: *lifetime, Logger: logger})
 	if err != nil {
 		return err
 	}
-	srv, err := web.New(web.Config{DB: checked, Keys: keyService, Accounts: accounts.New(db), Users: users.New(db, auth.DefaultParams),
+	srv, err := web.New(web.Config{DB: checked, Keys: keyService, Accounts: accountService, Users: users.New(db, auth.DefaultParams),
 		Audit: auditlog.New(db), Verifier: verifier, Tokens: tokens, SignIn: signIn, Logger: logger,
 		Sessions:       web.SessionConfig{Keys: sessionKeys, Lifetime: *lifetime, SecureCookies: *secure},
 		TrustedProxies: trusted, MaxBody: *maxBody, MetricsApart: metricsLn != nil})

@@ -85,6 +85,12 @@ type Confirm struct {
 	Secrets []Option
 	Chosen  string
 	Errors  map[string]string
+	// Items are listed under ItemsLabel: what goes with the thing deleted.
+	ItemsLabel string
+	Items      []string
+	Hidden     []Field // posted with the form, such as confirm=yes
+	// Refusal says why it cannot be done; the form then offers only Cancel.
+	Refusal string
 }
 
 // FieldChange is one field someone else changed while the form was open,
