@@ -126,11 +126,16 @@ func (s *Server) MetricsHandler() http.Handler {
 
 // ServeHTTP makes the server an http.Handler: Echo's own, with the
 // envelope around every route's handler (matched or not) instead of Echo's
-// global middleware.
+// global middleware. HEAD takes the GET route: net/http sends the headers
+// and drops the body.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := s.echo.AcquireContext()
 	c.Reset(r, w)
-	s.echo.Router().Find(r.Method, echo.GetPath(r), c)
+	method := r.Method
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
+	s.echo.Router().Find(method, echo.GetPath(r), c)
 	s.envelope(c, c.Handler())
 	s.echo.ReleaseContext(c)
 }

@@ -217,3 +217,19 @@ func TestAbandonedRequestIsNotAnError(t *testing.T) {
 		t.Fatalf("abandoned request logged as:\n%s", logs)
 	}
 }
+
+// TestHeadWhereGet: HEAD answers wherever GET does, with GET's status and
+// headers and no body: static files, pages, health and the API.
+func TestHeadWhereGet(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	_, page := ts.get(t, "/security/api-keys")
+	css := parseHTML(t, page).Find(`link[rel="stylesheet"]`).AttrOr("href", "")
+	for _, path := range []string{css, "/static/favicon.svg", "/login", "/healthz", "/readyz", "/security/api-keys", "/api/v1/keys"} {
+		get, _ := ts.admin.do(t, http.MethodGet, path, nil)
+		head, body := ts.admin.do(t, http.MethodHead, path, nil)
+		if head.StatusCode != get.StatusCode || head.Header.Get("Content-Type") != get.Header.Get("Content-Type") || body != "" {
+			t.Errorf("HEAD %s: %d %q (GET: %d), %d bytes of body", path, head.StatusCode, head.Header.Get("Content-Type"), get.StatusCode, len(body))
+		}
+	}
+}
