@@ -62,6 +62,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics here, on its own listener, rather than beside the console")
 	maxBody := fs.Int64("max-body", web.DefaultMaxBody, "the largest request body taken, in bytes")
 	newDB := fs.Bool("new-database", false, "begin with a new, empty database though this server has run before")
+	logFormat := fs.String("log-format", "text", "log lines as text (key=value) or json")
+	logLevel := fs.String("log-level", "info", "the least severe log lines written: debug, info, warn or error")
 	drain := fs.Duration("drain", shutdownDrain, "on SIGINT or SIGTERM, how long requests in flight may take to finish")
 	checkDB := fs.Bool("check-database", false, "read every page of an SQLite file over 64 MiB too, while serving (minutes a gigabyte)")
 	rest, err := parseFlags(fs, args, getenv, map[string]string{
@@ -71,6 +73,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		"key-rate": "KEYCONSOLE_KEY_RATE", "key-burst": "KEYCONSOLE_KEY_BURST", "pprof-addr": "KEYCONSOLE_PPROF_ADDR", "key-cache": "KEYCONSOLE_KEY_CACHE",
 		"metrics-addr": "KEYCONSOLE_METRICS_ADDR", "max-body": "KEYCONSOLE_MAX_BODY", "new-database": "KEYCONSOLE_NEW_DATABASE",
 		"check-database": "KEYCONSOLE_CHECK_DATABASE", "drain": "KEYCONSOLE_DRAIN",
+		"log-format": "KEYCONSOLE_LOG_FORMAT", "log-level": "KEYCONSOLE_LOG_LEVEL",
 	})
 	if err != nil {
 		return err
@@ -86,6 +89,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	if *ratePerSecond <= 0 || *burst <= 0 {
 		return usageError{"serve: --key-rate and --key-burst must be positive"}
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return usageError{"serve: --log-level must be debug, info, warn or error"}
+	}
+	if *logFormat != "text" && *logFormat != "json" {
+		return usageError{"serve: --log-format must be text or json"}
 	}
 	if *drain <= 0 {
 		return usageError{"serve: --drain must be positive"}
@@ -119,7 +129,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	logs := newLogWriter(stderr, logFlushEvery)
 	defer logs.Close()
-	logger := slog.New(logfmt.New(logs, nil))
+	logger := slog.New(logfmt.New(logs, level))
+	if *logFormat == "json" {
+		logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: level}))
+	}
 	if err := refuseLostDatabase(ctx, *dbPath, *secretFile, *newDB); err != nil {
 		return err
 	}
