@@ -47,7 +47,7 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-const usageText = "usage: keyconsole serve|migrate|backup FILE|migrate-data --from FILE --to URL|user add [flags]|jwks rotate"
+const usageText = "usage: keyconsole serve|migrate|backup FILE|restore BACKUP|migrate-data --from FILE --to URL|user add [flags]|jwks rotate"
 
 // run executes one command line and returns the exit status; every failure
 // is reported as one line on stderr.
@@ -82,6 +82,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return migrate(ctx, rest, getenv)
 	case "backup":
 		return backup(ctx, rest, getenv)
+	case "restore":
+		return restore(ctx, rest, getenv)
 	case "migrate-data":
 		return migrateData(ctx, rest, getenv, stderr)
 	case "user":

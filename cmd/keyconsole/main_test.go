@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,6 +40,7 @@ func TestUsageErrorsExit2WithOneLine(t *testing.T) {
 		{"migrate", "extra"},
 		{"backup"},
 		{"backup", "a", "b"},
+		{"restore"},
 	} {
 		code, stderr := runCLI(t, nil, args...)
 		if code != exitUsage {
@@ -137,6 +139,14 @@ func TestMigrateAndBackup(t *testing.T) {
 // the base URL and the live stderr.
 func startServe(t *testing.T, env map[string]string) (string, *syncbuf.Buffer) {
 	t.Helper()
+	base, stderr, _ := startServeStop(t, env)
+	return base, stderr
+}
+
+// startServeStop is startServe that also returns a stop, which waits for
+// the clean exit (the test's end stops it otherwise).
+func startServeStop(t *testing.T, env map[string]string) (string, *syncbuf.Buffer, func()) {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -150,17 +160,21 @@ func startServe(t *testing.T, env map[string]string) (string, *syncbuf.Buffer) {
 	go func() {
 		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, strings.NewReader(""), stderr)
 	}()
-	t.Cleanup(func() {
-		cancel() // what SIGINT and SIGTERM do through signal.NotifyContext
-		select {
-		case code := <-done:
-			if code != exitOK {
-				t.Errorf("serve exit %d: %s", code, stderr.String())
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel() // what SIGINT and SIGTERM do
+			select {
+			case code := <-done:
+				if code != exitOK {
+					t.Errorf("serve exit %d: %s", code, stderr.String())
+				}
+			case <-time.After(15 * time.Second):
+				t.Error("serve did not stop")
 			}
-		case <-time.After(15 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
+		})
+	}
+	t.Cleanup(stop)
 	for i := 0; i < 100; i++ {
 		res, err := http.Get("http://" + addr + "/healthz")
 		if err == nil {
@@ -168,7 +182,7 @@ func startServe(t *testing.T, env map[string]string) (string, *syncbuf.Buffer) {
 			if res.StatusCode != http.StatusOK {
 				t.Fatalf("healthz %d", res.StatusCode)
 			}
-			return "http://" + addr, stderr
+			return "http://" + addr, stderr, stop
 		}
 		select {
 		case code := <-done:
@@ -177,7 +191,7 @@ func startServe(t *testing.T, env map[string]string) (string, *syncbuf.Buffer) {
 		}
 	}
 	t.Fatal("server never answered")
-	return "", nil
+	return "", nil, nil
 }
 
 // signInConsole signs in through the console's form, as a browser would,

@@ -31,11 +31,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 		}
 	}
 	files := db.e.migrations()
-	names, err := fs.Glob(files, "*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
+	names := db.knownMigrations()
 	if err := db.refuseNewer(ctx, names); err != nil {
 		return err
 	}
@@ -47,12 +43,19 @@ func (db *DB) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// knownMigrations names the engine's migrations, in order.
+func (db *DB) knownMigrations() []string {
+	names, _ := fs.Glob(db.e.migrations(), "*.sql") // the pattern is valid
+	sort.Strings(names)
+	return names
+}
+
 // refuseNewer fails when the database holds a migration this binary does
 // not know: a newer version wrote it, and this one would misread it.
 func (db *DB) refuseNewer(ctx context.Context, known []string) error {
 	applied, err := queryNames(ctx, db.writer, `SELECT name FROM schema_migrations ORDER BY name`)
 	if err != nil {
-		return fmt.Errorf("list migrations: %w", err)
+		return fmt.Errorf("not a keyconsole database, or an unreadable one: %w", err)
 	}
 	for _, name := range applied {
 		if !slices.Contains(known, name) {
