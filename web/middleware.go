@@ -74,6 +74,9 @@ func (s *Server) envelope(c echo.Context, h echo.HandlerFunc) {
 	for _, x := range set {
 		hdr[x.name] = x.value
 	}
+	if c.Request().TLS != nil {
+		hdr["Strict-Transport-Security"] = hsts
+	}
 	n := s.inFlight.counter(c.Request().Method, c.Path())
 	n.Add(1)
 	defer n.Add(-1)
@@ -177,6 +180,8 @@ var (
 		{"Cross-Origin-Opener-Policy", []string{"same-origin"}},
 		{"Permissions-Policy", []string{"camera=(), microphone=(), geolocation=()"}},
 	}
+	// hsts: over TLS, browsers keep to HTTPS for two years.
+	hsts       = []string{"max-age=63072000; includeSubDomains"}
 	apiHeaders = []header{
 		{"Content-Security-Policy", []string{apiContentSecurityPolicy}},
 		{"X-Content-Type-Options", []string{"nosniff"}},

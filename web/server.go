@@ -5,6 +5,7 @@ package web
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -142,7 +143,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Serve answers on ln until ctx is done, then drains requests in
 // flight for up to drain before returning.
-func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration) error {
+// With tlsConfig it serves HTTPS (and HTTP/2) on ln.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration, tlsConfig *tls.Config) error {
 	srv := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -151,9 +153,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+		TLSConfig:         tlsConfig,
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if tlsConfig != nil {
+			errc <- srv.ServeTLS(ln, "", "") // the certificate comes from tlsConfig
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	s.logger.Info("listening", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:

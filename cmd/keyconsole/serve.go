@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -9,9 +10,11 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"keyconsole/internal/accounts"
@@ -62,6 +65,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics here, on its own listener, rather than beside the console")
 	maxBody := fs.Int64("max-body", web.DefaultMaxBody, "the largest request body taken, in bytes")
 	newDB := fs.Bool("new-database", false, "begin with a new, empty database though this server has run before")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate (PEM; reread on SIGHUP)")
+	tlsKey := fs.String("tls-key", "", "the certificate's private key (PEM)")
 	logFormat := fs.String("log-format", "text", "log lines as text (key=value) or json")
 	logLevel := fs.String("log-level", "info", "the least severe log lines written: debug, info, warn or error")
 	drain := fs.Duration("drain", shutdownDrain, "on SIGINT or SIGTERM, how long requests in flight may take to finish")
@@ -73,7 +78,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		"key-rate": "KEYCONSOLE_KEY_RATE", "key-burst": "KEYCONSOLE_KEY_BURST", "pprof-addr": "KEYCONSOLE_PPROF_ADDR", "key-cache": "KEYCONSOLE_KEY_CACHE",
 		"metrics-addr": "KEYCONSOLE_METRICS_ADDR", "max-body": "KEYCONSOLE_MAX_BODY", "new-database": "KEYCONSOLE_NEW_DATABASE",
 		"check-database": "KEYCONSOLE_CHECK_DATABASE", "drain": "KEYCONSOLE_DRAIN",
-		"log-format": "KEYCONSOLE_LOG_FORMAT", "log-level": "KEYCONSOLE_LOG_LEVEL",
+		"tls-cert": "KEYCONSOLE_TLS_CERT", "tls-key": "KEYCONSOLE_TLS_KEY", "log-format": "KEYCONSOLE_LOG_FORMAT", "log-level": "KEYCONSOLE_LOG_LEVEL",
 	})
 	if err != nil {
 		return err
@@ -97,6 +102,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if *logFormat != "text" && *logFormat != "json" {
 		return usageError{"serve: --log-format must be text or json"}
 	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return usageError{"serve: --tls-cert and --tls-key go together"}
+	}
 	if *drain <= 0 {
 		return usageError{"serve: --drain must be positive"}
 	}
@@ -106,6 +114,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	trusted, err := parseProxies(*proxies)
 	if err != nil {
 		return usageError{"serve: --trusted-proxies: " + err.Error()}
+	}
+	var cert *certificate
+	if *tlsCert != "" {
+		if cert, err = loadCertificate(*tlsCert, *tlsKey); err != nil {
+			return err
+		}
 	}
 	tuneCollector(getenv, *cacheSize)
 	// Take the address first: a busy port fails before anything is
@@ -218,7 +232,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	srv, err := web.New(web.Config{DB: checked, Keys: keyService, Accounts: accountService, Users: users.New(db, auth.DefaultParams),
 		Audit: auditlog.New(db), Verifier: verifier, Tokens: tokens, SignIn: signIn, Logger: logger,
-		Sessions:       web.SessionConfig{Keys: sessionKeys, Lifetime: *lifetime, SecureCookies: *secure},
+		Sessions:       web.SessionConfig{Keys: sessionKeys, Lifetime: *lifetime, SecureCookies: *secure || cert != nil},
 		TrustedProxies: trusted, MaxBody: *maxBody, MetricsApart: metricsLn != nil})
 	if err != nil {
 		return err
@@ -232,7 +246,24 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	usageCtx, stopUsage := context.WithCancel(context.Background())
 	usageDone := make(chan struct{})
 	go func() { recorder.Run(usageCtx, usageFlushEvery); close(usageDone) }()
-	err = srv.Serve(ctx, ln, *drain)
+	var tlsConfig *tls.Config
+	if cert != nil {
+		tlsConfig = cert.config()
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-hup:
+					cert.reloadLogged(logger)
+				}
+			}
+		}()
+	}
+	err = srv.Serve(ctx, ln, *drain, tlsConfig)
 	stopUsage()
 	<-usageDone
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {

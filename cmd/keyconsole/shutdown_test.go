@@ -25,7 +25,7 @@ type spawned struct {
 	exited chan error
 }
 
-func spawn(t *testing.T, drain string) *spawned {
+func spawn(t *testing.T, env map[string]string) *spawned {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -34,8 +34,11 @@ func spawn(t *testing.T, drain string) *spawned {
 	s := &spawned{addr: l.Addr().String(), stderr: &syncbuf.Buffer{}, exited: make(chan error, 1)}
 	l.Close()
 	dir := t.TempDir()
-	s.cmd = exec.Command(os.Args[0], "serve", "--addr", s.addr, "--drain", drain)
+	s.cmd = exec.Command(os.Args[0], "serve", "--addr", s.addr)
 	s.cmd.Env = append(os.Environ(), envServe+"=1", "KEYCONSOLE_DB="+filepath.Join(dir, "k.db"), "KEYCONSOLE_SECRET_FILE="+filepath.Join(dir, "session.key"))
+	for k, v := range env {
+		s.cmd.Env = append(s.cmd.Env, k+"="+v)
+	}
 	s.cmd.Stderr = s.stderr
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -92,7 +95,7 @@ func TestShutdown(t *testing.T) {
 	t.Parallel()
 	t.Run("clean", func(t *testing.T) {
 		t.Parallel()
-		s := spawn(t, "5s")
+		s := spawn(t, map[string]string{"KEYCONSOLE_DRAIN": "5s"})
 		s.cmd.Process.Signal(syscall.SIGTERM)
 		if code := s.exit(t, 10*time.Second); code != 0 || !strings.Contains(s.stderr.String(), "clean drain") {
 			t.Fatalf("exit %d: %s", code, s.stderr.String())
@@ -100,7 +103,7 @@ func TestShutdown(t *testing.T) {
 	})
 	t.Run("cut off", func(t *testing.T) {
 		t.Parallel()
-		s := spawn(t, "500ms")
+		s := spawn(t, map[string]string{"KEYCONSOLE_DRAIN": "500ms"})
 		s.slowRequest(t)
 		s.cmd.Process.Signal(syscall.SIGTERM)
 		code := s.exit(t, 10*time.Second)
@@ -111,7 +114,7 @@ func TestShutdown(t *testing.T) {
 	})
 	t.Run("second signal", func(t *testing.T) {
 		t.Parallel()
-		s := spawn(t, "1m")
+		s := spawn(t, map[string]string{"KEYCONSOLE_DRAIN": "1m"})
 		s.slowRequest(t)
 		s.cmd.Process.Signal(syscall.SIGTERM)
 		time.Sleep(300 * time.Millisecond)
