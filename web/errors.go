@@ -30,6 +30,8 @@ func statusOf(err error) int {
 		return http.StatusUnprocessableEntity
 	case apikey.EFORBIDDEN:
 		return http.StatusForbidden
+	case apikey.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -77,7 +79,13 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status := statusOf(err)
-	if status >= 500 {
+	switch {
+	case status == http.StatusServiceUnavailable:
+		// Every request fails alike until the disk is freed: once a minute.
+		if s.unready.due("storage", s.now()) {
+			s.logger.Error("the database takes no writes", "request_id", requestIDOf(c), "err", err)
+		}
+	case status >= 500:
 		s.logger.Error("request failed", "request_id", requestIDOf(c), "err", err)
 	}
 	msg := messageOf(err, status)
@@ -118,6 +126,8 @@ func apiCodeOf(status int) string {
 		return "VALIDATION"
 	case http.StatusTooManyRequests:
 		return "RATE_LIMITED"
+	case http.StatusServiceUnavailable:
+		return "STORAGE_UNAVAILABLE"
 	}
 	return "INTERNAL"
 }

@@ -14,6 +14,9 @@ const (
 	EINVALID   = "invalid"
 	EFORBIDDEN = "forbidden"
 	EINTERNAL  = "internal"
+	// EUNAVAILABLE: the database takes no writes for now (a full disk, a
+	// read-only file or server, a lost connection); it passes.
+	EUNAVAILABLE = "unavailable"
 )
 
 // Error is an error with a code and a message fit to show a person; Field,

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"keyconsole/internal/apikey"
 )
 
 // engine is what one SQL engine does its own way.
@@ -29,6 +31,9 @@ type engine interface {
 	retryable(err error) bool
 	// violation names the constraint err broke, if any.
 	violation(err error) violation
+	// unavailable tells whether err means the database takes no writes
+	// for now (a full disk, a read-only file or server, a lost connection).
+	unavailable(err error) bool
 	// migrations are the engine's schema files, applied in name order.
 	migrations() fs.FS
 	// lock holds an exclusive lock across every process on the database,
@@ -155,6 +160,10 @@ func runTx(ctx context.Context, p *pool, fn func(*txn) error) error {
 	var err error
 	for attempt := 1; ; attempt++ {
 		err = tryTx(ctx, p, fn)
+		if err != nil && p.e.unavailable(err) {
+			// The driver's words stay in the chain, for the log.
+			return fmt.Errorf("%w (%v)", errStorage, err)
+		}
 		if err == nil || attempt == maxTxAttempts || !p.e.retryable(err) {
 			return err
 		}
@@ -167,6 +176,9 @@ func runTx(ctx context.Context, p *pool, fn func(*txn) error) error {
 		}
 	}
 }
+
+// errStorage is what a write answers while the database takes none.
+var errStorage = apikey.Errorf(apikey.EUNAVAILABLE, "The database cannot store anything right now (its disk may be full); nothing was changed. Try again in a moment.")
 
 func tryTx(ctx context.Context, p *pool, fn func(*txn) error) error {
 	tx, err := p.db.BeginTx(ctx, p.e.txOptions())

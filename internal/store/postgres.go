@@ -57,6 +57,18 @@ func (postgresEngine) retryable(err error) bool {
 		(e.Code == pgUniqueViolation && e.ConstraintName == "key_changes_pkey")
 }
 
+// unavailable: the server's disk is full, it is read-only (a standby) or
+// starting or stopping, or the connection to it failed.
+func (postgresEngine) unavailable(err error) bool {
+	var e *pgconn.PgError
+	if errors.As(err, &e) {
+		return strings.HasPrefix(e.Code, "53") || // insufficient resources: disk full, out of memory, too many connections
+			e.Code == "25006" || strings.HasPrefix(e.Code, "57P") || strings.HasPrefix(e.Code, "08")
+	}
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ce) || pgconn.SafeToRetry(err)
+}
+
 func (postgresEngine) violation(err error) violation {
 	var e *pgconn.PgError
 	if !errors.As(err, &e) {

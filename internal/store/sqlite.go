@@ -77,6 +77,20 @@ var sqliteConstraints = map[string]string{
 	"signing_keys.kid":                        "signing_keys_pkey",
 }
 
+// unavailable: the disk is full, the file went read-only or cannot be
+// read; the database itself is sound and recovers once it is fixed.
+func (sqliteEngine) unavailable(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code() & 0xff { // the primary code
+	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN:
+		return true
+	}
+	return false
+}
+
 func (sqliteEngine) violation(err error) violation {
 	var e *sqlite.Error
 	if !errors.As(err, &e) {

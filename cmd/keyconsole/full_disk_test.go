@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/internal/store"
+)
+
+// TestFullDisk: with the database on a small file system that fills up,
+// writes answer 503 STORAGE_UNAVAILABLE (logged once, not per request),
+// /readyz fails, and both recover on their own once space is freed.
+// It needs a tmpfs mount, so root; elsewhere it is skipped.
+func TestFullDisk(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("no tmpfs here: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	path := filepath.Join(dir, "k.db")
+	secret := adminKeyIn(t, path)
+	base, stderr, stop := startServeStop(t, map[string]string{"KEYCONSOLE_DB": path, "KEYCONSOLE_SECRET_FILE": filepath.Join(dir, "session.key")})
+
+	create := func(name string) (int, string) {
+		body, _ := json.Marshal(map[string]any{"name": name, "type": "general"})
+		req, _ := http.NewRequest("POST", base+"/api/v1/keys", bytes.NewReader(body))
+		req.Header.Set("X-Api-Key", secret)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out struct{ Error struct{ Code string } }
+		json.NewDecoder(res.Body).Decode(&out)
+		return res.StatusCode, out.Error.Code
+	}
+	if code, _ := create("before"); code != 201 {
+		t.Fatalf("create on a roomy disk: %d", code)
+	}
+	// Fill the file system.
+	filler := filepath.Join(dir, "filler")
+	f, err := os.Create(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := bytes.Repeat([]byte("x"), 64<<10)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	f.Close()
+	for i := range 5 {
+		if code, apiCode := create("while full " + string(rune('a'+i))); code != 503 || apiCode != "STORAGE_UNAVAILABLE" {
+			t.Fatalf("create on a full disk: %d %s", code, apiCode)
+		}
+	}
+	if code, reason := readyz(t, base); code != 503 {
+		t.Fatalf("readyz on a full disk: %d %s", code, reason)
+	}
+	os.Remove(filler)
+	if code, _ := create("after"); code != 201 {
+		t.Fatalf("create once space is free: %d", code)
+	}
+	if code, reason := readyz(t, base); code != 200 {
+		t.Fatalf("readyz once space is free: %d %s", code, reason)
+	}
+	stop()
+	if n := strings.Count(stderr.String(), "the database takes no writes"); n != 1 {
+		t.Fatalf("logged %d times:\n%s", n, stderr.String())
+	}
+}
+
+// adminKeyIn makes the database at path with a Global Admin API key and
+// returns its secret.
+func adminKeyIn(t *testing.T, path string) string {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	root, err := db.RootAccount(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := apikey.GenerateSecret(apikey.TypeGeneral)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := &apikey.Key{AccountID: root.ID, CreatedBy: "test", SecretHash: apikey.HashSecret(secret), DisplayPrefix: apikey.DisplayPrefix(secret),
+		Settings: apikey.Settings{Name: "script", Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true,
+			AllowUnauthenticated: true, Roles: []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}}}}
+	if err := db.CreateKey(ctx, k, nil); err != nil {
+		t.Fatal(err)
+	}
+	return secret
+}
