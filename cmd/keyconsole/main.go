@@ -47,7 +47,7 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-const usageText = "usage: keyconsole serve|migrate|backup FILE|restore BACKUP|migrate-data --from FILE --to URL|user add [flags]|jwks rotate"
+const usageText = "usage: keyconsole serve|migrate|backup FILE|restore BACKUP|audit verify|migrate-data --from FILE --to URL|user add [flags]|jwks rotate"
 
 // run executes one command line and returns the exit status; every failure
 // is reported as one line on stderr.
@@ -88,6 +88,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return migrateData(ctx, rest, getenv, stderr)
 	case "user":
 		return userCommand(ctx, rest, getenv, stdin)
+	case "audit":
+		return auditCommand(ctx, rest, getenv, stderr)
 	case "jwks":
 		return jwksCommand(ctx, rest, getenv, stderr)
 	case "help", "-h", "--help":

@@ -27,15 +27,21 @@ func (db *DB) insertAudit(ctx context.Context, tx *txn, ev *apikey.AuditEvent) e
 		return err
 	}
 	ev.ID, ev.At = id, db.now()
+	seq, prev, err := db.nextLink(ctx, tx)
+	if err != nil {
+		return err
+	}
+	cols := auditCols(ev, string(body))
+	hash := link(prev, seq, cols[:])
 	_, err = tx.ExecContext(ctx, `INSERT INTO audit_events
-		(id, at, actor_kind, actor_id, actor_name, actor_name_fold, client_ip, account_id, target_id, target_name, target_name_fold, action, changes)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(id, at, actor_kind, actor_id, actor_name, actor_name_fold, client_ip, account_id, target_id, target_name, target_name_fold, action, changes, seq, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		ev.ID, formatTime(ev.At), ev.ActorKind, ev.ActorID, ev.ActorName, fold(ev.ActorName), ev.ClientIP,
-		ev.AccountID, ev.TargetID, ev.TargetName, fold(ev.TargetName), ev.Action, string(body))
+		ev.AccountID, ev.TargetID, ev.TargetName, fold(ev.TargetName), ev.Action, string(body), seq, hash)
 	if err != nil {
 		return fmt.Errorf("write audit event: %w", err)
 	}
-	return nil
+	return setHead(ctx, tx, hash)
 }
 
 // KeyAudit lists the newest events of one key, newest first.

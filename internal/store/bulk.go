@@ -90,20 +90,43 @@ func (db *DB) BulkLoad(ctx context.Context, b Bulk) error {
 	if err != nil {
 		return err
 	}
-	rows = rows[:0]
-	for _, ev := range b.Events {
-		changes, err := json.Marshal(ev.Changes)
+	if len(b.Events) == 0 {
+		return nil
+	}
+	// The events join the audit chain in the order given, in one transaction.
+	return db.inTx(ctx, func(tx *txn) error {
+		if err := db.e.queueAudit(ctx, tx); err != nil {
+			return err
+		}
+		var seq int64
+		var prev string
+		if err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_head WHERE id = 1`).Scan(&seq, &prev); err != nil {
+			return err
+		}
+		rows = rows[:0]
+		for i := range b.Events {
+			ev := &b.Events[i]
+			changes, err := json.Marshal(ev.Changes)
+			if err != nil {
+				return err
+			}
+			if ev.Changes == nil {
+				changes = []byte("[]")
+			}
+			seq++
+			cols := auditCols(ev, string(changes))
+			prev = link(prev, seq, cols[:])
+			rows = append(rows, []any{ev.ID, formatTime(ev.At), ev.ActorKind, ev.ActorID, ev.ActorName, fold(ev.ActorName), ev.ClientIP,
+				ev.AccountID, ev.TargetID, ev.TargetName, fold(ev.TargetName), ev.Action, string(changes), seq, prev})
+		}
+		err := bulkInsertTx(ctx, tx, "audit_events", []string{"id", "at", "actor_kind", "actor_id", "actor_name", "actor_name_fold", "client_ip",
+			"account_id", "target_id", "target_name", "target_name_fold", "action", "changes", "seq", "hash"}, rows)
 		if err != nil {
 			return err
 		}
-		if ev.Changes == nil {
-			changes = []byte("[]")
-		}
-		rows = append(rows, []any{ev.ID, formatTime(ev.At), ev.ActorKind, ev.ActorID, ev.ActorName, fold(ev.ActorName), ev.ClientIP,
-			ev.AccountID, ev.TargetID, ev.TargetName, fold(ev.TargetName), ev.Action, string(changes)})
-	}
-	return db.bulkInsert(ctx, "audit_events", []string{"id", "at", "actor_kind", "actor_id", "actor_name", "actor_name_fold", "client_ip",
-		"account_id", "target_id", "target_name", "target_name_fold", "action", "changes"}, rows)
+		_, err = tx.ExecContext(ctx, `UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1`, seq, prev)
+		return err
+	})
 }
 
 // bulkInsert writes rows into table, as many per statement as the
@@ -112,23 +135,26 @@ func (db *DB) bulkInsert(ctx context.Context, table string, columns []string, ro
 	if len(rows) == 0 {
 		return nil
 	}
+	return db.inTx(ctx, func(tx *txn) error { return bulkInsertTx(ctx, tx, table, columns, rows) })
+}
+
+// bulkInsertTx is bulkInsert inside tx.
+func bulkInsertTx(ctx context.Context, tx *txn, table string, columns []string, rows [][]any) error {
 	per := max(1, maxParams/len(columns))
 	row := "(" + placeholders(len(columns)) + ")"
-	return db.inTx(ctx, func(tx *txn) error {
-		for start := 0; start < len(rows); start += per {
-			chunk := rows[start:min(start+per, len(rows))]
-			args := make([]any, 0, len(chunk)*len(columns))
-			for _, r := range chunk {
-				args = append(args, r...)
-			}
-			query := `INSERT INTO ` + table + ` (` + strings.Join(columns, ", ") + `) VALUES ` +
-				strings.TrimSuffix(strings.Repeat(row+",", len(chunk)), ",")
-			if _, err := tx.ExecContext(ctx, query, args...); err != nil {
-				return fmt.Errorf("bulk insert into %s: %w", table, err)
-			}
+	for start := 0; start < len(rows); start += per {
+		chunk := rows[start:min(start+per, len(rows))]
+		args := make([]any, 0, len(chunk)*len(columns))
+		for _, r := range chunk {
+			args = append(args, r...)
 		}
-		return nil
-	})
+		query := `INSERT INTO ` + table + ` (` + strings.Join(columns, ", ") + `) VALUES ` +
+			strings.TrimSuffix(strings.Repeat(row+",", len(chunk)), ",")
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+			return fmt.Errorf("bulk insert into %s: %w", table, err)
+		}
+	}
+	return nil
 }
 
 // Settle readies the database after bulk loads as it would be after a while

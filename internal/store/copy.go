@@ -19,7 +19,7 @@ import (
 var copyOrder = []string{
 	"accounts", "api_keys", "api_key_secrets", "api_key_roles", "api_key_permissions", "api_key_allowed_ips", "api_key_headers",
 	"users", "user_role_accounts", "sessions", "audit_events", "api_key_usage", "signing_keys", "endpoints",
-	"refresh_tokens", "key_jwts",
+	"refresh_tokens", "key_jwts", "audit_head", "audit_verified",
 }
 
 // notCopied are the tables that hold no data: each database keeps its own
@@ -34,6 +34,7 @@ var notCopied = map[string]bool{
 	"key_changes":       true,
 	"signin_failures":   true,
 	"signin_known":      true,
+	"health_probe":      true,
 }
 
 func copied(table string) bool {
@@ -127,6 +128,10 @@ func copyLocked(ctx context.Context, from, to *DB, report func(string, int)) err
 	if _, err := dst.ExecContext(ctx, `DELETE FROM accounts`); err != nil {
 		return fmt.Errorf("remove the target's root account: %w", err)
 	}
+	// So does the head of the source's audit chain, whose entries come along.
+	if _, err := dst.ExecContext(ctx, `DELETE FROM audit_head`); err != nil {
+		return fmt.Errorf("remove the target's audit chain head: %w", err)
+	}
 	counts := make([]int, len(tables))
 	for i, t := range tables {
 		if counts[i], err = copyTable(ctx, src, dst, conn, t, text[i]); err != nil {
@@ -150,8 +155,11 @@ func checkEmpty(ctx context.Context, q queryer, tables []sourceTable) error {
 	var held []string
 	for _, t := range tables {
 		query := `SELECT COUNT(*) FROM ` + quoteIdent(t.name)
-		if t.name == "accounts" {
+		switch t.name {
+		case "accounts":
 			query += ` WHERE parent_id IS NOT NULL`
+		case "audit_head":
+			query += ` WHERE seq > 0` // the empty chain's head every database starts with
 		}
 		var n int
 		if err := q.QueryRowContext(ctx, query).Scan(&n); err != nil {

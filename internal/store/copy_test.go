@@ -89,6 +89,9 @@ func fillForCopy(t *testing.T, db *DB) []*apikey.Key {
 		k.AccessType, k.SecretHash, k.DisplayPrefix, k.IssuedJWT = apikey.AccessJWT, jwt.SecretHash, "eyJ", jwt
 	})
 	must(db.SetKeyActive(ctx, k3, false, "admin", nil))
+	// The audit chain checked once: its outcome is kept.
+	_, err = db.VerifyAudit(ctx)
+	must(err)
 	return []*apikey.Key{k1, k2}
 }
 
@@ -181,6 +184,10 @@ func TestCopyIntoPostgres(t *testing.T) {
 	// Every table of the data is filled, copied and reported, in foreign-key order.
 	if !slices.Equal(reported, copyOrder) {
 		t.Fatalf("reported %v, want %v", reported, copyOrder)
+	}
+	// The audit chain comes along whole.
+	if check, err := to.VerifyAudit(ctx); err != nil || check.Problem != "" || check.Entries == 0 {
+		t.Fatalf("the copied chain: %+v, %v", check, err)
 	}
 	for _, tb := range copiedTables(t, from) {
 		want := tableRows(t, from, tb.name, tb.columns)

@@ -42,6 +42,8 @@ type engine interface {
 	// queueKeyChanges makes transactions that number key changes wait for
 	// each other rather than collide.
 	queueKeyChanges(ctx context.Context, tx *txn) error
+	// queueAudit does the same for transactions that link audit entries.
+	queueAudit(ctx context.Context, tx *txn) error
 	// notify wakes, when tx commits, every instance listening for key changes.
 	notify(ctx context.Context, tx *txn, payload string) error
 	// listen calls woken once listening has begun and after every

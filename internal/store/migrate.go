@@ -11,7 +11,8 @@ import (
 // afterMigration holds steps that SQL cannot express (folding case the way
 // Go does), run after the named file's SQL in the same transaction.
 var afterMigration = map[string]map[string]func(context.Context, *txn) error{
-	"sqlite": {"0008_fold_columns.sql": refoldNames},
+	"sqlite":   {"0008_fold_columns.sql": refoldNames, "0022_audit_chain.sql": chainExisting},
+	"postgres": {"0014_audit_chain.sql": chainExisting},
 }
 
 // Migrate applies, in name order, every migration of the engine not yet

@@ -111,6 +111,13 @@ func (postgresEngine) queueKeyChanges(ctx context.Context, tx *txn) error {
 	return err
 }
 
+// queueAudit queues the transactions that link audit entries, as
+// queueKeyChanges does those that number key changes.
+func (postgresEngine) queueAudit(ctx context.Context, tx *txn) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.keyconsole.audit'))`)
+	return err
+}
+
 func (e postgresEngine) notify(ctx context.Context, tx *txn, payload string) error {
 	if _, err := tx.ExecContext(ctx, `SELECT pg_notify(?, ?)`, e.channel, payload); err != nil {
 		return fmt.Errorf("notify: %w", err)

@@ -55,6 +55,7 @@ func (sqliteEngine) jsonAgg(expr, order string) string {
 
 // SQLite has one writer: transactions queue already.
 func (sqliteEngine) queueKeyChanges(context.Context, *txn) error { return nil }
+func (sqliteEngine) queueAudit(context.Context, *txn) error      { return nil }
 
 // One process writes an SQLite file: there is nobody to wake.
 func (sqliteEngine) notify(context.Context, *txn, string) error { return nil }
