@@ -69,7 +69,9 @@ func TestAuditChain(t *testing.T) {
 		}, func([]string) string { return "entry evt_stray was inserted" }},
 		{"newest removed", func(t *testing.T, db *DB, ids []string) {
 			exec(t, db, `DELETE FROM audit_events WHERE id = ?`, ids[len(ids)-1])
-		}, func(ids []string) string { return fmt.Sprintf("the chain has %d, its head says %d", len(ids)-1, len(ids)) }},
+		}, func(ids []string) string {
+			return fmt.Sprintf("the chain has %d, its head says %d", len(ids)-1, len(ids))
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
