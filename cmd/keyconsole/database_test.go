@@ -137,27 +137,11 @@ func TestStartRefusesUnusableDatabase(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, "cannot be read and written"},
-		{"damaged", func(t *testing.T, path string) {
-			fi, err := os.Stat(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f, err := os.OpenFile(path, os.O_WRONLY, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			if _, err := f.WriteAt([]byte(strings.Repeat("\x0d\xff", 2048)), (fi.Size()/4096-2)*4096); err != nil {
-				t.Fatal(err)
-			}
-		}, "damaged"},
+		{"damaged", func(t *testing.T, path string) { spoilPage(t, path, pageNear(t, path)) }, "damaged"},
 		// A large file is checked (when asked) while the server already
 		// listens: the damage stops it all the same.
 		{"damaged-large", func(t *testing.T, path string) {
-			fi, err := os.Stat(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			page := pageNear(t, path) // among the keys, before the padding
 			db, err := sql.Open("sqlite", path)
 			if err != nil {
 				t.Fatal(err)
@@ -166,14 +150,7 @@ func TestStartRefusesUnusableDatabase(t *testing.T) {
 				t.Fatal(err)
 			}
 			db.Close()
-			f, err := os.OpenFile(path, os.O_WRONLY, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			if _, err := f.WriteAt([]byte(strings.Repeat("\x0d\xff", 2048)), (fi.Size()/4096-2)*4096); err != nil {
-				t.Fatal(err)
-			}
+			spoilPage(t, path, page)
 		}, "damaged"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -189,6 +166,29 @@ func TestStartRefusesUnusableDatabase(t *testing.T) {
 				t.Fatalf("exit %d: %q", code, line)
 			}
 		})
+	}
+}
+
+// pageNear is the offset of the second-last page of the file at path.
+func pageNear(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return (fi.Size()/4096 - 2) * 4096
+}
+
+// spoilPage overwrites the page at offset with what no page holds.
+func spoilPage(t *testing.T, path string, offset int64) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteAt([]byte(strings.Repeat("\x0d\xff", 2048)), offset); err != nil {
+		t.Fatal(err)
 	}
 }
 
