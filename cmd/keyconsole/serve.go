@@ -69,6 +69,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	tlsKey := fs.String("tls-key", "", "the certificate's private key (PEM)")
 	logFormat := fs.String("log-format", "text", "log lines as text (key=value) or json")
 	logLevel := fs.String("log-level", "info", "the least severe log lines written: debug, info, warn or error")
+	usageRetention := fs.Duration("usage-retention", 90*24*time.Hour, "how long each key's daily request counts are kept")
 	drain := fs.Duration("drain", shutdownDrain, "on SIGINT or SIGTERM, how long requests in flight may take to finish")
 	checkDB := fs.Bool("check-database", false, "read every page of an SQLite file over 64 MiB too, while serving (minutes a gigabyte)")
 	rest, err := parseFlags(fs, args, getenv, map[string]string{
@@ -77,7 +78,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		"secure-cookies": "KEYCONSOLE_SECURE_COOKIES", "trusted-proxies": "KEYCONSOLE_TRUSTED_PROXIES",
 		"key-rate": "KEYCONSOLE_KEY_RATE", "key-burst": "KEYCONSOLE_KEY_BURST", "pprof-addr": "KEYCONSOLE_PPROF_ADDR", "key-cache": "KEYCONSOLE_KEY_CACHE",
 		"metrics-addr": "KEYCONSOLE_METRICS_ADDR", "max-body": "KEYCONSOLE_MAX_BODY", "new-database": "KEYCONSOLE_NEW_DATABASE",
-		"check-database": "KEYCONSOLE_CHECK_DATABASE", "drain": "KEYCONSOLE_DRAIN",
+		"check-database": "KEYCONSOLE_CHECK_DATABASE", "drain": "KEYCONSOLE_DRAIN", "usage-retention": "KEYCONSOLE_USAGE_RETENTION",
 		"tls-cert": "KEYCONSOLE_TLS_CERT", "tls-key": "KEYCONSOLE_TLS_KEY", "log-format": "KEYCONSOLE_LOG_FORMAT", "log-level": "KEYCONSOLE_LOG_LEVEL",
 	})
 	if err != nil {
@@ -104,6 +105,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		return usageError{"serve: --tls-cert and --tls-key go together"}
+	}
+	if *usageRetention < 24*time.Hour {
+		return usageError{"serve: --usage-retention must be at least 24h"}
 	}
 	if *drain <= 0 {
 		return usageError{"serve: --drain must be positive"}
@@ -240,7 +244,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if metricsLn != nil {
 		go serveApart(metricsLn, srv.MetricsHandler())
 	}
-	go sweepSessions(ctx, db, *idle, *lifetime, logger)
+	go periodically(ctx, 5*time.Minute, "session sweep", logger, func(now time.Time) error {
+		_, err := db.DeleteSessionsBefore(ctx, now.Add(-*idle), now.Add(-*lifetime))
+		return err
+	})
+	go periodically(ctx, time.Hour, "usage pruning", logger, func(now time.Time) error {
+		_, err := db.PruneUsage(ctx, now.Add(-*usageRetention).Format(time.DateOnly))
+		return err
+	})
 	// Usage is written every few seconds, and once more after the server
 	// has stopped taking requests.
 	usageCtx, stopUsage := context.WithCancel(context.Background())
@@ -345,19 +356,18 @@ func parseProxies(raw string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
-// sweepSessions removes timed-out sessions every few minutes; they are
-// refused on use anyway, this only keeps the table small.
-func sweepSessions(ctx context.Context, db *store.DB, idle, lifetime time.Duration, logger *slog.Logger) {
-	t := time.NewTicker(5 * time.Minute)
+// periodically runs fn every interval until ctx ends; what fails is
+// logged and tried again at the next turn.
+func periodically(ctx context.Context, interval time.Duration, what string, logger *slog.Logger, fn func(now time.Time) error) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			now := time.Now().UTC()
-			if _, err := db.DeleteSessionsBefore(ctx, now.Add(-idle), now.Add(-lifetime)); err != nil && ctx.Err() == nil {
-				logger.Warn("session sweep", "err", err)
+			if err := fn(time.Now().UTC()); err != nil && ctx.Err() == nil {
+				logger.Warn(what, "err", err)
 			}
 		}
 	}

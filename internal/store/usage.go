@@ -66,3 +66,26 @@ func (db *DB) KeyUsage(ctx context.Context, keyID, since string) ([]apikey.Usage
 	})
 	return out, err
 }
+
+// PruneUsage removes the daily counts of days before the day given
+// (YYYY-MM-DD), a thousand rows a transaction so that writers never wait
+// long, and returns how many went.
+func (db *DB) PruneUsage(ctx context.Context, before string) (int64, error) {
+	var total int64
+	for {
+		var n int64
+		err := db.inTx(ctx, func(tx *txn) error {
+			res, err := tx.ExecContext(ctx, `DELETE FROM api_key_usage WHERE (key_id, day, code) IN
+				(SELECT key_id, day, code FROM api_key_usage WHERE day < ? LIMIT 1000)`, before)
+			if err != nil {
+				return fmt.Errorf("prune usage: %w", err)
+			}
+			n, err = res.RowsAffected()
+			return err
+		})
+		total += n
+		if err != nil || n < 1000 {
+			return total, err
+		}
+	}
+}
