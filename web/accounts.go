@@ -124,21 +124,41 @@ func (s *Server) accountCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return redirect(c, "/security/api-keys?account="+url.QueryEscape(a.ID))
+	return s.done(c, "Added the account “"+a.Name+"” with its predefined keys.", "/security/api-keys?account="+url.QueryEscape(a.ID))
 }
 
-// accountDelete removes an empty account, and goes back to the page the
-// button was on; the reason it cannot shows beside it.
+// accountDelete removes an empty account, after asking, and goes back to
+// the page the button was on; the reason it cannot shows beside it.
 func (s *Server) accountDelete(c echo.Context) error {
+	ctx := c.Request().Context()
 	id := c.Param("id")
-	switch err := s.accounts.Delete(c.Request().Context(), actor(c), id); apikey.ErrorCode(err) {
-	case "":
-		return redirect(c, returnTo(c, "/accounts"))
-	case apikey.ECONFLICT, apikey.EINVALID:
-		return s.renderAccounts(c, http.StatusConflict, view.AccountForm{}, id, apikey.ErrorMessage(err))
-	default:
+	dir, err := s.accountDirectory(c)
+	if err != nil {
 		return err
 	}
+	i, ok := dir.at[id]
+	if !ok || !dir.seen[id] || !principalOf(c).CanIn(apikey.ManageUsers, dir.tree[i].path) {
+		return apikey.Errorf(apikey.ENOTFOUND, "No such account.")
+	}
+	name := dir.title(id)
+	q := question{title: "Delete account", q: view.Confirm{
+		Message: "Delete the account “" + name + "”?",
+		Warning: "Only an account without keys, users or sub-accounts can go. This cannot be undone.",
+		Action:  "/accounts/" + id + "/delete", Button: "Delete " + dir.name(id), Danger: true, CancelURL: treePageURL(dir, id),
+	}}
+	q.page = func() view.Page {
+		return s.page(c, "Delete "+name, "accounts", view.Crumb{Label: "Administration"}, view.Crumb{Label: "Accounts", URL: "/accounts"}, view.Crumb{Label: "Delete " + name})
+	}
+	return s.confirmFirst(c, q, func() error {
+		switch err := s.accounts.Delete(ctx, actor(c), id); apikey.ErrorCode(err) {
+		case "":
+			return s.done(c, "Deleted the account “"+name+"”.", returnTo(c, "/accounts"))
+		case apikey.ECONFLICT, apikey.EINVALID:
+			return s.renderAccounts(c, http.StatusConflict, view.AccountForm{}, id, apikey.ErrorMessage(err))
+		default:
+			return err
+		}
+	})
 }
 
 // returnTo is where a row's button goes back to: the page it was on (its
@@ -173,7 +193,7 @@ func (s *Server) accountMove(c echo.Context) error {
 		if dir, err = s.accountDirectory(c); err != nil {
 			return err
 		}
-		return redirect(c, treePageURL(dir, id))
+		return s.done(c, "Moved “"+dir.name(id)+"” under “"+dir.title(parent)+"”.", treePageURL(dir, id))
 	}
 	status, field, msg := http.StatusConflict, apikey.ErrorField(err), apikey.ErrorMessage(err)
 	switch apikey.ErrorCode(err) {
@@ -269,16 +289,56 @@ func treePageURL(dir accountDirectory, id string) string {
 }
 
 // predefinedDeactivate switches off the account's predefined keys, as the
-// keys page's notice recommends once the account has keys of its own.
+// keys page's notice recommends once the account has keys of its own;
+// asked first, naming each key, as every client sharing them stops.
 func (s *Server) predefinedDeactivate(c echo.Context) error {
+	ctx := c.Request().Context()
 	account, _, err := s.currentAccount(c)
 	if err != nil {
 		return err
 	}
-	if _, err := s.keys.DeactivatePredefined(c.Request().Context(), actor(c), account.ID); err != nil {
+	list := "/security/api-keys?account=" + url.QueryEscape(account.ID)
+	on, err := s.keys.ActivePredefined(ctx, actor(c), account.ID)
+	if err != nil {
 		return err
 	}
-	return redirect(c, "/security/api-keys?account="+url.QueryEscape(account.ID))
+	if len(on) == 0 && !confirmed(c) {
+		return redirect(c, list) // nothing left to ask about
+	}
+	names := make([]string, len(on))
+	for i, k := range on {
+		names[i] = k.Name
+	}
+	q := question{title: "Deactivate predefined keys", q: view.Confirm{
+		Message: "Deactivate " + countOf(len(on), "predefined key") + " of " + account.Name + ": " + strings.Join(names, ", ") + "?",
+		Warning: "Every client using them stops working from the next request on. Give each app, terminal and extension a key of its own first.",
+		Action:  "/security/api-keys/predefined/deactivate?account=" + url.QueryEscape(account.ID),
+		Button:  "Deactivate " + countOf(len(on), "key"), Danger: true, CancelURL: list,
+	}}
+	q.page = func() view.Page { return s.keysPage(c, q.title) }
+	return s.confirmFirst(c, q, func() error {
+		off, err := s.keys.DeactivatePredefined(ctx, actor(c), account.ID)
+		if err != nil {
+			return err
+		}
+		names = names[:0]
+		for _, k := range off {
+			names = append(names, k.Name)
+		}
+		msg := "No predefined key of " + account.Name + " was still active."
+		if len(off) > 0 {
+			msg = "Deactivated " + countOf(len(off), "predefined key") + " of " + account.Name + ": " + strings.Join(names, ", ") + "."
+		}
+		return s.done(c, msg, list)
+	})
+}
+
+// countOf says n things: "1 key", "3 keys".
+func countOf(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return strconv.Itoa(n) + " " + thing + "s"
 }
 
 // indent shows depth in a select, where markup cannot.

@@ -172,7 +172,7 @@ func TestAccountCreationWithPredefinedKeys(t *testing.T) {
 			t.Errorf("default key settings %+v", k.Settings)
 		}
 	}
-	if res, _ := ts.admin.post(t, "/security/api-keys/predefined/deactivate?account="+shop, url.Values{}); res.StatusCode != 303 {
+	if res, _ := ts.admin.post(t, "/security/api-keys/predefined/deactivate?account="+shop, yes()); res.StatusCode != 303 {
 		t.Fatalf("deactivate predefined: %d", res.StatusCode)
 	}
 	_, page = ts.get(t, shopURL)
@@ -214,7 +214,7 @@ func TestRefusedAccountMovesAndDeletions(t *testing.T) {
 		{"/accounts/" + tr.vendor + "/move", tr.other, "cannot be moved: it still has 1 user"},
 	}
 	for _, c := range cases {
-		res, body := ts.admin.post(t, c.path, url.Values{"parent_id": {c.form}})
+		res, body := ts.admin.post(t, c.path, yes("parent_id", c.form))
 		msg := parseHTML(t, body).Find(`[data-testid="account-error"]`).Text()
 		if res.StatusCode != http.StatusConflict || !strings.Contains(msg, c.want) {
 			t.Errorf("%s: %d %q, want %q", c.path, res.StatusCode, msg, c.want)
@@ -240,8 +240,8 @@ func TestRefusedAccountMovesAndDeletions(t *testing.T) {
 	if path, _ := ts.db.AccountPath(context.Background(), child.ID); !slices.Equal(path, []string{child.ID, empty.ID, tr.other, tr.root}) {
 		t.Errorf("path after move %v", path)
 	}
-	ts.admin.post(t, "/accounts/"+child.ID+"/delete", url.Values{})
-	if res, _ := ts.admin.post(t, "/accounts/"+empty.ID+"/delete", url.Values{}); res.StatusCode != 303 {
+	ts.admin.post(t, "/accounts/"+child.ID+"/delete", yes())
+	if res, _ := ts.admin.post(t, "/accounts/"+empty.ID+"/delete", yes()); res.StatusCode != 303 {
 		t.Errorf("delete empty: %d", res.StatusCode)
 	}
 }
@@ -421,24 +421,17 @@ func TestAccountsPageWithManyAccounts(t *testing.T) {
 		t.Fatalf("search for shop: %d rows, %q", row.Length(), row.Find(".account-within").Text())
 	}
 
-	// A row's delete button posts the page's shared form and comes back to
-	// the same page; a refusal shows beside the account, on its page.
+	// A row's delete button leads to the question, whose form comes back
+	// to the same page; a refusal shows beside the account, on its page.
 	_, body = ts.get(t, "/accounts?page=3")
 	doc = parseHTML(t, body)
 	busy, _ := doc.Find(`[data-testid="account-row"]`).Eq(10).Attr("data-account-id")
 	ts.addKey(t, "busy key", inAccount(busy))
-	button := doc.Find(`[data-account-id="` + busy + `"] [data-testid="delete-account"]`)
-	action, _ := button.Attr("formaction")
-	form := url.Values{}
-	for _, in := range doc.Find("form#row-action input").EachIter() {
-		name, _ := in.Attr("name")
-		value, _ := in.Attr("value")
-		form.Set(name, value)
+	ask, _ := doc.Find(`[data-account-id="` + busy + `"] [data-testid="delete-account"]`).Attr("href")
+	question, res, body := ts.admin.answer(t, ask)
+	if back, _ := parseHTML(t, question).Find(`[data-testid="confirm-form"] input[name="return"]`).Attr("value"); back != "/accounts?page=3" {
+		t.Fatalf("the question returns to %q", back)
 	}
-	if form.Get("return") != "/accounts?page=3" {
-		t.Fatalf("shared form %v", form)
-	}
-	res, body = ts.admin.postRaw(t, action, form)
 	if res.StatusCode != http.StatusConflict || !strings.Contains(parseHTML(t, body).Find(`[data-account-id="`+busy+`"] [data-testid="account-error"]`).Text(), "still has 1 key") {
 		t.Fatalf("refused delete: %d", res.StatusCode)
 	}
@@ -448,8 +441,7 @@ func TestAccountsPageWithManyAccounts(t *testing.T) {
 	if empty == busy {
 		empty = ids[998]
 	}
-	form.Set("return", "/accounts?page=2")
-	if res, _ = ts.admin.postRaw(t, "/accounts/"+empty+"/delete", form); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/accounts?page=2" {
+	if _, res, _ = ts.admin.answer(t, "/accounts/"+empty+"/delete?return=%2Faccounts%3Fpage%3D2"); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/accounts?page=2" {
 		t.Fatalf("delete: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
 

@@ -72,8 +72,8 @@ func TestCreateKeyShowsSecretOnce(t *testing.T) {
 		ts.get(t, path)
 		ts.get(t, path, "HX-Request", "true", "HX-Target", "dialog-slot")
 	}
-	ts.admin.post(t, keyURL(k.ID)+"/deactivate", url.Values{})
-	ts.admin.post(t, keyURL(k.ID)+"/activate", url.Values{})
+	ts.admin.post(t, keyURL(k.ID)+"/deactivate", yes())
+	ts.admin.post(t, keyURL(k.ID)+"/activate", yes())
 	if n := ts.responsesContaining(secret); n != 1 {
 		t.Errorf("the secret is in %d response bodies, want exactly 1", n)
 	}
@@ -330,14 +330,14 @@ func TestActivateDeactivateDelete(t *testing.T) {
 	ts := newTestServer(t)
 	ts.admin.post(t, "/security/api-keys", createForm("Toggle"))
 	k := keyByName(t, ts, "Toggle")
-	res, _ := ts.admin.post(t, keyURL(k.ID)+"/deactivate", url.Values{"return": {"/security/api-keys?q=Tog"}})
+	res, _ := ts.admin.post(t, keyURL(k.ID)+"/deactivate", yes("return", "/security/api-keys?q=Tog"))
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/security/api-keys?q=Tog" {
 		t.Fatalf("deactivate: %d %q", res.StatusCode, res.Header.Get("Location"))
 	}
 	if keyByName(t, ts, "Toggle").Active {
 		t.Fatal("still active")
 	}
-	res, _ = ts.admin.post(t, keyURL(k.ID)+"/activate", url.Values{"return": {"https://evil.example/"}})
+	res, _ = ts.admin.post(t, keyURL(k.ID)+"/activate", yes("return", "https://evil.example/"))
 	if res.Header.Get("Location") != "/security/api-keys" || !keyByName(t, ts, "Toggle").Active {
 		t.Fatalf("activate: %q", res.Header.Get("Location"))
 	}

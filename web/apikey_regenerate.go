@@ -91,7 +91,7 @@ func (s *Server) apiKeyRegenerate(c echo.Context) error {
 	if k.PreviousValidUntil != nil {
 		shown.OldValidUntil = formatDateTime(*k.PreviousValidUntil)
 	}
-	return s.renderDialog(c, http.StatusOK, s.keysPage(c, "Secret regenerated"), "Copy the new secret", view.SecretBody(shown))
+	return s.showSecret(c, http.StatusOK, "Secret regenerated", "Copy the new secret", shown, "“"+k.Name+"” has a new secret.")
 }
 
 // apiKeyEndGrace stops a previous secret still in its grace period.
@@ -100,5 +100,5 @@ func (s *Server) apiKeyEndGrace(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return redirect(c, keyURL(k.ID))
+	return s.done(c, "The previous secret of “"+k.Name+"” no longer works.", keyURL(k.ID))
 }

@@ -50,7 +50,7 @@ func (s *Server) userRoleSave(c echo.Context) error {
 	status := http.StatusUnprocessableEntity
 	switch apikey.ErrorCode(err) {
 	case "":
-		return c.Redirect(http.StatusSeeOther, "/users")
+		return s.done(c, "Saved the role of "+u.Username+": "+role.Label()+".", "/users")
 	case apikey.ECONFLICT: // the last Global Admin's
 		status = http.StatusConflict
 		fallthrough
@@ -97,31 +97,43 @@ func (s *Server) managedUser(c echo.Context, id string) (*apikey.User, error) {
 	return u, nil
 }
 
-// userDeactivate switches a user off and ends their sessions at once.
-func (s *Server) userDeactivate(c echo.Context) error {
-	id := c.Param("id")
-	return s.userChanged(c, id, s.users.SetActive(c.Request().Context(), actor(c), id, false))
-}
+// userDeactivate switches a user off, after asking: their sessions end at once.
+func (s *Server) userDeactivate(c echo.Context) error { return s.setUserActive(c, false) }
 
-// userActivate switches a user back on.
-func (s *Server) userActivate(c echo.Context) error {
-	id := c.Param("id")
-	return s.userChanged(c, id, s.users.SetActive(c.Request().Context(), actor(c), id, true))
-}
+// userActivate switches a user back on; the buttons that offer it confirm
+// in the same click, as nothing ends.
+func (s *Server) userActivate(c echo.Context) error { return s.setUserActive(c, true) }
 
-// userChanged answers a switch of one user on or off: back to the list
-// page the button was on, or the list with the refusal (such as the
-// last-admin rule) beside that user.
-func (s *Server) userChanged(c echo.Context, id string, err error) error {
-	switch apikey.ErrorCode(err) {
-	case "":
-		return c.Redirect(http.StatusSeeOther, returnTo(c, "/users"))
-	case apikey.ECONFLICT:
-		return s.renderUsers(c, http.StatusConflict, id, apikey.ErrorMessage(err))
-	case apikey.EINVALID:
-		return s.renderUsers(c, http.StatusUnprocessableEntity, id, apikey.ErrorMessage(err))
+func (s *Server) setUserActive(c echo.Context, active bool) error {
+	u, err := s.managedUser(c, c.Param("id"))
+	if err != nil {
+		return err
 	}
-	return err
+	q := question{title: "Deactivate user", q: view.Confirm{
+		Message: "Deactivate the user “" + u.Username + "” (" + u.Role.Label() + ")?",
+		Warning: "They are signed out at once, and cannot sign in until they are activated again.",
+		Action:  "/users/" + u.ID + "/deactivate", Button: "Deactivate " + u.Username, Danger: true, CancelURL: "/users",
+	}}
+	done := u.Username + " is inactive and signed out."
+	if active {
+		q.title, q.q.Action, q.q.Button, q.q.Danger = "Activate user", "/users/"+u.ID+"/activate", "Activate "+u.Username, false
+		q.q.Message = "Activate the user “" + u.Username + "” (" + u.Role.Label() + ")?"
+		q.q.Warning = "They can sign in again with their password."
+		done = u.Username + " is active and can sign in again."
+	}
+	q.page = func() view.Page { return s.usersPage(c, q.title+" "+u.Username) }
+	return s.confirmFirst(c, q, func() error {
+		err := s.users.SetActive(c.Request().Context(), actor(c), u.ID, active)
+		switch apikey.ErrorCode(err) {
+		case "":
+			return s.done(c, done, returnTo(c, "/users"))
+		case apikey.ECONFLICT: // such as the last Global Admin
+			return s.renderUsers(c, http.StatusConflict, u.ID, apikey.ErrorMessage(err))
+		case apikey.EINVALID:
+			return s.renderUsers(c, http.StatusUnprocessableEntity, u.ID, apikey.ErrorMessage(err))
+		}
+		return err
+	})
 }
 
 // firstError gives the messages of errs in field order, for a place with room for one line.
