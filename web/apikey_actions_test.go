@@ -25,11 +25,17 @@ func createForm(name string) url.Values {
 	}
 }
 
+// shownSecret is the text of the show-once answer's secret box, "" without one.
+func shownSecret(t *testing.T, body string) string {
+	t.Helper()
+	return parseHTML(t, body).Find(`textarea[data-testid="secret-value"]`).Text()
+}
+
 // secretIn reads the secret from a show-once answer.
 func secretIn(t *testing.T, body string) string {
 	t.Helper()
-	v, ok := parseHTML(t, body).Find(`[data-testid="secret-value"]`).Attr("value")
-	if !ok || !apikey.LooksGenerated(v) {
+	v := shownSecret(t, body)
+	if !apikey.LooksGenerated(v) {
 		t.Fatalf("no secret in answer: %.400s", body)
 	}
 	return v

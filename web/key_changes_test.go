@@ -125,7 +125,7 @@ func TestRegenerateCustomValueKeyAsks(t *testing.T) {
 	}
 	value := "Fresh-custom-value-0123456789-abcdef"
 	res, body := ts.admin.post(t, keyURL(k.ID)+"/regenerate", url.Values{"grace": {"0"}, "secret": {"custom"}, "custom_value": {value}})
-	if shown, _ := parseHTML(t, body).Find(`[data-testid="secret-value"]`).Attr("value"); res.StatusCode != 200 || shown != value {
+	if shown := shownSecret(t, body); res.StatusCode != 200 || shown != value {
 		t.Fatalf("new custom value: %d", res.StatusCode)
 	}
 	if got := stored(); got.AccessType != apikey.AccessCustom || got.SecretHash != apikey.HashSecret(value) {
