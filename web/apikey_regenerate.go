@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -42,7 +43,7 @@ func (s *Server) renderRegenerateConfirm(c echo.Context, status int, k *apikey.K
 		}
 	}
 	confirm.Action, confirm.Button, confirm.CancelURL = keyURL(k.ID)+"/regenerate", "Regenerate secret", keyURL(k.ID)
-	confirm.CSRFToken = csrfToken(c)
+	confirm.Version, confirm.CSRFToken = strconv.Itoa(k.Version), csrfToken(c)
 	return s.renderDialog(c, status, s.keysPage(c, "Regenerate "+k.Name), "Regenerate secret", view.ConfirmBody(confirm))
 }
 
@@ -65,6 +66,14 @@ func (s *Server) apiKeyRegenerate(c echo.Context) error {
 		return err
 	}
 	again := view.Confirm{Chosen: c.FormValue("secret"), GraceChosen: c.FormValue("grace"), Errors: map[string]string{}}
+	if asked := c.FormValue("version"); asked != "" && asked != strconv.Itoa(k.Version) {
+		// The key changed since the question was asked: most likely the
+		// answer page was reloaded, which would post again and replace the
+		// secret just shown. Ask again instead. (Scripts send no version.)
+		again.Errors["form"] = "“" + k.Name + "” changed after this question was asked (" + formatDateTime(k.UpdatedAt) + " by " + k.UpdatedBy +
+			"), for example when this form was sent twice, so nothing was regenerated now. Regenerate again only if you need another secret."
+		return s.renderRegenerateConfirm(c, http.StatusConflict, k, again)
+	}
 	custom := ""
 	if k.AccessType == apikey.AccessCustom {
 		switch again.Chosen {

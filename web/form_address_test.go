@@ -119,3 +119,32 @@ func TestEveryFormAddressAnswersGet(t *testing.T) {
 		t.Errorf("reloading %s after a refused add: %d", action, res.StatusCode)
 	}
 }
+
+// TestRegenerateRepostAsksAgain: the regenerate answer shows a secret at
+// the address of a post; reloading it posts again, which must not replace
+// the secret just shown: the repeated post is asked again instead.
+func TestRegenerateRepostAsksAgain(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	k, _ := ts.addKey(t, "Rotated")
+	_, question := ts.get(t, keyURL(k.ID)+"/regenerate")
+	form := formValues(parseHTML(t, question).Find(`[data-testid="confirm-form"]`))
+	res, body := ts.admin.postRaw(t, keyURL(k.ID)+"/regenerate", form)
+	secret := shownSecret(t, body)
+	if res.StatusCode != http.StatusOK || keyByName(t, ts, "Rotated").SecretHash != apikey.HashSecret(secret) {
+		t.Fatalf("regenerate: %d", res.StatusCode)
+	}
+	res, body = ts.admin.postRaw(t, keyURL(k.ID)+"/regenerate", form) // the reload
+	doc := parseHTML(t, body)
+	if res.StatusCode != http.StatusConflict || !strings.Contains(doc.Find(`[data-testid="error-form"]`).Text(), "nothing was regenerated") {
+		t.Fatalf("repeated post: %d %q", res.StatusCode, doc.Find(`[data-testid="error-form"]`).Text())
+	}
+	if keyByName(t, ts, "Rotated").SecretHash != apikey.HashSecret(secret) || shownSecret(t, body) != "" {
+		t.Fatal("the repeated post replaced the secret")
+	}
+	// Asked again, it regenerates.
+	res, body = ts.admin.postRaw(t, keyURL(k.ID)+"/regenerate", formValues(doc.Find(`[data-testid="confirm-form"]`)))
+	if again := shownSecret(t, body); res.StatusCode != http.StatusOK || again == secret || keyByName(t, ts, "Rotated").SecretHash != apikey.HashSecret(again) {
+		t.Fatalf("regenerate when asked again: %d", res.StatusCode)
+	}
+}

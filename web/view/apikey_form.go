@@ -88,6 +88,9 @@ type Confirm struct {
 	Danger    bool
 	CancelURL string
 	Return    string // where to go once done: the page that asked
+	// Version is the key's version when asked: a post that carries an
+	// older one (a reload of the answer) is asked again, not obeyed.
+	Version   string
 	CSRFToken string
 	Grace     []Option // for a regenerate: how long the old secret keeps working
 	// GraceChosen is the grace chosen, when the question comes back.
