@@ -14,8 +14,20 @@ func (s *Server) flash(c echo.Context, msg string) error {
 		return nil
 	}
 	v.cookie.AddFlash(msg)
+	// A client that changes much and reads no page (a script) would grow
+	// the cookie past what browsers keep: the newest few are enough.
+	if waiting, ok := v.cookie.Values[flashesKey].([]any); ok && len(waiting) > flashesKept {
+		v.cookie.Values[flashesKey] = waiting[len(waiting)-flashesKept:]
+	}
 	return s.saveVisit(c, v)
 }
+
+// flashesKey is where gorilla/sessions keeps flashes in the session;
+// flashesKept is how many wait at most.
+const (
+	flashesKey  = "_flash"
+	flashesKept = 3
+)
 
 // takeFlashes hands over the messages waiting for this page, once. Only a
 // whole page takes them: a dialog or a list region swapped in by htmx

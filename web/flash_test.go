@@ -126,3 +126,28 @@ func TestFlashAfterEveryChange(t *testing.T) {
 		}
 	}
 }
+
+// TestFlashesDoNotPileUp: a client that makes change after change and
+// opens no page (a script) keeps a session cookie browsers accept; the next
+// page says what the newest changes did.
+func TestFlashesDoNotPileUp(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	k, _ := ts.addKey(t, "A key with a rather long name, to make every message as long as it gets")
+	_, page := ts.get(t, keyURL(k.ID))
+	token := csrfIn(t, page)
+	for i := range 40 {
+		action := "/deactivate"
+		if i%2 == 1 {
+			action = "/activate"
+		}
+		if res, _ := ts.admin.postRaw(t, keyURL(k.ID)+action, yes("_csrf", token)); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("change %d: %d", i, res.StatusCode)
+		}
+	}
+	_, page = ts.get(t, keyURL(k.ID))
+	shown := parseHTML(t, page).Find(`[data-testid="flash"] p`)
+	if shown.Length() != 3 || !strings.Contains(shown.Last().Text(), "is active") {
+		t.Errorf("after 40 changes the page says %q", shown.Text())
+	}
+}
