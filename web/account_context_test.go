@@ -212,8 +212,8 @@ func TestChosenAccountStays(t *testing.T) {
 	if err != nil || u.AccountID != tr.customer {
 		t.Fatalf("the user added in Customer: %v", err)
 	}
-	doc = w.page("/users/" + u.ID + "/role")
-	w.followed(w.submit(doc, `main form[method="post"]`, "", nil))
+	doc = w.page("/users/" + u.ID)
+	w.followed(w.submit(doc, `[data-testid="role-form"]`, "", nil))
 
 	// A new account goes under the chosen one unless changed, and is a
 	// choice of its own: the console opens it.

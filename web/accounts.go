@@ -76,7 +76,8 @@ func (s *Server) renderAccounts(c echo.Context, status int, form view.AccountFor
 		u := uses[t.account.ID]
 		row := view.AccountRow{ID: t.account.ID, Name: t.account.Name, Depth: t.depth, Keys: u.Keys, Users: u.Users,
 			Children: u.Children, Created: formatDate(t.account.CreatedAt), IsRoot: t.account.ParentID == "",
-			KeysURL: "/security/api-keys?account=" + url.QueryEscape(t.account.ID), MoveURL: "/accounts/" + t.account.ID + "/move"}
+			KeysURL: "/security/api-keys?account=" + url.QueryEscape(t.account.ID), MoveURL: "/accounts/" + t.account.ID + "/move",
+			DeleteURL: "/accounts/" + t.account.ID + "/delete?" + url.Values{"return": {l.SelfURL}}.Encode()}
 		if l.Query != "" {
 			row.Depth = 0
 			if dir.seen[t.account.ParentID] {
@@ -127,8 +128,11 @@ func (s *Server) accountCreate(c echo.Context) error {
 	return s.done(c, "Added the account “"+a.Name+"” with its predefined keys.", "/security/api-keys?account="+url.QueryEscape(a.ID))
 }
 
-// accountDelete removes an empty account, after asking, and goes back to
-// the page the button was on; the reason it cannot shows beside it.
+// accountDelete removes an account, after asking, with the predefined
+// keys that go with it (the question lists them); then goes back to the
+// page the button was on. An account that cannot go (users, sub-accounts,
+// keys of its own) gets the reason on the question instead of the button,
+// and beside the account on its page when posted anyway.
 func (s *Server) accountDelete(c echo.Context) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
@@ -141,18 +145,46 @@ func (s *Server) accountDelete(c echo.Context) error {
 		return apikey.Errorf(apikey.ENOTFOUND, "No such account.")
 	}
 	name := dir.title(id)
-	q := question{title: "Delete account", q: view.Confirm{
+	q := question{title: "Delete account", unconfirmed: nothingDeleted, q: view.Confirm{
 		Message: "Delete the account “" + name + "”?",
-		Warning: "Only an account without keys, users or sub-accounts can go. This cannot be undone.",
+		Warning: "This cannot be undone.",
 		Action:  "/accounts/" + id + "/delete", Button: "Delete " + dir.name(id), Danger: true, CancelURL: treePageURL(dir, id),
 	}}
+	// The keys that go with it: named on the question, counted when done.
+	var keys []*apikey.Key
+	if !confirmed(c) {
+		keys, err = s.accounts.Deletion(ctx, actor(c), id)
+		switch apikey.ErrorCode(err) {
+		case "":
+		case apikey.ECONFLICT:
+			q.q.Refusal = apikey.ErrorMessage(err)
+		default:
+			return err
+		}
+		if len(keys) > 0 {
+			q.q.ItemsLabel = "These keys will be deleted with the account:"
+			for _, k := range keys {
+				q.q.Items = append(q.q.Items, k.Name)
+			}
+			q.q.Warning = "Clients that use these keys are refused from the next request on. This cannot be undone."
+		}
+	}
 	q.page = func() view.Page {
 		return s.page(c, "Delete "+name, "accounts", view.Crumb{Label: "Administration"}, view.Crumb{Label: "Accounts", URL: "/accounts"}, view.Crumb{Label: "Delete " + name})
 	}
 	return s.confirmFirst(c, q, func() error {
-		switch err := s.accounts.Delete(ctx, actor(c), id); apikey.ErrorCode(err) {
+		keys, _ := s.accounts.Deletion(ctx, actor(c), id) // for the message; Delete decides
+		switch err := s.accounts.Delete(ctx, actor(c), id, true); apikey.ErrorCode(err) {
 		case "":
-			return s.done(c, "Deleted the account “"+name+"”.", returnTo(c, "/accounts"))
+			msg := "Deleted the account “" + name + "”."
+			switch n := len(keys); n {
+			case 0:
+			case 1:
+				msg = "Deleted the account “" + name + "” with its predefined key “" + keys[0].Name + "”."
+			default:
+				msg = "Deleted the account “" + name + "” with its " + strconv.Itoa(n) + " predefined keys."
+			}
+			return s.done(c, msg, returnTo(c, "/accounts"))
 		case apikey.ECONFLICT, apikey.EINVALID:
 			return s.renderAccounts(c, http.StatusConflict, view.AccountForm{}, id, apikey.ErrorMessage(err))
 		default:
@@ -247,36 +279,56 @@ func (s *Server) renderMove(c echo.Context, status int, parent string, errs map[
 	}
 	m := view.AccountMove{Name: a.Name, Action: "/accounts/" + id + "/move", CSRFToken: csrfToken(c),
 		CancelURL: treePageURL(dir, id), Parent: parent, Errors: errs, Refusal: refusal}
+	one := chooseAccount(c, dir, places, "parent_id", parent, m.Action, note)
+	if one.choices != nil && isFragmentRequest(c, "account-choices") {
+		return render(c, status, view.AccountChoiceList(*one.choices))
+	}
+	m.Parents, m.ParentName, m.Choices = one.options, one.name, one.choices
+	title := "Move " + a.Name
+	pg := s.page(c, title, "accounts", view.Crumb{Label: "Administration"}, view.Crumb{Label: "Accounts", URL: "/accounts"}, view.Crumb{Label: title})
+	return s.renderDialog(c, status, pg, title, view.AccountMoveBody(m))
+}
+
+// oneAccount offers the accounts a field may take: options for a select,
+// or with many the chosen one by name and a chooser.
+type oneAccount struct {
+	options []view.Option
+	name    string
+	choices *view.AccountChoices
+}
+
+// chooseAccount offers places for the form field of the page at action,
+// chosen the one chosen: in a select when few (the chosen one first when
+// not among them), else by name through a chooser whose rows link back to
+// action with that one chosen. note says something of an account, such as
+// that it is the current one.
+func chooseAccount(c echo.Context, dir accountDirectory, places []treeNode, field, chosen, action string, note func(id string) string) oneAccount {
+	var one oneAccount
 	if len(places) <= selectMax {
-		if !slices.ContainsFunc(places, func(t treeNode) bool { return t.account.ID == parent }) {
-			m.Parents = append(m.Parents, view.Option{Value: parent, Label: dir.title(parent)})
+		if !slices.ContainsFunc(places, func(t treeNode) bool { return t.account.ID == chosen }) {
+			one.options = append(one.options, view.Option{Value: chosen, Label: dir.title(chosen)})
 		}
 		for _, t := range places {
 			label := indent(t.depth) + t.account.Name
 			if n := note(t.account.ID); n != "" {
 				label += " (" + n + ")"
 			}
-			m.Parents = append(m.Parents, view.Option{Value: t.account.ID, Label: label})
+			one.options = append(one.options, view.Option{Value: t.account.ID, Label: label})
 		}
-	} else {
-		m.ParentName = dir.title(parent)
-		if n := note(parent); n != "" {
-			m.ParentName += " (" + n + ")"
-		}
-		choices := chooser(c, m.Action, url.Values{"parent_id": {parent}}, dir.byTitle(places), func(t treeNode, here url.Values) view.AccountChoice {
-			here.Set("parent_id", t.account.ID)
-			return view.AccountChoice{URL: m.Action + "?" + here.Encode(), Label: dir.title(t.account.ID),
-				Note: note(t.account.ID), Current: t.account.ID == parent}
-		})
-		choices.RowTarget = "#dialog-slot"
-		if isFragmentRequest(c, "account-choices") {
-			return render(c, status, view.AccountChoiceList(choices))
-		}
-		m.Choices = &choices
+		return one
 	}
-	title := "Move " + a.Name
-	pg := s.page(c, title, "accounts", view.Crumb{Label: "Administration"}, view.Crumb{Label: "Accounts", URL: "/accounts"}, view.Crumb{Label: title})
-	return s.renderDialog(c, status, pg, title, view.AccountMoveBody(m))
+	one.name = dir.title(chosen)
+	if n := note(chosen); n != "" {
+		one.name += " (" + n + ")"
+	}
+	choices := chooser(c, action, url.Values{field: {chosen}}, dir.byTitle(places), func(t treeNode, here url.Values) view.AccountChoice {
+		here.Set(field, t.account.ID)
+		return view.AccountChoice{URL: action + "?" + here.Encode(), Label: dir.title(t.account.ID),
+			Note: note(t.account.ID), Current: t.account.ID == chosen}
+	})
+	choices.RowTarget = "#dialog-slot"
+	one.choices = &choices
+	return one
 }
 
 // treePageURL is the page of the whole tree that lists account id, at its row.

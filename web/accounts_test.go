@@ -306,10 +306,13 @@ func TestPagesShowTheChosenAccount(t *testing.T) {
 	}
 }
 
-// TestInheritedKeysBeyondReachStayHidden: keys of accounts above a scoped
-// principal's reach are not listed to it (they would 404 when opened),
-// while an admin sees them inherited.
-func TestInheritedKeysBeyondReachStayHidden(t *testing.T) {
+// TestInheritedKeysSeenByWhoeverSeesTheAccount: the keys of every account
+// above work in an account, so whoever may see it (an Account Viewer of
+// it, support in it) sees them there, inherited and read-only, as an
+// admin does, and can open them; keys of accounts where they do not work
+// stay hidden.
+func TestInheritedKeysSeenByWhoeverSeesTheAccount(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	tr := threeLevels(t, ts)
 	rootKey, _ := ts.addKey(t, "root admin key", func(k *apikey.Key) {
@@ -317,23 +320,45 @@ func TestInheritedKeysBeyondReachStayHidden(t *testing.T) {
 		k.ResponseHeaders = []apikey.Header{{Name: "X-Internal", Value: "internal-value"}}
 	})
 	ts.addKey(t, "vendor key", inAccount(tr.vendor))
+	otherKey, _ := ts.addKey(t, "other key", inAccount(tr.other))
 	_, supportKey := ts.addKey(t, "support key", inAccount(tr.customer), func(k *apikey.Key) { k.Roles = []apikey.RoleGrant{{Role: apikey.RoleSupport}} })
+	want := []string{"root admin key", "support key", "vendor key"}
 
 	_, out := ts.apiCall(t, "GET", "/api/v1/keys", supportKey, nil)
-	var ids []string
+	var names []string
 	for _, k := range out["keys"].([]any) {
-		ids = append(ids, k.(map[string]any)["id"].(string))
+		names = append(names, k.(map[string]any)["name"].(string))
 	}
-	if slices.Contains(ids, rootKey.ID) || len(ids) != 1 {
-		t.Errorf("a support key in Customer lists %v", ids)
+	if slices.Sort(names); !slices.Equal(names, want) {
+		t.Errorf("a support key in Customer lists %v", names)
 	}
-	viewer := ts.signIn(t, "vee", ts.addUser(t, "vee", apikey.RoleAccountViewer, tr.vendor))
+	if res, _ := ts.apiCall(t, "GET", "/api/v1/keys/"+rootKey.ID, supportKey, nil); res.StatusCode != http.StatusOK {
+		t.Errorf("a support key opens an inherited key: %d", res.StatusCode)
+	}
+	if res, _ := ts.apiCall(t, "GET", "/api/v1/keys/"+otherKey.ID, supportKey, nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("a support key opens a key that does not work in its account: %d", res.StatusCode)
+	}
+
+	viewer := ts.signIn(t, "vee", ts.addUser(t, "vee", apikey.RoleAccountViewer, tr.customer))
 	_, page := viewer.get(t, "/security/api-keys?account="+tr.customer)
-	if got := rowNames(parseHTML(t, page)); !slices.Equal(got, []string{"support key", "vendor key"}) || strings.Contains(page, "internal-value") {
-		t.Errorf("a viewer of Vendor sees %v in Customer", got)
+	doc := parseHTML(t, page)
+	if got := rowNames(doc); !slices.Equal(got, want) {
+		t.Errorf("an Account Viewer of Customer sees %v there", got)
+	}
+	if doc.Find(`[data-testid="inherited"]`).Length() != 2 || strings.Contains(page, "internal-value") {
+		t.Error("inherited keys not marked, or their headers in the list")
+	}
+	href, _ := doc.Find(`[data-key-id="` + rootKey.ID + `"] .key-name`).Attr("href")
+	res, page := viewer.get(t, href)
+	if d := parseHTML(t, page); res.StatusCode != http.StatusOK || !strings.Contains(d.Find(`[data-testid="inherited-notice"]`).Text(), "inherited from Root") ||
+		d.Find(`[data-testid="edit-key"], [data-testid="move-key"], [data-testid="delete-key"], [data-testid="owner-link"]`).Length() != 0 {
+		t.Errorf("the viewer opens an inherited key: %d", res.StatusCode)
+	}
+	if res, _ := viewer.get(t, keyURL(otherKey.ID)); res.StatusCode != http.StatusNotFound {
+		t.Errorf("the viewer opens a key of another vendor: %d", res.StatusCode)
 	}
 	_, page = ts.get(t, "/security/api-keys?account="+tr.customer)
-	if got := rowNames(parseHTML(t, page)); !slices.Equal(got, []string{"root admin key", "support key", "vendor key"}) {
+	if got := rowNames(parseHTML(t, page)); !slices.Equal(got, want) {
 		t.Errorf("the admin sees %v in Customer", got)
 	}
 }
@@ -421,17 +446,23 @@ func TestAccountsPageWithManyAccounts(t *testing.T) {
 		t.Fatalf("search for shop: %d rows, %q", row.Length(), row.Find(".account-within").Text())
 	}
 
-	// A row's delete button leads to the question, whose form comes back
-	// to the same page; a refusal shows beside the account, on its page.
+	// A row's delete link asks first, and its form comes back to the same
+	// page; a refusal shows on the question, and beside the account on its page.
 	_, body = ts.get(t, "/accounts?page=3")
 	doc = parseHTML(t, body)
 	busy, _ := doc.Find(`[data-testid="account-row"]`).Eq(10).Attr("data-account-id")
 	ts.addKey(t, "busy key", inAccount(busy))
 	ask, _ := doc.Find(`[data-account-id="` + busy + `"] [data-testid="delete-account"]`).Attr("href")
-	question, res, body := ts.admin.answer(t, ask)
-	if back, _ := parseHTML(t, question).Find(`[data-testid="confirm-form"] input[name="return"]`).Attr("value"); back != "/accounts?page=3" {
+	res, body = ts.get(t, ask)
+	q := parseHTML(t, body)
+	if back, _ := q.Find(`[data-testid="confirm-form"] input[name="return"]`).Attr("value"); back != "/accounts?page=3" {
 		t.Fatalf("the question returns to %q", back)
 	}
+	if res.StatusCode != http.StatusOK || !strings.Contains(q.Find(`[data-testid="confirm-refusal"]`).Text(), "still has 1 key") ||
+		q.Find(`[data-testid="confirm-button"]`).Length() != 0 {
+		t.Fatalf("asked to delete a busy account: %d", res.StatusCode)
+	}
+	res, body = ts.admin.post(t, "/accounts/"+busy+"/delete", url.Values{"confirm": {"yes"}, "return": {"/accounts?page=3"}})
 	if res.StatusCode != http.StatusConflict || !strings.Contains(parseHTML(t, body).Find(`[data-account-id="`+busy+`"] [data-testid="account-error"]`).Text(), "still has 1 key") {
 		t.Fatalf("refused delete: %d", res.StatusCode)
 	}
@@ -441,7 +472,12 @@ func TestAccountsPageWithManyAccounts(t *testing.T) {
 	if empty == busy {
 		empty = ids[998]
 	}
-	if _, res, _ = ts.admin.answer(t, "/accounts/"+empty+"/delete?return=%2Faccounts%3Fpage%3D2"); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/accounts?page=2" {
+	_, body = ts.get(t, "/accounts/"+empty+"/delete?return=%2Faccounts%3Fpage%3D2")
+	form := formValues(parseHTML(t, body).Find(`[data-testid="confirm-form"]`))
+	if form.Get("return") != "/accounts?page=2" || form.Get("confirm") != "yes" {
+		t.Fatalf("question's form %v", form)
+	}
+	if res, _ = ts.admin.post(t, "/accounts/"+empty+"/delete", form); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/accounts?page=2" {
 		t.Fatalf("delete: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
 

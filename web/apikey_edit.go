@@ -25,8 +25,10 @@ func (s *Server) apiKeyEdit(c echo.Context) error {
 }
 
 // apiKeySave saves an edit. When someone else saved first, the form comes
-// back with the user's edits, who changed the key and when, and the new
-// version, so saving again is a deliberate choice.
+// back with what they changed, the key as it is now with the user's edits
+// on top, and the new version: saving again is a choice made knowingly.
+// Until then the form keeps the version and base it was read at, so no
+// other answer (an error, a search) lets a save overwrite unseen changes.
 func (s *Server) apiKeySave(c echo.Context) error {
 	ctx := c.Request().Context()
 	k, err := s.keys.Get(ctx, actor(c), c.Param("id"))
@@ -39,12 +41,12 @@ func (s *Server) apiKeySave(c echo.Context) error {
 	}
 	f := keyFormFromInput(in)
 	f.Edit, f.KeyName, f.CurrentExpiry = true, k.Name, apikey.ExpiryText(k.ExpiresAt)
+	f.Version, f.Base = c.FormValue("version"), c.FormValue("base")
 	if q, find := pickerFind(c); find {
-		// The version stays the one the form was read at.
-		f.Scope.Query, f.Version = q, c.FormValue("version")
+		f.Scope.Query = q
 		return s.renderEditForm(c, http.StatusOK, f, k)
 	}
-	version, msg := validate.Version(c.FormValue("version"))
+	version, msg := validate.Version(f.Version)
 	settings, errs := validate.KeyEdit(in, k.ExpiresAt, s.now())
 	errs.Add("form", msg)
 	if errs.Any() {
@@ -59,9 +61,7 @@ func (s *Server) apiKeySave(c echo.Context) error {
 	}
 	switch {
 	case errors.As(err, &stale):
-		f.Conflict = apikey.ErrorMessage(err)
-		k.Version = stale.Version
-		return s.renderEditForm(c, http.StatusConflict, f, k)
+		return s.renderEditConflict(c, k.ID, f.Base, in, apikey.ErrorMessage(err))
 	case err != nil:
 		return err
 	case !changed:
@@ -70,12 +70,25 @@ func (s *Server) apiKeySave(c echo.Context) error {
 	return s.done(c, "Saved the changes to “"+k.Name+"”.", keyURL(k.ID))
 }
 
+// renderEditConflict answers a save refused because someone else saved
+// first: the key as stored now, read again so that its values and version
+// agree, with the user's edits on top and what changed listed.
+func (s *Server) renderEditConflict(c echo.Context, id, base string, in validate.KeyInput, msg string) error {
+	cur, err := s.keys.Get(c.Request().Context(), actor(c), id)
+	if err != nil {
+		return err
+	}
+	f := conflictForm(cur, base, in, s.now())
+	f.Conflict, f.Version, f.Base = msg, strconv.Itoa(cur.Version), editBase(cur)
+	return s.renderEditForm(c, http.StatusConflict, f, cur)
+}
+
 // renderEditForm draws the edit form; the version is the one the next save
 // will claim to have read: k's, unless f has one.
 func (s *Server) renderEditForm(c echo.Context, status int, f view.KeyForm, k *apikey.Key) error {
 	f.Edit, f.Action, f.SecretHead = true, keyURL(k.ID)+"/edit", k.GeneratedHead()
 	if f.Version == "" {
-		f.Version = strconv.Itoa(k.Version)
+		f.Version, f.Base = strconv.Itoa(k.Version), editBase(k)
 	}
 	f.CSRFToken = csrfToken(c)
 	f.Choices = keyChoices(s.now(), f.CurrentExpiry)

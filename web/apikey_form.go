@@ -25,6 +25,11 @@ func keyInputFromForm(c echo.Context) (validate.KeyInput, error) {
 	if err != nil {
 		return validate.KeyInput{}, echo.NewHTTPError(http.StatusBadRequest, "The form could not be read.")
 	}
+	return keyInputFromValues(form), nil
+}
+
+// keyInputFromValues reads the key fields from form values.
+func keyInputFromValues(form url.Values) validate.KeyInput {
 	on := func(name string) bool {
 		switch strings.ToLower(form.Get(name)) {
 		case "true", "on", "1", "yes":
@@ -39,7 +44,28 @@ func keyInputFromForm(c echo.Context) (validate.KeyInput, error) {
 		AdvancedPermissions: form["advanced_permissions"], Roles: form["roles"], RoleAccounts: form["role_accounts"],
 		ExpiresIn: form.Get("expires_in"), ExpiresOn: form.Get("expires_on"), CustomDays: form.Get("custom_days"),
 		AllowedIPs: form.Get("allowed_ips"), Headers: headerRowsFromForm(form),
-	}, nil
+	}
+}
+
+// keyValues is in as the form posts it: what keyInputFromValues reads back.
+func keyValues(in validate.KeyInput) url.Values {
+	v := url.Values{"name": {in.Name}, "type": {in.Type}, "access_type": {in.AccessType},
+		"expires_in": {in.ExpiresIn}, "expires_on": {in.ExpiresOn}, "custom_days": {in.CustomDays}, "allowed_ips": {in.AllowedIPs}}
+	for name, on := range map[string]bool{"active": in.Active, "allow_unauthenticated": in.AllowUnauthenticated,
+		"allow_untrusted_endpoints": in.AllowUntrustedEndpoints, "auto_endpoint_trust": in.AutoEndpointTrust} {
+		if on {
+			v.Set(name, "true")
+		}
+	}
+	v["advanced_permissions"], v["roles"], v["role_accounts"] = in.AdvancedPermissions, in.Roles, in.RoleAccounts
+	for i, h := range in.Headers {
+		v.Add("header_name", h.Name)
+		v.Add("header_value", h.Value)
+		if h.Excluded {
+			v.Add("header_excluded", strconv.Itoa(i))
+		}
+	}
+	return v
 }
 
 // headerRowsFromForm reads the header rows: names and values pair up by

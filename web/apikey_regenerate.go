@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -57,35 +58,29 @@ const (
 // custom-value key gets the kind of secret chosen: generated, or a new
 // custom value.
 func (s *Server) apiKeyRegenerate(c echo.Context) error {
-	grace, ok := parseGrace(c.FormValue("grace"))
-	if !ok {
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, "Choose how long the old secret keeps working.")
-	}
 	k, err := s.regenerableKey(c)
 	if err != nil {
 		return err
 	}
-	again := view.Confirm{Chosen: c.FormValue("secret"), GraceChosen: c.FormValue("grace"), Errors: map[string]string{}}
+	again := view.Confirm{Chosen: c.FormValue("secret"), GraceChosen: c.FormValue("grace")}
 	if asked := c.FormValue("version"); asked != "" && asked != strconv.Itoa(k.Version) {
 		// The key changed since the question was asked: most likely the
 		// answer page was reloaded, which would post again and replace the
 		// secret just shown. Ask again instead. (Scripts send no version.)
-		again.Errors["form"] = "“" + k.Name + "” changed after this question was asked (" + formatDateTime(k.UpdatedAt) + " by " + k.UpdatedBy +
-			"), for example when this form was sent twice, so nothing was regenerated now. Regenerate again only if you need another secret."
+		again.Errors = map[string]string{"form": "“" + k.Name + "” changed after this question was asked (" + formatDateTime(k.UpdatedAt) + " by " + k.UpdatedBy +
+			"), for example when this form was sent twice, so nothing was regenerated now. Regenerate again only if you need another secret."}
 		return s.renderRegenerateConfirm(c, http.StatusConflict, k, again)
 	}
-	custom := ""
-	if k.AccessType == apikey.AccessCustom {
-		switch again.Chosen {
-		case secretGenerate:
-		case secretCustom:
-			custom, again.Errors["custom_value"] = validate.CustomValue(c.Request().PostFormValue("custom_value"))
-		default:
-			again.Errors["secret"] = "Choose a generated secret or a new custom value."
-		}
-		if again.Errors["secret"] != "" || again.Errors["custom_value"] != "" {
-			return s.renderRegenerateConfirm(c, http.StatusUnprocessableEntity, k, again)
-		}
+	errs := validate.Errors{}
+	grace, ok := parseGrace(again.GraceChosen)
+	if !ok {
+		errs.Add("grace", "Choose how long the old secret keeps working: immediately, 1 hour, 24 hours or 7 days.")
+	}
+	custom, field, msg := regenerateCustom(k, again.Chosen, c.Request().PostFormValue("custom_value"))
+	errs.Add(field, msg)
+	if errs.Any() {
+		again.Errors = errs
+		return s.renderRegenerateConfirm(c, http.StatusUnprocessableEntity, k, again)
 	}
 	fresh, secret, err := s.keys.Regenerate(c.Request().Context(), actor(c), k.ID, grace, custom)
 	if errs, status, ok := fieldError(err); ok {
@@ -101,6 +96,25 @@ func (s *Server) apiKeyRegenerate(c echo.Context) error {
 		shown.OldValidUntil = formatDateTime(*k.PreviousValidUntil)
 	}
 	return s.showSecret(c, http.StatusOK, "Secret regenerated", "Copy the new secret", shown, "“"+k.Name+"” has a new secret.")
+}
+
+// regenerateCustom checks the new custom value of a regenerate: the one
+// chosen for a custom-value key, refused when typed under the generated
+// choice, which would drop it unseen. Other keys take none; the keys
+// service refuses one.
+func regenerateCustom(k *apikey.Key, chosen, raw string) (custom, field, msg string) {
+	switch {
+	case k.AccessType != apikey.AccessCustom:
+		return strings.TrimSpace(raw), "", ""
+	case chosen == secretCustom:
+		custom, msg = validate.CustomValue(raw)
+		return custom, "custom_value", msg
+	case chosen != secretGenerate:
+		return "", "secret", "Choose a generated secret or a new custom value."
+	case strings.TrimSpace(raw) != "":
+		return "", "custom_value", "A new custom value is used only with “Enter a new custom value”: choose it, or clear this field."
+	}
+	return "", "", ""
 }
 
 // apiKeyEndGrace stops a previous secret still in its grace period.

@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/keys"
 	"keyconsole/internal/verify"
 	"keyconsole/web/view"
 )
@@ -64,10 +65,14 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 		shown, viewing = a, a.ID
 	}
 	if viewing != k.AccountID {
-		d.InheritedFrom, d.OwnerURL = owner.Name, keyURL(k.ID)+"?account="+url.QueryEscape(k.AccountID)
+		d.InheritedFrom = owner.Name
+		if p.CanIn(apikey.ViewApiKey, path) {
+			d.OwnerURL = keyURL(k.ID) + "?account=" + url.QueryEscape(k.AccountID)
+		}
 		d.CanEdit, d.CanRegenerate, d.CanDelete = false, false, false
 		d.ViewingAccount = viewing
 	}
+	d.CanMove = d.CanEdit && keys.MoveRefusal(k) == nil
 	if d.Sync, d.SyncLagging, err = s.keySync(c, k.ID); err != nil {
 		return err
 	}
@@ -239,9 +244,10 @@ func keySettings(k *apikey.Key, roleAccount func(string) string) []view.Setting 
 var actionLabels = map[string]string{
 	apikey.ActionKeyCreated: "Created", apikey.ActionKeyUpdated: "Edited", apikey.ActionKeyRegenerated: "Secret regenerated",
 	apikey.ActionKeyActivated: "Activated", apikey.ActionKeyDeactivated: "Deactivated", apikey.ActionKeyDeleted: "Deleted",
+	apikey.ActionKeyMoved:      "Moved to another account",
 	apikey.ActionKeyGraceEnded: "Old secret stopped", apikey.ActionEndpointTrust: "Endpoint trusted", apikey.ActionEndpointDrop: "Endpoint distrusted",
 	apikey.ActionUserCreated: "Created", apikey.ActionUserRoleChanged: "Role changed",
-	apikey.ActionUserActivated: "Activated", apikey.ActionUserDeactivated: "Deactivated",
+	apikey.ActionUserActivated: "Activated", apikey.ActionUserDeactivated: "Deactivated", apikey.ActionUserDeleted: "Deleted",
 	apikey.ActionUserSignedIn: "Signed in", apikey.ActionUserSignInFail: "Sign-in failed", apikey.ActionUserSignInLock: "Sign-in locked out",
 	apikey.ActionPasswordChanged: "Password changed", apikey.ActionPasswordReset: "Password reset",
 	apikey.ActionAccountCreated: "Created", apikey.ActionAccountMoved: "Moved", apikey.ActionAccountDeleted: "Deleted",

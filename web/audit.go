@@ -18,9 +18,9 @@ const auditPerPage = 100
 
 // auditActions are the actions the log can be filtered by.
 var auditActions = []string{apikey.ActionKeyCreated, apikey.ActionKeyUpdated, apikey.ActionKeyRegenerated,
-	apikey.ActionKeyActivated, apikey.ActionKeyDeactivated, apikey.ActionKeyDeleted, apikey.ActionKeyGraceEnded,
+	apikey.ActionKeyActivated, apikey.ActionKeyDeactivated, apikey.ActionKeyDeleted, apikey.ActionKeyMoved, apikey.ActionKeyGraceEnded,
 	apikey.ActionEndpointTrust, apikey.ActionEndpointDrop,
-	apikey.ActionUserCreated, apikey.ActionUserRoleChanged, apikey.ActionUserActivated, apikey.ActionUserDeactivated,
+	apikey.ActionUserCreated, apikey.ActionUserRoleChanged, apikey.ActionUserActivated, apikey.ActionUserDeactivated, apikey.ActionUserDeleted,
 	apikey.ActionUserSignedIn, apikey.ActionUserSignInFail, apikey.ActionUserSignInLock, apikey.ActionPasswordChanged, apikey.ActionPasswordReset,
 	apikey.ActionAccountCreated, apikey.ActionAccountMoved, apikey.ActionAccountDeleted}
 

@@ -554,7 +554,7 @@ func TestBrowserUserScope(t *testing.T) {
 		t.Fatalf("summary %q", got)
 	}
 	b.screenshot("users")
-	b.navigates(chromedp.Click(chromedp.CSS(row + ` [data-testid="edit-role"]`)))
+	b.navigates(chromedp.Click(chromedp.CSS(row + ` [data-testid="edit-user"]`)))
 	b.do(chromedp.Click(chromedp.CSS(`input[name="role_accounts"][value="` + tr.customer + `"]`)))
 	b.screenshot("user-scope")
 	b.navigates(chromedp.Click(chromedp.CSS(`[data-testid="role-form"] button[type="submit"]`)))
@@ -562,20 +562,21 @@ func TestBrowserUserScope(t *testing.T) {
 		t.Errorf("after save the summary is %q", got)
 	}
 	// The picker shows only with the Account Viewer role chosen.
-	b.navigates(chromedp.Click(chromedp.CSS(row + ` [data-testid="edit-role"]`)))
+	b.navigates(chromedp.Click(chromedp.CSS(row + ` [data-testid="edit-user"]`)))
 	b.do(chromedp.SetValue(chromedp.ID("role"), "support"))
 	if b.js(`document.querySelector('[data-testid="account-picker"]').checkVisibility()`) {
 		t.Error("account picker shown without the Account Viewer role")
 	}
-	// Deactivating from the list asks, naming the user, and comes back to the list.
+	// Deactivating from the edit page asks, naming the user, and comes back to the list.
 	b.open("/users")
-	b.do(chromedp.Click(chromedp.CSS(row+` [data-testid="deactivate-user"]`)), chromedp.WaitVisible(chromedp.CSS(openDialog+` [data-testid="confirm-button"]`)))
+	b.navigates(chromedp.Click(chromedp.CSS(row + ` [data-testid="edit-user"]`)))
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="deactivate-user"]`)), chromedp.WaitVisible(chromedp.CSS(openDialog+` [data-testid="confirm-button"]`)))
 	if msg := b.text(openDialog + ` [data-testid="confirm-message"]`); !strings.Contains(msg, "vera") {
 		t.Errorf("the question says %q", msg)
 	}
 	b.navigates(chromedp.Click(chromedp.CSS(openDialog + ` [data-testid="confirm-button"]`)))
 	if u, _ := ts.db.UserByName(context.Background(), "vera"); u.Active || !strings.HasSuffix(b.location(), "/users") {
-		t.Errorf("deactivated from the list: active %v, at %s", u.Active, b.location())
+		t.Errorf("deactivated from the edit page: active %v, at %s", u.Active, b.location())
 	}
 	// The key form shows the accounts once Account Viewer is ticked.
 	b.open("/security/api-keys/new")
@@ -709,7 +710,8 @@ func TestBrowserPasswordLifecycle(t *testing.T) {
 	}
 
 	admin.open("/users")
-	admin.navigates(chromedp.Click(chromedp.CSS(`[data-testid="user-row"][data-username="rae"] [data-testid="reset-password"]`)))
+	admin.navigates(chromedp.Click(chromedp.CSS(`[data-testid="user-row"][data-username="rae"] [data-testid="edit-user"]`)))
+	admin.navigates(chromedp.Click(chromedp.CSS(`[data-testid="reset-password"]`)))
 	admin.navigates(
 		chromedp.SendKeys(chromedp.ID("password"), "temporary-for-rae"),
 		chromedp.Click(chromedp.CSS(`[data-testid="reset-password-form"] button[type="submit"]`)),

@@ -17,7 +17,7 @@ func flashIn(t testing.TB, body string) string {
 }
 
 // TestChangesThatAskFirst: deactivating the predefined keys, a key, a user
-// and deleting an account each ask first, naming exactly what changes; the
+// (from the user's edit page) and deleting an account each ask first, naming exactly what changes; the
 // question works as a page (without JavaScript) and as a dialog (htmx); a
 // post without the confirm field asks again and changes nothing; the
 // confirmed post changes it, goes back where it was asked from, and the
@@ -33,6 +33,7 @@ func TestChangesThatAskFirst(t *testing.T) {
 	globex := strings.TrimPrefix(res.Header.Get("Location"), "/security/api-keys?account=")
 	own, _ := ts.addKey(t, "Billing gateway")
 	ts.addUser(t, "vera", apikey.RoleGlobalViewer)
+	vera, _ := ts.db.UserByName(ctx, "vera")
 	empty := ts.addAccount(t, "Empty shop", "")
 
 	predefinedOn := func() int {
@@ -63,9 +64,9 @@ func TestChangesThatAskFirst(t *testing.T) {
 		{"key from the list", "/security/api-keys?account=" + ts.root + "&q=billing", `[data-testid="deactivate-key"]`,
 			[]string{"Deactivate the key “Billing gateway” (" + apikey.KeyHint(own.DisplayPrefix) + ")?", "Every client that uses it is refused"},
 			keyOn, "/security/api-keys?account=" + ts.root + "&q=billing", "The key “Billing gateway” is inactive"},
-		{"user", "/users?account=" + ts.root, `[data-username="vera"] [data-testid="deactivate-user"]`,
+		{"user", "/users/" + vera.ID, `[data-testid="deactivate-user"]`,
 			[]string{"Deactivate the user “vera” (Global Viewer)?", "signed out at once"},
-			userOn, "/users?account=" + ts.root, "vera is inactive and signed out"},
+			userOn, "/users", "vera is inactive and signed out"},
 		{"account", "/accounts?account=" + ts.root + "&q=empty", `[data-testid="delete-account"]`,
 			[]string{"Delete the account “Empty shop”?", "cannot be undone"},
 			accountThere, "/accounts?account=" + ts.root + "&q=empty", "Deleted the account “Empty shop”"},
@@ -84,7 +85,8 @@ func TestChangesThatAskFirst(t *testing.T) {
 			// A post without the confirm field asks again and changes nothing.
 			action, _ := parseHTML(t, dialog).Find(`[data-testid="confirm-form"]`).Attr("action")
 			res, again := ts.admin.post(t, action, url.Values{"return": {c.back}})
-			if res.StatusCode != http.StatusOK || parseHTML(t, again).Find(`[data-testid="confirm-form"]`).Length() != 1 || !c.untouched() {
+			if res.StatusCode != http.StatusOK || parseHTML(t, again).Find(`[data-testid="confirm-form"]`).Length() != 1 || !c.untouched() ||
+				!strings.Contains(parseHTML(t, again).Find(`[data-testid="error-confirm"]`).Text(), "Nothing was") {
 				t.Fatalf("unconfirmed post: %d, changed: %v", res.StatusCode, !c.untouched())
 			}
 			// Without JavaScript: the question as a page, then its form.

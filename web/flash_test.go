@@ -79,6 +79,10 @@ func TestFlashAfterEveryChange(t *testing.T) {
 			res, _ := ts.admin.post(t, keyPath()+"/endpoints/till-7/distrust", url.Values{})
 			return res
 		}, nil, "The endpoint till-7 is no longer trusted"},
+		{"key moved", func() *http.Response {
+			res, _ := ts.admin.post(t, keyPath()+"/move", url.Values{"account_id": {under}})
+			return res
+		}, nil, "Moved the key “Flash key” to New home."},
 		{"key deleted", func() *http.Response {
 			res, _ := ts.admin.post(t, keyPath()+"/delete", url.Values{})
 			return res
@@ -87,6 +91,11 @@ func TestFlashAfterEveryChange(t *testing.T) {
 			res, _ := ts.admin.post(t, "/users/new", url.Values{"username": {"nina"}, "password": {"a-good-long-password"}, "role": {"global-viewer"}, "account_id": {ts.root}})
 			return res
 		}, nil, "Added the user nina (Global Viewer)."},
+		{"user deleted", func() *http.Response {
+			nina, _ := ts.db.UserByName(ctx, "nina")
+			res, _ := ts.admin.post(t, "/users/"+nina.ID+"/delete", yes())
+			return res
+		}, nil, "Deleted the user nina."},
 		{"role saved", func() *http.Response {
 			res, _ := ts.admin.post(t, "/users/"+sam.ID+"/role", url.Values{"role": {"global-viewer"}})
 			return res
@@ -99,6 +108,12 @@ func TestFlashAfterEveryChange(t *testing.T) {
 			res, _ := ts.admin.post(t, "/accounts", url.Values{"name": {"Initech"}, "parent_id": {ts.root}})
 			return res
 		}, nil, "Added the account “Initech” with its predefined keys."},
+		{"account deleted", func() *http.Response {
+			_, page := ts.get(t, "/accounts?q=initech")
+			ask, _ := parseHTML(t, page).Find(`[data-testid="delete-account"]`).Attr("href")
+			_, res, _ := ts.admin.answer(t, ask)
+			return res
+		}, nil, "Deleted the account “Initech” with its 3 predefined keys."},
 		{"account moved", func() *http.Response {
 			res, _ := ts.admin.post(t, "/accounts/"+movable+"/move", url.Values{"parent_id": {under}})
 			return res

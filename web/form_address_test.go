@@ -51,8 +51,9 @@ func TestEveryFormAddressAnswersGet(t *testing.T) {
 		keyURL(k.ID) + "/delete", keyURL(k.ID) + "/deactivate", keyURL(keyByName(t, ts, "Sleeping").ID),
 		"/security/api-keys/predefined/deactivate?account=" + globex, "/security/api-keys/test",
 		"/accounts" + root, "/accounts/" + shop + "/move", "/accounts/" + shop + "/delete",
-		"/users" + root, "/users/new" + root, "/users/" + sam.ID + "/role", "/users/" + sam.ID + "/password",
-		"/users/" + sam.ID + "/deactivate", "/users/" + gone.ID + "/activate", passwordPath,
+		"/users" + root, "/users/new" + root, "/users/" + sam.ID, "/users/" + gone.ID, "/users/" + sam.ID + "/role", "/users/" + sam.ID + "/password",
+		"/users/" + sam.ID + "/deactivate", "/users/" + gone.ID + "/activate", "/users/" + sam.ID + "/delete", passwordPath,
+		keyURL(k.ID) + "/move",
 	}
 	// Where each page's forms post: a form's action, or a button's formaction.
 	posts := map[string]string{} // address → a page it is on
@@ -80,7 +81,8 @@ func TestEveryFormAddressAnswersGet(t *testing.T) {
 	// Each kind of form of the console is among them.
 	for _, want := range []string{"/security/api-keys/new", keyURL(k.ID) + "/edit", "/regenerate", "/delete", "/deactivate", "/activate",
 		"/end-grace", "/trust", "/distrust", "/predefined/deactivate", "/security/api-keys/test", "/accounts", "/move",
-		"/users/new", "/role", "/password", "/logout"} {
+		keyURL(k.ID) + "/move", "/accounts/" + shop + "/delete", "/users/new", "/role", "/password", "/users/" + sam.ID + "/delete",
+		"/users/" + sam.ID + "/deactivate", "/users/" + gone.ID + "/activate", "/logout"} {
 		if !slices.ContainsFunc(slices.Collect(maps.Keys(posts)), func(a string) bool { return strings.Contains(a, want) }) {
 			t.Errorf("no form posts to %s", want)
 		}

@@ -134,7 +134,9 @@ func (ts *testServer) serve(t testing.TB, cfg testConfig, adjust ...func(*testCo
 		t.Fatal(err)
 	}
 	cfg.DB, cfg.Tokens, cfg.Verifier, cfg.Keys, cfg.SignIn = db, tokens, verifier, keyService, signIn
-	cfg.Accounts, cfg.Users, cfg.Audit = accounts.New(db), users.New(db, testParams), auditlog.New(db)
+	accountService := accounts.New(db)
+	accountService.OnKeyChange(verifier.Forget)
+	cfg.Accounts, cfg.Users, cfg.Audit = accountService, users.New(db, testParams), auditlog.New(db)
 	srv, err := New(cfg.Config)
 	if err != nil {
 		t.Fatal(err)

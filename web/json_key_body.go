@@ -87,6 +87,11 @@ func (b keyBody) overlay(in validate.KeyInput) validate.KeyInput {
 	flag(&in.AutoEndpointTrust, b.AutoEndpointTrust)
 	list(&in.AdvancedPermissions, b.AdvancedPermissions)
 	list(&in.Roles, b.Roles)
+	if b.Roles != nil && !slices.ContainsFunc(*b.Roles, isAccountViewer) {
+		// The stored accounts go with the role; only accounts sent with
+		// other roles are a contradiction to refuse.
+		in.RoleAccounts = nil
+	}
 	list(&in.RoleAccounts, b.RoleAccounts)
 	if b.ExpiresIn != nil || b.ExpiresOn != nil || b.CustomDays != nil {
 		in.ExpiresIn, in.ExpiresOn, in.CustomDays = "", "", ""
@@ -106,6 +111,10 @@ func (b keyBody) overlay(in validate.KeyInput) validate.KeyInput {
 		}
 	}
 	return in
+}
+
+func isAccountViewer(role string) bool {
+	return strings.EqualFold(strings.TrimSpace(role), string(apikey.RoleAccountViewer))
 }
 
 // keyOut is a key as the API answers it. Never a secret or its hash.

@@ -34,6 +34,7 @@ func (s *Server) jsonKeyCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	setETag(c, k.Version)
 	return s.apiJSON(c, http.StatusCreated, struct {
 		keyOut
 		Secret string `json:"secret"`

@@ -78,5 +78,6 @@ func (s *Server) jsonKeyGet(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	setETag(c, k.Version)
 	return s.apiJSON(c, http.StatusOK, o, nil)
 }

@@ -39,6 +39,7 @@ func (s *Server) jsonKeyRegenerate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	setETag(c, k.Version)
 	return s.apiJSON(c, http.StatusOK, struct {
 		keyOut
 		Secret string `json:"secret"`

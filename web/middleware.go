@@ -16,8 +16,10 @@ import (
 )
 
 // An upstream request id is kept only when it is plainly an id, so that
-// nobody can write into our logs through it.
-var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
+// nobody can write into our logs through it, and shorter than any secret
+// this server takes (custom values have 32 characters or more), so that a
+// key pasted into the wrong header is neither logged nor echoed.
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,31}$`)
 
 // requestIDs are this process's random prefix and a counter: unique, and
 // cheap on the verification path. They are not secrets.
@@ -72,6 +74,9 @@ func (s *Server) envelope(c echo.Context, h echo.HandlerFunc) {
 	for _, x := range set {
 		hdr[x.name] = x.value
 	}
+	n := s.inFlight.counter(c.Request().Method, c.Path())
+	n.Add(1)
+	defer n.Add(-1)
 	vc := visitContexts.Get().(*visitContext)
 	vc.Context = c
 	if err := s.limitBody(vc); err != nil {

@@ -120,9 +120,9 @@ func TestAdminResetsPassword(t *testing.T) {
 	session := ts.signIn(t, "ola", old)
 	access, refresh := signedInAPI(t, ts, key, "ola", old)
 
-	_, list := ts.get(t, "/users")
-	if parseHTML(t, list).Find(`a[href="/users/`+ola.ID+`/password"]`).Length() != 1 {
-		t.Fatal("no reset link on the users page")
+	_, edit := ts.get(t, "/users/"+ola.ID)
+	if parseHTML(t, edit).Find(`a[href="/users/`+ola.ID+`/password"]`).Length() != 1 {
+		t.Fatal("no reset link on the user's edit page")
 	}
 	reset := "/users/" + ola.ID + "/password"
 	res, body := ts.admin.post(t, reset, url.Values{"password": {"short"}})

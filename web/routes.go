@@ -73,6 +73,8 @@ func (s *Server) routes() {
 	// Support may regenerate Chrome keys: the keys service decides per key.
 	console(http.MethodGet, "/security/api-keys/:id/regenerate", s.apiKeyRegenerateConfirm, apikey.ViewApiKey)
 	showsSecret(http.MethodPost, "/security/api-keys/:id/regenerate", s.apiKeyRegenerate, apikey.ViewApiKey)
+	console(http.MethodGet, "/security/api-keys/:id/move", s.apiKeyMoveForm, apikey.ModifyApiKey)
+	console(http.MethodPost, "/security/api-keys/:id/move", s.apiKeyMove, apikey.ModifyApiKey)
 	// A GET of a change that asks first shows the question; the post acts
 	// only with its confirm field.
 	console(http.MethodGet, "/security/api-keys/:id/activate", s.apiKeyActivate, apikey.ModifyApiKey)
@@ -112,6 +114,7 @@ func (s *Server) routes() {
 	console(http.MethodGet, "/users/new", s.userNew, apikey.ManageUsers)
 	console(http.MethodPost, "/users", s.userCreate, apikey.ManageUsers)
 	console(http.MethodPost, "/users/new", s.userCreate, apikey.ManageUsers)
+	console(http.MethodGet, "/users/:id", s.userRoleForm, apikey.ManageUsers)
 	console(http.MethodGet, "/users/:id/role", s.userRoleForm, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/role", s.userRoleSave, apikey.ManageUsers)
 	console(http.MethodGet, "/users/:id/deactivate", s.userDeactivate, apikey.ManageUsers)
@@ -120,6 +123,8 @@ func (s *Server) routes() {
 	console(http.MethodPost, "/users/:id/activate", s.userActivate, apikey.ManageUsers)
 	console(http.MethodGet, "/users/:id/password", s.userPasswordForm, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/password", s.userPasswordReset, apikey.ManageUsers)
+	console(http.MethodGet, "/users/:id/delete", s.userDelete, apikey.ManageUsers)
+	console(http.MethodPost, "/users/:id/delete", s.userDelete, apikey.ManageUsers)
 
 	// JSON API: authenticated by an API key, whose roles decide, and by a
 	// user's access token where the key does not allow unauthenticated calls.
@@ -140,6 +145,7 @@ func (s *Server) routes() {
 	api(http.MethodPatch, "/keys/:id", s.jsonKeyUpdate, apikey.ModifyApiKey)
 	api(http.MethodPost, "/keys/:id/regenerate", s.jsonKeyRegenerate, apikey.ViewApiKey) // the keys service decides per key
 	api(http.MethodDelete, "/keys/:id", s.jsonKeyDelete, apikey.DeleteApiKey)
+	api(http.MethodPost, "/keys/:id/move", s.jsonKeyMove, apikey.ModifyApiKey) // the keys service checks both accounts
 	api(http.MethodGet, "/accounts", s.jsonAccountList, apikey.ViewApiKey)
 	api(http.MethodPost, "/accounts", s.jsonAccountCreate, apikey.ManageUsers)
 }

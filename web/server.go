@@ -6,6 +6,7 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,7 +20,7 @@ import (
 
 // Config is what the server needs; cmd/keyconsole builds the services.
 type Config struct {
-	DB       pinger // for readiness
+	DB       readiness
 	Keys     keyService
 	Accounts accountService
 	Users    userService
@@ -44,7 +45,8 @@ type Config struct {
 // Server is the console's HTTP handler and its dependencies.
 type Server struct {
 	echo     *echo.Echo
-	db       pinger
+	db       readiness
+	unready  unreadyLog
 	keys     keyService
 	accounts accountService
 	users    userService
@@ -60,6 +62,7 @@ type Server struct {
 	maxBody  int64
 	// metricsApart: /metrics is not among the console's routes.
 	metricsApart bool
+	inFlight     *inFlight
 }
 
 // New builds the server with every route.
@@ -95,6 +98,7 @@ func New(cfg Config) (*Server, error) {
 	e.IPExtractor = clientIPExtractor(cfg.TrustedProxies)
 	s.echo = e
 	s.routes()
+	s.inFlight = newInFlight(s.echo.Routes())
 	return s, nil
 }
 
@@ -155,11 +159,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return err
+		// Out of time: what is still running is cut off, and said.
+		cut := s.inFlight.String()
+		srv.Close()
+		s.logger.Warn("drain ran out: requests cut off", "drain", drain.String(), "cut_off", cut)
+		return fmt.Errorf("stopped after the %s drain, cutting off %s", drain, cut)
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	s.logger.Info("stopped after a clean drain")
 	return nil
 }
 

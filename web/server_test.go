@@ -100,6 +100,16 @@ func TestRequestLogCarriesNoSecrets(t *testing.T) {
 	ts.get(t, "/api/v1/keys/"+secret, "X-Api-Key", secret)
 	ts.get(t, "/nowhere/"+secret)
 	ts.get(t, "/security/api-keys", "X-Request-Id", "abcdefgh level=ERROR forged")
+	// A secret in the request id header is neither logged nor echoed;
+	// a short id is kept.
+	for _, id := range []string{secret, strings.Repeat("a1B2", 8)} {
+		if res, _ := ts.get(t, "/healthz", "X-Request-Id", id); res.Header.Get("X-Request-Id") == id {
+			t.Errorf("request id %q echoed", id)
+		}
+	}
+	if res, _ := ts.get(t, "/healthz", "X-Request-Id", "req-0123456789"); res.Header.Get("X-Request-Id") != "req-0123456789" {
+		t.Errorf("a short request id was replaced")
+	}
 	logs := ts.logs.String()
 	if strings.Contains(logs, secret) || strings.Contains(logs, secret[5:20]) {
 		t.Fatalf("secret in log:\n%s", logs)
@@ -116,7 +126,7 @@ func TestRequestLogCarriesNoSecrets(t *testing.T) {
 		}
 	}
 	// One line per request.
-	if n := strings.Count(logs, "msg=request ") - before; n != 4 {
+	if n := strings.Count(logs, "msg=request ") - before; n != 7 {
 		t.Errorf("%d request lines:\n%s", n, logs)
 	}
 }

@@ -29,10 +29,12 @@ type keyService interface {
 	RegenerateAllowed(ctx context.Context, p *apikey.Principal, k *apikey.Key, path []string) error
 	Create(ctx context.Context, who apikey.Actor, accountID string, s apikey.Settings, customSecret string) (*apikey.Key, string, error)
 	Update(ctx context.Context, who apikey.Actor, id string, version int, s apikey.Settings) (*apikey.Key, bool, error)
+	UpdateLatest(ctx context.Context, who apikey.Actor, id string, edit func(*apikey.Key) (apikey.Settings, error)) (*apikey.Key, bool, error)
 	Regenerate(ctx context.Context, who apikey.Actor, id string, grace time.Duration, custom string) (*apikey.Key, string, error)
 	EndGracePeriod(ctx context.Context, who apikey.Actor, id string) (*apikey.Key, error)
 	SetActive(ctx context.Context, who apikey.Actor, id string, active bool) (*apikey.Key, error)
 	Delete(ctx context.Context, who apikey.Actor, id string) (*apikey.Key, error)
+	Move(ctx context.Context, who apikey.Actor, id string, version int, to string) (*apikey.Key, error)
 	SetEndpointTrust(ctx context.Context, who apikey.Actor, id, endpointID string, trusted bool) (*apikey.Key, error)
 	JWT(ctx context.Context, who apikey.Actor, id string) (*apikey.KeyJWT, error)
 	DeactivatePredefined(ctx context.Context, who apikey.Actor, accountID string) ([]*apikey.Key, error)
@@ -46,7 +48,8 @@ type accountService interface {
 	Uses(ctx context.Context, ids []string) (map[string]apikey.AccountUse, error)
 	Create(ctx context.Context, who apikey.Actor, name, parentID string) (*apikey.Account, error)
 	Move(ctx context.Context, who apikey.Actor, id, parentID string) error
-	Delete(ctx context.Context, who apikey.Actor, id string) error
+	Delete(ctx context.Context, who apikey.Actor, id string, confirmed bool) error
+	Deletion(ctx context.Context, who apikey.Actor, id string) ([]*apikey.Key, error)
 }
 
 // userService changes and lists console users (internal/users).
@@ -56,6 +59,7 @@ type userService interface {
 	SetRole(ctx context.Context, who apikey.Actor, id string, role apikey.Role, accounts []string) error
 	SetActive(ctx context.Context, who apikey.Actor, id string, active bool) error
 	ResetPassword(ctx context.Context, who apikey.Actor, id, password string) error
+	Delete(ctx context.Context, who apikey.Actor, id string) error
 }
 
 // auditService reads the audit trail (internal/auditlog).
@@ -94,7 +98,7 @@ type signInService interface {
 	SignOut(ctx context.Context, k *apikey.Key, refresh string) error
 }
 
-// pinger answers readiness checks (the database).
-type pinger interface {
-	Ping(ctx context.Context) error
+// readiness answers readiness checks: whether the database can serve.
+type readiness interface {
+	Check(ctx context.Context) error
 }

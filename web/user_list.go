@@ -13,17 +13,17 @@ import (
 
 // userList shows a page of console users.
 func (s *Server) userList(c echo.Context) error {
-	return s.renderUsers(c, http.StatusOK, "", "")
+	return s.renderUsers(c)
 }
 
 // usersPerPage is how many users a page lists.
 const usersPerPage = 50
 
-// renderUsers draws the users page with, where a change to one user was
-// refused, the reason beside that user. Changing a role has a page of its
-// own (userRoleForm), as has adding a user (userNew): the list offers no
-// choice of accounts, so it weighs the same however many there are.
-func (s *Server) renderUsers(c echo.Context, status int, failedID, failure string) error {
+// renderUsers draws the users page: a row per user, each with the way to
+// the user's edit page (userRoleForm), where every change to the user
+// starts, as adding one has a page of its own (userNew). The list offers
+// no choice of accounts, so it weighs the same however many there are.
+func (s *Server) renderUsers(c echo.Context) error {
 	ctx := c.Request().Context()
 	account, dir, err := s.shownAccount(c)
 	if err != nil {
@@ -68,14 +68,11 @@ func (s *Server) renderUsers(c echo.Context, status int, failedID, failure strin
 		if u.LastSignInAt != nil {
 			row.LastSignIn = formatDateTime(*u.LastSignInAt)
 		}
-		if u.ID == failedID {
-			row.Error = failure
-		}
 		l.Rows = append(l.Rows, row)
 	}
 	p := s.page(c, "Users", "users", view.Crumb{Label: "Administration"}, view.Crumb{Label: "Users"})
 	setAccount(&p, account, dir)
-	return render(c, status, view.UserListPage(p, l))
+	return render(c, http.StatusOK, view.UserListPage(p, l))
 }
 
 // roleOptions are the roles a user may be given.

@@ -113,7 +113,7 @@ func TestLastAdminCannotBeRemoved(t *testing.T) {
 		form   url.Values
 		beside string // where the reason shows
 	}{
-		{"/users/" + admin.ID + "/deactivate", yes(), `[data-username="admin"]`},
+		{"/users/" + admin.ID + "/deactivate", yes(), `[data-testid="user-error"]`}, // on the user's edit page
 		{"/users/" + admin.ID + "/role", url.Values{"role": {"global-viewer"}}, `[data-testid="error-role"]`},
 	} {
 		res, body := ts.admin.post(t, step.path, step.form)
@@ -145,7 +145,7 @@ func TestUserScopeByBoxes(t *testing.T) {
 	if got := row.Find(`[data-testid="user-scope"]`).Text(); !strings.Contains(got, "Sees Customer") {
 		t.Errorf("row summary %q", got)
 	}
-	edit, _ := row.Find(`[data-testid="edit-role"]`).Attr("href")
+	edit, _ := row.Find(`[data-testid="edit-user"]`).Attr("href")
 	_, page = ts.get(t, edit)
 	form := parseHTML(t, page).Find(`[data-testid="role-form"]`)
 	if !form.Find(`input[name="role_accounts"][value="` + customer + `"]`).Is("[checked]") {
@@ -237,7 +237,7 @@ func TestUsersPageWithManyAccounts(t *testing.T) {
 	}
 
 	// The role page: the role chosen, the user's accounts ticked, more found by name.
-	edit, _ := row.Find(`[data-testid="edit-role"]`).Attr("href")
+	edit, _ := row.Find(`[data-testid="edit-user"]`).Attr("href")
 	res, page := ts.get(t, edit)
 	form := parseHTML(t, page).Find(`[data-testid="role-form"]`)
 	t.Logf("role page, 1,000 accounts: %d bytes", len(page))

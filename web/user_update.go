@@ -11,8 +11,8 @@ import (
 	"keyconsole/web/view"
 )
 
-// userRoleForm shows a user's role and, for an Account Viewer, the
-// accounts it sees, to change.
+// userRoleForm is a user's edit page: the role and, for an Account Viewer,
+// the accounts it sees, to change; and the user's other actions.
 func (s *Server) userRoleForm(c echo.Context) error {
 	u, err := s.managedUser(c, c.Param("id"))
 	if err != nil {
@@ -74,7 +74,14 @@ func (s *Server) renderUserRole(c echo.Context, status int, u *apikey.User, f vi
 	f.Username, f.Action, f.CancelURL = u.Username, "/users/"+u.ID+"/role", "/users"
 	f.Roles = roleOptions()
 	fillPicker(&f.Scope, dir)
-	pg := s.usersPage(c, "Role of "+u.Username)
+	f.Account, f.Active = dir.name(u.AccountID), u.Active
+	self := principalOf(c)
+	f.IsSelf = self != nil && self.Kind == apikey.PrincipalUser && self.ID == u.ID
+	f.PasswordURL, f.DeleteURL, f.StatusURL = "/users/"+u.ID+"/password", "/users/"+u.ID+"/delete", "/users/"+u.ID+"/activate"
+	if u.Active {
+		f.StatusURL = "/users/" + u.ID + "/deactivate"
+	}
+	pg := s.usersPage(c, "Edit "+u.Username)
 	s.headerAccount(c, &pg)
 	return render(c, status, view.UserRolePage(pg, f))
 }
@@ -104,6 +111,9 @@ func (s *Server) userDeactivate(c echo.Context) error { return s.setUserActive(c
 // in the same click, as nothing ends.
 func (s *Server) userActivate(c echo.Context) error { return s.setUserActive(c, true) }
 
+// setUserActive switches user id on or off once confirmed, then goes back
+// to the page the button was on (the users, by default); a refusal (such
+// as the last-admin rule) shows on the user's edit page.
 func (s *Server) setUserActive(c echo.Context, active bool) error {
 	u, err := s.managedUser(c, c.Param("id"))
 	if err != nil {
@@ -124,15 +134,58 @@ func (s *Server) setUserActive(c echo.Context, active bool) error {
 	q.page = func() view.Page { return s.usersPage(c, q.title+" "+u.Username) }
 	return s.confirmFirst(c, q, func() error {
 		err := s.users.SetActive(c.Request().Context(), actor(c), u.ID, active)
+		status := http.StatusUnprocessableEntity
 		switch apikey.ErrorCode(err) {
 		case "":
 			return s.done(c, done, returnTo(c, "/users"))
 		case apikey.ECONFLICT: // such as the last Global Admin
-			return s.renderUsers(c, http.StatusConflict, u.ID, apikey.ErrorMessage(err))
+			status = http.StatusConflict
 		case apikey.EINVALID:
-			return s.renderUsers(c, http.StatusUnprocessableEntity, u.ID, apikey.ErrorMessage(err))
+		default:
+			return err
 		}
+		return s.refusedOnUser(c, status, u, apikey.ErrorMessage(err))
+	})
+}
+
+// refusedOnUser draws user u's edit page with the reason an action on it
+// was refused.
+func (s *Server) refusedOnUser(c echo.Context, status int, u *apikey.User, refusal string) error {
+	f := view.UserRoleForm{Role: string(u.Role), Refusal: refusal}
+	if u.Role == apikey.RoleAccountViewer {
+		f.Scope.Chosen = scopeChoices(u.RoleAccounts)
+	}
+	return s.renderUserRole(c, status, u, f)
+}
+
+// userDelete removes a user, after asking, and goes back to the users; a
+// refusal (yourself, the last Global Admin) comes back on the question.
+func (s *Server) userDelete(c echo.Context) error {
+	u, err := s.managedUser(c, c.Param("id"))
+	if err != nil {
 		return err
+	}
+	q := question{title: "Delete user", unconfirmed: nothingDeleted, q: view.Confirm{
+		Message: "Delete the user “" + u.Username + "” (" + u.Role.Label() + ")?",
+		Warning: "They can no longer sign in, and their sessions and tokens end at once. This cannot be undone; to stop them for a while, deactivate them instead.",
+		Action:  "/users/" + u.ID + "/delete", Button: "Delete " + u.Username, Danger: true, CancelURL: "/users/" + u.ID,
+	}}
+	q.page = func() view.Page { return s.usersPage(c, "Delete "+u.Username) }
+	return s.confirmFirst(c, q, func() error {
+		err := s.users.Delete(c.Request().Context(), actor(c), u.ID)
+		status := http.StatusUnprocessableEntity
+		switch apikey.ErrorCode(err) {
+		case "":
+			// Not back to the page that asked: the user's own page is gone.
+			return s.done(c, "Deleted the user "+u.Username+".", "/users")
+		case apikey.ECONFLICT:
+			status = http.StatusConflict
+		case apikey.EINVALID:
+		default:
+			return err
+		}
+		q.q.Refusal = apikey.ErrorMessage(err)
+		return s.ask(c, status, q)
 	})
 }
 

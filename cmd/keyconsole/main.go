@@ -14,11 +14,20 @@ import (
 	"syscall"
 )
 
+// main runs the command line. The first SIGINT or SIGTERM asks the
+// server to drain; a second one stops it at once.
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stderr)
-	stop()
-	os.Exit(code)
+	ctx, stop := context.WithCancel(context.Background())
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		<-signals
+		stop()
+		<-signals
+		fmt.Fprintln(os.Stderr, "keyconsole: stopped at once by a second signal")
+		os.Exit(exitError)
+	}()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stderr))
 }
 
 // Exit statuses.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"keyconsole/internal/accounts"
@@ -34,6 +36,11 @@ const (
 	defaultDB         = "data/keyconsole.db"
 	defaultSecretFile = "data/session.key"
 	shutdownDrain     = 10 * time.Second
+	// walTrimEvery is the idle interval after which the write-ahead log is emptied.
+	walTrimEvery = 30 * time.Second
+	// checkBeforeStartBelow: a file this small is checked before the
+	// server listens (about 0.2 s); a larger one while it serves.
+	checkBeforeStartBelow = 64 << 20
 	// minMaxBody is the smallest --max-body that still takes a sign-in form.
 	minMaxBody = 1 << 10
 )
@@ -54,12 +61,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	pprofAddr := fs.String("pprof-addr", "", "for developers: serve Go's profiler here (keep it on loopback)")
 	metricsAddr := fs.String("metrics-addr", "", "serve /metrics here, on its own listener, rather than beside the console")
 	maxBody := fs.Int64("max-body", web.DefaultMaxBody, "the largest request body taken, in bytes")
+	newDB := fs.Bool("new-database", false, "begin with a new, empty database though this server has run before")
+	drain := fs.Duration("drain", shutdownDrain, "on SIGINT or SIGTERM, how long requests in flight may take to finish")
+	checkDB := fs.Bool("check-database", false, "read every page of an SQLite file over 64 MiB too, while serving (minutes a gigabyte)")
 	rest, err := parseFlags(fs, args, getenv, map[string]string{
 		"addr": "KEYCONSOLE_ADDR", "db": "KEYCONSOLE_DB", "secret-file": "KEYCONSOLE_SECRET_FILE",
 		"idle-timeout": "KEYCONSOLE_IDLE_TIMEOUT", "session-lifetime": "KEYCONSOLE_SESSION_LIFETIME",
 		"secure-cookies": "KEYCONSOLE_SECURE_COOKIES", "trusted-proxies": "KEYCONSOLE_TRUSTED_PROXIES",
 		"key-rate": "KEYCONSOLE_KEY_RATE", "key-burst": "KEYCONSOLE_KEY_BURST", "pprof-addr": "KEYCONSOLE_PPROF_ADDR", "key-cache": "KEYCONSOLE_KEY_CACHE",
-		"metrics-addr": "KEYCONSOLE_METRICS_ADDR", "max-body": "KEYCONSOLE_MAX_BODY",
+		"metrics-addr": "KEYCONSOLE_METRICS_ADDR", "max-body": "KEYCONSOLE_MAX_BODY", "new-database": "KEYCONSOLE_NEW_DATABASE",
+		"check-database": "KEYCONSOLE_CHECK_DATABASE", "drain": "KEYCONSOLE_DRAIN",
 	})
 	if err != nil {
 		return err
@@ -75,6 +86,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	if *ratePerSecond <= 0 || *burst <= 0 {
 		return usageError{"serve: --key-rate and --key-burst must be positive"}
+	}
+	if *drain <= 0 {
+		return usageError{"serve: --drain must be positive"}
 	}
 	if *cacheSize < 1 {
 		return usageError{"serve: --key-cache must be positive"}
@@ -106,6 +120,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	logs := newLogWriter(stderr, logFlushEvery)
 	defer logs.Close()
 	logger := slog.New(logfmt.New(logs, nil))
+	if err := refuseLostDatabase(ctx, *dbPath, *secretFile, *newDB); err != nil {
+		return err
+	}
 	sessionKeys, err := auth.LoadOrCreateSessionKeys(*secretFile)
 	if err != nil {
 		return err
@@ -115,9 +132,41 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	defer db.Close()
+	if err := db.Check(ctx); err != nil {
+		return fmt.Errorf("%s: %w", dbName(*dbPath), err)
+	}
+	// Every page is read once: before anything else on a small file; on a
+	// large one (minutes a gigabyte) only when asked, beside the first
+	// requests, not ready until it is done. A damaged file stops the server.
+	checked := &checkedDB{DB: db}
+	ctx, stopServing := context.WithCancelCause(ctx)
+	defer stopServing(nil)
+	quickCheck := func() error {
+		if err := db.QuickCheck(ctx); err != nil {
+			return fmt.Errorf("%s: %w", dbName(*dbPath), err)
+		}
+		checked.done.Store(true)
+		return nil
+	}
+	switch size := db.FileSize(); {
+	case size < checkBeforeStartBelow:
+		if err := quickCheck(); err != nil {
+			return err
+		}
+	case !*checkDB:
+		checked.done.Store(true)
+		logger.Info("database pages not checked: the file is large; --check-database checks them while serving", "bytes", size)
+	default:
+		go func() {
+			if err := quickCheck(); err != nil {
+				stopServing(err)
+			}
+		}()
+	}
 	if err := bootstrapAdmin(ctx, db, getenv("KEYCONSOLE_ADMIN_PASSWORD"), stderr); err != nil {
 		return err
 	}
+	go db.TrimWAL(ctx, walTrimEvery)
 	recorder := usage.New(db, logger)
 	tokens := token.New(db, nil)
 	verifier := verify.New(db, tokens, recorder, verify.Config{RatePerSecond: *ratePerSecond, Burst: *burst, CacheSize: *cacheSize}, nil)
@@ -142,16 +191,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	defer func() { leaveGroup(); <-groupDone }()
 	// A change to a key empties this instance's cache of it at once, and
 	// its response waits (briefly) until the other instances have too.
-	keyService.OnChange(func(k *apikey.Key, hashes ...string) {
+	forget := func(k *apikey.Key, hashes ...string) {
 		verifier.Forget(k, hashes...)
 		member.AwaitApplied(k.ID)
-	})
+	}
+	keyService.OnChange(forget)
+	accountService := accounts.New(db)
+	accountService.OnKeyChange(forget) // the predefined keys an account's deletion removes
 	signIn, err := signin.New(signin.Config{Store: db, Throttle: signin.NewThrottle(db), Tokens: tokens,
 		Idle: *idle, Lifetime: *lifetime, Logger: logger})
 	if err != nil {
 		return err
 	}
-	srv, err := web.New(web.Config{DB: db, Keys: keyService, Accounts: accounts.New(db), Users: users.New(db, auth.DefaultParams),
+	srv, err := web.New(web.Config{DB: checked, Keys: keyService, Accounts: accountService, Users: users.New(db, auth.DefaultParams),
 		Audit: auditlog.New(db), Verifier: verifier, Tokens: tokens, SignIn: signIn, Logger: logger,
 		Sessions:       web.SessionConfig{Keys: sessionKeys, Lifetime: *lifetime, SecureCookies: *secure},
 		TrustedProxies: trusted, MaxBody: *maxBody, MetricsApart: metricsLn != nil})
@@ -167,10 +219,52 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	usageCtx, stopUsage := context.WithCancel(context.Background())
 	usageDone := make(chan struct{})
 	go func() { recorder.Run(usageCtx, usageFlushEvery); close(usageDone) }()
-	err = srv.Serve(ctx, ln, shutdownDrain)
+	err = srv.Serve(ctx, ln, *drain)
 	stopUsage()
 	<-usageDone
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
 	return err
+}
+
+// checkedDB is not ready until the start-up check of every page is done.
+type checkedDB struct {
+	*store.DB
+	done atomic.Bool
+}
+
+func (d *checkedDB) Check(ctx context.Context) error {
+	if !d.done.Load() {
+		return errors.New("the database file is still being checked")
+	}
+	return d.DB.Check(ctx)
+}
+
+// refuseLostDatabase stops a start that would begin a new, empty database
+// where this server has run before (its session key file is there): the
+// old one was moved or deleted, and starting afresh would lose every key
+// without a word.
+func refuseLostDatabase(ctx context.Context, dsn, secretFile string, allow bool) error {
+	if allow {
+		return nil
+	}
+	if _, err := os.Stat(secretFile); err != nil {
+		return nil // a first start
+	}
+	exists, err := store.Exists(ctx, dsn)
+	if err != nil || exists {
+		return err
+	}
+	return fmt.Errorf("%s does not exist, though %s shows this server has run before: if the database moved, point --db at it; to begin again with an empty one on purpose, pass --new-database", dbName(dsn), secretFile)
+}
+
+// dbName names the database for messages, without a URL's password.
+func dbName(dsn string) string {
+	if store.IsPostgresURL(dsn) {
+		return "the PostgreSQL database"
+	}
+	return "the database " + dsn
 }
 
 // instanceName shows an instance on key details pages: its host and address.

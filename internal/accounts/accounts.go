@@ -18,14 +18,23 @@ type Store interface {
 	AccountUses(ctx context.Context, ids []string) (map[string]apikey.AccountUse, error)
 	CreateAccountWithKeys(ctx context.Context, a *apikey.Account, ev *apikey.AuditEvent, keys []*apikey.Key, keyEvents []*apikey.AuditEvent) error
 	MoveAccount(ctx context.Context, id, parentID string, ev *apikey.AuditEvent) error
-	DeleteAccount(ctx context.Context, id string, ev *apikey.AuditEvent) error
+	DeleteAccount(ctx context.Context, id string, withPredefined bool, ev *apikey.AuditEvent, keyEvent func() *apikey.AuditEvent) ([]*apikey.Key, error)
+	AccountDeletion(ctx context.Context, id string) ([]*apikey.Key, error)
 }
 
 // Service carries out changes to accounts and reads the tree.
-type Service struct{ store Store }
+type Service struct {
+	store Store
+	// onKeyChange hears of the keys an account's deletion removes (as
+	// keys.Manager.OnChange does), so caches forget them at once.
+	onKeyChange func(k *apikey.Key, hashes ...string)
+}
 
 // New returns the service on st.
 func New(st Store) *Service { return &Service{store: st} }
+
+// OnKeyChange sets the function told of every key removed with an account.
+func (s *Service) OnKeyChange(f func(k *apikey.Key, hashes ...string)) { s.onKeyChange = f }
 
 var errForbidden = apikey.Errorf(apikey.EFORBIDDEN, "You do not have permission to do this.")
 
@@ -84,12 +93,33 @@ func (s *Service) Move(ctx context.Context, who apikey.Actor, id, parentID strin
 	return s.store.MoveAccount(ctx, id, parentID, who.Event(apikey.ActionAccountMoved))
 }
 
-// Delete removes an empty account.
-func (s *Service) Delete(ctx context.Context, who apikey.Actor, id string) error {
+// Delete removes an account without keys of its own, users or
+// sub-accounts. Its predefined keys go with it only when confirmed (the
+// admin saw them listed by Deletion); else it is refused.
+func (s *Service) Delete(ctx context.Context, who apikey.Actor, id string, confirmed bool) error {
 	if _, err := s.allowed(ctx, who, id, "id", "No such account."); err != nil {
 		return err
 	}
-	return s.store.DeleteAccount(ctx, id, who.Event(apikey.ActionAccountDeleted))
+	keyEvent := func() *apikey.AuditEvent { return who.Event(apikey.ActionKeyDeleted) }
+	gone, err := s.store.DeleteAccount(ctx, id, confirmed, who.Event(apikey.ActionAccountDeleted), keyEvent)
+	if err != nil {
+		return err
+	}
+	for _, k := range gone {
+		if s.onKeyChange != nil {
+			s.onKeyChange(k, k.SecretHash, k.PreviousSecretHash)
+		}
+	}
+	return nil
+}
+
+// Deletion lists the keys deleting account id would remove with it (its
+// predefined ones), or says why it cannot be deleted.
+func (s *Service) Deletion(ctx context.Context, who apikey.Actor, id string) ([]*apikey.Key, error) {
+	if _, err := s.allowed(ctx, who, id, "id", "No such account."); err != nil {
+		return nil, err
+	}
+	return s.store.AccountDeletion(ctx, id)
 }
 
 // Get returns the account with id.

@@ -88,18 +88,28 @@ func (p *Principal) CanIn(perm Permission, path []string) bool {
 	return false
 }
 
-// Within keeps the accounts of path (an account's path to the root) where
-// the principal may do perm: for a key list, the accounts above whose keys
-// it may see as inherited; those beyond its reach stay hidden, as they are
-// when opened by id.
-func (p *Principal) Within(perm Permission, path []string) []string {
+// Tops lists the accounts where the principal's reach for perm begins,
+// when limited to part of the tree (each reach is such an account and
+// everything below it): those an Account Viewer names, the own account for
+// support; and those of the user a key acts for. A key works in every
+// account below its own, so one above a top is seen there, inherited.
+func (p *Principal) Tops(perm Permission) []string {
+	if p == nil {
+		return nil
+	}
 	var out []string
-	for i, id := range path {
-		if p.CanIn(perm, path[i:]) {
-			out = append(out, id)
+	for _, g := range p.Grants {
+		switch {
+		case !g.Role.Has(perm):
+		case g.Role == RoleAccountViewer && !g.AllowsAllAccounts():
+			out = append(out, g.Accounts...)
+		default:
+			out = append(out, p.AccountID)
 		}
 	}
-	return out
+	out = append(out, p.OnBehalfOf.Tops(perm)...)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // HasRole tells whether the principal holds role r.

@@ -89,14 +89,17 @@ func TestCovers(t *testing.T) {
 	}
 }
 
-func TestWithin(t *testing.T) {
-	path := []string{"customer", "vendor", "root"}
+func TestTops(t *testing.T) {
 	support := &Principal{AccountID: "vendor", Grants: []RoleGrant{{Role: RoleSupport}}}
-	if got := support.Within(ViewApiKey, path); !slices.Equal(got, []string{"customer", "vendor"}) {
-		t.Errorf("support in vendor sees %v", got)
+	if got := support.Tops(ViewApiKey); !slices.Equal(got, []string{"vendor"}) {
+		t.Errorf("support in vendor starts at %v", got)
 	}
-	viewer := &Principal{Grants: []RoleGrant{{Role: RoleGlobalViewer}}}
-	if got := viewer.Within(ViewApiKey, path); !slices.Equal(got, path) {
-		t.Errorf("global viewer sees %v", got)
+	if got := support.Tops(ManageUsers); len(got) != 0 {
+		t.Errorf("support manages users from %v", got)
+	}
+	viewer := &Principal{AccountID: "root", Grants: []RoleGrant{{Role: RoleAccountViewer, Accounts: []string{"shop", "customer"}}},
+		OnBehalfOf: &Principal{AccountID: "customer", Grants: []RoleGrant{{Role: RoleSupport}}}}
+	if got := viewer.Tops(ViewApiKey); !slices.Equal(got, []string{"customer", "shop"}) {
+		t.Errorf("a viewer of shop and customer starts at %v", got)
 	}
 }

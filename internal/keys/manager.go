@@ -5,6 +5,7 @@ package keys
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -20,6 +21,7 @@ type Store interface {
 	CreateKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEvent) error
 	UpdateKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEvent) error
 	DeleteKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEvent) error
+	MoveKey(ctx context.Context, k *apikey.Key, to, by string, ev *apikey.AuditEvent) error
 	ReplaceSecret(ctx context.Context, k *apikey.Key, hash, prefix string, access apikey.AccessType, previousUntil *time.Time, by string, ev *apikey.AuditEvent) error
 	EndGracePeriod(ctx context.Context, k *apikey.Key, by string, ev *apikey.AuditEvent) error
 	SetKeyActive(ctx context.Context, k *apikey.Key, active bool, by string, ev *apikey.AuditEvent) error
@@ -67,8 +69,9 @@ func New(db Store, tokens Signer, now func() time.Time) *Manager {
 
 var errForbidden = apikey.Errorf(apikey.EFORBIDDEN, "You do not have permission to do this.")
 
-// Get returns the key id when the actor may view it. A key in an account the
-// actor may not see is reported missing, so ids cannot be probed.
+// Get returns the key id when the actor may view it: in its own account,
+// or in one below where it works too (inherited). Any other key is
+// reported missing, so ids cannot be probed.
 func (m *Manager) Get(ctx context.Context, who apikey.Actor, id string) (*apikey.Key, error) {
 	k, _, err := m.load(ctx, who, id)
 	return k, err
@@ -85,10 +88,31 @@ func (m *Manager) load(ctx context.Context, who apikey.Actor, id string) (*apike
 	if err != nil {
 		return nil, nil, err
 	}
-	if !who.CanIn(apikey.ViewApiKey, path) {
+	if ok, err := m.visible(ctx, who, k, path); err != nil {
+		return nil, nil, err
+	} else if !ok {
 		return nil, nil, apikey.Errorf(apikey.ENOTFOUND, "No such key.")
 	}
 	return k, path, nil
+}
+
+// visible tells whether the actor may see key k, whose account has path:
+// where it may view keys in that account, or in an account below it, whose
+// list shows the key inherited.
+func (m *Manager) visible(ctx context.Context, who apikey.Actor, k *apikey.Key, path []string) (bool, error) {
+	if who.CanIn(apikey.ViewApiKey, path) {
+		return true, nil
+	}
+	for _, top := range who.Tops(apikey.ViewApiKey) {
+		below, err := m.store.AccountPath(ctx, top)
+		if err != nil {
+			return false, err
+		}
+		if slices.Contains(below, k.AccountID) && who.CanIn(apikey.ViewApiKey, below) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // Create stores a new key in accountID and returns it with its secret: the
@@ -167,6 +191,32 @@ func (m *Manager) Update(ctx context.Context, who apikey.Actor, id string, versi
 	}
 	m.changed(k)
 	return k, true, nil
+}
+
+// maxLatestAttempts bounds UpdateLatest's retries: each lost race means
+// another save went through, so running out takes a storm of saves.
+const maxLatestAttempts = 50
+
+// UpdateLatest saves what edit makes of the key as it is now, however
+// often someone else saves in between: a change that named no version to
+// check is never refused for one (edit runs again on the newer key).
+func (m *Manager) UpdateLatest(ctx context.Context, who apikey.Actor, id string, edit func(*apikey.Key) (apikey.Settings, error)) (*apikey.Key, bool, error) {
+	for attempt := 1; ; attempt++ {
+		k, err := m.Get(ctx, who, id)
+		if err != nil {
+			return nil, false, err
+		}
+		s, err := edit(k)
+		if err != nil {
+			return nil, false, err
+		}
+		saved, changed, err := m.Update(ctx, who, id, k.Version, s)
+		var stale *apikey.StaleError
+		if errors.As(err, &stale) && attempt < maxLatestAttempts {
+			continue
+		}
+		return saved, changed, err
+	}
 }
 
 // CanRegenerate tells whether the actor may give key k, in the account with
@@ -346,4 +396,58 @@ func (m *Manager) SetEndpointTrust(ctx context.Context, who apikey.Actor, id, en
 	ev := who.Event(action)
 	ev.Changes = []apikey.Change{{Field: "Endpoint " + endpointID + " trusted", To: to}}
 	return k, m.store.SetEndpointTrust(ctx, k, endpointID, trusted, ev)
+}
+
+// MoveRefusal says why key k cannot move to another account at all, or nil.
+func MoveRefusal(k *apikey.Key) error {
+	switch {
+	case k.Predefined:
+		return apikey.FieldErrorf(apikey.EINVALID, "account_id", "A predefined key belongs to its account and moves only with it.")
+	case k.AccessType == apikey.AccessJWT:
+		return apikey.FieldErrorf(apikey.EINVALID, "account_id", "This key's secret is a JWT that names its account, so it cannot move; make a new key in the other account instead.")
+	}
+	return nil
+}
+
+// Move puts key id, read at version (0: as stored), into account to. The actor must be
+// able to change keys both where the key is and where it goes. Predefined
+// keys belong to their account (every account has its own set, under the
+// same names) and move only with it; a JWT access key names its account
+// inside its secret, which a move cannot change. Roles stay as they are:
+// an Account Viewer role names its accounts by id, which hold wherever the
+// key is, and support reaches the key's account, the new one after a move.
+func (m *Manager) Move(ctx context.Context, who apikey.Actor, id string, version int, to string) (*apikey.Key, error) {
+	k, path, err := m.load(ctx, who, id)
+	if err != nil {
+		return nil, err
+	}
+	if !who.CanIn(apikey.ModifyApiKey, path) {
+		return nil, errForbidden
+	}
+	if to == "" {
+		return nil, apikey.FieldErrorf(apikey.EINVALID, "account_id", "Choose the account the key moves to.")
+	}
+	toPath, err := m.store.AccountPath(ctx, to)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(toPath) == 0:
+		return nil, apikey.FieldErrorf(apikey.ENOTFOUND, "account_id", "That account does not exist.")
+	case !who.CanIn(apikey.ModifyApiKey, toPath):
+		return nil, apikey.FieldErrorf(apikey.EFORBIDDEN, "account_id", "You may not change keys in that account.")
+	case to == k.AccountID:
+		return k, nil // there already: nothing to change, nothing to record
+	}
+	if err := MoveRefusal(k); err != nil {
+		return nil, err
+	}
+	if version != 0 {
+		k.Version = version
+	}
+	if err := m.store.MoveKey(ctx, k, to, who.Name, who.Event(apikey.ActionKeyMoved)); err != nil {
+		return nil, err
+	}
+	m.changed(k)
+	return k, nil
 }

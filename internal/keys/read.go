@@ -7,8 +7,9 @@ import (
 )
 
 // List returns a page of the keys that work in accountID: its own and
-// those of the accounts above it that the actor may see. q.AccountIDs is
-// set here.
+// those of every account above it, which whoever may see the account sees
+// there, inherited and read-only (Get opens them too). q.AccountIDs is set
+// here.
 func (m *Manager) List(ctx context.Context, who apikey.Actor, accountID string, q apikey.KeyQuery) (apikey.KeyPage, error) {
 	path, err := m.store.AccountPath(ctx, accountID)
 	if err != nil {
@@ -17,7 +18,7 @@ func (m *Manager) List(ctx context.Context, who apikey.Actor, accountID string, 
 	if !who.CanIn(apikey.ViewApiKey, path) {
 		return apikey.KeyPage{}, apikey.FieldErrorf(apikey.EFORBIDDEN, "account_id", "You may not see the keys of that account.")
 	}
-	q.AccountIDs = who.Within(apikey.ViewApiKey, path)
+	q.AccountIDs = path
 	return m.store.ListKeys(ctx, q)
 }
 

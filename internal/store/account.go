@@ -60,10 +60,13 @@ func (db *DB) CreateAccountWithKeys(ctx context.Context, a *apikey.Account, ev *
 	})
 }
 
+// accountUse counts what keeps an account where it is: its keys but the
+// predefined ones (those belong to it and go with it), its users and its
+// sub-accounts.
 func accountUse(ctx context.Context, q queryer, id string) (apikey.AccountUse, error) {
 	var u apikey.AccountUse
 	err := q.QueryRowContext(ctx, `SELECT
-		(SELECT COUNT(*) FROM api_keys WHERE account_id = ?),
+		(SELECT COUNT(*) FROM api_keys WHERE account_id = ? AND predefined = 0),
 		(SELECT COUNT(*) FROM users WHERE account_id = ?),
 		(SELECT COUNT(*) FROM accounts WHERE parent_id = ?)`, id, id, id).Scan(&u.Keys, &u.Users, &u.Children)
 	if err != nil {
@@ -72,22 +75,26 @@ func accountUse(ctx context.Context, q queryer, id string) (apikey.AccountUse, e
 	return u, nil
 }
 
-// subtreeUse counts the keys and users of an account and every account
-// below it: moving any of them changes who can reach them.
+// subtreeUse counts the keys (but the predefined ones, which stay with
+// their accounts) and users of an account and every account below it:
+// moving any of them changes who can reach them.
 func subtreeUse(ctx context.Context, tx *txn, id string) (apikey.AccountUse, error) {
 	var u apikey.AccountUse
-	err := tx.QueryRowContext(ctx, `WITH RECURSIVE down (id) AS (
-			SELECT id FROM accounts WHERE id = ?
-			UNION ALL
-			SELECT a.id FROM accounts a JOIN down ON a.parent_id = down.id
-		) SELECT
-			(SELECT COUNT(*) FROM api_keys WHERE account_id IN (SELECT id FROM down)),
+	err := tx.QueryRowContext(ctx, subtree+` SELECT
+			(SELECT COUNT(*) FROM api_keys WHERE account_id IN (SELECT id FROM down) AND predefined = 0),
 			(SELECT COUNT(*) FROM users WHERE account_id IN (SELECT id FROM down))`, id).Scan(&u.Keys, &u.Users)
 	if err != nil {
 		return u, fmt.Errorf("count sub-account contents: %w", err)
 	}
 	return u, nil
 }
+
+// subtree names "down": an account and every account below it.
+const subtree = `WITH RECURSIVE down (id) AS (
+			SELECT id FROM accounts WHERE id = ?
+			UNION ALL
+			SELECT a.id FROM accounts a JOIN down ON a.parent_id = down.id
+		)`
 
 // AccountUses counts the contents of the accounts ids: keys up to one past
 // countCap (an account of 200,000 keys then costs what one of 10,000
@@ -161,36 +168,103 @@ func contents(u apikey.AccountUse, withChildren bool) string {
 	return strings.Join(parts, " and ")
 }
 
-// DeleteAccount removes an empty account, with the audit event ev (when
-// not nil): one with keys, users or sub-accounts, or the root, is refused
-// with what is in the way.
-func (db *DB) DeleteAccount(ctx context.Context, id string, ev *apikey.AuditEvent) error {
-	return db.inTx(ctx, func(tx *txn) error {
-		a, err := db.scanAccount(tx.QueryRowContext(ctx, `SELECT id, parent_id, name, created_at FROM accounts WHERE id = ?`, id))
+// DeleteAccount removes an account with the audit event ev (when not
+// nil): one with keys of its own, users or sub-accounts, or the root, is
+// refused with what is in the way. Its predefined keys go with it, in the
+// same transaction, only when withPredefined says the admin saw them
+// listed; each removal is recorded for the caches and audited with
+// keyEvent() (when not nil). It returns the keys removed.
+func (db *DB) DeleteAccount(ctx context.Context, id string, withPredefined bool, ev *apikey.AuditEvent, keyEvent func() *apikey.AuditEvent) ([]*apikey.Key, error) {
+	var gone []*apikey.Key
+	err := db.inTx(ctx, func(tx *txn) error {
+		a, keys, err := db.deletable(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if a.ParentID == "" {
-			return apikey.Errorf(apikey.ECONFLICT, "The root account cannot be deleted.")
+		if len(keys) > 0 && !withPredefined {
+			return apikey.Errorf(apikey.ECONFLICT, "Deleting %s also deletes its predefined keys (%s): confirm that on its delete page.", a.Name, keyNames(keys))
 		}
-		u, err := accountUse(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if u.Keys > 0 || u.Users > 0 || u.Children > 0 {
-			return inUse(a.Name, u, "deleted")
+		for _, k := range keys {
+			if err := db.removeKey(ctx, tx, k, a.ID, keyEvent); err != nil {
+				return err
+			}
 		}
 		if _, err = tx.ExecContext(ctx, `DELETE FROM accounts WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("delete account: %w", err)
 		}
+		if ev != nil && len(keys) > 0 {
+			ev.Changes = []apikey.Change{{Field: "Keys deleted with it", From: keyNames(keys)}}
+		}
+		gone = keys
 		return db.audit(ctx, tx, ev, a.ParentID, a.ID, a.Name)
 	})
+	return gone, err
+}
+
+// removeKey deletes key k of account accountID inside tx, recorded for the
+// caches and audited with event() (when not nil).
+func (db *DB) removeKey(ctx context.Context, tx *txn, k *apikey.Key, accountID string, event func() *apikey.AuditEvent) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM api_keys WHERE id = ?`, k.ID); err != nil {
+		return fmt.Errorf("delete key %s: %w", k.ID, err)
+	}
+	if err := db.keyChanged(ctx, tx, k.ID, nil); err != nil {
+		return err
+	}
+	var ev *apikey.AuditEvent
+	if event != nil {
+		ev = event()
+	}
+	return db.audit(ctx, tx, ev, accountID, k.ID, k.Name)
+}
+
+// AccountDeletion tells what deleting account id would take with it (its
+// predefined keys), or why it cannot be deleted, as DeleteAccount would.
+func (db *DB) AccountDeletion(ctx context.Context, id string) ([]*apikey.Key, error) {
+	_, keys, err := db.deletable(ctx, db.reader, id)
+	return keys, err
+}
+
+// deletable reads account id and its predefined keys (id, name and
+// secret hashes), or says why it cannot be deleted.
+func (db *DB) deletable(ctx context.Context, q queryer, id string) (*apikey.Account, []*apikey.Key, error) {
+	a, err := db.scanAccount(q.QueryRowContext(ctx, `SELECT id, parent_id, name, created_at FROM accounts WHERE id = ?`, id))
+	if err != nil {
+		return nil, nil, err
+	}
+	if a.ParentID == "" {
+		return nil, nil, apikey.Errorf(apikey.ECONFLICT, "The root account cannot be deleted.")
+	}
+	u, err := accountUse(ctx, q, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if u.Keys > 0 || u.Users > 0 || u.Children > 0 {
+		return nil, nil, inUse(a.Name, u, "deleted")
+	}
+	var keys []*apikey.Key
+	err = eachRowOf(ctx, q, "predefined keys", `SELECT id, name, secret_hash, COALESCE(previous_secret_hash, '') FROM api_keys
+		WHERE account_id = ? AND predefined = 1 ORDER BY name_fold`, []any{id}, func(rows *sql.Rows) error {
+		k := &apikey.Key{AccountID: id, Predefined: true}
+		keys = append(keys, k)
+		return rows.Scan(&k.ID, &k.Name, &k.SecretHash, &k.PreviousSecretHash)
+	})
+	return a, keys, err
+}
+
+// keyNames lists keys by name, for a message or the audit trail.
+func keyNames(keys []*apikey.Key) string {
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 // MoveAccount puts an account under another parent, with the audit event
-// ev (when not nil). An account with keys or users is refused (they would
-// change who can reach them), and so is a move under itself or its own
-// sub-accounts.
+// ev (when not nil). An account (or one below it) with users or keys of
+// its own is refused (they would change who can reach them); predefined
+// keys belong to their account and move with it. A move under itself or
+// its own sub-accounts is refused too.
 func (db *DB) MoveAccount(ctx context.Context, id, parentID string, ev *apikey.AuditEvent) error {
 	return db.inTx(ctx, func(tx *txn) error {
 		a, err := db.scanAccount(tx.QueryRowContext(ctx, `SELECT id, parent_id, name, created_at FROM accounts WHERE id = ?`, id))

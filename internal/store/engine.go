@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -99,11 +100,13 @@ func (v violation) foreignKey() bool { return v.kind == foreignKeyViolation }
 
 // pool is a connection pool whose queries are rebound for its engine.
 type pool struct {
-	db *sql.DB
-	e  engine
+	db     *sql.DB
+	e      engine
+	writes atomic.Int64 // statements and transactions run through it, for TrimWAL to see idleness
 }
 
 func (p *pool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	p.writes.Add(1)
 	return p.db.ExecContext(ctx, p.e.rebind(query), args...)
 }
 
@@ -174,6 +177,7 @@ func tryTx(ctx context.Context, p *pool, fn func(*txn) error) error {
 	if err := fn(&txn{tx: tx, e: p.e}); err != nil {
 		return err
 	}
+	p.writes.Add(1)
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 )
 
@@ -35,9 +36,27 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return err
 	}
 	sort.Strings(names)
+	if err := db.refuseNewer(ctx, names); err != nil {
+		return err
+	}
 	for _, name := range names {
 		if err := db.applyMigration(ctx, files, name); err != nil {
 			return fmt.Errorf("migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// refuseNewer fails when the database holds a migration this binary does
+// not know: a newer version wrote it, and this one would misread it.
+func (db *DB) refuseNewer(ctx context.Context, known []string) error {
+	applied, err := queryNames(ctx, db.writer, `SELECT name FROM schema_migrations ORDER BY name`)
+	if err != nil {
+		return fmt.Errorf("list migrations: %w", err)
+	}
+	for _, name := range applied {
+		if !slices.Contains(known, name) {
+			return fmt.Errorf("the database was written by a newer keyconsole (its migration %s is unknown to this one): run that version, or restore a backup taken before it", name)
 		}
 	}
 	return nil

@@ -106,6 +106,8 @@ func sqliteDSN(path string) string {
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// What the write-ahead log keeps after a checkpoint; TrimWAL empties it when idle.
+	q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", WALLimit))
 	q.Add("_txlock", "immediate")
 	return u.String() + "?" + q.Encode()
 }

@@ -22,7 +22,8 @@ type DB struct {
 	reader  *pool // the writer itself on PostgreSQL
 	e       engine
 	now     func() time.Time
-	keyLoad keyLoad // the prepared statement that verification reads keys with
+	keyLoad keyLoad     // the prepared statement that verification reads keys with
+	file    *sqliteFile // the SQLite file opened; nil on PostgreSQL
 }
 
 // Open opens the database dsn names (a postgres:// URL, or else an SQLite
@@ -72,6 +73,10 @@ func open(ctx context.Context, dsn string, create bool) (*DB, error) {
 		return nil, err
 	}
 	db.writer, db.reader, db.e = w, r, w.e
+	if db.file, err = openedFile(dsn); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 

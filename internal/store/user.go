@@ -336,6 +336,29 @@ func (db *DB) SetUserPassword(ctx context.Context, id, hash string, mustChange b
 	})
 }
 
+// DeleteUser removes user id, their scope, sessions and tokens (the
+// foreign keys cascade), with the audit event ev (when not nil). Removing
+// the last active Global Admin is refused inside the transaction, as a
+// demotion is.
+func (db *DB) DeleteUser(ctx context.Context, id string, ev *apikey.AuditEvent) error {
+	return db.inTx(ctx, func(tx *txn) error {
+		before, err := userInTx(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := keepAnAdmin(ctx, tx, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("delete user: %w", err)
+		}
+		if ev != nil {
+			ev.Changes = []apikey.Change{{Field: "Role", From: before.Grant().Text(sameID)}}
+		}
+		return db.audit(ctx, tx, ev, before.AccountID, id, before.Username)
+	})
+}
+
 // keepAnAdmin fails when user id is the only active Global Admin.
 func keepAnAdmin(ctx context.Context, tx *txn, id string) error {
 	var others, self int

@@ -184,7 +184,8 @@ func (r *Recorder) Run(ctx context.Context, interval time.Duration) {
 	for {
 		select {
 		case <-t.C:
-			if err := r.Flush(ctx); err != nil {
+			// A flush cut short by the stop is retried by the final one.
+			if err := r.Flush(ctx); err != nil && ctx.Err() == nil {
 				r.logger.Warn("usage flush", "err", err)
 			}
 		case <-ctx.Done():

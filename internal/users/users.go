@@ -26,6 +26,7 @@ type Store interface {
 	SetUserRole(ctx context.Context, id string, role apikey.Role, accounts []string, ev *apikey.AuditEvent) error
 	SetUserActive(ctx context.Context, id string, active bool, ev *apikey.AuditEvent) error
 	SetUserPassword(ctx context.Context, id, hash string, mustChange bool, keepSession string, ev *apikey.AuditEvent) error
+	DeleteUser(ctx context.Context, id string, ev *apikey.AuditEvent) error
 }
 
 // Service carries out changes to users.
@@ -137,6 +138,22 @@ func (s *Service) ResetPassword(ctx context.Context, who apikey.Actor, id, passw
 		return err
 	}
 	return s.store.SetUserPassword(ctx, id, hash, true, "", who.Event(apikey.ActionPasswordReset))
+}
+
+// errDeleteSelf refuses a user removing themself: another admin must.
+var errDeleteSelf = apikey.Errorf(apikey.EINVALID, "You cannot delete yourself; another admin can.")
+
+// Delete removes user id for good, ending their sessions and tokens. The
+// actor may not delete themself, nor the last active Global Admin (the
+// store checks that inside the change).
+func (s *Service) Delete(ctx context.Context, who apikey.Actor, id string) error {
+	if err := s.allowedOver(ctx, who, id); err != nil {
+		return err
+	}
+	if who.Kind == apikey.PrincipalUser && who.ID == id {
+		return errDeleteSelf
+	}
+	return s.store.DeleteUser(ctx, id, who.Event(apikey.ActionUserDeleted))
 }
 
 // allowedOver checks that the actor may manage user id. A user the actor

@@ -56,3 +56,49 @@ func TestUsersServiceChecksPermission(t *testing.T) {
 		t.Errorf("missing account: %v", err)
 	}
 }
+
+// Deleting a user: only by those who manage users, never oneself, never
+// the last active Global Admin (checked in the store's transaction), and
+// audited.
+func TestDeleteUser(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, root := servicetest.Open(t)
+	svc := New(db, auth.Params{Memory: 1024, Time: 1, Threads: 1})
+	admin := servicetest.Actor(apikey.RoleGlobalAdmin, root.ID)
+	add := func(name string, role apikey.Role) *apikey.User {
+		t.Helper()
+		u, err := svc.Create(ctx, admin, validate.User{Username: name, Password: "long-enough-password-1", Role: role})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	boss, sam := add("boss", apikey.RoleGlobalAdmin), add("sam", apikey.RoleSupport)
+	if err := svc.Delete(ctx, servicetest.Actor(apikey.RoleSupport, root.ID), sam.ID); apikey.ErrorCode(err) != apikey.ENOTFOUND {
+		t.Errorf("support deleted a user: %v", err)
+	}
+	self := admin
+	self.Principal = &apikey.Principal{Kind: apikey.PrincipalUser, ID: boss.ID, Name: "boss", AccountID: root.ID, Grants: []apikey.RoleGrant{boss.Grant()}}
+	if err := svc.Delete(ctx, self, boss.ID); apikey.ErrorCode(err) != apikey.EINVALID {
+		t.Errorf("boss deleted themself: %v", err)
+	}
+	if err := svc.Delete(ctx, admin, boss.ID); apikey.ErrorCode(err) != apikey.ECONFLICT {
+		t.Errorf("the last active Global Admin deleted: %v", err)
+	}
+	if err := svc.Delete(ctx, admin, sam.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.User(ctx, sam.ID); apikey.ErrorCode(err) != apikey.ENOTFOUND {
+		t.Errorf("sam is still there: %v", err)
+	}
+	events, _, err := db.ListAudit(ctx, apikey.AuditQuery{Key: sam.ID})
+	if err != nil || len(events) != 2 || events[0].Action != apikey.ActionUserDeleted || events[0].ActorName != admin.Name || events[0].TargetName != "sam" {
+		t.Fatalf("audit %+v %v", events, err)
+	}
+	// With another active Global Admin, boss may go.
+	add("deputy", apikey.RoleGlobalAdmin)
+	if err := svc.Delete(ctx, admin, boss.ID); err != nil {
+		t.Errorf("boss with a deputy: %v", err)
+	}
+}

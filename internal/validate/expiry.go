@@ -24,6 +24,13 @@ func Expiry(expiresIn, expiresOn, customDays string, now time.Time) (*time.Time,
 	if in == "" {
 		in = defaultExpiry
 	}
+	if in != "custom" {
+		// Typed but not chosen: refused rather than dropped, so nobody
+		// believes a key expires on a day it does not.
+		if field, msg := customWithoutChoice(expiresOn, customDays); msg != "" {
+			return nil, field, msg
+		}
+	}
 	switch in {
 	case "never":
 		return nil, "", ""
@@ -36,6 +43,18 @@ func Expiry(expiresIn, expiresOn, customDays string, now time.Time) (*time.Time,
 	}
 	t := now.Add(time.Duration(days) * day)
 	return &t, "", ""
+}
+
+// customWithoutChoice refuses custom days or a date given while the expiry
+// chosen is not custom.
+func customWithoutChoice(on, days string) (string, string) {
+	switch {
+	case strings.TrimSpace(days) != "":
+		return "custom_days", "Days from now count only for a custom expiry: choose Custom under Expires, or clear the days."
+	case strings.TrimSpace(on) != "":
+		return "expires_on", "A date counts only for a custom expiry: choose Custom under Expires, or clear the date."
+	}
+	return "", ""
 }
 
 func customExpiry(on, days string, now time.Time) (*time.Time, string, string) {

@@ -166,6 +166,13 @@ func FuzzNewKey(f *testing.F) {
 			strings.ContainsFunc(s.Name, func(r rune) bool { return unicode.Is(unicode.Cc, r) }) {
 			t.Fatalf("name %q accepted", s.Name)
 		}
+		// Nothing typed is dropped for a choice that does not use it.
+		if choice(expiresIn) != "custom" && strings.TrimSpace(customDays+expiresOn) != "" {
+			t.Fatalf("custom expiry %q %q dropped for %q", customDays, expiresOn, expiresIn)
+		}
+		if s.AccessType != apikey.AccessCustom && strings.TrimSpace(custom) != "" {
+			t.Fatalf("custom value dropped for %q", s.AccessType)
+		}
 		if (s.AccessType == apikey.AccessCustom) != (secret != "") || strings.HasPrefix(secret, "kc_") {
 			t.Fatalf("access type %q with secret %q", s.AccessType, secret)
 		}

@@ -63,6 +63,10 @@ func ResponseHeaders(in []HeaderInput) ([]apikey.Header, string) {
 	for i, h := range in {
 		name, value := strings.TrimSpace(h.Name), strings.TrimSpace(h.Value)
 		if name == "" && value == "" {
+			if h.Excluded {
+				// A tick on an empty row would be dropped unseen.
+				problems = append(problems, fmt.Sprintf("Header %d: Excluded is ticked on an empty row; enter the header or untick Excluded.", i+1))
+			}
 			continue
 		}
 		reason := headerName(name)

@@ -34,6 +34,7 @@ var headerCases = []struct {
 	{name: "blank rows skipped", in: headers("", "", " ", " ")},
 	{name: "plain", in: headers(" X-Shop ", " blue \n"), want: []apikey.Header{{Name: "X-Shop", Value: "blue"}}},
 	{name: "excluded kept", in: []HeaderInput{{Name: "X-Debug", Excluded: true}}, want: []apikey.Header{{Name: "X-Debug", Excluded: true}}},
+	{name: "excluded on a blank row", in: []HeaderInput{{Name: "X-A", Value: "1"}, {Excluded: true}}, wantErr: "Header 2: Excluded is ticked on an empty row"},
 	{name: "tab and unicode in value", in: headers("X-Note", "a\tb ☕"), want: []apikey.Header{{Name: "X-Note", Value: "a\tb ☕"}}},
 	{name: "every token character", in: headers("!#$%&'*+-.^_`|~09azAZ", "x"), want: []apikey.Header{{Name: "!#$%&'*+-.^_`|~09azAZ", Value: "x"}}},
 	{

@@ -36,15 +36,22 @@ func NewKey(in KeyInput, now time.Time) (s apikey.Settings, customSecret string,
 	errs.Add("name", msg)
 	s.AccessType, msg = accessType(in.AccessType)
 	errs.Add("access_type", msg)
-	if s.AccessType == apikey.AccessCustom {
+	switch {
+	case s.AccessType == apikey.AccessCustom:
 		customSecret, msg = CustomValue(in.CustomValue)
 		errs.Add("custom_value", msg)
+	case s.AccessType != "" && strings.TrimSpace(in.CustomValue) != "":
+		// A value typed under another choice would be dropped unseen.
+		errs.Add("custom_value", CustomValueUnused)
 	}
 	if errs.Any() {
 		return apikey.Settings{}, "", errs
 	}
 	return s, customSecret, errs
 }
+
+// CustomValueUnused refuses a custom value given with another kind of secret.
+const CustomValueUnused = "A custom value is used only when the secret is a custom value: choose “Custom value”, or clear this field."
 
 // ExpiryKeep, as expires_in of an edit, leaves the expiry as it is, to the
 // second: re-entering it as a date would round it.

@@ -31,6 +31,10 @@ var keyCases = []struct {
 	{name: "unknown type", in: goodKey(func(k *KeyInput) { k.Type = "server" }), field: "type", wantErr: "Choose a type"},
 	{name: "unknown access type", in: goodKey(func(k *KeyInput) { k.AccessType = "oauth" }), field: "access_type", wantErr: "generated, jwt or custom"},
 	{name: "custom without value", in: goodKey(func(k *KeyInput) { k.AccessType = "custom" }), field: "custom_value", wantErr: "Enter the custom value"},
+	{name: "custom value with generated", in: goodKey(func(k *KeyInput) { k.CustomValue = goodCustom }), field: "custom_value", wantErr: "used only when the secret is a custom value"},
+	{name: "custom value with jwt", in: goodKey(func(k *KeyInput) { k.AccessType = "jwt"; k.CustomValue = goodCustom }), field: "custom_value", wantErr: "choose “Custom value”"},
+	{name: "custom days with a preset", in: goodKey(func(k *KeyInput) { k.ExpiresIn = "180d"; k.CustomDays = "45" }), field: "custom_days", wantErr: "only for a custom expiry"},
+	{name: "accounts without account viewer", in: goodKey(func(k *KeyInput) { k.Roles = []string{"support"}; k.RoleAccounts = []string{"all"} }), field: "role_accounts", wantErr: "Account Viewer"},
 	{name: "custom too short", in: goodKey(func(k *KeyInput) { k.AccessType = "custom"; k.CustomValue = "Short1" }), field: "custom_value", wantErr: "at least 32"},
 	{name: "unknown permission", in: goodKey(func(k *KeyInput) { k.AdvancedPermissions = []string{"admin"} }), field: "advanced_permissions", wantErr: "Unknown advanced permission “admin”; choose from: verify."},
 	{name: "bad name", in: goodKey(func(k *KeyInput) { k.Name = " " }), field: "name", wantErr: "Enter a name."},
@@ -88,7 +92,7 @@ func TestNewKeyValues(t *testing.T) {
 		t.Errorf("got %+v", s)
 	}
 
-	s, secret, _ = NewKey(goodKey(func(k *KeyInput) { k.CustomValue = goodCustom }), now)
+	s, secret, _ = NewKey(goodKey(nil), now)
 	if s.AccessType != apikey.AccessGenerated || secret != "" {
 		t.Errorf("default access type %q, secret %q", s.AccessType, secret)
 	}

@@ -17,9 +17,18 @@ const (
 
 // roleGrants checks the roles (blank entries skipped, duplicates dropped,
 // order kept) and scopes account-viewer to the accounts given. Accounts given
-// without account-viewer are ignored: a form keeps the field when the role is
-// unticked.
-func roleGrants(rawRoles, rawAccounts []string) (grants []apikey.RoleGrant, field, msg string) {
+// without account-viewer are refused, not dropped: whoever chose them
+// believes the key can see them.
+func roleGrants(rawRoles, rawAccounts []string) ([]apikey.RoleGrant, string, string) {
+	grants, field, msg := grantRoles(rawRoles, rawAccounts)
+	viewer := slices.ContainsFunc(grants, func(g apikey.RoleGrant) bool { return g.Role == apikey.RoleAccountViewer })
+	if msg == "" && !viewer && len(AccountIDList(rawAccounts)) > 0 {
+		return nil, "role_accounts", "Accounts count only for the Account Viewer role: tick that role, or clear the accounts."
+	}
+	return grants, field, msg
+}
+
+func grantRoles(rawRoles, rawAccounts []string) (grants []apikey.RoleGrant, field, msg string) {
 	for _, raw := range rawRoles {
 		r := apikey.Role(choice(raw))
 		if r == "" || slices.ContainsFunc(grants, func(g apikey.RoleGrant) bool { return g.Role == r }) {

@@ -57,7 +57,8 @@ func userRole(raw string, rawAccounts []string, errs Errors) (apikey.Role, []str
 		errs.Add("role", "Choose a role.")
 		return "", nil
 	}
-	grants, field, msg := roleGrants([]string{raw}, rawAccounts)
+	// A user form keeps its accounts ticked when the role changes; they go with it.
+	grants, field, msg := grantRoles([]string{raw}, rawAccounts)
 	if field == "roles" {
 		field = "role"
 	}

@@ -14,6 +14,11 @@ type KeyForm struct {
 	Version   string
 	CSRFToken string
 	Conflict  string // someone else saved first: who and when
+	// Base is the key as this form was filled from it (form-encoded, no
+	// secret), so a conflict can tell what someone else changed since.
+	Base    string
+	Changes []FieldChange     // after a conflict: what someone else changed
+	Flags   map[string]string // fields both changed: a note beside each
 	// SecretHead is how the edited key's generated secret starts ("kc_g_"),
 	// which a change of type does not change; empty otherwise.
 	SecretHead string
@@ -100,6 +105,19 @@ type Confirm struct {
 	Secrets []Option
 	Chosen  string
 	Errors  map[string]string
+	// Items are listed under ItemsLabel: what goes with the thing deleted.
+	ItemsLabel string
+	Items      []string
+	Hidden     []Field // more fields posted with the form (confirm, return and version have their own)
+	// Refusal says why it cannot be done; the form then offers only Cancel.
+	Refusal string
+}
+
+// FieldChange is one field someone else changed while the form was open,
+// as people read it. From is empty when the form did not say what it was
+// filled from; Yours is the user's own new value, when they changed it too.
+type FieldChange struct {
+	Label, From, To, Yours string
 }
 
 // HeaderRow is one response header row of the key form.

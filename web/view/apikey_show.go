@@ -21,9 +21,10 @@ type KeyDetails struct {
 	CanRegenerate bool
 	CanDelete     bool
 	CanAudit      bool
+	CanMove       bool // not for predefined keys, which stay with their account
 	Active        bool
 	InheritedFrom string // set when shown from an account below the key's own
-	OwnerURL      string // the key in its own account, where it can be changed
+	OwnerURL      string // the key in its own account, where it can be changed; empty when the visitor may not see that account
 	// ViewingAccount is the account the key is shown in, when not its own.
 	ViewingAccount string
 	// JWTOffline tells, for a JWT access key, how long an offline checker
