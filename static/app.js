@@ -76,11 +76,23 @@
     }
     dialog.addEventListener("close", function () {
       dialog.remove();
+      // The page behind a show-once dialog does not show the key made or
+      // changed yet: load it afresh, however the dialog was closed.
+      if (dialog.querySelector("[data-reload-on-close]")) {
+        window.location.reload();
+        return;
+      }
       if (opener && document.contains(opener)) {
         opener.focus();
       }
       opener = null;
     });
+    // A form that comes back from the server (with errors, or accounts
+    // found) holds what was typed: it counts as changed.
+    var form = dialog.querySelector("form[data-keep-changes]");
+    if (form && evt.detail.requestConfig && evt.detail.requestConfig.verb === "post") {
+      form.dataset.changed = "true";
+    }
     if (!dialog.open) {
       dialog.showModal();
     }
@@ -93,24 +105,125 @@
     }
   });
 
+  // Typing in a form marked data-keep-changes makes it changed: then
+  // Escape and × ask before discarding it (Cancel discards, as it says).
+  ["input", "change"].forEach(function (type) {
+    document.addEventListener(type, function (evt) {
+      var form = evt.target.form || evt.target.closest("form");
+      if (form && form.matches("[data-keep-changes]")) {
+        form.dataset.changed = "true";
+      }
+    });
+  });
+
+  function changedForm(dialog) {
+    return dialog.querySelector('form[data-keep-changes][data-changed="true"]');
+  }
+
+  // askDiscard shows, at the top of the dialog, whether to discard what
+  // was typed; focus goes to "Keep editing", the safe answer.
+  function askDiscard(dialog) {
+    var ask = dialog.querySelector("[data-discard-ask]");
+    if (!ask) {
+      ask = document.createElement("div");
+      ask.className = "notice notice-warn discard-ask";
+      ask.setAttribute("role", "alert");
+      ask.setAttribute("data-discard-ask", "");
+      ask.setAttribute("data-testid", "discard-ask");
+      var text = document.createElement("p");
+      text.textContent = "Discard the changes?";
+      var keep = document.createElement("button");
+      keep.type = "button";
+      keep.textContent = "Keep editing";
+      keep.setAttribute("data-keep-editing", "");
+      keep.setAttribute("data-testid", "keep-editing");
+      var discard = document.createElement("button");
+      discard.type = "button";
+      discard.className = "secondary";
+      discard.textContent = "Discard";
+      discard.setAttribute("data-discard", "");
+      discard.setAttribute("data-testid", "discard");
+      ask.append(text, keep, discard);
+      var header = dialog.querySelector("article > header");
+      header.after(ask);
+    }
+    ask.hidden = false;
+    ask.querySelector("[data-keep-editing]").focus();
+  }
+
+  // Escape in a dialog with a changed form asks instead of closing. The
+  // keydown is stopped, not only the dialog's cancel: a browser closes a
+  // dialog on a second Escape without asking its page.
+  document.addEventListener("keydown", function (evt) {
+    if (evt.key !== "Escape") {
+      return;
+    }
+    var dialog = document.querySelector("#dialog-slot dialog[open]");
+    if (!dialog || !changedForm(dialog)) {
+      return;
+    }
+    evt.preventDefault();
+    var ask = dialog.querySelector("[data-discard-ask]");
+    if (ask && !ask.hidden) {
+      ask.hidden = true; // Escape again: back to the form, nothing lost
+      var form = changedForm(dialog);
+      var field = form && form.querySelector("input:not([type=hidden]), select, textarea");
+      if (field) {
+        field.focus();
+      }
+      return;
+    }
+    askDiscard(dialog);
+  }, true);
+  document.addEventListener("cancel", function (evt) {
+    if (evt.target.matches && evt.target.matches("dialog") && changedForm(evt.target)) {
+      evt.preventDefault();
+      askDiscard(evt.target);
+    }
+  }, true);
+
   document.addEventListener("click", function (evt) {
+    // A link to a question (data-ask) opens it in the dialog.
+    var ask = evt.target.closest("a[data-ask]");
+    if (ask && window.htmx && !evt.ctrlKey && !evt.metaKey && !evt.shiftKey && evt.button === 0) {
+      evt.preventDefault();
+      window.htmx.ajax("GET", ask.getAttribute("href"), { target: "#dialog-slot", swap: "innerHTML" });
+      return;
+    }
+    var dialog = evt.target.closest("dialog");
+    if (dialog && evt.target.closest("[data-keep-editing]")) {
+      dialog.querySelector("[data-discard-ask]").hidden = true;
+      var field = dialog.querySelector("form input:not([type=hidden]), form select, form textarea");
+      if (field) {
+        field.focus();
+      }
+      return;
+    }
+    if (dialog && evt.target.closest("[data-discard]")) {
+      dialog.close();
+      return;
+    }
     var closer = evt.target.closest("[data-close-dialog]");
     if (closer) {
-      var dialog = closer.closest("dialog");
       if (dialog) {
         evt.preventDefault();
+        // × asks before discarding what was typed; Cancel says it discards.
+        if (closer.matches(".dialog-close") && changedForm(dialog)) {
+          askDiscard(dialog);
+          return;
+        }
         dialog.close();
       }
       return;
     }
     var copy = evt.target.closest("[data-copy]");
     if (copy) {
-      copySecret(copy);
+      copyField(copy);
     }
   });
 
-  // The copy button puts the secret on the clipboard and says so.
-  function copySecret(button) {
+  // A copy button puts its field's value on the clipboard and says so.
+  function copyField(button) {
     var field = document.querySelector(button.getAttribute("data-copy"));
     var status = document.querySelector("[data-copy-status]");
     if (!field) {
@@ -119,7 +232,7 @@
     var done = function () {
       button.textContent = "Copied";
       if (status) {
-        status.textContent = "The secret is on your clipboard.";
+        status.textContent = button.getAttribute("data-copied") || "Copied to your clipboard.";
       }
     };
     var fallback = function () {
@@ -127,7 +240,7 @@
       if (document.execCommand && document.execCommand("copy")) {
         done();
       } else if (status) {
-        status.textContent = "Select the secret and copy it with your keyboard.";
+        status.textContent = "Select it and copy it with your keyboard.";
       }
     };
     if (navigator.clipboard && window.isSecureContext) {

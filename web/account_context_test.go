@@ -69,10 +69,14 @@ func (w *accountWalk) submit(doc *goquery.Document, form, button string, set url
 		w.t.Fatalf("no form %s in %.3000s", form, doc.Find("main").Text())
 	}
 	action, _ := f.Attr("action")
-	if button != "" {
-		action, _ = doc.Find(button).Attr("formaction")
-	}
 	v := formValues(f)
+	if button != "" {
+		b := doc.Find(button)
+		action, _ = b.Attr("formaction")
+		if name, ok := b.Attr("name"); ok {
+			v.Set(name, b.AttrOr("value", "")) // the button's own field
+		}
+	}
 	for k, vals := range set {
 		v[k] = vals
 	}
@@ -189,7 +193,8 @@ func TestChosenAccountStays(t *testing.T) {
 	doc = w.page(keyPath + "/edit")
 	w.followed(w.submit(doc, `[data-testid="key-form"]`, "", url.Values{"allowed_ips": {"10.0.0.0/8"}}))
 	doc = w.page("/security/api-keys?q=added+here")
-	w.followed(w.submit(doc, "#row-action", `[data-testid="key-row"] [data-testid="deactivate-key"]`, nil))
+	doc = w.page(doc.Find(`[data-testid="key-row"] [data-testid="deactivate-key"]`).AttrOr("href", ""))
+	w.followed(w.submit(doc, `[data-testid="confirm-form"]`, "", nil))
 	doc = w.page("/security/api-keys?q=added+here")
 	w.followed(w.submit(doc, "#row-action", `[data-testid="key-row"] [data-testid="activate-key"]`, nil))
 	doc = w.page(keyPath + "/regenerate")

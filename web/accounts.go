@@ -125,65 +125,72 @@ func (s *Server) accountCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return redirect(c, "/security/api-keys?account="+url.QueryEscape(a.ID))
+	return s.done(c, "Added the account “"+a.Name+"” with its predefined keys.", "/security/api-keys?account="+url.QueryEscape(a.ID))
 }
 
-// accountDeleteConfirm asks before deleting an account, listing the
-// predefined keys that go with it; an account that cannot be deleted gets
-// the reason instead of the button.
-func (s *Server) accountDeleteConfirm(c echo.Context) error {
+// accountDelete removes an account, after asking, with the predefined
+// keys that go with it (the question lists them); then goes back to the
+// page the button was on. An account that cannot go (users, sub-accounts,
+// keys of its own) gets the reason on the question instead of the button,
+// and beside the account on its page when posted anyway.
+func (s *Server) accountDelete(c echo.Context) error {
+	ctx := c.Request().Context()
+	id := c.Param("id")
 	dir, err := s.accountDirectory(c)
 	if err != nil {
 		return err
 	}
-	id := c.Param("id")
 	i, ok := dir.at[id]
-	if !ok {
+	if !ok || !dir.seen[id] || !principalOf(c).CanIn(apikey.ManageUsers, dir.tree[i].path) {
 		return apikey.Errorf(apikey.ENOTFOUND, "No such account.")
 	}
-	name, back := dir.tree[i].account.Name, treePageURL(dir, id)
-	if r := c.QueryParam("return"); r != "" {
-		back = safeNext(r)
-	}
-	confirm := view.Confirm{
-		Message: "Delete the account “" + name + "”?", Warning: "This cannot be undone.",
-		Action: "/accounts/" + id + "/delete", Button: "Delete " + name, Danger: true, CancelURL: back, CSRFToken: csrfToken(c),
-		Hidden: []view.Field{{Name: "confirm", Value: "yes"}, {Name: "return", Value: back}},
-	}
-	keys, err := s.accounts.Deletion(c.Request().Context(), actor(c), id)
-	switch apikey.ErrorCode(err) {
-	case "":
-	case apikey.ECONFLICT:
-		confirm.Refusal = apikey.ErrorMessage(err)
-	default:
-		return err
-	}
-	if len(keys) > 0 {
-		confirm.ItemsLabel = "These keys will be deleted with the account:"
-		for _, k := range keys {
-			confirm.Items = append(confirm.Items, k.Name)
+	name := dir.title(id)
+	q := question{title: "Delete account", unconfirmed: nothingDeleted, q: view.Confirm{
+		Message: "Delete the account “" + name + "”?",
+		Warning: "This cannot be undone.",
+		Action:  "/accounts/" + id + "/delete", Button: "Delete " + dir.name(id), Danger: true, CancelURL: treePageURL(dir, id),
+	}}
+	// The keys that go with it: named on the question, counted when done.
+	var keys []*apikey.Key
+	if !confirmed(c) {
+		keys, err = s.accounts.Deletion(ctx, actor(c), id)
+		switch apikey.ErrorCode(err) {
+		case "":
+		case apikey.ECONFLICT:
+			q.q.Refusal = apikey.ErrorMessage(err)
+		default:
+			return err
 		}
-		confirm.Warning = "Clients that use these keys are refused from the next request on. This cannot be undone."
+		if len(keys) > 0 {
+			q.q.ItemsLabel = "These keys will be deleted with the account:"
+			for _, k := range keys {
+				q.q.Items = append(q.q.Items, k.Name)
+			}
+			q.q.Warning = "Clients that use these keys are refused from the next request on. This cannot be undone."
+		}
 	}
-	title := "Delete " + name
-	pg := s.page(c, title, "accounts", view.Crumb{Label: "Administration"}, view.Crumb{Label: "Accounts", URL: "/accounts"}, view.Crumb{Label: title})
-	return s.renderDialog(c, http.StatusOK, pg, "Delete account", view.ConfirmBody(confirm))
-}
-
-// accountDelete removes an account and, when its delete page was confirmed
-// (confirm=yes), the predefined keys that page listed; then goes back to
-// the tree. The reason it cannot shows beside it.
-func (s *Server) accountDelete(c echo.Context) error {
-	id := c.Param("id")
-	confirmed := c.FormValue("confirm") == "yes"
-	switch err := s.accounts.Delete(c.Request().Context(), actor(c), id, confirmed); apikey.ErrorCode(err) {
-	case "":
-		return redirect(c, returnTo(c, "/accounts"))
-	case apikey.ECONFLICT, apikey.EINVALID:
-		return s.renderAccounts(c, http.StatusConflict, view.AccountForm{}, id, apikey.ErrorMessage(err))
-	default:
-		return err
+	q.page = func() view.Page {
+		return s.page(c, "Delete "+name, "accounts", view.Crumb{Label: "Administration"}, view.Crumb{Label: "Accounts", URL: "/accounts"}, view.Crumb{Label: "Delete " + name})
 	}
+	return s.confirmFirst(c, q, func() error {
+		keys, _ := s.accounts.Deletion(ctx, actor(c), id) // for the message; Delete decides
+		switch err := s.accounts.Delete(ctx, actor(c), id, true); apikey.ErrorCode(err) {
+		case "":
+			msg := "Deleted the account “" + name + "”."
+			switch n := len(keys); n {
+			case 0:
+			case 1:
+				msg = "Deleted the account “" + name + "” with its predefined key “" + keys[0].Name + "”."
+			default:
+				msg = "Deleted the account “" + name + "” with its " + strconv.Itoa(n) + " predefined keys."
+			}
+			return s.done(c, msg, returnTo(c, "/accounts"))
+		case apikey.ECONFLICT, apikey.EINVALID:
+			return s.renderAccounts(c, http.StatusConflict, view.AccountForm{}, id, apikey.ErrorMessage(err))
+		default:
+			return err
+		}
+	})
 }
 
 // returnTo is where a row's button goes back to: the page it was on (its
@@ -218,7 +225,7 @@ func (s *Server) accountMove(c echo.Context) error {
 		if dir, err = s.accountDirectory(c); err != nil {
 			return err
 		}
-		return redirect(c, treePageURL(dir, id))
+		return s.done(c, "Moved “"+dir.name(id)+"” under “"+dir.title(parent)+"”.", treePageURL(dir, id))
 	}
 	status, field, msg := http.StatusConflict, apikey.ErrorField(err), apikey.ErrorMessage(err)
 	switch apikey.ErrorCode(err) {
@@ -334,16 +341,56 @@ func treePageURL(dir accountDirectory, id string) string {
 }
 
 // predefinedDeactivate switches off the account's predefined keys, as the
-// keys page's notice recommends once the account has keys of its own.
+// keys page's notice recommends once the account has keys of its own;
+// asked first, naming each key, as every client sharing them stops.
 func (s *Server) predefinedDeactivate(c echo.Context) error {
+	ctx := c.Request().Context()
 	account, _, err := s.currentAccount(c)
 	if err != nil {
 		return err
 	}
-	if _, err := s.keys.DeactivatePredefined(c.Request().Context(), actor(c), account.ID); err != nil {
+	list := "/security/api-keys?account=" + url.QueryEscape(account.ID)
+	on, err := s.keys.ActivePredefined(ctx, actor(c), account.ID)
+	if err != nil {
 		return err
 	}
-	return redirect(c, "/security/api-keys?account="+url.QueryEscape(account.ID))
+	if len(on) == 0 && !confirmed(c) {
+		return redirect(c, list) // nothing left to ask about
+	}
+	names := make([]string, len(on))
+	for i, k := range on {
+		names[i] = k.Name
+	}
+	q := question{title: "Deactivate predefined keys", q: view.Confirm{
+		Message: "Deactivate " + countOf(len(on), "predefined key") + " of " + account.Name + ": " + strings.Join(names, ", ") + "?",
+		Warning: "Every client using them stops working from the next request on. Give each app, terminal and extension a key of its own first.",
+		Action:  "/security/api-keys/predefined/deactivate?account=" + url.QueryEscape(account.ID),
+		Button:  "Deactivate " + countOf(len(on), "key"), Danger: true, CancelURL: list,
+	}}
+	q.page = func() view.Page { return s.keysPage(c, q.title) }
+	return s.confirmFirst(c, q, func() error {
+		off, err := s.keys.DeactivatePredefined(ctx, actor(c), account.ID)
+		if err != nil {
+			return err
+		}
+		names = names[:0]
+		for _, k := range off {
+			names = append(names, k.Name)
+		}
+		msg := "No predefined key of " + account.Name + " was still active."
+		if len(off) > 0 {
+			msg = "Deactivated " + countOf(len(off), "predefined key") + " of " + account.Name + ": " + strings.Join(names, ", ") + "."
+		}
+		return s.done(c, msg, list)
+	})
+}
+
+// countOf says n things: "1 key", "3 keys".
+func countOf(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return strconv.Itoa(n) + " " + thing + "s"
 }
 
 // indent shows depth in a select, where markup cannot.

@@ -172,7 +172,7 @@ func TestAccountCreationWithPredefinedKeys(t *testing.T) {
 			t.Errorf("default key settings %+v", k.Settings)
 		}
 	}
-	if res, _ := ts.admin.post(t, "/security/api-keys/predefined/deactivate?account="+shop, url.Values{}); res.StatusCode != 303 {
+	if res, _ := ts.admin.post(t, "/security/api-keys/predefined/deactivate?account="+shop, yes()); res.StatusCode != 303 {
 		t.Fatalf("deactivate predefined: %d", res.StatusCode)
 	}
 	_, page = ts.get(t, shopURL)
@@ -214,7 +214,7 @@ func TestRefusedAccountMovesAndDeletions(t *testing.T) {
 		{"/accounts/" + tr.vendor + "/move", tr.other, "cannot be moved: it still has 1 user"},
 	}
 	for _, c := range cases {
-		res, body := ts.admin.post(t, c.path, url.Values{"parent_id": {c.form}})
+		res, body := ts.admin.post(t, c.path, yes("parent_id", c.form))
 		msg := parseHTML(t, body).Find(`[data-testid="account-error"]`).Text()
 		if res.StatusCode != http.StatusConflict || !strings.Contains(msg, c.want) {
 			t.Errorf("%s: %d %q, want %q", c.path, res.StatusCode, msg, c.want)
@@ -240,8 +240,8 @@ func TestRefusedAccountMovesAndDeletions(t *testing.T) {
 	if path, _ := ts.db.AccountPath(context.Background(), child.ID); !slices.Equal(path, []string{child.ID, empty.ID, tr.other, tr.root}) {
 		t.Errorf("path after move %v", path)
 	}
-	ts.admin.post(t, "/accounts/"+child.ID+"/delete", url.Values{})
-	if res, _ := ts.admin.post(t, "/accounts/"+empty.ID+"/delete", url.Values{}); res.StatusCode != 303 {
+	ts.admin.post(t, "/accounts/"+child.ID+"/delete", yes())
+	if res, _ := ts.admin.post(t, "/accounts/"+empty.ID+"/delete", yes()); res.StatusCode != 303 {
 		t.Errorf("delete empty: %d", res.StatusCode)
 	}
 }
@@ -446,15 +446,19 @@ func TestAccountsPageWithManyAccounts(t *testing.T) {
 		t.Fatalf("search for shop: %d rows, %q", row.Length(), row.Find(".account-within").Text())
 	}
 
-	// A row's delete link asks first, and comes back to the same page; a
-	// refusal shows on the question, and beside the account on its page.
+	// A row's delete link asks first, and its form comes back to the same
+	// page; a refusal shows on the question, and beside the account on its page.
 	_, body = ts.get(t, "/accounts?page=3")
 	doc = parseHTML(t, body)
 	busy, _ := doc.Find(`[data-testid="account-row"]`).Eq(10).Attr("data-account-id")
 	ts.addKey(t, "busy key", inAccount(busy))
 	ask, _ := doc.Find(`[data-account-id="` + busy + `"] [data-testid="delete-account"]`).Attr("href")
 	res, body = ts.get(t, ask)
-	if q := parseHTML(t, body); res.StatusCode != http.StatusOK || !strings.Contains(q.Find(`[data-testid="confirm-refusal"]`).Text(), "still has 1 key") ||
+	q := parseHTML(t, body)
+	if back, _ := q.Find(`[data-testid="confirm-form"] input[name="return"]`).Attr("value"); back != "/accounts?page=3" {
+		t.Fatalf("the question returns to %q", back)
+	}
+	if res.StatusCode != http.StatusOK || !strings.Contains(q.Find(`[data-testid="confirm-refusal"]`).Text(), "still has 1 key") ||
 		q.Find(`[data-testid="confirm-button"]`).Length() != 0 {
 		t.Fatalf("asked to delete a busy account: %d", res.StatusCode)
 	}

@@ -25,11 +25,17 @@ func createForm(name string) url.Values {
 	}
 }
 
+// shownSecret is the text of the show-once answer's secret box, "" without one.
+func shownSecret(t *testing.T, body string) string {
+	t.Helper()
+	return parseHTML(t, body).Find(`textarea[data-testid="secret-value"]`).Text()
+}
+
 // secretIn reads the secret from a show-once answer.
 func secretIn(t *testing.T, body string) string {
 	t.Helper()
-	v, ok := parseHTML(t, body).Find(`[data-testid="secret-value"]`).Attr("value")
-	if !ok || !apikey.LooksGenerated(v) {
+	v := shownSecret(t, body)
+	if !apikey.LooksGenerated(v) {
 		t.Fatalf("no secret in answer: %.400s", body)
 	}
 	return v
@@ -72,8 +78,8 @@ func TestCreateKeyShowsSecretOnce(t *testing.T) {
 		ts.get(t, path)
 		ts.get(t, path, "HX-Request", "true", "HX-Target", "dialog-slot")
 	}
-	ts.admin.post(t, keyURL(k.ID)+"/deactivate", url.Values{})
-	ts.admin.post(t, keyURL(k.ID)+"/activate", url.Values{})
+	ts.admin.post(t, keyURL(k.ID)+"/deactivate", yes())
+	ts.admin.post(t, keyURL(k.ID)+"/activate", yes())
 	if n := ts.responsesContaining(secret); n != 1 {
 		t.Errorf("the secret is in %d response bodies, want exactly 1", n)
 	}
@@ -337,14 +343,14 @@ func TestActivateDeactivateDelete(t *testing.T) {
 	ts := newTestServer(t)
 	ts.admin.post(t, "/security/api-keys", createForm("Toggle"))
 	k := keyByName(t, ts, "Toggle")
-	res, _ := ts.admin.post(t, keyURL(k.ID)+"/deactivate", url.Values{"return": {"/security/api-keys?q=Tog"}})
+	res, _ := ts.admin.post(t, keyURL(k.ID)+"/deactivate", yes("return", "/security/api-keys?q=Tog"))
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/security/api-keys?q=Tog" {
 		t.Fatalf("deactivate: %d %q", res.StatusCode, res.Header.Get("Location"))
 	}
 	if keyByName(t, ts, "Toggle").Active {
 		t.Fatal("still active")
 	}
-	res, _ = ts.admin.post(t, keyURL(k.ID)+"/activate", url.Values{"return": {"https://evil.example/"}})
+	res, _ = ts.admin.post(t, keyURL(k.ID)+"/activate", yes("return", "https://evil.example/"))
 	if res.Header.Get("Location") != "/security/api-keys" || !keyByName(t, ts, "Toggle").Active {
 		t.Fatalf("activate: %q", res.Header.Get("Location"))
 	}

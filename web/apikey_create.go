@@ -56,13 +56,24 @@ func (s *Server) apiKeyCreate(c echo.Context) error {
 		return err
 	}
 	shown := view.SecretShown{KeyName: k.Name, KeyURL: keyURL(k.ID), Secret: secret, Created: true, ListURL: "/security/api-keys?account=" + url.QueryEscape(account.ID)}
-	return s.renderDialog(c, http.StatusCreated, s.keysPage(c, "Key created"), "Copy your new key", view.SecretBody(shown))
+	return s.showSecret(c, http.StatusCreated, "Key created", "Copy your new key", shown, "Created the key “"+k.Name+"”.")
+}
+
+// showSecret answers with the show-once dialog, and keeps msg (never the
+// secret) for the page that comes after it: the frame is made first, so
+// that the message waits for that page.
+func (s *Server) showSecret(c echo.Context, status int, title, heading string, shown view.SecretShown, msg string) error {
+	page := s.keysPage(c, title)
+	if err := s.flash(c, msg); err != nil {
+		return err
+	}
+	return s.renderDialog(c, status, page, heading, view.SecretBody(shown))
 }
 
 // renderKeyForm draws the add form for the given account. The form names
 // the account, and posts to it whatever is chosen meanwhile elsewhere.
 func (s *Server) renderKeyForm(c echo.Context, status int, f view.KeyForm, account *apikey.Account) error {
-	f.Action = "/security/api-keys?account=" + url.QueryEscape(account.ID)
+	f.Action = "/security/api-keys/new?account=" + url.QueryEscape(account.ID)
 	f.CSRFToken = csrfToken(c)
 	f.Choices = keyChoices(s.now(), "")
 	dir, err := s.accountDirectory(c)

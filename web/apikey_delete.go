@@ -32,8 +32,9 @@ func (s *Server) apiKeyDeleteConfirm(c echo.Context) error {
 
 // apiKeyDelete removes the key and returns to the list.
 func (s *Server) apiKeyDelete(c echo.Context) error {
-	if _, err := s.keys.Delete(c.Request().Context(), actor(c), c.Param("id")); err != nil {
+	k, err := s.keys.Delete(c.Request().Context(), actor(c), c.Param("id"))
+	if err != nil {
 		return err
 	}
-	return redirect(c, "/security/api-keys")
+	return s.done(c, "Deleted the key “"+k.Name+"”: clients that used it are refused.", "/security/api-keys")
 }

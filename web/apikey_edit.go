@@ -65,9 +65,9 @@ func (s *Server) apiKeySave(c echo.Context) error {
 	case err != nil:
 		return err
 	case !changed:
-		return redirect(c, keyURL(k.ID)+"?saved=unchanged")
+		return s.done(c, "Nothing changed, so nothing was saved: the key, its version and its audit trail are as they were.", keyURL(k.ID))
 	}
-	return redirect(c, keyURL(k.ID))
+	return s.done(c, "Saved the changes to “"+k.Name+"”.", keyURL(k.ID))
 }
 
 // renderEditConflict answers a save refused because someone else saved
@@ -86,7 +86,7 @@ func (s *Server) renderEditConflict(c echo.Context, id, base string, in validate
 // renderEditForm draws the edit form; the version is the one the next save
 // will claim to have read: k's, unless f has one.
 func (s *Server) renderEditForm(c echo.Context, status int, f view.KeyForm, k *apikey.Key) error {
-	f.Edit, f.Action, f.SecretHead = true, keyURL(k.ID), k.GeneratedHead()
+	f.Edit, f.Action, f.SecretHead = true, keyURL(k.ID)+"/edit", k.GeneratedHead()
 	if f.Version == "" {
 		f.Version, f.Base = strconv.Itoa(k.Version), editBase(k)
 	}

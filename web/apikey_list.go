@@ -50,9 +50,11 @@ func (s *Server) apiKeyList(c echo.Context) error {
 	list.CanModify = list.CanCreate
 	list.CSRFToken = csrfToken(c)
 	list.SelfURL = keyListURL(q, c.QueryParam("account"), nil)
-	if list.PredefinedActive, err = s.keys.ActivePredefined(ctx, actor(c), account.ID); err != nil {
+	predefined, err := s.keys.ActivePredefined(ctx, actor(c), account.ID)
+	if err != nil {
 		return err
 	}
+	list.PredefinedActive = len(predefined)
 	list.PredefinedURL = "/security/api-keys/predefined/deactivate?account=" + url.QueryEscape(account.ID)
 	list.TestURL = "/security/api-keys/test?account=" + url.QueryEscape(account.ID)
 	list.NewURL = "/security/api-keys/new"

@@ -4,13 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/PuerkitoBio/goquery"
 
 	"keyconsole/internal/apikey"
 )
@@ -209,29 +206,40 @@ func TestKeyListWeight(t *testing.T) {
 		t.Errorf("%d forms and fields in rows", n)
 	}
 
-	// A row's button, as a browser without JavaScript posts it.
-	button := doc.Find(`[data-testid="key-row"] [data-testid="deactivate-key"]`).First()
+	// A row's Deactivate, as a browser without JavaScript follows it: to
+	// the question, whose form comes back to the list.
+	ask, _ := doc.Find(`[data-testid="key-row"] [data-testid="deactivate-key"]`).First().Attr("href")
+	_, res, _ = ts.admin.answer(t, ask)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/security/api-keys" {
+		t.Fatalf("row deactivate: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	id := strings.TrimSuffix(strings.TrimPrefix(ask, "/security/api-keys/"), "/deactivate?return=%2Fsecurity%2Fapi-keys")
+	if k, err := ts.db.Key(context.Background(), id); err != nil || k.Active {
+		t.Fatalf("key %s still active (%v)", id, err)
+	}
+
+	// A row's Activate posts the page's shared form, at once.
+	_, body = ts.get(t, "/security/api-keys")
+	doc = parseHTML(t, body)
+	button := doc.Find(`[data-key-id="` + id + `"] [data-testid="activate-key"]`)
 	formID, _ := button.Attr("form")
 	action, _ := button.Attr("formaction")
 	shared := doc.Find("form#" + formID)
-	if shared.Length() != 1 || !strings.HasSuffix(action, "/deactivate") {
+	if shared.Length() != 1 || !strings.HasSuffix(action, "/activate") {
 		t.Fatalf("button posts through form %q to %q", formID, action)
 	}
 	if method, _ := shared.Attr("method"); method != "post" {
 		t.Errorf("shared form method %q", method)
 	}
-	form := url.Values{}
-	shared.Find("input").Each(func(_ int, in *goquery.Selection) {
-		name, _ := in.Attr("name")
-		value, _ := in.Attr("value")
-		form.Add(name, value)
-	})
+	form := formValues(shared)
+	name, _ := button.Attr("name")
+	value, _ := button.Attr("value")
+	form.Add(name, value) // the button's own field
 	res, _ = ts.admin.postRaw(t, action, form)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/security/api-keys" {
 		t.Fatalf("row button: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
-	id := strings.TrimSuffix(strings.TrimPrefix(action, "/security/api-keys/"), "/deactivate")
-	if k, err := ts.db.Key(context.Background(), id); err != nil || k.Active {
-		t.Errorf("key %s still active (%v)", id, err)
+	if k, err := ts.db.Key(context.Background(), id); err != nil || !k.Active {
+		t.Errorf("key %s still inactive (%v)", id, err)
 	}
 }

@@ -22,14 +22,18 @@ func (s *Server) apiKeyMoveForm(c echo.Context) error {
 	return s.renderKeyMove(c, http.StatusOK, k, c.QueryParam("account_id"), nil)
 }
 
-// apiKeyMove moves the key and shows it; a refusal comes back beside the
+// apiKeyMove moves the key and shows it, saying where it went; a refusal comes back beside the
 // account as chosen.
 func (s *Server) apiKeyMove(c echo.Context) error {
 	to := c.FormValue("account_id")
 	version, _ := strconv.Atoi(c.FormValue("version"))
 	k, err := s.keys.Move(c.Request().Context(), actor(c), c.Param("id"), version, to)
 	if err == nil {
-		return redirect(c, keyURL(k.ID))
+		msg := "Moved the key “" + k.Name + "”."
+		if a, aerr := s.accounts.Get(c.Request().Context(), k.AccountID); aerr == nil {
+			msg = "Moved the key “" + k.Name + "” to " + a.Name + "."
+		}
+		return s.done(c, msg, keyURL(k.ID))
 	}
 	var stale *apikey.StaleError
 	isStale := errors.As(err, &stale)

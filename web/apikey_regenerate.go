@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -43,7 +44,7 @@ func (s *Server) renderRegenerateConfirm(c echo.Context, status int, k *apikey.K
 		}
 	}
 	confirm.Action, confirm.Button, confirm.CancelURL = keyURL(k.ID)+"/regenerate", "Regenerate secret", keyURL(k.ID)
-	confirm.CSRFToken = csrfToken(c)
+	confirm.Version, confirm.CSRFToken = strconv.Itoa(k.Version), csrfToken(c)
 	return s.renderDialog(c, status, s.keysPage(c, "Regenerate "+k.Name), "Regenerate secret", view.ConfirmBody(confirm))
 }
 
@@ -62,6 +63,14 @@ func (s *Server) apiKeyRegenerate(c echo.Context) error {
 		return err
 	}
 	again := view.Confirm{Chosen: c.FormValue("secret"), GraceChosen: c.FormValue("grace")}
+	if asked := c.FormValue("version"); asked != "" && asked != strconv.Itoa(k.Version) {
+		// The key changed since the question was asked: most likely the
+		// answer page was reloaded, which would post again and replace the
+		// secret just shown. Ask again instead. (Scripts send no version.)
+		again.Errors = map[string]string{"form": "“" + k.Name + "” changed after this question was asked (" + formatDateTime(k.UpdatedAt) + " by " + k.UpdatedBy +
+			"), for example when this form was sent twice, so nothing was regenerated now. Regenerate again only if you need another secret."}
+		return s.renderRegenerateConfirm(c, http.StatusConflict, k, again)
+	}
 	errs := validate.Errors{}
 	grace, ok := parseGrace(again.GraceChosen)
 	if !ok {
@@ -86,7 +95,7 @@ func (s *Server) apiKeyRegenerate(c echo.Context) error {
 	if k.PreviousValidUntil != nil {
 		shown.OldValidUntil = formatDateTime(*k.PreviousValidUntil)
 	}
-	return s.renderDialog(c, http.StatusOK, s.keysPage(c, "Secret regenerated"), "Copy the new secret", view.SecretBody(shown))
+	return s.showSecret(c, http.StatusOK, "Secret regenerated", "Copy the new secret", shown, "“"+k.Name+"” has a new secret.")
 }
 
 // regenerateCustom checks the new custom value of a regenerate: the one
@@ -114,5 +123,5 @@ func (s *Server) apiKeyEndGrace(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return redirect(c, keyURL(k.ID))
+	return s.done(c, "The previous secret of “"+k.Name+"” no longer works.", keyURL(k.ID))
 }

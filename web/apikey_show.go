@@ -76,7 +76,6 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 	if d.Sync, d.SyncLagging, err = s.keySync(c, k.ID); err != nil {
 		return err
 	}
-	d.Unchanged = c.QueryParam("saved") == "unchanged"
 	if d.OldSecretHead = k.StaleSecretHead(); d.OldSecretHead != "" {
 		d.NewSecretHead = apikey.SecretHead(k.Type)
 	}
@@ -271,7 +270,11 @@ func (s *Server) setEndpointTrust(c echo.Context, trusted bool) error {
 	if err != nil {
 		return err
 	}
-	return redirect(c, keyURL(k.ID)+"?tab=endpoints")
+	msg := "The endpoint " + c.Param("endpoint") + " is trusted: it may sign users in with “" + k.Name + "”."
+	if !trusted {
+		msg = "The endpoint " + c.Param("endpoint") + " is no longer trusted by “" + k.Name + "”; its refresh tokens ended."
+	}
+	return s.done(c, msg, keyURL(k.ID)+"?tab=endpoints")
 }
 
 // jwtOfflineText tells how long an offline checker may still accept the

@@ -14,7 +14,7 @@ func TestAuditLog(t *testing.T) {
 	ts.admin.post(t, "/security/api-keys", createForm("=HYPERLINK(\"http://evil\")"))
 	ts.admin.post(t, "/security/api-keys", createForm("Plain key"))
 	k := keyByName(t, ts, "Plain key")
-	ts.admin.post(t, keyURL(k.ID)+"/deactivate", url.Values{})
+	ts.admin.post(t, keyURL(k.ID)+"/deactivate", yes())
 	ts.admin.post(t, keyURL(k.ID)+"/delete", url.Values{})
 
 	_, body := ts.get(t, "/security/audit")
@@ -84,17 +84,17 @@ func TestAuditUsersAndAccounts(t *testing.T) {
 	}
 	vera, _ := ts.db.UserByName(context.Background(), "vera")
 	ts.admin.post(t, "/users/"+vera.ID+"/role", url.Values{"role": {"account-viewer"}, "role_accounts": {customer}})
-	ts.admin.post(t, "/users/"+vera.ID+"/deactivate", url.Values{})
-	ts.admin.post(t, "/users/"+vera.ID+"/activate", url.Values{})
+	ts.admin.post(t, "/users/"+vera.ID+"/deactivate", yes())
+	ts.admin.post(t, "/users/"+vera.ID+"/activate", yes())
 	admin, _ := ts.db.UserByName(context.Background(), "admin")
-	if res, _ := ts.admin.post(t, "/users/"+admin.ID+"/deactivate", url.Values{}); res.StatusCode != 409 {
+	if res, _ := ts.admin.post(t, "/users/"+admin.ID+"/deactivate", yes()); res.StatusCode != 409 {
 		t.Fatalf("last admin deactivated: %d", res.StatusCode)
 	}
 	if res, _ := ts.admin.post(t, "/accounts", url.Values{"name": {"Reseller"}, "parent_id": {ts.root}}); res.StatusCode != 303 {
 		t.Fatalf("create account: %d", res.StatusCode)
 	}
 	ts.admin.post(t, "/accounts/"+other+"/move", url.Values{"parent_id": {customer}})
-	ts.admin.post(t, "/accounts/"+other+"/delete", url.Values{})
+	ts.admin.post(t, "/accounts/"+other+"/delete", yes())
 
 	for query, want := range map[string][]string{
 		"?action=user.created":      {"User", "vera", "Created", "Role: Support"},

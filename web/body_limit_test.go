@@ -127,14 +127,14 @@ func TestCSRFTokenNotTakenFromTheQuery(t *testing.T) {
 	k, _ := ts.addKey(t, "Toggled")
 	_, page := ts.admin.get(t, "/security/api-keys")
 	token := csrfIn(t, page)
-	res, _ := ts.admin.postRaw(t, keyURL(k.ID)+"/deactivate?_csrf="+url.QueryEscape(token), url.Values{})
+	res, _ := ts.admin.postRaw(t, keyURL(k.ID)+"/deactivate?_csrf="+url.QueryEscape(token), yes())
 	if res.StatusCode != http.StatusForbidden {
 		t.Fatalf("token in the query: %d, want 403", res.StatusCode)
 	}
 	if stored, _ := ts.db.Key(t.Context(), k.ID); !stored.Active {
 		t.Fatal("the key was deactivated by a token in the query")
 	}
-	res, _ = ts.admin.postRaw(t, keyURL(k.ID)+"/deactivate", url.Values{"_csrf": {token}})
+	res, _ = ts.admin.postRaw(t, keyURL(k.ID)+"/deactivate", yes("_csrf", token))
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("token in the body: %d, want 303", res.StatusCode)
 	}

@@ -314,11 +314,18 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 	}
 	b.do(chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(chromedp.CSS(openDialog)))
 
-	// Deactivate from the details page.
+	// Deactivate from the details page, confirming in a dialog that names the key.
 	b.open(keyURL(k.ID))
-	b.navigates(chromedp.Click(chromedp.CSS(`[data-testid="deactivate-key"]`)))
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="deactivate-key"]`)), chromedp.WaitVisible(chromedp.CSS(openDialog+` [data-testid="confirm-button"]`)))
+	if msg := b.text(openDialog + ` [data-testid="confirm-message"]`); !strings.Contains(msg, "Browser key") {
+		t.Errorf("deactivate confirmation %q", msg)
+	}
+	b.navigates(chromedp.Click(chromedp.CSS(openDialog + ` [data-testid="confirm-button"]`)))
 	if st := b.text(`[data-testid="key-status"]`); st != "Inactive" {
 		t.Errorf("status %q", st)
+	}
+	if msg := b.text(`[role="status"][data-testid="flash"]`); !strings.Contains(msg, "“Browser key” is inactive") {
+		t.Errorf("after deactivate the page says %q", msg)
 	}
 
 	// Delete, confirming in a dialog that names the key.
@@ -378,9 +385,14 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 		t.Fatalf("after edit %+v", got)
 	}
 
-	// A row's button in the list posts the list's shared form.
+	// A row's Deactivate leads to the question as a page; confirming comes
+	// back to the list as it was.
 	b.open("/security/api-keys?q=script")
 	b.navigates(chromedp.Click(chromedp.CSS(`[data-testid="key-row"] [data-testid="deactivate-key"]`)))
+	if msg := b.text(`[data-testid="dialog-page"] [data-testid="confirm-message"]`); !strings.Contains(msg, "No script") || !keyByName(t, ts, "No script").Active {
+		t.Fatalf("the question says %q", msg)
+	}
+	b.navigates(chromedp.Click(chromedp.CSS(`[data-testid="confirm-button"]`)))
 	if loc := b.location(); !strings.HasSuffix(loc, "/security/api-keys?q=script") || keyByName(t, ts, "No script").Active {
 		t.Errorf("deactivated from the list: back at %s, active %v", loc, keyByName(t, ts, "No script").Active)
 	}
@@ -465,8 +477,9 @@ func TestBrowserAccountSwitch(t *testing.T) {
 	if tag := b.text(`[data-testid="inherited"]`); tag != "Inherited from Vendor" {
 		t.Errorf("inherited tag %q", tag)
 	}
-	// A row's button posts through the list's shared form and comes back here.
-	b.navigates(chromedp.Click(chromedp.CSS(`[data-testid="key-row"] [data-testid="deactivate-key"]`)))
+	// A row's Deactivate asks in a dialog and comes back here.
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="key-row"] [data-testid="deactivate-key"]`)), chromedp.WaitVisible(chromedp.CSS(openDialog+` [data-testid="confirm-button"]`)))
+	b.navigates(chromedp.Click(chromedp.CSS(openDialog + ` [data-testid="confirm-button"]`)))
 	if loc := b.location(); !strings.Contains(loc, "account="+tr.customer) {
 		t.Errorf("back at %s", loc)
 	}
@@ -554,10 +567,14 @@ func TestBrowserUserScope(t *testing.T) {
 	if b.js(`document.querySelector('[data-testid="account-picker"]').checkVisibility()`) {
 		t.Error("account picker shown without the Account Viewer role")
 	}
-	// Deactivating from the edit page comes back to the list.
+	// Deactivating from the edit page asks, naming the user, and comes back to the list.
 	b.open("/users")
 	b.navigates(chromedp.Click(chromedp.CSS(row + ` [data-testid="edit-user"]`)))
-	b.navigates(chromedp.Click(chromedp.CSS(`[data-testid="deactivate-user"]`)))
+	b.do(chromedp.Click(chromedp.CSS(`[data-testid="deactivate-user"]`)), chromedp.WaitVisible(chromedp.CSS(openDialog+` [data-testid="confirm-button"]`)))
+	if msg := b.text(openDialog + ` [data-testid="confirm-message"]`); !strings.Contains(msg, "vera") {
+		t.Errorf("the question says %q", msg)
+	}
+	b.navigates(chromedp.Click(chromedp.CSS(openDialog + ` [data-testid="confirm-button"]`)))
 	if u, _ := ts.db.UserByName(context.Background(), "vera"); u.Active || !strings.HasSuffix(b.location(), "/users") {
 		t.Errorf("deactivated from the edit page: active %v, at %s", u.Active, b.location())
 	}
@@ -679,7 +696,7 @@ func TestBrowserPasswordLifecycle(t *testing.T) {
 		t.Fatalf("wrong current password: %q", got)
 	}
 	rae.fillPassword(old, "raes-new-password", "raes-new-password")
-	if got := rae.text(`[data-testid="password-changed"]`); !strings.Contains(got, "other sessions") {
+	if got := rae.text(`[role="status"][data-testid="flash"]`); !strings.Contains(got, "other sessions") {
 		t.Fatalf("after the change: %q", got)
 	}
 	rae.screenshot("password-changed")

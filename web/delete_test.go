@@ -13,7 +13,7 @@ import (
 
 // TestDeleteAccountWithOnlyPredefinedKeys: the question names the
 // predefined keys that go with the account; a delete without its confirm
-// field is refused and changes nothing; confirmed, the account and its keys
+// field is asked again and changes nothing; confirmed, the account and its keys
 // go, and verification forgets the keys at once.
 func TestDeleteAccountWithOnlyPredefinedKeys(t *testing.T) {
 	t.Parallel()
@@ -40,8 +40,11 @@ func TestDeleteAccountWithOnlyPredefinedKeys(t *testing.T) {
 		t.Fatalf("the question lists %v", listed)
 	}
 
+	// Unconfirmed, it is asked again, keys listed, and told nothing went.
 	res, page = ts.admin.post(t, "/accounts/"+shop+"/delete", url.Values{})
-	if msg := parseHTML(t, page).Find(`[data-account-id="` + shop + `"] [data-testid="account-error"]`).Text(); res.StatusCode != http.StatusConflict || !strings.Contains(msg, "predefined keys") {
+	again := parseHTML(t, page)
+	if msg := again.Find(`[data-testid="error-confirm"]`).Text(); res.StatusCode != http.StatusOK || !strings.Contains(msg, "Nothing was deleted") ||
+		again.Find(`[data-testid="confirm-items"] li`).Length() != 4 {
 		t.Errorf("unconfirmed: %d %q", res.StatusCode, msg)
 	}
 	if _, err := ts.db.Account(context.Background(), shop); err != nil {
@@ -51,6 +54,9 @@ func TestDeleteAccountWithOnlyPredefinedKeys(t *testing.T) {
 	res, _ = ts.admin.post(t, "/accounts/"+shop+"/delete", formValues(doc.Find(`[data-testid="confirm-form"]`)))
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/accounts" {
 		t.Fatalf("confirmed: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if _, page := ts.get(t, "/accounts"); !strings.Contains(flashIn(t, page), "Deleted the account “Shop” with its 4 predefined keys.") {
+		t.Errorf("the page after says %q", flashIn(t, page))
 	}
 	if _, err := ts.db.Account(context.Background(), shop); apikey.ErrorCode(err) != apikey.ENOTFOUND {
 		t.Errorf("the account is still there: %v", err)
@@ -70,7 +76,7 @@ func TestDeleteAccountWithOnlyPredefinedKeys(t *testing.T) {
 }
 
 // TestDeleteUser: from the user's edit page, after a question; a delete
-// without its confirm field, and one of oneself, are refused.
+// without its confirm field is asked again, one of oneself refused.
 func TestDeleteUser(t *testing.T) {
 	t.Parallel()
 	ts := newTestServer(t)
@@ -86,8 +92,8 @@ func TestDeleteUser(t *testing.T) {
 	if form.Get("confirm") != "yes" || !strings.Contains(page, "Delete the user “sam”") {
 		t.Fatalf("question %v", form)
 	}
-	res, page := ts.admin.post(t, ask, url.Values{})
-	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(parseHTML(t, page).Find(`[data-testid="error-confirm"]`).Text(), "Nothing was deleted") {
+	res, page := ts.admin.post(t, ask, url.Values{}) // asked again
+	if res.StatusCode != http.StatusOK || !strings.Contains(parseHTML(t, page).Find(`[data-testid="error-confirm"]`).Text(), "Nothing was deleted") {
 		t.Errorf("unconfirmed: %d", res.StatusCode)
 	}
 	if _, err := ts.db.User(context.Background(), u.ID); err != nil {
@@ -96,6 +102,9 @@ func TestDeleteUser(t *testing.T) {
 	res, _ = ts.admin.post(t, ask, form)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/users" {
 		t.Fatalf("delete: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if _, page := ts.get(t, "/users"); !strings.Contains(flashIn(t, page), "Deleted the user sam.") {
+		t.Errorf("the page after says %q", flashIn(t, page))
 	}
 	if _, err := ts.db.User(context.Background(), u.ID); apikey.ErrorCode(err) != apikey.ENOTFOUND {
 		t.Errorf("sam is still there: %v", err)

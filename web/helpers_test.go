@@ -385,3 +385,28 @@ func formValues(form *goquery.Selection) url.Values {
 	}
 	return v
 }
+
+// yes is a form that confirms a change that asks first, with more field
+// pairs; fresh each time, as posting adds the token to it.
+func yes(pairs ...string) url.Values {
+	v := url.Values{"confirm": {"yes"}}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		v.Add(pairs[i], pairs[i+1])
+	}
+	return v
+}
+
+// answer follows a link to a question (view.ConfirmBody) as a browser
+// without JavaScript does: opens it, then posts its form as it stands.
+// It returns the question's page and the answer to the post.
+func (c *client) answer(t testing.TB, askURL string) (question string, res *http.Response, body string) {
+	t.Helper()
+	res, question = c.get(t, askURL)
+	form := parseHTML(t, question).Find(`form[data-testid="confirm-form"]`)
+	if res.StatusCode != http.StatusOK || form.Length() != 1 {
+		t.Fatalf("question at %s: %d, %d forms", askURL, res.StatusCode, form.Length())
+	}
+	action, _ := form.Attr("action")
+	res, body = c.postRaw(t, action, formValues(form))
+	return question, res, body
+}

@@ -281,11 +281,11 @@ func TestCacheSeesChangesAtOnce(t *testing.T) {
 			t.Fatalf("warm-up %d: %d", i, res.StatusCode)
 		}
 	}
-	ts.admin.post(t, keyURL(k.ID)+"/deactivate", map[string][]string{})
+	ts.admin.post(t, keyURL(k.ID)+"/deactivate", yes())
 	if res, body := ts.apiCall(t, "GET", "/api/v1/keys", secret, nil); errCode(body) != "KEY_INACTIVE" {
 		t.Fatalf("after deactivate: %d %v", res.StatusCode, body)
 	}
-	ts.admin.post(t, keyURL(k.ID)+"/activate", map[string][]string{})
+	ts.admin.post(t, keyURL(k.ID)+"/activate", yes())
 	ts.apiCall(t, "GET", "/api/v1/keys", secret, nil)
 	_, body = ts.admin.post(t, keyURL(k.ID)+"/regenerate", map[string][]string{})
 	fresh := secretIn(t, body)
@@ -392,7 +392,7 @@ func TestUsageRecorded(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		ts.apiCall(t, "GET", "/api/v1/keys", key, nil)
 	}
-	ts.admin.post(t, keyURL(k.ID)+"/deactivate", map[string][]string{})
+	ts.admin.post(t, keyURL(k.ID)+"/deactivate", yes())
 	ts.apiCall(t, "GET", "/api/v1/keys", key, nil)
 	// Nothing is written per request.
 	if got, _ := ts.db.Key(context.Background(), k.ID); got.LastUsedAt != nil {
@@ -420,7 +420,7 @@ func TestUsageRecorded(t *testing.T) {
 		t.Errorf("usage tab row %q", row.Text())
 	}
 	// Usage of a key deleted before the flush is dropped, not an error.
-	ts.admin.post(t, keyURL(k.ID)+"/activate", map[string][]string{})
+	ts.admin.post(t, keyURL(k.ID)+"/activate", yes())
 	ts.apiCall(t, "GET", "/api/v1/keys", key, nil)
 	ts.admin.post(t, keyURL(k.ID)+"/delete", map[string][]string{})
 	if err := rec.Flush(context.Background()); err != nil {

@@ -210,8 +210,8 @@ func TestConcurrentVerificationWhileEditing(t *testing.T) {
 	}
 	for i := 0; i < 40; i++ {
 		id := ids[i%len(ids)]
-		ts.admin.post(t, keyURL(id)+"/deactivate", map[string][]string{})
-		ts.admin.post(t, keyURL(id)+"/activate", map[string][]string{})
+		ts.admin.post(t, keyURL(id)+"/deactivate", yes())
+		ts.admin.post(t, keyURL(id)+"/activate", yes())
 	}
 	// After the last edit every key is active, and says so at once.
 	for _, s := range secrets {

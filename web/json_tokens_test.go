@@ -110,7 +110,7 @@ func TestUserTokens(t *testing.T) {
 		t.Fatalf("refresh after logout: %d", res.StatusCode)
 	}
 	mia, _ := ts.db.UserByName(context.Background(), "mia")
-	ts.admin.post(t, "/users/"+mia.ID+"/deactivate", url.Values{})
+	ts.admin.post(t, "/users/"+mia.ID+"/deactivate", yes())
 	if res, _ := ts.apiCall(t, "GET", "/api/v1/keys", key, nil, "Authorization", "Bearer "+tok["access_token"].(string)); res.StatusCode != 401 {
 		t.Fatalf("inactive user's token: %d", res.StatusCode)
 	}

@@ -34,6 +34,7 @@ func (s *Server) page(c echo.Context, title, section string, crumbs ...view.Crum
 		p.UserName, p.UserRole = v.user.Username, v.user.Role.Label()
 	}
 	p.Nav = navFor(v.principal)
+	p.Flashes = s.takeFlashes(c)
 	return p
 }
 

@@ -13,7 +13,7 @@ const passwordPath = "/account/password"
 
 // passwordForm shows the change-password page.
 func (s *Server) passwordForm(c echo.Context) error {
-	f := view.PasswordForm{Changed: c.QueryParam("changed") == "1", Forced: visitOf(c).user.MustChangePassword}
+	f := view.PasswordForm{Forced: visitOf(c).user.MustChangePassword}
 	return s.renderPassword(c, http.StatusOK, f)
 }
 
@@ -31,7 +31,7 @@ func (s *Server) passwordChange(c echo.Context) error {
 	if errs.Any() {
 		return s.renderPassword(c, http.StatusUnprocessableEntity, view.PasswordForm{Forced: v.user.MustChangePassword, Errors: errs})
 	}
-	return redirect(c, passwordPath+"?changed=1")
+	return s.done(c, "Your password was changed. Your other sessions and the API tokens issued to you were ended.", passwordPath)
 }
 
 func (s *Server) renderPassword(c echo.Context, status int, f view.PasswordForm) error {

@@ -83,8 +83,11 @@ func TestChangeOwnPassword(t *testing.T) {
 		t.Fatalf("change without the CSRF token: %d", res.StatusCode)
 	}
 	res, _ := here.changePassword(t, old, fresh, fresh)
-	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != passwordPath+"?changed=1" {
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != passwordPath {
 		t.Fatalf("change: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	if _, page := here.get(t, passwordPath); !strings.Contains(parseHTML(t, page).Find(`[role="status"][data-testid="flash"]`).Text(), "Your password was changed") {
+		t.Error("the page after the change does not say so")
 	}
 	// This session stays; the other one, and every API token, ends.
 	if signedOut(t, here) {

@@ -8,6 +8,12 @@ import (
 	"keyconsole/internal/apikey"
 )
 
+// goTo answers a GET of a post-only address with the page its form is
+// on, so that the address of a refused post can be reloaded.
+func goTo(where func(echo.Context) string) echo.HandlerFunc {
+	return func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, where(c)) }
+}
+
 // routes lists every route of the console in one place, each with who may use it.
 func (s *Server) routes() {
 	e := s.echo
@@ -28,6 +34,9 @@ func (s *Server) routes() {
 	public(http.MethodGet, "/login", s.loginForm)
 	public(http.MethodPost, "/login", s.login)
 	public(http.MethodPost, "/logout", s.logout)
+	// Every form's address answers a GET (post/redirect/get): after a
+	// refused post the address bar holds a page, not a post to repeat.
+	public(http.MethodGet, "/logout", goTo(func(echo.Context) string { return "/" }))
 
 	// The signed-in user's own password: open to a user who must change it.
 	own := func(method, path string, h echo.HandlerFunc) {
@@ -55,26 +64,38 @@ func (s *Server) routes() {
 	console(http.MethodGet, "/security/api-keys/test", s.apiKeyTestForm, apikey.ViewApiKey)
 	console(http.MethodPost, "/security/api-keys/test", s.apiKeyTest, apikey.ViewApiKey)
 	showsSecret(http.MethodPost, "/security/api-keys", s.apiKeyCreate, apikey.ModifyApiKey)
+	// The add form posts to its own address.
+	showsSecret(http.MethodPost, "/security/api-keys/new", s.apiKeyCreate, apikey.ModifyApiKey)
 	console(http.MethodGet, "/security/api-keys/:id", s.apiKeyShow, apikey.ViewApiKey)
 	console(http.MethodGet, "/security/api-keys/:id/edit", s.apiKeyEdit, apikey.ModifyApiKey)
 	console(http.MethodPost, "/security/api-keys/:id", s.apiKeySave, apikey.ModifyApiKey)
+	console(http.MethodPost, "/security/api-keys/:id/edit", s.apiKeySave, apikey.ModifyApiKey)
 	// Support may regenerate Chrome keys: the keys service decides per key.
 	console(http.MethodGet, "/security/api-keys/:id/regenerate", s.apiKeyRegenerateConfirm, apikey.ViewApiKey)
 	showsSecret(http.MethodPost, "/security/api-keys/:id/regenerate", s.apiKeyRegenerate, apikey.ViewApiKey)
 	console(http.MethodGet, "/security/api-keys/:id/move", s.apiKeyMoveForm, apikey.ModifyApiKey)
 	console(http.MethodPost, "/security/api-keys/:id/move", s.apiKeyMove, apikey.ModifyApiKey)
+	// A GET of a change that asks first shows the question; the post acts
+	// only with its confirm field.
+	console(http.MethodGet, "/security/api-keys/:id/activate", s.apiKeyActivate, apikey.ModifyApiKey)
 	console(http.MethodPost, "/security/api-keys/:id/activate", s.apiKeyActivate, apikey.ModifyApiKey)
+	console(http.MethodGet, "/security/api-keys/:id/deactivate", s.apiKeyDeactivate, apikey.ModifyApiKey)
 	console(http.MethodPost, "/security/api-keys/:id/deactivate", s.apiKeyDeactivate, apikey.ModifyApiKey)
 	console(http.MethodGet, "/security/api-keys/:id/delete", s.apiKeyDeleteConfirm, apikey.DeleteApiKey)
 	console(http.MethodPost, "/security/api-keys/:id/delete", s.apiKeyDelete, apikey.DeleteApiKey)
 	console(http.MethodDelete, "/security/api-keys/:id", s.apiKeyDelete, apikey.DeleteApiKey)
 
 	// Support may end the grace period of Chrome keys it regenerated.
+	console(http.MethodGet, "/security/api-keys/:id/end-grace", goTo(func(c echo.Context) string { return keyURL(c.Param("id")) }), apikey.ViewApiKey)
 	console(http.MethodPost, "/security/api-keys/:id/end-grace", s.apiKeyEndGrace, apikey.ViewApiKey)
 
+	endpoints := goTo(func(c echo.Context) string { return keyURL(c.Param("id")) + "?tab=endpoints" })
+	console(http.MethodGet, "/security/api-keys/:id/endpoints/:endpoint/trust", endpoints, apikey.ViewApiKey)
 	console(http.MethodPost, "/security/api-keys/:id/endpoints/:endpoint/trust", s.apiKeyEndpointTrust, apikey.ModifyApiKey)
+	console(http.MethodGet, "/security/api-keys/:id/endpoints/:endpoint/distrust", endpoints, apikey.ViewApiKey)
 	console(http.MethodPost, "/security/api-keys/:id/endpoints/:endpoint/distrust", s.apiKeyEndpointDistrust, apikey.ModifyApiKey)
 
+	console(http.MethodGet, "/security/api-keys/predefined/deactivate", s.predefinedDeactivate, apikey.ModifyApiKey)
 	console(http.MethodPost, "/security/api-keys/predefined/deactivate", s.predefinedDeactivate, apikey.ModifyApiKey)
 
 	console(http.MethodGet, "/security/audit", s.auditLog, apikey.ViewAudit)
@@ -84,7 +105,7 @@ func (s *Server) routes() {
 	console(http.MethodGet, "/accounts/switch", s.accountSwitch, apikey.ViewApiKey)
 	console(http.MethodGet, "/accounts/choices", s.accountChoices, apikey.ViewApiKey)
 	console(http.MethodPost, "/accounts", s.accountCreate, apikey.ManageUsers)
-	console(http.MethodGet, "/accounts/:id/delete", s.accountDeleteConfirm, apikey.ManageUsers)
+	console(http.MethodGet, "/accounts/:id/delete", s.accountDelete, apikey.ManageUsers)
 	console(http.MethodPost, "/accounts/:id/delete", s.accountDelete, apikey.ManageUsers)
 	console(http.MethodGet, "/accounts/:id/move", s.accountMoveForm, apikey.ManageUsers)
 	console(http.MethodPost, "/accounts/:id/move", s.accountMove, apikey.ManageUsers)
@@ -92,14 +113,17 @@ func (s *Server) routes() {
 	console(http.MethodGet, "/users", s.userList, apikey.ManageUsers)
 	console(http.MethodGet, "/users/new", s.userNew, apikey.ManageUsers)
 	console(http.MethodPost, "/users", s.userCreate, apikey.ManageUsers)
+	console(http.MethodPost, "/users/new", s.userCreate, apikey.ManageUsers)
 	console(http.MethodGet, "/users/:id", s.userRoleForm, apikey.ManageUsers)
 	console(http.MethodGet, "/users/:id/role", s.userRoleForm, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/role", s.userRoleSave, apikey.ManageUsers)
+	console(http.MethodGet, "/users/:id/deactivate", s.userDeactivate, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/deactivate", s.userDeactivate, apikey.ManageUsers)
+	console(http.MethodGet, "/users/:id/activate", s.userActivate, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/activate", s.userActivate, apikey.ManageUsers)
 	console(http.MethodGet, "/users/:id/password", s.userPasswordForm, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/password", s.userPasswordReset, apikey.ManageUsers)
-	console(http.MethodGet, "/users/:id/delete", s.userDeleteConfirm, apikey.ManageUsers)
+	console(http.MethodGet, "/users/:id/delete", s.userDelete, apikey.ManageUsers)
 	console(http.MethodPost, "/users/:id/delete", s.userDelete, apikey.ManageUsers)
 
 	// JSON API: authenticated by an API key, whose roles decide, and by a

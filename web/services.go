@@ -20,7 +20,7 @@ import (
 type keyService interface {
 	Get(ctx context.Context, who apikey.Actor, id string) (*apikey.Key, error)
 	List(ctx context.Context, who apikey.Actor, accountID string, q apikey.KeyQuery) (apikey.KeyPage, error)
-	ActivePredefined(ctx context.Context, who apikey.Actor, accountID string) (int, error)
+	ActivePredefined(ctx context.Context, who apikey.Actor, accountID string) ([]*apikey.Key, error)
 	Endpoints(ctx context.Context, who apikey.Actor, id string) ([]apikey.Endpoint, error)
 	Usage(ctx context.Context, who apikey.Actor, id, since string) ([]apikey.UsageCount, error)
 	Audit(ctx context.Context, who apikey.Actor, id string, limit int) ([]apikey.AuditEvent, error)
@@ -37,7 +37,7 @@ type keyService interface {
 	Move(ctx context.Context, who apikey.Actor, id string, version int, to string) (*apikey.Key, error)
 	SetEndpointTrust(ctx context.Context, who apikey.Actor, id, endpointID string, trusted bool) (*apikey.Key, error)
 	JWT(ctx context.Context, who apikey.Actor, id string) (*apikey.KeyJWT, error)
-	DeactivatePredefined(ctx context.Context, who apikey.Actor, accountID string) (int, error)
+	DeactivatePredefined(ctx context.Context, who apikey.Actor, accountID string) ([]*apikey.Key, error)
 }
 
 // accountService changes and reads the account tree (internal/accounts).

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -85,7 +84,7 @@ func TestRevokedJWTKeysArePublished(t *testing.T) {
 	}
 
 	// Deactivated: listed with its exp; reactivated: valid again.
-	ts.admin.post(t, keyURL(id)+"/deactivate", url.Values{})
+	ts.admin.post(t, keyURL(id)+"/deactivate", yes())
 	if got := revokedJTIs(t, ts); got[firstJTI] != firstExp {
 		t.Fatalf("deactivated key's jti not listed: %v", got)
 	}
@@ -93,7 +92,7 @@ func TestRevokedJWTKeysArePublished(t *testing.T) {
 	if text := parseHTML(t, page).Find(`[data-testid="jwt-offline"]`).Text(); !strings.Contains(text, "revoked") {
 		t.Fatalf("details page after deactivate: %q", text)
 	}
-	ts.admin.post(t, keyURL(id)+"/activate", url.Values{})
+	ts.admin.post(t, keyURL(id)+"/activate", yes())
 	if _, listed := revokedJTIs(t, ts)[firstJTI]; listed {
 		t.Fatal("reactivated key's jti still listed")
 	}
@@ -263,8 +262,8 @@ func TestReactivatedUserDoesNotReviveTokens(t *testing.T) {
 		t.Fatal("token not working")
 	}
 	mia, _ := ts.db.UserByName(context.Background(), "mia")
-	ts.admin.post(t, "/users/"+mia.ID+"/deactivate", url.Values{})
-	ts.admin.post(t, "/users/"+mia.ID+"/activate", url.Values{})
+	ts.admin.post(t, "/users/"+mia.ID+"/deactivate", yes())
+	ts.admin.post(t, "/users/"+mia.ID+"/activate", yes())
 	if u, _ := ts.db.UserByName(context.Background(), "mia"); !u.Active {
 		t.Fatal("not reactivated")
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -42,8 +43,9 @@ func (s *Server) userCreate(c echo.Context) error {
 		form.Errors = errs
 		return s.renderNewUser(c, http.StatusUnprocessableEntity, form)
 	}
-	switch _, err := s.users.Create(ctx, actor(c), in); apikey.ErrorCode(err) {
+	switch u, err := s.users.Create(ctx, actor(c), in); apikey.ErrorCode(err) {
 	case "":
+		return s.done(c, "Added the user "+u.Username+" ("+u.Role.Label()+").", "/users")
 	case apikey.ECONFLICT:
 		form.Errors = map[string]string{"username": apikey.ErrorMessage(err)}
 		return s.renderNewUser(c, http.StatusConflict, form)
@@ -56,7 +58,6 @@ func (s *Server) userCreate(c echo.Context) error {
 	default:
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/users")
 }
 
 // renderNewUser draws the add-user form as typed.
@@ -69,6 +70,10 @@ func (s *Server) renderNewUser(c echo.Context, status int, form view.UserForm) e
 		form.AccountID = account.ID
 	}
 	form.Roles = roleOptions()
+	form.Action = "/users/new"
+	if id := c.QueryParam("account"); id != "" {
+		form.Action += "?account=" + url.QueryEscape(id)
+	}
 	form.Account = accountField(form.AccountID, dir.options, dir, view.ChooserURL("users", account.ID))
 	fillPicker(&form.Scope, dir)
 	pg := s.usersPage(c, "Add a user")

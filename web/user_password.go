@@ -28,7 +28,7 @@ func (s *Server) userPasswordReset(c echo.Context) error {
 	err = s.users.ResetPassword(c.Request().Context(), actor(c), u.ID, c.Request().PostFormValue("password"))
 	switch apikey.ErrorCode(err) {
 	case "":
-		return redirect(c, "/users")
+		return s.done(c, "Set a new password for "+u.Username+", who must change it at the next sign-in.", "/users")
 	case apikey.EINVALID:
 		return s.renderUserPassword(c, http.StatusUnprocessableEntity, u, map[string]string{"password": apikey.ErrorMessage(err)})
 	}

@@ -87,7 +87,7 @@ func TestUserRoleChangeAndDeactivation(t *testing.T) {
 		t.Fatalf("viewer without accounts: %d", res.StatusCode)
 	}
 
-	if res, _ := ts.admin.post(t, "/users/"+sam.ID+"/deactivate", url.Values{}); res.StatusCode != http.StatusSeeOther {
+	if res, _ := ts.admin.post(t, "/users/"+sam.ID+"/deactivate", yes()); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("deactivate: %d", res.StatusCode)
 	}
 	if res, _ := c.get(t, "/security/api-keys"); res.StatusCode != http.StatusSeeOther {
@@ -96,7 +96,7 @@ func TestUserRoleChangeAndDeactivation(t *testing.T) {
 	if res, _ := ts.newClient(t).tryLogin(t, "sam", "pw-sam-long-enough"); res.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("deactivated user signed in: %d", res.StatusCode)
 	}
-	if res, _ := ts.admin.post(t, "/users/"+sam.ID+"/activate", url.Values{}); res.StatusCode != http.StatusSeeOther {
+	if res, _ := ts.admin.post(t, "/users/"+sam.ID+"/activate", yes()); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("activate: %d", res.StatusCode)
 	}
 	ts.signIn(t, "sam", "pw-sam-long-enough")
@@ -113,7 +113,7 @@ func TestLastAdminCannotBeRemoved(t *testing.T) {
 		form   url.Values
 		beside string // where the reason shows
 	}{
-		{"/users/" + admin.ID + "/deactivate", url.Values{}, `[data-testid="user-error"]`}, // on the user's edit page
+		{"/users/" + admin.ID + "/deactivate", yes(), `[data-testid="user-error"]`}, // on the user's edit page
 		{"/users/" + admin.ID + "/role", url.Values{"role": {"global-viewer"}}, `[data-testid="error-role"]`},
 	} {
 		res, body := ts.admin.post(t, step.path, step.form)

@@ -50,7 +50,7 @@ func (s *Server) userRoleSave(c echo.Context) error {
 	status := http.StatusUnprocessableEntity
 	switch apikey.ErrorCode(err) {
 	case "":
-		return c.Redirect(http.StatusSeeOther, "/users")
+		return s.done(c, "Saved the role of "+u.Username+": "+role.Label()+".", "/users")
 	case apikey.ECONFLICT: // the last Global Admin's
 		status = http.StatusConflict
 		fallthrough
@@ -104,42 +104,53 @@ func (s *Server) managedUser(c echo.Context, id string) (*apikey.User, error) {
 	return u, nil
 }
 
-// userDeactivate switches a user off and ends their sessions at once.
-func (s *Server) userDeactivate(c echo.Context) error {
-	id := c.Param("id")
-	return s.userChanged(c, id, s.users.SetActive(c.Request().Context(), actor(c), id, false))
-}
+// userDeactivate switches a user off, after asking: their sessions end at once.
+func (s *Server) userDeactivate(c echo.Context) error { return s.setUserActive(c, false) }
 
-// userActivate switches a user back on.
-func (s *Server) userActivate(c echo.Context) error {
-	id := c.Param("id")
-	return s.userChanged(c, id, s.users.SetActive(c.Request().Context(), actor(c), id, true))
-}
+// userActivate switches a user back on; the buttons that offer it confirm
+// in the same click, as nothing ends.
+func (s *Server) userActivate(c echo.Context) error { return s.setUserActive(c, true) }
 
-// userChanged answers a switch of one user on or off: back to the page the
-// button was on, or the user's edit page with the refusal (such as the
-// last-admin rule).
-func (s *Server) userChanged(c echo.Context, id string, err error) error {
-	status := http.StatusUnprocessableEntity
-	switch apikey.ErrorCode(err) {
-	case "":
-		return c.Redirect(http.StatusSeeOther, returnTo(c, "/users"))
-	case apikey.ECONFLICT:
-		status = http.StatusConflict
-	case apikey.EINVALID:
-	default:
-		return err
-	}
-	return s.refusedOnUser(c, status, id, apikey.ErrorMessage(err))
-}
-
-// refusedOnUser draws user id's edit page with the reason an action on it
-// was refused.
-func (s *Server) refusedOnUser(c echo.Context, status int, id, refusal string) error {
-	u, err := s.managedUser(c, id)
+// setUserActive switches user id on or off once confirmed, then goes back
+// to the page the button was on (the users, by default); a refusal (such
+// as the last-admin rule) shows on the user's edit page.
+func (s *Server) setUserActive(c echo.Context, active bool) error {
+	u, err := s.managedUser(c, c.Param("id"))
 	if err != nil {
 		return err
 	}
+	q := question{title: "Deactivate user", q: view.Confirm{
+		Message: "Deactivate the user “" + u.Username + "” (" + u.Role.Label() + ")?",
+		Warning: "They are signed out at once, and cannot sign in until they are activated again.",
+		Action:  "/users/" + u.ID + "/deactivate", Button: "Deactivate " + u.Username, Danger: true, CancelURL: "/users",
+	}}
+	done := u.Username + " is inactive and signed out."
+	if active {
+		q.title, q.q.Action, q.q.Button, q.q.Danger = "Activate user", "/users/"+u.ID+"/activate", "Activate "+u.Username, false
+		q.q.Message = "Activate the user “" + u.Username + "” (" + u.Role.Label() + ")?"
+		q.q.Warning = "They can sign in again with their password."
+		done = u.Username + " is active and can sign in again."
+	}
+	q.page = func() view.Page { return s.usersPage(c, q.title+" "+u.Username) }
+	return s.confirmFirst(c, q, func() error {
+		err := s.users.SetActive(c.Request().Context(), actor(c), u.ID, active)
+		status := http.StatusUnprocessableEntity
+		switch apikey.ErrorCode(err) {
+		case "":
+			return s.done(c, done, returnTo(c, "/users"))
+		case apikey.ECONFLICT: // such as the last Global Admin
+			status = http.StatusConflict
+		case apikey.EINVALID:
+		default:
+			return err
+		}
+		return s.refusedOnUser(c, status, u, apikey.ErrorMessage(err))
+	})
+}
+
+// refusedOnUser draws user u's edit page with the reason an action on it
+// was refused.
+func (s *Server) refusedOnUser(c echo.Context, status int, u *apikey.User, refusal string) error {
 	f := view.UserRoleForm{Role: string(u.Role), Refusal: refusal}
 	if u.Role == apikey.RoleAccountViewer {
 		f.Scope.Chosen = scopeChoices(u.RoleAccounts)
@@ -147,57 +158,35 @@ func (s *Server) refusedOnUser(c echo.Context, status int, id, refusal string) e
 	return s.renderUserRole(c, status, u, f)
 }
 
-// userDeleteConfirm asks before deleting a user.
-func (s *Server) userDeleteConfirm(c echo.Context) error {
-	u, err := s.managedUser(c, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return s.renderUserDelete(c, http.StatusOK, u, "", nil)
-}
-
-// renderUserDelete draws the question before deleting user u, with the
-// reason a delete was refused, or (errs) what the post lacked.
-func (s *Server) renderUserDelete(c echo.Context, status int, u *apikey.User, refusal string, errs map[string]string) error {
-	confirm := view.Confirm{
-		Message:   "Delete the user “" + u.Username + "” (" + u.Role.Label() + ")?",
-		Warning:   "They can no longer sign in, and their sessions and tokens end at once. This cannot be undone; to stop them for a while, deactivate them instead.",
-		Action:    "/users/" + u.ID + "/delete",
-		Button:    "Delete " + u.Username,
-		Danger:    true,
-		CancelURL: "/users/" + u.ID,
-		CSRFToken: csrfToken(c),
-		Hidden:    []view.Field{{Name: "confirm", Value: "yes"}},
-		Refusal:   refusal,
-		Errors:    errs,
-	}
-	return s.renderDialog(c, status, s.usersPage(c, "Delete "+u.Username), "Delete user", view.ConfirmBody(confirm))
-}
-
-// errUnconfirmed answers a delete posted without its question's confirm=yes.
-var errUnconfirmed = map[string]string{"confirm": "Nothing was deleted: confirm with the button below."}
-
-// userDelete removes a user once their delete page was confirmed, and goes
-// back to the users; a refusal (yourself, the last Global Admin) comes
-// back on the question.
+// userDelete removes a user, after asking, and goes back to the users; a
+// refusal (yourself, the last Global Admin) comes back on the question.
 func (s *Server) userDelete(c echo.Context) error {
 	u, err := s.managedUser(c, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	if c.FormValue("confirm") != "yes" {
-		return s.renderUserDelete(c, http.StatusUnprocessableEntity, u, "", errUnconfirmed)
-	}
-	err = s.users.Delete(c.Request().Context(), actor(c), u.ID)
-	switch apikey.ErrorCode(err) {
-	case "":
-		return redirect(c, "/users")
-	case apikey.ECONFLICT:
-		return s.renderUserDelete(c, http.StatusConflict, u, apikey.ErrorMessage(err), nil)
-	case apikey.EINVALID:
-		return s.renderUserDelete(c, http.StatusUnprocessableEntity, u, apikey.ErrorMessage(err), nil)
-	}
-	return err
+	q := question{title: "Delete user", unconfirmed: nothingDeleted, q: view.Confirm{
+		Message: "Delete the user “" + u.Username + "” (" + u.Role.Label() + ")?",
+		Warning: "They can no longer sign in, and their sessions and tokens end at once. This cannot be undone; to stop them for a while, deactivate them instead.",
+		Action:  "/users/" + u.ID + "/delete", Button: "Delete " + u.Username, Danger: true, CancelURL: "/users/" + u.ID,
+	}}
+	q.page = func() view.Page { return s.usersPage(c, "Delete "+u.Username) }
+	return s.confirmFirst(c, q, func() error {
+		err := s.users.Delete(c.Request().Context(), actor(c), u.ID)
+		status := http.StatusUnprocessableEntity
+		switch apikey.ErrorCode(err) {
+		case "":
+			// Not back to the page that asked: the user's own page is gone.
+			return s.done(c, "Deleted the user "+u.Username+".", "/users")
+		case apikey.ECONFLICT:
+			status = http.StatusConflict
+		case apikey.EINVALID:
+		default:
+			return err
+		}
+		q.q.Refusal = apikey.ErrorMessage(err)
+		return s.ask(c, status, q)
+	})
 }
 
 // firstError gives the messages of errs in field order, for a place with room for one line.

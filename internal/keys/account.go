@@ -7,21 +7,22 @@ import (
 )
 
 // DeactivatePredefined switches off the active predefined keys of an
-// account, once the admin has keys of their own.
-func (m *Manager) DeactivatePredefined(ctx context.Context, who apikey.Actor, accountID string) (int, error) {
+// account, once the admin has keys of their own, and returns those it
+// switched off.
+func (m *Manager) DeactivatePredefined(ctx context.Context, who apikey.Actor, accountID string) ([]*apikey.Key, error) {
 	keys, err := m.store.PredefinedKeys(ctx, accountID)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	n := 0
+	var off []*apikey.Key
 	for _, k := range keys {
 		if !k.Active {
 			continue
 		}
 		if _, err := m.SetActive(ctx, who, k.ID, false); err != nil {
-			return n, err
+			return off, err
 		}
-		n++
+		off = append(off, k)
 	}
-	return n, nil
+	return off, nil
 }

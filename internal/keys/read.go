@@ -22,23 +22,23 @@ func (m *Manager) List(ctx context.Context, who apikey.Actor, accountID string, 
 	return m.store.ListKeys(ctx, q)
 }
 
-// ActivePredefined counts the predefined keys of an account still on.
-func (m *Manager) ActivePredefined(ctx context.Context, who apikey.Actor, accountID string) (int, error) {
+// ActivePredefined lists the predefined keys of an account still on.
+func (m *Manager) ActivePredefined(ctx context.Context, who apikey.Actor, accountID string) ([]*apikey.Key, error) {
 	path, err := m.store.AccountPath(ctx, accountID)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if !who.CanIn(apikey.ViewApiKey, path) {
-		return 0, errForbidden
+		return nil, errForbidden
 	}
 	keys, err := m.store.PredefinedKeys(ctx, accountID)
-	n := 0
+	var on []*apikey.Key
 	for _, k := range keys {
 		if k.Active {
-			n++
+			on = append(on, k)
 		}
 	}
-	return n, err
+	return on, err
 }
 
 // Endpoints lists the devices and apps that signed users in with the key.

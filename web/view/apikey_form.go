@@ -1,6 +1,9 @@
 package view
 
-import "slices"
+import (
+	"slices"
+	"strconv"
+)
 
 // KeyForm is the add or edit form: what was typed, what is wrong with it,
 // and the choices it offers.
@@ -67,7 +70,20 @@ type SecretShown struct {
 	OldValidUntil string
 }
 
-// Confirm asks before regenerating or deleting.
+// secretLine is about how many characters of a secret a line of the
+// secret box holds at its narrowest (a 390 px phone).
+const secretLine = 30
+
+// SecretRows is how many lines the secret box needs for secret: one for a
+// generated secret, several for a JWT, so all of it shows without
+// scrolling where CSS cannot size the box to its content.
+func SecretRows(secret string) string {
+	return strconv.Itoa(max(1, (len(secret)+secretLine-1)/secretLine))
+}
+
+// Confirm asks before a change that is hard to take back, naming exactly
+// what changes; its form carries the confirm field, without which such a
+// change does not act.
 type Confirm struct {
 	Title     string
 	Message   string
@@ -76,6 +92,10 @@ type Confirm struct {
 	Button    string
 	Danger    bool
 	CancelURL string
+	Return    string // where to go once done: the page that asked
+	// Version is the key's version when asked: a post that carries an
+	// older one (a reload of the answer) is asked again, not obeyed.
+	Version   string
 	CSRFToken string
 	Grace     []Option // for a regenerate: how long the old secret keeps working
 	// GraceChosen is the grace chosen, when the question comes back.
@@ -88,7 +108,7 @@ type Confirm struct {
 	// Items are listed under ItemsLabel: what goes with the thing deleted.
 	ItemsLabel string
 	Items      []string
-	Hidden     []Field // posted with the form, such as confirm=yes
+	Hidden     []Field // more fields posted with the form (confirm, return and version have their own)
 	// Refusal says why it cannot be done; the form then offers only Cancel.
 	Refusal string
 }

@@ -30,8 +30,6 @@ type KeyDetails struct {
 	// JWTOffline tells, for a JWT access key, how long an offline checker
 	// may still accept its JWT once revoked; empty for other keys.
 	JWTOffline string
-	// Unchanged is set after a save that changed nothing.
-	Unchanged bool
 	// OldSecretHead is the start of a generated secret that carries its
 	// key's former type letter (such as "kc_g_"), and NewSecretHead the
 	// start a regenerate would give; empty when the letter is right.

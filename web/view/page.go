@@ -20,6 +20,8 @@ type Page struct {
 	CSRFToken    string
 	UserName     string // empty when nobody is signed in
 	UserRole     string
+	// Flashes say what the last change did, once, at the top of the page.
+	Flashes []string
 }
 
 // SwitchURL is where the account switcher goes: the current section's
@@ -53,4 +55,12 @@ type NavItem struct {
 	Label   string
 	URL     string
 	Group   string
+}
+
+// WithReturn is the address u that, once done, goes back to back.
+func WithReturn(u, back string) string {
+	if back == "" {
+		return u
+	}
+	return u + "?" + url.Values{"return": {back}}.Encode()
 }
