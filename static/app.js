@@ -60,6 +60,11 @@
     var target = evt.detail.target;
     if (target && target.id === "dialog-slot" && !document.querySelector("#dialog-slot dialog[open]")) {
       opener = document.activeElement;
+      // A menu's link is hidden once the dialog opens: its menu takes the focus back.
+      var menu = opener && opener.closest && opener.closest(".row-menu");
+      if (menu) {
+        opener = menu.querySelector("summary");
+      }
     }
   });
 
@@ -93,7 +98,30 @@
     }
   });
 
+  // A row's menu (a details element, for browsers without JavaScript)
+  // opens its actions as dialogs, as the details page's buttons do, and
+  // closes on Escape; focus goes back to the menu's summary.
+  function closeMenu(menu) {
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  }
+  document.addEventListener("keydown", function (evt) {
+    var menu = evt.key === "Escape" && evt.target.closest && evt.target.closest(".row-menu[open]");
+    if (menu) {
+      evt.preventDefault();
+      closeMenu(menu);
+    }
+  });
+
   document.addEventListener("click", function (evt) {
+    var item = evt.target.closest(".row-menu a");
+    if (item && window.htmx && !evt.ctrlKey && !evt.metaKey && !evt.shiftKey) {
+      evt.preventDefault();
+      htmx.ajax("GET", item.getAttribute("href"), { target: "#dialog-slot", swap: "innerHTML" });
+      // Not focused here: the Enter that followed the link would open it again.
+      item.closest(".row-menu").open = false;
+      return;
+    }
     var closer = evt.target.closest("[data-close-dialog]");
     if (closer) {
       var dialog = closer.closest("dialog");
