@@ -91,7 +91,7 @@
     }
     // Focus the first field with an error, else the first field, else the dialog's main button.
     var first = dialog.querySelector('[aria-invalid="true"]') ||
-      dialog.querySelector("input:not([type=hidden]):not([readonly]), select, textarea") ||
+      dialog.querySelector("input:not([type=hidden]):not([type=submit]):not([readonly]), select, textarea") ||
       dialog.querySelector("[data-copy], button[type=submit]");
     if (first) {
       first.focus();
@@ -122,6 +122,12 @@
       item.closest(".row-menu").open = false;
       return;
     }
+    var add = evt.target.closest("[data-add-header]");
+    if (add) {
+      evt.preventDefault();
+      addHeaderRow(add.closest("fieldset").querySelector("tbody"));
+      return;
+    }
     var closer = evt.target.closest("[data-close-dialog]");
     if (closer) {
       var dialog = closer.closest("dialog");
@@ -136,6 +142,26 @@
       copySecret(copy);
     }
   });
+
+  // "Add another header" adds an empty row in place (without JavaScript it
+  // sends the form back with one): a copy of the last row, emptied, whose
+  // labels count it and whose excluded box sends its index.
+  function addHeaderRow(rows) {
+    var n = rows.rows.length;
+    var row = rows.rows[n - 1].cloneNode(true);
+    row.querySelectorAll("input").forEach(function (input) {
+      input.removeAttribute("autofocus");
+      input.setAttribute("aria-label", input.getAttribute("aria-label").replace(/\d+$/, String(n + 1)));
+      if (input.type === "checkbox") {
+        input.checked = false;
+        input.value = String(n);
+      } else {
+        input.value = "";
+      }
+    });
+    rows.appendChild(row);
+    row.querySelector("input").focus();
+  }
 
   // The copy button puts the secret on the clipboard and says so.
   function copySecret(button) {

@@ -39,9 +39,9 @@ func (s *Server) apiKeySave(c echo.Context) error {
 	}
 	f := keyFormFromInput(in)
 	f.Edit, f.KeyName, f.CurrentExpiry = true, k.Name, apikey.ExpiryText(k.ExpiresAt)
-	if q, find := pickerFind(c); find {
+	if formOnly(c, in, &f) {
 		// The version stays the one the form was read at.
-		f.Scope.Query, f.Version = q, c.FormValue("version")
+		f.Version = c.FormValue("version")
 		return s.renderEditForm(c, http.StatusOK, f, k)
 	}
 	version, msg := validate.Version(c.FormValue("version"))
