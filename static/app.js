@@ -60,6 +60,11 @@
     var target = evt.detail.target;
     if (target && target.id === "dialog-slot" && !document.querySelector("#dialog-slot dialog[open]")) {
       opener = document.activeElement;
+      // A menu's link is hidden once the dialog opens: its menu takes the focus back.
+      var menu = opener && opener.closest && opener.closest(".row-menu");
+      if (menu) {
+        opener = menu.querySelector("summary");
+      }
     }
   });
 
@@ -98,7 +103,7 @@
     }
     // Focus the first field with an error, else the first field, else the dialog's main button.
     var first = dialog.querySelector('[aria-invalid="true"]') ||
-      dialog.querySelector("input:not([type=hidden]):not([readonly]), select, textarea") ||
+      dialog.querySelector("input:not([type=hidden]):not([type=submit]):not([readonly]), select, textarea") ||
       dialog.querySelector("[data-copy], button[type=submit]");
     if (first) {
       first.focus();
@@ -182,7 +187,36 @@
     }
   }, true);
 
+  // A row's menu (a details element, for browsers without JavaScript)
+  // opens its actions as dialogs, as the details page's buttons do, and
+  // closes on Escape; focus goes back to the menu's summary.
+  function closeMenu(menu) {
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  }
+  document.addEventListener("keydown", function (evt) {
+    var menu = evt.key === "Escape" && evt.target.closest && evt.target.closest(".row-menu[open]");
+    if (menu) {
+      evt.preventDefault();
+      closeMenu(menu);
+    }
+  });
+
   document.addEventListener("click", function (evt) {
+    var item = evt.target.closest(".row-menu a");
+    if (item && window.htmx && !evt.ctrlKey && !evt.metaKey && !evt.shiftKey) {
+      evt.preventDefault();
+      htmx.ajax("GET", item.getAttribute("href"), { target: "#dialog-slot", swap: "innerHTML" });
+      // Not focused here: the Enter that followed the link would open it again.
+      item.closest(".row-menu").open = false;
+      return;
+    }
+    var add = evt.target.closest("[data-add-header]");
+    if (add) {
+      evt.preventDefault();
+      addHeaderRow(add.closest("fieldset").querySelector("tbody"));
+      return;
+    }
     // A link to a question (data-ask) opens it in the dialog.
     var ask = evt.target.closest("a[data-ask]");
     if (ask && window.htmx && !evt.ctrlKey && !evt.metaKey && !evt.shiftKey && evt.button === 0) {
@@ -221,6 +255,26 @@
       copyField(copy);
     }
   });
+
+  // "Add another header" adds an empty row in place (without JavaScript it
+  // sends the form back with one): a copy of the last row, emptied, whose
+  // labels count it and whose excluded box sends its index.
+  function addHeaderRow(rows) {
+    var n = rows.rows.length;
+    var row = rows.rows[n - 1].cloneNode(true);
+    row.querySelectorAll("input").forEach(function (input) {
+      input.removeAttribute("autofocus");
+      input.setAttribute("aria-label", input.getAttribute("aria-label").replace(/\d+$/, String(n + 1)));
+      if (input.type === "checkbox") {
+        input.checked = false;
+        input.value = String(n);
+      } else {
+        input.value = "";
+      }
+    });
+    rows.appendChild(row);
+    row.querySelector("input").focus();
+  }
 
   // A copy button puts its field's value on the clipboard and says so.
   function copyField(button) {

@@ -32,12 +32,7 @@ func (s *Server) apiKeyCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if q, find := pickerFind(c); find {
-		f := keyFormFromInput(in)
-		f.Scope.Query = q
-		if in.CustomValue != "" {
-			f.Errors = map[string]string{"custom_value": retype}
-		}
+	if f := keyFormFromInput(in); formOnly(c, in, &f) {
 		return s.renderKeyForm(c, http.StatusOK, f, account)
 	}
 	settings, custom, errs := validate.NewKey(in, s.now())

@@ -41,9 +41,9 @@ func (s *Server) apiKeySave(c echo.Context) error {
 	}
 	f := keyFormFromInput(in)
 	f.Edit, f.KeyName, f.CurrentExpiry = true, k.Name, apikey.ExpiryText(k.ExpiresAt)
+	// The version stays the one the form was read at.
 	f.Version, f.Base = c.FormValue("version"), c.FormValue("base")
-	if q, find := pickerFind(c); find {
-		f.Scope.Query = q
+	if formOnly(c, in, &f) {
 		return s.renderEditForm(c, http.StatusOK, f, k)
 	}
 	version, msg := validate.Version(f.Version)

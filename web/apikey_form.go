@@ -98,10 +98,49 @@ func headerRows(in []validate.HeaderInput) []view.HeaderRow {
 	for i := 0; i < blankHeaderRows; i++ {
 		rows = append(rows, view.HeaderRow{})
 	}
+	return numbered(rows)
+}
+
+// withHeaderRow is the rows as posted, blank ones too, and one more blank
+// row to fill (while a key may have more headers), which takes the focus:
+// what "Add another header" asks for without JavaScript.
+func withHeaderRow(in []validate.HeaderInput) []view.HeaderRow {
+	var rows []view.HeaderRow
+	for _, h := range in {
+		rows = append(rows, view.HeaderRow{Name: h.Name, Value: h.Value, Excluded: h.Excluded})
+	}
+	if len(rows) < validate.MaxHeaders {
+		rows = append(rows, view.HeaderRow{Focus: true})
+	}
+	return numbered(rows)
+}
+
+// numbered gives each row its index (which its excluded box sends) and its
+// number as people count.
+func numbered(rows []view.HeaderRow) []view.HeaderRow {
 	for i := range rows {
-		rows[i].Index = strconv.Itoa(i)
+		rows[i].Index, rows[i].Number = strconv.Itoa(i), strconv.Itoa(i+1)
 	}
 	return rows
+}
+
+// formOnly tells whether the key form was sent to come back changed rather
+// than to be saved: to find accounts for the picker (with the query), or
+// to add a header row.
+func formOnly(c echo.Context, in validate.KeyInput, f *view.KeyForm) bool {
+	q, find := pickerFind(c)
+	add := c.FormValue("add_header") != ""
+	if !find && !add {
+		return false
+	}
+	f.Scope.Query = q
+	if add {
+		f.Headers = withHeaderRow(in.Headers)
+	}
+	if in.CustomValue != "" {
+		f.Errors = map[string]string{"custom_value": retype}
+	}
+	return true
 }
 
 // keyFormFromInput puts what was typed back into the form. The custom value

@@ -39,15 +39,23 @@ func (s *Server) apiKeyList(c echo.Context) error {
 		return err
 	}
 	list := keyListView(page, q, c.QueryParam("account"), now, dir.roleName)
-	for i, k := range page.Keys {
-		if k.AccountID != account.ID {
-			list.Rows[i].InheritedFrom = dir.name(k.AccountID)
-			list.Rows[i].URL += "?account=" + url.QueryEscape(account.ID) // opened read-only, in this account
-		}
-	}
 	p := principalOf(c)
 	list.CanCreate = p.CanIn(apikey.ModifyApiKey, path)
 	list.CanModify = list.CanCreate
+	list.RowActions = list.CanModify
+	for i, k := range page.Keys {
+		r := &list.Rows[i]
+		if k.AccountID != account.ID {
+			r.InheritedFrom = dir.name(k.AccountID)
+			r.URL += "?account=" + url.QueryEscape(account.ID) // opened read-only, in this account
+			continue
+		}
+		r.CanEdit, r.CanDelete = list.CanModify, p.CanIn(apikey.DeleteApiKey, path)
+		if r.CanRegenerate, err = s.keys.CanRegenerate(ctx, p, k, path); err != nil {
+			return err
+		}
+		list.RowActions = list.RowActions || r.HasMenu()
+	}
 	list.CSRFToken = csrfToken(c)
 	list.SelfURL = keyListURL(q, c.QueryParam("account"), nil)
 	predefined, err := s.keys.ActivePredefined(ctx, actor(c), account.ID)

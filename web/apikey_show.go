@@ -120,10 +120,14 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 		if err != nil {
 			return err
 		}
+		names := s.auditNames(ctx, actor(c), dir)
+		if err := names.learn(events...); err != nil {
+			return err
+		}
 		for _, ev := range events {
 			row := view.AuditRow{At: formatDateTime(ev.At), Actor: ev.ActorName, ClientIP: ev.ClientIP, Action: actionLabel(ev.Action)}
 			for _, ch := range ev.Changes {
-				row.Changes = append(row.Changes, changeText(ch, " → "))
+				row.Changes = append(row.Changes, names.change(ch, " → "))
 			}
 			d.Audit = append(d.Audit, row)
 		}

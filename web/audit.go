@@ -92,8 +92,12 @@ func (s *Server) auditLog(c echo.Context) error {
 			return err
 		}
 		l.Total, l.CountCap = total, apikey.AuditCountCap
+		names := s.auditNames(c.Request().Context(), actor(c), dir)
+		if err := names.learn(events...); err != nil {
+			return err
+		}
 		for _, ev := range events {
-			l.Rows = append(l.Rows, auditRow(ev, principalOf(c)))
+			l.Rows = append(l.Rows, auditRow(ev, principalOf(c), names))
 		}
 		page := func(n int) string {
 			v := url.Values{}
@@ -119,9 +123,10 @@ func (s *Server) auditLog(c echo.Context) error {
 
 // auditRow is one event as the log shows it, linking to what it changed
 // where that still exists and the viewer may open it.
-func auditRow(ev apikey.AuditEvent, viewer *apikey.Principal) view.AuditLogRow {
+func auditRow(ev apikey.AuditEvent, viewer *apikey.Principal, names *auditNames) view.AuditLogRow {
 	target := apikey.ActionTarget(ev.Action)
 	r := view.AuditLogRow{At: formatDateTime(ev.At), Actor: ev.ActorName, ClientIP: ev.ClientIP,
+		Account: names.name(ev.AccountID), AccountID: ev.AccountID,
 		TargetKind: targetLabels[target], Target: ev.TargetName, Action: actionLabel(ev.Action)}
 	switch {
 	case ev.Action == apikey.ActionKeyDeleted || ev.Action == apikey.ActionAccountDeleted:
@@ -134,7 +139,7 @@ func auditRow(ev apikey.AuditEvent, viewer *apikey.Principal) view.AuditLogRow {
 		r.TargetURL = "/users"
 	}
 	for _, ch := range ev.Changes {
-		r.Changes = append(r.Changes, changeText(ch, " → "))
+		r.Changes = append(r.Changes, names.change(ch, " → "))
 	}
 	return r
 }
@@ -150,10 +155,11 @@ func changeText(ch apikey.Change, arrow string) string {
 
 // auditCSV exports every event the filters select.
 func (s *Server) auditCSV(c echo.Context) error {
-	_, _, scope, err := s.auditScope(c)
+	_, dir, scope, err := s.auditScope(c)
 	if err != nil {
 		return err
 	}
+	names := s.auditNames(c.Request().Context(), actor(c), dir)
 	_, q, errs := auditQuery(c)
 	if errs.Any() {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, "The filters are not valid: "+firstError(errs))
@@ -167,12 +173,16 @@ func (s *Server) auditCSV(c echo.Context) error {
 		if w == nil {
 			w = s.startAuditCSV(c)
 		}
+		// Names of deleted accounts are looked up as they first come.
+		if err := names.learn(ev); err != nil {
+			return err
+		}
 		var changes []string
 		for _, ch := range ev.Changes {
-			changes = append(changes, changeText(ch, " -> "))
+			changes = append(changes, names.change(ch, " -> "))
 		}
 		return w.Write([]string{ev.At.UTC().Format("2006-01-02T15:04:05Z"), ev.ActorKind, cell(ev.ActorName), ev.ClientIP,
-			ev.AccountID, ev.TargetID, cell(ev.TargetName), ev.Action, cell(strings.Join(changes, "; "))})
+			ev.AccountID, ev.TargetID, cell(ev.TargetName), ev.Action, cell(strings.Join(changes, "; ")), cell(names.name(ev.AccountID))})
 	})
 	if err != nil && w == nil {
 		return err
@@ -196,7 +206,8 @@ func (s *Server) startAuditCSV(c echo.Context) *csv.Writer {
 	h.Set(echo.HeaderContentDisposition, `attachment; filename="keyconsole-audit.csv"`)
 	c.Response().WriteHeader(http.StatusOK)
 	w := csv.NewWriter(c.Response())
-	w.Write([]string{"time_utc", "actor_kind", "actor", "client_ip", "account_id", "target_id", "target_name", "action", "changes"})
+	// The account's name comes last, so columns read by place stay where they were.
+	w.Write([]string{"time_utc", "actor_kind", "actor", "client_ip", "account_id", "target_id", "target_name", "action", "changes", "account"})
 	return w
 }
 

@@ -3,10 +3,16 @@ package web
 import (
 	"context"
 	"encoding/csv"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"keyconsole/internal/apikey"
 )
 
 func TestAuditLog(t *testing.T) {
@@ -54,7 +60,7 @@ func TestAuditLog(t *testing.T) {
 	}
 
 	// The CSV holds the same events; a name that looks like a formula is defused.
-	res, body = ts.get(t, "/security/audit.csv?action=key.created")
+	res, body = ts.get(t, "/security/audit.csv?action=key.created"+"&account="+ts.root)
 	if res.Header.Get("Content-Type") != "text/csv; charset=utf-8" || !strings.Contains(res.Header.Get("Content-Disposition"), "attachment") {
 		t.Fatalf("csv headers %v", res.Header)
 	}
@@ -98,7 +104,7 @@ func TestAuditUsersAndAccounts(t *testing.T) {
 
 	for query, want := range map[string][]string{
 		"?action=user.created":      {"User", "vera", "Created", "Role: Support"},
-		"?action=user.role_changed": {"vera", "Role changed", "Role: Support → Account Viewer (" + customer + ")"},
+		"?action=user.role_changed": {"vera", "Role changed", "Role: Support → Account Viewer (Customer)"},
 		"?action=user.deactivated":  {"vera", "Deactivated"},
 		"?action=user.activated":    {"vera", "Activated"},
 		"?action=account.created":   {"Account", "Reseller", "Created"},
@@ -129,5 +135,104 @@ func TestAuditUsersAndAccounts(t *testing.T) {
 	}
 	if strings.Contains(body+csvBody, password) || ts.responsesContaining(password) > 0 || strings.Contains(ts.logs.String(), password) {
 		t.Error("a password reached the audit trail, a response or the log")
+	}
+}
+
+// TestAuditAccountNames: the audit log and its CSV name each event's
+// account (its id beside it: in a title, and the CSV's account_id column)
+// and the accounts of a role's scope; an account since deleted goes by the
+// name the trail recorded for it, else by its id, marked "(deleted)".
+func TestAuditAccountNames(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ts := newTestServer(t)
+	gone, lost, customer := ts.addAccount(t, "Gone", ""), ts.addAccount(t, "Lost", ""), ts.addAccount(t, "Customer", "")
+	for _, account := range []string{gone, lost, customer} {
+		if res, _ := ts.admin.post(t, "/security/api-keys?account="+account, createForm("Gateway")); res.StatusCode != 201 {
+			t.Fatalf("create: %d", res.StatusCode)
+		}
+		p, err := ts.db.ListKeys(ctx, apikey.KeyQuery{AccountIDs: []string{account}, Now: ts.now})
+		if err != nil || len(p.Keys) != 1 {
+			t.Fatalf("keys of %s: %v", account, err)
+		}
+		if account != customer {
+			ts.admin.post(t, keyURL(p.Keys[0].ID)+"/delete", url.Values{})
+		}
+	}
+	ts.addUser(t, "vera", apikey.RoleSupport)
+	vera, _ := ts.db.UserByName(ctx, "vera")
+	ts.admin.post(t, "/users/"+vera.ID+"/role", url.Values{"role": {"account-viewer"}, "role_accounts": {gone, customer}})
+	ts.admin.post(t, "/users/"+vera.ID+"/role", url.Values{"role": {"support"}})
+	// Gone is deleted in the console, which records its name; Lost leaves no name behind.
+	if res, _ := ts.admin.post(t, "/accounts/"+gone+"/delete", url.Values{"confirm": {"yes"}}); res.StatusCode != 303 {
+		t.Fatalf("delete Gone: %d", res.StatusCode)
+	}
+	if _, err := ts.db.DeleteAccount(ctx, lost, true, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	_, body := ts.get(t, "/security/audit?action=key.created"+"&account="+ts.root)
+	got := map[string]string{}
+	parseHTML(t, body).Find(`[data-testid="audit-account"]`).Each(func(_ int, td *goquery.Selection) {
+		got[td.AttrOr("title", "")] = td.Text()
+	})
+	want := map[string]string{customer: "Customer", gone: "Gone (deleted)", lost: lost + " (deleted)"}
+	if !maps.Equal(got, want) {
+		t.Errorf("accounts of the events %v, want %v", got, want)
+	}
+	_, body = ts.get(t, "/security/audit?action=user.role_changed"+"&account="+ts.root)
+	changes := parseHTML(t, body).Find(`ul.changes`).Text()
+	if !strings.Contains(changes, "Support → Account Viewer (") || !strings.Contains(changes, "Gone (deleted)") || !strings.Contains(changes, "Customer") || strings.Contains(changes, "acc_") {
+		t.Errorf("role changes read %q", changes)
+	}
+
+	_, body = ts.get(t, "/security/audit.csv?action=key.created"+"&account="+ts.root)
+	recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil || len(recs) != 4 || recs[0][4] != "account_id" || recs[0][9] != "account" {
+		t.Fatalf("CSV %v %v", recs, err)
+	}
+	got = map[string]string{}
+	for _, r := range recs[1:] {
+		got[r[4]] = r[9]
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("CSV accounts %v, want %v", got, want)
+	}
+	_, body = ts.get(t, "/security/audit.csv?action=user.role_changed"+"&account="+ts.root)
+	if recs, _ := csv.NewReader(strings.NewReader(body)).ReadAll(); len(recs) != 3 || !strings.Contains(recs[2][8], "Gone (deleted)") || strings.Contains(recs[1][8]+recs[2][8], "acc_") {
+		t.Errorf("CSV role changes %q", recs)
+	}
+}
+
+// TestAuditNamesLookUpOnce: the names of deleted accounts are read in one
+// look-up for a page's events, and each only once while a CSV streams.
+func TestAuditNamesLookUpOnce(t *testing.T) {
+	t.Parallel()
+	var asked [][]string
+	names := &auditNames{
+		dir:   accountDirectory{names: map[string]string{"acc_AAAAAAAAAAAAAAAA": "Here"}, seen: map[string]bool{"acc_AAAAAAAAAAAAAAAA": true}},
+		whole: true, gone: map[string]string{},
+		lookup: func(ids []string) (map[string]string, error) {
+			asked = append(asked, ids)
+			return map[string]string{"acc_BBBBBBBBBBBBBBBB": "Was"}, nil
+		},
+	}
+	role := apikey.Change{Field: "Role", From: "Support", To: "Account Viewer (acc_AAAAAAAAAAAAAAAA, acc_CCCCCCCCCCCCCCCC)"}
+	events := []apikey.AuditEvent{{AccountID: "acc_AAAAAAAAAAAAAAAA"}, {AccountID: "acc_BBBBBBBBBBBBBBBB"},
+		{AccountID: "acc_BBBBBBBBBBBBBBBB", Changes: []apikey.Change{role}}}
+	if err := names.learn(events...); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range events {
+		names.learn(ev)
+	}
+	if len(asked) != 1 || !slices.Equal(asked[0], []string{"acc_BBBBBBBBBBBBBBBB", "acc_CCCCCCCCCCCCCCCC"}) {
+		t.Errorf("looked up %v", asked)
+	}
+	if got := names.change(role, " -> "); got != "Role: Support -> Account Viewer (Here, acc_CCCCCCCCCCCCCCCC (deleted))" {
+		t.Errorf("change %q", got)
+	}
+	if got := names.name("acc_BBBBBBBBBBBBBBBB"); got != "Was (deleted)" {
+		t.Errorf("deleted account %q", got)
 	}
 }

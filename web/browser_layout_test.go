@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // viewport makes the tab's window as wide as a phone's screen, a small
@@ -142,5 +143,53 @@ func TestBrowserContrast(t *testing.T) {
 			return (` + contrastJS + `)(s.outlineColor, e.parentElement) })()`); r < 3 {
 			t.Errorf("focus ring on %s: %.1f:1", sel, r)
 		}
+	}
+}
+
+// tabTo presses Tab until the focus is on sel, as a keyboard user does.
+func (b *browser) tabTo(sel string) {
+	b.t.Helper()
+	for range 20 {
+		if b.js(`document.activeElement && document.activeElement.matches(` + "`" + sel + "`" + `)`) {
+			return
+		}
+		b.do(chromedp.KeyEvent("\t"))
+	}
+	b.t.Fatalf("never reached %s by Tab", sel)
+}
+
+// TestBrowserRowMenu: by keyboard alone, a key row's menu opens, Edit opens
+// that key's form in a dialog, and Escape closes the dialog and then the
+// menu with the focus back on the menu.
+func TestBrowserRowMenu(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.addKey(t, "Alpha")
+	beta, _ := ts.addKey(t, "Beta")
+	b := newBrowser(t, ts)
+	b.signIn("admin", "pw-admin-long-enough")
+	b.open("/security/api-keys")
+	row := `[data-key-id="` + beta.ID + `"]`
+	b.do(chromedp.Focus(chromedp.CSS(row + ` a.key-name`)))
+	b.tabTo(row + ` .row-menu summary`)
+	b.do(chromedp.KeyEvent(kb.Enter))
+	if !b.js(`document.querySelector('` + row + ` .row-menu').open`) {
+		t.Fatal("Enter did not open the menu")
+	}
+	b.screenshot("row-menu")
+	b.tabTo(row + ` .row-menu a[href$="/edit"]`)
+	b.do(chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS(openDialog+` [data-testid="key-form"]`)))
+	if h := b.text(openDialog + ` h2`); h != "Edit Beta" {
+		t.Errorf("the dialog is %q", h)
+	}
+	if !strings.HasSuffix(b.location(), "/security/api-keys") {
+		t.Errorf("the dialog moved the page to %s", b.location())
+	}
+	// The dialog closes, then gives the focus back, in a moment.
+	b.do(chromedp.KeyEvent(kb.Escape), chromedp.WaitNotPresent(chromedp.CSS("dialog")))
+	b.waitFor(`document.activeElement === document.querySelector('` + row + ` .row-menu summary') && !document.querySelector('` + row + ` .row-menu').open`)
+	b.do(chromedp.KeyEvent(kb.Enter), chromedp.KeyEvent(kb.Escape))
+	if b.js(`document.querySelector('` + row + ` .row-menu').open`) {
+		t.Error("Escape did not close the menu")
 	}
 }

@@ -66,6 +66,7 @@ type userService interface {
 type auditService interface {
 	List(ctx context.Context, who apikey.Actor, q apikey.AuditQuery) ([]apikey.AuditEvent, int, error)
 	Export(ctx context.Context, who apikey.Actor, q apikey.AuditQuery, fn func(apikey.AuditEvent) error) error
+	DeletedAccountNames(ctx context.Context, who apikey.Actor, ids []string) (map[string]string, error)
 }
 
 // keyVerifier judges secrets (internal/verify).

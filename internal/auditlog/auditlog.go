@@ -14,6 +14,7 @@ type Store interface {
 	Accounts(ctx context.Context) ([]apikey.Account, error)
 	ListAudit(ctx context.Context, q apikey.AuditQuery) ([]apikey.AuditEvent, int, error)
 	EachAudit(ctx context.Context, q apikey.AuditQuery, fn func(apikey.AuditEvent) error) error
+	AuditAccountNames(ctx context.Context, ids []string) (map[string]string, error)
 }
 
 // Service reads the audit trail.
@@ -39,6 +40,16 @@ func (s *Service) Export(ctx context.Context, who apikey.Actor, q apikey.AuditQu
 		return err
 	}
 	return s.store.EachAudit(ctx, q, fn)
+}
+
+// DeletedAccountNames returns the names the trail recorded for accounts
+// since deleted, by id, for a reader of the whole trail (who may read its
+// events of deleted accounts).
+func (s *Service) DeletedAccountNames(ctx context.Context, who apikey.Actor, ids []string) (map[string]string, error) {
+	if err := s.mayRead(ctx, who, apikey.AuditQuery{}); err != nil {
+		return nil, err
+	}
+	return s.store.AuditAccountNames(ctx, ids)
 }
 
 // mayRead refuses unless who may read the audit trail of every account q

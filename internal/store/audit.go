@@ -85,6 +85,31 @@ func (db *DB) ListAudit(ctx context.Context, q apikey.AuditQuery) ([]apikey.Audi
 	return out, total, err
 }
 
+// AuditAccountNames returns the names the audit trail recorded for the
+// accounts ids (deleted ones, typically) when they were created, moved or
+// deleted: the latest of each, by id; an id the trail never named is left out.
+func (db *DB) AuditAccountNames(ctx context.Context, ids []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := []any{apikey.ActionAccountCreated, apikey.ActionAccountMoved, apikey.ActionAccountDeleted}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	err := db.eachRow(ctx, "audit account names", `SELECT target_id, target_name FROM audit_events
+		WHERE action IN (?, ?, ?) AND target_id IN (`+placeholders(len(ids))+`) ORDER BY at, id`, args,
+		func(rows *sql.Rows) error {
+			var id, name string
+			if err := rows.Scan(&id, &name); err != nil {
+				return err
+			}
+			out[id] = name
+			return nil
+		})
+	return out, err
+}
+
 // auditBatch is how many events EachAudit reads at a time.
 var auditBatch = 1000
 

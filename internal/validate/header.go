@@ -17,7 +17,7 @@ type HeaderInput struct {
 }
 
 const (
-	maxHeaders        = 20
+	MaxHeaders        = 20 // response headers a key may have
 	maxHeaderNameLen  = 64
 	maxHeaderValueLen = 1024
 )
@@ -90,8 +90,8 @@ func ResponseHeaders(in []HeaderInput) ([]apikey.Header, string) {
 	if len(problems) > 0 {
 		return nil, strings.Join(problems, " ")
 	}
-	if len(out) > maxHeaders {
-		return nil, fmt.Sprintf("Add at most %d response headers; there are %d.", maxHeaders, len(out))
+	if len(out) > MaxHeaders {
+		return nil, fmt.Sprintf("Add at most %d response headers; there are %d.", MaxHeaders, len(out))
 	}
 	return out, ""
 }

@@ -122,8 +122,10 @@ type FieldChange struct {
 
 // HeaderRow is one response header row of the key form.
 type HeaderRow struct {
-	Index    string
+	Index    string // from 0, what the row's excluded box sends
+	Number   string // from 1, as its labels say
 	Name     string
 	Value    string
 	Excluded bool
+	Focus    bool // the row just added without JavaScript
 }

@@ -15,11 +15,14 @@ type KeyList struct {
 	PastEnd   bool // a page after the last one was asked for
 	FirstURL  string
 	CanCreate bool
-	CanModify bool
-	NewURL    string
-	TestURL   string
-	SelfURL   string // this view, for buttons that come back to it
-	CSRFToken string
+	CanModify bool // may switch keys on and off (the rows' status buttons)
+	// RowActions: some row has an action for the visitor, so the table
+	// has a column for them.
+	RowActions bool
+	NewURL     string
+	TestURL    string
+	SelfURL    string // this view, for buttons that come back to it
+	CSRFToken  string
 	// PredefinedActive counts the account's predefined keys still active;
 	// while any are, the page recommends replacing them.
 	PredefinedActive int
@@ -67,4 +70,9 @@ type KeyRow struct {
 	LastUsedFrom  string
 	Active        bool
 	InheritedFrom string // the account above that owns the key; read-only here
+	// What the visitor may do to the key from its row's menu.
+	CanEdit, CanRegenerate, CanDelete bool
 }
+
+// HasMenu tells whether the row offers a menu of actions.
+func (r KeyRow) HasMenu() bool { return r.CanEdit || r.CanRegenerate || r.CanDelete }
