@@ -81,6 +81,15 @@ func (s *Server) auditLog(c echo.Context) error {
 		l.Account = id
 	}
 	l.CSVURL = "/security/audit.csv?" + params.Encode()
+	// Who reads the whole trail sees how its chain last checked out.
+	if check, err := s.audit.LastCheck(c.Request().Context(), actor(c)); err == nil {
+		l.Chain = &view.ChainCheck{Entries: check.Entries, Problem: check.Problem}
+		if !check.At.IsZero() {
+			l.Chain.At = check.At.Format("2006-01-02 15:04 UTC")
+		}
+	} else if apikey.ErrorCode(err) != apikey.EFORBIDDEN {
+		return err
+	}
 	status := http.StatusOK
 	if errs.Any() {
 		status = http.StatusUnprocessableEntity

@@ -2,7 +2,9 @@ package web
 
 import (
 	"context"
+	"database/sql"
 	"encoding/csv"
+	"fmt"
 	"maps"
 	"net/url"
 	"slices"
@@ -13,6 +15,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/store/storetest"
 )
 
 func TestAuditLog(t *testing.T) {
@@ -234,5 +237,50 @@ func TestAuditNamesLookUpOnce(t *testing.T) {
 	}
 	if got := names.name("acc_BBBBBBBBBBBBBBBB"); got != "Was (deleted)" {
 		t.Errorf("deleted account %q", got)
+	}
+}
+
+// TestAuditPageShowsTheChainCheck: the audit page says the trail's hash
+// chain was never verified, then when it was and that it was whole, then
+// what was tampered with; a reader of some accounts only is told nothing.
+func TestAuditPageShowsTheChainCheck(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.addKey(t, "audited") // through the store: the console's own changes add entries too
+	ts.admin.post(t, "/accounts", url.Values{"name": {"Chained"}, "parent_id": {ts.root}})
+	chain := func() string {
+		_, body := ts.get(t, "/security/audit")
+		return parseHTML(t, body).Find(`[data-testid="audit-chain"]`).Text()
+	}
+	if got := chain(); !strings.Contains(got, "not been verified yet") {
+		t.Fatalf("before any check: %q", got)
+	}
+	check, err := ts.db.VerifyAudit(context.Background())
+	if err != nil || check.Problem != "" || check.Entries == 0 {
+		t.Fatalf("%+v: %v", check, err)
+	}
+	if got := chain(); !strings.Contains(got, fmt.Sprintf("the hash chain of %d entries is whole", check.Entries)) {
+		t.Fatalf("after a check: %q", got)
+	}
+	if storetest.Engine() == "sqlite" {
+		raw, err := sql.Open("sqlite", ts.dbPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		if _, err := raw.Exec(`UPDATE audit_events SET actor_name = 'nobody' WHERE seq = 1`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ts.db.VerifyAudit(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := chain(); !strings.Contains(got, "tampered with") || !strings.Contains(got, "(number 1) was changed") {
+			t.Fatalf("after tampering: %q", got)
+		}
+	}
+	customer := ts.addAccount(t, "Customer", "")
+	viewer := ts.signIn(t, "vic", ts.addUser(t, "vic", apikey.RoleAccountViewer, customer))
+	if _, body := viewer.get(t, "/security/audit?account="+customer); parseHTML(t, body).Find(`[data-testid="audit-chain"]`).Length() != 0 {
+		t.Fatal("a reader of one account is told about the whole trail")
 	}
 }

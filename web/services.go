@@ -67,6 +67,7 @@ type auditService interface {
 	List(ctx context.Context, who apikey.Actor, q apikey.AuditQuery) ([]apikey.AuditEvent, int, error)
 	Export(ctx context.Context, who apikey.Actor, q apikey.AuditQuery, fn func(apikey.AuditEvent) error) error
 	DeletedAccountNames(ctx context.Context, who apikey.Actor, ids []string) (map[string]string, error)
+	LastCheck(ctx context.Context, who apikey.Actor) (apikey.AuditCheck, error)
 }
 
 // keyVerifier judges secrets (internal/verify).

@@ -67,6 +67,13 @@ type AuditEvent struct {
 	Changes    []Change
 }
 
+// AuditCheck is what a walk of the audit trail's hash chain found.
+type AuditCheck struct {
+	At      time.Time // zero: never checked
+	Entries int64     // the entries that linked
+	Problem string    // the first entry changed, removed or inserted; "" when whole
+}
+
 // Change is one field before and after an edit, as people read it.
 type Change struct {
 	Field string `json:"field"`

@@ -15,6 +15,7 @@ type Store interface {
 	ListAudit(ctx context.Context, q apikey.AuditQuery) ([]apikey.AuditEvent, int, error)
 	EachAudit(ctx context.Context, q apikey.AuditQuery, fn func(apikey.AuditEvent) error) error
 	AuditAccountNames(ctx context.Context, ids []string) (map[string]string, error)
+	LastAuditCheck(ctx context.Context) (apikey.AuditCheck, error)
 }
 
 // Service reads the audit trail.
@@ -50,6 +51,15 @@ func (s *Service) DeletedAccountNames(ctx context.Context, who apikey.Actor, ids
 		return nil, err
 	}
 	return s.store.AuditAccountNames(ctx, ids)
+}
+
+// LastCheck is the outcome of the last walk of the trail's hash chain
+// (keyconsole audit verify), for whoever may read the whole trail.
+func (s *Service) LastCheck(ctx context.Context, who apikey.Actor) (apikey.AuditCheck, error) {
+	if err := s.mayRead(ctx, who, apikey.AuditQuery{}); err != nil {
+		return apikey.AuditCheck{}, err
+	}
+	return s.store.LastAuditCheck(ctx)
 }
 
 // mayRead refuses unless who may read the audit trail of every account q

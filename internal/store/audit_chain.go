@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"time"
 
 	"keyconsole/internal/apikey"
 )
@@ -125,18 +124,11 @@ func scanChained(rows *sql.Rows, e *chained, withLink bool) error {
 	return rows.Scan(dest...)
 }
 
-// AuditCheck is what VerifyAudit found.
-type AuditCheck struct {
-	At      time.Time
-	Entries int64
-	Problem string // "" when the chain is whole
-}
-
 // VerifyAudit walks the whole chain, oldest first, and names the first
 // entry changed, removed or inserted; it records the outcome for the
 // audit page. It reads a batch at a time by seq.
-func (db *DB) VerifyAudit(ctx context.Context) (AuditCheck, error) {
-	check := AuditCheck{At: db.now()}
+func (db *DB) VerifyAudit(ctx context.Context) (apikey.AuditCheck, error) {
+	check := apikey.AuditCheck{At: db.now()}
 	problem, err := db.walkChain(ctx, &check.Entries)
 	if err != nil {
 		return check, err
@@ -222,12 +214,12 @@ func (db *DB) chainBatch(ctx context.Context, after int64) ([]chained, error) {
 }
 
 // LastAuditCheck is the outcome of the last VerifyAudit; zero At: never.
-func (db *DB) LastAuditCheck(ctx context.Context) (AuditCheck, error) {
-	var c AuditCheck
+func (db *DB) LastAuditCheck(ctx context.Context) (apikey.AuditCheck, error) {
+	var c apikey.AuditCheck
 	var at string
 	err := db.reader.QueryRowContext(ctx, `SELECT at, entries, problem FROM audit_verified WHERE id = 1`).Scan(&at, &c.Entries, &c.Problem)
 	if errors.Is(err, sql.ErrNoRows) {
-		return AuditCheck{}, nil
+		return apikey.AuditCheck{}, nil
 	}
 	if err != nil {
 		return c, err
