@@ -276,8 +276,13 @@ func (s *Server) keysPage(c echo.Context, title string) view.Page {
 }
 
 // fieldError turns a refusal that belongs beside a field (a taken name, a
-// custom value in use) into form errors; other refusals are not form errors.
+// custom value in use), or a database that takes no writes for now, into
+// form errors; other refusals are not form errors.
 func fieldError(err error) (map[string]string, int, bool) {
+	if apikey.ErrorCode(err) == apikey.EUNAVAILABLE {
+		// The form comes back as typed, with why nothing was stored.
+		return map[string]string{"form": apikey.ErrorMessage(err)}, http.StatusServiceUnavailable, true
+	}
 	field := apikey.ErrorField(err)
 	if field == "" {
 		return nil, 0, false

@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"net/url"
+	"regexp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,7 +33,20 @@ func TestFullDisk(t *testing.T) {
 	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
 	path := filepath.Join(dir, "k.db")
 	secret := adminKeyIn(t, path)
-	base, stderr, stop := startServeStop(t, map[string]string{"KEYCONSOLE_DB": path, "KEYCONSOLE_SECRET_FILE": filepath.Join(dir, "session.key")})
+	base, stderr, stop := startServeStop(t, map[string]string{"KEYCONSOLE_DB": path, "KEYCONSOLE_SECRET_FILE": filepath.Join(dir, "session.key"),
+		"KEYCONSOLE_ADMIN_PASSWORD": "the-operator-chose-this"})
+	// A console session, and the add form's token, while there is room.
+	browser, _ := signInConsole(t, base, "admin", "the-operator-chose-this")
+	res, err := browser.Get(base + "/security/api-keys/new")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	token := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(page)
+	if token == nil {
+		t.Fatal("no token on the add form")
+	}
 
 	create := func(name string) (int, string) {
 		body, _ := json.Marshal(map[string]any{"name": name, "type": "general"})
@@ -72,6 +88,17 @@ func TestFullDisk(t *testing.T) {
 	}
 	if code, reason := readyz(t, base); code != 503 {
 		t.Fatalf("readyz on a full disk: %d %s", code, reason)
+	}
+	// The console's form comes back as typed, saying why nothing was stored.
+	res, err = browser.PostForm(base+"/security/api-keys/new", url.Values{"_csrf": {string(token[1])}, "name": {"typed while full"},
+		"type": {"general"}, "access_type": {"generated"}, "expires_in": {"never"}, "active": {"on"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 503 || !strings.Contains(string(page), `value="typed while full"`) || !strings.Contains(string(page), "cannot store anything right now") {
+		t.Fatalf("the add form on a full disk: %d\n%s", res.StatusCode, page)
 	}
 	os.Remove(filler)
 	if code, _ := create("after"); code != 201 {
