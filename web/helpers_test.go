@@ -142,7 +142,7 @@ func (ts *testServer) serve(t testing.TB, cfg testConfig, adjust ...func(*testCo
 		t.Fatal(err)
 	}
 	ts.cfg, ts.srv = cfg, srv
-	ts.Server = httptest.NewServer(srv)
+	ts.Server = httptest.NewServer(openAPIChecked(t, srv)) // every API answer checked against openapi.json
 	t.Cleanup(ts.Close)
 }
 

@@ -21,5 +21,6 @@ func (s *Server) jsonKeyMove(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	setETag(c, k.Version)
 	return s.apiJSON(c, http.StatusOK, keyToOut(k, s.now()), nil)
 }

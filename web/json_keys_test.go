@@ -152,6 +152,7 @@ func TestAPIRoleTable(t *testing.T) {
 		"POST /api/v1/keys/verify": true, // TestVerifyOutcomes: decided by the verify permission
 		// TestUserTokens: any valid key may sign a user in; roles do not apply.
 		"POST /api/v1/login": true, "POST /api/v1/token/refresh": true, "POST /api/v1/logout": true,
+		"GET /api/v1/openapi.json": true, // TestOpenAPIDocument: public
 	}
 	for _, rt := range routes {
 		covered[rt.method+" "+routePattern(rt.path)] = true

@@ -136,6 +136,7 @@ func (s *Server) routes() {
 	e.POST("/api/v1/login", chain(s.jsonLogin, s.apiAuth))
 	e.POST("/api/v1/token/refresh", chain(s.jsonRefresh, s.apiAuth))
 	e.POST("/api/v1/logout", chain(s.jsonLogout, s.apiAuth))
+	e.GET("/api/v1/openapi.json", compressed(s.openAPI)) // public: the API's own description
 	e.GET("/.well-known/jwks.json", s.jwks)
 	e.GET("/.well-known/revoked-jwts.json", s.revokedJWTs)
 	api(http.MethodGet, "/keys", s.jsonKeyList, apikey.ViewApiKey)
