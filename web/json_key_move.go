@@ -22,5 +22,10 @@ func (s *Server) jsonKeyMove(c echo.Context) error {
 		return err
 	}
 	setETag(c, k.Version)
-	return s.apiJSON(c, http.StatusOK, keyToOut(k, s.now()), nil)
+	// As GET shows it: accounts the caller may not see stay unnamed.
+	o, err := s.sightOf(c).keyOut(k, s.now())
+	if err != nil {
+		return err
+	}
+	return s.apiJSON(c, http.StatusOK, o, nil)
 }

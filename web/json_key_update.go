@@ -76,7 +76,12 @@ func (s *Server) jsonKeyUpdate(c echo.Context) error {
 		return err
 	}
 	setETag(c, k.Version)
-	return s.apiJSON(c, http.StatusOK, keyToOut(k, s.now()), nil)
+	// As GET shows it: accounts the caller may not see stay unnamed.
+	o, err := s.sightOf(c).keyOut(k, s.now())
+	if err != nil {
+		return err
+	}
+	return s.apiJSON(c, http.StatusOK, o, nil)
 }
 
 // ifMatch reads If-Match: one strong entity tag, a key's version as

@@ -80,7 +80,7 @@ func chainExisting(ctx context.Context, tx *txn) error {
 	for {
 		var batch []chained
 		rows, err := tx.QueryContext(ctx, `SELECT `+chainedColumns+` FROM audit_events
-			WHERE at > ? OR (at = ? AND id > ?) ORDER BY at, id LIMIT 1000`, after.at, after.at, after.id)
+			WHERE at >= ? AND (at > ? OR id > ?) ORDER BY at, id LIMIT 1000`, after.at, after.at, after.id)
 		if err != nil {
 			return err
 		}

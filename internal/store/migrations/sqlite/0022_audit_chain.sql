@@ -6,6 +6,8 @@
 ALTER TABLE audit_events ADD COLUMN seq BIGINT;
 ALTER TABLE audit_events ADD COLUMN hash VARCHAR(64) NOT NULL DEFAULT '';
 CREATE UNIQUE INDEX audit_events_seq ON audit_events (seq);
+-- Oldest first, a batch at a time, for the chaining below.
+CREATE INDEX audit_events_at_id ON audit_events (at, id);
 CREATE TABLE audit_head (
     id   INTEGER PRIMARY KEY CHECK (id = 1),
     seq  BIGINT      NOT NULL,
