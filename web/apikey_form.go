@@ -268,6 +268,23 @@ func actor(c echo.Context) apikey.Actor {
 	return apikey.Actor{Principal: principalOf(c), IP: c.RealIP()}
 }
 
+// actorWithReason is actor with the reason the form gave (field reason),
+// or the message that refuses it, which q then shows beside the field.
+func actorWithReason(c echo.Context, q *view.Confirm) (apikey.Actor, bool) {
+	who := actor(c)
+	q.AskReason, q.Reason = true, c.FormValue("reason")
+	reason, msg := validate.Reason(q.Reason)
+	if msg != "" {
+		if q.Errors == nil {
+			q.Errors = map[string]string{}
+		}
+		q.Errors["reason"] = msg
+		return who, false
+	}
+	who.Reason = reason
+	return who, true
+}
+
 func keyURL(id string) string { return "/security/api-keys/" + id }
 
 // keysPage is the frame of the key pages.

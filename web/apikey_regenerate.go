@@ -44,6 +44,7 @@ func (s *Server) renderRegenerateConfirm(c echo.Context, status int, k *apikey.K
 		}
 	}
 	confirm.Action, confirm.Button, confirm.CancelURL = keyURL(k.ID)+"/regenerate", "Regenerate secret", keyURL(k.ID)
+	confirm.AskReason = true
 	confirm.Version, confirm.CSRFToken = strconv.Itoa(k.Version), csrfToken(c)
 	return s.renderDialog(c, status, s.keysPage(c, "Regenerate "+k.Name), "Regenerate secret", view.ConfirmBody(confirm))
 }
@@ -78,11 +79,12 @@ func (s *Server) apiKeyRegenerate(c echo.Context) error {
 	}
 	custom, field, msg := regenerateCustom(k, again.Chosen, c.Request().PostFormValue("custom_value"))
 	errs.Add(field, msg)
-	if errs.Any() {
-		again.Errors = errs
+	again.Errors = errs
+	who, ok := actorWithReason(c, &again)
+	if errs.Any() || !ok {
 		return s.renderRegenerateConfirm(c, http.StatusUnprocessableEntity, k, again)
 	}
-	fresh, secret, err := s.keys.Regenerate(c.Request().Context(), actor(c), k.ID, grace, custom)
+	fresh, secret, err := s.keys.Regenerate(c.Request().Context(), who, k.ID, grace, custom)
 	if errs, status, ok := fieldError(err); ok {
 		again.Errors = errs
 		return s.renderRegenerateConfirm(c, status, k, again)

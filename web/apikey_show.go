@@ -125,7 +125,7 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 			return err
 		}
 		for _, ev := range events {
-			row := view.AuditRow{At: formatDateTime(ev.At), Actor: ev.ActorName, ClientIP: ev.ClientIP, Action: actionLabel(ev.Action)}
+			row := view.AuditRow{At: formatDateTime(ev.At), Actor: ev.ActorName, ClientIP: ev.ClientIP, Action: actionLabel(ev.Action), Reason: ev.Reason}
 			for _, ch := range ev.Changes {
 				row.Changes = append(row.Changes, names.change(ch, " → "))
 			}

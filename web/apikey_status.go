@@ -1,6 +1,8 @@
 package web
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
@@ -36,8 +38,13 @@ func (s *Server) setKeyActive(c echo.Context, active bool) error {
 		done = "The key “" + k.Name + "” is active: clients that use it are accepted again."
 	}
 	q.page = func() view.Page { return s.keysPage(c, q.title+" "+k.Name) }
+	q.q.AskReason = !active
 	return s.confirmFirst(c, q, func() error {
-		if _, err := s.keys.SetActive(c.Request().Context(), actor(c), k.ID, active); err != nil {
+		who, ok := actorWithReason(c, &q.q)
+		if !ok {
+			return s.ask(c, http.StatusUnprocessableEntity, q)
+		}
+		if _, err := s.keys.SetActive(c.Request().Context(), who, k.ID, active); err != nil {
 			return err
 		}
 		return s.done(c, done, returnTo(c, keyURL(k.ID)))

@@ -150,6 +150,7 @@ func auditRow(ev apikey.AuditEvent, viewer *apikey.Principal, names *auditNames)
 	for _, ch := range ev.Changes {
 		r.Changes = append(r.Changes, names.change(ch, " → "))
 	}
+	r.Reason = ev.Reason
 	return r
 }
 
@@ -191,7 +192,7 @@ func (s *Server) auditCSV(c echo.Context) error {
 			changes = append(changes, names.change(ch, " -> "))
 		}
 		return w.Write([]string{ev.At.UTC().Format("2006-01-02T15:04:05Z"), ev.ActorKind, cell(ev.ActorName), ev.ClientIP,
-			ev.AccountID, ev.TargetID, cell(ev.TargetName), ev.Action, cell(strings.Join(changes, "; ")), cell(names.name(ev.AccountID))})
+			ev.AccountID, ev.TargetID, cell(ev.TargetName), ev.Action, cell(strings.Join(changes, "; ")), cell(names.name(ev.AccountID)), cell(ev.Reason)})
 	})
 	if err != nil && w == nil {
 		return err
@@ -216,7 +217,7 @@ func (s *Server) startAuditCSV(c echo.Context) *csv.Writer {
 	c.Response().WriteHeader(http.StatusOK)
 	w := csv.NewWriter(c.Response())
 	// The account's name comes last, so columns read by place stay where they were.
-	w.Write([]string{"time_utc", "actor_kind", "actor", "client_ip", "account_id", "target_id", "target_name", "action", "changes", "account"})
+	w.Write([]string{"time_utc", "actor_kind", "actor", "client_ip", "account_id", "target_id", "target_name", "action", "changes", "account", "reason"})
 	return w
 }
 

@@ -34,6 +34,7 @@ type keyBody struct {
 	AllowedIPs              *[]string     `json:"allowed_ips"`
 	ResponseHeaders         *[]headerBody `json:"response_headers"`
 	Version                 *int          `json:"version"`
+	Reason                  string        `json:"reason"` // why, for the audit log
 }
 
 type headerBody struct {

@@ -30,7 +30,11 @@ func (s *Server) jsonKeyCreate(c echo.Context) error {
 	if errs.Any() {
 		return validationError(errs)
 	}
-	k, secret, err := s.keys.Create(c.Request().Context(), actor(c), account, settings, custom)
+	who, err := apiActorWithReason(c, body.Reason)
+	if err != nil {
+		return err
+	}
+	k, secret, err := s.keys.Create(c.Request().Context(), who, account, settings, custom)
 	if err != nil {
 		return err
 	}

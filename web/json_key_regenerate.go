@@ -16,6 +16,7 @@ func (s *Server) jsonKeyRegenerate(c echo.Context) error {
 	var body struct {
 		Grace       string `json:"grace"`
 		CustomValue string `json:"custom_value"`
+		Reason      string `json:"reason"`
 	}
 	if err := decodeJSON(c, &body); err != nil && err != errEmptyJSON {
 		return err
@@ -31,7 +32,11 @@ func (s *Server) jsonKeyRegenerate(c echo.Context) error {
 			return validationError(map[string]string{"custom_value": msg})
 		}
 	}
-	k, secret, err := s.keys.Regenerate(c.Request().Context(), actor(c), c.Param("id"), grace, custom)
+	who, err := apiActorWithReason(c, body.Reason)
+	if err != nil {
+		return err
+	}
+	k, secret, err := s.keys.Regenerate(c.Request().Context(), who, c.Param("id"), grace, custom)
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,10 @@ func (s *Server) jsonKeyUpdate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	who, err := apiActorWithReason(c, body.Reason)
+	if err != nil {
+		return err
+	}
 	edit := func(k *apikey.Key) (apikey.Settings, error) {
 		fields := map[string]string{}
 		// What GET answered may be sent back unchanged; changing it is refused.
@@ -65,12 +69,12 @@ func (s *Server) jsonKeyUpdate(c echo.Context) error {
 		if settings, err = edit(k); err != nil {
 			return err
 		}
-		k, _, err = s.keys.Update(ctx, actor(c), k.ID, version, settings)
+		k, _, err = s.keys.Update(ctx, who, k.ID, version, settings)
 		if err != nil && matched {
 			return preconditionFailed(err)
 		}
 	default:
-		k, _, err = s.keys.UpdateLatest(ctx, actor(c), c.Param("id"), edit)
+		k, _, err = s.keys.UpdateLatest(ctx, who, c.Param("id"), edit)
 	}
 	if err != nil {
 		return err

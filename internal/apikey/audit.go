@@ -65,6 +65,7 @@ type AuditEvent struct {
 	TargetName string
 	Action     string
 	Changes    []Change
+	Reason     string // why, in the actor's words (optional; regenerate, deactivate, delete)
 }
 
 // AuditCheck is what a walk of the audit trail's hash chain found.
@@ -85,6 +86,9 @@ type Change struct {
 func NewAuditEvent(p *Principal, ip, action string) *AuditEvent {
 	return &AuditEvent{ActorKind: p.Kind, ActorID: p.ID, ActorName: p.Name, ClientIP: ip, Action: action}
 }
+
+// MaxReasonLen bounds the reason an actor gives, in characters.
+const MaxReasonLen = 200
 
 // Diff lists what differs between two settings, field by field, in the
 // form's order and in words.

@@ -171,10 +171,13 @@ func (p *Principal) canEverywhere(perm Permission) bool {
 // Actor is who asks a service for something, and from which address.
 type Actor struct {
 	*Principal
-	IP string
+	IP     string
+	Reason string // why the actor makes this change, when it said; goes into its audit events
 }
 
 // Event starts the audit event of a change the actor makes.
 func (a Actor) Event(action string) *AuditEvent {
-	return NewAuditEvent(a.Principal, a.IP, action)
+	ev := NewAuditEvent(a.Principal, a.IP, action)
+	ev.Reason = a.Reason
+	return ev
 }

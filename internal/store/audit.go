@@ -34,10 +34,10 @@ func (db *DB) insertAudit(ctx context.Context, tx *txn, ev *apikey.AuditEvent) e
 	cols := auditCols(ev, string(body))
 	hash := link(prev, seq, cols[:])
 	_, err = tx.ExecContext(ctx, `INSERT INTO audit_events
-		(id, at, actor_kind, actor_id, actor_name, actor_name_fold, client_ip, account_id, target_id, target_name, target_name_fold, action, changes, seq, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(id, at, actor_kind, actor_id, actor_name, actor_name_fold, client_ip, account_id, target_id, target_name, target_name_fold, action, changes, reason, seq, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		ev.ID, formatTime(ev.At), ev.ActorKind, ev.ActorID, ev.ActorName, fold(ev.ActorName), ev.ClientIP,
-		ev.AccountID, ev.TargetID, ev.TargetName, fold(ev.TargetName), ev.Action, string(body), seq, hash)
+		ev.AccountID, ev.TargetID, ev.TargetName, fold(ev.TargetName), ev.Action, string(body), ev.Reason, seq, hash)
 	if err != nil {
 		return fmt.Errorf("write audit event: %w", err)
 	}
@@ -48,7 +48,7 @@ func (db *DB) insertAudit(ctx context.Context, tx *txn, ev *apikey.AuditEvent) e
 func (db *DB) KeyAudit(ctx context.Context, keyID string, limit int) ([]apikey.AuditEvent, error) {
 	var out []apikey.AuditEvent
 	err := db.eachRow(ctx, "audit events", `SELECT id, at, actor_kind, actor_id, actor_name, client_ip,
-		account_id, target_id, target_name, action, changes FROM audit_events WHERE target_id = ? ORDER BY at DESC, id DESC LIMIT ?`,
+		account_id, target_id, target_name, action, changes, reason FROM audit_events WHERE target_id = ? ORDER BY at DESC, id DESC LIMIT ?`,
 		[]any{keyID, limit}, func(rows *sql.Rows) error {
 			ev, err := scanAudit(rows)
 			if err == nil {
@@ -150,7 +150,7 @@ func (db *DB) EachAudit(ctx context.Context, q apikey.AuditQuery, fn func(apikey
 // and the id.
 type auditCursor struct{ at, id string }
 
-const auditColumns = `SELECT id, at, actor_kind, actor_id, actor_name, client_ip, account_id, target_id, target_name, action, changes
+const auditColumns = `SELECT id, at, actor_kind, actor_id, actor_name, client_ip, account_id, target_id, target_name, action, changes, reason
 		FROM audit_events`
 
 // auditFilter is the WHERE clause for q, for events older than after when
@@ -205,7 +205,7 @@ func scanAuditAt(rows *sql.Rows) (apikey.AuditEvent, string, error) {
 	var ev apikey.AuditEvent
 	var at, changes string
 	if err := rows.Scan(&ev.ID, &at, &ev.ActorKind, &ev.ActorID, &ev.ActorName, &ev.ClientIP,
-		&ev.AccountID, &ev.TargetID, &ev.TargetName, &ev.Action, &changes); err != nil {
+		&ev.AccountID, &ev.TargetID, &ev.TargetName, &ev.Action, &changes, &ev.Reason); err != nil {
 		return ev, at, err
 	}
 	var err error

@@ -20,11 +20,11 @@ import (
 // chained is an entry as stored, in the order its hash covers.
 type chained struct {
 	seq  int64
-	cols [11]string // as chainedColumns names them
+	cols [12]string // as chainedColumns names them
 	hash string
 }
 
-const chainedColumns = `id, at, actor_kind, actor_id, actor_name, client_ip, account_id, target_id, target_name, action, changes`
+const chainedColumns = `id, at, actor_kind, actor_id, actor_name, client_ip, account_id, target_id, target_name, action, changes, reason`
 
 // link is the hash of an entry at seq after the entry hashed prev. Each
 // part is length-prefixed, so no two entries hash the same text.
@@ -46,9 +46,9 @@ func link(prev string, seq int64, cols []string) string {
 }
 
 // auditCols are ev's stored columns, as chainedColumns names them.
-func auditCols(ev *apikey.AuditEvent, changes string) [11]string {
-	return [11]string{ev.ID, formatTime(ev.At), ev.ActorKind, ev.ActorID, ev.ActorName, ev.ClientIP,
-		ev.AccountID, ev.TargetID, ev.TargetName, ev.Action, changes}
+func auditCols(ev *apikey.AuditEvent, changes string) [12]string {
+	return [12]string{ev.ID, formatTime(ev.At), ev.ActorKind, ev.ActorID, ev.ActorName, ev.ClientIP,
+		ev.AccountID, ev.TargetID, ev.TargetName, ev.Action, changes, ev.Reason}
 }
 
 // nextLink takes the next place in the chain inside tx: updating
@@ -114,11 +114,11 @@ func chainExisting(ctx context.Context, tx *txn) error {
 }
 
 func scanChained(rows *sql.Rows, e *chained, withLink bool) error {
-	dest := make([]any, 0, 13)
+	dest := make([]any, 0, 14)
 	if withLink {
 		dest = append(dest, &e.seq, &e.hash)
 	}
-	for i := range 11 {
+	for i := range len(e.cols) {
 		dest = append(dest, &e.cols[i])
 	}
 	return rows.Scan(dest...)

@@ -117,10 +117,10 @@ func (db *DB) BulkLoad(ctx context.Context, b Bulk) error {
 			cols := auditCols(ev, string(changes))
 			prev = link(prev, seq, cols[:])
 			rows = append(rows, []any{ev.ID, formatTime(ev.At), ev.ActorKind, ev.ActorID, ev.ActorName, fold(ev.ActorName), ev.ClientIP,
-				ev.AccountID, ev.TargetID, ev.TargetName, fold(ev.TargetName), ev.Action, string(changes), seq, prev})
+				ev.AccountID, ev.TargetID, ev.TargetName, fold(ev.TargetName), ev.Action, string(changes), ev.Reason, seq, prev})
 		}
 		err := bulkInsertTx(ctx, tx, "audit_events", []string{"id", "at", "actor_kind", "actor_id", "actor_name", "actor_name_fold", "client_ip",
-			"account_id", "target_id", "target_name", "target_name_fold", "action", "changes", "seq", "hash"}, rows)
+			"account_id", "target_id", "target_name", "target_name_fold", "action", "changes", "reason", "seq", "hash"}, rows)
 		if err != nil {
 			return err
 		}

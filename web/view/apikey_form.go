@@ -105,6 +105,10 @@ type Confirm struct {
 	Secrets []Option
 	Chosen  string
 	Errors  map[string]string
+	// AskReason offers the optional reason that goes into the audit log;
+	// Reason is what was typed, when the question comes back.
+	AskReason bool
+	Reason    string
 	// Items are listed under ItemsLabel: what goes with the thing deleted.
 	ItemsLabel string
 	Items      []string

@@ -57,6 +57,7 @@ type AuditRow struct {
 	ClientIP string
 	Action   string
 	Changes  []string
+	Reason   string
 }
 
 // UsageRow is one day of a key's use.

@@ -3,6 +3,8 @@
 -- inserting an entry shows. audit_head is the newest link; writers update
 -- it in their transaction, which queues them. Existing entries are chained
 -- by the migration's Go step, oldest first.
+-- Why, in the actor's words: optional, asked on regenerate, deactivate, delete.
+ALTER TABLE audit_events ADD COLUMN reason TEXT NOT NULL DEFAULT '';
 ALTER TABLE audit_events ADD COLUMN seq BIGINT;
 ALTER TABLE audit_events ADD COLUMN hash VARCHAR(64) NOT NULL DEFAULT '';
 CREATE UNIQUE INDEX audit_events_seq ON audit_events (seq);
