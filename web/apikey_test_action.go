@@ -71,6 +71,11 @@ func (s *Server) apiKeyTest(c echo.Context) error {
 		}
 	}
 	t.Valid, t.Meaning = t.Code == verify.Valid, meanings[t.Code]
+	shown := res.Key
+	if t.KeyURL == "" {
+		shown = nil // not the visitor's to see: as unknown as a made-up one
+	}
+	t.Steps = explainSteps(t.Code, shown, secret, ip, account.Name)
 	if t.Code == verify.IPNotAllowed && !ip.IsValid() {
 		t.Meaning = "No client address was given, and the key works only from the addresses on its allow list (enter one to test from it):"
 	}
