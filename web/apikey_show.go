@@ -113,6 +113,7 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 			return err
 		}
 		d.Usage, d.UsageCodes = usageRows(counts)
+		d.UsageChart = usageChart(counts, s.now())
 	}
 	if c.QueryParam("tab") == "audit" && d.CanAudit {
 		d.Tab = "audit"

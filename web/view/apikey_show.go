@@ -16,6 +16,7 @@ type KeyDetails struct {
 	Usage      []UsageRow
 	Endpoints  []EndpointRow
 	UsageCodes []string // the refusal codes seen, as columns
+	UsageChart UsageChart
 	// What the visitor may do here; hidden controls are refused by the server too.
 	CanEdit       bool
 	CanRegenerate bool
@@ -61,6 +62,26 @@ type AuditRow struct {
 }
 
 // UsageRow is one day of a key's use.
+// UsageChart is the usage tab's chart of requests a day: its bars, laid
+// out by the server, and in words for those who do not see it.
+type UsageChart struct {
+	Bars                      []UsageBar
+	Max                       int // the busiest day's requests: the top of the scale
+	Width, Height, Base, Left int
+	First, Last               string // the days at either end
+	Summary                   string
+}
+
+// UsageBar is one day: accepted below, refused stacked on top.
+type UsageBar struct {
+	Day                       string
+	Accepted, Refused         int
+	X, Width                  int
+	AcceptedY, AcceptedHeight int
+	RefusedY, RefusedHeight   int
+	Title                     string
+}
+
 type UsageRow struct {
 	Day      string
 	Accepted int
