@@ -42,7 +42,7 @@ func TestUsageChart(t *testing.T) {
 	if a, r := busy.Find(".usage-accepted").AttrOr("height", ""), busy.Find(".usage-refused").AttrOr("height", ""); a != "84" || r != "36" {
 		t.Fatalf("heights %s and %s", a, r)
 	}
-	if got := bars.Filter(`[data-day="` + day(0) + `"]`).Find(".usage-accepted").AttrOr("height", ""); got != "48" {
+	if got := bars.Filter(`[data-day="`+day(0)+`"]`).Find(".usage-accepted").AttrOr("height", ""); got != "48" {
 		t.Fatalf("today's height %s", got)
 	}
 	if bars.Filter(`[data-day="`+day(1)+`"]`).Find("rect").Length() != 0 {
