@@ -6,7 +6,9 @@ package keys
 import (
 	"context"
 	"errors"
+	"hash/fnv"
 	"slices"
+	"sync"
 	"time"
 
 	"keyconsole/internal/apikey"
@@ -47,6 +49,10 @@ type Manager struct {
 	// onChange hears of every change to a key (with the secret hashes that
 	// stop or may stop working), so caches can forget it at once.
 	onChange func(k *apikey.Key, hashes ...string)
+	// latest queues this process's UpdateLatest calls on one key (by a
+	// stripe of its id), so that they never race each other; saves from
+	// elsewhere are met by retrying.
+	latest [64]sync.Mutex
 }
 
 // OnChange sets the function told of every change to a key.
@@ -193,14 +199,20 @@ func (m *Manager) Update(ctx context.Context, who apikey.Actor, id string, versi
 	return k, true, nil
 }
 
-// maxLatestAttempts bounds UpdateLatest's retries: each lost race means
-// another save went through, so running out takes a storm of saves.
+// maxLatestAttempts bounds UpdateLatest's retries against saves made
+// elsewhere (a console edit, another instance): each lost race means
+// another save went through, so running out takes a storm of them.
 const maxLatestAttempts = 50
 
 // UpdateLatest saves what edit makes of the key as it is now, however
 // often someone else saves in between: a change that named no version to
 // check is never refused for one (edit runs again on the newer key).
 func (m *Manager) UpdateLatest(ctx context.Context, who apikey.Actor, id string, edit func(*apikey.Key) (apikey.Settings, error)) (*apikey.Key, bool, error) {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	mu := &m.latest[h.Sum32()%uint32(len(m.latest))]
+	mu.Lock()
+	defer mu.Unlock()
 	for attempt := 1; ; attempt++ {
 		k, err := m.Get(ctx, who, id)
 		if err != nil {
