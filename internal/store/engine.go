@@ -44,6 +44,9 @@ type engine interface {
 	queueKeyChanges(ctx context.Context, tx *txn) error
 	// queueAudit does the same for transactions that link audit entries.
 	queueAudit(ctx context.Context, tx *txn) error
+	// queue, when queued, holds the engine's queue of retried writes on a
+	// connection of db (nil where the engine needs none) until release.
+	queue(ctx context.Context, db *sql.DB, queued bool) (conn *sql.Conn, release func(), err error)
 	// notify wakes, when tx commits, every instance listening for key changes.
 	notify(ctx context.Context, tx *txn, payload string) error
 	// listen calls woken once listening has begun and after every
@@ -161,7 +164,7 @@ const maxTxAttempts = 12
 func runTx(ctx context.Context, p *pool, fn func(*txn) error) error {
 	var err error
 	for attempt := 1; ; attempt++ {
-		err = tryTx(ctx, p, fn)
+		err = tryTx(ctx, p, fn, attempt > 1)
 		if err != nil && p.e.unavailable(err) {
 			// The driver's words stay in the chain, for the log.
 			return fmt.Errorf("%w (%v)", errStorage, err)
@@ -182,8 +185,20 @@ func runTx(ctx context.Context, p *pool, fn func(*txn) error) error {
 // errStorage is what a write answers while the database takes none.
 var errStorage = apikey.Errorf(apikey.EUNAVAILABLE, "The database cannot store anything right now (its disk may be full); nothing was changed. Try again in a moment.")
 
-func tryTx(ctx context.Context, p *pool, fn func(*txn) error) error {
-	tx, err := p.db.BeginTx(ctx, p.e.txOptions())
+// tryTx runs fn in one transaction. queued (a retry) first waits for the
+// engine's queue of retried writes, on the connection the transaction then
+// uses, so that its snapshot is taken once the ones before it committed.
+func tryTx(ctx context.Context, p *pool, fn func(*txn) error, queued bool) error {
+	var tx *sql.Tx
+	var err error
+	if conn, release, qerr := p.e.queue(ctx, p.db, queued); qerr != nil {
+		return fmt.Errorf("queue: %w", qerr)
+	} else if conn != nil {
+		defer release()
+		tx, err = conn.BeginTx(ctx, p.e.txOptions())
+	} else {
+		tx, err = p.db.BeginTx(ctx, p.e.txOptions())
+	}
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

@@ -111,6 +111,30 @@ func (postgresEngine) queueKeyChanges(ctx context.Context, tx *txn) error {
 	return err
 }
 
+// queue makes a retried write wait its turn behind the others retried,
+// holding a session lock on the connection its transaction then uses: its
+// snapshot is taken after the writes it collided with have committed, so
+// it does not collide with them again (a lock taken inside the
+// transaction comes after its snapshot).
+func (postgresEngine) queue(ctx context.Context, db *sql.DB, queued bool) (*sql.Conn, func(), error) {
+	if !queued {
+		return nil, nil, nil
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	const key = `hashtext(current_schema() || '.keyconsole.retried')`
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(`+key+`)`); err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	return conn, func() {
+		conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+key+`)`)
+		conn.Close()
+	}, nil
+}
+
 // queueAudit queues the transactions that link audit entries, as
 // queueKeyChanges does those that number key changes.
 func (postgresEngine) queueAudit(ctx context.Context, tx *txn) error {

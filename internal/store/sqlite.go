@@ -57,6 +57,11 @@ func (sqliteEngine) jsonAgg(expr, order string) string {
 func (sqliteEngine) queueKeyChanges(context.Context, *txn) error { return nil }
 func (sqliteEngine) queueAudit(context.Context, *txn) error      { return nil }
 
+// queue: one writer connection queues every write already.
+func (sqliteEngine) queue(context.Context, *sql.DB, bool) (*sql.Conn, func(), error) {
+	return nil, nil, nil
+}
+
 // One process writes an SQLite file: there is nobody to wake.
 func (sqliteEngine) notify(context.Context, *txn, string) error { return nil }
 func (sqliteEngine) listen(context.Context, func()) error       { return apikey.ErrNoListen }
