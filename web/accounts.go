@@ -118,6 +118,10 @@ func (s *Server) accountCreate(c echo.Context) error {
 		return s.renderAccounts(c, http.StatusUnprocessableEntity, form, "", "")
 	}
 	a, err := s.accounts.Create(c.Request().Context(), actor(c), name, parent)
+	if errs, ok := storageError(err); ok {
+		form.Errors = errs
+		return s.renderAccounts(c, http.StatusServiceUnavailable, form, "", "")
+	}
 	if f := apikey.ErrorField(err); f != "" {
 		form.Errors = map[string]string{f: apikey.ErrorMessage(err)}
 		return s.renderAccounts(c, http.StatusUnprocessableEntity, form, "", "")

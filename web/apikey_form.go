@@ -292,13 +292,21 @@ func (s *Server) keysPage(c echo.Context, title string) view.Page {
 	return s.page(c, title, "api-keys", view.Crumb{Label: "Security"}, view.Crumb{Label: "API access keys", URL: "/security/api-keys"}, view.Crumb{Label: title})
 }
 
+// storageError is a database that takes no writes for now as the error
+// at the top of a form: the form comes back as typed (status 503).
+func storageError(err error) (map[string]string, bool) {
+	if apikey.ErrorCode(err) != apikey.EUNAVAILABLE {
+		return nil, false
+	}
+	return map[string]string{"form": apikey.ErrorMessage(err)}, true
+}
+
 // fieldError turns a refusal that belongs beside a field (a taken name, a
 // custom value in use), or a database that takes no writes for now, into
 // form errors; other refusals are not form errors.
 func fieldError(err error) (map[string]string, int, bool) {
-	if apikey.ErrorCode(err) == apikey.EUNAVAILABLE {
-		// The form comes back as typed, with why nothing was stored.
-		return map[string]string{"form": apikey.ErrorMessage(err)}, http.StatusServiceUnavailable, true
+	if errs, ok := storageError(err); ok {
+		return errs, http.StatusServiceUnavailable, true
 	}
 	field := apikey.ErrorField(err)
 	if field == "" {

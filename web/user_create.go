@@ -44,6 +44,9 @@ func (s *Server) userCreate(c echo.Context) error {
 		return s.renderNewUser(c, http.StatusUnprocessableEntity, form)
 	}
 	switch u, err := s.users.Create(ctx, actor(c), in); apikey.ErrorCode(err) {
+	case apikey.EUNAVAILABLE:
+		form.Errors, _ = storageError(err)
+		return s.renderNewUser(c, http.StatusServiceUnavailable, form)
 	case "":
 		return s.done(c, "Added the user "+u.Username+" ("+u.Role.Label()+").", "/users")
 	case apikey.ECONFLICT:

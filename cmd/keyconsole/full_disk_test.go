@@ -32,7 +32,7 @@ func TestFullDisk(t *testing.T) {
 	}
 	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
 	path := filepath.Join(dir, "k.db")
-	secret := adminKeyIn(t, path)
+	secret, rootID := adminKeyIn(t, path)
 	base, stderr, stop := startServeStop(t, map[string]string{"KEYCONSOLE_DB": path, "KEYCONSOLE_SECRET_FILE": filepath.Join(dir, "session.key"),
 		"KEYCONSOLE_ADMIN_PASSWORD": "the-operator-chose-this"})
 	// A console session, and the add form's token, while there is room.
@@ -100,6 +100,26 @@ func TestFullDisk(t *testing.T) {
 	if res.StatusCode != 503 || !strings.Contains(string(page), `value="typed while full"`) || !strings.Contains(string(page), "cannot store anything right now") {
 		t.Fatalf("the add form on a full disk: %d\n%s", res.StatusCode, page)
 	}
+	// So does the accounts page's form.
+	res, err = browser.PostForm(base+"/accounts", url.Values{"_csrf": {string(token[1])}, "name": {"Account typed while full"}, "parent_id": {rootID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 503 || !strings.Contains(string(page), `value="Account typed while full"`) || !strings.Contains(string(page), "cannot store anything right now") {
+		t.Fatalf("the account form on a full disk: %d\n%s", res.StatusCode, page)
+	}
+	res, err = browser.PostForm(base+"/users/new", url.Values{"_csrf": {string(token[1])}, "username": {"typedwhilefull"},
+		"password": {"a-long-enough-password-1"}, "role": {"global-viewer"}, "account_id": {rootID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 503 || !strings.Contains(string(page), `value="typedwhilefull"`) || !strings.Contains(string(page), "cannot store anything right now") {
+		t.Fatalf("the user form on a full disk: %d\n%s", res.StatusCode, page)
+	}
 	os.Remove(filler)
 	if code, _ := create("after"); code != 201 {
 		t.Fatalf("create once space is free: %d", code)
@@ -114,8 +134,8 @@ func TestFullDisk(t *testing.T) {
 }
 
 // adminKeyIn makes the database at path with a Global Admin API key and
-// returns its secret.
-func adminKeyIn(t *testing.T, path string) string {
+// returns its secret and the root account's id.
+func adminKeyIn(t *testing.T, path string) (string, string) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.Open(ctx, path)
@@ -137,5 +157,5 @@ func adminKeyIn(t *testing.T, path string) string {
 	if err := db.CreateKey(ctx, k, nil); err != nil {
 		t.Fatal(err)
 	}
-	return secret
+	return secret, root.ID
 }
