@@ -25,6 +25,9 @@ func (s *Server) passwordChange(c echo.Context) error {
 	r := c.Request()
 	errs, err := s.signin.ChangePassword(r.Context(), v.user, v.sessionID, c.RealIP(),
 		r.PostFormValue("current_password"), r.PostFormValue("password"), r.PostFormValue("password_confirm"))
+	if unavailable, ok := storageError(err); ok {
+		return s.renderPassword(c, http.StatusServiceUnavailable, view.PasswordForm{Forced: v.user.MustChangePassword, Errors: unavailable})
+	}
 	if err != nil {
 		return err
 	}

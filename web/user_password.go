@@ -31,6 +31,9 @@ func (s *Server) userPasswordReset(c echo.Context) error {
 		return s.done(c, "Set a new password for "+u.Username+", who must change it at the next sign-in.", "/users")
 	case apikey.EINVALID:
 		return s.renderUserPassword(c, http.StatusUnprocessableEntity, u, map[string]string{"password": apikey.ErrorMessage(err)})
+	case apikey.EUNAVAILABLE:
+		unavailable, _ := storageError(err)
+		return s.renderUserPassword(c, http.StatusServiceUnavailable, u, unavailable)
 	}
 	return err
 }

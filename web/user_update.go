@@ -51,6 +51,9 @@ func (s *Server) userRoleSave(c echo.Context) error {
 	switch apikey.ErrorCode(err) {
 	case "":
 		return s.done(c, "Saved the role of "+u.Username+": "+role.Label()+".", "/users")
+	case apikey.EUNAVAILABLE:
+		f.Errors, _ = storageError(err)
+		return s.renderUserRole(c, http.StatusServiceUnavailable, u, f)
 	case apikey.ECONFLICT: // the last Global Admin's
 		status = http.StatusConflict
 		fallthrough

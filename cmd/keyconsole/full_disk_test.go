@@ -120,6 +120,16 @@ func TestFullDisk(t *testing.T) {
 	if res.StatusCode != 503 || !strings.Contains(string(page), `value="typedwhilefull"`) || !strings.Contains(string(page), "cannot store anything right now") {
 		t.Fatalf("the user form on a full disk: %d\n%s", res.StatusCode, page)
 	}
+	res, err = browser.PostForm(base+"/account/password", url.Values{"_csrf": {string(token[1])}, "current_password": {"the-operator-chose-this"},
+		"password": {"another-long-password-2"}, "password_confirm": {"another-long-password-2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 503 || !strings.Contains(string(page), "cannot store anything right now") {
+		t.Fatalf("the password form on a full disk: %d\n%s", res.StatusCode, page)
+	}
 	os.Remove(filler)
 	if code, _ := create("after"); code != 201 {
 		t.Fatalf("create once space is free: %d", code)
