@@ -143,12 +143,13 @@ func TestFullDisk(t *testing.T) {
 	}
 }
 
-// adminKeyIn makes the database at path with a Global Admin API key and
-// returns its secret and the root account's id.
-func adminKeyIn(t *testing.T, path string) (string, string) {
+// adminKeyIn opens (or makes) the database at dsn and adds a Global Admin
+// API key to it, changed by mutate; it returns the key's secret and the
+// root account's id.
+func adminKeyIn(t *testing.T, dsn string, mutate ...func(*apikey.Key)) (string, string) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, path)
+	db, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,6 +165,9 @@ func adminKeyIn(t *testing.T, path string) (string, string) {
 	k := &apikey.Key{AccountID: root.ID, CreatedBy: "test", SecretHash: apikey.HashSecret(secret), DisplayPrefix: apikey.DisplayPrefix(secret),
 		Settings: apikey.Settings{Name: "script", Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true,
 			AllowUnauthenticated: true, Roles: []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}}}}
+	for _, m := range mutate {
+		m(k)
+	}
 	if err := db.CreateKey(ctx, k, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,8 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"keyconsole/internal/apikey"
-	"keyconsole/internal/store"
 	"keyconsole/internal/store/storetest"
 	"keyconsole/internal/syncbuf"
 )
@@ -36,10 +35,15 @@ func TestMain(m *testing.M) {
 
 // process is one `keyconsole serve` running as its own process.
 type process struct {
-	base   string
-	stderr *syncbuf.Buffer
+	base, addr string
+	stderr     *syncbuf.Buffer
+	cmd        *exec.Cmd
+	done       chan struct{} // closed once it has exited; err says how
+	err        error
 }
 
+// startProcess starts serve with env and waits until it answers; the
+// test's end stops it with SIGINT, if it has not stopped by then.
 func startProcess(t *testing.T, env map[string]string) *process {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -48,24 +52,23 @@ func startProcess(t *testing.T, env map[string]string) *process {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	cmd := exec.Command(os.Args[0], "serve", "--addr", addr)
-	cmd.Env = append(os.Environ(), envServe+"=1")
+	p := &process{base: "http://" + addr, addr: addr, stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(os.Args[0], "serve", "--addr", addr)
+	p.cmd.Env = append(os.Environ(), envServe+"=1")
 	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
+		p.cmd.Env = append(p.cmd.Env, k+"="+v)
 	}
-	p := &process{base: "http://" + addr, stderr: &syncbuf.Buffer{}}
-	cmd.Stderr = p.stderr
-	if err := cmd.Start(); err != nil {
+	p.cmd.Stderr = p.stderr
+	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
+		p.cmd.Process.Signal(os.Interrupt)
 		select {
-		case <-exited:
+		case <-p.done:
 		case <-time.After(15 * time.Second):
-			cmd.Process.Kill()
+			p.cmd.Process.Kill()
 			t.Error("serve did not stop on SIGINT")
 		}
 	})
@@ -75,13 +78,31 @@ func startProcess(t *testing.T, env map[string]string) *process {
 			return p
 		}
 		select {
-		case err := <-exited:
-			t.Fatalf("serve exited: %v: %s", err, p.stderr.String())
+		case <-p.done:
+			t.Fatalf("serve exited: %v: %s", p.err, p.stderr.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
 	t.Fatalf("serve did not come up: %s", p.stderr.String())
 	return nil
+}
+
+// exit waits for the process to end by itself and returns its exit status.
+func (p *process) exit(t *testing.T, within time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(within):
+		t.Fatalf("still running after %v: %s", within, p.stderr.String())
+	}
+	var ee *exec.ExitError
+	if errors.As(p.err, &ee) {
+		return ee.ExitCode()
+	}
+	if p.err != nil {
+		t.Fatal(p.err)
+	}
+	return 0
 }
 
 // api sends a JSON request with the API key and decodes the answer into out.
@@ -118,7 +139,6 @@ func api(t *testing.T, method, u, apiKey string, body any, out any) int {
 func TestTwoProcessesShareOneDatabase(t *testing.T) {
 	t.Parallel()
 	dsn := storetest.PostgresDSN(t)
-	ctx := context.Background()
 	dir := t.TempDir()
 	env := map[string]string{"KEYCONSOLE_DB": dsn, "KEYCONSOLE_SECRET_FILE": filepath.Join(dir, "session.key"),
 		"KEYCONSOLE_ADMIN_PASSWORD": "the-admin-password-1"}
@@ -126,22 +146,7 @@ func TestTwoProcessesShareOneDatabase(t *testing.T) {
 	b := startProcess(t, env)
 
 	// An admin key for the API, made behind both instances' backs.
-	db, err := store.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	root, err := db.RootAccount(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, _ := apikey.GenerateSecret(apikey.TypeGeneral)
-	err = db.CreateKey(ctx, &apikey.Key{AccountID: root.ID, CreatedBy: "test", SecretHash: apikey.HashSecret(admin), DisplayPrefix: apikey.DisplayPrefix(admin),
-		Settings: apikey.Settings{Name: "ops", Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true, AllowUnauthenticated: true,
-			AdvancedPermissions: []string{"verify"}, Roles: []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin, Accounts: []string{apikey.AllAccounts}}}}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	admin, rootID := adminKeyIn(t, dsn, func(k *apikey.Key) { k.AdvancedPermissions = []string{"verify"} })
 
 	verifyOn := func(p *process, secret string) string {
 		t.Helper()
@@ -154,7 +159,7 @@ func TestTwoProcessesShareOneDatabase(t *testing.T) {
 	create := func(name, access string) (string, string) {
 		t.Helper()
 		var out struct{ ID, Secret string }
-		body := map[string]any{"name": name, "type": "general", "access_type": access, "roles": []string{"global-viewer"}, "account_id": root.ID}
+		body := map[string]any{"name": name, "type": "general", "access_type": access, "roles": []string{"global-viewer"}, "account_id": rootID}
 		if code := api(t, "POST", a.base+"/api/v1/keys", admin, body, &out); code != http.StatusCreated {
 			t.Fatalf("create %s on A: %d", name, code)
 		}

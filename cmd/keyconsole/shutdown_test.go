@@ -1,91 +1,37 @@
 package main
 
 import (
-	"errors"
 	"fmt"
+	"maps"
 	"net"
-	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
-	"keyconsole/internal/syncbuf"
 )
 
-// spawned is `keyconsole serve` as a process of its own, for the tests
-// that send it signals.
-type spawned struct {
-	cmd    *exec.Cmd
-	addr   string
-	stderr *syncbuf.Buffer
-	exited chan error
-}
-
-func spawn(t *testing.T, env map[string]string) *spawned {
+// spawn starts serve as a process of its own, on a database and secret
+// file of its own, with env besides: the tests that send it signals.
+func spawn(t *testing.T, env map[string]string) *process {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &spawned{addr: l.Addr().String(), stderr: &syncbuf.Buffer{}, exited: make(chan error, 1)}
-	l.Close()
 	dir := t.TempDir()
-	s.cmd = exec.Command(os.Args[0], "serve", "--addr", s.addr)
-	s.cmd.Env = append(os.Environ(), envServe+"=1", "KEYCONSOLE_DB="+filepath.Join(dir, "k.db"), "KEYCONSOLE_SECRET_FILE="+filepath.Join(dir, "session.key"))
-	for k, v := range env {
-		s.cmd.Env = append(s.cmd.Env, k+"="+v)
-	}
-	s.cmd.Stderr = s.stderr
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { s.exited <- s.cmd.Wait() }()
-	t.Cleanup(func() { s.cmd.Process.Kill() })
-	for range 200 {
-		if res, err := http.Get("http://" + s.addr + "/healthz"); err == nil {
-			res.Body.Close()
-			return s
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("serve did not come up: %s", s.stderr.String())
-	return nil
+	all := map[string]string{"KEYCONSOLE_DB": filepath.Join(dir, "k.db"), "KEYCONSOLE_SECRET_FILE": filepath.Join(dir, "session.key")}
+	maps.Copy(all, env)
+	return startProcess(t, all)
 }
 
 // slowRequest starts a sign-in whose body never finishes: in flight until
 // the server gives up on it.
-func (s *spawned) slowRequest(t *testing.T) {
+func slowRequest(t *testing.T, p *process) {
 	t.Helper()
-	conn, err := net.Dial("tcp", s.addr)
+	conn, err := net.Dial("tcp", p.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	fmt.Fprintf(conn, "POST /login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nusername=adm", s.addr)
+	fmt.Fprintf(conn, "POST /login HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nusername=adm", p.addr)
 	time.Sleep(300 * time.Millisecond) // the server is reading it
-}
-
-// exit waits for the process and returns its exit status.
-func (s *spawned) exit(t *testing.T, within time.Duration) int {
-	t.Helper()
-	select {
-	case err := <-s.exited:
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return ee.ExitCode()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return 0
-	case <-time.After(within):
-		t.Fatalf("still running after %v: %s", within, s.stderr.String())
-		return -1
-	}
 }
 
 // TestShutdown: a drain with nothing in flight ends with exit status 0;
@@ -104,7 +50,7 @@ func TestShutdown(t *testing.T) {
 	t.Run("cut off", func(t *testing.T) {
 		t.Parallel()
 		s := spawn(t, map[string]string{"KEYCONSOLE_DRAIN": "500ms"})
-		s.slowRequest(t)
+		slowRequest(t, s)
 		s.cmd.Process.Signal(syscall.SIGTERM)
 		code := s.exit(t, 10*time.Second)
 		lines := strings.Split(strings.TrimSpace(s.stderr.String()), "\n")
@@ -115,7 +61,7 @@ func TestShutdown(t *testing.T) {
 	t.Run("second signal", func(t *testing.T) {
 		t.Parallel()
 		s := spawn(t, map[string]string{"KEYCONSOLE_DRAIN": "1m"})
-		s.slowRequest(t)
+		slowRequest(t, s)
 		s.cmd.Process.Signal(syscall.SIGTERM)
 		time.Sleep(300 * time.Millisecond)
 		s.cmd.Process.Signal(syscall.SIGINT)
