@@ -97,6 +97,11 @@ func TestStartRefusesToBeginAgain(t *testing.T) {
 	if _, err := auth.LoadOrCreateSessionKeys(env["KEYCONSOLE_SECRET_FILE"]); err != nil {
 		t.Fatal(err)
 	}
+	// Written an hour ago: by an earlier server, not a sibling starting now.
+	hourAgo := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(env["KEYCONSOLE_SECRET_FILE"], hourAgo, hourAgo); err != nil {
+		t.Fatal(err)
+	}
 	os.Remove(path)
 	code, line := serveUntilExit(t, env)
 	if code != exitError || !strings.Contains(line, "--new-database") || strings.Count(line, "\n") != 0 {

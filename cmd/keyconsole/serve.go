@@ -41,6 +41,9 @@ const (
 	shutdownDrain     = 10 * time.Second
 	// walTrimEvery is the idle interval after which the write-ahead log is emptied.
 	walTrimEvery = 30 * time.Second
+	// firstStartWindow: a secret file younger than this was made by a
+	// first start still under way, not left by an earlier server.
+	firstStartWindow = time.Minute
 	// checkBeforeStartBelow: a file this small is checked before the
 	// server listens (about 0.2 s); a larger one while it serves.
 	checkBeforeStartBelow = 64 << 20
@@ -304,8 +307,11 @@ func refuseLostDatabase(ctx context.Context, dsn, secretFile string, allow bool)
 	if allow {
 		return nil
 	}
-	if _, err := os.Stat(secretFile); err != nil {
-		return nil // a first start
+	fi, err := os.Stat(secretFile)
+	if err != nil || time.Since(fi.ModTime()) < firstStartWindow {
+		// A first start, or several instances making their first start
+		// together: a sibling has just written the file, not yet the database.
+		return nil
 	}
 	exists, err := store.Exists(ctx, dsn)
 	if err != nil || exists {
