@@ -9,40 +9,23 @@ import (
 	"keyconsole/web/view"
 )
 
-// Verification checks a key in this order; the test shows each check,
-// what it found, and for the first that fails what would fix it. The
-// answer's code says which failed: the ones before passed, the ones after
-// were not reached.
-var testSteps = []struct {
-	name  string
-	fails string // the answer code when this check fails
-}{
-	{"Format and checksum", ""},
-	{"Found", verify.NotFound},
-	{"Active", verify.KeyInactive},
-	{"Expiry", verify.KeyExpired},
-	{"Client address", verify.IPNotAllowed},
-	{"Account", verify.Forbidden},
-	{"Rate limit", verify.RateLimited},
-}
-
 // explainSteps lays out the test of secret (never shown back) from ip in
-// the account named accountName: k is the key found, nil when none (or
-// one the visitor may not see).
+// the account named accountName: each of verification's checks in its
+// order, what it found, and for the first that failed what would fix it
+// (the answer's code names it; later ones were not reached). k is the key
+// found, nil when none (or one the visitor may not see).
 func explainSteps(code string, k *apikey.Key, secret string, ip netip.Addr, accountName string) []view.TestStep {
+	formatOK, format, formatFix := secretFormat(secret)
 	failed := -1
-	for i, s := range testSteps {
-		if s.fails != "" && s.fails == code {
+	for i, c := range verify.Checks {
+		if c.Code == code && (c.Step != verify.StepFormat || !formatOK) {
 			failed = i
+			break
 		}
 	}
-	formatOK, format, formatFix := secretFormat(secret)
-	if !formatOK {
-		failed = 0
-	}
-	steps := make([]view.TestStep, len(testSteps))
-	for i, s := range testSteps {
-		st := view.TestStep{Name: s.name, Outcome: view.StepPassed}
+	steps := make([]view.TestStep, len(verify.Checks))
+	for i, c := range verify.Checks {
+		st := view.TestStep{Name: c.Name, Outcome: view.StepPassed}
 		switch {
 		case failed >= 0 && i > failed:
 			st.Outcome, st.Detail = view.StepSkipped, "Not checked: an earlier check failed."
@@ -51,29 +34,30 @@ func explainSteps(code string, k *apikey.Key, secret string, ip netip.Addr, acco
 		case i == failed:
 			st.Outcome = view.StepFailed
 		}
-		switch i {
-		case 0:
+		failing := st.Outcome == view.StepFailed
+		switch c.Step {
+		case verify.StepFormat:
 			st.Detail, st.Fix = format, formatFix
-		case 1:
+		case verify.StepFound:
 			st.Detail, st.Fix = found(k, secret)
-		case 2:
-			st.Detail, st.Fix = "The key is switched on.", ""
-			if st.Outcome == view.StepFailed {
+		case verify.StepActive:
+			st.Detail = "The key is switched on."
+			if failing {
 				st.Detail, st.Fix = "The key is switched off.", "Activate it on its details page."
 			}
-		case 3:
-			st.Detail, st.Fix = expiry(k, st.Outcome == view.StepFailed)
-		case 4:
-			st.Detail, st.Fix = address(k, ip, st.Outcome == view.StepFailed)
-		case 5:
+		case verify.StepExpiry:
+			st.Detail, st.Fix = expiry(k, failing)
+		case verify.StepAddress:
+			st.Detail, st.Fix = address(k, ip, failing)
+		case verify.StepAccount:
 			st.Detail = "The key works in " + accountName + "."
-			if st.Outcome == view.StepFailed {
+			if failing {
 				st.Detail = "The key belongs to an account that does not reach " + accountName + ": a key works in its own account and those below it."
 				st.Fix = "Test in the key's own account, or use a key of this one."
 			}
-		case 6:
+		case verify.StepRateLimit:
 			st.Detail = "Within its rate limit."
-			if st.Outcome == view.StepFailed {
+			if failing {
 				st.Detail, st.Fix = "Over its rate limit right now.", "Wait a moment; the limit refills every second."
 			}
 		}

@@ -35,6 +35,42 @@ const (
 	minCustomLen = 32
 )
 
+// Step names one of verification's checks.
+type Step int
+
+// Verification's checks.
+const (
+	StepFormat Step = iota
+	StepFound
+	StepActive
+	StepExpiry
+	StepAddress
+	StepAccount
+	StepRateLimit
+)
+
+// Check is one of verification's checks: what it looks at, and the code
+// the answer carries when it is the first to fail.
+type Check struct {
+	Step Step
+	Name string
+	Code string
+}
+
+// Checks are verification's checks in the order judge runs them: an
+// answer's code names the first that failed, so those before it passed and
+// those after were not reached. The console's key test lays its steps out
+// by this list; TestChecksInJudgeOrder holds it to judge.
+var Checks = []Check{
+	{StepFormat, "Format and checksum", NotFound},
+	{StepFound, "Found", NotFound},
+	{StepActive, "Active", KeyInactive},
+	{StepExpiry, "Expiry", KeyExpired},
+	{StepAddress, "Client address", IPNotAllowed},
+	{StepAccount, "Account", Forbidden},
+	{StepRateLimit, "Rate limit", RateLimited},
+}
+
 // Request is one secret to judge.
 type Request struct {
 	Secret    string

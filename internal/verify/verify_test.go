@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/servicetest"
@@ -213,5 +214,54 @@ func TestRotationIsServedFromTheCache(t *testing.T) {
 		if n := counting.loads.Load(); n != int64(len(secrets)) {
 			t.Fatalf("after round %d: %d loads for %d keys", round, n, len(secrets))
 		}
+	}
+}
+
+// Checks lists judge's order: a key that fails check i and every check
+// after it is refused with check i's code, for every i. Reorder judge (or
+// the list) and this fails.
+func TestChecksInJudgeOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, root := servicetest.Open(t)
+	child := &apikey.Account{Name: "child", ParentID: root.ID}
+	if err := db.CreateAccount(ctx, child); err != nil {
+		t.Fatal(err)
+	}
+	past := time.Now().Add(-time.Hour)
+	for i, check := range Checks {
+		t.Run(check.Name, func(t *testing.T) {
+			secret, _ := apikey.GenerateSecret(apikey.TypeGeneral)
+			k := &apikey.Key{AccountID: child.ID, CreatedBy: "t", SecretHash: apikey.HashSecret(secret), DisplayPrefix: apikey.DisplayPrefix(secret),
+				Settings: apikey.Settings{Name: fmt.Sprint("order ", i), Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: i > 2,
+					AllowedIPs: []apikey.IPEntry{{Prefix: netip.MustParsePrefix("10.0.0.0/8"), Source: "10.0.0.0/8"}}}}
+			if i <= 3 {
+				k.ExpiresAt = &past
+			}
+			ip := netip.MustParseAddr("192.0.2.1") // off the allow list
+			if i > 4 {
+				ip = netip.MustParseAddr("10.1.2.3")
+			}
+			account := root.ID // above the key's account: refused
+			if i > 5 {
+				account = child.ID
+			}
+			if i > 1 {
+				if err := db.CreateKey(ctx, k, nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if i == 0 {
+				secret = secret[:len(secret)-1] + string(secret[len(secret)-1]^1) // checksum broken
+			}
+			v := New(db, nil, nil, Config{RatePerSecond: 1e-9, Burst: 1}, nil)
+			if i > 1 {
+				v.limiter(k.ID).Allow() // the only token spent
+			}
+			res, err := v.Explain(ctx, Request{Secret: secret, ClientIP: ip, AccountID: account})
+			if err != nil || res.Code != check.Code {
+				t.Fatalf("a key failing %q and every later check: %s, %v; want %s", check.Name, res.Code, err, check.Code)
+			}
+		})
 	}
 }
