@@ -42,6 +42,13 @@ func (s *Server) apiKeyDelete(c echo.Context) error {
 		return s.renderDeleteConfirm(c, http.StatusUnprocessableEntity, k, again)
 	}
 	k, err := s.keys.Delete(c.Request().Context(), who, c.Param("id"))
+	if errs, ok := storageError(err); ok {
+		if k, _, err = s.keyWithPath(c); err != nil {
+			return err
+		}
+		again.Errors = errs
+		return s.renderDeleteConfirm(c, http.StatusServiceUnavailable, k, again)
+	}
 	if err != nil {
 		return err
 	}

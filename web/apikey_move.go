@@ -35,6 +35,12 @@ func (s *Server) apiKeyMove(c echo.Context) error {
 		}
 		return s.done(c, msg, keyURL(k.ID))
 	}
+	if errs, ok := storageError(err); ok {
+		if k, err = s.keyToMove(c); err != nil {
+			return err
+		}
+		return s.renderKeyMove(c, http.StatusServiceUnavailable, k, to, errs)
+	}
 	var stale *apikey.StaleError
 	isStale := errors.As(err, &stale)
 	if !isStale && apikey.ErrorField(err) != "account_id" {

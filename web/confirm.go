@@ -38,7 +38,16 @@ const (
 // is also told that nothing was done.
 func (s *Server) confirmFirst(c echo.Context, q question, act func() error) error {
 	if confirmed(c) {
-		return act()
+		err := act()
+		if errs, ok := storageError(err); ok {
+			// Asked again with the reason at its top and the answer as typed.
+			q.q.Errors = errs
+			if q.q.AskReason {
+				q.q.Reason = c.FormValue("reason")
+			}
+			return s.ask(c, http.StatusServiceUnavailable, q)
+		}
+		return err
 	}
 	if c.Request().Method == http.MethodPost && q.q.Refusal == "" {
 		if q.unconfirmed == "" {

@@ -33,6 +33,7 @@ func TestFullDisk(t *testing.T) {
 	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
 	path := filepath.Join(dir, "k.db")
 	secret, rootID := adminKeyIn(t, path)
+	keyID, otherID := keyAndAccountIn(t, path, rootID)
 	base, stderr, stop := startServeStop(t, map[string]string{"KEYCONSOLE_DB": path, "KEYCONSOLE_SECRET_FILE": filepath.Join(dir, "session.key"),
 		"KEYCONSOLE_ADMIN_PASSWORD": "the-operator-chose-this"})
 	// A console session, and the add form's token, while there is room.
@@ -130,6 +131,27 @@ func TestFullDisk(t *testing.T) {
 	if res.StatusCode != 503 || !strings.Contains(string(page), "cannot store anything right now") {
 		t.Fatalf("the password form on a full disk: %d\n%s", res.StatusCode, page)
 	}
+	// Questions come back too: as answered, the reason at their top.
+	for _, q := range []struct {
+		path string
+		form url.Values
+		kept string
+	}{
+		{"/security/api-keys/" + keyID + "/deactivate", url.Values{"confirm": {"yes"}, "reason": {"reason typed while full"}}, `value="reason typed while full"`},
+		{"/security/api-keys/" + keyID + "/delete", url.Values{"reason": {"another reason typed"}}, `value="another reason typed"`},
+		{"/security/api-keys/" + keyID + "/move", url.Values{"account_id": {otherID}, "version": {"1"}}, `value="` + otherID + `" selected`},
+	} {
+		q.form.Set("_csrf", string(token[1]))
+		res, err = browser.PostForm(base+q.path, q.form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ = io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 503 || !strings.Contains(string(page), q.kept) || !strings.Contains(string(page), "cannot store anything right now") {
+			t.Fatalf("%s on a full disk: %d\n%s", q.path, res.StatusCode, page)
+		}
+	}
 	os.Remove(filler)
 	if code, _ := create("after"); code != 201 {
 		t.Fatalf("create once space is free: %d", code)
@@ -172,4 +194,27 @@ func adminKeyIn(t *testing.T, dsn string, mutate ...func(*apikey.Key)) (string, 
 		t.Fatal(err)
 	}
 	return secret, root.ID
+}
+
+// keyAndAccountIn adds a key and a second account under the root to the
+// database at dsn, for questions to ask about; it returns their ids.
+func keyAndAccountIn(t *testing.T, dsn, rootID string) (string, string) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	other := &apikey.Account{ParentID: rootID, Name: "Other"}
+	if err := db.CreateAccount(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	secret, _ := apikey.GenerateSecret(apikey.TypeGeneral)
+	k := &apikey.Key{AccountID: rootID, CreatedBy: "test", SecretHash: apikey.HashSecret(secret), DisplayPrefix: apikey.DisplayPrefix(secret),
+		Settings: apikey.Settings{Name: "asked about", Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true}}
+	if err := db.CreateKey(ctx, k, nil); err != nil {
+		t.Fatal(err)
+	}
+	return k.ID, other.ID
 }
