@@ -43,6 +43,9 @@ func TestAuditVerifyCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := raw.Exec(storetest.DropAuditGuards("sqlite")); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := raw.Exec(`UPDATE audit_events SET actor_name = 'someone else' WHERE seq = 2`); err != nil {
 		t.Fatal(err)
 	}

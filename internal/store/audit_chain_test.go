@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/store/storetest"
 )
 
 // auditedKeys creates n keys, each with its audit entry, and returns the
@@ -77,6 +78,7 @@ func TestAuditChain(t *testing.T) {
 			t.Parallel()
 			db, _ := openTest(t)
 			ids := auditedKeys(t, db, 8)
+			exec(t, db, storetest.DropAuditGuards(storetest.Engine()))
 			c.tamper(t, db, ids)
 			check, err := db.VerifyAudit(context.Background())
 			if err != nil {
@@ -131,6 +133,8 @@ func TestAuditChainOfOlderEntries(t *testing.T) {
 	t.Parallel()
 	db, _ := openTest(t)
 	auditedKeys(t, db, 5)
+	// Unlinked, as entries written before the chain were (the guard came later).
+	exec(t, db, storetest.DropAuditGuards(storetest.Engine()))
 	exec(t, db, `UPDATE audit_events SET seq = NULL, hash = ''`)
 	exec(t, db, `UPDATE audit_head SET seq = 0, hash = ''`)
 	if err := db.inTx(context.Background(), func(tx *txn) error { return chainExisting(context.Background(), tx) }); err != nil {
@@ -138,6 +142,37 @@ func TestAuditChainOfOlderEntries(t *testing.T) {
 	}
 	auditedKeys(t, db, 2) // and new entries link on
 	if check, err := db.VerifyAudit(context.Background()); err != nil || check.Problem != "" || check.Entries != 7 {
+		t.Fatalf("%+v: %v", check, err)
+	}
+}
+
+// TestAuditEntriesAppendOnly: the database itself refuses to delete an
+// entry, change what it records or move it in the chain, even to code
+// holding a connection; the search columns may still be rewritten, and
+// unlinked entries linked once.
+func TestAuditEntriesAppendOnly(t *testing.T) {
+	t.Parallel()
+	db, _ := openTest(t)
+	ids := auditedKeys(t, db, 3)
+	ctx := context.Background()
+	for _, q := range []string{
+		`DELETE FROM audit_events WHERE id = ?`,
+		`UPDATE audit_events SET actor_name = 'someone else' WHERE id = ?`,
+		`UPDATE audit_events SET changes = '[]', reason = 'rewritten' WHERE id = ?`,
+		`UPDATE audit_events SET seq = seq + 100 WHERE id = ?`,
+		`UPDATE audit_events SET hash = 'x' WHERE id = ?`,
+	} {
+		if _, err := db.writer.ExecContext(ctx, q, ids[1]); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: %v", q, err)
+		}
+	}
+	if storetest.Engine() == "postgres" {
+		if _, err := db.writer.ExecContext(ctx, `TRUNCATE audit_events`); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("truncate: %v", err)
+		}
+	}
+	exec(t, db, `UPDATE audit_events SET actor_name_fold = 'refolded' WHERE id = ?`, ids[1])
+	if check, err := db.VerifyAudit(ctx); err != nil || check.Problem != "" || check.Entries != 3 {
 		t.Fatalf("%+v: %v", check, err)
 	}
 }

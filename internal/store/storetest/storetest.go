@@ -163,3 +163,14 @@ func Holds(tb testing.TB, dsn string, needle string) bool {
 	}
 	return false
 }
+
+// DropAuditGuards is the SQL, for engine ("sqlite" or "postgres"), that
+// drops the triggers keeping audit entries append-only: what a tamperer
+// with the database in hand would run first, so that tests can show the
+// hash chain still catches the change.
+func DropAuditGuards(engine string) string {
+	if engine == "postgres" {
+		return `DROP TRIGGER audit_events_append_only ON audit_events; DROP TRIGGER audit_events_no_truncate ON audit_events`
+	}
+	return `DROP TRIGGER audit_events_no_delete; DROP TRIGGER audit_events_no_change; DROP TRIGGER audit_events_linked_once`
+}
