@@ -48,7 +48,7 @@ func (s *Server) userCreate(c echo.Context) error {
 		form.Errors, _ = storageError(err)
 		return s.renderNewUser(c, http.StatusServiceUnavailable, form)
 	case "":
-		return s.done(c, "Added the user "+u.Username+" ("+u.Role.Label()+").", "/users")
+		return s.done(c, "Added the user "+u.Username+" ("+u.Role.Label()+")."+accountsNotKept(u.Role, params["role_accounts"]), "/users")
 	case apikey.ECONFLICT:
 		form.Errors = map[string]string{"username": apikey.ErrorMessage(err)}
 		return s.renderNewUser(c, http.StatusConflict, form)

@@ -160,6 +160,35 @@ func TestUserScopeByBoxes(t *testing.T) {
 	}
 }
 
+// Accounts ticked under a role that does not use them are not kept, and the
+// message after saving says so, on the add form and the edit form alike.
+func TestUserAccountsNotKeptAreSaid(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	a := ts.addAccount(t, "Customer A", "")
+	b := ts.addAccount(t, "Customer B", "")
+	res, _ := ts.admin.post(t, "/users/new", url.Values{"username": {"gwen"}, "password": {"a-good-long-password"},
+		"role": {"global-viewer"}, "account_id": {ts.root}, "role_accounts": {a, b}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add: %d", res.StatusCode)
+	}
+	if _, page := ts.get(t, "/users"); !strings.Contains(page, "The 2 accounts ticked were not kept") {
+		t.Error("the add form's message does not say the accounts went")
+	}
+	gwen, _ := ts.db.UserByName(context.Background(), "gwen")
+	if len(gwen.RoleAccounts) != 0 {
+		t.Errorf("accounts kept: %v", gwen.RoleAccounts)
+	}
+	ts.admin.post(t, "/users/"+gwen.ID+"/role", url.Values{"role": {"account-viewer"}, "role_accounts": {a}})
+	if _, page := ts.get(t, "/users"); strings.Contains(page, "not kept") {
+		t.Error("an Account Viewer's accounts said to be dropped")
+	}
+	ts.admin.post(t, "/users/"+gwen.ID+"/role", url.Values{"role": {"support"}, "role_accounts": {a}})
+	if _, page := ts.get(t, "/users"); !strings.Contains(page, "The account ticked was not kept") {
+		t.Error("the edit form's message does not say the account went")
+	}
+}
+
 // Many users are listed a page at a time, with the way to the next.
 func TestUsersPaged(t *testing.T) {
 	t.Parallel()

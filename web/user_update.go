@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -50,7 +51,7 @@ func (s *Server) userRoleSave(c echo.Context) error {
 	status := http.StatusUnprocessableEntity
 	switch apikey.ErrorCode(err) {
 	case "":
-		return s.done(c, "Saved the role of "+u.Username+": "+role.Label()+".", "/users")
+		return s.done(c, "Saved the role of "+u.Username+": "+role.Label()+"."+accountsNotKept(role, params["role_accounts"]), "/users")
 	case apikey.EUNAVAILABLE:
 		f.Errors, _ = storageError(err)
 		return s.renderUserRole(c, http.StatusServiceUnavailable, u, f)
@@ -199,4 +200,18 @@ func firstError(errs validate.Errors) string {
 		msgs = append(msgs, errs[f])
 	}
 	return strings.Join(msgs, " ")
+}
+
+// accountsNotKept says so when accounts were ticked for a role that does
+// not use them: the form keeps them ticked while another role is chosen,
+// and they go with it, but not unsaid.
+func accountsNotKept(role apikey.Role, ticked []string) string {
+	n := len(validate.AccountIDList(ticked))
+	switch {
+	case role == apikey.RoleAccountViewer || n == 0:
+		return ""
+	case n == 1:
+		return " The account ticked was not kept: only an Account Viewer is limited to chosen accounts."
+	}
+	return " The " + strconv.Itoa(n) + " accounts ticked were not kept: only an Account Viewer is limited to chosen accounts."
 }
