@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"testing"
@@ -475,5 +476,25 @@ func TestKeyHeadersCannotUndoNoStore(t *testing.T) {
 		"response_headers": []map[string]any{{"name": "Cache-Control", "value": "public"}}})
 	if res.StatusCode != 422 || errFields(out)["response_headers"] == nil {
 		t.Errorf("a key with a Cache-Control header: %d %v", res.StatusCode, out)
+	}
+}
+
+// The public documents other services fetch answer in JSON, errors too:
+// a mistyped path or method is not the console's HTML page.
+func TestWellKnownErrorsInJSON(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	for _, c := range []struct{ method, path string }{
+		{"GET", "/.well-known/jwks"},
+		{"POST", "/.well-known/jwks.json"},
+	} {
+		req := httptest.NewRequest(c.method, c.path, nil)
+		rec := httptest.NewRecorder()
+		ts.srv.ServeHTTP(rec, req)
+		var body struct{ Error struct{ Code string } }
+		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.Error.Code != "NOT_FOUND" ||
+			!strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
+			t.Errorf("%s %s: %d %s %q", c.method, c.path, rec.Code, rec.Header().Get("Content-Type"), rec.Body.String())
+		}
 	}
 }

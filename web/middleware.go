@@ -190,7 +190,11 @@ var (
 )
 
 // isAPI tells a JSON API request from a console one.
-func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
+// isAPI tells the machine-read paths, answered (errors too) in JSON: the
+// API and the public documents other services fetch.
+func isAPI(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/.well-known/")
+}
 
 func requestIDOf(c echo.Context) string {
 	if id := c.Response().Header()[echo.HeaderXRequestID]; len(id) == 1 {
