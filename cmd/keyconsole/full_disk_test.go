@@ -171,10 +171,7 @@ func TestFullDisk(t *testing.T) {
 func adminKeyIn(t *testing.T, dsn string, mutate ...func(*apikey.Key)) (string, string) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openStore(t, dsn)
 	defer db.Close()
 	root, err := db.RootAccount(ctx)
 	if err != nil {
@@ -201,10 +198,7 @@ func adminKeyIn(t *testing.T, dsn string, mutate ...func(*apikey.Key)) (string, 
 func keyAndAccountIn(t *testing.T, dsn, rootID string) (string, string) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openStore(t, dsn)
 	defer db.Close()
 	other := &apikey.Account{ParentID: rootID, Name: "Other"}
 	if err := db.CreateAccount(ctx, other); err != nil {
@@ -217,4 +211,14 @@ func keyAndAccountIn(t *testing.T, dsn, rootID string) (string, string) {
 		t.Fatal(err)
 	}
 	return k.ID, other.ID
+}
+
+// openStore opens the database at dsn, migrated, for a test to fill.
+func openStore(t *testing.T, dsn string) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
 }
