@@ -6,7 +6,6 @@ package signin
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"runtime"
 	"sync/atomic"
@@ -191,12 +190,12 @@ func (s *Service) password(ctx context.Context, typed, password, ip, action stri
 	if user != nil {
 		events = append(events, userEvent(user, ip, apikey.ActionUserSignInFail))
 		if check.LocksUsername {
-			events = append(events, userEvent(user, ip, apikey.ActionUserSignInLock, apikey.Change{Field: "Locked",
-				To: fmt.Sprintf("the username, from addresses it has not signed in from (%d failures in %s)", ThrottlePolicy.UsernameCeiling, ThrottlePolicy.Window)}))
+			events = append(events, userEvent(user, ip, apikey.ActionUserSignInLock, apikey.NewChange(apikey.FieldLocked, nil,
+				apikey.LockData{Scope: apikey.LockUsername, Failures: ThrottlePolicy.UsernameCeiling, WindowSeconds: int64(ThrottlePolicy.Window / time.Second)})))
 		}
 		if check.LocksAddress {
-			events = append(events, userEvent(user, ip, apikey.ActionUserSignInLock, apikey.Change{Field: "Locked",
-				To: fmt.Sprintf("the address %s, for usernames that have not signed in from it (%d failures in %s)", ip, ThrottlePolicy.AddressCeiling, ThrottlePolicy.Window)}))
+			events = append(events, userEvent(user, ip, apikey.ActionUserSignInLock, apikey.NewChange(apikey.FieldLocked, nil,
+				apikey.LockData{Scope: apikey.LockAddress, Address: ip, Failures: ThrottlePolicy.AddressCeiling, WindowSeconds: int64(ThrottlePolicy.Window / time.Second)})))
 		}
 	}
 	if check.LocksUsername || check.LocksAddress {
