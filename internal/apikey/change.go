@@ -45,6 +45,7 @@ const (
 	FieldPreviousSecretUntil     = "previous_secret_until"     // RFC 3339 time, null: stopped at once
 	FieldEndpointTrust           = "endpoint_trust"            // EndpointTrustData
 	FieldLocked                  = "locked"                    // LockData
+	FieldMustChangePassword      = "must_change_password"      // bool
 )
 
 // GrantData is a role grant as a change records it: the role's id and the
@@ -256,7 +257,8 @@ var changeKinds = map[string]changeKind{
 		decode(ch.To, &e)
 		return "Endpoint " + e.EndpointID + " trusted"
 	}, text: asText(func(e EndpointTrustData) string { return yesNo(e.Trusted) })},
-	FieldLocked: {label: fixed("Locked"), text: asText(lockText)},
+	FieldLocked:             {label: fixed("Locked"), text: asText(lockText)},
+	FieldMustChangePassword: {label: fixed("Must choose a new password at sign-in"), text: asText(yesNo)},
 }
 
 // Structured tells a change recorded as data from one recorded in words

@@ -318,6 +318,16 @@ func (db *DB) SetUserPassword(ctx context.Context, id, hash string, mustChange b
 		if err != nil {
 			return err
 		}
+		var mustBefore int
+		if err := tx.QueryRowContext(ctx, `SELECT must_change_password FROM users WHERE id = ?`, id).Scan(&mustBefore); err != nil {
+			return fmt.Errorf("read user: %w", err)
+		}
+		if ev != nil {
+			ev.Changes = nil // this may be a retry
+			if (mustBefore != 0) != mustChange {
+				ev.Changes = []apikey.Change{apikey.NewChange(apikey.FieldMustChangePassword, mustBefore != 0, mustChange)}
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?`, id, keepSession); err != nil {
 			return fmt.Errorf("end sessions: %w", err)
 		}
