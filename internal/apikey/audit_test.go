@@ -79,6 +79,11 @@ func TestChangeText(t *testing.T) {
 			t.Errorf("%s: %+v, want %+v", c.ch.Field, got, c.want)
 		}
 	}
+	roles := NewChange(FieldRoles, []GrantData{{Role: RoleAccountViewer, Accounts: []string{AllAccounts}}},
+		[]GrantData{{Role: RoleAccountViewer, Accounts: []string{"acc_AAAAAAAAAAAAAAAA"}}})
+	if ids := roles.AccountIDs(); len(ids) != 1 || ids[0] != "acc_AAAAAAAAAAAAAAAA" {
+		t.Errorf("roles name accounts %v", ids)
+	}
 	var old []Change
 	if err := json.Unmarshal([]byte(`[{"field":"Active","from":"Yes","to":"No"},{"field":"Role","from":"","to":"Account Viewer (acc_AAAAAAAAAAAAAAAA)"}]`), &old); err != nil {
 		t.Fatal(err)

@@ -184,13 +184,21 @@ func Diff(old, new Settings) []Change {
 	add(FieldAutoEndpointTrust, old.AutoEndpointTrust, new.AutoEndpointTrust)
 	add(FieldAdvancedPermissions, sortedList(old.AdvancedPermissions), sortedList(new.AdvancedPermissions))
 	add(FieldRoles, grantsOf(old.Roles), grantsOf(new.Roles))
-	// An expiry is shown to the minute: one moved by seconds has not changed.
-	if ExpiryText(old.ExpiresAt) != ExpiryText(new.ExpiresAt) {
+	if !sameMinute(old.ExpiresAt, new.ExpiresAt) {
 		out = append(out, NewChange(FieldExpiresAt, old.ExpiresAt, new.ExpiresAt))
 	}
 	add(FieldAllowedIPs, prefixesOf(old.AllowedIPs), prefixesOf(new.AllowedIPs))
 	add(FieldResponseHeaders, headersOf(old.ResponseHeaders), headersOf(new.ResponseHeaders))
 	return out
+}
+
+// sameMinute tells whether two expiries (nil: never) read the same: shown
+// to the minute, one moved by seconds has not changed.
+func sameMinute(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Truncate(time.Minute).Equal(b.Truncate(time.Minute))
 }
 
 // ChangeText is a change as people read it.
@@ -216,17 +224,9 @@ var changeKinds = map[string]changeKind{
 	FieldAllowUntrustedEndpoints: {label: fixed("Allow untrusted endpoints"), text: asText(yesNo)},
 	FieldAutoEndpointTrust:       {label: fixed("Automatic endpoint trust"), text: asText(yesNo)},
 	FieldAdvancedPermissions:     {label: fixed("Advanced permissions"), text: asText(listOrNone)},
-	FieldRoles: {label: fixed("Roles"), text: grantsText, accounts: func(raw json.RawMessage) []string {
-		var gs []GrantData
-		decode(raw, &gs)
-		var ids []string
-		for _, g := range gs {
-			ids = append(ids, g.Accounts...)
-		}
-		return ids
-	}},
-	FieldExpiresAt:  {label: fixed("Expires"), text: asText(ExpiryText)},
-	FieldAllowedIPs: {label: fixed("Allowed IPs"), text: asText(ipsText)},
+	FieldRoles:                   {label: fixed("Roles"), text: grantsText, accounts: grantsAccounts},
+	FieldExpiresAt:               {label: fixed("Expires"), text: asText(ExpiryText)},
+	FieldAllowedIPs:              {label: fixed("Allowed IPs"), text: asText(ipsText)},
 	FieldResponseHeaders: {label: fixed("Response headers"), text: asText(func(hs []HeaderData) string {
 		out := make([]Header, len(hs))
 		for i, h := range hs {
@@ -234,15 +234,7 @@ var changeKinds = map[string]changeKind{
 		}
 		return HeadersText(out)
 	})},
-	FieldRole: {label: fixed("Role"), text: func(raw json.RawMessage, name func(string) string) string {
-		var g GrantData
-		decode(raw, &g)
-		return RoleGrant(g).Text(name)
-	}, accounts: func(raw json.RawMessage) []string {
-		var g GrantData
-		decode(raw, &g)
-		return g.Accounts
-	}},
+	FieldRole:        {label: fixed("Role"), text: grantText, accounts: grantAccounts},
 	FieldAccountID:   {label: fixed("Account"), text: accountText, accounts: accountIDOf},
 	FieldParentID:    {label: fixed("Parent account"), text: accountText, accounts: accountIDOf},
 	FieldDeletedKeys: {label: fixed("Keys deleted with it"), text: asText(func(names []string) string { return strings.Join(names, ", ") })},
@@ -293,8 +285,8 @@ func (ch Change) AccountIDs() []string {
 	case !ok || kind.accounts == nil:
 		return nil
 	}
-	ids := kind.accounts(ch.From)
-	return append(ids, kind.accounts(ch.To)...)
+	ids := append(kind.accounts(ch.From), kind.accounts(ch.To)...)
+	return slices.DeleteFunc(ids, func(id string) bool { return id == AllAccounts })
 }
 
 // asText reads a value as T and puts it in words; a value that cannot be
@@ -314,6 +306,30 @@ func decode(raw json.RawMessage, v any) {
 	if len(raw) > 0 {
 		_ = json.Unmarshal(raw, v)
 	}
+}
+
+func grantText(raw json.RawMessage, name func(string) string) string {
+	var g GrantData
+	if err := json.Unmarshal(raw, &g); err != nil {
+		return string(raw)
+	}
+	return RoleGrant(g).Text(name)
+}
+
+func grantAccounts(raw json.RawMessage) []string {
+	var g GrantData
+	decode(raw, &g)
+	return g.Accounts
+}
+
+func grantsAccounts(raw json.RawMessage) []string {
+	var gs []GrantData
+	decode(raw, &gs)
+	var ids []string
+	for _, g := range gs {
+		ids = append(ids, g.Accounts...)
+	}
+	return ids
 }
 
 func grantsText(raw json.RawMessage, name func(string) string) string {
