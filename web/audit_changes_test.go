@@ -186,11 +186,11 @@ func TestOldFormatEntriesReadAsBefore(t *testing.T) {
 	}
 }
 
-// TestSignInEntriesOnTheAuditPage: a sign-in through the login form, a
-// failure, the lock-out after the username's ceiling, a password change
-// and an admin's reset are each an entry of the audit log, with what they
-// carry (the lock-out, the new password the reset asks for) as data shown
-// in words.
+// TestSignInEntriesOnTheAuditPage: a sign-in through the login form and
+// one through an app's key, failures, the lock-out after the username's
+// ceiling, a password change and an admin's reset are each an entry of the
+// audit log, with what they carry (the key, the lock-out, the new password
+// the reset asks for) as data shown in words.
 func TestSignInEntriesOnTheAuditPage(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -199,6 +199,13 @@ func TestSignInEntriesOnTheAuditPage(t *testing.T) {
 	sam, _ := ts.db.UserByName(ctx, "sam")
 	if code := loginFrom(t, ts, "203.0.113.5", "sam", pw); code != http.StatusSeeOther {
 		t.Fatalf("sign-in: %d", code)
+	}
+	_, key := appKey(t, ts, func(k *apikey.Key) { k.AllowUntrustedEndpoints = true })
+	if code := apiLoginFrom(t, ts, key, "203.0.113.5", "sam", pw); code != http.StatusOK {
+		t.Fatalf("sign-in through the app: %d", code)
+	}
+	if code := apiLoginFrom(t, ts, key, "198.51.100.200", "sam", "not-sams-password"); code != http.StatusUnauthorized {
+		t.Fatalf("failure through the app: %d", code)
 	}
 	session := ts.signIn(t, "sam", pw)
 	const fresh, reset = "sams-own-new-password", "a-password-from-the-admin"
@@ -212,7 +219,7 @@ func TestSignInEntriesOnTheAuditPage(t *testing.T) {
 	if res, _ := forced.changePassword(t, reset, fresh+"-2", fresh+"-2"); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("password change after the reset: %d", res.StatusCode)
 	}
-	for i := range signin.ThrottlePolicy.UsernameCeiling {
+	for i := range signin.ThrottlePolicy.UsernameCeiling - 1 {
 		if code := loginFrom(t, ts, fmt.Sprintf("198.51.100.%d", i+1), "sam", "not-sams-password"); code != http.StatusUnauthorized {
 			t.Fatalf("guess %d: %d", i, code)
 		}
@@ -223,8 +230,7 @@ func TestSignInEntriesOnTheAuditPage(t *testing.T) {
 		rows   int
 		want   [][]string
 	}{
-		{apikey.ActionUserSignedIn, 3, [][]string{nil, nil, nil}},
-		{apikey.ActionUserSignInFail, signin.ThrottlePolicy.UsernameCeiling, nil},
+		{apikey.ActionUserSignedIn, 4, [][]string{nil, nil, {"Through API key: mobile app"}, nil}},
 		{apikey.ActionUserSignInLock, 1, [][]string{{fmt.Sprintf("Locked: the username, from addresses it has not signed in from (%d failures in 15m0s)", signin.ThrottlePolicy.UsernameCeiling)}}},
 		{apikey.ActionPasswordReset, 1, [][]string{{"Must choose a new password at sign-in: No → Yes"}}},
 		{apikey.ActionPasswordChanged, 2, [][]string{{"Must choose a new password at sign-in: Yes → No"}, nil}},
@@ -241,6 +247,10 @@ func TestSignInEntriesOnTheAuditPage(t *testing.T) {
 		if got := changesIn(t, body, `[data-testid="audit-log-row"]`); c.want != nil && !slices.EqualFunc(got, c.want, slices.Equal) {
 			t.Errorf("%s: changes %q, want %q", c.action, got, c.want)
 		}
+	}
+	failures := csvChanges(t, ts, "?key=sam&action="+apikey.ActionUserSignInFail)
+	if len(failures) != signin.ThrottlePolicy.UsernameCeiling || failures[len(failures)-1] != "Through API key: mobile app" || failures[0] != "" {
+		t.Errorf("CSV of the failures %q", failures)
 	}
 	if got := csvChanges(t, ts, "?key=sam&action="+apikey.ActionUserSignInLock); len(got) != 1 || !strings.HasPrefix(got[0], "Locked: the username") {
 		t.Errorf("CSV of the lock-out %q", got)

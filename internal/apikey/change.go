@@ -46,6 +46,7 @@ const (
 	FieldEndpointTrust           = "endpoint_trust"            // EndpointTrustData
 	FieldLocked                  = "locked"                    // LockData
 	FieldMustChangePassword      = "must_change_password"      // bool
+	FieldAPIKey                  = "api_key"                   // KeyRef: the key an app signed a user in through
 )
 
 // GrantData is a role grant as a change records it: the role's id and the
@@ -66,6 +67,13 @@ type HeaderData struct {
 type EndpointTrustData struct {
 	EndpointID string `json:"endpoint_id"`
 	Trusted    bool   `json:"trusted"`
+}
+
+// KeyRef names a key as a change records it: by id, and by the name it
+// had then, which stays readable after the key is gone.
+type KeyRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
 }
 
 // Lock-out scopes: what repeated sign-in failures locked.
@@ -251,6 +259,7 @@ var changeKinds = map[string]changeKind{
 	}, text: asText(func(e EndpointTrustData) string { return yesNo(e.Trusted) })},
 	FieldLocked:             {label: fixed("Locked"), text: asText(lockText)},
 	FieldMustChangePassword: {label: fixed("Must choose a new password at sign-in"), text: asText(yesNo)},
+	FieldAPIKey:             {label: fixed("Through API key"), text: asText(func(k KeyRef) string { return k.Name })},
 }
 
 // Structured tells a change recorded as data from one recorded in words
