@@ -97,7 +97,7 @@ func TestCreateKeyShowsSecretOnce(t *testing.T) {
 	}
 	for _, ev := range events {
 		for _, ch := range ev.Changes {
-			if strings.Contains(ch.From+ch.To, secret[5:]) || strings.Contains(ch.From+ch.To, k.SecretHash) {
+			if v := string(ch.From) + string(ch.To); strings.Contains(v, secret[5:]) || strings.Contains(v, k.SecretHash) {
 				t.Fatal("secret or its hash in the audit trail")
 			}
 		}
@@ -251,7 +251,7 @@ func TestEditKeyAndVersionConflict(t *testing.T) {
 	if len(events) != 3 || events[0].Action != apikey.ActionKeyUpdated || len(events[0].Changes) != 2 {
 		t.Fatalf("audit %+v", events)
 	}
-	if events[0].Changes[0].Field != "Active" || events[0].Changes[1].Field != "Allowed IPs" || events[0].Changes[1].To != "203.0.113.9/32" {
+	if events[0].Changes[0].Field != apikey.FieldActive || events[0].Changes[1].Field != apikey.FieldAllowedIPs || string(events[0].Changes[1].To) != `["203.0.113.9/32"]` {
 		t.Errorf("changes %+v", events[0].Changes)
 	}
 	// A bad edit keeps the input and says what is wrong.

@@ -18,25 +18,25 @@ import (
 // changed, field by field, and the user's own changes re-applied on top.
 
 // editField is one field of the edit form as a conflict compares it: its
-// label in apikey.Diff, its form field, and how to copy it between inputs.
+// identifier in apikey.Diff, its form field, and how to copy it between inputs.
 type editField struct {
-	label, name string
+	field, name string
 	copy        func(dst *validate.KeyInput, src validate.KeyInput)
 }
 
 var editFields = []editField{
-	{"Type", "type", func(d *validate.KeyInput, s validate.KeyInput) { d.Type = s.Type }},
-	{"Active", "active", func(d *validate.KeyInput, s validate.KeyInput) { d.Active = s.Active }},
-	{"Allow unauthenticated requests", "allow_unauthenticated", func(d *validate.KeyInput, s validate.KeyInput) { d.AllowUnauthenticated = s.AllowUnauthenticated }},
-	{"Allow untrusted endpoints", "allow_untrusted_endpoints", func(d *validate.KeyInput, s validate.KeyInput) { d.AllowUntrustedEndpoints = s.AllowUntrustedEndpoints }},
-	{"Automatic endpoint trust", "auto_endpoint_trust", func(d *validate.KeyInput, s validate.KeyInput) { d.AutoEndpointTrust = s.AutoEndpointTrust }},
-	{"Advanced permissions", "advanced_permissions", func(d *validate.KeyInput, s validate.KeyInput) { d.AdvancedPermissions = s.AdvancedPermissions }},
-	{"Roles", "roles", func(d *validate.KeyInput, s validate.KeyInput) { d.Roles, d.RoleAccounts = s.Roles, s.RoleAccounts }},
-	{"Expires", "expires_in", func(d *validate.KeyInput, s validate.KeyInput) {
+	{apikey.FieldType, "type", func(d *validate.KeyInput, s validate.KeyInput) { d.Type = s.Type }},
+	{apikey.FieldActive, "active", func(d *validate.KeyInput, s validate.KeyInput) { d.Active = s.Active }},
+	{apikey.FieldAllowUnauthenticated, "allow_unauthenticated", func(d *validate.KeyInput, s validate.KeyInput) { d.AllowUnauthenticated = s.AllowUnauthenticated }},
+	{apikey.FieldAllowUntrustedEndpoints, "allow_untrusted_endpoints", func(d *validate.KeyInput, s validate.KeyInput) { d.AllowUntrustedEndpoints = s.AllowUntrustedEndpoints }},
+	{apikey.FieldAutoEndpointTrust, "auto_endpoint_trust", func(d *validate.KeyInput, s validate.KeyInput) { d.AutoEndpointTrust = s.AutoEndpointTrust }},
+	{apikey.FieldAdvancedPermissions, "advanced_permissions", func(d *validate.KeyInput, s validate.KeyInput) { d.AdvancedPermissions = s.AdvancedPermissions }},
+	{apikey.FieldRoles, "roles", func(d *validate.KeyInput, s validate.KeyInput) { d.Roles, d.RoleAccounts = s.Roles, s.RoleAccounts }},
+	{apikey.FieldExpiresAt, "expires_in", func(d *validate.KeyInput, s validate.KeyInput) {
 		d.ExpiresIn, d.ExpiresOn, d.CustomDays = s.ExpiresIn, s.ExpiresOn, s.CustomDays
 	}},
-	{"Allowed IPs", "allowed_ips", func(d *validate.KeyInput, s validate.KeyInput) { d.AllowedIPs = s.AllowedIPs }},
-	{"Response headers", "response_headers", func(d *validate.KeyInput, s validate.KeyInput) { d.Headers = s.Headers }},
+	{apikey.FieldAllowedIPs, "allowed_ips", func(d *validate.KeyInput, s validate.KeyInput) { d.AllowedIPs = s.AllowedIPs }},
+	{apikey.FieldResponseHeaders, "response_headers", func(d *validate.KeyInput, s validate.KeyInput) { d.Headers = s.Headers }},
 }
 
 // editBase is the base field of an edit form filled from k: its settings
@@ -98,15 +98,15 @@ func conflictForm(cur *apikey.Key, rawBase string, typed validate.KeyInput, now 
 	var changes []view.FieldChange
 	flags := map[string]string{}
 	for _, f := range editFields {
-		t, theyChanged := theirs[f.label]
-		y, youChanged := yours[f.label]
+		t, theyChanged := theirs[f.field]
+		y, youChanged := yours[f.field]
 		if youChanged {
 			f.copy(&merged, typed)
 		}
 		if !theyChanged {
 			continue
 		}
-		ch := view.FieldChange{Label: f.label, From: t.From, To: t.To}
+		ch := view.FieldChange{Label: t.Label, From: t.From, To: t.To}
 		if youChanged && y.To != t.To {
 			ch.Yours = y.To
 			flags[f.name] = "Saved meanwhile by " + cur.UpdatedBy + " as “" + t.To + "”. Your value is kept here: check it before saving."
@@ -119,10 +119,11 @@ func conflictForm(cur *apikey.Key, rawBase string, typed validate.KeyInput, now 
 	return f
 }
 
-// conflictChanges are, by label, what the other admin changed since the
-// form's base and what the user changed. Without a base, every field where
-// the user's value differs from the stored one counts as changed by both.
-func conflictChanges(cur *apikey.Key, rawBase string, typed validate.KeyInput, now time.Time) (theirs, yours map[string]apikey.Change) {
+// conflictChanges are, by field, what the other admin changed since the
+// form's base and what the user changed, in words. Without a base, every
+// field where the user's value differs from the stored one counts as
+// changed by both.
+func conflictChanges(cur *apikey.Key, rawBase string, typed validate.KeyInput, now time.Time) (theirs, yours map[string]apikey.ChangeText) {
 	base, known := baseSettings(rawBase, now)
 	baseExpiry := cur.ExpiresAt
 	if known {
@@ -131,10 +132,11 @@ func conflictChanges(cur *apikey.Key, rawBase string, typed validate.KeyInput, n
 	mine, _ := validate.KeyEdit(typed, baseExpiry, now) // checked already
 	mine.Name, mine.AccessType = cur.Name, cur.AccessType
 	if !known {
-		theirs, yours = map[string]apikey.Change{}, map[string]apikey.Change{}
+		theirs, yours = map[string]apikey.ChangeText{}, map[string]apikey.ChangeText{}
 		for _, ch := range apikey.Diff(mine, cur.Settings) {
-			theirs[ch.Field] = apikey.Change{Field: ch.Field, To: ch.To}
-			yours[ch.Field] = apikey.Change{Field: ch.Field, To: ch.From}
+			t := ch.Text(sameAccountID)
+			theirs[ch.Field] = apikey.ChangeText{Label: t.Label, To: t.To}
+			yours[ch.Field] = apikey.ChangeText{Label: t.Label, To: t.From}
 		}
 		return theirs, yours
 	}
@@ -142,10 +144,13 @@ func conflictChanges(cur *apikey.Key, rawBase string, typed validate.KeyInput, n
 	return byField(apikey.Diff(base, cur.Settings)), byField(apikey.Diff(base, mine))
 }
 
-func byField(changes []apikey.Change) map[string]apikey.Change {
-	out := map[string]apikey.Change{}
+func byField(changes []apikey.Change) map[string]apikey.ChangeText {
+	out := map[string]apikey.ChangeText{}
 	for _, ch := range changes {
-		out[ch.Field] = ch
+		out[ch.Field] = ch.Text(sameAccountID)
 	}
 	return out
 }
+
+// sameAccountID shows an account by its id, as the edit form's roles name it.
+func sameAccountID(id string) string { return id }

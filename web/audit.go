@@ -156,11 +156,11 @@ func auditRow(ev apikey.AuditEvent, viewer *apikey.Principal, names *auditNames)
 
 // changeText is one change in words: "Field: before → after", or just
 // "Field: value" for something that had no value before.
-func changeText(ch apikey.Change, arrow string) string {
+func changeText(ch apikey.ChangeText, arrow string) string {
 	if ch.From == "" {
-		return ch.Field + ": " + ch.To
+		return ch.Label + ": " + ch.To
 	}
-	return ch.Field + ": " + ch.From + arrow + ch.To
+	return ch.Label + ": " + ch.From + arrow + ch.To
 }
 
 // auditCSV exports every event the filters select.

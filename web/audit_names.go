@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"regexp"
 
 	"keyconsole/internal/apikey"
 )
@@ -80,30 +79,18 @@ func (n *auditNames) learn(events ...apikey.AuditEvent) error {
 	return nil
 }
 
-// accountID is how account ids look (apikey.NewID("acc")).
-var accountID = regexp.MustCompile(`\bacc_[0-9A-Za-z]{16}\b`)
-
-// roleFields are the changes whose values name accounts by id: a role's
-// scope, recorded by id as names change.
-var roleFields = map[string]bool{"Role": true, "Roles": true}
-
-// accountsOf lists the accounts an event mentions: its own, and those in
-// the scopes of the roles it changed.
+// accountsOf lists the accounts an event mentions: its own, and those its
+// changes name by id.
 func accountsOf(ev apikey.AuditEvent) []string {
 	ids := []string{ev.AccountID}
 	for _, ch := range ev.Changes {
-		if roleFields[ch.Field] {
-			ids = append(ids, accountID.FindAllString(ch.From+" "+ch.To, -1)...)
-		}
+		ids = append(ids, ch.AccountIDs()...)
 	}
 	return ids
 }
 
-// change is one change in words, the accounts of a role's scope by name.
+// change is one change in words, the accounts it names shown as the log
+// shows them today.
 func (n *auditNames) change(ch apikey.Change, arrow string) string {
-	if roleFields[ch.Field] {
-		ch.From = accountID.ReplaceAllStringFunc(ch.From, n.name)
-		ch.To = accountID.ReplaceAllStringFunc(ch.To, n.name)
-	}
-	return changeText(ch, arrow)
+	return changeText(ch.Text(n.name), arrow)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"net/url"
@@ -220,7 +221,8 @@ func TestAuditNamesLookUpOnce(t *testing.T) {
 			return map[string]string{"acc_BBBBBBBBBBBBBBBB": "Was"}, nil
 		},
 	}
-	role := apikey.Change{Field: "Role", From: "Support", To: "Account Viewer (acc_AAAAAAAAAAAAAAAA, acc_CCCCCCCCCCCCCCCC)"}
+	// As written before changes were data: the scope's accounts by id in words.
+	role := apikey.Change{Field: "Role", From: json.RawMessage(`"Support"`), To: json.RawMessage(`"Account Viewer (acc_AAAAAAAAAAAAAAAA, acc_CCCCCCCCCCCCCCCC)"`)}
 	events := []apikey.AuditEvent{{AccountID: "acc_AAAAAAAAAAAAAAAA"}, {AccountID: "acc_BBBBBBBBBBBBBBBB"},
 		{AccountID: "acc_BBBBBBBBBBBBBBBB", Changes: []apikey.Change{role}}}
 	if err := names.learn(events...); err != nil {

@@ -70,7 +70,7 @@ func TestDeleteAccountWithOnlyPredefinedKeys(t *testing.T) {
 		t.Errorf("a key deleted with its account verifies: %s", code)
 	}
 	events, _, _ := ts.db.ListAudit(context.Background(), apikey.AuditQuery{Key: shop})
-	if len(events) == 0 || events[0].Action != apikey.ActionAccountDeleted || events[0].ActorName != "admin" || !strings.Contains(events[0].Changes[0].From, "Kiosk key") {
+	if len(events) == 0 || events[0].Action != apikey.ActionAccountDeleted || events[0].ActorName != "admin" || !strings.Contains(string(events[0].Changes[0].From), `"Kiosk key"`) {
 		t.Errorf("audit %+v", events)
 	}
 }

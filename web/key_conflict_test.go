@@ -92,7 +92,7 @@ func TestEditConflictShowsTheirChanges(t *testing.T) {
 		len(got.ResponseHeaders) != 1 || got.ResponseHeaders[0].Value != "billing" || got.Version != 3 || got.UpdatedBy != "admin" {
 		t.Fatalf("stored %+v", got)
 	}
-	if events, _ := ts.db.KeyAudit(t.Context(), k.ID, 1); len(events[0].Changes) != 1 || events[0].Changes[0].Field != "Response headers" {
+	if events, _ := ts.db.KeyAudit(t.Context(), k.ID, 1); len(events[0].Changes) != 1 || events[0].Changes[0].Field != apikey.FieldResponseHeaders {
 		t.Errorf("last save changed %+v", events[0].Changes)
 	}
 	if res, body := ts.admin.post(t, keyURL(k.ID), stale); res.StatusCode != http.StatusConflict {
@@ -169,7 +169,7 @@ func TestEditFieldsCoverEveryChange(t *testing.T) {
 		ExpiresAt: &at, AllowedIPs: []apikey.IPEntry{{Prefix: netip.MustParsePrefix("192.0.2.0/24"), Source: "192.0.2.0/24"}},
 		ResponseHeaders: []apikey.Header{{Name: "X-A", Value: "1"}}}
 	for _, ch := range apikey.Diff(a, b) {
-		if ch.Field != "Name" && !slices.ContainsFunc(editFields, func(f editField) bool { return f.label == ch.Field }) {
+		if ch.Field != apikey.FieldName && !slices.ContainsFunc(editFields, func(f editField) bool { return f.field == ch.Field }) {
 			t.Errorf("a conflict does not compare %q", ch.Field)
 		}
 	}

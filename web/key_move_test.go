@@ -42,7 +42,8 @@ func TestMoveKeyToAnotherAccount(t *testing.T) {
 	}
 	events, _ := ts.db.KeyAudit(context.Background(), k.ID, 1)
 	if len(events) != 1 || events[0].Action != apikey.ActionKeyMoved || events[0].AccountID != tr.other ||
-		len(events[0].Changes) != 1 || events[0].Changes[0] != (apikey.Change{Field: "Account", From: "Customer", To: "Other vendor"}) {
+		len(events[0].Changes) != 1 || events[0].Changes[0].Field != apikey.FieldAccountID ||
+		string(events[0].Changes[0].From) != `"`+tr.customer+`"` || string(events[0].Changes[0].To) != `"`+tr.other+`"` {
 		t.Errorf("audit %+v", events)
 	}
 	if _, out := ts.verify(t, caller, map[string]any{"key": secret}); out["account_id"] != tr.other {

@@ -75,13 +75,6 @@ type AuditCheck struct {
 	Problem string    // the first entry changed, removed or inserted; "" when whole
 }
 
-// Change is one field before and after an edit, as people read it.
-type Change struct {
-	Field string `json:"field"`
-	From  string `json:"from"`
-	To    string `json:"to"`
-}
-
 // NewAuditEvent starts an event for principal p acting from ip.
 func NewAuditEvent(p *Principal, ip, action string) *AuditEvent {
 	return &AuditEvent{ActorKind: p.Kind, ActorID: p.ID, ActorName: p.Name, ClientIP: ip, Action: action}
@@ -89,36 +82,6 @@ func NewAuditEvent(p *Principal, ip, action string) *AuditEvent {
 
 // MaxReasonLen bounds the reason an actor gives, in characters.
 const MaxReasonLen = 200
-
-// Diff lists what differs between two settings, field by field, in the
-// form's order and in words.
-func Diff(old, new Settings) []Change {
-	var out []Change
-	add := func(field, from, to string) {
-		if from != to {
-			out = append(out, Change{Field: field, From: from, To: to})
-		}
-	}
-	add("Name", old.Name, new.Name)
-	add("Type", old.Type.Label(), new.Type.Label())
-	add("Active", yesNo(old.Active), yesNo(new.Active))
-	add("Allow unauthenticated requests", yesNo(old.AllowUnauthenticated), yesNo(new.AllowUnauthenticated))
-	add("Allow untrusted endpoints", yesNo(old.AllowUntrustedEndpoints), yesNo(new.AllowUntrustedEndpoints))
-	add("Automatic endpoint trust", yesNo(old.AutoEndpointTrust), yesNo(new.AutoEndpointTrust))
-	add("Advanced permissions", listOrNone(old.AdvancedPermissions), listOrNone(new.AdvancedPermissions))
-	add("Roles", RolesText(old.Roles), RolesText(new.Roles))
-	add("Expires", ExpiryText(old.ExpiresAt), ExpiryText(new.ExpiresAt))
-	add("Allowed IPs", ipsText(old.AllowedIPs), ipsText(new.AllowedIPs))
-	add("Response headers", HeadersText(old.ResponseHeaders), HeadersText(new.ResponseHeaders))
-	return out
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "Yes"
-	}
-	return "No"
-}
 
 func listOrNone(items []string) string {
 	if len(items) == 0 {
@@ -179,15 +142,11 @@ func ExpiryText(t *time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
-func ipsText(entries []IPEntry) string {
-	if len(entries) == 0 {
+func ipsText(prefixes []string) string {
+	if len(prefixes) == 0 {
 		return "Any address"
 	}
-	parts := make([]string, len(entries))
-	for i, e := range entries {
-		parts[i] = e.Prefix.String()
-	}
-	return strings.Join(parts, ", ")
+	return strings.Join(prefixes, ", ")
 }
 
 // HeadersText is a key's response headers in words.

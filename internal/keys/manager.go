@@ -311,7 +311,7 @@ func (m *Manager) Regenerate(ctx context.Context, who apikey.Actor, id string, g
 		until = &t
 	}
 	ev := who.Event(apikey.ActionKeyRegenerated)
-	ev.Changes = []apikey.Change{{Field: "Old secret accepted until", From: "", To: graceText(until)}}
+	ev.Changes = []apikey.Change{apikey.NewChange(apikey.FieldPreviousSecretUntil, nil, until)}
 	if err := m.store.ReplaceSecret(ctx, k, hash, prefix, k.AccessType, until, who.Name, ev); err != nil {
 		return nil, "", err
 	}
@@ -321,13 +321,6 @@ func (m *Manager) Regenerate(ctx context.Context, who apikey.Actor, id string, g
 		return nil, "", err
 	}
 	return fresh, secret, nil
-}
-
-func graceText(until *time.Time) string {
-	if until == nil {
-		return "No longer (stopped at once)"
-	}
-	return apikey.ExpiryText(until)
 }
 
 // EndGracePeriod stops a previous secret still in its grace period.
@@ -401,12 +394,12 @@ func (m *Manager) SetEndpointTrust(ctx context.Context, who apikey.Actor, id, en
 	if !who.CanIn(apikey.ModifyApiKey, path) {
 		return nil, errForbidden
 	}
-	action, to := apikey.ActionEndpointDrop, "No"
+	action := apikey.ActionEndpointDrop
 	if trusted {
-		action, to = apikey.ActionEndpointTrust, "Yes"
+		action = apikey.ActionEndpointTrust
 	}
 	ev := who.Event(action)
-	ev.Changes = []apikey.Change{{Field: "Endpoint " + endpointID + " trusted", To: to}}
+	ev.Changes = []apikey.Change{apikey.NewChange(apikey.FieldEndpointTrust, nil, apikey.EndpointTrustData{EndpointID: endpointID, Trusted: trusted})}
 	return k, m.store.SetEndpointTrust(ctx, k, endpointID, trusted, ev)
 }
 

@@ -157,7 +157,7 @@ func (s *seeder) run(ctx context.Context, db *store.DB, password string, out io.
 		b.Events = append(b.Events, apikey.AuditEvent{ID: fmt.Sprintf("evt_seed_%07d", i), At: s.now.Add(-time.Duration(i) * 30 * time.Second),
 			ActorKind: apikey.PrincipalUser, ActorID: "usr_seed_000001", ActorName: fmt.Sprintf("user%06d", i%max(1, s.users)),
 			ClientIP: "192.0.2.1", AccountID: a.ID, TargetID: fmt.Sprintf("key_seed_%07d", i%s.keys), TargetName: fmt.Sprintf("Key %07d", i%s.keys),
-			Action: actions[i%len(actions)], Changes: []apikey.Change{{Field: "Active", From: "Yes", To: "No"}}})
+			Action: actions[i%len(actions)], Changes: []apikey.Change{apikey.NewChange(apikey.FieldActive, true, false)}})
 		if len(b.Events) == batch || i == s.events-1 {
 			if err := db.BulkLoad(ctx, b); err != nil {
 				return err

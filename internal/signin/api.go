@@ -43,7 +43,8 @@ var (
 // never renames it. An untrusted endpoint may sign in only when the key
 // allows it.
 func (s *Service) SignIn(ctx context.Context, k *apikey.Key, username, password, ip, endpointID, endpointName, endpointSecret string) (Tokens, error) {
-	user, err := s.Password(ctx, username, password, ip)
+	through := apikey.NewChange(apikey.FieldAPIKey, nil, apikey.KeyRef{ID: k.ID, Name: k.Name})
+	user, err := s.password(ctx, username, password, ip, apikey.ActionUserSignedIn, through)
 	if err != nil {
 		return Tokens{}, err
 	}

@@ -6,7 +6,6 @@ package signin
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"runtime"
 	"sync/atomic"
@@ -131,8 +130,8 @@ func (s *Service) Password(ctx context.Context, typed, password, ip string) (*ap
 }
 
 // password checks a password under the throttle; success is audited as
-// action ("" for none).
-func (s *Service) password(ctx context.Context, typed, password, ip, action string) (*apikey.User, error) {
+// action ("" for none), success and failure with what they carry (with).
+func (s *Service) password(ctx context.Context, typed, password, ip, action string, with ...apikey.Change) (*apikey.User, error) {
 	now := s.cfg.Now()
 	username, msg := validate.Username(typed)
 	if msg != "" {
@@ -179,7 +178,7 @@ func (s *Service) password(ctx context.Context, typed, password, ip, action stri
 	if ok && user.Active {
 		var ev *apikey.AuditEvent
 		if action != "" {
-			ev = userEvent(user, ip, action)
+			ev = userEvent(user, ip, action, with...)
 		}
 		// The sign-in stands either way; at worst its failures stay counted.
 		if err := s.cfg.Throttle.Succeeded(ctx, username, ip, now, ev); err != nil {
@@ -189,14 +188,14 @@ func (s *Service) password(ctx context.Context, typed, password, ip, action stri
 	}
 	var events []*apikey.AuditEvent
 	if user != nil {
-		events = append(events, userEvent(user, ip, apikey.ActionUserSignInFail))
+		events = append(events, userEvent(user, ip, apikey.ActionUserSignInFail, with...))
 		if check.LocksUsername {
-			events = append(events, userEvent(user, ip, apikey.ActionUserSignInLock, apikey.Change{Field: "Locked",
-				To: fmt.Sprintf("the username, from addresses it has not signed in from (%d failures in %s)", ThrottlePolicy.UsernameCeiling, ThrottlePolicy.Window)}))
+			events = append(events, userEvent(user, ip, apikey.ActionUserSignInLock, apikey.NewChange(apikey.FieldLocked, nil,
+				apikey.LockData{Scope: apikey.LockUsername, Failures: ThrottlePolicy.UsernameCeiling, WindowSeconds: int64(ThrottlePolicy.Window / time.Second)})))
 		}
 		if check.LocksAddress {
-			events = append(events, userEvent(user, ip, apikey.ActionUserSignInLock, apikey.Change{Field: "Locked",
-				To: fmt.Sprintf("the address %s, for usernames that have not signed in from it (%d failures in %s)", ip, ThrottlePolicy.AddressCeiling, ThrottlePolicy.Window)}))
+			events = append(events, userEvent(user, ip, apikey.ActionUserSignInLock, apikey.NewChange(apikey.FieldLocked, nil,
+				apikey.LockData{Scope: apikey.LockAddress, Address: ip, Failures: ThrottlePolicy.AddressCeiling, WindowSeconds: int64(ThrottlePolicy.Window / time.Second)})))
 		}
 	}
 	if check.LocksUsername || check.LocksAddress {

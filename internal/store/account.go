@@ -193,7 +193,7 @@ func (db *DB) DeleteAccount(ctx context.Context, id string, withPredefined bool,
 			return fmt.Errorf("delete account: %w", err)
 		}
 		if ev != nil && len(keys) > 0 {
-			ev.Changes = []apikey.Change{{Field: "Keys deleted with it", From: keyNames(keys)}}
+			ev.Changes = []apikey.Change{apikey.NewChange(apikey.FieldDeletedKeys, keyNameList(keys), nil)}
 		}
 		gone = keys
 		return db.audit(ctx, tx, ev, a.ParentID, a.ID, a.Name)
@@ -251,13 +251,19 @@ func (db *DB) deletable(ctx context.Context, q queryer, id string) (*apikey.Acco
 	return a, keys, err
 }
 
-// keyNames lists keys by name, for a message or the audit trail.
+// keyNames lists keys by name, for a message.
 func keyNames(keys []*apikey.Key) string {
+	return strings.Join(keyNameList(keys), ", ")
+}
+
+// keyNameList is the names of keys: what the audit trail keeps of keys
+// deleted with their account.
+func keyNameList(keys []*apikey.Key) []string {
 	names := make([]string, len(keys))
 	for i, k := range keys {
 		names[i] = k.Name
 	}
-	return strings.Join(names, ", ")
+	return names
 }
 
 // MoveAccount puts an account under another parent, with the audit event
@@ -313,15 +319,7 @@ func (db *DB) MoveAccount(ctx context.Context, id, parentID string, ev *apikey.A
 			return apikey.Errorf(apikey.ENOTFOUND, "No such account.")
 		}
 		if ev != nil {
-			from, err := accountName(ctx, tx, a.ParentID)
-			if err != nil {
-				return err
-			}
-			to, err := accountName(ctx, tx, parentID)
-			if err != nil {
-				return err
-			}
-			ev.Changes = []apikey.Change{{Field: "Parent account", From: from, To: to}}
+			ev.Changes = []apikey.Change{apikey.NewChange(apikey.FieldParentID, a.ParentID, parentID)}
 		}
 		return db.audit(ctx, tx, ev, a.ID, a.ID, a.Name)
 	})

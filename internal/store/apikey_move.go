@@ -23,10 +23,6 @@ func (db *DB) MoveKey(ctx context.Context, k *apikey.Key, to, by string, ev *api
 		if err != nil {
 			return err
 		}
-		fromName, err := accountName(ctx, tx, k.AccountID)
-		if err != nil {
-			return err
-		}
 		res, err := tx.ExecContext(ctx, `UPDATE api_keys SET account_id = ?, updated_at = ?, updated_by = ?, version = version + 1
 			WHERE id = ? AND account_id = ? AND version = ? AND predefined = 0`,
 			to, formatTime(now), by, k.ID, k.AccountID, k.Version)
@@ -45,7 +41,7 @@ func (db *DB) MoveKey(ctx context.Context, k *apikey.Key, to, by string, ev *api
 			return err
 		}
 		if ev != nil {
-			ev.Changes = []apikey.Change{{Field: "Account", From: fromName, To: toName}}
+			ev.Changes = []apikey.Change{apikey.NewChange(apikey.FieldAccountID, k.AccountID, to)}
 		}
 		return db.audit(ctx, tx, ev, to, k.ID, k.Name)
 	})

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -42,7 +43,7 @@ func (db *DB) insertUser(ctx context.Context, tx *txn, u *apikey.User, ev *apike
 		return err
 	}
 	if ev != nil {
-		ev.Changes = []apikey.Change{{Field: "Role", From: "", To: u.Grant().Text(sameID)}}
+		ev.Changes = []apikey.Change{apikey.NewChange(apikey.FieldRole, nil, apikey.GrantOf(u.Grant()))}
 	}
 	if err := db.audit(ctx, tx, ev, u.AccountID, id, u.Username); err != nil {
 		return err
@@ -240,9 +241,9 @@ func (db *DB) SetUserRole(ctx context.Context, id string, role apikey.Role, acco
 		}
 		if ev != nil {
 			ev.Changes = nil // this may be a retry
-			from, to := before.Grant().Text(sameID), apikey.RoleGrant{Role: role, Accounts: accounts}.Text(sameID)
-			if from != to {
-				ev.Changes = []apikey.Change{{Field: "Role", From: from, To: to}}
+			ch := apikey.NewChange(apikey.FieldRole, apikey.GrantOf(before.Grant()), apikey.GrantOf(apikey.RoleGrant{Role: role, Accounts: accounts}))
+			if !bytes.Equal(ch.From, ch.To) {
+				ev.Changes = []apikey.Change{ch}
 			}
 		}
 		return db.audit(ctx, tx, ev, before.AccountID, id, before.Username)
@@ -276,9 +277,6 @@ func userInTx(ctx context.Context, tx *txn, id string) (*apikey.User, error) {
 	}
 	return u, rows.Err()
 }
-
-// sameID shows an account by its id, which stays true when names change.
-func sameID(id string) string { return id }
 
 // SetUserActive switches a user on or off, with the audit event ev (when
 // not nil). Switching off ends every session and refresh token of the user
@@ -320,6 +318,16 @@ func (db *DB) SetUserPassword(ctx context.Context, id, hash string, mustChange b
 		if err != nil {
 			return err
 		}
+		var mustBefore int
+		if err := tx.QueryRowContext(ctx, `SELECT must_change_password FROM users WHERE id = ?`, id).Scan(&mustBefore); err != nil {
+			return fmt.Errorf("read user: %w", err)
+		}
+		if ev != nil {
+			ev.Changes = nil // this may be a retry
+			if (mustBefore != 0) != mustChange {
+				ev.Changes = []apikey.Change{apikey.NewChange(apikey.FieldMustChangePassword, mustBefore != 0, mustChange)}
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?`, id, keepSession); err != nil {
 			return fmt.Errorf("end sessions: %w", err)
 		}
@@ -353,7 +361,7 @@ func (db *DB) DeleteUser(ctx context.Context, id string, ev *apikey.AuditEvent) 
 			return fmt.Errorf("delete user: %w", err)
 		}
 		if ev != nil {
-			ev.Changes = []apikey.Change{{Field: "Role", From: before.Grant().Text(sameID)}}
+			ev.Changes = []apikey.Change{apikey.NewChange(apikey.FieldRole, apikey.GrantOf(before.Grant()), nil)}
 		}
 		return db.audit(ctx, tx, ev, before.AccountID, id, before.Username)
 	})
