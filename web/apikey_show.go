@@ -206,7 +206,8 @@ func addressRows(addrs []apikey.AddressUse) []view.AddressRow {
 	rows := make([]view.AddressRow, 0, len(addrs))
 	for _, a := range addrs {
 		rows = append(rows, view.AddressRow{Address: a.Address, Others: a.Address == apikey.OtherAddresses,
-			Requests: a.Requests, Refused: a.Refused, LastSeen: formatDateTime(a.LastSeen)})
+			Requests: a.Requests, Refused: a.Refused,
+			LastSeen: formatDateTime(a.LastSeen), LastSeenISO: a.LastSeen.UTC().Format(time.RFC3339)})
 	}
 	return rows
 }

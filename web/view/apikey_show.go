@@ -93,11 +93,12 @@ type UsageRow struct {
 // AddressRow is one client address on the usage tab, or, when Others, the
 // requests of every address not listed, together.
 type AddressRow struct {
-	Address  string
-	Others   bool
-	Requests int // accepted and refused
-	Refused  int
-	LastSeen string
+	Address     string
+	Others      bool
+	Requests    int // accepted and refused
+	Refused     int
+	LastSeen    string
+	LastSeenISO string // for the time element's datetime
 }
 
 // EndpointRow is one device or app that signed users in with the key.
