@@ -114,6 +114,11 @@ func (s *Server) apiKeyShow(c echo.Context) error {
 		}
 		d.Usage, d.UsageCodes = usageRows(counts)
 		d.UsageChart = usageChart(counts, s.now())
+		addrs, err := s.keys.Addresses(ctx, actor(c), k.ID, since, usageAddressesShown)
+		if err != nil {
+			return err
+		}
+		d.UsageAddresses = addressRows(addrs)
 	}
 	if c.QueryParam("tab") == "audit" && d.CanAudit {
 		d.Tab = "audit"
@@ -190,6 +195,21 @@ func usageRows(counts []apikey.UsageCount) ([]view.UsageRow, []string) {
 		rows = append(rows, r)
 	}
 	return rows, codes
+}
+
+// usageAddressesShown is how many client addresses the usage tab lists one
+// by one; the rest share a row.
+const usageAddressesShown = 10
+
+// addressRows turns a key's busiest client addresses into the usage tab's rows.
+func addressRows(addrs []apikey.AddressUse) []view.AddressRow {
+	rows := make([]view.AddressRow, 0, len(addrs))
+	for _, a := range addrs {
+		rows = append(rows, view.AddressRow{Address: a.Address, Others: a.Address == apikey.OtherAddresses,
+			Requests: a.Requests, Refused: a.Refused,
+			LastSeen: formatDateTime(a.LastSeen), LastSeenISO: a.LastSeen.UTC().Format(time.RFC3339)})
+	}
+	return rows
 }
 
 // keySettings lists a key's settings as the details page shows them.

@@ -23,6 +23,7 @@ type keyService interface {
 	ActivePredefined(ctx context.Context, who apikey.Actor, accountID string) ([]*apikey.Key, error)
 	Endpoints(ctx context.Context, who apikey.Actor, id string) ([]apikey.Endpoint, error)
 	Usage(ctx context.Context, who apikey.Actor, id, since string) ([]apikey.UsageCount, error)
+	Addresses(ctx context.Context, who apikey.Actor, id, since string, n int) ([]apikey.AddressUse, error)
 	Audit(ctx context.Context, who apikey.Actor, id string, limit int) ([]apikey.AuditEvent, error)
 	Sync(ctx context.Context, who apikey.Actor, id string) (apikey.SyncStatus, error)
 	CanRegenerate(ctx context.Context, p *apikey.Principal, k *apikey.Key, path []string) (bool, error)

@@ -72,7 +72,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	tlsKey := fs.String("tls-key", "", "the certificate's private key (PEM)")
 	logFormat := fs.String("log-format", "text", "log lines as text (key=value) or json")
 	logLevel := fs.String("log-level", "info", "the least severe log lines written: debug, info, warn or error")
-	usageRetention := fs.Duration("usage-retention", 90*24*time.Hour, "how long each key's daily request counts are kept")
+	usageRetention := fs.Duration("usage-retention", 90*24*time.Hour, "how long each key's daily request counts and client addresses are kept")
 	drain := fs.Duration("drain", shutdownDrain, "on SIGINT or SIGTERM, how long requests in flight may take to finish")
 	checkDB := fs.Bool("check-database", false, "read every page of an SQLite file over 64 MiB too, while serving (minutes a gigabyte)")
 	rest, err := parseFlags(fs, args, getenv, map[string]string{

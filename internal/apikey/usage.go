@@ -16,3 +16,25 @@ type UsageCount struct {
 	Code  string // VALID or the refusal code
 	Count int
 }
+
+// AddressUse is the requests with a key from one client address on one day,
+// or, as read back for the usage tab, over several days.
+type AddressUse struct {
+	KeyID    string
+	Day      string // YYYY-MM-DD, UTC; empty when summed over days
+	Address  string // OtherAddresses for the addresses counted together
+	Requests int    // accepted and refused
+	Refused  int
+	LastSeen time.Time
+}
+
+// OtherAddresses is the Address of the requests from addresses that are
+// not kept one by one (there were too many), counted together.
+const OtherAddresses = ""
+
+// UsageBatch is what the usage recorder writes in one transaction.
+type UsageBatch struct {
+	LastUses  []LastUse
+	Counts    []UsageCount
+	Addresses []AddressUse
+}

@@ -30,6 +30,7 @@ type Store interface {
 	SetEndpointTrust(ctx context.Context, k *apikey.Key, endpointID string, trusted bool, ev *apikey.AuditEvent) error
 	Endpoints(ctx context.Context, keyID string) ([]apikey.Endpoint, error)
 	KeyUsage(ctx context.Context, keyID, since string) ([]apikey.UsageCount, error)
+	KeyAddresses(ctx context.Context, keyID, since string, n int) ([]apikey.AddressUse, error)
 	KeyAudit(ctx context.Context, keyID string, limit int) ([]apikey.AuditEvent, error)
 	KeySync(ctx context.Context, id string, seenAfter time.Time) (apikey.SyncStatus, error)
 	KeyJWT(ctx context.Context, keyID, hash string) (*apikey.KeyJWT, error)

@@ -59,6 +59,16 @@ func (m *Manager) Usage(ctx context.Context, who apikey.Actor, id, since string)
 	return m.store.KeyUsage(ctx, k.ID, since)
 }
 
+// Addresses lists the client addresses that used the key most from the day
+// since (YYYY-MM-DD) on: the top n, then the rest together.
+func (m *Manager) Addresses(ctx context.Context, who apikey.Actor, id, since string, n int) ([]apikey.AddressUse, error) {
+	k, _, err := m.load(ctx, who, id)
+	if err != nil {
+		return nil, err
+	}
+	return m.store.KeyAddresses(ctx, k.ID, since, n)
+}
+
 // Audit lists the key's newest audit events, for actors who may read the
 // audit trail where the key is.
 func (m *Manager) Audit(ctx context.Context, who apikey.Actor, id string, limit int) ([]apikey.AuditEvent, error) {

@@ -18,7 +18,7 @@ import (
 // choice; tables not named here follow by name.
 var copyOrder = []string{
 	"accounts", "api_keys", "api_key_secrets", "api_key_roles", "api_key_permissions", "api_key_allowed_ips", "api_key_headers",
-	"users", "user_role_accounts", "sessions", "audit_events", "api_key_usage", "signing_keys", "endpoints",
+	"users", "user_role_accounts", "sessions", "audit_events", "api_key_usage", "api_key_usage_addresses", "signing_keys", "endpoints",
 	"refresh_tokens", "key_jwts", "audit_head", "audit_verified",
 }
 

@@ -76,8 +76,9 @@ func fillForCopy(t *testing.T, db *DB) []*apikey.Key {
 	must(db.CreateUser(ctx, viewer, &apikey.AuditEvent{ActorKind: apikey.PrincipalUser, ActorID: "usr_x", ActorName: "Admin", Action: apikey.ActionUserCreated}))
 	must(db.RecordSignIn(ctx, viewer.ID, now))
 	must(db.CreateSession(ctx, "sessionhash", viewer.ID, now))
-	must(db.RecordUsage(ctx, []apikey.LastUse{{KeyID: k1.ID, At: now, From: "10.1.2.3"}},
-		[]apikey.UsageCount{{KeyID: k1.ID, Day: "2026-03-01", Code: "VALID", Count: 7}, {KeyID: k1.ID, Day: "2026-03-01", Code: "EIPNOTALLOWED", Count: 2}}))
+	must(db.RecordUsageBatch(ctx, apikey.UsageBatch{LastUses: []apikey.LastUse{{KeyID: k1.ID, At: now, From: "10.1.2.3"}},
+		Counts:    []apikey.UsageCount{{KeyID: k1.ID, Day: "2026-03-01", Code: "VALID", Count: 7}, {KeyID: k1.ID, Day: "2026-03-01", Code: "EIPNOTALLOWED", Count: 2}},
+		Addresses: []apikey.AddressUse{{KeyID: k1.ID, Day: "2026-03-01", Address: "10.1.2.3", Requests: 9, Refused: 2, LastSeen: now}}}))
 	_, err := db.EnsureSigningKey(ctx, apikey.SigningKey{KID: "kid-1", PrivateKey: "c2VlZA==", CreatedAt: now})
 	must(err)
 	_, err = db.RegisterEndpoint(ctx, k1.ID, "device-1", "Vera's laptop", apikey.HashSecret("kce_device-1"), true, now)

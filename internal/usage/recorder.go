@@ -1,6 +1,7 @@
 // Package usage counts what verification answers, per key, day and outcome,
-// and remembers when and from where each key was last accepted, without a
-// database write per request: it adds up in memory and writes in batches.
+// and per client address, and remembers when and from where each key was
+// last accepted, without a database write per request: it adds up in
+// memory and writes in batches.
 package usage
 
 import (
@@ -14,9 +15,9 @@ import (
 	"keyconsole/internal/apikey"
 )
 
-// Store is where uses are written.
+// Store is where uses are written, each batch in one transaction.
 type Store interface {
-	RecordUsage(ctx context.Context, uses []apikey.LastUse, counts []apikey.UsageCount) error
+	RecordUsageBatch(ctx context.Context, b apikey.UsageBatch) error
 }
 
 // Recorder gathers uses in memory until Flush writes them.
@@ -27,6 +28,8 @@ type Recorder struct {
 	mu      sync.Mutex
 	last    map[string]lastUse
 	counts  map[countKey]int
+	addrs   map[addrKey]addrCount
+	addrsOf map[string]int       // how many addresses of each key addrs holds one by one
 	written map[string]time.Time // when each key's last use was last written
 }
 
@@ -37,6 +40,34 @@ type countKey struct {
 	day   int
 	code  string
 }
+
+// addrKey is a day's requests of one key from one client address; the zero
+// address stands for the addresses beyond addressesPerFlush, together.
+type addrKey struct {
+	keyID string
+	day   int
+	addr  netip.Addr
+}
+
+type addrCount struct {
+	requests, refused int
+	last              time.Time
+}
+
+func (a addrCount) plus(b addrCount) addrCount {
+	if b.last.After(a.last) {
+		a.last = b.last
+	}
+	return addrCount{requests: a.requests + b.requests, refused: a.refused + b.refused, last: a.last}
+}
+
+// addressesPerFlush bounds the addresses a key keeps one by one between two
+// flushes; requests from more are counted together. Someone rotating
+// through addresses (free with IPv6) then costs at most this many entries
+// a key in memory. A flush comes every ten seconds: a key's regular
+// clients are seldom more than this many in that time, and the table keeps
+// only store.AddressesPerDay a day anyway.
+const addressesPerFlush = 50
 
 // lastUse is a key's last accepted use; the address is formatted only when
 // written, not on every verification.
@@ -54,7 +85,8 @@ func New(db Store, logger *slog.Logger) *Recorder {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Recorder{store: db, logger: logger, last: map[string]lastUse{}, counts: map[countKey]int{}, written: map[string]time.Time{}}
+	return &Recorder{store: db, logger: logger, last: map[string]lastUse{}, counts: map[countKey]int{},
+		addrs: map[addrKey]addrCount{}, addrsOf: map[string]int{}, written: map[string]time.Time{}}
 }
 
 // Record notes one verification of key keyID from ip at at, answered with
@@ -63,7 +95,13 @@ func (r *Recorder) Record(keyID, code string, ip netip.Addr, at time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	y, m, d := at.UTC().Date()
-	r.counts[countKey{keyID, y*10000 + int(m)*100 + d, code}]++
+	day := y*10000 + int(m)*100 + d
+	r.counts[countKey{keyID, day, code}]++
+	use := addrCount{requests: 1, last: at}
+	if code != "VALID" {
+		use.refused = 1
+	}
+	r.addAddress(addrKey{keyID, day, ip.Unmap()}, use)
 	if code == "VALID" {
 		if prev, ok := r.last[keyID]; !ok || at.After(prev.at) {
 			r.last[keyID] = lastUse{at: at, from: ip}
@@ -71,14 +109,28 @@ func (r *Recorder) Record(keyID, code string, ip netip.Addr, at time.Time) {
 	}
 }
 
+// addAddress adds n to a key's day from an address, or, when the key
+// already holds addressesPerFlush other addresses (or the address is not
+// known), to its day's other addresses; r.mu is held.
+func (r *Recorder) addAddress(k addrKey, n addrCount) {
+	if _, ok := r.addrs[k]; !ok && k.addr.IsValid() {
+		if r.addrsOf[k.keyID] >= addressesPerFlush {
+			k.addr = netip.Addr{}
+		} else {
+			r.addrsOf[k.keyID]++
+		}
+	}
+	r.addrs[k] = r.addrs[k].plus(n)
+}
+
 // Flush writes what was gathered since the last flush. On failure the batch
 // is put back, to be tried again with the next one.
 func (r *Recorder) Flush(ctx context.Context) error {
 	r.mu.Lock()
-	last, counts := r.last, r.counts
-	r.last, r.counts = map[string]lastUse{}, map[countKey]int{}
+	last, counts, addrs := r.last, r.counts, r.addrs
+	r.last, r.counts, r.addrs, r.addrsOf = map[string]lastUse{}, map[countKey]int{}, map[addrKey]addrCount{}, map[string]int{}
 	r.mu.Unlock()
-	if len(last) == 0 && len(counts) == 0 {
+	if len(last) == 0 && len(counts) == 0 && len(addrs) == 0 {
 		return nil
 	}
 	uses := make([]apikey.LastUse, 0, len(last))
@@ -99,18 +151,19 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	keys := make([]countKey, 0, len(counts))
 	rows := make([]apikey.UsageCount, 0, len(counts))
 	for k, n := range counts {
-		day := fmt.Sprintf("%04d-%02d-%02d", k.day/10000, k.day/100%100, k.day%100)
 		keys = append(keys, k)
-		rows = append(rows, apikey.UsageCount{KeyID: k.keyID, Day: day, Code: k.code, Count: n})
+		rows = append(rows, apikey.UsageCount{KeyID: k.keyID, Day: dayText(k.day), Code: k.code, Count: n})
 	}
+	addrKeys, addrRows := addressRows(addrs)
 	// A chunk at a time, each its own transaction, with a pause between: a
 	// flush of many keys then shares the processor with the requests being
 	// served, rather than taking it for half a second at once.
-	n, done := max(len(uses), len(rows)), 0
+	n, done := max(len(uses), len(rows), len(addrRows)), 0
 	var err error
 	for done < n {
 		end := min(done+flushChunk, n)
-		if err = r.store.RecordUsage(ctx, uses[min(done, len(uses)):min(end, len(uses))], rows[min(done, len(rows)):min(end, len(rows))]); err != nil {
+		b := apikey.UsageBatch{LastUses: part(uses, done, end), Counts: part(rows, done, end), Addresses: part(addrRows, done, end)}
+		if err = r.store.RecordUsageBatch(ctx, b); err != nil {
 			break
 		}
 		if done = end; done < n {
@@ -133,8 +186,38 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	for _, k := range keys[min(done, len(keys)):] {
 		rest[k] = counts[k]
 	}
-	r.putBack(later, rest)
+	restAddrs := map[addrKey]addrCount{}
+	for _, k := range addrKeys[min(done, len(addrKeys)):] {
+		restAddrs[k] = addrs[k]
+	}
+	r.putBack(later, rest, restAddrs)
 	return err
+}
+
+// part is s[from:to], cut to s's length.
+func part[T any](s []T, from, to int) []T {
+	return s[min(from, len(s)):min(to, len(s))]
+}
+
+// dayText formats a day held as YYYYMMDD as YYYY-MM-DD.
+func dayText(day int) string {
+	return fmt.Sprintf("%04d-%02d-%02d", day/10000, day/100%100, day%100)
+}
+
+// addressRows lists addrs as rows to write, with their keys in the same order.
+func addressRows(addrs map[addrKey]addrCount) ([]addrKey, []apikey.AddressUse) {
+	keys := make([]addrKey, 0, len(addrs))
+	rows := make([]apikey.AddressUse, 0, len(addrs))
+	for k, n := range addrs {
+		address := apikey.OtherAddresses
+		if k.addr.IsValid() {
+			address = k.addr.String()
+		}
+		keys = append(keys, k)
+		rows = append(rows, apikey.AddressUse{KeyID: k.keyID, Day: dayText(k.day), Address: address,
+			Requests: n.requests, Refused: n.refused, LastSeen: n.last})
+	}
+	return keys, rows
 }
 
 // A flush writes flushChunk rows of each kind a transaction, flushPause apart.
@@ -167,12 +250,17 @@ func (r *Recorder) mergeLast(last map[string]lastUse) {
 	}
 }
 
-func (r *Recorder) putBack(last map[string]lastUse, counts map[countKey]int) {
+// putBack returns what a flush did not write; the addresses go back under
+// the same bound as new ones.
+func (r *Recorder) putBack(last map[string]lastUse, counts map[countKey]int, addrs map[addrKey]addrCount) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.mergeLast(last)
 	for k, n := range counts {
 		r.counts[k] += n
+	}
+	for k, n := range addrs {
+		r.addAddress(k, n)
 	}
 }
 

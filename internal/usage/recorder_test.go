@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,6 +60,25 @@ func TestFlushKeepsBatchOnFailure(t *testing.T) {
 	if total["VALID"] != 3 || total["KEY_EXPIRED"] != 1 {
 		t.Fatalf("counts %v", total)
 	}
+	// The addresses were kept with the batch, and counted once.
+	addrs, _ := db.KeyAddresses(ctx, k.ID, "2026-04-30", 10)
+	if got := addressText(addrs); got != "192.0.2.1 1/0, 192.0.2.2 1/0, 192.0.2.3 1/1, 192.0.2.9 1/0" {
+		t.Fatalf("addresses %s", got)
+	}
+}
+
+// addressText says each address with its requests and refusals, sorted.
+func addressText(addrs []apikey.AddressUse) string {
+	var out []string
+	for _, a := range addrs {
+		name := a.Address
+		if name == apikey.OtherAddresses {
+			name = "others"
+		}
+		out = append(out, fmt.Sprintf("%s %d/%d", name, a.Requests, a.Refused))
+	}
+	slices.Sort(out)
+	return strings.Join(out, ", ")
 }
 
 // A key used all the time moves its last use once a minute, not with every
@@ -105,12 +126,12 @@ type failingAfter struct {
 	n int
 }
 
-func (f *failingAfter) RecordUsage(ctx context.Context, uses []apikey.LastUse, counts []apikey.UsageCount) error {
+func (f *failingAfter) RecordUsageBatch(ctx context.Context, b apikey.UsageBatch) error {
 	if f.n == 0 {
 		return errors.New("disk full")
 	}
 	f.n--
-	return f.Store.RecordUsage(ctx, uses, counts)
+	return f.Store.RecordUsageBatch(ctx, b)
 }
 
 // A flush of many keys is written a chunk at a time; when a chunk fails,
@@ -145,8 +166,96 @@ func TestFlushFailingPartwayCountsEachUseOnce(t *testing.T) {
 	for _, k := range bulk.Keys {
 		counts, _ := db.KeyUsage(ctx, k.ID, at.Format("2006-01-02"))
 		got, _ := db.Key(ctx, k.ID)
-		if len(counts) != 1 || counts[0].Count != 1 || got.LastUsedAt == nil {
-			t.Fatalf("%s: counts %v, last use %v", k.ID, counts, got.LastUsedAt)
+		addrs, _ := db.KeyAddresses(ctx, k.ID, at.Format("2006-01-02"), 10)
+		if len(counts) != 1 || counts[0].Count != 1 || got.LastUsedAt == nil || addressText(addrs) != "192.0.2.1 1/0" {
+			t.Fatalf("%s: counts %v, last use %v, addresses %v", k.ID, counts, got.LastUsedAt, addrs)
 		}
 	}
+}
+
+// TestFlushCountsAddresses: requests are counted per client address,
+// accepted and refused, an IPv4 address written as such however it came;
+// one key from more than addressesPerFlush addresses between two flushes
+// holds no more than that in memory, the rest counted together, and
+// another key has its own allowance.
+func TestFlushCountsAddresses(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, root := servicetest.Open(t)
+	rotating, steady := newKey(t, db, root.ID, "rotating"), newKey(t, db, root.ID, "steady")
+	r := New(db, nil)
+	at := time.Now().UTC().Truncate(time.Second)
+	for i := range addressesPerFlush + 30 {
+		r.Record(rotating.ID, "IP_NOT_ALLOWED", netip.MustParseAddr(fmt.Sprintf("2001:db8::%x", i)), at)
+	}
+	r.Record(steady.ID, "VALID", netip.MustParseAddr("::ffff:192.0.2.7"), at)
+	r.Record(steady.ID, "VALID", netip.MustParseAddr("192.0.2.7"), at.Add(time.Second))
+	r.Record(steady.ID, "RATE_LIMITED", netip.MustParseAddr("192.0.2.8"), at)
+	r.mu.Lock()
+	held := len(r.addrs)
+	r.mu.Unlock()
+	if held != addressesPerFlush+1+2 { // the rotating key's, its others, the steady key's
+		t.Fatalf("%d addresses held in memory", held)
+	}
+	if err := r.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	addrs, _ := db.KeyAddresses(ctx, rotating.ID, at.Format("2006-01-02"), 1000)
+	if len(addrs) != addressesPerFlush+1 || addrs[len(addrs)-1].Address != apikey.OtherAddresses || addrs[len(addrs)-1].Requests != 30 || addrs[len(addrs)-1].Refused != 30 {
+		t.Fatalf("%d rows, last %+v", len(addrs), addrs[len(addrs)-1])
+	}
+	addrs, _ = db.KeyAddresses(ctx, steady.ID, at.Format("2006-01-02"), 10)
+	if got := addressText(addrs); got != "192.0.2.7 2/0, 192.0.2.8 1/1" || !addrs[0].LastSeen.Equal(at.Add(time.Second)) {
+		t.Fatalf("steady key: %s, last seen %v", got, addrs[0].LastSeen)
+	}
+}
+
+// TestFailedFlushKeepsAddressesBounded: a batch that could not be written
+// goes back under the same bound, so a store that keeps failing while
+// someone rotates addresses does not grow memory; nothing is lost.
+func TestFailedFlushKeepsAddressesBounded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, root := servicetest.Open(t)
+	k := newKey(t, db, root.ID, "rotating")
+	failing := &failingAfter{Store: db}
+	r := New(failing, nil)
+	at := time.Now().UTC().Truncate(time.Second)
+	for round := range 3 {
+		for i := range addressesPerFlush {
+			r.Record(k.ID, "VALID", netip.MustParseAddr(fmt.Sprintf("2001:db8::%x:%x", round, i)), at)
+		}
+		if err := r.Flush(ctx); err == nil {
+			t.Fatal("a failed flush said nothing")
+		}
+	}
+	r.mu.Lock()
+	held := len(r.addrs)
+	r.mu.Unlock()
+	if held != addressesPerFlush+1 {
+		t.Fatalf("%d addresses held after failed flushes", held)
+	}
+	failing.n = -1
+	if err := r.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	addrs, _ := db.KeyAddresses(ctx, k.ID, at.Format("2006-01-02"), 1000)
+	total := 0
+	for _, a := range addrs {
+		total += a.Requests
+	}
+	if len(addrs) != addressesPerFlush+1 || total != 3*addressesPerFlush {
+		t.Fatalf("%d rows, %d requests", len(addrs), total)
+	}
+}
+
+// newKey stores an active key named name.
+func newKey(t *testing.T, db *store.DB, account, name string) *apikey.Key {
+	t.Helper()
+	k := &apikey.Key{AccountID: account, CreatedBy: "t", SecretHash: apikey.HashSecret(name), DisplayPrefix: "x",
+		Settings: apikey.Settings{Name: name, Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true}}
+	if err := db.CreateKey(context.Background(), k, nil); err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

@@ -17,6 +17,8 @@ type KeyDetails struct {
 	Endpoints  []EndpointRow
 	UsageCodes []string // the refusal codes seen, as columns
 	UsageChart UsageChart
+	// UsageAddresses are the client addresses seen most over the same days.
+	UsageAddresses []AddressRow
 	// What the visitor may do here; hidden controls are refused by the server too.
 	CanEdit       bool
 	CanRegenerate bool
@@ -86,6 +88,17 @@ type UsageRow struct {
 	Day      string
 	Accepted int
 	Refused  []int // in the order of KeyDetails.UsageCodes
+}
+
+// AddressRow is one client address on the usage tab, or, when Others, the
+// requests of every address not listed, together.
+type AddressRow struct {
+	Address     string
+	Others      bool
+	Requests    int // accepted and refused
+	Refused     int
+	LastSeen    string
+	LastSeenISO string // for the time element's datetime
 }
 
 // EndpointRow is one device or app that signed users in with the key.
