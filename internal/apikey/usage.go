@@ -15,4 +15,7 @@ type UsageCount struct {
 	Day   string // YYYY-MM-DD, UTC
 	Code  string // VALID or the refusal code
 	Count int
+	// Latest is when the newest of an IP_NOT_ALLOWED count's requests came
+	// (zero: not known); it moves the key's last IP refusal.
+	Latest time.Time
 }

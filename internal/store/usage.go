@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"keyconsole/internal/apikey"
 	"strings"
+	"time"
 )
 
 // RecordUsage adds a batch of counts and last uses in one transaction,
@@ -27,6 +28,9 @@ func (db *DB) RecordUsage(ctx context.Context, uses []apikey.LastUse, counts []a
 				return fmt.Errorf("record last use: %w", err)
 			}
 		}
+		if err := recordIPRefusals(ctx, tx, counts); err != nil {
+			return err
+		}
 		for start := 0; start < len(counts); start += per {
 			chunk := counts[start:min(start+per, len(counts))]
 			args := make([]any, 0, 4*len(chunk))
@@ -46,6 +50,36 @@ func (db *DB) RecordUsage(ctx context.Context, uses []apikey.LastUse, counts []a
 		return nil
 	})
 }
+
+// recordIPRefusals moves each key's last refusal for its client address
+// (IP_NOT_ALLOWED) to the latest of counts, never back.
+func recordIPRefusals(ctx context.Context, tx *txn, counts []apikey.UsageCount) error {
+	latest := map[string]time.Time{} // one row a key: an UPDATE FROM picks any of several
+	for _, c := range counts {
+		if c.Code == ipNotAllowed && c.Latest.After(latest[c.KeyID]) {
+			latest[c.KeyID] = c.Latest
+		}
+	}
+	args := make([]any, 0, 2*len(latest))
+	for id, at := range latest {
+		args = append(args, id, formatTime(at))
+	}
+	const per = 500
+	for start := 0; start < len(args); start += 2 * per {
+		chunk := args[start:min(start+2*per, len(args))]
+		_, err := tx.ExecContext(ctx, `WITH v (id, at) AS (VALUES `+valueRows(len(chunk)/2, "?, ?")+`)
+			UPDATE api_keys SET last_ip_refused_at = v.at FROM v
+			WHERE api_keys.id = v.id AND (api_keys.last_ip_refused_at IS NULL OR api_keys.last_ip_refused_at < v.at)`, chunk...)
+		if err != nil {
+			return fmt.Errorf("record IP refusal: %w", err)
+		}
+	}
+	return nil
+}
+
+// ipNotAllowed is verification's refusal code for a client address outside
+// a key's allowed IPs.
+const ipNotAllowed = "IP_NOT_ALLOWED"
 
 // valueRows is n rows of a VALUES list, each (row).
 func valueRows(n int, row string) string {

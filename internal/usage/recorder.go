@@ -28,6 +28,9 @@ type Recorder struct {
 	last    map[string]lastUse
 	counts  map[countKey]int
 	written map[string]time.Time // when each key's last use was last written
+	// refused is each key's latest refusal for its client address since
+	// the last flush: the keys list tells refusals of the last 24 hours.
+	refused map[string]time.Time
 }
 
 // countKey is a day's count of one outcome of one key; the day as
@@ -54,7 +57,7 @@ func New(db Store, logger *slog.Logger) *Recorder {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Recorder{store: db, logger: logger, last: map[string]lastUse{}, counts: map[countKey]int{}, written: map[string]time.Time{}}
+	return &Recorder{store: db, logger: logger, last: map[string]lastUse{}, counts: map[countKey]int{}, written: map[string]time.Time{}, refused: map[string]time.Time{}}
 }
 
 // Record notes one verification of key keyID from ip at at, answered with
@@ -64,6 +67,9 @@ func (r *Recorder) Record(keyID, code string, ip netip.Addr, at time.Time) {
 	defer r.mu.Unlock()
 	y, m, d := at.UTC().Date()
 	r.counts[countKey{keyID, y*10000 + int(m)*100 + d, code}]++
+	if code == ipNotAllowed && at.After(r.refused[keyID]) {
+		r.refused[keyID] = at
+	}
 	if code == "VALID" {
 		if prev, ok := r.last[keyID]; !ok || at.After(prev.at) {
 			r.last[keyID] = lastUse{at: at, from: ip}
@@ -75,8 +81,8 @@ func (r *Recorder) Record(keyID, code string, ip netip.Addr, at time.Time) {
 // is put back, to be tried again with the next one.
 func (r *Recorder) Flush(ctx context.Context) error {
 	r.mu.Lock()
-	last, counts := r.last, r.counts
-	r.last, r.counts = map[string]lastUse{}, map[countKey]int{}
+	last, counts, refused := r.last, r.counts, r.refused
+	r.last, r.counts, r.refused = map[string]lastUse{}, map[countKey]int{}, map[string]time.Time{}
 	r.mu.Unlock()
 	if len(last) == 0 && len(counts) == 0 {
 		return nil
@@ -101,7 +107,11 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	for k, n := range counts {
 		day := fmt.Sprintf("%04d-%02d-%02d", k.day/10000, k.day/100%100, k.day%100)
 		keys = append(keys, k)
-		rows = append(rows, apikey.UsageCount{KeyID: k.keyID, Day: day, Code: k.code, Count: n})
+		row := apikey.UsageCount{KeyID: k.keyID, Day: day, Code: k.code, Count: n}
+		if k.code == ipNotAllowed {
+			row.Latest = refused[k.keyID]
+		}
+		rows = append(rows, row)
 	}
 	// A chunk at a time, each its own transaction, with a pause between: a
 	// flush of many keys then shares the processor with the requests being
@@ -134,6 +144,7 @@ func (r *Recorder) Flush(ctx context.Context) error {
 		rest[k] = counts[k]
 	}
 	r.putBack(later, rest)
+	r.putBackRefused(keys[min(done, len(keys)):], refused)
 	return err
 }
 
@@ -175,6 +186,20 @@ func (r *Recorder) putBack(last map[string]lastUse, counts map[countKey]int) {
 		r.counts[k] += n
 	}
 }
+
+// putBackRefused keeps the latest IP refusals of the counts not written.
+func (r *Recorder) putBackRefused(keys []countKey, refused map[string]time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, k := range keys {
+		if at := refused[k.keyID]; k.code == ipNotAllowed && at.After(r.refused[k.keyID]) {
+			r.refused[k.keyID] = at
+		}
+	}
+}
+
+// ipNotAllowed is the refusal whose latest time is kept per key.
+const ipNotAllowed = "IP_NOT_ALLOWED"
 
 // Run flushes every interval until ctx ends, then once more, so nothing
 // gathered before a shutdown is lost.
