@@ -132,3 +132,95 @@ func TestAttentionPanelAndFilteredLists(t *testing.T) {
 }
 
 func itoa(n int) string { return countText(n, false) }
+
+// A list cut to an attention rule keeps the rule through its pages, its
+// sort headings and its search form; the chip lifts it and keeps the rest.
+func TestAttentionFilterKeptByPagesSortAndSearch(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	for i := range 53 {
+		ts.addKey(t, "idle "+countText(100+i, false))
+	}
+	used, _ := ts.addKey(t, "idle but used")
+	if err := ts.db.RecordUsage(context.Background(), []apikey.LastUse{{KeyID: used.ID, At: ts.now}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, body := ts.get(t, "/security/api-keys?attention=unused&sort=-name")
+	doc := parseHTML(t, body)
+	if n := len(rowNames(doc)); n != 50 {
+		t.Fatalf("first page has %d rows", n)
+	}
+	next, _ := doc.Find(`a[rel="next"]`).Attr("href")
+	if next != "/security/api-keys?attention=unused&page=2&sort=-name" {
+		t.Errorf("next %q", next)
+	}
+	if href, _ := doc.Find(`th[aria-sort="descending"] a`).Attr("href"); href != "/security/api-keys?attention=unused" {
+		t.Errorf("sort link %q", href)
+	}
+	if v, _ := doc.Find(`[data-testid="key-filters"] input[name="attention"]`).Attr("value"); v != "unused" {
+		t.Errorf("the search form drops the filter: %q", v)
+	}
+	if clear, _ := doc.Find(`[data-testid="attention-filter"] a`).Attr("href"); clear != "/security/api-keys?sort=-name" {
+		t.Errorf("clear link %q", clear)
+	}
+	_, body = ts.get(t, next)
+	doc = parseHTML(t, body)
+	if got := rowNames(doc); !slices.Equal(got, []string{"idle 102", "idle 101", "idle 100"}) {
+		t.Errorf("page 2: %v", got)
+	}
+	if got := doc.Find(`[data-testid="key-count"]`).Text(); got != "51–53 of 53" {
+		t.Errorf("count %q", got)
+	}
+	// A search within the rule, as the toolbar sends it (htmx asks for the table only).
+	_, body = ts.get(t, "/security/api-keys?attention=unused&q=used", "HX-Request", "true", "HX-Target", "key-list")
+	doc = parseHTML(t, body)
+	if got := rowNames(doc); len(got) != 0 || doc.Find(`[data-testid="attention-filter"]`).Length() != 1 {
+		t.Errorf("search within the rule: %v, chip %d", got, doc.Find(`[data-testid="attention-filter"]`).Length())
+	}
+	if doc.Find(`[data-testid="attention-panel"]`).Length() != 0 {
+		t.Error("the table alone carries the panel")
+	}
+}
+
+// An attention filter that does not exist is refused with a message
+// naming the ones that do, not quietly dropped.
+func TestAttentionFilterUnknown(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	ts.addKey(t, "alpha")
+	res, body := ts.get(t, "/security/api-keys?attention=stale")
+	doc := parseHTML(t, body)
+	msg := doc.Find(`[data-testid="attention-error"]`).Text()
+	if res.StatusCode != 400 || !strings.Contains(msg, `There is no attention filter "stale"`) ||
+		!strings.Contains(msg, "expiring, unused, predefined, admin-unrestricted, ip-refused, jwt-long") {
+		t.Errorf("%d %q", res.StatusCode, msg)
+	}
+	if doc.Find(`[data-testid="attention-filter"]`).Length() != 0 {
+		t.Error("a chip for a filter not applied")
+	}
+}
+
+// Viewers see the panel too, with the counts of the account they look at
+// including the keys it inherits, as its list shows them; no button.
+func TestAttentionPanelForViewersWithInheritedKeys(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	child := ts.addAccount(t, "Shop", "")
+	ts.addKey(t, "root predefined", func(k *apikey.Key) { k.Predefined = true })
+	ts.addKey(t, "shop predefined", func(k *apikey.Key) { k.Predefined = true; k.AccountID = child })
+	viewer := ts.signIn(t, "viewer", ts.addUser(t, "viewer", apikey.RoleGlobalViewer))
+	_, body := viewer.get(t, "/security/api-keys?account="+child)
+	doc := parseHTML(t, body)
+	item := doc.Find(`[data-testid="attention-item"][data-rule="predefined"]`)
+	if got := item.Find(".attention-count").Text(); got != "2" || doc.Find(`[data-testid="deactivate-predefined"]`).Length() != 0 {
+		t.Errorf("viewer: count %q, buttons %d", got, doc.Find(`[data-testid="deactivate-predefined"]`).Length())
+	}
+	href, _ := item.Find("a").Attr("href")
+	_, body = viewer.get(t, href)
+	if got := rowNames(parseHTML(t, body)); !slices.Equal(got, []string{"root predefined", "shop predefined"}) {
+		t.Errorf("%s: %v", href, got)
+	}
+	if checked := doc.Find(`[data-testid="attention-checked"]`).Text(); !strings.Contains(checked, "active keys expiring within 14 days") {
+		t.Errorf("rules that found nothing: %q", checked)
+	}
+}
