@@ -25,7 +25,7 @@ func attentionText(rule apikey.Attention, jwtLimit time.Duration) string {
 	case apikey.AttentionIPRefused:
 		return "keys refused for IP_NOT_ALLOWED in the last " + spanText(apikey.IPRefusedWithin)
 	case apikey.AttentionJWTLong:
-		return "active JWT keys whose unrevoked JWT offline checkers accept for more than " + spanText(jwtLimit) + " from now"
+		return "active JWT keys whose unrevoked JWT stays valid offline for more than " + spanText(jwtLimit) + " from now"
 	}
 	return string(rule)
 }
@@ -33,6 +33,8 @@ func attentionText(rule apikey.Attention, jwtLimit time.Duration) string {
 // spanText is a duration in whole days or hours where it is one.
 func spanText(d time.Duration) string {
 	switch {
+	case d%time.Hour == 0 && d <= 48*time.Hour:
+		return plural(int(d/time.Hour), "hour")
 	case d%(24*time.Hour) == 0:
 		return plural(int(d/(24*time.Hour)), "day")
 	case d%time.Hour == 0:
