@@ -33,7 +33,7 @@ func TestBrowserAttentionPanel(t *testing.T) {
 	// By keyboard: Tab from the top of the page to the rule's link, then Enter.
 	const link = `document.querySelector('[data-testid="attention-item"][data-rule="admin-unrestricted"] a')`
 	b.do(chromedp.Evaluate[chromedp.Void](`document.activeElement && document.activeElement.blur()`))
-	for i := 0; !b.js(`document.activeElement === `+link); i++ {
+	for i := 0; !b.js(`document.activeElement === ` + link); i++ {
 		if i == 60 {
 			t.Fatalf("Tab never reaches the panel's admin line (focus on %s)", run(b, chromedp.Evaluate[string](`document.activeElement.outerHTML.slice(0, 120)`)))
 		}
