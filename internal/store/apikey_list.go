@@ -66,6 +66,12 @@ func (db *DB) ListKeys(ctx context.Context, in apikey.KeyQuery) (apikey.KeyPage,
 	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM api_keys`+where+` LIMIT ?) capped`, append(args, countCap+1)...).Scan(&n); err != nil {
 		return page, fmt.Errorf("count keys: %w", err)
 	}
+	if q.Attention != "" && own.indexHint != "" && n > attentionSortMax {
+		if index, ok := orderIndexes[cmp.Or(strings.TrimPrefix(q.Sort, "-"), apikey.SortByName)]; ok {
+			own.indexHint = db.e.useIndex(index)
+			where, args = keyFilter(own)
+		}
+	}
 	page.Total, page.MoreThan = n+len(inherited), n > countCap
 	if page.MoreThan {
 		page.Total = countCap + len(inherited)
@@ -221,6 +227,22 @@ var attentionIndexes = map[apikey.Attention]string{
 	apikey.AttentionPredefined: "api_keys_predefined",
 	apikey.AttentionIPRefused:  "api_keys_account_ip_refused",
 	apikey.AttentionJWTLong:    "api_keys_account_jwt",
+	// Keys with an admin role are few: found by role, then read by id.
+	apikey.AttentionAdminUnrestricted: "sqlite_autoindex_api_keys_1",
+}
+
+// attentionSortMax is how many of an account's keys a rule may find for
+// its page to be read along the rule's index and sorted; past it the page
+// is read along the list's order, testing each key, which the many found
+// fill quickly.
+const attentionSortMax = 2000
+
+// orderIndexes are the indexes that read an account's keys in each order.
+var orderIndexes = map[string]string{
+	apikey.SortByName:     "api_keys_account_name_status",
+	apikey.SortByCreated:  "api_keys_account_created_id",
+	apikey.SortByExpires:  "api_keys_account_expires",
+	apikey.SortByLastUsed: "api_keys_account_last_used",
 }
 
 // decideIndex sets q's index hint: without statistics SQLite would read an

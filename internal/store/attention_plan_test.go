@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/store/storetest"
@@ -61,4 +64,114 @@ func explainSQLite(t *testing.T, db *DB, query string, args ...any) string {
 		plan = append(plan, detail)
 	}
 	return strings.Join(plan, "; ")
+}
+
+// On PostgreSQL, with statistics, the planner picks the same indexes by
+// itself: no rule reads the account's keys one by one.
+func TestAttentionPlansOnPostgres(t *testing.T) {
+	t.Parallel()
+	db, now := openAt(t, storetest.PostgresDSN(t))
+	ctx := context.Background()
+	acc := newAccounts(t, db, "Big")[0]
+	var bulk Bulk
+	for i := range 20_000 {
+		used, soon := now.Add(-time.Hour), now.Add(3*24*time.Hour)
+		k := &apikey.Key{ID: fmt.Sprintf("key_a_%05d", i), AccountID: acc, SecretHash: fmt.Sprintf("h%05d", i),
+			DisplayPrefix: fmt.Sprintf("kc_g_%05x", i), CreatedAt: *now, UpdatedAt: *now, CreatedBy: "t", UpdatedBy: "t", Version: 1, LastUsedAt: &used,
+			Settings: apikey.Settings{Name: fmt.Sprintf("Key %05d", i), Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true,
+				Roles: []apikey.RoleGrant{{Role: apikey.RoleGlobalViewer}}}}
+		if i%2000 == 0 { // a few of each rule's keys
+			k.ExpiresAt, k.LastUsedAt, k.Predefined, k.AccessType = &soon, nil, true, apikey.AccessJWT
+			k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}}
+		}
+		bulk.Keys = append(bulk.Keys, k)
+	}
+	if err := db.BulkLoad(ctx, bulk); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.writer.ExecContext(ctx, `ANALYZE api_keys; ANALYZE api_key_roles`); err != nil {
+		t.Fatal(err)
+	}
+	explain := func(query string, args ...any) string {
+		t.Helper()
+		rows, err := db.reader.QueryContext(ctx, `EXPLAIN `+query, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var plan []string
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, line)
+		}
+		return strings.Join(plan, "\n")
+	}
+	for _, rule := range apikey.Attentions {
+		q := keyQuery{KeyQuery: apikey.KeyQuery{AccountIDs: []string{acc}, Attention: rule, Now: *now}}
+		db.decideIndex(&q)
+		where, args := keyFilter(q)
+		for what, plan := range map[string]string{
+			"count": explain(`SELECT COUNT(*) FROM (SELECT 1 FROM api_keys`+where+` LIMIT ?) capped`, append(args, 1001)...),
+			"page":  explain(db.keyPageQuery(where, ""), append(args, 50, 0)...),
+		} {
+			if strings.Contains(plan, "Seq Scan on api_keys") || !strings.Contains(plan, "Index") {
+				t.Errorf("%s %s:\n%s", rule, what, plan)
+			}
+		}
+	}
+}
+
+// A rule that finds many keys has its pages read along the list's order
+// (testing each key) rather than sorting them all: the same keys, in the
+// same order, as a sort would give.
+func TestAttentionListOfManyKeys(t *testing.T) {
+	t.Parallel()
+	db, now := openAt(t, storetest.DSN(t))
+	ctx := context.Background()
+	acc := newAccounts(t, db, "Many")[0]
+	var bulk Bulk
+	var want []string
+	for i := range 2 * attentionSortMax { // two in three of them found: more than attentionSortMax
+		k := &apikey.Key{ID: fmt.Sprintf("key_m_%05d", i), AccountID: acc, SecretHash: fmt.Sprintf("h%05d", i),
+			DisplayPrefix: fmt.Sprintf("kc_g_%05x", i), CreatedAt: now.Add(time.Duration(i) * time.Second), UpdatedAt: *now, CreatedBy: "t", UpdatedBy: "t", Version: 1,
+			Settings: apikey.Settings{Name: fmt.Sprintf("Key %05d", (i*7919)%100_000), Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: i%3 != 0}}
+		if k.Active {
+			want = append(want, k.Name)
+		}
+		bulk.Keys = append(bulk.Keys, k)
+	}
+	if err := db.BulkLoad(ctx, bulk); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(want)
+	for _, order := range []string{"", "-" + apikey.SortByName} {
+		page, err := db.ListKeys(ctx, apikey.KeyQuery{AccountIDs: []string{acc}, Attention: apikey.AttentionUnused, Now: *now, Sort: order, Page: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		exp := slices.Clone(want)
+		if order != "" {
+			slices.Reverse(exp)
+		}
+		var got []string
+		for _, k := range page.Keys {
+			got = append(got, k.Name)
+		}
+		if page.Total != len(want) || !slices.Equal(got, exp[100:150]) {
+			t.Errorf("order %q: total %d (want %d), page 3 %v", order, page.Total, len(want), got)
+		}
+	}
+	// And the plan reads along the order's index, sorting nothing.
+	if db.e.name() == "sqlite" {
+		for order, index := range orderIndexes {
+			q := keyQuery{KeyQuery: apikey.KeyQuery{AccountIDs: []string{acc}, Attention: apikey.AttentionUnused, Now: *now}, indexHint: db.e.useIndex(index)}
+			where, args := keyFilter(q)
+			if plan := explainSQLite(t, db, db.keyPageQuery(where, order), append(args, 50, 0)...); strings.Contains(plan, "TEMP B-TREE") {
+				t.Errorf("order %s: %s", order, plan)
+			}
+		}
+	}
 }

@@ -7,7 +7,7 @@ ALTER TABLE api_keys ADD COLUMN last_ip_refused_at VARCHAR(32);
 -- its own index rather than among all of an account's keys.
 CREATE INDEX api_keys_account_ip_refused ON api_keys (account_id, last_ip_refused_at) WHERE last_ip_refused_at IS NOT NULL;
 CREATE INDEX api_keys_account_active_expires ON api_keys (account_id, expires_at) WHERE active = 1;
-CREATE INDEX api_keys_account_active_unused ON api_keys (account_id, COALESCE(last_used_at, '')) WHERE active = 1;
+CREATE INDEX api_keys_account_active_unused ON api_keys (account_id, active, COALESCE(last_used_at, ''));
 CREATE INDEX api_keys_account_jwt ON api_keys (account_id) WHERE access_type = 'jwt';
 -- Keys with an admin role are few: found by role, then checked for account.
 CREATE INDEX api_key_roles_role ON api_key_roles (role, key_id);
