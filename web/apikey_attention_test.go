@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -222,5 +223,34 @@ func TestAttentionPanelForViewersWithInheritedKeys(t *testing.T) {
 	}
 	if checked := doc.Find(`[data-testid="attention-checked"]`).Text(); !strings.Contains(checked, "active keys expiring within 14 days") {
 		t.Errorf("rules that found nothing: %q", checked)
+	}
+}
+
+// The JSON list takes the same filter: each rule's keys exactly, and an
+// unknown rule is a VALIDATION error naming the field.
+func TestAttentionFilterInTheJSONList(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	want := attentionKeys(t, ts)
+	_, reader := ts.addKey(t, "reader", func(k *apikey.Key) {
+		k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalViewer}}
+		k.AllowedIPs = []apikey.IPEntry{{Prefix: netip.MustParsePrefix("127.0.0.1/32"), Source: "127.0.0.1/32"}, {Prefix: netip.MustParsePrefix("::1/128"), Source: "::1/128"}}
+	})
+	want[apikey.AttentionUnused] = []string{"never used", "reader", "used 91 days ago"} // the reader too: never used, as far as the database knows
+	for _, rule := range apikey.Attentions {
+		res, body := ts.apiCall(t, "GET", "/api/v1/keys?attention="+string(rule), reader, nil)
+		var got []string
+		for _, k := range body["keys"].([]any) {
+			got = append(got, k.(map[string]any)["name"].(string))
+		}
+		if res.StatusCode != 200 || !slices.Equal(got, want[rule]) {
+			t.Errorf("%s: %d %v, want %v", rule, res.StatusCode, got, want[rule])
+		}
+	}
+	res, body := ts.apiCall(t, "GET", "/api/v1/keys?attention=stale", reader, nil)
+	e, _ := body["error"].(map[string]any)
+	fields, _ := e["fields"].(map[string]any)
+	if res.StatusCode != 422 || e["code"] != "VALIDATION" || !strings.Contains(fmt.Sprint(fields["attention"]), `"stale"`) {
+		t.Errorf("unknown rule: %d %v", res.StatusCode, body)
 	}
 }
