@@ -9,6 +9,10 @@ type LastUse struct {
 	From  string
 }
 
+// CodeIPNotAllowed is verification's refusal of a client address outside
+// a key's allowed IPs; the usage flush keeps each key's latest one.
+const CodeIPNotAllowed = "IP_NOT_ALLOWED"
+
 // UsageCount is a number of requests with a key on one day with one outcome.
 type UsageCount struct {
 	KeyID string

@@ -56,7 +56,7 @@ func (db *DB) RecordUsage(ctx context.Context, uses []apikey.LastUse, counts []a
 func recordIPRefusals(ctx context.Context, tx *txn, counts []apikey.UsageCount) error {
 	latest := map[string]time.Time{} // one row a key: an UPDATE FROM picks any of several
 	for _, c := range counts {
-		if c.Code == ipNotAllowed && c.Latest.After(latest[c.KeyID]) {
+		if c.Code == apikey.CodeIPNotAllowed && c.Latest.After(latest[c.KeyID]) {
 			latest[c.KeyID] = c.Latest
 		}
 	}
@@ -76,10 +76,6 @@ func recordIPRefusals(ctx context.Context, tx *txn, counts []apikey.UsageCount) 
 	}
 	return nil
 }
-
-// ipNotAllowed is verification's refusal code for a client address outside
-// a key's allowed IPs.
-const ipNotAllowed = "IP_NOT_ALLOWED"
 
 // valueRows is n rows of a VALUES list, each (row).
 func valueRows(n int, row string) string {

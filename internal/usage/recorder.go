@@ -67,7 +67,7 @@ func (r *Recorder) Record(keyID, code string, ip netip.Addr, at time.Time) {
 	defer r.mu.Unlock()
 	y, m, d := at.UTC().Date()
 	r.counts[countKey{keyID, y*10000 + int(m)*100 + d, code}]++
-	if code == ipNotAllowed && at.After(r.refused[keyID]) {
+	if code == apikey.CodeIPNotAllowed && at.After(r.refused[keyID]) {
 		r.refused[keyID] = at
 	}
 	if code == "VALID" {
@@ -108,7 +108,7 @@ func (r *Recorder) Flush(ctx context.Context) error {
 		day := fmt.Sprintf("%04d-%02d-%02d", k.day/10000, k.day/100%100, k.day%100)
 		keys = append(keys, k)
 		row := apikey.UsageCount{KeyID: k.keyID, Day: day, Code: k.code, Count: n}
-		if k.code == ipNotAllowed {
+		if k.code == apikey.CodeIPNotAllowed {
 			row.Latest = refused[k.keyID]
 		}
 		rows = append(rows, row)
@@ -192,14 +192,11 @@ func (r *Recorder) putBackRefused(keys []countKey, refused map[string]time.Time)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, k := range keys {
-		if at := refused[k.keyID]; k.code == ipNotAllowed && at.After(r.refused[k.keyID]) {
+		if at := refused[k.keyID]; k.code == apikey.CodeIPNotAllowed && at.After(r.refused[k.keyID]) {
 			r.refused[k.keyID] = at
 		}
 	}
 }
-
-// ipNotAllowed is the refusal whose latest time is kept per key.
-const ipNotAllowed = "IP_NOT_ALLOWED"
 
 // Run flushes every interval until ctx ends, then once more, so nothing
 // gathered before a shutdown is lost.
