@@ -64,9 +64,14 @@ func (s *Server) apiKeyList(c echo.Context) error {
 	if list.AttentionError != "" {
 		status = http.StatusBadRequest
 	}
+	list.TestURL = "/security/api-keys/test?account=" + url.QueryEscape(account.ID)
+	list.NewURL = "/security/api-keys/new"
+	if id := c.QueryParam("account"); id != "" {
+		list.NewURL += "?account=" + url.QueryEscape(id)
+	}
 	c.Response().Header().Add("Vary", "HX-Request")
 	if isFragmentRequest(c, "key-list") {
-		return render(c, status, view.KeyListTable(list))
+		return render(c, status, view.KeyListTable(list)) // the panel stays as it was
 	}
 	predefined, err := s.keys.ActivePredefined(ctx, actor(c), account.ID)
 	if err != nil {
@@ -79,11 +84,6 @@ func (s *Server) apiKeyList(c echo.Context) error {
 		return err
 	}
 	attentionPanel(&list, counts, c.QueryParam("account"), s.keys.JWTOfflineLimit(), list.CanModify && list.PredefinedActive > 0)
-	list.TestURL = "/security/api-keys/test?account=" + url.QueryEscape(account.ID)
-	list.NewURL = "/security/api-keys/new"
-	if id := c.QueryParam("account"); id != "" {
-		list.NewURL += "?account=" + url.QueryEscape(id)
-	}
 	pg := s.page(c, "API access keys", "api-keys", view.Crumb{Label: "Security"}, view.Crumb{Label: "API access keys"})
 	setAccount(&pg, account, dir)
 	return render(c, status, view.KeyListPage(pg, list))
