@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/store"
 )
 
 // attentionKeys stores, in the root account, keys that each match one
@@ -252,5 +253,44 @@ func TestAttentionFilterInTheJSONList(t *testing.T) {
 	fields, _ := e["fields"].(map[string]any)
 	if res.StatusCode != 422 || e["code"] != "VALIDATION" || !strings.Contains(fmt.Sprint(fields["attention"]), `"stale"`) {
 		t.Errorf("unknown rule: %d %v", res.StatusCode, body)
+	}
+}
+
+// Counts read as numbers do, and a capped one says it stopped.
+func TestAttentionCountText(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		n    int
+		more bool
+		want string
+	}{{0, false, "0"}, {999, false, "999"}, {1000, true, "1,000+"}, {1234567, false, "1,234,567"}} {
+		if got := countText(c.n, c.more); got != c.want {
+			t.Errorf("%d %v: %q", c.n, c.more, got)
+		}
+	}
+	if got := spanText(24 * time.Hour); got != "24 hours" {
+		t.Errorf("a day reads %q", got)
+	}
+	if got := spanText(apikey.DefaultJWTOfflineLimit); got != "30 days" {
+		t.Errorf("the default limit reads %q", got)
+	}
+}
+
+// Past the cap the panel says "1,000+" rather than counting on.
+func TestAttentionPanelCountStopsAtTheCap(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	var bulk store.Bulk
+	for i := range apikey.AttentionCountCap + 1 {
+		bulk.Keys = append(bulk.Keys, &apikey.Key{ID: fmt.Sprintf("key_cap_%04d", i), AccountID: ts.root, SecretHash: fmt.Sprintf("h%04d", i),
+			DisplayPrefix: fmt.Sprintf("kc_g_%04x", i), CreatedAt: ts.now, UpdatedAt: ts.now, CreatedBy: "t", UpdatedBy: "t", Version: 1,
+			Settings: apikey.Settings{Name: fmt.Sprintf("Idle %04d", i), Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true}})
+	}
+	if err := ts.db.BulkLoad(context.Background(), bulk); err != nil {
+		t.Fatal(err)
+	}
+	_, body := ts.get(t, "/security/api-keys")
+	if got := parseHTML(t, body).Find(`[data-rule="unused"] .attention-count`).Text(); got != "1,000+" {
+		t.Errorf("count %q", got)
 	}
 }
