@@ -162,8 +162,9 @@ func TestAccountCreationWithPredefinedKeys(t *testing.T) {
 	if !slices.Equal(own, []string{"Chrome extension key", "Default key for client and gateway", "Embedded terminal key"}) {
 		t.Fatalf("predefined keys %v", own)
 	}
-	if !strings.Contains(doc.Find(`[data-testid="predefined-notice"]`).Text(), "predefined keys") {
-		t.Fatal("no notice while predefined keys are active")
+	if item := doc.Find(`[data-testid="attention-item"][data-rule="predefined"]`); !strings.Contains(item.Text(), "predefined keys still active") ||
+		item.Find(`[data-testid="deactivate-predefined"]`).Length() != 1 {
+		t.Fatal("no attention line, with its button, while predefined keys are active")
 	}
 	shop := strings.TrimPrefix(shopURL, "/security/api-keys?account=")
 	keys, _ := ts.db.PredefinedKeys(context.Background(), shop)
@@ -176,8 +177,8 @@ func TestAccountCreationWithPredefinedKeys(t *testing.T) {
 		t.Fatalf("deactivate predefined: %d", res.StatusCode)
 	}
 	_, page = ts.get(t, shopURL)
-	if parseHTML(t, page).Find(`[data-testid="predefined-notice"]`).Length() != 0 {
-		t.Error("notice after deactivating")
+	if parseHTML(t, page).Find(`[data-testid="deactivate-predefined"]`).Length() != 0 {
+		t.Error("offered to deactivate after deactivating")
 	}
 
 	// Through the API, for Global Admins only.

@@ -23,13 +23,13 @@ func (s *Server) apiKeyList(c echo.Context) error {
 	}
 	q := validate.KeyListQuery(validate.KeyListInput{
 		Query: c.QueryParam("q"), Type: c.QueryParam("type"), Status: c.QueryParam("status"),
-		Sort: c.QueryParam("sort"), Page: c.QueryParam("page"),
+		Sort: c.QueryParam("sort"), Page: c.QueryParam("page"), Attention: c.QueryParam("attention"),
 	})
 	now := s.now()
 	// An account's list holds its own keys and those of every account above
 	// it, which work here too.
 	page, err := s.keys.List(ctx, actor(c), account.ID, apikey.KeyQuery{
-		Search: q.Query, Type: q.Type, Status: q.Status, Sort: q.Sort, Page: q.Page, Now: now,
+		Search: q.Query, Type: q.Type, Status: q.Status, Sort: q.Sort, Page: q.Page, Now: now, Attention: q.Attention,
 	})
 	if err != nil {
 		return err
@@ -58,12 +58,12 @@ func (s *Server) apiKeyList(c echo.Context) error {
 	}
 	list.CSRFToken = csrfToken(c)
 	list.SelfURL = keyListURL(q, c.QueryParam("account"), nil)
-	predefined, err := s.keys.ActivePredefined(ctx, actor(c), account.ID)
-	if err != nil {
-		return err
+	showingAttention(&list, q, c.QueryParam("account"), s.keys.JWTOfflineLimit())
+	list.AttentionError = q.Errors["attention"]
+	status := http.StatusOK
+	if list.AttentionError != "" {
+		status = http.StatusBadRequest
 	}
-	list.PredefinedActive = len(predefined)
-	list.PredefinedURL = "/security/api-keys/predefined/deactivate?account=" + url.QueryEscape(account.ID)
 	list.TestURL = "/security/api-keys/test?account=" + url.QueryEscape(account.ID)
 	list.NewURL = "/security/api-keys/new"
 	if id := c.QueryParam("account"); id != "" {
@@ -71,11 +71,22 @@ func (s *Server) apiKeyList(c echo.Context) error {
 	}
 	c.Response().Header().Add("Vary", "HX-Request")
 	if isFragmentRequest(c, "key-list") {
-		return render(c, http.StatusOK, view.KeyListTable(list))
+		return render(c, status, view.KeyListTable(list)) // the panel stays as it was
 	}
+	predefined, err := s.keys.ActivePredefined(ctx, actor(c), account.ID)
+	if err != nil {
+		return err
+	}
+	list.PredefinedActive = len(predefined)
+	list.PredefinedURL = "/security/api-keys/predefined/deactivate?account=" + url.QueryEscape(account.ID)
+	counts, err := s.keys.Attention(ctx, actor(c), account.ID, now)
+	if err != nil {
+		return err
+	}
+	attentionPanel(&list, counts, c.QueryParam("account"), s.keys.JWTOfflineLimit(), list.CanModify && list.PredefinedActive > 0)
 	pg := s.page(c, "API access keys", "api-keys", view.Crumb{Label: "Security"}, view.Crumb{Label: "API access keys"})
 	setAccount(&pg, account, dir)
-	return render(c, http.StatusOK, view.KeyListPage(pg, list))
+	return render(c, status, view.KeyListPage(pg, list))
 }
 
 // isFragmentRequest tells whether htmx asked to swap only the element with
@@ -151,6 +162,7 @@ func keyListURL(q validate.KeyList, account string, change func(v url.Values)) s
 	set("q", q.Query)
 	set("type", string(q.Type))
 	set("status", string(q.Status))
+	set("attention", string(q.Attention))
 	if q.Sort != apikey.SortByName {
 		set("sort", q.Sort)
 	}
@@ -170,10 +182,10 @@ func keyListView(page apikey.KeyPage, q validate.KeyList, account string, now ti
 	l := view.KeyList{
 		Total:    page.Total,
 		MoreThan: page.MoreThan,
-		Filtered: q.Query != "" || q.Type != "" || q.Status != "",
+		Filtered: q.Query != "" || q.Type != "" || q.Status != "" || q.Attention != "",
 		ClearURL: keyListURL(validate.KeyList{Sort: q.Sort}, account, nil),
 		Filter: view.KeyFilter{
-			Query: q.Query, Type: string(q.Type), Status: string(q.Status), Account: account,
+			Query: q.Query, Type: string(q.Type), Status: string(q.Status), Account: account, Attention: string(q.Attention),
 		},
 		PastEnd: page.Total > 0 && len(page.Keys) == 0,
 	}

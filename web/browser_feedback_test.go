@@ -184,7 +184,7 @@ func TestBrowserPredefinedKeysAsk(t *testing.T) {
 	if got := b.text(`[data-testid="flash"]`); !strings.HasPrefix(got, "Deactivated 3 predefined keys of Globex Berlin") {
 		t.Errorf("after deactivating: %q", got)
 	}
-	if b.js(`document.querySelector('[data-testid="predefined-notice"]') !== null`) {
-		t.Error("the notice stays")
+	if b.js(`document.querySelector('[data-testid="deactivate-predefined"]') !== null`) {
+		t.Error("the button stays")
 	}
 }

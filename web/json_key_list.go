@@ -1,6 +1,7 @@
 package web
 
 import (
+	"maps"
 	"net/http"
 	"strconv"
 
@@ -13,8 +14,8 @@ import (
 const maxAPILimit = 200
 
 // jsonKeyList answers GET /api/v1/keys: the keys of account_id (default: the
-// caller's own account), with the list page's q, type, status and sort, and
-// limit/offset paging.
+// caller's own account), with the list page's q, type, status, sort and
+// attention, and limit/offset paging.
 func (s *Server) jsonKeyList(c echo.Context) error {
 	p := principalOf(c)
 	account := c.QueryParam("account_id")
@@ -40,13 +41,15 @@ func (s *Server) jsonKeyList(c echo.Context) error {
 			offset = n
 		}
 	}
+	q := validate.KeyListQuery(validate.KeyListInput{Query: c.QueryParam("q"), Type: c.QueryParam("type"), Status: c.QueryParam("status"),
+		Sort: c.QueryParam("sort"), Attention: c.QueryParam("attention")})
+	maps.Copy(fields, q.Errors)
 	if len(fields) > 0 {
 		return validationError(fields)
 	}
-	q := validate.KeyListQuery(validate.KeyListInput{Query: c.QueryParam("q"), Type: c.QueryParam("type"), Status: c.QueryParam("status"), Sort: c.QueryParam("sort")})
 	now := s.now()
 	page, err := s.keys.List(c.Request().Context(), actor(c), account, apikey.KeyQuery{
-		Search: q.Query, Type: q.Type, Status: q.Status, Sort: q.Sort, PerPage: limit, Offset: offset, Now: now,
+		Search: q.Query, Type: q.Type, Status: q.Status, Sort: q.Sort, PerPage: limit, Offset: offset, Now: now, Attention: q.Attention,
 	})
 	if apikey.ErrorCode(err) == apikey.EFORBIDDEN {
 		return apiErr(http.StatusForbidden, "FORBIDDEN", "This API key may not see that account.")

@@ -21,6 +21,8 @@ type keyService interface {
 	Get(ctx context.Context, who apikey.Actor, id string) (*apikey.Key, error)
 	List(ctx context.Context, who apikey.Actor, accountID string, q apikey.KeyQuery) (apikey.KeyPage, error)
 	ActivePredefined(ctx context.Context, who apikey.Actor, accountID string) ([]*apikey.Key, error)
+	Attention(ctx context.Context, who apikey.Actor, accountID string, now time.Time) ([]apikey.AttentionCount, error)
+	JWTOfflineLimit() time.Duration
 	Endpoints(ctx context.Context, who apikey.Actor, id string) ([]apikey.Endpoint, error)
 	Usage(ctx context.Context, who apikey.Actor, id, since string) ([]apikey.UsageCount, error)
 	Addresses(ctx context.Context, who apikey.Actor, id, since string, n int) ([]apikey.AddressUse, error)

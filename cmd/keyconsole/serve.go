@@ -73,6 +73,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	logFormat := fs.String("log-format", "text", "log lines as text (key=value) or json")
 	logLevel := fs.String("log-level", "info", "the least severe log lines written: debug, info, warn or error")
 	usageRetention := fs.Duration("usage-retention", 90*24*time.Hour, "how long each key's daily request counts and client addresses are kept")
+	jwtOfflineLimit := fs.Duration("jwt-offline-limit", apikey.DefaultJWTOfflineLimit, "the keys page flags JWT keys whose JWT offline checkers accept for longer than this from now")
 	drain := fs.Duration("drain", shutdownDrain, "on SIGINT or SIGTERM, how long requests in flight may take to finish")
 	checkDB := fs.Bool("check-database", false, "read every page of an SQLite file over 64 MiB too, while serving (minutes a gigabyte)")
 	rest, err := parseFlags(fs, args, getenv, map[string]string{
@@ -82,7 +83,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		"key-rate": "KEYCONSOLE_KEY_RATE", "key-burst": "KEYCONSOLE_KEY_BURST", "pprof-addr": "KEYCONSOLE_PPROF_ADDR", "key-cache": "KEYCONSOLE_KEY_CACHE",
 		"metrics-addr": "KEYCONSOLE_METRICS_ADDR", "max-body": "KEYCONSOLE_MAX_BODY", "new-database": "KEYCONSOLE_NEW_DATABASE",
 		"check-database": "KEYCONSOLE_CHECK_DATABASE", "drain": "KEYCONSOLE_DRAIN", "usage-retention": "KEYCONSOLE_USAGE_RETENTION",
-		"tls-cert": "KEYCONSOLE_TLS_CERT", "tls-key": "KEYCONSOLE_TLS_KEY", "log-format": "KEYCONSOLE_LOG_FORMAT", "log-level": "KEYCONSOLE_LOG_LEVEL",
+		"jwt-offline-limit": "KEYCONSOLE_JWT_OFFLINE_LIMIT",
+		"tls-cert":          "KEYCONSOLE_TLS_CERT", "tls-key": "KEYCONSOLE_TLS_KEY", "log-format": "KEYCONSOLE_LOG_FORMAT", "log-level": "KEYCONSOLE_LOG_LEVEL",
 	})
 	if err != nil {
 		return err
@@ -111,6 +113,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	if *usageRetention < 24*time.Hour {
 		return usageError{"serve: --usage-retention must be at least 24h"}
+	}
+	if *jwtOfflineLimit <= 0 {
+		return usageError{"serve: --jwt-offline-limit must be positive"}
 	}
 	if *drain <= 0 {
 		return usageError{"serve: --drain must be positive"}
@@ -205,6 +210,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	tokens := token.New(db, nil)
 	verifier := verify.New(db, tokens, recorder, verify.Config{RatePerSecond: *ratePerSecond, Burst: *burst, CacheSize: *cacheSize}, nil)
 	keyService := keys.New(db, tokens, nil)
+	keyService.SetJWTOfflineLimit(*jwtOfflineLimit)
 	// Join the instances sharing the database: key changes made by any of
 	// them reach this one's verification cache, and the per-key rate limit
 	// is shared among them.

@@ -16,6 +16,9 @@ type KeyQuery struct {
 	PerPage    int
 	Offset     int       // when set, rows to skip, instead of Page
 	Now        time.Time // decides which keys count as expired
+	Attention  Attention // when set, only the keys that attention rule finds
+	// JWTOfflineLimit is AttentionJWTLong's limit; 0: DefaultJWTOfflineLimit.
+	JWTOfflineLimit time.Duration
 }
 
 // KeyPage is one page of the list and the total it was cut from.

@@ -9,12 +9,19 @@ type LastUse struct {
 	From  string
 }
 
+// CodeIPNotAllowed is verification's refusal of a client address outside
+// a key's allowed IPs; the usage flush keeps each key's latest one.
+const CodeIPNotAllowed = "IP_NOT_ALLOWED"
+
 // UsageCount is a number of requests with a key on one day with one outcome.
 type UsageCount struct {
 	KeyID string
 	Day   string // YYYY-MM-DD, UTC
 	Code  string // VALID or the refusal code
 	Count int
+	// Latest is when the newest of an IP_NOT_ALLOWED count's requests came
+	// (zero: not known); it moves the key's last IP refusal.
+	Latest time.Time
 }
 
 // AddressUse is the requests with a key from one client address on one day,

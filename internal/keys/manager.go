@@ -20,6 +20,7 @@ type Store interface {
 	AccountPath(ctx context.Context, id string) ([]string, error)
 	ListKeys(ctx context.Context, q apikey.KeyQuery) (apikey.KeyPage, error)
 	PredefinedKeys(ctx context.Context, accountID string) ([]*apikey.Key, error)
+	CountKeys(ctx context.Context, q apikey.KeyQuery, limit int) (int, bool, error)
 	CreateKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEvent) error
 	UpdateKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEvent) error
 	DeleteKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEvent) error
@@ -54,6 +55,20 @@ type Manager struct {
 	// stripe of its id), so that they never race each other; saves from
 	// elsewhere are met by retrying.
 	latest [64]sync.Mutex
+	// jwtOfflineLimit is the attention rule AttentionJWTLong's limit.
+	jwtOfflineLimit time.Duration
+}
+
+// SetJWTOfflineLimit sets how long offline checkers may accept a JWT key's
+// JWT before the key needs attention (0: apikey.DefaultJWTOfflineLimit).
+func (m *Manager) SetJWTOfflineLimit(d time.Duration) { m.jwtOfflineLimit = d }
+
+// JWTOfflineLimit is the limit the attention rule AttentionJWTLong uses.
+func (m *Manager) JWTOfflineLimit() time.Duration {
+	if m.jwtOfflineLimit <= 0 {
+		return apikey.DefaultJWTOfflineLimit
+	}
+	return m.jwtOfflineLimit
 }
 
 // OnChange sets the function told of every change to a key.

@@ -2,6 +2,7 @@ package keys
 
 import (
 	"context"
+	"time"
 
 	"keyconsole/internal/apikey"
 )
@@ -19,7 +20,33 @@ func (m *Manager) List(ctx context.Context, who apikey.Actor, accountID string, 
 		return apikey.KeyPage{}, apikey.FieldErrorf(apikey.EFORBIDDEN, "account_id", "You may not see the keys of that account.")
 	}
 	q.AccountIDs = path
+	if q.JWTOfflineLimit == 0 {
+		q.JWTOfflineLimit = m.JWTOfflineLimit()
+	}
 	return m.store.ListKeys(ctx, q)
+}
+
+// Attention counts, for each attention rule, the keys the list of
+// accountID would show with that rule's filter, up to
+// apikey.AttentionCountCap each.
+func (m *Manager) Attention(ctx context.Context, who apikey.Actor, accountID string, now time.Time) ([]apikey.AttentionCount, error) {
+	path, err := m.store.AccountPath(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if !who.CanIn(apikey.ViewApiKey, path) {
+		return nil, errForbidden
+	}
+	out := make([]apikey.AttentionCount, 0, len(apikey.Attentions))
+	for _, rule := range apikey.Attentions {
+		q := apikey.KeyQuery{AccountIDs: path, Attention: rule, Now: now, JWTOfflineLimit: m.JWTOfflineLimit()}
+		n, more, err := m.store.CountKeys(ctx, q, apikey.AttentionCountCap)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, apikey.AttentionCount{Rule: rule, Count: n, MoreThan: more})
+	}
+	return out, nil
 }
 
 // ActivePredefined lists the predefined keys of an account still on.

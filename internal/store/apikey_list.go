@@ -38,6 +38,7 @@ func (db *DB) ListKeys(ctx context.Context, in apikey.KeyQuery) (apikey.KeyPage,
 	if q.search, err = db.searchKeys(ctx, q.Search); err != nil {
 		return page, err
 	}
+	db.decideIndex(&q)
 	offset := (page.Page - 1) * page.PerPage
 	if q.Offset > 0 {
 		offset = q.Offset
@@ -64,6 +65,12 @@ func (db *DB) ListKeys(ctx context.Context, in apikey.KeyQuery) (apikey.KeyPage,
 	var n int
 	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM api_keys`+where+` LIMIT ?) capped`, append(args, countCap+1)...).Scan(&n); err != nil {
 		return page, fmt.Errorf("count keys: %w", err)
+	}
+	if q.Attention != "" && own.indexHint != "" && n > attentionSortMax {
+		if index, ok := orderIndexes[cmp.Or(strings.TrimPrefix(q.Sort, "-"), apikey.SortByName)]; ok {
+			own.indexHint = db.e.useIndex(index)
+			where, args = keyFilter(own)
+		}
 	}
 	page.Total, page.MoreThan = n+len(inherited), n > countCap
 	if page.MoreThan {
@@ -207,6 +214,44 @@ func keyLess(order string) func(x, y *apikey.Key) bool {
 type keyQuery struct {
 	apikey.KeyQuery
 	search keySearch
+	// indexHint names the index an attention rule's keys are read by,
+	// where the engine needs telling (engine.useIndex).
+	indexHint string
+}
+
+// attentionIndexes are the indexes that find each attention rule's keys of
+// an account (migration 0025); the admin rule is found by role instead.
+var attentionIndexes = map[apikey.Attention]string{
+	apikey.AttentionExpiring:   "api_keys_account_active_expires",
+	apikey.AttentionUnused:     "api_keys_account_active_unused",
+	apikey.AttentionPredefined: "api_keys_predefined",
+	apikey.AttentionIPRefused:  "api_keys_account_ip_refused",
+	apikey.AttentionJWTLong:    "api_keys_account_jwt",
+	// Keys with an admin role are few: found by role, then read by id.
+	apikey.AttentionAdminUnrestricted: "sqlite_autoindex_api_keys_1",
+}
+
+// attentionSortMax is how many of an account's keys a rule may find for
+// its page to be read along the rule's index and sorted; past it the page
+// is read along the list's order, testing each key, which the many found
+// fill quickly.
+const attentionSortMax = 2000
+
+// orderIndexes are the indexes that read an account's keys in each order.
+var orderIndexes = map[string]string{
+	apikey.SortByName:     "api_keys_account_name_status",
+	apikey.SortByCreated:  "api_keys_account_created_id",
+	apikey.SortByExpires:  "api_keys_account_expires",
+	apikey.SortByLastUsed: "api_keys_account_last_used",
+}
+
+// decideIndex sets q's index hint: without statistics SQLite would read an
+// account's keys in the list's order and test each, where the few a rule
+// finds are better read along its index and sorted.
+func (db *DB) decideIndex(q *keyQuery) {
+	if index, ok := attentionIndexes[q.Attention]; ok && !q.search.drives {
+		q.indexHint = db.e.useIndex(index)
+	}
 }
 
 // keySearch is the condition a search adds to a keys query. When it
@@ -317,7 +362,55 @@ func keyFilter(q keyQuery) (string, []any) {
 		conds = append(conds, "active = 1 AND expires_at <= ?")
 		args = append(args, now)
 	}
-	return " WHERE " + strings.Join(conds, " AND "), args
+	if q.Attention != "" {
+		cond, condArgs := attentionCond(q.KeyQuery)
+		conds, args = append(conds, cond), append(args, condArgs...)
+	}
+	return q.indexHint + " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// attentionCond is the condition of q's attention rule, written so that
+// the rule's own index (migration 0025) serves it: "active = 1" literally,
+// as the partial indexes say, and the unused keys' COALESCE as indexed.
+func attentionCond(q apikey.KeyQuery) (string, []any) {
+	switch q.Attention {
+	case apikey.AttentionExpiring:
+		return "active = 1 AND expires_at > ? AND expires_at <= ?", []any{formatTime(q.Now), formatTime(q.Now.Add(apikey.ExpiringWithin))}
+	case apikey.AttentionUnused:
+		return "active = 1 AND COALESCE(last_used_at, '') < ?", []any{formatTime(q.Now.Add(-apikey.UnusedFor))}
+	case apikey.AttentionPredefined:
+		return "predefined = 1 AND active = 1", nil
+	case apikey.AttentionAdminUnrestricted:
+		roles := apikey.AdminRoles()
+		args := make([]any, len(roles))
+		for i, r := range roles {
+			args[i] = string(r)
+		}
+		return "active = 1 AND id IN (SELECT key_id FROM api_key_roles WHERE role IN (" + placeholders(len(roles)) + "))" +
+			" AND NOT EXISTS (SELECT 1 FROM api_key_allowed_ips ip WHERE ip.key_id = api_keys.id)", args
+	case apikey.AttentionIPRefused:
+		return "last_ip_refused_at > ?", []any{formatTime(q.Now.Add(-apikey.IPRefusedWithin))}
+	case apikey.AttentionJWTLong:
+		limit := cmp.Or(q.JWTOfflineLimit, apikey.DefaultJWTOfflineLimit)
+		return "access_type = 'jwt' AND active = 1 AND EXISTS (SELECT 1 FROM key_jwts j WHERE j.key_id = api_keys.id" +
+			" AND j.revoked_at IS NULL AND j.expires_at > ?)", []any{formatTime(q.Now.Add(limit))}
+	}
+	return "1 = 0", nil // validation lets no other value through
+}
+
+// CountKeys counts the keys q selects (its accounts, search aside), up to
+// limit: one more is read to tell "more than".
+func (db *DB) CountKeys(ctx context.Context, in apikey.KeyQuery, limit int) (n int, moreThan bool, err error) {
+	if len(in.AccountIDs) == 0 {
+		return 0, false, nil
+	}
+	q := keyQuery{KeyQuery: in}
+	db.decideIndex(&q)
+	where, args := keyFilter(q)
+	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM api_keys`+where+` LIMIT ?) capped`, append(args, limit+1)...).Scan(&n); err != nil {
+		return 0, false, fmt.Errorf("count keys: %w", err)
+	}
+	return min(n, limit), n > limit, nil
 }
 
 // keyOrder maps a sort order to SQL. Keys that never expire or were never

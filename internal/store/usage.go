@@ -8,6 +8,7 @@ import (
 	"keyconsole/internal/apikey"
 	"slices"
 	"strings"
+	"time"
 )
 
 // RecordUsage adds a batch of counts and last uses in one transaction.
@@ -21,6 +22,9 @@ func (db *DB) RecordUsage(ctx context.Context, uses []apikey.LastUse, counts []a
 func (db *DB) RecordUsageBatch(ctx context.Context, b apikey.UsageBatch) error {
 	return db.inTx(ctx, func(tx *txn) error {
 		if err := recordLastUses(ctx, tx, b.LastUses); err != nil {
+			return err
+		}
+		if err := recordIPRefusals(ctx, tx, b.Counts); err != nil {
 			return err
 		}
 		if err := recordCounts(ctx, tx, b.Counts); err != nil {
@@ -185,6 +189,32 @@ func capAddresses(rows []apikey.AddressUse, kept addressesKept) []apikey.Address
 		out = append(out, a)
 	}
 	return out
+}
+
+// recordIPRefusals moves each key's last refusal for its client address
+// (IP_NOT_ALLOWED) to the latest of counts, never back.
+func recordIPRefusals(ctx context.Context, tx *txn, counts []apikey.UsageCount) error {
+	latest := map[string]time.Time{} // one row a key: an UPDATE FROM picks any of several
+	for _, c := range counts {
+		if c.Code == apikey.CodeIPNotAllowed && c.Latest.After(latest[c.KeyID]) {
+			latest[c.KeyID] = c.Latest
+		}
+	}
+	args := make([]any, 0, 2*len(latest))
+	for id, at := range latest {
+		args = append(args, id, formatTime(at))
+	}
+	const per = 500
+	for start := 0; start < len(args); start += 2 * per {
+		chunk := args[start:min(start+2*per, len(args))]
+		_, err := tx.ExecContext(ctx, `WITH v (id, at) AS (VALUES `+valueRows(len(chunk)/2, "?, ?")+`)
+			UPDATE api_keys SET last_ip_refused_at = v.at FROM v
+			WHERE api_keys.id = v.id AND (api_keys.last_ip_refused_at IS NULL OR api_keys.last_ip_refused_at < v.at)`, chunk...)
+		if err != nil {
+			return fmt.Errorf("record IP refusal: %w", err)
+		}
+	}
+	return nil
 }
 
 // valueRows is n rows of a VALUES list, each (row).

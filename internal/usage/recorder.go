@@ -31,6 +31,9 @@ type Recorder struct {
 	addrs   map[addrKey]addrCount
 	addrsOf map[string]int       // how many addresses of each key addrs holds one by one
 	written map[string]time.Time // when each key's last use was last written
+	// refused is each key's latest refusal for its client address since
+	// the last flush: the keys list tells refusals of the last 24 hours.
+	refused map[string]time.Time
 }
 
 // countKey is a day's count of one outcome of one key; the day as
@@ -86,7 +89,7 @@ func New(db Store, logger *slog.Logger) *Recorder {
 		logger = slog.Default()
 	}
 	return &Recorder{store: db, logger: logger, last: map[string]lastUse{}, counts: map[countKey]int{},
-		addrs: map[addrKey]addrCount{}, addrsOf: map[string]int{}, written: map[string]time.Time{}}
+		addrs: map[addrKey]addrCount{}, addrsOf: map[string]int{}, written: map[string]time.Time{}, refused: map[string]time.Time{}}
 }
 
 // Record notes one verification of key keyID from ip at at, answered with
@@ -97,6 +100,9 @@ func (r *Recorder) Record(keyID, code string, ip netip.Addr, at time.Time) {
 	y, m, d := at.UTC().Date()
 	day := y*10000 + int(m)*100 + d
 	r.counts[countKey{keyID, day, code}]++
+	if code == apikey.CodeIPNotAllowed && at.After(r.refused[keyID]) {
+		r.refused[keyID] = at
+	}
 	use := addrCount{requests: 1, last: at}
 	if code != "VALID" {
 		use.refused = 1
@@ -127,8 +133,9 @@ func (r *Recorder) addAddress(k addrKey, n addrCount) {
 // is put back, to be tried again with the next one.
 func (r *Recorder) Flush(ctx context.Context) error {
 	r.mu.Lock()
-	last, counts, addrs := r.last, r.counts, r.addrs
+	last, counts, addrs, refused := r.last, r.counts, r.addrs, r.refused
 	r.last, r.counts, r.addrs, r.addrsOf = map[string]lastUse{}, map[countKey]int{}, map[addrKey]addrCount{}, map[string]int{}
+	r.refused = map[string]time.Time{}
 	r.mu.Unlock()
 	if len(last) == 0 && len(counts) == 0 && len(addrs) == 0 {
 		return nil
@@ -152,7 +159,11 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	rows := make([]apikey.UsageCount, 0, len(counts))
 	for k, n := range counts {
 		keys = append(keys, k)
-		rows = append(rows, apikey.UsageCount{KeyID: k.keyID, Day: dayText(k.day), Code: k.code, Count: n})
+		row := apikey.UsageCount{KeyID: k.keyID, Day: dayText(k.day), Code: k.code, Count: n}
+		if k.code == apikey.CodeIPNotAllowed {
+			row.Latest = refused[k.keyID]
+		}
+		rows = append(rows, row)
 	}
 	addrKeys, addrRows := addressRows(addrs)
 	// A chunk at a time, each its own transaction, with a pause between: a
@@ -191,6 +202,7 @@ func (r *Recorder) Flush(ctx context.Context) error {
 		restAddrs[k] = addrs[k]
 	}
 	r.putBack(later, rest, restAddrs)
+	r.putBackRefused(keys[min(done, len(keys)):], refused)
 	return err
 }
 
@@ -261,6 +273,17 @@ func (r *Recorder) putBack(last map[string]lastUse, counts map[countKey]int, add
 	}
 	for k, n := range addrs {
 		r.addAddress(k, n)
+	}
+}
+
+// putBackRefused keeps the latest IP refusals of the counts not written.
+func (r *Recorder) putBackRefused(keys []countKey, refused map[string]time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, k := range keys {
+		if at := refused[k.keyID]; k.code == apikey.CodeIPNotAllowed && at.After(r.refused[k.keyID]) {
+			r.refused[k.keyID] = at
+		}
 	}
 }
 

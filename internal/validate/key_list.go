@@ -11,6 +11,7 @@ import (
 // KeyListInput is the list page's query as received.
 type KeyListInput struct {
 	Query, Type, Status, Sort, Page string
+	Attention                       string
 }
 
 // KeyList is a clean list query.
@@ -20,14 +21,21 @@ type KeyList struct {
 	Status apikey.Status
 	Sort   string
 	Page   int
+	// Attention is the attention rule whose keys the list is cut to.
+	Attention apikey.Attention
+	// Errors holds, by parameter, what was refused: only an attention
+	// rule, which a link from the panel names; a list that quietly showed
+	// all keys instead would look like a clean bill of health.
+	Errors map[string]string
 }
 
 // maxSearchLen bounds the search text; longer input is cut, not refused.
 const maxSearchLen = 100
 
 // KeyListQuery cleans the list's query parameters. Unlike a form it refuses
-// nothing: an unknown value falls back to its default, so an old or mangled
-// link still shows a list.
+// nearly nothing: an unknown value falls back to its default, so an old or
+// mangled link still shows a list. An unknown attention rule is refused
+// (Errors).
 func KeyListQuery(in KeyListInput) KeyList {
 	out := KeyList{Query: strings.TrimSpace(strings.ToValidUTF8(in.Query, "")), Sort: apikey.SortByName, Page: 1}
 	if r := []rune(out.Query); len(r) > maxSearchLen {
@@ -45,5 +53,27 @@ func KeyListQuery(in KeyListInput) KeyList {
 	if n, err := strconv.Atoi(in.Page); err == nil && n >= 1 && n <= 1_000_000 {
 		out.Page = n
 	}
+	if a := apikey.Attention(strings.TrimSpace(in.Attention)); slices.Contains(apikey.Attentions, a) {
+		out.Attention = a
+	} else if a != "" {
+		out.Errors = map[string]string{"attention": "There is no attention filter " + strconv.Quote(truncate(string(a), 40)) +
+			". Choose one of: " + attentionNames() + "."}
+	}
 	return out
+}
+
+func attentionNames() string {
+	names := make([]string, len(apikey.Attentions))
+	for i, a := range apikey.Attentions {
+		names[i] = string(a)
+	}
+	return strings.Join(names, ", ")
+}
+
+// truncate cuts s to n characters, for echoing input back in a message.
+func truncate(s string, n int) string {
+	if r := []rune(strings.ToValidUTF8(s, "")); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }

@@ -1,5 +1,7 @@
 package view
 
+import "strings"
+
 // KeyList is the API access keys list screen.
 type KeyList struct {
 	Filter    KeyFilter
@@ -27,17 +29,38 @@ type KeyList struct {
 	// while any are, the page recommends replacing them.
 	PredefinedActive int
 	PredefinedURL    string // where the button that switches them off posts
+	// Attention is the "Needs attention" panel's rules that found keys,
+	// Checked the phrases of those that found none (nil on fragments).
+	Attention []AttentionItem
+	Checked   []string
+	// Showing says which attention rule cuts the list, with the link that
+	// lifts it ("" when none does).
+	Showing, ShowingClearURL string
+	// AttentionError is why the attention filter asked for was refused.
+	AttentionError string
+}
+
+// AttentionItem is one line of the "Needs attention" panel.
+type AttentionItem struct {
+	Rule  string // the filter's value, e.g. "expiring"
+	Count string // e.g. "12" or "1,000+"
+	Text  string // what the keys have in common
+	URL   string // the list cut to them
+	// Deactivate: the line offers to switch the account's predefined keys off.
+	Deactivate bool
 }
 
 // KeyFilter is the toolbar's state, echoed back into its inputs.
 type KeyFilter struct {
-	Query    string
-	Type     string
-	Status   string
-	Sort     string
-	Account  string // ?account= of the view, kept by the search form
-	Types    []Option
-	Statuses []Option
+	Query   string
+	Type    string
+	Status  string
+	Sort    string
+	Account string // ?account= of the view, kept by the search form
+	// Attention is the attention rule in force, kept by the search form.
+	Attention string
+	Types     []Option
+	Statuses  []Option
 }
 
 // Option is one choice of a select.
@@ -76,3 +99,6 @@ type KeyRow struct {
 
 // HasMenu tells whether the row offers a menu of actions.
 func (r KeyRow) HasMenu() bool { return r.CanEdit || r.CanRegenerate || r.CanDelete }
+
+// joinPhrases lists phrases that may hold commas themselves.
+func joinPhrases(p []string) string { return strings.Join(p, "; ") }

@@ -1,0 +1,66 @@
+package store_test
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/internal/seed"
+	"keyconsole/internal/store"
+	"keyconsole/internal/store/storetest"
+)
+
+// BenchmarkAttention measures, on a seeded database (KEYCONSOLE_BENCH_KEYS
+// keys, default 100,000, all in one account; most never used), the six
+// counts of the "Needs attention" panel and the first page of each rule's
+// list. go test ./internal/store -run '^$' -bench Attention -benchtime 20x
+func BenchmarkAttention(b *testing.B) {
+	n := 100_000
+	if v, err := strconv.Atoi(os.Getenv("KEYCONSOLE_BENCH_KEYS")); err == nil && v > 0 {
+		n = v
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, storetest.DSN(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	start := time.Now()
+	if err := seed.Run(ctx, db, seed.Options{Keys: n, Big: n, Accounts: 1, Password: "seeded-password"}); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("seeded %d keys in %s", n, time.Since(start).Round(time.Millisecond))
+	path, err := db.AccountPath(ctx, seed.BigAccount)
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now().UTC()
+	b.Run("panel", func(b *testing.B) {
+		for b.Loop() {
+			for _, rule := range apikey.Attentions {
+				if _, _, err := db.CountKeys(ctx, apikey.KeyQuery{AccountIDs: path, Attention: rule, Now: now}, apikey.AttentionCountCap); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+	for _, rule := range apikey.Attentions {
+		b.Run("count-"+string(rule), func(b *testing.B) {
+			for b.Loop() {
+				if _, _, err := db.CountKeys(ctx, apikey.KeyQuery{AccountIDs: path, Attention: rule, Now: now}, apikey.AttentionCountCap); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("list-"+string(rule), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := db.ListKeys(ctx, apikey.KeyQuery{AccountIDs: path, Attention: rule, Now: now, Page: 1}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,177 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/internal/store/storetest"
+)
+
+// Each attention rule is counted and listed along its own index, never by
+// reading every key of the account: the panel counts all six on every
+// view of the keys page.
+func TestAttentionPlansUseTheirIndexes(t *testing.T) {
+	t.Parallel()
+	db, _ := openAt(t, storetest.SQLiteDSN(t))
+	now := db.now()
+	want := map[apikey.Attention]string{
+		apikey.AttentionExpiring:          "api_keys_account_active_expires",
+		apikey.AttentionUnused:            "api_keys_account_active_unused",
+		apikey.AttentionPredefined:        "api_keys_predefined",
+		apikey.AttentionAdminUnrestricted: "api_key_roles_role",
+		apikey.AttentionIPRefused:         "api_keys_account_ip_refused",
+		apikey.AttentionJWTLong:           "api_keys_account_jwt",
+	}
+	for _, rule := range apikey.Attentions {
+		for _, accounts := range [][]string{{"acc_x"}, {"acc_x", "acc_parent"}} {
+			q := keyQuery{KeyQuery: apikey.KeyQuery{AccountIDs: accounts, Attention: rule, Now: now}}
+			db.decideIndex(&q)
+			where, args := keyFilter(q)
+			count := explainSQLite(t, db, `SELECT COUNT(*) FROM (SELECT 1 FROM api_keys`+where+` LIMIT ?) capped`, append(args, 1001)...)
+			plans := map[string]string{"count": count}
+			for _, order := range []string{"", "-" + apikey.SortByCreated, apikey.SortByExpires, apikey.SortByLastUsed} {
+				plans["page "+order] = explainSQLite(t, db, db.keyPageQuery(where, order), append(args, 50, 0)...)
+			}
+			for what, plan := range plans {
+				if !strings.Contains(plan, want[rule]) || strings.Contains(plan, "SCAN api_keys") {
+					t.Errorf("%s %s (%d accounts): %s", rule, what, len(accounts), plan)
+				}
+			}
+		}
+	}
+}
+
+// explainSQLite is SQLite's plan for query, its steps joined by "; ".
+func explainSQLite(t *testing.T, db *DB, query string, args ...any) string {
+	t.Helper()
+	rows, err := db.reader.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	return strings.Join(plan, "; ")
+}
+
+// On PostgreSQL, with statistics, the planner picks the same indexes by
+// itself: no rule reads the account's keys one by one.
+func TestAttentionPlansOnPostgres(t *testing.T) {
+	t.Parallel()
+	db, now := openAt(t, storetest.PostgresDSN(t))
+	ctx := context.Background()
+	acc := newAccounts(t, db, "Big")[0]
+	var bulk Bulk
+	for i := range 20_000 {
+		used, soon := now.Add(-time.Hour), now.Add(3*24*time.Hour)
+		k := &apikey.Key{ID: fmt.Sprintf("key_a_%05d", i), AccountID: acc, SecretHash: fmt.Sprintf("h%05d", i),
+			DisplayPrefix: fmt.Sprintf("kc_g_%05x", i), CreatedAt: *now, UpdatedAt: *now, CreatedBy: "t", UpdatedBy: "t", Version: 1, LastUsedAt: &used,
+			Settings: apikey.Settings{Name: fmt.Sprintf("Key %05d", i), Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true,
+				Roles: []apikey.RoleGrant{{Role: apikey.RoleGlobalViewer}}}}
+		if i%2000 == 0 { // a few of each rule's keys
+			k.ExpiresAt, k.LastUsedAt, k.Predefined, k.AccessType = &soon, nil, true, apikey.AccessJWT
+			k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}}
+		}
+		bulk.Keys = append(bulk.Keys, k)
+	}
+	if err := db.BulkLoad(ctx, bulk); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.writer.ExecContext(ctx, `ANALYZE api_keys; ANALYZE api_key_roles`); err != nil {
+		t.Fatal(err)
+	}
+	explain := func(query string, args ...any) string {
+		t.Helper()
+		rows, err := db.reader.QueryContext(ctx, `EXPLAIN `+query, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var plan []string
+		for rows.Next() {
+			var line string
+			if err := rows.Scan(&line); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, line)
+		}
+		return strings.Join(plan, "\n")
+	}
+	for _, rule := range apikey.Attentions {
+		q := keyQuery{KeyQuery: apikey.KeyQuery{AccountIDs: []string{acc}, Attention: rule, Now: *now}}
+		db.decideIndex(&q)
+		where, args := keyFilter(q)
+		for what, plan := range map[string]string{
+			"count": explain(`SELECT COUNT(*) FROM (SELECT 1 FROM api_keys`+where+` LIMIT ?) capped`, append(args, 1001)...),
+			"page":  explain(db.keyPageQuery(where, ""), append(args, 50, 0)...),
+		} {
+			if strings.Contains(plan, "Seq Scan on api_keys") || !strings.Contains(plan, "Index") {
+				t.Errorf("%s %s:\n%s", rule, what, plan)
+			}
+		}
+	}
+}
+
+// A rule that finds many keys has its pages read along the list's order
+// (testing each key) rather than sorting them all: the same keys, in the
+// same order, as a sort would give.
+func TestAttentionListOfManyKeys(t *testing.T) {
+	t.Parallel()
+	db, now := openAt(t, storetest.DSN(t))
+	ctx := context.Background()
+	acc := newAccounts(t, db, "Many")[0]
+	var bulk Bulk
+	var want []string
+	for i := range 2 * attentionSortMax { // two in three of them found: more than attentionSortMax
+		k := &apikey.Key{ID: fmt.Sprintf("key_m_%05d", i), AccountID: acc, SecretHash: fmt.Sprintf("h%05d", i),
+			DisplayPrefix: fmt.Sprintf("kc_g_%05x", i), CreatedAt: now.Add(time.Duration(i) * time.Second), UpdatedAt: *now, CreatedBy: "t", UpdatedBy: "t", Version: 1,
+			Settings: apikey.Settings{Name: fmt.Sprintf("Key %05d", (i*7919)%100_000), Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: i%3 != 0}}
+		if k.Active {
+			want = append(want, k.Name)
+		}
+		bulk.Keys = append(bulk.Keys, k)
+	}
+	if err := db.BulkLoad(ctx, bulk); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(want)
+	for _, order := range []string{"", "-" + apikey.SortByName} {
+		page, err := db.ListKeys(ctx, apikey.KeyQuery{AccountIDs: []string{acc}, Attention: apikey.AttentionUnused, Now: *now, Sort: order, Page: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		exp := slices.Clone(want)
+		if order != "" {
+			slices.Reverse(exp)
+		}
+		var got []string
+		for _, k := range page.Keys {
+			got = append(got, k.Name)
+		}
+		if page.Total != len(want) || !slices.Equal(got, exp[100:150]) {
+			t.Errorf("order %q: total %d (want %d), page 3 %v", order, page.Total, len(want), got)
+		}
+	}
+	// And the plan reads along the order's index, sorting nothing.
+	if db.e.name() == "sqlite" {
+		for order, index := range orderIndexes {
+			q := keyQuery{KeyQuery: apikey.KeyQuery{AccountIDs: []string{acc}, Attention: apikey.AttentionUnused, Now: *now}, indexHint: db.e.useIndex(index)}
+			where, args := keyFilter(q)
+			if plan := explainSQLite(t, db, db.keyPageQuery(where, order), append(args, 50, 0)...); strings.Contains(plan, "TEMP B-TREE") {
+				t.Errorf("order %s: %s", order, plan)
+			}
+		}
+	}
+}
