@@ -368,11 +368,14 @@ func (b *bench) pages() error {
 	}
 	big := "account=" + seed.BigAccount
 	for _, p := range []struct{ what, path, target string }{
-		{"keys page of the big account, page 1", "/security/api-keys?" + big, "< 20 ms"},
+		{"keys page of the big account, page 1 (with the attention panel)", "/security/api-keys?" + big, "< 20 ms"},
 		{"… search by name", "/security/api-keys?" + big + "&q=Key+00012", "< 50 ms"},
 		{"… search by prefix", "/security/api-keys?" + big + "&q=" + url.QueryEscape(b.prefix), "< 50 ms"},
 		{"… type and status filter, page 200", "/security/api-keys?" + big + "&type=general&status=active&page=200", "< 20 ms"},
 		{"… sorted by expiry, page 50", "/security/api-keys?" + big + "&sort=expires&page=50", "< 20 ms"},
+		{"… needing attention: expiring within 14 days", "/security/api-keys?" + big + "&attention=expiring", "< 20 ms"},
+		{"… needing attention: unused for 90 days, page 50", "/security/api-keys?" + big + "&attention=unused&page=50", "< 20 ms"},
+		{"… needing attention: admin role, no allowed IPs", "/security/api-keys?" + big + "&attention=admin-unrestricted", "< 20 ms"},
 		{"keys page of a sub-account (own and inherited keys)", "/security/api-keys?account=" + seed.BerlinAccount, "< 20 ms"},
 		{"users page (40,000 users)", "/users", "< 50 ms"},
 		{"audit page filtered by account", "/security/audit?" + big, "< 50 ms"},
