@@ -66,6 +66,10 @@ func (s *Server) routes() {
 	showsSecret(http.MethodPost, "/security/api-keys", s.apiKeyCreate, apikey.ModifyApiKey)
 	// The add form posts to its own address.
 	showsSecret(http.MethodPost, "/security/api-keys/new", s.apiKeyCreate, apikey.ModifyApiKey)
+	// Bulk actions: the keys service checks each key (support is refused
+	// per key, not at the door).
+	console(http.MethodGet, bulkPath, s.apiKeyBulk, apikey.ViewApiKey)
+	console(http.MethodPost, bulkPath, s.apiKeyBulk, apikey.ViewApiKey)
 	console(http.MethodGet, "/security/api-keys/:id", s.apiKeyShow, apikey.ViewApiKey)
 	console(http.MethodGet, "/security/api-keys/:id/edit", s.apiKeyEdit, apikey.ModifyApiKey)
 	console(http.MethodPost, "/security/api-keys/:id", s.apiKeySave, apikey.ModifyApiKey)

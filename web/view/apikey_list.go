@@ -27,6 +27,8 @@ type KeyList struct {
 	// while any are, the page recommends replacing them.
 	PredefinedActive int
 	PredefinedURL    string // where the button that switches them off posts
+	// Bulk offers bulk actions on ticked rows; nil when the visitor may take none.
+	Bulk *KeyBulk
 }
 
 // KeyFilter is the toolbar's state, echoed back into its inputs.
@@ -72,6 +74,8 @@ type KeyRow struct {
 	InheritedFrom string // the account above that owns the key; read-only here
 	// What the visitor may do to the key from its row's menu.
 	CanEdit, CanRegenerate, CanDelete bool
+	// Selectable: the row can be ticked for a bulk action (not inherited).
+	Selectable bool
 }
 
 // HasMenu tells whether the row offers a menu of actions.
