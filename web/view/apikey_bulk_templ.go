@@ -31,7 +31,7 @@ func keyBulkBar(b KeyBulk) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<form id=\"bulk-form\" class=\"bulk-bar\" method=\"get\" action=\"/security/api-keys/bulk\" hx-get=\"/security/api-keys/bulk\" hx-target=\"#dialog-slot\" hx-push-url=\"false\" aria-label=\"Bulk actions\" data-bulk-bar data-testid=\"bulk-bar\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<form id=\"bulk-form\" class=\"bulk-bar\" method=\"get\" action=\"/security/api-keys/bulk\" hx-get=\"/security/api-keys/bulk\" hx-target=\"#dialog-slot\" hx-swap=\"innerHTML\" hx-push-url=\"false\" aria-label=\"Bulk actions\" data-bulk-bar data-testid=\"bulk-bar\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
