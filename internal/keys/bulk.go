@@ -154,7 +154,7 @@ func (m *Manager) bulk(ctx context.Context, who apikey.Actor, accountID string, 
 	var res BulkResult
 	for _, k := range keys {
 		it := BulkItem{ID: k.ID, Name: k.Name, DisplayPrefix: k.DisplayPrefix, Predefined: k.Predefined}
-		it.Outcome, it.Why = m.judge(ctx, who, accountID, k, req)
+		it.Outcome, it.Why = m.judge(ctx, who, accountID, path, k, req)
 		if act && it.Outcome == BulkChanged {
 			if err := m.apply(ctx, who, k.ID, req); err != nil {
 				if ctx.Err() != nil {
@@ -215,14 +215,17 @@ func (m *Manager) selected(ctx context.Context, who apikey.Actor, accountID stri
 }
 
 // judge tells what the action would do to key k, and why not when it
-// would not change it.
-func (m *Manager) judge(ctx context.Context, who apikey.Actor, accountID string, k *apikey.Key, req BulkRequest) (BulkOutcome, string) {
-	if k.AccountID != accountID {
-		return BulkRefused, "It belongs to an account above this one (inherited): change it there."
-	}
+// would not change it; here is the path of accountID.
+func (m *Manager) judge(ctx context.Context, who apikey.Actor, accountID string, here []string, k *apikey.Key, req BulkRequest) (BulkOutcome, string) {
 	path, err := m.store.AccountPath(ctx, k.AccountID)
 	if err != nil {
 		return BulkRefused, apikey.ErrorMessage(err)
+	}
+	if k.AccountID != accountID {
+		if slices.Contains(here, k.AccountID) {
+			return BulkRefused, "It is inherited from an account above this one: change it there."
+		}
+		return BulkRefused, "It belongs to another account: change it there."
 	}
 	need := apikey.ModifyApiKey
 	if req.Action == BulkDelete {
