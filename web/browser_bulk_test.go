@@ -37,12 +37,19 @@ func TestBrowserBulkDeactivate(t *testing.T) {
 	if !b.shown(`[data-testid="bulk-bar"]`) || b.text(`[data-bulk-count]`) != "2 selected:" {
 		t.Fatalf("the bar after ticking two: shown %v, %q", b.shown(`[data-testid="bulk-bar"]`), b.text(`[data-bulk-count]`))
 	}
+	b.axe("bulk-bar")
+	// At a phone's width the bar wraps inside the page.
+	b.viewport(390, 844)
+	if !b.js(`[...document.querySelectorAll("[data-testid=bulk-bar] *")].every(e => e.getBoundingClientRect().right <= window.innerWidth + 1)`) {
+		t.Errorf("at 390 px the bar reaches past the edge (screenshot %s)", b.screenshot("bulk-bar-390"))
+	}
+	b.viewport(1400, 900)
 	b.do(chromedp.Focus(chromedp.CSS(`[data-testid="bulk-deactivate"]`)), chromedp.KeyEvent(kb.Enter),
 		chromedp.WaitVisible(chromedp.CSS(openDialog+` [data-testid="confirm-button"]`)))
 	if got := b.text(openDialog + ` [data-testid="bulk-summary"]`); got != "2 keys will be deactivated." {
 		t.Fatalf("the dialog counts %q", got)
 	}
-	b.screenshot("bulk-dialog")
+	b.axe("bulk-dialog")
 	b.do(chromedp.SendKeys(chromedp.CSS(openDialog+` #reason`), "end of the pilot"))
 	b.navigates(chromedp.Focus(chromedp.CSS(openDialog+` [data-testid="confirm-button"]`)), chromedp.KeyEvent(kb.Enter))
 	if got := b.text(`[data-testid="flash"]`); !strings.HasPrefix(got, "Deactivated 2 keys.") {
