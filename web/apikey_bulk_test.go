@@ -331,3 +331,36 @@ func TestBulkExtendAndDelete(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestBulkAPI: POST /api/v1/keys/bulk acts on ids or on all the filter
+// matches, answers each key's outcome, and refuses a viewer's key.
+func TestBulkAPI(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	_, script := ts.addKey(t, "script", func(k *apikey.Key) { k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}} })
+	_, viewer := ts.addKey(t, "viewer", func(k *apikey.Key) { k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalViewer}} })
+	a, _ := ts.addKey(t, "terminal a")
+	b, _ := ts.addKey(t, "terminal b", func(k *apikey.Key) { k.Active = false })
+	c, _ := ts.addKey(t, "kiosk c")
+
+	res, out := ts.apiCall(t, "POST", "/api/v1/keys/bulk", script, map[string]any{"action": "deactivate", "ids": []string{a.ID, b.ID, "key_nope"}, "reason": "api tidy"})
+	if res.StatusCode != 200 || out["changed"] != 1.0 || out["unchanged"] != 1.0 || out["refused"] != 1.0 {
+		t.Fatalf("by ids: %d %v", res.StatusCode, out)
+	}
+	res, out = ts.apiCall(t, "POST", "/api/v1/keys/bulk", script, map[string]any{"action": "activate", "all_matching": true, "q": "terminal"})
+	if res.StatusCode != 200 || out["changed"] != 2.0 || !keyActive(t, ts, a.ID) || !keyActive(t, ts, b.ID) || !keyActive(t, ts, c.ID) {
+		t.Fatalf("all matching: %d %v", res.StatusCode, out)
+	}
+	res, out = ts.apiCall(t, "POST", "/api/v1/keys/bulk", script, map[string]any{"action": "extend", "ids": []string{a.ID}})
+	if res.StatusCode != 422 || errFields(out)["extend_days"] == nil {
+		t.Fatalf("extend without days: %d %v", res.StatusCode, out)
+	}
+	res, _ = ts.apiCall(t, "POST", "/api/v1/keys/bulk", viewer, map[string]any{"action": "deactivate", "ids": []string{a.ID}})
+	if res.StatusCode != 403 || !keyActive(t, ts, a.ID) {
+		t.Fatalf("viewer: %d", res.StatusCode)
+	}
+	events, _, _ := ts.db.ListAudit(context.Background(), apikey.AuditQuery{Action: apikey.ActionKeyDeactivated})
+	if len(events) != 1 || events[0].Reason != "api tidy" {
+		t.Fatalf("audit %+v", events)
+	}
+}

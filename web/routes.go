@@ -145,7 +145,8 @@ func (s *Server) routes() {
 	e.GET("/.well-known/revoked-jwts.json", s.revokedJWTs)
 	api(http.MethodGet, "/keys", s.jsonKeyList, apikey.ViewApiKey)
 	api(http.MethodPost, "/keys", s.jsonKeyCreate, apikey.ModifyApiKey)
-	api(http.MethodPost, "/keys/verify", s.jsonKeyVerify, "") // the advanced permission "verify" decides
+	api(http.MethodPost, "/keys/verify", s.jsonKeyVerify, "")            // the advanced permission "verify" decides
+	api(http.MethodPost, "/keys/bulk", s.jsonKeyBulk, apikey.ViewApiKey) // the keys service decides per key
 	api(http.MethodGet, "/keys/:id", s.jsonKeyGet, apikey.ViewApiKey)
 	api(http.MethodPatch, "/keys/:id", s.jsonKeyUpdate, apikey.ModifyApiKey)
 	api(http.MethodPost, "/keys/:id/regenerate", s.jsonKeyRegenerate, apikey.ViewApiKey) // the keys service decides per key
