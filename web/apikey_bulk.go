@@ -183,6 +183,10 @@ func (s *Server) bulkExtension(c echo.Context, v *view.BulkConfirm) (keys.Extens
 	return keys.Extension{}, "", http.StatusUnprocessableEntity
 }
 
+// bulkNamesShown bounds the keys a question names as changing or staying
+// (a thousand names would bury the rest); refused keys are all named.
+const bulkNamesShown = 100
+
 // bulkQuestion puts the plan in v: the counts, the keys under each, and
 // the button.
 func bulkQuestion(v *view.BulkConfirm, action keys.BulkAction, plan keys.BulkResult) {
@@ -207,15 +211,20 @@ func bulkQuestion(v *view.BulkConfirm, action keys.BulkAction, plan keys.BulkRes
 	if n := plan.Count(keys.BulkRefused); n > 0 {
 		v.Summary = append(v.Summary, countOf(n, "key")+" you may not change (listed below).")
 	}
-	for _, it := range changing {
-		v.Changes = append(v.Changes, bulkKey(it))
+	for i, it := range changing {
+		if i < bulkNamesShown {
+			v.Changes = append(v.Changes, bulkKey(it))
+		}
 		if it.Predefined {
 			v.Predefined = append(v.Predefined, it.Name)
 		}
 	}
-	for _, it := range plan.With(keys.BulkUnchanged) {
+	v.ChangesMore = max(0, len(changing)-bulkNamesShown)
+	unchanged := plan.With(keys.BulkUnchanged)
+	for _, it := range unchanged[:min(len(unchanged), bulkNamesShown)] {
 		v.Unchanged = append(v.Unchanged, bulkKey(it))
 	}
+	v.UnchangedMore = max(0, len(unchanged)-bulkNamesShown)
 	for _, it := range plan.With(keys.BulkRefused) {
 		v.Refused = append(v.Refused, bulkKey(it))
 	}

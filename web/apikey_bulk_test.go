@@ -148,6 +148,9 @@ func TestBulkAllMatchingTheFilter(t *testing.T) {
 	if got := summaryOf(t, question); got != "55 keys will be deactivated." {
 		t.Fatalf("summary %q", got)
 	}
+	if changes := parseHTML(t, question).Find(`[data-testid="bulk-changes"]`); changes.Find("li").Length() != 55 || !strings.Contains(changes.Find("summary").Text(), "(55)") {
+		t.Fatalf("the question names %d keys", changes.Find("li").Length())
+	}
 	if res.StatusCode != http.StatusSeeOther || !strings.Contains(res.Header.Get("Location"), "q=alpha") {
 		t.Fatalf("confirm: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
@@ -259,6 +262,13 @@ func TestBulkCap(t *testing.T) {
 	res, body := ts.get(t, bulkPath+"?action=deactivate&all=1&account="+ts.root)
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(parseHTML(t, body).Find(`[data-testid="confirm-refusal"]`).Text(), "at most 1000 keys") {
 		t.Fatalf("all matching past the cap: %d", res.StatusCode)
+	}
+	// Exactly the cap is asked about, naming the first hundred keys only.
+	res, body = ts.get(t, bulkPath+"?action=deactivate&all=1&q=many+00&account="+ts.root)
+	changes := parseHTML(t, body).Find(`[data-testid="bulk-changes"]`)
+	if res.StatusCode != http.StatusOK || summaryOf(t, body) != "1000 keys will be deactivated." || changes.Find("li").Length() != 101 ||
+		!strings.Contains(changes.Text(), "and 900 more") {
+		t.Fatalf("all matching at the cap: %d %q, %d named", res.StatusCode, summaryOf(t, body), changes.Find("li").Length())
 	}
 	res, _ = ts.admin.post(t, bulkURL("deactivate", ts.root, ids...), yes())
 	if res.StatusCode != http.StatusUnprocessableEntity || !keyActive(t, ts, ids[0]) {

@@ -28,8 +28,8 @@ type BulkConfirm struct {
 	Summary    []string // one line per outcome: "12 keys will be deactivated."
 	Changes    []BulkKey
 	Unchanged  []BulkKey
-	Refused    []BulkKey
-	Predefined []string // predefined keys among those to change, named
+	Refused    []BulkKey // every one, with why
+	Predefined []string  // predefined keys among those to change, named
 	Warning    string
 	Refusal    string // why nothing can be asked (a selection past the cap); only Cancel
 	Reason     string
@@ -39,6 +39,9 @@ type BulkConfirm struct {
 	Extend    *BulkExtend
 	Extending string
 	ChangeURL string
+	// ChangesMore and UnchangedMore count the keys left out of Changes
+	// and Unchanged, which name the first few only (Summary counts all).
+	ChangesMore, UnchangedMore int
 }
 
 // BulkKey is one selected key, with why it stays as it is or is refused.
