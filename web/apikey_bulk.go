@@ -117,7 +117,28 @@ func (s *Server) apiKeyBulk(c echo.Context) error {
 		}
 	}
 	ctx := c.Request().Context()
-	plan, err := s.keys.PlanBulk(ctx, actor(c), account.ID, req)
+	who := actor(c)
+	status := http.StatusOK
+	switch {
+	case confirmed(c):
+		v.Reason = c.FormValue("reason")
+		reason, msg := validate.Reason(v.Reason)
+		if msg == "" {
+			who.Reason = reason
+			done, err := s.keys.Bulk(ctx, who, account.ID, req)
+			if apikey.ErrorCode(err) != apikey.EINVALID {
+				if err != nil {
+					return err
+				}
+				return s.bulkDone(c, action, done, v.Return)
+			}
+		}
+		v.Errors["reason"], status = msg, http.StatusUnprocessableEntity
+	case c.Request().Method == http.MethodPost:
+		v.Errors["confirm"] = nothingChanged
+	}
+	// Asked, or asked again: what the action would do now.
+	plan, err := s.keys.PlanBulk(ctx, who, account.ID, req)
 	if apikey.ErrorCode(err) == apikey.EINVALID {
 		v.Refusal = apikey.ErrorMessage(err)
 		return ask(http.StatusUnprocessableEntity)
@@ -125,26 +146,7 @@ func (s *Server) apiKeyBulk(c echo.Context) error {
 		return err
 	}
 	bulkQuestion(&v, action, plan)
-	if !confirmed(c) {
-		status := http.StatusOK
-		if c.Request().Method == http.MethodPost {
-			v.Errors["confirm"] = nothingChanged
-		}
-		return ask(status)
-	}
-	who := actor(c)
-	v.Reason = c.FormValue("reason")
-	reason, msg := validate.Reason(v.Reason)
-	if msg != "" {
-		v.Errors["reason"] = msg
-		return ask(http.StatusUnprocessableEntity)
-	}
-	who.Reason = reason
-	done, err := s.keys.Bulk(ctx, who, account.ID, req)
-	if err != nil {
-		return err
-	}
-	return s.bulkDone(c, action, done, v.Return)
+	return ask(status)
 }
 
 // bulkExtension reads how to extend from the query: its absence or a
