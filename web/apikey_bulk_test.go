@@ -297,12 +297,21 @@ func TestBulkExtendAndDelete(t *testing.T) {
 		!strings.Contains(parseHTML(t, body).Find(`[data-testid="error-extend_days"]`).Text(), "whole number") {
 		t.Fatalf("bad days: %d", res.StatusCode)
 	}
-	question, res, _ := ts.admin.confirmBulk(t, ask+"&extend_days=10&extend_to=", "longer pilot")
+	// The extension form, as a browser sends it: the selection rides along.
+	chosen := formValues(parseHTML(t, first).Find(`form[data-testid="extend-form"]`))
+	chosen.Set("extend_days", "10")
+	question, res, _ := ts.admin.confirmBulk(t, bulkPath+"?"+chosen.Encode(), "longer pilot")
 	if got := summaryOf(t, question); got != "2 keys will get a later expiry. 1 key will stay as it is (never expires: extending keeps it so)." {
 		t.Fatalf("summary %q", got)
 	}
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("extend: %d", res.StatusCode)
+	}
+	// Its Change link asks again, with the days as chosen.
+	change, _ := parseHTML(t, question).Find(`[data-testid="bulk-extending"] a`).Attr("href")
+	_, again := ts.get(t, change)
+	if days, _ := parseHTML(t, again).Find(`form[data-testid="extend-form"] input[name="extend_days"]`).Attr("value"); days != "10" {
+		t.Fatalf("Change asks again with %q days", days)
 	}
 	ctx := context.Background()
 	for k, want := range map[string]*time.Time{a.ID: ptr(soon.Add(240 * time.Hour)), b.ID: ptr(ts.now.Add(240 * time.Hour)), c.ID: nil} {
