@@ -2,9 +2,11 @@ package web
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -26,7 +28,8 @@ var bulkWords = map[keys.BulkAction]struct{ label, will, did string }{
 }
 
 // bulkPermissions are those that let a visitor try a bulk action at all;
-// the keys service decides for each key.
+// the keys service decides for each key (support, which may regenerate
+// Chrome keys, is let in and refused key by key).
 var bulkPermissions = []apikey.Permission{apikey.ModifyApiKey, apikey.DeleteApiKey, apikey.RegenerateChromeKey}
 
 // keyBulkBar is the bar of bulk actions for the list, or nil when the
@@ -34,7 +37,7 @@ var bulkPermissions = []apikey.Permission{apikey.ModifyApiKey, apikey.DeleteApiK
 // whatever the list filters on), so "all matching" selects what it shows.
 func (s *Server) keyBulkBar(c echo.Context, accountID string, path []string, q apikey.KeyQuery, list view.KeyList) (*view.KeyBulk, error) {
 	p := principalOf(c)
-	b := &view.KeyBulk{MaxKeys: fmt.Sprintf("%d", keys.MaxBulkKeys)}
+	b := &view.KeyBulk{MaxKeys: strconv.Itoa(keys.MaxBulkKeys)}
 	for _, a := range keys.BulkActions {
 		need := apikey.ModifyApiKey
 		if a == keys.BulkDelete {
@@ -54,13 +57,7 @@ func (s *Server) keyBulkBar(c echo.Context, accountID string, path []string, q a
 	params := self.Query()
 	params.Del("page")
 	params.Set("account", accountID)
-	for _, name := range slices.Sorted(func(yield func(string) bool) {
-		for k := range params {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, name := range slices.Sorted(maps.Keys(params)) {
 		for _, v := range params[name] {
 			b.Hidden = append(b.Hidden, view.Field{Name: name, Value: v})
 		}
