@@ -94,6 +94,9 @@ func (s *Server) apiKeyBulk(c echo.Context) error {
 	}
 	v.CancelURL = v.Return
 	action := keys.BulkAction(c.QueryParam("action"))
+	if action == "" && c.Request().Method == http.MethodGet {
+		return c.Redirect(http.StatusSeeOther, v.Return) // the bar sent without a button: nothing chosen
+	}
 	words, ok := bulkWords[action]
 	if !ok {
 		return apikey.FieldErrorf(apikey.EINVALID, "action", "Choose what to do: deactivate, activate, extend expiry or delete.")
