@@ -37,7 +37,7 @@ var bulkPermissions = []apikey.Permission{apikey.ModifyApiKey, apikey.DeleteApiK
 // whatever the list filters on), so "all matching" selects what it shows.
 func (s *Server) keyBulkBar(c echo.Context, accountID string, path []string, q apikey.KeyQuery, list view.KeyList) (*view.KeyBulk, error) {
 	p := principalOf(c)
-	b := &view.KeyBulk{MaxKeys: strconv.Itoa(keys.MaxBulkKeys)}
+	b := &view.KeyBulk{MaxKeys: strconv.Itoa(keys.MaxBulkKeys), Filtered: list.Filtered}
 	for _, a := range keys.BulkActions {
 		need := apikey.ModifyApiKey
 		if a == keys.BulkDelete {

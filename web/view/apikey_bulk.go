@@ -15,6 +15,7 @@ type KeyBulk struct {
 	AllMoreThan bool
 	AllTooMany  bool
 	MaxKeys     string
+	Filtered    bool // a search or filter is in force: "matching this filter"
 }
 
 // BulkConfirm asks before a bulk action, counting what it will change.
