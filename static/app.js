@@ -276,6 +276,44 @@
     row.querySelector("input").focus();
   }
 
+  // Bulk actions: the bar above the key list shows once a row is ticked,
+  // counting them, and "select all on this page" ticks every row. Without
+  // JavaScript the bar is always there and rows are ticked one by one.
+  function bulkBoxes() {
+    return Array.prototype.slice.call(document.querySelectorAll('input[type=checkbox][name=id][form="bulk-form"]'));
+  }
+  function updateBulk() {
+    var bar = document.querySelector("[data-bulk-bar]");
+    if (!bar) {
+      return;
+    }
+    var boxes = bulkBoxes();
+    var ticked = boxes.filter(function (b) { return b.checked; }).length;
+    var all = bar.querySelector("[data-bulk-all]");
+    var page = document.querySelector("[data-bulk-page]");
+    if (page) {
+      page.hidden = boxes.length === 0;
+      page.checked = boxes.length > 0 && ticked === boxes.length;
+      page.indeterminate = ticked > 0 && ticked < boxes.length;
+    }
+    bar.hidden = ticked === 0 && !(all && all.checked);
+    var count = bar.querySelector("[data-bulk-count]");
+    if (count) {
+      count.textContent = all && all.checked ? "All keys matching this filter:" : ticked + " selected:";
+    }
+  }
+  document.addEventListener("change", function (evt) {
+    var t = evt.target;
+    if (t.matches("[data-bulk-page]")) {
+      bulkBoxes().forEach(function (b) { b.checked = t.checked; });
+    } else if (!t.matches('[form="bulk-form"], [data-bulk-all]')) {
+      return;
+    }
+    updateBulk();
+  });
+  document.addEventListener("htmx:afterSettle", updateBulk);
+  updateBulk();
+
   // A copy button puts its field's value on the clipboard and says so.
   function copyField(button) {
     var field = document.querySelector(button.getAttribute("data-copy"));

@@ -21,16 +21,11 @@ func (s *Server) apiKeyList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	q := validate.KeyListQuery(validate.KeyListInput{
-		Query: c.QueryParam("q"), Type: c.QueryParam("type"), Status: c.QueryParam("status"),
-		Sort: c.QueryParam("sort"), Page: c.QueryParam("page"), Attention: c.QueryParam("attention"),
-	})
 	now := s.now()
+	q, kq := keyListQuery(c, now)
 	// An account's list holds its own keys and those of every account above
 	// it, which work here too.
-	page, err := s.keys.List(ctx, actor(c), account.ID, apikey.KeyQuery{
-		Search: q.Query, Type: q.Type, Status: q.Status, Sort: q.Sort, Page: q.Page, Now: now, Attention: q.Attention,
-	})
+	page, err := s.keys.List(ctx, actor(c), account.ID, kq)
 	if err != nil {
 		return err
 	}
@@ -50,6 +45,7 @@ func (s *Server) apiKeyList(c echo.Context) error {
 			r.URL += "?account=" + url.QueryEscape(account.ID) // opened read-only, in this account
 			continue
 		}
+		r.Selectable = true
 		r.CanEdit, r.CanDelete = list.CanModify, p.CanIn(apikey.DeleteApiKey, path)
 		if r.CanRegenerate, err = s.keys.CanRegenerate(ctx, p, k, path); err != nil {
 			return err
@@ -63,6 +59,12 @@ func (s *Server) apiKeyList(c echo.Context) error {
 	status := http.StatusOK
 	if list.AttentionError != "" {
 		status = http.StatusBadRequest
+	}
+	if list.Bulk, err = s.keyBulkBar(c, account.ID, path, kq, list); err != nil {
+		return err
+	}
+	if list.Bulk != nil && list.AttentionError != "" {
+		list.Bulk.AllMatching = 0 // a refused filter matches nothing to act on
 	}
 	list.TestURL = "/security/api-keys/test?account=" + url.QueryEscape(account.ID)
 	list.NewURL = "/security/api-keys/new"
@@ -87,6 +89,24 @@ func (s *Server) apiKeyList(c echo.Context) error {
 	pg := s.page(c, "API access keys", "api-keys", view.Crumb{Label: "Security"}, view.Crumb{Label: "API access keys"})
 	setAccount(&pg, account, dir)
 	return render(c, status, view.KeyListPage(pg, list))
+}
+
+// keyListQuery reads the list's query parameters: as the list shows them,
+// and as the keys service selects them (bulk actions select with it too).
+func keyListQuery(c echo.Context, now time.Time) (validate.KeyList, apikey.KeyQuery) {
+	q := validate.KeyListQuery(keyListInput(c))
+	return q, *keyQueryOf(q, now)
+}
+
+func keyListInput(c echo.Context) validate.KeyListInput {
+	return validate.KeyListInput{
+		Query: c.QueryParam("q"), Type: c.QueryParam("type"), Status: c.QueryParam("status"),
+		Sort: c.QueryParam("sort"), Page: c.QueryParam("page"), Attention: c.QueryParam("attention"),
+	}
+}
+
+func keyQueryOf(q validate.KeyList, now time.Time) *apikey.KeyQuery {
+	return &apikey.KeyQuery{Search: q.Query, Type: q.Type, Status: q.Status, Sort: q.Sort, Page: q.Page, Now: now, Attention: q.Attention}
 }
 
 // isFragmentRequest tells whether htmx asked to swap only the element with

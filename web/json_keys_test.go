@@ -144,7 +144,8 @@ func TestAPIRoleTable(t *testing.T) {
 		{"POST", "/api/v1/keys/" + general.ID + "/regenerate", nil, admin},
 		{"POST", "/api/v1/keys/" + chrome.ID + "/regenerate", nil, map[string]bool{"global-admin": true, "support": true}},
 		{"DELETE", "/api/v1/keys/key_doesnotexist", nil, admin},
-		{"POST", "/api/v1/keys/" + general.ID + "/move", map[string]any{"account_id": ts.root}, admin}, // where it is: changes nothing
+		{"POST", "/api/v1/keys/" + general.ID + "/move", map[string]any{"account_id": ts.root}, admin},                                                                     // where it is: changes nothing
+		{"POST", "/api/v1/keys/bulk", map[string]any{"action": "deactivate", "ids": []string{"key_doesnotexist"}}, map[string]bool{"global-admin": true, "support": true}}, // support: refused key by key
 		{"GET", "/api/v1/accounts", nil, all},
 		{"POST", "/api/v1/accounts", map[string]any{"name": ""}, admin},
 	}

@@ -66,6 +66,10 @@ func (s *Server) routes() {
 	showsSecret(http.MethodPost, "/security/api-keys", s.apiKeyCreate, apikey.ModifyApiKey)
 	// The add form posts to its own address.
 	showsSecret(http.MethodPost, "/security/api-keys/new", s.apiKeyCreate, apikey.ModifyApiKey)
+	// Bulk actions: the keys service checks each key (support is refused
+	// per key, not at the door).
+	console(http.MethodGet, bulkPath, s.apiKeyBulk, apikey.ViewApiKey)
+	console(http.MethodPost, bulkPath, s.apiKeyBulk, apikey.ViewApiKey)
 	console(http.MethodGet, "/security/api-keys/:id", s.apiKeyShow, apikey.ViewApiKey)
 	console(http.MethodGet, "/security/api-keys/:id/edit", s.apiKeyEdit, apikey.ModifyApiKey)
 	console(http.MethodPost, "/security/api-keys/:id", s.apiKeySave, apikey.ModifyApiKey)
@@ -141,7 +145,8 @@ func (s *Server) routes() {
 	e.GET("/.well-known/revoked-jwts.json", s.revokedJWTs)
 	api(http.MethodGet, "/keys", s.jsonKeyList, apikey.ViewApiKey)
 	api(http.MethodPost, "/keys", s.jsonKeyCreate, apikey.ModifyApiKey)
-	api(http.MethodPost, "/keys/verify", s.jsonKeyVerify, "") // the advanced permission "verify" decides
+	api(http.MethodPost, "/keys/verify", s.jsonKeyVerify, "")            // the advanced permission "verify" decides
+	api(http.MethodPost, "/keys/bulk", s.jsonKeyBulk, apikey.ViewApiKey) // the keys service decides per key
 	api(http.MethodGet, "/keys/:id", s.jsonKeyGet, apikey.ViewApiKey)
 	api(http.MethodPatch, "/keys/:id", s.jsonKeyUpdate, apikey.ModifyApiKey)
 	api(http.MethodPost, "/keys/:id/regenerate", s.jsonKeyRegenerate, apikey.ViewApiKey) // the keys service decides per key

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/keys"
 	"keyconsole/internal/signin"
 	"keyconsole/internal/token"
 	"keyconsole/internal/validate"
@@ -41,6 +42,9 @@ type keyService interface {
 	SetEndpointTrust(ctx context.Context, who apikey.Actor, id, endpointID string, trusted bool) (*apikey.Key, error)
 	JWT(ctx context.Context, who apikey.Actor, id string) (*apikey.KeyJWT, error)
 	DeactivatePredefined(ctx context.Context, who apikey.Actor, accountID string) ([]*apikey.Key, error)
+	Matching(ctx context.Context, who apikey.Actor, accountID string, q apikey.KeyQuery) (int, bool, error)
+	PlanBulk(ctx context.Context, who apikey.Actor, accountID string, req keys.BulkRequest) (keys.BulkResult, error)
+	Bulk(ctx context.Context, who apikey.Actor, accountID string, req keys.BulkRequest) (keys.BulkResult, error)
 }
 
 // accountService changes and reads the account tree (internal/accounts).

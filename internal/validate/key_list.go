@@ -62,12 +62,36 @@ func KeyListQuery(in KeyListInput) KeyList {
 	return out
 }
 
-func attentionNames() string {
-	names := make([]string, len(apikey.Attentions))
-	for i, a := range apikey.Attentions {
-		names[i] = string(a)
+// KeyListSelection cleans a list query that selects keys to act on (a
+// bulk action's "all matching"): unlike the list's, an unknown type or
+// status is refused rather than dropped, since acting on every key is
+// not what a mistyped filter meant.
+func KeyListSelection(in KeyListInput) KeyList {
+	out := KeyListQuery(in)
+	refuse := func(field, given string, kept bool, choices string) {
+		if strings.TrimSpace(given) == "" || kept {
+			return
+		}
+		if out.Errors == nil {
+			out.Errors = map[string]string{}
+		}
+		out.Errors[field] = "There is no " + field + " " + strconv.Quote(truncate(given, 40)) + ". Choose one of: " + choices + "."
+	}
+	refuse("type", in.Type, out.Type != "", joinNames(apikey.Types))
+	refuse("status", in.Status, out.Status != "", joinNames(apikey.Statuses))
+	return out
+}
+
+func joinNames[T ~string](values []T) string {
+	names := make([]string, len(values))
+	for i, v := range values {
+		names[i] = string(v)
 	}
 	return strings.Join(names, ", ")
+}
+
+func attentionNames() string {
+	return joinNames(apikey.Attentions)
 }
 
 // truncate cuts s to n characters, for echoing input back in a message.

@@ -38,6 +38,8 @@ type KeyList struct {
 	Showing, ShowingClearURL string
 	// AttentionError is why the attention filter asked for was refused.
 	AttentionError string
+	// Bulk offers bulk actions on ticked rows; nil when the visitor may take none.
+	Bulk *KeyBulk
 }
 
 // AttentionItem is one line of the "Needs attention" panel.
@@ -95,6 +97,8 @@ type KeyRow struct {
 	InheritedFrom string // the account above that owns the key; read-only here
 	// What the visitor may do to the key from its row's menu.
 	CanEdit, CanRegenerate, CanDelete bool
+	// Selectable: the row can be ticked for a bulk action (not inherited).
+	Selectable bool
 }
 
 // HasMenu tells whether the row offers a menu of actions.
