@@ -10,8 +10,10 @@ import (
 	"testing"
 )
 
-// sqlText is what a query looks like in Go source.
-var sqlText = regexp.MustCompile("(?i)[`\"]\\s*(SELECT|INSERT INTO|UPDATE \\w+ SET|DELETE FROM|CREATE TABLE|ALTER TABLE)\\b")
+// sqlText is what a query looks like in Go source: its keywords in
+// capitals, as every query here writes them (so that "Select all" in a
+// page's words is not taken for one).
+var sqlText = regexp.MustCompile("[`\"]\\s*(SELECT|INSERT INTO|UPDATE \\w+ SET|DELETE FROM|CREATE TABLE|ALTER TABLE)\\b")
 
 // The storage seam holds: no SQL outside the storage packages, and the
 // HTTP side imports no storage package (tests may look inside).
