@@ -34,21 +34,7 @@ func TestKeyListPlansUseIndexes(t *testing.T) {
 func queryPlan(t *testing.T, db *DB, q keyQuery, order string) string {
 	t.Helper()
 	where, args := keyFilter(q)
-	rows, err := db.reader.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+db.keyPageQuery(where, order), append(args, 50, 0)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	return strings.Join(plan, "; ")
+	return explainSQLite(t, db, db.keyPageQuery(where, order), append(args, 50, 0)...)
 }
 
 // A search narrow enough for the trigram index finds its keys there, and
