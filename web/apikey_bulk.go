@@ -35,7 +35,7 @@ var bulkPermissions = []apikey.Permission{apikey.ModifyApiKey, apikey.DeleteApiK
 // keyBulkBar is the bar of bulk actions for the list, or nil when the
 // visitor may take none here. It carries the list's query (from selfURL,
 // whatever the list filters on), so "all matching" selects what it shows.
-func (s *Server) keyBulkBar(c echo.Context, accountID string, path []string, q apikey.KeyQuery, list view.KeyList) (*view.KeyBulk, error) {
+func (s *Server) keyBulkBar(c echo.Context, accountID string, path []string, page apikey.KeyPage, list view.KeyList) (*view.KeyBulk, error) {
 	p := principalOf(c)
 	b := &view.KeyBulk{MaxKeys: strconv.Itoa(keys.MaxBulkKeys), Filtered: list.Filtered}
 	for _, a := range keys.BulkActions {
@@ -64,11 +64,10 @@ func (s *Server) keyBulkBar(c echo.Context, accountID string, path []string, q a
 	}
 	b.Hidden = append(b.Hidden, view.Field{Name: "return", Value: list.SelfURL})
 	if list.Total > len(list.Rows) || list.MoreThan {
-		n, more, err := s.keys.Matching(c.Request().Context(), actor(c), accountID, q)
-		if err != nil {
-			return nil, err
-		}
-		b.AllMatching, b.AllMoreThan, b.AllTooMany = n, more, more || n > keys.MaxBulkKeys
+		// The list counted the account's own keys among those it shows:
+		// the ones "all matching" may act on.
+		b.AllMatching, b.AllMoreThan = page.Own, page.OwnMoreThan
+		b.AllTooMany = page.OwnMoreThan || page.Own > keys.MaxBulkKeys
 	}
 	return b, nil
 }

@@ -433,3 +433,23 @@ func TestBulkAllNeedingAttention(t *testing.T) {
 		t.Fatalf("API, attention: %d %v", res.StatusCode, out) // the expiring key is off now: not in the rule
 	}
 }
+
+// TestBulkAllCountsOwnKeys: in an account whose list holds keys inherited
+// from above too, "all matching" counts only the account's own keys, the
+// ones it can act on, as the list counted them.
+func TestBulkAllCountsOwnKeys(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	shop := ts.addAccount(t, "Shop", "")
+	for i := range 3 {
+		ts.addKey(t, fmt.Sprintf("inherited %d", i))
+	}
+	for i := range apikey.DefaultPerPage + 2 {
+		ts.addKey(t, fmt.Sprintf("own %02d", i), inAccount(shop))
+	}
+	_, list := ts.get(t, "/security/api-keys?account="+shop)
+	all := parseHTML(t, list).Find(`[data-testid="bulk-all"]`)
+	if got := all.Parent().Text(); !strings.Contains(got, fmt.Sprintf("Select all %d keys", apikey.DefaultPerPage+2)) {
+		t.Fatalf("select all reads %q", got)
+	}
+}

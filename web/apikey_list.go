@@ -60,7 +60,7 @@ func (s *Server) apiKeyList(c echo.Context) error {
 	if list.AttentionError != "" {
 		status = http.StatusBadRequest
 	}
-	if list.Bulk, err = s.keyBulkBar(c, account.ID, path, kq, list); err != nil {
+	if list.Bulk, err = s.keyBulkBar(c, account.ID, path, page, list); err != nil {
 		return err
 	}
 	if list.Bulk != nil && list.AttentionError != "" {

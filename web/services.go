@@ -42,7 +42,6 @@ type keyService interface {
 	SetEndpointTrust(ctx context.Context, who apikey.Actor, id, endpointID string, trusted bool) (*apikey.Key, error)
 	JWT(ctx context.Context, who apikey.Actor, id string) (*apikey.KeyJWT, error)
 	DeactivatePredefined(ctx context.Context, who apikey.Actor, accountID string) ([]*apikey.Key, error)
-	Matching(ctx context.Context, who apikey.Actor, accountID string, q apikey.KeyQuery) (int, bool, error)
 	PlanBulk(ctx context.Context, who apikey.Actor, accountID string, req keys.BulkRequest) (keys.BulkResult, error)
 	Bulk(ctx context.Context, who apikey.Actor, accountID string, req keys.BulkRequest) (keys.BulkResult, error)
 }

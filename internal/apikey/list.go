@@ -26,8 +26,12 @@ type KeyPage struct {
 	Keys     []*Key
 	Total    int
 	MoreThan bool // Total is a floor: counting stopped there
-	Page     int
-	PerPage  int
+	// Own counts the keys of the list's own account among Total (not
+	// those inherited from above), OwnMoreThan when counting stopped.
+	Own         int
+	OwnMoreThan bool
+	Page        int
+	PerPage     int
 }
 
 // Pages is the number of pages the total fills (at least 1).

@@ -273,18 +273,3 @@ func (m *Manager) apply(ctx context.Context, who apikey.Actor, id string, req Bu
 	}
 	return err
 }
-
-// Matching counts the keys of accountID itself (not those inherited from
-// above) that the list query q matches: what "all matching" selects.
-func (m *Manager) Matching(ctx context.Context, who apikey.Actor, accountID string, q apikey.KeyQuery) (int, bool, error) {
-	path, err := m.store.AccountPath(ctx, accountID)
-	if err != nil {
-		return 0, false, err
-	}
-	if !who.CanIn(apikey.ViewApiKey, path) {
-		return 0, false, errForbidden
-	}
-	q.AccountIDs, q.Page, q.Offset, q.PerPage = []string{accountID}, 1, 0, 1
-	page, err := m.store.ListKeys(ctx, q)
-	return page.Total, page.MoreThan, err
-}

@@ -72,6 +72,7 @@ func (db *DB) ListKeys(ctx context.Context, in apikey.KeyQuery) (apikey.KeyPage,
 			where, args = keyFilter(own)
 		}
 	}
+	page.Own, page.OwnMoreThan = min(n, countCap), n > countCap
 	page.Total, page.MoreThan = n+len(inherited), n > countCap
 	if page.MoreThan {
 		page.Total = countCap + len(inherited)
@@ -122,6 +123,9 @@ func (db *DB) listMerged(ctx context.Context, q keyQuery, page apikey.KeyPage, o
 		var n int
 		if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM api_keys`+where+` LIMIT ?) capped`, append(args, countCap+1)...).Scan(&n); err != nil {
 			return page, fmt.Errorf("count keys: %w", err)
+		}
+		if id == q.AccountIDs[0] {
+			page.Own, page.OwnMoreThan = min(n, countCap), n > countCap
 		}
 		page.Total += min(n, countCap)
 		page.MoreThan = page.MoreThan || n > countCap
