@@ -20,7 +20,7 @@ type Store interface {
 	AccountPath(ctx context.Context, id string) ([]string, error)
 	ListKeys(ctx context.Context, q apikey.KeyQuery) (apikey.KeyPage, error)
 	PredefinedKeys(ctx context.Context, accountID string) ([]*apikey.Key, error)
-	CountKeys(ctx context.Context, q apikey.KeyQuery, limit int) (int, bool, error)
+	CountAttention(ctx context.Context, q apikey.KeyQuery, rules []apikey.Attention, limit int) ([]apikey.AttentionCount, error)
 	CreateKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEvent) error
 	UpdateKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEvent) error
 	DeleteKey(ctx context.Context, k *apikey.Key, ev *apikey.AuditEvent) error

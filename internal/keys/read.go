@@ -37,16 +37,8 @@ func (m *Manager) Attention(ctx context.Context, who apikey.Actor, accountID str
 	if !who.CanIn(apikey.ViewApiKey, path) {
 		return nil, errForbidden
 	}
-	out := make([]apikey.AttentionCount, 0, len(apikey.Attentions))
-	for _, rule := range apikey.Attentions {
-		q := apikey.KeyQuery{AccountIDs: path, Attention: rule, Now: now, JWTOfflineLimit: m.JWTOfflineLimit()}
-		n, more, err := m.store.CountKeys(ctx, q, apikey.AttentionCountCap)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, apikey.AttentionCount{Rule: rule, Count: n, MoreThan: more})
-	}
-	return out, nil
+	q := apikey.KeyQuery{AccountIDs: path, Now: now, JWTOfflineLimit: m.JWTOfflineLimit()}
+	return m.store.CountAttention(ctx, q, apikey.Attentions, apikey.AttentionCountCap)
 }
 
 // ActivePredefined lists the predefined keys of an account still on.

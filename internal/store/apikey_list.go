@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -402,19 +403,40 @@ func attentionCond(q apikey.KeyQuery) (string, []any) {
 	return "1 = 0", nil // validation lets no other value through
 }
 
-// CountKeys counts the keys q selects (its accounts, search aside), up to
-// limit: one more is read to tell "more than".
-func (db *DB) CountKeys(ctx context.Context, in apikey.KeyQuery, limit int) (n int, moreThan bool, err error) {
-	if len(in.AccountIDs) == 0 {
-		return 0, false, nil
+// CountAttention counts, for each of rules, the keys q selects with that
+// rule's filter (its accounts, search aside), each up to limit: one more
+// is read to tell "more than". One query answers them all, each count
+// along its rule's own index: the panel costs one round trip.
+func (db *DB) CountAttention(ctx context.Context, in apikey.KeyQuery, rules []apikey.Attention, limit int) ([]apikey.AttentionCount, error) {
+	out := make([]apikey.AttentionCount, len(rules))
+	if len(in.AccountIDs) == 0 || len(rules) == 0 {
+		for i, r := range rules {
+			out[i].Rule = r
+		}
+		return out, nil
 	}
-	q := keyQuery{KeyQuery: in}
-	db.decideIndex(&q)
-	where, args := keyFilter(q)
-	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM api_keys`+where+` LIMIT ?) capped`, append(args, limit+1)...).Scan(&n); err != nil {
-		return 0, false, fmt.Errorf("count keys: %w", err)
+	counts := make([]string, len(rules))
+	var args []any
+	for i, r := range rules {
+		q := keyQuery{KeyQuery: in}
+		q.Attention = r
+		db.decideIndex(&q)
+		where, whereArgs := keyFilter(q)
+		counts[i] = `(SELECT COUNT(*) FROM (SELECT 1 FROM api_keys` + where + ` LIMIT ?) c` + strconv.Itoa(i) + `)`
+		args = append(append(args, whereArgs...), limit+1)
 	}
-	return min(n, limit), n > limit, nil
+	n := make([]int, len(rules))
+	dest := make([]any, len(rules))
+	for i := range n {
+		dest[i] = &n[i]
+	}
+	if err := db.reader.QueryRowContext(ctx, `SELECT `+strings.Join(counts, ", "), args...).Scan(dest...); err != nil {
+		return nil, fmt.Errorf("count keys needing attention: %w", err)
+	}
+	for i, r := range rules {
+		out[i] = apikey.AttentionCount{Rule: r, Count: min(n[i], limit), MoreThan: n[i] > limit}
+	}
+	return out, nil
 }
 
 // keyOrder maps a sort order to SQL. Keys that never expire or were never

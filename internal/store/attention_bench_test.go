@@ -40,17 +40,15 @@ func BenchmarkAttention(b *testing.B) {
 	now := time.Now().UTC()
 	b.Run("panel", func(b *testing.B) {
 		for b.Loop() {
-			for _, rule := range apikey.Attentions {
-				if _, _, err := db.CountKeys(ctx, apikey.KeyQuery{AccountIDs: path, Attention: rule, Now: now}, apikey.AttentionCountCap); err != nil {
-					b.Fatal(err)
-				}
+			if _, err := db.CountAttention(ctx, apikey.KeyQuery{AccountIDs: path, Now: now}, apikey.Attentions, apikey.AttentionCountCap); err != nil {
+				b.Fatal(err)
 			}
 		}
 	})
 	for _, rule := range apikey.Attentions {
 		b.Run("count-"+string(rule), func(b *testing.B) {
 			for b.Loop() {
-				if _, _, err := db.CountKeys(ctx, apikey.KeyQuery{AccountIDs: path, Attention: rule, Now: now}, apikey.AttentionCountCap); err != nil {
+				if _, err := db.CountAttention(ctx, apikey.KeyQuery{AccountIDs: path, Now: now}, []apikey.Attention{rule}, apikey.AttentionCountCap); err != nil {
 					b.Fatal(err)
 				}
 			}

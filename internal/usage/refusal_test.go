@@ -49,11 +49,11 @@ func TestFlushWritesLatestIPRefusal(t *testing.T) {
 	}
 	refused := func(now time.Time) int {
 		t.Helper()
-		n, _, err := db.CountKeys(ctx, apikey.KeyQuery{AccountIDs: []string{root.ID}, Attention: apikey.AttentionIPRefused, Now: now}, 10)
+		counts, err := db.CountAttention(ctx, apikey.KeyQuery{AccountIDs: []string{root.ID}, Now: now}, []apikey.Attention{apikey.AttentionIPRefused}, 10)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return n
+		return counts[0].Count
 	}
 	if refused(latest.Add(apikey.IPRefusedWithin-time.Second)) != 1 || refused(latest.Add(apikey.IPRefusedWithin)) != 0 {
 		t.Error("the latest refusal is not the one written")
