@@ -3,6 +3,7 @@ package web
 import (
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"keyconsole/internal/apikey"
@@ -34,31 +35,21 @@ func attentionText(rule apikey.Attention, jwtLimit time.Duration) string {
 func spanText(d time.Duration) string {
 	switch {
 	case d%time.Hour == 0 && d <= 48*time.Hour:
-		return plural(int(d/time.Hour), "hour")
+		return countOf(int(d/time.Hour), "hour")
 	case d%(24*time.Hour) == 0:
-		return plural(int(d/(24*time.Hour)), "day")
+		return countOf(int(d/(24*time.Hour)), "day")
 	case d%time.Hour == 0:
-		return plural(int(d/time.Hour), "hour")
+		return countOf(int(d/time.Hour), "hour")
 	}
 	return d.String()
 }
 
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return strconv.Itoa(n) + " " + unit + "s"
-}
-
 func adminRoleNames() string {
-	var s string
-	for i, r := range apikey.AdminRoles() {
-		if i > 0 {
-			s += ", "
-		}
-		s += r.Label()
+	var names []string
+	for _, r := range apikey.AdminRoles() {
+		names = append(names, r.Label())
 	}
-	return s
+	return strings.Join(names, ", ")
 }
 
 // countText is a capped count: "1,000+" past the cap.

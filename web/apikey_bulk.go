@@ -107,11 +107,9 @@ func (s *Server) apiKeyBulk(c echo.Context) error {
 	req := keys.BulkRequest{Action: action, Selection: keys.Selection{IDs: c.QueryParams()["id"]}}
 	if c.QueryParam("all") == "1" {
 		lq := validate.KeyListSelection(keyListInput(c))
-		for _, field := range []string{"attention", "type", "status"} {
-			if msg := lq.Errors[field]; msg != "" {
-				// Acting on every key is not what a filter it does not know meant.
-				return echo.NewHTTPError(http.StatusBadRequest, msg)
-			}
+		for _, msg := range lq.Errors {
+			// Acting on every key is not what a filter it does not know meant.
+			return echo.NewHTTPError(http.StatusBadRequest, msg)
 		}
 		req.Selection = keys.Selection{Query: keyQueryOf(lq, s.now())}
 	}

@@ -128,29 +128,30 @@ type addressesKept struct {
 
 func (db *DB) addressesKept(ctx context.Context, tx *txn, rows []apikey.AddressUse) (addressesKept, error) {
 	kept := addressesKept{has: map[keyDay]map[string]bool{}, count: map[keyDay]int{}}
-	args := make([]any, 0, 3*len(rows))
+	var args []any
 	for _, a := range rows {
-		args = append(args, a.KeyID, a.Day, a.Address)
-	}
-	err := db.eachRowIn(ctx, tx, "usage addresses", `WITH v (key_id, day, address) AS (VALUES `+valueRows(len(rows), "?, ?, ?")+`)
-		SELECT v.key_id, v.day, v.address,
-			CASE WHEN EXISTS (SELECT 1 FROM api_key_usage_addresses a
-				WHERE a.key_id = v.key_id AND a.day = v.day AND a.address = v.address) THEN 1 ELSE 0 END,
-			(SELECT COUNT(*) FROM api_key_usage_addresses a WHERE a.key_id = v.key_id AND a.day = v.day AND a.address <> '')
-		FROM v`, args, func(r *sql.Rows) error {
-		var kd keyDay
-		var address string
-		var has, count int
-		if err := r.Scan(&kd.keyID, &kd.day, &address, &has, &count); err != nil {
-			return err
-		}
+		kd := keyDay{a.KeyID, a.Day}
 		if kept.has[kd] == nil {
 			kept.has[kd] = map[string]bool{}
+			args = append(args, a.KeyID, a.Day)
 		}
-		kept.has[kd][address] = has == 1
-		kept.count[kd] = count
-		return nil
-	})
+	}
+	// Every address each key and day keeps (at most AddressesPerDay and
+	// the other row), read along the primary key once per key and day.
+	err := db.eachRowIn(ctx, tx, "usage addresses", `WITH v (key_id, day) AS (VALUES `+valueRows(len(args)/2, "?, ?")+`)
+		SELECT a.key_id, a.day, a.address FROM api_key_usage_addresses a JOIN v ON a.key_id = v.key_id AND a.day = v.day`,
+		args, func(r *sql.Rows) error {
+			var kd keyDay
+			var address string
+			if err := r.Scan(&kd.keyID, &kd.day, &address); err != nil {
+				return err
+			}
+			kept.has[kd][address] = true
+			if address != apikey.OtherAddresses {
+				kept.count[kd]++
+			}
+			return nil
+		})
 	return kept, err
 }
 
