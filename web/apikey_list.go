@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/errgroup"
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/validate"
@@ -23,14 +24,37 @@ func (s *Server) apiKeyList(c echo.Context) error {
 	}
 	now := s.now()
 	q, kq := keyListQuery(c, now)
-	// An account's list holds its own keys and those of every account above
-	// it, which work here too.
-	page, err := s.keys.List(ctx, actor(c), account.ID, kq)
-	if err != nil {
+	whole := !isFragmentRequest(c, "key-list") // else the panel stays as it was
+	// The page's reads do not depend on each other: made at once, the page
+	// waits for the longest of them, not for their sum.
+	var (
+		page       apikey.KeyPage
+		dir        accountDirectory
+		predefined []*apikey.Key
+		counts     []apikey.AttentionCount
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		// An account's list holds its own keys and those of every account
+		// above it, which work here too.
+		page, err = s.keys.List(gctx, actor(c), account.ID, kq)
 		return err
+	})
+	g.Go(func() (err error) {
+		dir, err = s.accountDirectory(c)
+		return err
+	})
+	if whole {
+		g.Go(func() (err error) {
+			predefined, err = s.keys.ActivePredefined(gctx, actor(c), account.ID)
+			return err
+		})
+		g.Go(func() (err error) {
+			counts, err = s.keys.Attention(gctx, actor(c), account.ID, now)
+			return err
+		})
 	}
-	dir, err := s.accountDirectory(c)
-	if err != nil {
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	list := keyListView(page, q, c.QueryParam("account"), now, dir.roleName)
@@ -72,19 +96,11 @@ func (s *Server) apiKeyList(c echo.Context) error {
 		list.NewURL += "?account=" + url.QueryEscape(id)
 	}
 	c.Response().Header().Add("Vary", "HX-Request")
-	if isFragmentRequest(c, "key-list") {
-		return render(c, status, view.KeyListTable(list)) // the panel stays as it was
-	}
-	predefined, err := s.keys.ActivePredefined(ctx, actor(c), account.ID)
-	if err != nil {
-		return err
+	if !whole {
+		return render(c, status, view.KeyListTable(list))
 	}
 	list.PredefinedActive = len(predefined)
 	list.PredefinedURL = "/security/api-keys/predefined/deactivate?account=" + url.QueryEscape(account.ID)
-	counts, err := s.keys.Attention(ctx, actor(c), account.ID, now)
-	if err != nil {
-		return err
-	}
 	attentionPanel(&list, counts, c.QueryParam("account"), s.keys.JWTOfflineLimit(), list.CanModify && list.PredefinedActive > 0)
 	pg := s.page(c, "API access keys", "api-keys", view.Crumb{Label: "Security"}, view.Crumb{Label: "API access keys"})
 	setAccount(&pg, account, dir)

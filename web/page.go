@@ -150,17 +150,16 @@ func named(nodes []treeNode, q string) []treeNode {
 }
 
 func (s *Server) accountDirectory(c echo.Context) (accountDirectory, error) {
-	accounts, err := s.accounts.List(c.Request().Context())
+	t, err := s.trees.get(c.Request().Context(), s.accounts)
 	if err != nil {
 		return accountDirectory{}, err
 	}
-	dir := accountDirectory{names: map[string]string{}, tree: accountTree(accounts), at: map[string]int{}, seen: map[string]bool{}}
+	dir := accountDirectory{names: t.names, tree: t.nodes, at: t.at, seen: map[string]bool{}}
 	visitor := principalOf(c)
-	for i, t := range dir.tree {
-		dir.names[t.account.ID], dir.at[t.account.ID] = t.account.Name, i
-		if visitor.CanIn(apikey.ViewApiKey, t.path) {
-			dir.options = append(dir.options, view.Option{Value: t.account.ID, Label: indent(t.depth) + t.account.Name})
-			dir.visible, dir.seen[t.account.ID] = append(dir.visible, t), true
+	for i, n := range t.nodes {
+		if visitor.CanIn(apikey.ViewApiKey, n.path) {
+			dir.options = append(dir.options, view.Option{Value: n.account.ID, Label: t.labels[i]})
+			dir.visible, dir.seen[n.account.ID] = append(dir.visible, n), true
 		}
 	}
 	return dir, nil

@@ -50,6 +50,7 @@ type Server struct {
 	unready  unreadyLog
 	keys     keyService
 	accounts accountService
+	trees    treeCache
 	users    userService
 	audit    auditService
 	verifier keyVerifier
@@ -188,7 +189,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration
 
 // render writes a templ component as the HTML answer.
 func render(c echo.Context, status int, comp templ.Component) error {
+	// Whole before sent: one write instead of one for every few kilobytes
+	// (a keys page is some sixty), and a page that fails half-way is an
+	// error page, not half a page.
+	buf := templ.GetBuffer()
+	defer templ.ReleaseBuffer(buf)
+	if err := comp.Render(c.Request().Context(), buf); err != nil {
+		return err
+	}
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
 	c.Response().WriteHeader(status)
-	return comp.Render(c.Request().Context(), c.Response())
+	_, err := c.Response().Write(buf.Bytes())
+	return err
 }

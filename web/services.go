@@ -50,6 +50,7 @@ type keyService interface {
 type accountService interface {
 	Get(ctx context.Context, id string) (*apikey.Account, error)
 	List(ctx context.Context) ([]apikey.Account, error)
+	Version(ctx context.Context) (int64, error)
 	Path(ctx context.Context, id string) ([]string, error)
 	Uses(ctx context.Context, ids []string) (map[string]apikey.AccountUse, error)
 	Create(ctx context.Context, who apikey.Actor, name, parentID string) (*apikey.Account, error)

@@ -14,6 +14,7 @@ import (
 type Store interface {
 	Account(ctx context.Context, id string) (*apikey.Account, error)
 	Accounts(ctx context.Context) ([]apikey.Account, error)
+	AccountsVersion(ctx context.Context) (int64, error)
 	AccountPath(ctx context.Context, id string) ([]string, error)
 	AccountUses(ctx context.Context, ids []string) (map[string]apikey.AccountUse, error)
 	CreateAccountWithKeys(ctx context.Context, a *apikey.Account, ev *apikey.AuditEvent, keys []*apikey.Key, keyEvents []*apikey.AuditEvent) error
@@ -130,6 +131,10 @@ func (s *Service) Get(ctx context.Context, id string) (*apikey.Account, error) {
 // List returns every account, parents before children where made earlier.
 // Pages show each visitor the part of the tree its role sees.
 func (s *Service) List(ctx context.Context) ([]apikey.Account, error) { return s.store.Accounts(ctx) }
+
+// Version moves on with every change to the accounts, in the change's own
+// transaction: what is built from List holds while Version stays.
+func (s *Service) Version(ctx context.Context) (int64, error) { return s.store.AccountsVersion(ctx) }
 
 // Path lists id and every account above it, nearest first; empty when id
 // does not exist. Permission checks are made against it.

@@ -392,6 +392,16 @@ func (db *DB) Accounts(ctx context.Context) ([]apikey.Account, error) {
 	return out, rows.Err()
 }
 
+// AccountsVersion is the number every change to the accounts moves on
+// (triggers of migration 0029, PostgreSQL's 0021).
+func (db *DB) AccountsVersion(ctx context.Context) (int64, error) {
+	var v int64
+	if err := db.reader.QueryRowContext(ctx, `SELECT version FROM accounts_version`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("accounts version: %w", err)
+	}
+	return v, nil
+}
+
 type scanner interface{ Scan(dest ...any) error }
 
 func (db *DB) scanAccount(row scanner) (*apikey.Account, error) {

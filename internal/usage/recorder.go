@@ -80,8 +80,12 @@ type lastUse struct {
 }
 
 // lastUseEvery bounds how often a key's last use is written: a key used
-// all the time moves its row once a minute, not with every flush.
-const lastUseEvery = time.Minute
+// all the time moves its row once in this time, not with every flush. On
+// PostgreSQL a last use is a new version of the key's row with an entry in
+// each of its indexes (about 0.14 ms a key): once a minute, a million keys
+// in use would keep the database busy with nothing else. A key's first use
+// (or its first after a quiet spell) is still written with the next flush.
+const lastUseEvery = 15 * time.Minute
 
 // New returns a Recorder writing to db.
 func New(db Store, logger *slog.Logger) *Recorder {
@@ -131,7 +135,13 @@ func (r *Recorder) addAddress(k addrKey, n addrCount) {
 
 // Flush writes what was gathered since the last flush. On failure the batch
 // is put back, to be tried again with the next one.
-func (r *Recorder) Flush(ctx context.Context) error {
+func (r *Recorder) Flush(ctx context.Context) error { return r.flush(ctx, false) }
+
+// FlushAll is Flush at a stop: every last use waiting for its key's
+// interval is written too, without pauses, as nothing comes after it.
+func (r *Recorder) FlushAll(ctx context.Context) error { return r.flush(ctx, true) }
+
+func (r *Recorder) flush(ctx context.Context, all bool) error {
 	r.mu.Lock()
 	last, counts, addrs, refused := r.last, r.counts, r.addrs, r.refused
 	r.last, r.counts, r.addrs, r.addrsOf = map[string]lastUse{}, map[countKey]int{}, map[addrKey]addrCount{}, map[string]int{}
@@ -144,8 +154,8 @@ func (r *Recorder) Flush(ctx context.Context) error {
 	later := map[string]lastUse{}
 	r.mu.Lock()
 	for id, u := range last {
-		if w, ok := r.written[id]; ok && u.at.Sub(w) < lastUseEvery {
-			later[id] = u // written less than a minute ago: the next time
+		if w, ok := r.written[id]; ok && u.at.Sub(w) < lastUseEvery && !all {
+			later[id] = u // written a short while ago: a later flush
 			continue
 		}
 		from := ""
@@ -177,7 +187,7 @@ func (r *Recorder) Flush(ctx context.Context) error {
 		if err = r.store.RecordUsageBatch(ctx, b); err != nil {
 			break
 		}
-		if done = end; done < n {
+		if done = end; done < n && !all {
 			select {
 			case <-time.After(flushPause):
 			case <-ctx.Done():
@@ -301,7 +311,7 @@ func (r *Recorder) Run(ctx context.Context, interval time.Duration) {
 			}
 		case <-ctx.Done():
 			final, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			if err := r.Flush(final); err != nil {
+			if err := r.FlushAll(final); err != nil {
 				r.logger.Error("usage flush at shutdown", "err", err)
 			}
 			cancel()

@@ -81,9 +81,10 @@ func addressText(addrs []apikey.AddressUse) string {
 	return strings.Join(out, ", ")
 }
 
-// A key used all the time moves its last use once a minute, not with every
-// flush; its counts are written every time.
-func TestLastUseWrittenOncePerMinute(t *testing.T) {
+// A key used all the time moves its last use once in lastUseEvery, not
+// with every flush; its counts are written every time; the flush at a stop
+// writes the last use that waits.
+func TestLastUseWrittenOncePerInterval(t *testing.T) {
 	ctx := context.Background()
 	db, root := servicetest.Open(t)
 	k := &apikey.Key{AccountID: root.ID, CreatedBy: "t", SecretHash: apikey.HashSecret("y"), DisplayPrefix: "y",
@@ -93,6 +94,9 @@ func TestLastUseWrittenOncePerMinute(t *testing.T) {
 	}
 	r := New(db, nil)
 	at := time.Now().UTC().Truncate(time.Second)
+	if next := at.Truncate(24 * time.Hour).Add(24 * time.Hour); next.Sub(at) < 2*lastUseEvery {
+		at = next.Add(time.Second) // all uses on one day, for the count below
+	}
 	lastUse := func() time.Time {
 		t.Helper()
 		got, _ := db.Key(ctx, k.ID)
@@ -101,12 +105,19 @@ func TestLastUseWrittenOncePerMinute(t *testing.T) {
 		}
 		return *got.LastUsedAt
 	}
+	soon, past := lastUseEvery-time.Minute, lastUseEvery+time.Minute
 	for i, step := range []struct {
 		after time.Duration
 		want  time.Duration // the last use stored after the flush
-	}{{0, 0}, {10 * time.Second, 0}, {30 * time.Second, 0}, {70 * time.Second, 70 * time.Second}} {
+		stop  bool
+	}{{0, 0, false}, {10 * time.Second, 0, false}, {soon, 0, false}, {past, past, false},
+		{past + 10*time.Second, past, false}, {past + 20*time.Second, past + 20*time.Second, true}} {
 		r.Record(k.ID, "VALID", netip.MustParseAddr("192.0.2.1"), at.Add(step.after))
-		if err := r.Flush(ctx); err != nil {
+		flush := r.Flush
+		if step.stop {
+			flush = r.FlushAll
+		}
+		if err := flush(ctx); err != nil {
 			t.Fatal(err)
 		}
 		if got := lastUse(); !got.Equal(at.Add(step.want)) {
@@ -114,7 +125,7 @@ func TestLastUseWrittenOncePerMinute(t *testing.T) {
 		}
 	}
 	counts, _ := db.KeyUsage(ctx, k.ID, at.Format("2006-01-02"))
-	if len(counts) != 1 || counts[0].Count != 4 {
+	if len(counts) != 1 || counts[0].Count != 6 {
 		t.Fatalf("counts %+v", counts)
 	}
 }
