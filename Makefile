@@ -57,18 +57,21 @@ test: check-generated vet unit fuzz
 # bench-short: 100,000 keys, in under 3 minutes. Needs wrk.
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
-	$(GO) run ./cmd/bench -keys 1000000 -write BENCHMARKS.md
-	@$(MAKE) --no-print-directory bench-postgres KEYS=1000000 DURATION=10s
+	$(GO) run ./cmd/bench -keys 1000000 -rounds 5 -write BENCHMARKS.md
+	@$(MAKE) --no-print-directory bench-postgres KEYS=1000000 DURATION=10s ROUNDS=5
 
 bench-short:
 	$(GO) run ./cmd/bench -keys 100000 -duration 5s -write BENCHMARKS.md
-	@$(MAKE) --no-print-directory bench-postgres KEYS=100000 DURATION=5s
+	@$(MAKE) --no-print-directory bench-postgres KEYS=100000 DURATION=5s ROUNDS=3
 
 # The same run on PostgreSQL, in a schema of its own (made, then dropped) of the
 # database KEYCONSOLE_BENCH_POSTGRES names.
+KEYS ?= 1000000
+DURATION ?= 10s
+ROUNDS ?= 5
 bench-postgres:
 	@if [ -n "$$KEYCONSOLE_BENCH_POSTGRES" ]; then \
-		$(GO) run ./cmd/bench -keys $(KEYS) -duration $(DURATION) -db "$$KEYCONSOLE_BENCH_POSTGRES" -write BENCHMARKS.md; \
+		$(GO) run ./cmd/bench -keys $(KEYS) -duration $(DURATION) -rounds $(ROUNDS) -db "$$KEYCONSOLE_BENCH_POSTGRES" -write BENCHMARKS.md; \
 	else \
 		echo "PostgreSQL not measured: set KEYCONSOLE_BENCH_POSTGRES to a database's URL"; \
 	fi

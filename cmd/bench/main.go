@@ -324,7 +324,7 @@ func (b *bench) compare(what, floor, server, script, secrets string, target floa
 	fr, sr := median(f, func(r result) float64 { return r.rps }), median(s, func(r result) float64 { return r.rps })
 	fp, sp := median(f, func(r result) float64 { return r.p99 }), median(s, func(r result) float64 { return r.p99 })
 	b.add(what+": throughput, share of the bare handler", fmt.Sprintf("≥ %.2f", target), "%.0f vs %.0f req/s = **%.2f**", sr, fr, sr/fr)
-	b.add(what+": p99 latency", "≤ 1.5× the bare handler's", "%.1f ms vs %.1f ms = %.1f×", sp, fp, sp/fp)
+	b.add(what+": p99 latency", "≤ 1.5× the bare handler's", "%.1f ms vs %.1f ms = %.2f×", sp, fp, sp/fp)
 	return nil
 }
 
