@@ -41,7 +41,10 @@ const OtherAddresses = ""
 
 // UsageBatch is what the usage recorder writes in one transaction.
 type UsageBatch struct {
-	LastUses  []LastUse
-	Counts    []UsageCount
-	Addresses []AddressUse
+	LastUses []LastUse
+	// LastUseEvery: a key's last use is written only where the one stored
+	// is older than it by this much (or there is none).
+	LastUseEvery time.Duration
+	Counts       []UsageCount
+	Addresses    []AddressUse
 }

@@ -21,7 +21,7 @@ func (db *DB) RecordUsage(ctx context.Context, uses []apikey.LastUse, counts []a
 // requests are skipped, not an error.
 func (db *DB) RecordUsageBatch(ctx context.Context, b apikey.UsageBatch) error {
 	return db.inTx(ctx, func(tx *txn) error {
-		if err := recordLastUses(ctx, tx, b.LastUses); err != nil {
+		if err := recordLastUses(ctx, tx, b.LastUses, b.LastUseEvery); err != nil {
 			return err
 		}
 		if err := recordIPRefusals(ctx, tx, b.Counts); err != nil {
@@ -37,16 +37,18 @@ func (db *DB) RecordUsageBatch(ctx context.Context, b apikey.UsageBatch) error {
 // usageRowsPer is how many rows one statement writes.
 const usageRowsPer = 500
 
-func recordLastUses(ctx context.Context, tx *txn, uses []apikey.LastUse) error {
+// recordLastUses moves each key's last use on where the stored one is
+// older than the new by every or more: the others are not rewritten.
+func recordLastUses(ctx context.Context, tx *txn, uses []apikey.LastUse, every time.Duration) error {
 	for start := 0; start < len(uses); start += usageRowsPer {
 		chunk := uses[start:min(start+usageRowsPer, len(uses))]
-		args := make([]any, 0, 3*len(chunk))
+		args := make([]any, 0, 4*len(chunk))
 		for _, u := range chunk {
-			args = append(args, u.KeyID, formatTime(u.At), u.From)
+			args = append(args, u.KeyID, formatTime(u.At), u.From, formatTime(u.At.Add(-every)))
 		}
-		_, err := tx.ExecContext(ctx, `WITH v (id, at, ip) AS (VALUES `+valueRows(len(chunk), "?, ?, ?")+`)
+		_, err := tx.ExecContext(ctx, `WITH v (id, at, ip, older) AS (VALUES `+valueRows(len(chunk), "?, ?, ?, ?")+`)
 			UPDATE api_keys SET last_used_at = v.at, last_used_from = v.ip FROM v
-			WHERE api_keys.id = v.id AND (api_keys.last_used_at IS NULL OR api_keys.last_used_at < v.at)`, args...)
+			WHERE api_keys.id = v.id AND (api_keys.last_used_at IS NULL OR api_keys.last_used_at < v.older)`, args...)
 		if err != nil {
 			return fmt.Errorf("record last use: %w", err)
 		}

@@ -29,8 +29,7 @@ type Recorder struct {
 	last    map[string]lastUse
 	counts  map[countKey]int
 	addrs   map[addrKey]addrCount
-	addrsOf map[string]int       // how many addresses of each key addrs holds one by one
-	written map[string]time.Time // when each key's last use was last written
+	addrsOf map[string]int // how many addresses of each key addrs holds one by one
 	// refused is each key's latest refusal for its client address since
 	// the last flush: the keys list tells refusals of the last 24 hours.
 	refused map[string]time.Time
@@ -85,6 +84,9 @@ type lastUse struct {
 // each of its indexes (about 0.14 ms a key): once a minute, a million keys
 // in use would keep the database busy with nothing else. A key's first use
 // (or its first after a quiet spell) is still written with the next flush.
+// The database tells which were written lately (the stored last use), not
+// a record here: that would grow with every key used in the interval, and
+// each instance would write its own.
 const lastUseEvery = 15 * time.Minute
 
 // New returns a Recorder writing to db.
@@ -93,7 +95,7 @@ func New(db Store, logger *slog.Logger) *Recorder {
 		logger = slog.Default()
 	}
 	return &Recorder{store: db, logger: logger, last: map[string]lastUse{}, counts: map[countKey]int{},
-		addrs: map[addrKey]addrCount{}, addrsOf: map[string]int{}, written: map[string]time.Time{}, refused: map[string]time.Time{}}
+		addrs: map[addrKey]addrCount{}, addrsOf: map[string]int{}, refused: map[string]time.Time{}}
 }
 
 // Record notes one verification of key keyID from ip at at, answered with
@@ -137,8 +139,8 @@ func (r *Recorder) addAddress(k addrKey, n addrCount) {
 // is put back, to be tried again with the next one.
 func (r *Recorder) Flush(ctx context.Context) error { return r.flush(ctx, false) }
 
-// FlushAll is Flush at a stop: every last use waiting for its key's
-// interval is written too, without pauses, as nothing comes after it.
+// FlushAll is Flush at a stop: the last uses are written even where the
+// stored one is recent, and without pauses, as nothing comes after it.
 func (r *Recorder) FlushAll(ctx context.Context) error { return r.flush(ctx, true) }
 
 func (r *Recorder) flush(ctx context.Context, all bool) error {
@@ -151,20 +153,17 @@ func (r *Recorder) flush(ctx context.Context, all bool) error {
 		return nil
 	}
 	uses := make([]apikey.LastUse, 0, len(last))
-	later := map[string]lastUse{}
-	r.mu.Lock()
 	for id, u := range last {
-		if w, ok := r.written[id]; ok && u.at.Sub(w) < lastUseEvery && !all {
-			later[id] = u // written a short while ago: a later flush
-			continue
-		}
 		from := ""
 		if u.from.IsValid() {
 			from = u.from.String()
 		}
 		uses = append(uses, apikey.LastUse{KeyID: id, At: u.at, From: from})
 	}
-	r.mu.Unlock()
+	every := lastUseEvery
+	if all {
+		every = 0
+	}
 	keys := make([]countKey, 0, len(counts))
 	rows := make([]apikey.UsageCount, 0, len(counts))
 	for k, n := range counts {
@@ -183,7 +182,7 @@ func (r *Recorder) flush(ctx context.Context, all bool) error {
 	var err error
 	for done < n {
 		end := min(done+flushChunk, n)
-		b := apikey.UsageBatch{LastUses: part(uses, done, end), Counts: part(rows, done, end), Addresses: part(addrRows, done, end)}
+		b := apikey.UsageBatch{LastUses: part(uses, done, end), LastUseEvery: every, Counts: part(rows, done, end), Addresses: part(addrRows, done, end)}
 		if err = r.store.RecordUsageBatch(ctx, b); err != nil {
 			break
 		}
@@ -198,8 +197,8 @@ func (r *Recorder) flush(ctx context.Context, all bool) error {
 			}
 		}
 	}
-	r.markWritten(uses[:min(done, len(uses))], later)
 	// What is not written goes back, to be tried with the next flush.
+	later := map[string]lastUse{}
 	for _, u := range uses[min(done, len(uses)):] {
 		later[u.KeyID] = last[u.KeyID]
 	}
@@ -247,21 +246,6 @@ const (
 	flushChunk = 500
 	flushPause = 5 * time.Millisecond
 )
-
-// markWritten notes when each of uses was written, and forgets keys not
-// written for a while (unless a use of theirs waits in later).
-func (r *Recorder) markWritten(uses []apikey.LastUse, later map[string]lastUse) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, u := range uses {
-		r.written[u.KeyID] = u.At
-	}
-	for id, w := range r.written {
-		if _, pending := later[id]; !pending && time.Since(w) > 2*lastUseEvery {
-			delete(r.written, id)
-		}
-	}
-}
 
 // mergeLast keeps the newer of each key's last uses; r.mu is held.
 func (r *Recorder) mergeLast(last map[string]lastUse) {

@@ -270,3 +270,31 @@ func newKey(t *testing.T, db *store.DB, account, name string) *apikey.Key {
 	}
 	return k
 }
+
+// Instances share the interval: the stored last use decides, so another
+// instance does not rewrite a key's row that one wrote a minute ago.
+func TestLastUseIntervalSharedByInstances(t *testing.T) {
+	ctx := context.Background()
+	db, root := servicetest.Open(t)
+	k := &apikey.Key{AccountID: root.ID, CreatedBy: "t", SecretHash: apikey.HashSecret("z"), DisplayPrefix: "z",
+		Settings: apikey.Settings{Name: "shared", Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true}}
+	if err := db.CreateKey(ctx, k, nil); err != nil {
+		t.Fatal(err)
+	}
+	one, other := New(db, nil), New(db, nil)
+	at := time.Now().UTC().Truncate(time.Second)
+	for i, step := range []struct {
+		r     *Recorder
+		after time.Duration
+		want  time.Duration
+	}{{one, 0, 0}, {other, time.Minute, 0}, {other, lastUseEvery + time.Minute, lastUseEvery + time.Minute}} {
+		step.r.Record(k.ID, "VALID", netip.MustParseAddr("192.0.2.9"), at.Add(step.after))
+		if err := step.r.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.Key(ctx, k.ID)
+		if err != nil || got.LastUsedAt == nil || !got.LastUsedAt.Equal(at.Add(step.want)) {
+			t.Fatalf("flush %d: last use %v (%v), want %v", i, got.LastUsedAt, err, at.Add(step.want))
+		}
+	}
+}
