@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/store/storetest"
@@ -396,6 +397,15 @@ func TestDetailsPage(t *testing.T) {
 		if !strings.Contains(settings, want) {
 			t.Errorf("settings lack %q", want)
 		}
+	}
+	// Once used, the time says how far behind it may be.
+	used := time.Date(2026, 3, 4, 5, 6, 0, 0, time.UTC)
+	if err := ts.db.RecordUsage(context.Background(), []apikey.LastUse{{KeyID: k.ID, At: used, From: "192.0.2.44"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, usedPage := ts.get(t, keyURL(k.ID))
+	if got := parseHTML(t, usedPage).Find(`[data-testid="key-settings"]`).Text(); !strings.Contains(got, "2026-03-04 05:06 UTC from 192.0.2.44 (kept to within 15 minutes)") {
+		t.Errorf("last use not shown with its precision: %q", got)
 	}
 	if doc.Find(`[data-testid="key-actions"] a, [data-testid="key-actions"] button`).Length() != 5 { // with Move
 		t.Errorf("admin actions: %q", doc.Find(`[data-testid="key-actions"]`).Text())

@@ -107,9 +107,10 @@ func (s *Server) apiKeyBulk(c echo.Context) error {
 	req := keys.BulkRequest{Action: action, Selection: keys.Selection{IDs: c.QueryParams()["id"]}}
 	if c.QueryParam("all") == "1" {
 		lq := validate.KeyListSelection(keyListInput(c))
-		for _, msg := range lq.Errors {
-			// Acting on every key is not what a filter it does not know meant.
-			return echo.NewHTTPError(http.StatusBadRequest, msg)
+		// Acting on every key is not what a filter it does not know meant;
+		// the first field in order is named, the same one every time.
+		if fields := slices.Sorted(maps.Keys(lq.Errors)); len(fields) > 0 {
+			return echo.NewHTTPError(http.StatusBadRequest, lq.Errors[fields[0]])
 		}
 		req.Selection = keys.Selection{Query: keyQueryOf(lq, s.now())}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/keys"
+	"keyconsole/internal/usage"
 	"keyconsole/internal/verify"
 	"keyconsole/web/view"
 )
@@ -228,6 +229,9 @@ func keySettings(k *apikey.Key, roleAccount func(string) string) []view.Setting 
 		if k.LastUsedFrom != "" {
 			lastUsed += " from " + k.LastUsedFrom
 		}
+		// Written at most once in the interval while the key is in use:
+		// the time may be behind by up to that much.
+		lastUsed += fmt.Sprintf(" (kept to within %d minutes)", int(usage.LastUseEvery/time.Minute))
 	}
 	access := map[apikey.AccessType]string{apikey.AccessGenerated: "Generated", apikey.AccessCustom: "Custom value",
 		apikey.AccessJWT: "Signed JWT (public keys at /.well-known/jwks.json)"}[k.AccessType]

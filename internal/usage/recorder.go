@@ -78,7 +78,7 @@ type lastUse struct {
 	from netip.Addr
 }
 
-// lastUseEvery bounds how often a key's last use is written: a key used
+// LastUseEvery bounds how often a key's last use is written: a key used
 // all the time moves its row once in this time, not with every flush. On
 // PostgreSQL a last use is a new version of the key's row with an entry in
 // each of its indexes (about 0.14 ms a key): once a minute, a million keys
@@ -87,7 +87,7 @@ type lastUse struct {
 // The database tells which were written lately (the stored last use), not
 // a record here: that would grow with every key used in the interval, and
 // each instance would write its own.
-const lastUseEvery = 15 * time.Minute
+const LastUseEvery = 15 * time.Minute
 
 // New returns a Recorder writing to db.
 func New(db Store, logger *slog.Logger) *Recorder {
@@ -160,7 +160,7 @@ func (r *Recorder) flush(ctx context.Context, all bool) error {
 		}
 		uses = append(uses, apikey.LastUse{KeyID: id, At: u.at, From: from})
 	}
-	every := lastUseEvery
+	every := LastUseEvery
 	if all {
 		every = 0
 	}
@@ -198,9 +198,9 @@ func (r *Recorder) flush(ctx context.Context, all bool) error {
 		}
 	}
 	// What is not written goes back, to be tried with the next flush.
-	later := map[string]lastUse{}
+	unwritten := map[string]lastUse{}
 	for _, u := range uses[min(done, len(uses)):] {
-		later[u.KeyID] = last[u.KeyID]
+		unwritten[u.KeyID] = last[u.KeyID]
 	}
 	rest := map[countKey]int{}
 	for _, k := range keys[min(done, len(keys)):] {
@@ -210,7 +210,7 @@ func (r *Recorder) flush(ctx context.Context, all bool) error {
 	for _, k := range addrKeys[min(done, len(addrKeys)):] {
 		restAddrs[k] = addrs[k]
 	}
-	r.putBack(later, rest, restAddrs)
+	r.putBack(unwritten, rest, restAddrs)
 	r.putBackRefused(keys[min(done, len(keys)):], refused)
 	return err
 }

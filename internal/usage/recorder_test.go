@@ -24,11 +24,7 @@ func TestFlushKeepsBatchOnFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	root, _ := db.RootAccount(ctx)
-	k := &apikey.Key{AccountID: root.ID, CreatedBy: "t", SecretHash: apikey.HashSecret("x"), DisplayPrefix: "x",
-		Settings: apikey.Settings{Name: "k", Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true}}
-	if err := db.CreateKey(ctx, k, nil); err != nil {
-		t.Fatal(err)
-	}
+	k := newKey(t, db, root.ID, "k")
 	r := New(db, nil)
 	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
 	r.Record(k.ID, "VALID", netip.MustParseAddr("192.0.2.1"), at)
@@ -81,20 +77,16 @@ func addressText(addrs []apikey.AddressUse) string {
 	return strings.Join(out, ", ")
 }
 
-// A key used all the time moves its last use once in lastUseEvery, not
+// A key used all the time moves its last use once in LastUseEvery, not
 // with every flush; its counts are written every time; the flush at a stop
 // writes the last use that waits.
 func TestLastUseWrittenOncePerInterval(t *testing.T) {
 	ctx := context.Background()
 	db, root := servicetest.Open(t)
-	k := &apikey.Key{AccountID: root.ID, CreatedBy: "t", SecretHash: apikey.HashSecret("y"), DisplayPrefix: "y",
-		Settings: apikey.Settings{Name: "busy", Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true}}
-	if err := db.CreateKey(ctx, k, nil); err != nil {
-		t.Fatal(err)
-	}
+	k := newKey(t, db, root.ID, "busy")
 	r := New(db, nil)
 	at := time.Now().UTC().Truncate(time.Second)
-	if next := at.Truncate(24 * time.Hour).Add(24 * time.Hour); next.Sub(at) < 2*lastUseEvery {
+	if next := at.Truncate(24 * time.Hour).Add(24 * time.Hour); next.Sub(at) < 2*LastUseEvery {
 		at = next.Add(time.Second) // all uses on one day, for the count below
 	}
 	lastUse := func() time.Time {
@@ -105,7 +97,7 @@ func TestLastUseWrittenOncePerInterval(t *testing.T) {
 		}
 		return *got.LastUsedAt
 	}
-	soon, past := lastUseEvery-time.Minute, lastUseEvery+time.Minute
+	soon, past := LastUseEvery-time.Minute, LastUseEvery+time.Minute
 	for i, step := range []struct {
 		after time.Duration
 		want  time.Duration // the last use stored after the flush
@@ -276,18 +268,14 @@ func newKey(t *testing.T, db *store.DB, account, name string) *apikey.Key {
 func TestLastUseIntervalSharedByInstances(t *testing.T) {
 	ctx := context.Background()
 	db, root := servicetest.Open(t)
-	k := &apikey.Key{AccountID: root.ID, CreatedBy: "t", SecretHash: apikey.HashSecret("z"), DisplayPrefix: "z",
-		Settings: apikey.Settings{Name: "shared", Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true}}
-	if err := db.CreateKey(ctx, k, nil); err != nil {
-		t.Fatal(err)
-	}
+	k := newKey(t, db, root.ID, "shared")
 	one, other := New(db, nil), New(db, nil)
 	at := time.Now().UTC().Truncate(time.Second)
 	for i, step := range []struct {
 		r     *Recorder
 		after time.Duration
 		want  time.Duration
-	}{{one, 0, 0}, {other, time.Minute, 0}, {other, lastUseEvery + time.Minute, lastUseEvery + time.Minute}} {
+	}{{one, 0, 0}, {other, time.Minute, 0}, {other, LastUseEvery + time.Minute, LastUseEvery + time.Minute}} {
 		step.r.Record(k.ID, "VALID", netip.MustParseAddr("192.0.2.9"), at.Add(step.after))
 		if err := step.r.Flush(ctx); err != nil {
 			t.Fatal(err)

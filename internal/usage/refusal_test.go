@@ -24,11 +24,7 @@ func TestFlushWritesLatestIPRefusal(t *testing.T) {
 		t.Fatal(err)
 	}
 	root, _ := db.RootAccount(ctx)
-	k := &apikey.Key{AccountID: root.ID, CreatedBy: "t", SecretHash: apikey.HashSecret("x"), DisplayPrefix: "x",
-		Settings: apikey.Settings{Name: "k", Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true}}
-	if err := db.CreateKey(ctx, k, nil); err != nil {
-		t.Fatal(err)
-	}
+	k := newKey(t, db, root.ID, "k")
 	r := New(db, nil)
 	latest := time.Date(2026, 5, 2, 0, 30, 0, 0, time.UTC)
 	ip := netip.MustParseAddr("192.0.2.1")
