@@ -86,7 +86,8 @@ var refusals = map[string]*apiError{
 func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		secret := c.Request().Header.Get("X-Api-Key")
-		if secret == "" {
+		inBearer := secret == ""
+		if inBearer {
 			if auth := c.Request().Header.Get("Authorization"); len(auth) > 7 && strings.EqualFold(auth[:7], "bearer ") {
 				secret = strings.TrimSpace(auth[7:])
 			}
@@ -103,7 +104,7 @@ func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			return refusals[res.Code]
 		}
-		newAPIVisit(c, res.Key, c.Request().Header.Get("X-Api-Key") == "")
+		newAPIVisit(c, res.Key, inBearer)
 		err = next(c)
 		s.verifier.Record(res, usageCode(c, err), ip)
 		return err

@@ -75,6 +75,7 @@ func (s *Server) jsonKeyVerify(c echo.Context) error {
 	defer answerBuffers.Put(buf)
 	*buf = append(ans.appendJSON((*buf)[:0]), '\n')
 	s.applyKeyHeaders(c, nil)
+	c.(*visitContext).verifyCode = ans.Code
 	return writeJSONBytes(c, http.StatusOK, *buf)
 }
 

@@ -103,6 +103,10 @@ func (s *Server) recordRequest(c echo.Context, start time.Time) {
 	}
 	took := time.Since(start)
 	s.metrics.observe(route, c.Request().Method, c.Response().Status, took)
+	if code := c.(*visitContext).verifyCode; code != "" && !s.logEachVerification {
+		s.tally.add(code)
+		return
+	}
 	// The record is made here rather than by LogAttrs, which would look up
 	// the caller's source line, unused, on every request.
 	ctx, h := c.Request().Context(), s.logger.Handler()

@@ -41,6 +41,9 @@ type Config struct {
 	// MetricsApart leaves /metrics off the console's routes: they are
 	// served through MetricsHandler on a listener of their own.
 	MetricsApart bool
+	// LogEachVerification logs a line for every answer of POST
+	// /api/v1/keys/verify; otherwise they are tallied (verifyTally).
+	LogEachVerification bool
 }
 
 // Server is the console's HTTP handler and its dependencies.
@@ -63,8 +66,10 @@ type Server struct {
 	cookies  *sessions.CookieStore
 	maxBody  int64
 	// metricsApart: /metrics is not among the console's routes.
-	metricsApart bool
-	inFlight     *inFlight
+	metricsApart        bool
+	inFlight            *inFlight
+	logEachVerification bool
+	tally               verifyTally
 }
 
 // New builds the server with every route.
@@ -76,7 +81,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{db: cfg.DB, keys: cfg.Keys, accounts: cfg.Accounts, users: cfg.Users, audit: cfg.Audit,
 		verifier: cfg.Verifier, tokens: cfg.Tokens, signin: cfg.SignIn,
 		logger: cfg.Logger, now: cfg.Now, sessions: cfg.Sessions, maxBody: cfg.MaxBody,
-		metricsApart: cfg.MetricsApart}
+		metricsApart: cfg.MetricsApart, logEachVerification: cfg.LogEachVerification}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBody
 	}
@@ -86,6 +91,7 @@ func New(cfg Config) (*Server, error) {
 	if s.now == nil {
 		s.now = func() time.Time { return time.Now().UTC() }
 	}
+	s.tally.since = s.now()
 	if s.sessions.Lifetime <= 0 {
 		s.sessions.Lifetime = 12 * time.Hour
 	}
@@ -165,6 +171,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration
 		errc <- srv.Serve(ln)
 	}()
 	s.logger.Info("listening", "addr", ln.Addr().String())
+	// The verifications' tally, every minute and once more at the end.
+	stopTally, tallyDone := make(chan struct{}), make(chan struct{})
+	go func() { s.tallyVerifications(VerifyTallyEvery, stopTally); close(tallyDone) }()
+	defer func() { close(stopTally); <-tallyDone; s.logVerifyTally() }()
 	select {
 	case err := <-errc:
 		return err

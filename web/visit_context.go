@@ -20,6 +20,9 @@ type visitContext struct {
 	// allocated. Services keep no principal past the call.
 	apiVisit     visit
 	apiPrincipal apikey.Principal
+	// verifyCode is the code POST /api/v1/keys/verify answered with, to be
+	// tallied rather than logged (see verifyTally).
+	verifyCode string
 }
 
 var visitContexts = sync.Pool{New: func() any { return new(visitContext) }}

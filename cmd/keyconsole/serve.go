@@ -72,6 +72,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	tlsKey := fs.String("tls-key", "", "the certificate's private key (PEM)")
 	logFormat := fs.String("log-format", "text", "log lines as text (key=value) or json")
 	logLevel := fs.String("log-level", "info", "the least severe log lines written: debug, info, warn or error")
+	logEachVerification := fs.Bool("log-each-verification", false, "log a line for every answer of POST /api/v1/keys/verify, not only a tally of them each minute")
 	usageRetention := fs.Duration("usage-retention", 90*24*time.Hour, "how long each key's daily request counts and client addresses are kept")
 	jwtOfflineLimit := fs.Duration("jwt-offline-limit", apikey.DefaultJWTOfflineLimit, "the keys page flags JWT keys whose JWT offline checkers accept for longer than this from now")
 	drain := fs.Duration("drain", shutdownDrain, "on SIGINT or SIGTERM, how long requests in flight may take to finish")
@@ -85,6 +86,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		"check-database": "KEYCONSOLE_CHECK_DATABASE", "drain": "KEYCONSOLE_DRAIN", "usage-retention": "KEYCONSOLE_USAGE_RETENTION",
 		"jwt-offline-limit": "KEYCONSOLE_JWT_OFFLINE_LIMIT",
 		"tls-cert":          "KEYCONSOLE_TLS_CERT", "tls-key": "KEYCONSOLE_TLS_KEY", "log-format": "KEYCONSOLE_LOG_FORMAT", "log-level": "KEYCONSOLE_LOG_LEVEL",
+		"log-each-verification": "KEYCONSOLE_LOG_EACH_VERIFICATION",
 	})
 	if err != nil {
 		return err
@@ -246,7 +248,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	srv, err := web.New(web.Config{DB: checked, Keys: keyService, Accounts: accountService, Users: users.New(db, auth.DefaultParams),
 		Audit: auditlog.New(db), Verifier: verifier, Tokens: tokens, SignIn: signIn, Logger: logger,
 		Sessions:       web.SessionConfig{Keys: sessionKeys, Lifetime: *lifetime, SecureCookies: *secure || cert != nil},
-		TrustedProxies: trusted, MaxBody: *maxBody, MetricsApart: metricsLn != nil})
+		TrustedProxies: trusted, MaxBody: *maxBody, MetricsApart: metricsLn != nil,
+		LogEachVerification: *logEachVerification})
 	if err != nil {
 		return err
 	}
