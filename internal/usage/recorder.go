@@ -33,7 +33,17 @@ type Recorder struct {
 	// refused is each key's latest refusal for its client address since
 	// the last flush: the keys list tells refusals of the last 24 hours.
 	refused map[string]time.Time
+
+	// flushAt counts held make Run flush at once, through due.
+	flushAt int
+	due     chan struct{}
 }
+
+// FlushAt is how many counts (one outcome of one key on one day) the
+// recorder holds before Run flushes without waiting for its interval: with
+// its addresses and last use a key takes a few hundred bytes here, so
+// memory stays bounded however many keys are in use between two flushes.
+const FlushAt = 20_000
 
 // countKey is a day's count of one outcome of one key; the day as
 // YYYYMMDD, so counting formats no string.
@@ -66,7 +76,7 @@ func (a addrCount) plus(b addrCount) addrCount {
 // addressesPerFlush bounds the addresses a key keeps one by one between two
 // flushes; requests from more are counted together. Someone rotating
 // through addresses (free with IPv6) then costs at most this many entries
-// a key in memory. A flush comes every ten seconds: a key's regular
+// a key in memory. A flush comes every minute at most: a key's regular
 // clients are seldom more than this many in that time, and the table keeps
 // only store.AddressesPerDay a day anyway.
 const addressesPerFlush = 50
@@ -95,7 +105,8 @@ func New(db Store, logger *slog.Logger) *Recorder {
 		logger = slog.Default()
 	}
 	return &Recorder{store: db, logger: logger, last: map[string]lastUse{}, counts: map[countKey]int{},
-		addrs: map[addrKey]addrCount{}, addrsOf: map[string]int{}, refused: map[string]time.Time{}}
+		addrs: map[addrKey]addrCount{}, addrsOf: map[string]int{}, refused: map[string]time.Time{},
+		flushAt: FlushAt, due: make(chan struct{}, 1)}
 }
 
 // Record notes one verification of key keyID from ip at at, answered with
@@ -106,6 +117,12 @@ func (r *Recorder) Record(keyID, code string, ip netip.Addr, at time.Time) {
 	y, m, d := at.UTC().Date()
 	day := y*10000 + int(m)*100 + d
 	r.counts[countKey{keyID, day, code}]++
+	if len(r.counts) == r.flushAt {
+		select {
+		case r.due <- struct{}{}:
+		default: // a flush is asked for already
+		}
+	}
 	if code == apikey.CodeIPNotAllowed && at.After(r.refused[keyID]) {
 		r.refused[keyID] = at
 	}
@@ -281,18 +298,15 @@ func (r *Recorder) putBackRefused(keys []countKey, refused map[string]time.Time)
 	}
 }
 
-// Run flushes every interval until ctx ends, then once more, so nothing
-// gathered before a shutdown is lost.
+// Run flushes every interval, and whenever FlushAt counts are held, until
+// ctx ends, then once more, so nothing gathered before a shutdown is lost.
 func (r *Recorder) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-t.C:
-			// A flush cut short by the stop is retried by the final one.
-			if err := r.Flush(ctx); err != nil && ctx.Err() == nil {
-				r.logger.Warn("usage flush", "err", err)
-			}
+		case <-r.due:
 		case <-ctx.Done():
 			final, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			if err := r.FlushAll(final); err != nil {
@@ -300,6 +314,10 @@ func (r *Recorder) Run(ctx context.Context, interval time.Duration) {
 			}
 			cancel()
 			return
+		}
+		// A flush cut short by the stop is retried by the final one.
+		if err := r.Flush(ctx); err != nil && ctx.Err() == nil {
+			r.logger.Warn("usage flush", "err", err)
 		}
 	}
 }

@@ -286,3 +286,42 @@ func TestLastUseIntervalSharedByInstances(t *testing.T) {
 		}
 	}
 }
+
+// TestRunFlushesWhenFull: Run writes as soon as FlushAt counts are held,
+// without waiting for its interval, so memory stays bounded however many
+// keys are in use; below that, nothing is written before the interval.
+func TestRunFlushesWhenFull(t *testing.T) {
+	t.Parallel()
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	db, root := servicetest.Open(t)
+	r := New(db, nil)
+	r.flushAt = 3
+	go r.Run(ctx, time.Hour)
+	day := time.Now().UTC().Format("2006-01-02")
+	ip := netip.MustParseAddr("192.0.2.10")
+	var keys []*apikey.Key
+	for i := range 3 {
+		keys = append(keys, newKey(t, db, root.ID, fmt.Sprint("k", i)))
+	}
+	written := func(k *apikey.Key) bool {
+		addrs, err := db.KeyAddresses(ctx, k.ID, day, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(addrs) == 1
+	}
+	r.Record(keys[0].ID, "VALID", ip, time.Now())
+	r.Record(keys[1].ID, "VALID", ip, time.Now())
+	time.Sleep(200 * time.Millisecond)
+	if written(keys[0]) {
+		t.Fatal("written before the recorder was full or its interval passed")
+	}
+	r.Record(keys[2].ID, "VALID", ip, time.Now())
+	for i := 0; !written(keys[0]) || !written(keys[1]) || !written(keys[2]); i++ {
+		if i == 100 {
+			t.Fatal("not written within 5 s of the recorder filling up")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
