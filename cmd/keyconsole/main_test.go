@@ -62,6 +62,28 @@ func TestHelpExits0(t *testing.T) {
 	}
 }
 
+// TestEveryServeFlagFromEnv: each of serve's flags can be set from its
+// environment variable, KEYCONSOLE_ and its name in capitals, as the
+// contract says, and no variable names a flag that does not exist.
+func TestEveryServeFlagFromEnv(t *testing.T) {
+	t.Parallel()
+	code, stderr := runCLI(t, nil, "serve", "-h")
+	_, list, ok := strings.Cut(strings.TrimSpace(stderr), "flags: ")
+	if code != exitOK || !ok {
+		t.Fatalf("serve -h: %d %q", code, stderr)
+	}
+	flags := strings.Fields(list)
+	for _, f := range flags {
+		name := strings.TrimPrefix(f, "--")
+		if want := "KEYCONSOLE_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_")); serveEnv[name] != want {
+			t.Errorf("--%s: variable %q, want %q", name, serveEnv[name], want)
+		}
+	}
+	if len(serveEnv) != len(flags) {
+		t.Errorf("%d variables for %d flags", len(serveEnv), len(flags))
+	}
+}
+
 // TestServeBusyPortFailsFirst: a port in use fails before the database, the
 // secret file or the first admin are made, with one line.
 func TestServeBusyPortFailsFirst(t *testing.T) {

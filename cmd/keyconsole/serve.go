@@ -51,6 +51,20 @@ const (
 	minMaxBody = 1 << 10
 )
 
+// serveEnv names each serve flag's environment variable: KEYCONSOLE_ and
+// the flag's name in capitals, "-" as "_" (TestEveryServeFlagFromEnv).
+var serveEnv = map[string]string{
+	"addr": "KEYCONSOLE_ADDR", "db": "KEYCONSOLE_DB", "secret-file": "KEYCONSOLE_SECRET_FILE",
+	"idle-timeout": "KEYCONSOLE_IDLE_TIMEOUT", "session-lifetime": "KEYCONSOLE_SESSION_LIFETIME",
+	"secure-cookies": "KEYCONSOLE_SECURE_COOKIES", "trusted-proxies": "KEYCONSOLE_TRUSTED_PROXIES",
+	"key-rate": "KEYCONSOLE_KEY_RATE", "key-burst": "KEYCONSOLE_KEY_BURST", "pprof-addr": "KEYCONSOLE_PPROF_ADDR", "key-cache": "KEYCONSOLE_KEY_CACHE",
+	"metrics-addr": "KEYCONSOLE_METRICS_ADDR", "max-body": "KEYCONSOLE_MAX_BODY", "new-database": "KEYCONSOLE_NEW_DATABASE",
+	"check-database": "KEYCONSOLE_CHECK_DATABASE", "drain": "KEYCONSOLE_DRAIN", "usage-retention": "KEYCONSOLE_USAGE_RETENTION",
+	"jwt-offline-limit": "KEYCONSOLE_JWT_OFFLINE_LIMIT",
+	"tls-cert":          "KEYCONSOLE_TLS_CERT", "tls-key": "KEYCONSOLE_TLS_KEY", "log-format": "KEYCONSOLE_LOG_FORMAT", "log-level": "KEYCONSOLE_LOG_LEVEL",
+	"log-each-verification": "KEYCONSOLE_LOG_EACH_VERIFICATION",
+}
+
 // serve runs the console until SIGINT or SIGTERM, then drains requests in flight.
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	fs := flagSet("serve")
@@ -77,17 +91,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	jwtOfflineLimit := fs.Duration("jwt-offline-limit", apikey.DefaultJWTOfflineLimit, "the keys page flags JWT keys whose JWT offline checkers accept for longer than this from now")
 	drain := fs.Duration("drain", shutdownDrain, "on SIGINT or SIGTERM, how long requests in flight may take to finish")
 	checkDB := fs.Bool("check-database", false, "read every page of an SQLite file over 64 MiB too, while serving (minutes a gigabyte)")
-	rest, err := parseFlags(fs, args, getenv, map[string]string{
-		"addr": "KEYCONSOLE_ADDR", "db": "KEYCONSOLE_DB", "secret-file": "KEYCONSOLE_SECRET_FILE",
-		"idle-timeout": "KEYCONSOLE_IDLE_TIMEOUT", "session-lifetime": "KEYCONSOLE_SESSION_LIFETIME",
-		"secure-cookies": "KEYCONSOLE_SECURE_COOKIES", "trusted-proxies": "KEYCONSOLE_TRUSTED_PROXIES",
-		"key-rate": "KEYCONSOLE_KEY_RATE", "key-burst": "KEYCONSOLE_KEY_BURST", "pprof-addr": "KEYCONSOLE_PPROF_ADDR", "key-cache": "KEYCONSOLE_KEY_CACHE",
-		"metrics-addr": "KEYCONSOLE_METRICS_ADDR", "max-body": "KEYCONSOLE_MAX_BODY", "new-database": "KEYCONSOLE_NEW_DATABASE",
-		"check-database": "KEYCONSOLE_CHECK_DATABASE", "drain": "KEYCONSOLE_DRAIN", "usage-retention": "KEYCONSOLE_USAGE_RETENTION",
-		"jwt-offline-limit": "KEYCONSOLE_JWT_OFFLINE_LIMIT",
-		"tls-cert":          "KEYCONSOLE_TLS_CERT", "tls-key": "KEYCONSOLE_TLS_KEY", "log-format": "KEYCONSOLE_LOG_FORMAT", "log-level": "KEYCONSOLE_LOG_LEVEL",
-		"log-each-verification": "KEYCONSOLE_LOG_EACH_VERIFICATION",
-	})
+	rest, err := parseFlags(fs, args, getenv, serveEnv)
 	if err != nil {
 		return err
 	}
