@@ -316,10 +316,14 @@ func (b *bench) compare(what, floor, server, script, secrets string, target floa
 			return err
 		}
 		f = append(f, r)
-		if r, err = b.wrk(server, script, secrets, b.duration); err != nil {
+		sr, err := b.wrk(server, script, secrets, b.duration)
+		if err != nil {
 			return err
 		}
-		s = append(s, r)
+		s = append(s, sr)
+		// Each round, for the record: the floor's own figures move from run to run.
+		fmt.Fprintf(os.Stderr, "bench: %s, round %d: floor %.0f req/s, p99 %.1f ms; server %.0f req/s, p99 %.1f ms\n",
+			what, len(s), r.rps, r.p99, sr.rps, sr.p99)
 	}
 	fr, sr := median(f, func(r result) float64 { return r.rps }), median(s, func(r result) float64 { return r.rps })
 	fp, sp := median(f, func(r result) float64 { return r.p99 }), median(s, func(r result) float64 { return r.p99 })
