@@ -57,8 +57,7 @@ func newMetrics() *metrics {
 	}
 	m.series = map[seriesKey]routeSeries{}
 	m.outcomes = map[string]prometheus.Counter{}
-	for _, code := range []string{verify.Valid, verify.NotFound, verify.KeyInactive, verify.KeyExpired,
-		verify.IPNotAllowed, verify.Forbidden, verify.RateLimited} {
+	for _, code := range verifyCodes {
 		m.outcomes[code] = m.verifications.WithLabelValues(code)
 	}
 	m.registry.MustRegister(m.requests, m.duration, m.verifications,

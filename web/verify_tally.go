@@ -25,7 +25,8 @@ type verifyTally struct {
 	since  time.Time // the last tally's; only the tally's writer uses it
 }
 
-// verifyCodes are the answers' codes, in the order the tally lists them.
+// verifyCodes are verification's answers' codes, in the order the tally
+// lists them; the metrics count each too.
 var verifyCodes = [...]string{verify.Valid, verify.NotFound, verify.KeyInactive, verify.KeyExpired,
 	verify.IPNotAllowed, verify.Forbidden, verify.RateLimited}
 

@@ -272,7 +272,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	// has stopped taking requests.
 	usageCtx, stopUsage := context.WithCancel(context.Background())
 	usageDone := make(chan struct{})
-	go func() { recorder.Run(usageCtx, usageFlushEvery); close(usageDone) }()
+	go func() { recorder.Run(usageCtx, usage.FlushEvery); close(usageDone) }()
 	var tlsConfig *tls.Config
 	if cert != nil {
 		tlsConfig = cert.config()
@@ -350,15 +350,8 @@ func instanceName(addr net.Addr) string {
 	return host + " " + addr.String()
 }
 
-// usageFlushEvery is how often batched key usage is written (sooner when
-// usage.FlushAt counts are held): a key in use costs a row or two a flush,
-// some 50 µs of processor time on SQLite, so 18,000 keys in use written
-// every 10 s took a tenth of a core. logFlushEvery is how long a log line
-// may wait in the buffer.
-const (
-	usageFlushEvery = time.Minute
-	logFlushEvery   = 100 * time.Millisecond
-)
+// logFlushEvery is how long a log line may wait in the buffer.
+const logFlushEvery = 100 * time.Millisecond
 
 // parseProxies reads "10.0.0.1, 10.1.0.0/16" into prefixes.
 func parseProxies(raw string) ([]netip.Prefix, error) {

@@ -325,3 +325,17 @@ func TestRunFlushesWhenFull(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestFullAfterPutBackAsksForFlush: counts a failed flush puts back can
+// carry the recorder past its bound at once; the next use still asks Run
+// for a flush rather than waiting for the interval.
+func TestFullAfterPutBackAsksForFlush(t *testing.T) {
+	t.Parallel()
+	r := New(nil, nil)
+	r.flushAt = 2
+	r.putBack(nil, map[countKey]int{{"a", 20260501, "VALID"}: 1, {"b", 20260501, "VALID"}: 1, {"c", 20260501, "VALID"}: 1}, nil)
+	r.Record("d", "VALID", netip.MustParseAddr("192.0.2.1"), time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC))
+	if len(r.due) != 1 {
+		t.Fatal("no flush asked for past the bound")
+	}
+}
