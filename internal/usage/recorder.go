@@ -25,14 +25,9 @@ type Recorder struct {
 	store  Store
 	logger *slog.Logger
 
-	mu      sync.Mutex
-	last    map[string]lastUse
-	counts  map[countKey]int
-	addrs   map[addrKey]addrCount
-	addrsOf map[string]int // how many addresses of each key addrs holds one by one
-	// refused is each key's latest refusal for its client address since
-	// the last flush: the keys list tells refusals of the last 24 hours.
-	refused map[string]time.Time
+	mu   sync.Mutex
+	keys map[string]*keyUse // what each key gathered since the last flush
+	held int                // counts held, over every key
 
 	// flushAt counts held make Run flush at once, through due.
 	flushAt int
@@ -79,6 +74,31 @@ func (a addrCount) plus(b addrCount) addrCount {
 	return addrCount{requests: a.requests + b.requests, refused: a.refused + b.refused, last: a.last}
 }
 
+// keyUse is what one key gathered since the last flush, found with one map
+// look-up a verification (in keys in rotation, a look-up is a cache miss
+// or two: one map a key, not one a kind of count).
+type keyUse struct {
+	counts []dayCount // a key seldom has more than one or two
+	addrs  []addrUse  // by day and address; the zero address: the others
+	own    int        // addresses held one by one, at most addressesPerFlush
+	last   lastUse    // the latest accepted use; zero: none
+	// refused is the key's latest refusal for its client address: the
+	// keys list tells refusals of the last 24 hours.
+	refused time.Time
+}
+
+type dayCount struct {
+	day  int
+	code string
+	n    int
+}
+
+type addrUse struct {
+	day  int
+	addr netip.Addr
+	n    addrCount
+}
+
 // addressesPerFlush bounds the addresses a key keeps one by one between two
 // flushes; requests from more are counted together. Someone rotating
 // through addresses (free with IPv6) then costs at most this many entries
@@ -110,54 +130,88 @@ func New(db Store, logger *slog.Logger) *Recorder {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Recorder{store: db, logger: logger, last: map[string]lastUse{}, counts: map[countKey]int{},
-		addrs: map[addrKey]addrCount{}, addrsOf: map[string]int{}, refused: map[string]time.Time{},
-		flushAt: FlushAt, due: make(chan struct{}, 1)}
+	return &Recorder{store: db, logger: logger, keys: map[string]*keyUse{}, flushAt: FlushAt, due: make(chan struct{}, 1)}
 }
 
 // Record notes one verification of key keyID from ip at at, answered with
 // code; accepted ones ("VALID") also move the key's last use.
 func (r *Recorder) Record(keyID, code string, ip netip.Addr, at time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	y, m, d := at.UTC().Date()
 	day := y*10000 + int(m)*100 + d
-	r.counts[countKey{keyID, day, code}]++
+	use := addrCount{requests: 1, last: at}
+	if code != "VALID" {
+		use.refused = 1
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	u := r.use(keyID)
+	r.addCount(u, day, code, 1)
 	// At or past the bound (counts a failed flush put back may have
 	// jumped it), a flush is asked for.
-	if len(r.counts) >= r.flushAt {
+	if r.held >= r.flushAt {
 		select {
 		case r.due <- struct{}{}:
 		default: // a flush is asked for already
 		}
 	}
-	if code == apikey.CodeIPNotAllowed && at.After(r.refused[keyID]) {
-		r.refused[keyID] = at
+	if code == apikey.CodeIPNotAllowed && at.After(u.refused) {
+		u.refused = at
 	}
-	use := addrCount{requests: 1, last: at}
-	if code != "VALID" {
-		use.refused = 1
-	}
-	r.addAddress(addrKey{keyID, day, ip.Unmap()}, use)
-	if code == "VALID" {
-		if prev, ok := r.last[keyID]; !ok || at.After(prev.at) {
-			r.last[keyID] = lastUse{at: at, from: ip}
-		}
+	u.addAddress(day, ip.Unmap(), use)
+	if code == "VALID" && at.After(u.last.at) {
+		u.last = lastUse{at: at, from: ip}
 	}
 }
 
-// addAddress adds n to a key's day from an address, or, when the key
-// already holds addressesPerFlush other addresses (or the address is not
-// known), to its day's other addresses; r.mu is held.
-func (r *Recorder) addAddress(k addrKey, n addrCount) {
-	if _, ok := r.addrs[k]; !ok && k.addr.IsValid() {
-		if r.addrsOf[k.keyID] >= addressesPerFlush {
-			k.addr = netip.Addr{}
-		} else {
-			r.addrsOf[k.keyID]++
+// use is what key id gathered, made on its first use; r.mu is held.
+func (r *Recorder) use(id string) *keyUse {
+	u := r.keys[id]
+	if u == nil {
+		u = &keyUse{}
+		r.keys[id] = u
+	}
+	return u
+}
+
+// addCount adds n to u's count of code on day; r.mu is held.
+func (r *Recorder) addCount(u *keyUse, day int, code string, n int) {
+	for i := range u.counts {
+		if c := &u.counts[i]; c.day == day && c.code == code {
+			c.n += n
+			return
 		}
 	}
-	r.addrs[k] = r.addrs[k].plus(n)
+	u.counts = append(u.counts, dayCount{day: day, code: code, n: n})
+	r.held++
+}
+
+// addAddress adds n to the key's day from addr, or, when the key already
+// holds addressesPerFlush other addresses (or the address is not known),
+// to its day's other addresses.
+func (u *keyUse) addAddress(day int, addr netip.Addr, n addrCount) {
+	i := u.addrIndex(day, addr)
+	if i < 0 && addr.IsValid() {
+		if u.own >= addressesPerFlush {
+			addr = netip.Addr{}
+			i = u.addrIndex(day, addr)
+		} else {
+			u.own++
+		}
+	}
+	if i < 0 {
+		u.addrs = append(u.addrs, addrUse{day: day, addr: addr, n: n})
+		return
+	}
+	u.addrs[i].n = u.addrs[i].n.plus(n)
+}
+
+func (u *keyUse) addrIndex(day int, addr netip.Addr) int {
+	for i, a := range u.addrs {
+		if a.day == day && a.addr == addr {
+			return i
+		}
+	}
+	return -1
 }
 
 // Flush writes what was gathered since the last flush. On failure the batch
@@ -170,10 +224,10 @@ func (r *Recorder) FlushAll(ctx context.Context) error { return r.flush(ctx, tru
 
 func (r *Recorder) flush(ctx context.Context, all bool) error {
 	r.mu.Lock()
-	last, counts, addrs, refused := r.last, r.counts, r.addrs, r.refused
-	r.last, r.counts, r.addrs, r.addrsOf = map[string]lastUse{}, map[countKey]int{}, map[addrKey]addrCount{}, map[string]int{}
-	r.refused = map[string]time.Time{}
+	gathered := r.keys
+	r.keys, r.held = map[string]*keyUse{}, 0
 	r.mu.Unlock()
+	last, counts, addrs, refused := spread(gathered)
 	if len(last) == 0 && len(counts) == 0 && len(addrs) == 0 {
 		return nil
 	}
@@ -272,13 +326,24 @@ const (
 	flushPause = 5 * time.Millisecond
 )
 
-// mergeLast keeps the newer of each key's last uses; r.mu is held.
-func (r *Recorder) mergeLast(last map[string]lastUse) {
-	for id, u := range last {
-		if cur, ok := r.last[id]; !ok || u.at.After(cur.at) {
-			r.last[id] = u
+// spread lists what the keys gathered by kind, as a flush writes it.
+func spread(keys map[string]*keyUse) (last map[string]lastUse, counts map[countKey]int, addrs map[addrKey]addrCount, refused map[string]time.Time) {
+	last, counts, addrs, refused = map[string]lastUse{}, map[countKey]int{}, map[addrKey]addrCount{}, map[string]time.Time{}
+	for id, u := range keys {
+		if !u.last.at.IsZero() {
+			last[id] = u.last
+		}
+		if !u.refused.IsZero() {
+			refused[id] = u.refused
+		}
+		for _, c := range u.counts {
+			counts[countKey{id, c.day, c.code}] = c.n
+		}
+		for _, a := range u.addrs {
+			addrs[addrKey{id, a.day, a.addr}] = a.n
 		}
 	}
+	return last, counts, addrs, refused
 }
 
 // putBack returns what a flush did not write; the addresses go back under
@@ -286,12 +351,16 @@ func (r *Recorder) mergeLast(last map[string]lastUse) {
 func (r *Recorder) putBack(last map[string]lastUse, counts map[countKey]int, addrs map[addrKey]addrCount) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.mergeLast(last)
+	for id, l := range last {
+		if u := r.use(id); l.at.After(u.last.at) {
+			u.last = l
+		}
+	}
 	for k, n := range counts {
-		r.counts[k] += n
+		r.addCount(r.use(k.keyID), k.day, k.code, n)
 	}
 	for k, n := range addrs {
-		r.addAddress(k, n)
+		r.use(k.keyID).addAddress(k.day, k.addr, n)
 	}
 }
 
@@ -300,8 +369,8 @@ func (r *Recorder) putBackRefused(keys []countKey, refused map[string]time.Time)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, k := range keys {
-		if at := refused[k.keyID]; k.code == apikey.CodeIPNotAllowed && at.After(r.refused[k.keyID]) {
-			r.refused[k.keyID] = at
+		if at := refused[k.keyID]; k.code == apikey.CodeIPNotAllowed && at.After(r.use(k.keyID).refused) {
+			r.use(k.keyID).refused = at
 		}
 	}
 }

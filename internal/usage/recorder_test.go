@@ -194,9 +194,7 @@ func TestFlushCountsAddresses(t *testing.T) {
 	r.Record(steady.ID, "VALID", netip.MustParseAddr("::ffff:192.0.2.7"), at)
 	r.Record(steady.ID, "VALID", netip.MustParseAddr("192.0.2.7"), at.Add(time.Second))
 	r.Record(steady.ID, "RATE_LIMITED", netip.MustParseAddr("192.0.2.8"), at)
-	r.mu.Lock()
-	held := len(r.addrs)
-	r.mu.Unlock()
+	held := r.heldAddresses()
 	if held != addressesPerFlush+1+2 { // the rotating key's, its others, the steady key's
 		t.Fatalf("%d addresses held in memory", held)
 	}
@@ -232,9 +230,7 @@ func TestFailedFlushKeepsAddressesBounded(t *testing.T) {
 			t.Fatal("a failed flush said nothing")
 		}
 	}
-	r.mu.Lock()
-	held := len(r.addrs)
-	r.mu.Unlock()
+	held := r.heldAddresses()
 	if held != addressesPerFlush+1 {
 		t.Fatalf("%d addresses held after failed flushes", held)
 	}
@@ -338,4 +334,15 @@ func TestFullAfterPutBackAsksForFlush(t *testing.T) {
 	if len(r.due) != 1 {
 		t.Fatal("no flush asked for past the bound")
 	}
+}
+
+// heldAddresses counts the addresses held in memory, over every key.
+func (r *Recorder) heldAddresses() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, u := range r.keys {
+		n += len(u.addrs)
+	}
+	return n
 }

@@ -31,7 +31,11 @@ type cache struct {
 
 type entry struct {
 	key *apikey.Key // nil: no key has this hash
-	seq uint64      // the counter when the load began
+	// lim is the key's rate limiter, from limiters when the entry was
+	// stored: a verification of a cached key then finds both with one
+	// look-up (with keys in rotation, each look-up is a cache miss or two).
+	lim *rate.Limiter
+	seq uint64 // the counter when the load began
 	at  time.Time
 }
 
@@ -64,32 +68,33 @@ func newCache(size int) *cache {
 // change made during it makes the stored entry stale.
 func (c *cache) begin() uint64 { return c.seq.Load() }
 
-// get returns the key the hash belongs to (nil: none) and whether the
-// cache knows at all.
-func (c *cache) get(hash [sha256.Size]byte, now time.Time) (*apikey.Key, bool) {
+// get returns the key the hash belongs to (nil: none) with its limiter,
+// and whether the cache knows at all.
+func (c *cache) get(hash [sha256.Size]byte, now time.Time) (*apikey.Key, *rate.Limiter, bool) {
 	e, ok := c.entries.GetIfPresent(hash)
 	if !ok || e.seq < c.reset.Load() {
-		return nil, false
+		return nil, nil, false
 	}
 	if e.key == nil {
-		return nil, e.seq >= c.anyChange.Load() && now.Sub(e.at) < negativeLifetime
+		return nil, nil, e.seq >= c.anyChange.Load() && now.Sub(e.at) < negativeLifetime
 	}
 	if now.Sub(e.at) >= positiveLifetime {
-		return nil, false
+		return nil, nil, false
 	}
 	// Only an entry older than the newest change of any key can be stale:
 	// the look-up by id is skipped for the rest.
 	if e.seq < c.anyChange.Load() {
 		if ch, ok := c.changed.Load(e.key.ID); ok && ch.(change).seq > e.seq {
-			return nil, false
+			return nil, nil, false
 		}
 	}
-	return e.key, true
+	return e.key, e.lim, true
 }
 
-// put remembers what a load begun at seq found (k nil: nothing).
-func (c *cache) put(hash [sha256.Size]byte, k *apikey.Key, seq uint64, now time.Time) {
-	c.entries.Set(hash, entry{key: k, seq: seq, at: now})
+// put remembers what a load begun at seq found (k nil: nothing), with the
+// key's limiter.
+func (c *cache) put(hash [sha256.Size]byte, k *apikey.Key, lim *rate.Limiter, seq uint64, now time.Time) {
+	c.entries.Set(hash, entry{key: k, lim: lim, seq: seq, at: now})
 }
 
 // forget makes every entry of key id, and every unknown hash, stale.

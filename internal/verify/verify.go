@@ -184,7 +184,7 @@ func (v *Verifier) judge(ctx context.Context, req Request, now time.Time, spend 
 			jwtExpires = &claims.ExpiresAt.Time // capped: it may come before the key's expiry
 		}
 	}
-	k, hash, err := v.lookup(ctx, req.Secret, now)
+	k, l, hash, err := v.lookup(ctx, req.Secret, now)
 	if err != nil || k == nil {
 		return Result{Code: NotFound}, err
 	}
@@ -218,7 +218,6 @@ func (v *Verifier) judge(ctx context.Context, req Request, now time.Time, spend 
 			return res, nil
 		}
 	}
-	l := v.limiter(k.ID)
 	if !spend {
 		if l.TokensAt(now) < 1 {
 			res.Code = RateLimited
@@ -247,22 +246,24 @@ func plausible(secret string) bool {
 	return len(secret) >= minCustomLen
 }
 
-func (v *Verifier) lookup(ctx context.Context, secret string, now time.Time) (*apikey.Key, [sha256.Size]byte, error) {
+// lookup finds the key of secret (nil: none) and the key's rate limiter.
+func (v *Verifier) lookup(ctx context.Context, secret string, now time.Time) (*apikey.Key, *rate.Limiter, [sha256.Size]byte, error) {
 	hash := hashSecret(secret)
-	if k, known := v.cache.get(hash, now); known {
-		return k, hash, nil
+	if k, l, known := v.cache.get(hash, now); known {
+		return k, l, hash, nil
 	}
 	seq := v.cache.begin()
 	k, err := v.store.KeyByHash(ctx, hex.EncodeToString(hash[:]))
 	switch {
 	case apikey.ErrorCode(err) == apikey.ENOTFOUND:
-		v.cache.put(hash, nil, seq, now)
-		return nil, hash, nil
+		v.cache.put(hash, nil, nil, seq, now)
+		return nil, nil, hash, nil
 	case err != nil:
-		return nil, hash, err
+		return nil, nil, hash, err
 	}
-	v.cache.put(hash, k, seq, now)
-	return k, hash, nil
+	l := v.limiter(k.ID)
+	v.cache.put(hash, k, l, seq, now)
+	return k, l, hash, nil
 }
 
 // hashSecret hashes from a copy on the stack: []byte(secret) would escape
@@ -306,7 +307,9 @@ func (v *Verifier) shareRate() rate.Limit { return v.rate / rate.Limit(v.share()
 func (v *Verifier) shareBurst() int       { return max(1, v.burst/int(v.share())) }
 
 // limiter is the key's rate limiter, made on first use; limiters of keys
-// unused for long are dropped with the cache's least useful entries.
+// unused for long are dropped with the cache's least useful entries. A
+// cached entry holds its key's limiter, and each load of an entry finds it
+// here, so the limit stays the key's across reloads.
 func (v *Verifier) limiter(keyID string) *rate.Limiter {
 	if l, ok := v.cache.limiters.GetIfPresent(keyID); ok {
 		return l

@@ -62,6 +62,25 @@ func TestCacheAndForget(t *testing.T) {
 	}
 }
 
+// The rate limit is the key's, not its cache entry's: a cached entry holds
+// the key's limiter, and an entry loaded again (after a change to the key)
+// finds the same one, tokens spent and all.
+func TestRateLimitOutlivesCacheEntries(t *testing.T) {
+	t.Parallel()
+	v, _, k, secret := setup(t)
+	v.rate, v.burst = 1e-9, 2
+	ctx := context.Background()
+	ip := netip.MustParseAddr("10.1.2.3")
+	for i, want := range []string{Valid, Valid, RateLimited} {
+		if i == 2 {
+			v.Forget(k)
+		}
+		if res, err := v.Verify(ctx, Request{Secret: secret, ClientIP: ip}); err != nil || res.Code != want {
+			t.Fatalf("verification %d: %s %v, want %s", i+1, res.Code, err, want)
+		}
+	}
+}
+
 // BenchmarkVerifyCached is the cost of accepting a known key, the path
 // every API request takes.
 func BenchmarkVerifyCached(b *testing.B) {
@@ -154,7 +173,7 @@ func fillCache(v *Verifier, n int) {
 	now := v.now()
 	for i := range n {
 		k := &apikey.Key{ID: fmt.Sprintf("key_%07d", i)}
-		v.cache.put(sha256.Sum256([]byte(k.ID)), k, v.cache.begin(), now)
+		v.cache.put(sha256.Sum256([]byte(k.ID)), k, v.limiter(k.ID), v.cache.begin(), now)
 	}
 }
 
