@@ -53,18 +53,22 @@ func (s *Server) jsonKeyVerify(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var roles [8]string // on the stack, as ans is: appendJSON keeps neither
-	ans := verifyAnswer{Code: res.Code, Roles: roles[:0]}
+	code := res.Code
 	if res.Key != nil {
 		visible, err := s.callerSees(c, res.Key)
 		if err != nil {
 			return err
 		}
 		if !visible {
-			ans.Code = verify.NotFound
+			code = verify.NotFound
 		}
 	}
-	if ans.Code == verify.Valid {
+	// On the stack, as ans is: appendJSON keeps neither, and nothing of
+	// ans is stored (the request log takes code, not ans.Code, which would
+	// move ans and roles to the heap).
+	var roles [8]string
+	ans := verifyAnswer{Code: code, Roles: roles[:0]}
+	if code == verify.Valid {
 		k := res.Key
 		ans.Valid, ans.KeyID, ans.AccountID, ans.ExpiresAt = true, &k.ID, &k.AccountID, k.ExpiresAt
 		for _, g := range k.Roles {
@@ -75,7 +79,7 @@ func (s *Server) jsonKeyVerify(c echo.Context) error {
 	defer answerBuffers.Put(buf)
 	*buf = append(ans.appendJSON((*buf)[:0]), '\n')
 	s.applyKeyHeaders(c, nil)
-	c.(*visitContext).verifyCode = ans.Code
+	c.(*visitContext).verifyCode = code
 	return writeJSONBytes(c, http.StatusOK, *buf)
 }
 

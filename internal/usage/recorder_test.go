@@ -322,6 +322,27 @@ func TestRunFlushesWhenFull(t *testing.T) {
 	}
 }
 
+// TestFlushPausesAsLongAsItWrites: between two chunks a flush waits as
+// long as the chunk took, so it takes at most half a processor from the
+// requests; with uses gathered past the bound meanwhile, it catches up.
+func TestFlushPausesAsLongAsItWrites(t *testing.T) {
+	t.Parallel()
+	r := New(nil, nil)
+	r.flushAt = 2
+	if got := r.pause(30 * time.Millisecond); got != 30*time.Millisecond {
+		t.Fatalf("paused %v after a chunk of 30ms", got)
+	}
+	if got := r.pause(time.Millisecond); got != flushPause {
+		t.Fatalf("paused %v after a chunk of 1ms", got)
+	}
+	at := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	r.Record("a", "VALID", netip.MustParseAddr("192.0.2.1"), at)
+	r.Record("b", "VALID", netip.MustParseAddr("192.0.2.1"), at)
+	if got := r.pause(30 * time.Millisecond); got != flushPause {
+		t.Fatalf("paused %v with uses past the bound", got)
+	}
+}
+
 // TestFullAfterPutBackAsksForFlush: counts a failed flush puts back can
 // carry the recorder past its bound at once; the next use still asks Run
 // for a flush rather than waiting for the interval.
