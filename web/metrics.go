@@ -57,7 +57,7 @@ func newMetrics() *metrics {
 	}
 	m.series = map[seriesKey]routeSeries{}
 	m.outcomes = map[string]prometheus.Counter{}
-	for _, code := range verifyCodes {
+	for _, code := range verify.Codes {
 		m.outcomes[code] = m.verifications.WithLabelValues(code)
 	}
 	m.registry.MustRegister(m.requests, m.duration, m.verifications,

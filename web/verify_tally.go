@@ -21,17 +21,12 @@ const VerifyTallyEvery = time.Minute
 // count them already. Its refusals of the caller itself (401, 403, 429)
 // are still logged one by one.
 type verifyTally struct {
-	counts [len(verifyCodes)]atomic.Int64
+	counts [len(verify.Codes)]atomic.Int64
 	since  time.Time // the last tally's; only the tally's writer uses it
 }
 
-// verifyCodes are verification's answers' codes, in the order the tally
-// lists them; the metrics count each too.
-var verifyCodes = [...]string{verify.Valid, verify.NotFound, verify.KeyInactive, verify.KeyExpired,
-	verify.IPNotAllowed, verify.Forbidden, verify.RateLimited}
-
 func (t *verifyTally) add(code string) {
-	for i, c := range verifyCodes {
+	for i, c := range verify.Codes {
 		if c == code {
 			t.counts[i].Add(1)
 			return
@@ -46,9 +41,9 @@ func (s *Server) logVerifyTally() {
 	now := s.now()
 	period := now.Sub(s.tally.since).Round(time.Millisecond)
 	s.tally.since = now
-	attrs := make([]slog.Attr, 0, 2+len(verifyCodes))
+	attrs := make([]slog.Attr, 0, 2+len(verify.Codes))
 	var total int64
-	for i, code := range verifyCodes {
+	for i, code := range verify.Codes {
 		if n := s.tally.counts[i].Swap(0); n > 0 {
 			attrs = append(attrs, slog.Int64(strings.ToLower(code), n))
 			total += n

@@ -8,7 +8,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -47,22 +49,6 @@ const FlushEvery = time.Minute
 // memory stays bounded however many keys are in use between two flushes.
 const FlushAt = 20_000
 
-// countKey is a day's count of one outcome of one key; the day as
-// YYYYMMDD, so counting formats no string.
-type countKey struct {
-	keyID string
-	day   int
-	code  string
-}
-
-// addrKey is a day's requests of one key from one client address; the zero
-// address stands for the addresses beyond addressesPerFlush, together.
-type addrKey struct {
-	keyID string
-	day   int
-	addr  netip.Addr
-}
-
 type addrCount struct {
 	requests, refused int
 	last              time.Time
@@ -88,12 +74,16 @@ type keyUse struct {
 	refused time.Time
 }
 
+// dayCount is a day's count of one outcome; the day as YYYYMMDD, so
+// counting formats no string.
 type dayCount struct {
 	day  int
 	code string
 	n    int
 }
 
+// addrUse is a day's requests from one client address; the zero address
+// stands for the addresses beyond addressesPerFlush, together.
 type addrUse struct {
 	day  int
 	addr netip.Addr
@@ -228,46 +218,23 @@ func (r *Recorder) flush(ctx context.Context, all bool) error {
 	gathered := r.keys
 	r.keys, r.held = map[string]*keyUse{}, 0
 	r.mu.Unlock()
-	last, counts, addrs, refused := spread(gathered)
-	if len(last) == 0 && len(counts) == 0 && len(addrs) == 0 {
-		return nil
-	}
-	uses := make([]apikey.LastUse, 0, len(last))
-	for id, u := range last {
-		from := ""
-		if u.from.IsValid() {
-			from = u.from.String()
-		}
-		uses = append(uses, apikey.LastUse{KeyID: id, At: u.at, From: from})
-	}
+	ids := slices.Collect(maps.Keys(gathered))
 	every := LastUseEvery
 	if all {
 		every = 0
 	}
-	keys := make([]countKey, 0, len(counts))
-	rows := make([]apikey.UsageCount, 0, len(counts))
-	for k, n := range counts {
-		keys = append(keys, k)
-		row := apikey.UsageCount{KeyID: k.keyID, Day: dayText(k.day), Code: k.code, Count: n}
-		if k.code == apikey.CodeIPNotAllowed {
-			row.Latest = refused[k.keyID]
-		}
-		rows = append(rows, row)
-	}
-	addrKeys, addrRows := addressRows(addrs)
-	// A chunk at a time, each its own transaction, with a pause between: a
-	// flush of many keys then shares the processor with the requests being
-	// served, rather than taking it for seconds at once.
-	n, done := max(len(uses), len(rows), len(addrRows)), 0
+	// flushChunk keys at a time, each chunk its own transaction, with a
+	// pause between: a flush of many keys then shares the processor with
+	// the requests being served, rather than taking it for seconds at once.
+	done := 0
 	var err error
-	for done < n {
-		end := min(done+flushChunk, n)
-		b := apikey.UsageBatch{LastUses: part(uses, done, end), LastUseEvery: every, Counts: part(rows, done, end), Addresses: part(addrRows, done, end)}
+	for done < len(ids) {
+		end := min(done+flushChunk, len(ids))
 		began := time.Now()
-		if err = r.store.RecordUsageBatch(ctx, b); err != nil {
+		if err = r.store.RecordUsageBatch(ctx, batch(ids[done:end], gathered, every)); err != nil {
 			break
 		}
-		if done = end; done < n && !all {
+		if done = end; done < len(ids) && !all {
 			select {
 			case <-time.After(r.pause(time.Since(began))):
 			case <-ctx.Done():
@@ -278,27 +245,40 @@ func (r *Recorder) flush(ctx context.Context, all bool) error {
 			}
 		}
 	}
-	// What is not written goes back, to be tried with the next flush.
-	unwritten := map[string]lastUse{}
-	for _, u := range uses[min(done, len(uses)):] {
-		unwritten[u.KeyID] = last[u.KeyID]
-	}
-	rest := map[countKey]int{}
-	for _, k := range keys[min(done, len(keys)):] {
-		rest[k] = counts[k]
-	}
-	restAddrs := map[addrKey]addrCount{}
-	for _, k := range addrKeys[min(done, len(addrKeys)):] {
-		restAddrs[k] = addrs[k]
-	}
-	r.putBack(unwritten, rest, restAddrs)
-	r.putBackRefused(keys[min(done, len(keys)):], refused)
+	// The keys not written go back, to be tried with the next flush.
+	r.putBack(ids[done:], gathered)
 	return err
 }
 
-// part is s[from:to], cut to s's length.
-func part[T any](s []T, from, to int) []T {
-	return s[min(from, len(s)):min(to, len(s))]
+// batch is what the keys ids gathered, as rows to write.
+func batch(ids []string, gathered map[string]*keyUse, every time.Duration) apikey.UsageBatch {
+	b := apikey.UsageBatch{LastUseEvery: every}
+	for _, id := range ids {
+		u := gathered[id]
+		if !u.last.at.IsZero() {
+			from := ""
+			if u.last.from.IsValid() {
+				from = u.last.from.String()
+			}
+			b.LastUses = append(b.LastUses, apikey.LastUse{KeyID: id, At: u.last.at, From: from})
+		}
+		for _, c := range u.counts {
+			row := apikey.UsageCount{KeyID: id, Day: dayText(c.day), Code: c.code, Count: c.n}
+			if c.code == apikey.CodeIPNotAllowed {
+				row.Latest = u.refused
+			}
+			b.Counts = append(b.Counts, row)
+		}
+		for _, a := range u.addrs {
+			address := apikey.OtherAddresses
+			if a.addr.IsValid() {
+				address = a.addr.String()
+			}
+			b.Addresses = append(b.Addresses, apikey.AddressUse{KeyID: id, Day: dayText(a.day), Address: address,
+				Requests: a.n.requests, Refused: a.n.refused, LastSeen: a.n.last})
+		}
+	}
+	return b
 }
 
 // dayText formats a day held as YYYYMMDD as YYYY-MM-DD.
@@ -306,25 +286,9 @@ func dayText(day int) string {
 	return fmt.Sprintf("%04d-%02d-%02d", day/10000, day/100%100, day%100)
 }
 
-// addressRows lists addrs as rows to write, with their keys in the same order.
-func addressRows(addrs map[addrKey]addrCount) ([]addrKey, []apikey.AddressUse) {
-	keys := make([]addrKey, 0, len(addrs))
-	rows := make([]apikey.AddressUse, 0, len(addrs))
-	for k, n := range addrs {
-		address := apikey.OtherAddresses
-		if k.addr.IsValid() {
-			address = k.addr.String()
-		}
-		keys = append(keys, k)
-		rows = append(rows, apikey.AddressUse{KeyID: k.keyID, Day: dayText(k.day), Address: address,
-			Requests: n.requests, Refused: n.refused, LastSeen: n.last})
-	}
-	return keys, rows
-}
-
-// A flush writes flushChunk rows of each kind a transaction (up to a tenth
-// of a second on a million-key SQLite file, where each last use moves
-// entries in two indexes), at least flushPause apart.
+// A flush writes flushChunk keys' rows a transaction (up to a tenth of a
+// second on a million-key SQLite file, where each last use moves entries in
+// two indexes), at least flushPause apart.
 const (
 	flushChunk = 500
 	flushPause = 5 * time.Millisecond
@@ -346,51 +310,25 @@ func (r *Recorder) pause(took time.Duration) time.Duration {
 	return max(flushPause, took)
 }
 
-// spread lists what the keys gathered by kind, as a flush writes it.
-func spread(keys map[string]*keyUse) (last map[string]lastUse, counts map[countKey]int, addrs map[addrKey]addrCount, refused map[string]time.Time) {
-	last, counts, addrs, refused = map[string]lastUse{}, map[countKey]int{}, map[addrKey]addrCount{}, map[string]time.Time{}
-	for id, u := range keys {
-		if !u.last.at.IsZero() {
-			last[id] = u.last
-		}
-		if !u.refused.IsZero() {
-			refused[id] = u.refused
-		}
-		for _, c := range u.counts {
-			counts[countKey{id, c.day, c.code}] = c.n
-		}
-		for _, a := range u.addrs {
-			addrs[addrKey{id, a.day, a.addr}] = a.n
-		}
-	}
-	return last, counts, addrs, refused
-}
-
-// putBack returns what a flush did not write; the addresses go back under
-// the same bound as new ones.
-func (r *Recorder) putBack(last map[string]lastUse, counts map[countKey]int, addrs map[addrKey]addrCount) {
+// putBack returns what the keys ids gathered and a flush did not write,
+// added to what they gathered since; the addresses go back under the same
+// bound as new ones.
+func (r *Recorder) putBack(ids []string, gathered map[string]*keyUse) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for id, l := range last {
-		if u := r.use(id); l.at.After(u.last.at) {
-			u.last = l
+	for _, id := range ids {
+		from, u := gathered[id], r.use(id)
+		if from.last.at.After(u.last.at) {
+			u.last = from.last
 		}
-	}
-	for k, n := range counts {
-		r.addCount(r.use(k.keyID), k.day, k.code, n)
-	}
-	for k, n := range addrs {
-		r.use(k.keyID).addAddress(k.day, k.addr, n)
-	}
-}
-
-// putBackRefused keeps the latest IP refusals of the counts not written.
-func (r *Recorder) putBackRefused(keys []countKey, refused map[string]time.Time) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, k := range keys {
-		if at := refused[k.keyID]; k.code == apikey.CodeIPNotAllowed && at.After(r.use(k.keyID).refused) {
-			r.use(k.keyID).refused = at
+		if from.refused.After(u.refused) {
+			u.refused = from.refused
+		}
+		for _, c := range from.counts {
+			r.addCount(u, c.day, c.code, c.n)
+		}
+		for _, a := range from.addrs {
+			u.addAddress(a.day, a.addr, a.n)
 		}
 	}
 }

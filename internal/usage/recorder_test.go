@@ -322,25 +322,44 @@ func TestRunFlushesWhenFull(t *testing.T) {
 	}
 }
 
-// TestFlushPausesAsLongAsItWrites: between two chunks a flush waits as
-// long as the chunk took, so it takes at most half a processor from the
-// requests; with uses gathered past the bound meanwhile, it catches up.
+// TestFlushPausesAsLongAsItWrites: between two chunks a flush waits at
+// least as long as the chunk took, so it takes at most half a processor
+// from the requests; with uses gathered past the bound meanwhile, it
+// catches up with the shortest pause.
 func TestFlushPausesAsLongAsItWrites(t *testing.T) {
 	t.Parallel()
-	r := New(nil, nil)
+	db, _ := servicetest.Open(t)
+	slow := &slowStore{Store: db, takes: 40 * time.Millisecond}
+	r := New(slow, nil)
+	at := time.Now().UTC()
+	for i := range flushChunk + 1 { // two chunks; the keys are not stored, so nothing is written
+		r.Record(fmt.Sprint("key_", i), "VALID", netip.MustParseAddr("192.0.2.1"), at)
+	}
+	if err := r.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(slow.began) != 2 || slow.began[1].Sub(slow.began[0]) < 2*slow.takes {
+		t.Fatalf("chunks began %v apart (%d chunks), a chunk taking %v", slow.began[len(slow.began)-1].Sub(slow.began[0]), len(slow.began), slow.takes)
+	}
 	r.flushAt = 2
-	if got := r.pause(30 * time.Millisecond); got != 30*time.Millisecond {
-		t.Fatalf("paused %v after a chunk of 30ms", got)
-	}
-	if got := r.pause(time.Millisecond); got != flushPause {
-		t.Fatalf("paused %v after a chunk of 1ms", got)
-	}
-	at := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 	r.Record("a", "VALID", netip.MustParseAddr("192.0.2.1"), at)
 	r.Record("b", "VALID", netip.MustParseAddr("192.0.2.1"), at)
-	if got := r.pause(30 * time.Millisecond); got != flushPause {
+	if got := r.pause(slow.takes); got != flushPause {
 		t.Fatalf("paused %v with uses past the bound", got)
 	}
+}
+
+// slowStore is a store whose batches each take at least takes.
+type slowStore struct {
+	Store
+	takes time.Duration
+	began []time.Time
+}
+
+func (s *slowStore) RecordUsageBatch(ctx context.Context, b apikey.UsageBatch) error {
+	s.began = append(s.began, time.Now())
+	time.Sleep(s.takes)
+	return s.Store.RecordUsageBatch(ctx, b)
 }
 
 // TestFullAfterPutBackAsksForFlush: counts a failed flush puts back can
@@ -350,7 +369,8 @@ func TestFullAfterPutBackAsksForFlush(t *testing.T) {
 	t.Parallel()
 	r := New(nil, nil)
 	r.flushAt = 2
-	r.putBack(nil, map[countKey]int{{"a", 20260501, "VALID"}: 1, {"b", 20260501, "VALID"}: 1, {"c", 20260501, "VALID"}: 1}, nil)
+	day := []dayCount{{day: 20260501, code: "VALID", n: 1}}
+	r.putBack([]string{"a", "b", "c"}, map[string]*keyUse{"a": {counts: day}, "b": {counts: day}, "c": {counts: day}})
 	r.Record("d", "VALID", netip.MustParseAddr("192.0.2.1"), time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC))
 	if len(r.due) != 1 {
 		t.Fatal("no flush asked for past the bound")

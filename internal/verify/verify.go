@@ -35,6 +35,11 @@ const (
 	minCustomLen = 32
 )
 
+// Codes are the outcome codes, Valid first, then in the order of the
+// checks that answer them (TestCodesCoverChecks); the metrics and the
+// logged tally list them in this order.
+var Codes = [...]string{Valid, NotFound, KeyInactive, KeyExpired, IPNotAllowed, Forbidden, RateLimited}
+
 // Step names one of verification's checks.
 type Step int
 

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -78,6 +79,22 @@ func TestRateLimitOutlivesCacheEntries(t *testing.T) {
 		if res, err := v.Verify(ctx, Request{Secret: secret, ClientIP: ip}); err != nil || res.Code != want {
 			t.Fatalf("verification %d: %s %v, want %s", i+1, res.Code, err, want)
 		}
+	}
+}
+
+// TestCodesCoverChecks: Codes lists Valid and then each check's code, in
+// the checks' order, once: the metrics and the tally count by it, so a new
+// check's code must be in it.
+func TestCodesCoverChecks(t *testing.T) {
+	t.Parallel()
+	want := []string{Valid}
+	for _, c := range Checks {
+		if !slices.Contains(want, c.Code) {
+			want = append(want, c.Code)
+		}
+	}
+	if !slices.Equal(Codes[:], want) {
+		t.Fatalf("Codes %v, the checks' %v", Codes, want)
 	}
 }
 
