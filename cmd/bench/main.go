@@ -48,7 +48,19 @@ func main() {
 	conns := flag.Int("connections", 64, "wrk connections")
 	rounds := flag.Int("rounds", 3, "floor/server alternations")
 	write := flag.String("write", "", "file to put the results in (BENCHMARKS.md), between its bench markers")
+	floorAt := flag.String("floor", "", "only serve the floor at this address until interrupted, for runs by hand")
+	var shape floorShape
+	flag.DurationVar(&shape.spin, "floor-spin", 0, "with -floor: busy work added to each answer")
+	flag.BoolVar(&shape.readBody, "floor-read-body", false, "with -floor: read each request's body to its end first")
 	flag.Parse()
+	if *floorAt != "" {
+		fmt.Fprintln(os.Stderr, "bench: floor at", *floorAt)
+		if err := newFloor(shape).Start(*floorAt); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if _, err := exec.LookPath("wrk"); err != nil {
 		fmt.Fprintln(os.Stderr, "bench: needs wrk on the PATH (apt-get install wrk)")
 		os.Exit(2)
@@ -287,17 +299,40 @@ func (b *bench) start(bin string) (*server, error) {
 	return nil, fmt.Errorf("keyconsole did not come up on %s", addr)
 }
 
-// startFloor serves the bare Echo handler: the most the framework does.
+// floorShape makes the floor do some of what a server does, to tell by hand
+// which part of a verification a latency follows. The bench's own floor
+// is the zero shape.
+type floorShape struct {
+	spin     time.Duration
+	readBody bool
+}
+
+// newFloor is the bare Echo handler: the most the framework does.
+func newFloor(shape floorShape) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.POST("/api/v1/keys/verify", func(c echo.Context) error {
+		if shape.readBody {
+			if _, err := io.Copy(io.Discard, c.Request().Body); err != nil {
+				return err
+			}
+		}
+		if shape.spin > 0 { // the bare floor reads no clock
+			for start := time.Now(); time.Since(start) < shape.spin; {
+			}
+		}
+		return c.JSON(http.StatusOK, map[string]any{"valid": true, "code": "VALID"})
+	})
+	return e
+}
+
+// startFloor serves the bare floor on a free loopback port.
 func startFloor() (string, func(), error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return "", nil, err
 	}
-	e := echo.New()
-	e.HideBanner, e.HidePort = true, true
-	e.POST("/api/v1/keys/verify", func(c echo.Context) error {
-		return c.JSON(http.StatusOK, map[string]any{"valid": true, "code": "VALID"})
-	})
+	e := newFloor(floorShape{})
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", nil, err

@@ -15,9 +15,10 @@ func servePprof(addr string) error {
 	if err != nil {
 		return err
 	}
-	// Contention is sampled only when asked for: the mutex and block
-	// profiles are empty otherwise. One event in 100, and blocking of a
-	// microsecond or more, cost nothing that shows under load.
+	// Contention is sampled only when profiling is asked for: the mutex
+	// and block profiles are empty otherwise. One mutex event in 100 and
+	// blocking of a microsecond or more may cost the verification tail
+	// about a millisecond under full load (BENCHMARKS.md, sixth pass).
 	runtime.SetMutexProfileFraction(100)
 	runtime.SetBlockProfileRate(int(time.Microsecond))
 	mux := http.NewServeMux()
