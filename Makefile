@@ -9,7 +9,7 @@ FUZZ      := ./internal/validate:FuzzIPEntries:300000 ./internal/validate:FuzzNe
 # Packages whose tests open a database: they run on both engines.
 DB_PACKAGES := ./cmd/... ./internal/store/... ./internal/auth ./internal/instance ./internal/keys ./internal/signin ./internal/accounts ./internal/users ./internal/auditlog ./internal/token ./internal/usage ./internal/verify ./web/...
 
-.PHONY: run build test generate check-generated vet unit unit-sqlite unit-postgres fuzz bench bench-short bench-postgres clean
+.PHONY: run build test generate check-generated vet unit fuzz bench bench-short bench-postgres clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/keyconsole
@@ -32,19 +32,12 @@ vet:
 	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './data/*')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
-# Every suite on SQLite and, when KEYCONSOLE_TEST_POSTGRES names a server
+# Every suite on SQLite; then, when KEYCONSOLE_TEST_POSTGRES names a server
 # (.ci/run starts one), every suite that touches the database on PostgreSQL.
-# The two passes run side by side, each printed whole when it ends: the web
-# suites wait on Chromium and the database as much as they compute.
 unit:
-	@$(MAKE) --no-print-directory -j2 --output-sync=target unit-sqlite unit-postgres
-
-unit-sqlite:
 	env -u KEYCONSOLE_TEST_POSTGRES CGO_ENABLED=1 $(GO) test -race -count=1 ./...
-
-unit-postgres:
 	@if [ -n "$$KEYCONSOLE_TEST_POSTGRES" ]; then \
-		echo "on PostgreSQL:"; \
+		echo "again on PostgreSQL"; \
 		CGO_ENABLED=1 $(GO) test -race -count=1 $(DB_PACKAGES) || exit 1; \
 	elif [ "$$CI" = true ]; then \
 		echo "CI must test PostgreSQL too: set KEYCONSOLE_TEST_POSTGRES (.ci/run does)"; exit 1; \
