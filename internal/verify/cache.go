@@ -2,6 +2,7 @@ package verify
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,6 +51,10 @@ type change struct {
 // floods of made-up keys then cost memory, not database reads.
 const (
 	positiveLifetime = 2 * time.Minute
+	// Each key's entry lives from three quarters of positiveLifetime to all
+	// of it, by its hash: keys loaded together (after a start, by a burst of
+	// clients) do not all expire, and reload, in the same instant.
+	lifetimeSpread   = positiveLifetime / 4
 	negativeLifetime = 5 * time.Second
 	// DefaultCacheSize is how many secret hashes verification remembers
 	// (a cached key holds about 1 KiB): entries live two minutes at most, so
@@ -78,7 +83,7 @@ func (c *cache) get(hash [sha256.Size]byte, now time.Time) (*apikey.Key, *rate.L
 	if e.key == nil {
 		return nil, nil, e.seq >= c.anyChange.Load() && now.Sub(e.at) < negativeLifetime
 	}
-	if now.Sub(e.at) >= positiveLifetime {
+	if now.Sub(e.at) >= lifetime(hash) {
 		return nil, nil, false
 	}
 	// Only an entry older than the newest change of any key can be stale:
@@ -89,6 +94,12 @@ func (c *cache) get(hash [sha256.Size]byte, now time.Time) (*apikey.Key, *rate.L
 		}
 	}
 	return e.key, e.lim, true
+}
+
+// lifetime is how long the entry of hash is believed: the hash, uniform
+// over its bytes, spreads the entries over lifetimeSpread.
+func lifetime(hash [sha256.Size]byte) time.Duration {
+	return positiveLifetime - time.Duration(binary.LittleEndian.Uint16(hash[:]))*lifetimeSpread>>16
 }
 
 // put remembers what a load begun at seq found (k nil: nothing), with the

@@ -1,0 +1,42 @@
+package verify
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"testing"
+	"time"
+
+	"keyconsole/internal/apikey"
+)
+
+// Keys cached in the same instant expire over a quarter of the lifetime,
+// not together: none before three quarters of it, every one at its end,
+// and about half by the middle of the spread.
+func TestEntriesLoadedTogetherExpireApart(t *testing.T) {
+	t.Parallel()
+	c := newCache(10_000)
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	const n = 2000
+	hashes := make([][sha256.Size]byte, n)
+	for i := range hashes {
+		hashes[i] = sha256.Sum256(fmt.Appendf(nil, "secret %d", i))
+		c.put(hashes[i], &apikey.Key{ID: fmt.Sprint("key_", i)}, nil, c.begin(), start)
+	}
+	known := func(after time.Duration) (k int) {
+		for _, h := range hashes {
+			if _, _, ok := c.get(h, start.Add(after)); ok {
+				k++
+			}
+		}
+		return k
+	}
+	if k := known(positiveLifetime - lifetimeSpread - time.Nanosecond); k != n {
+		t.Errorf("before three quarters of the lifetime: %d of %d known, want all", k, n)
+	}
+	if k := known(positiveLifetime - lifetimeSpread/2); k < n*4/10 || k > n*6/10 {
+		t.Errorf("in the middle of the spread: %d of %d known, want about half", k, n)
+	}
+	if k := known(positiveLifetime); k != 0 {
+		t.Errorf("at the end of the lifetime: %d of %d known, want none", k, n)
+	}
+}
