@@ -36,10 +36,7 @@ func (db *DB) keyLoadQuery() string {
 		(SELECT ` + e.jsonAgg("permission", "permission") + ` FROM api_key_permissions WHERE key_id = k.id),
 		(SELECT ` + e.jsonAgg(e.jsonArray("prefix", "source"), "position") + ` FROM api_key_allowed_ips WHERE key_id = k.id),
 		(SELECT ` + e.jsonAgg(e.jsonArray("name", "value", "excluded"), "position") + ` FROM api_key_headers WHERE key_id = k.id),
-		(WITH RECURSIVE up (id, parent_id, depth) AS (
-			SELECT id, parent_id, 0 FROM accounts WHERE id = k.account_id
-			UNION ALL SELECT a.id, a.parent_id, up.depth + 1 FROM accounts a JOIN up ON a.id = up.parent_id
-		) SELECT ` + e.jsonAgg("id", "depth") + ` FROM up)
+		(` + accountsUp("k.account_id") + ` SELECT ` + e.jsonAgg("id", "depth") + ` FROM up WHERE id IS NOT NULL)
 		FROM api_keys k WHERE `
 	return one + `k.secret_hash = ? UNION ALL ` + one + `k.previous_secret_hash = ?`
 }

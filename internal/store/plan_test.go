@@ -135,3 +135,75 @@ func TestKeyListPlansOnPostgres(t *testing.T) {
 		}
 	}
 }
+
+// A key's load reads its account's path one parent at a time by primary
+// key, never the whole accounts table (which PostgreSQL's planner chose
+// for a join once a thousand accounts had statistics).
+func TestKeyLoadReadsAccountsByKey(t *testing.T) {
+	t.Parallel()
+	db, now := openTest(t)
+	ctx := context.Background()
+	parent := root(t, db)
+	var bulk Bulk
+	for i := range 1000 {
+		id := fmt.Sprintf("acc_plan_%04d", i)
+		bulk.Accounts = append(bulk.Accounts, apikey.Account{ID: id, ParentID: parent, Name: id, CreatedAt: *now})
+		if i%100 == 0 { // ten levels deep
+			parent = id
+		}
+	}
+	bulk.Keys = []*apikey.Key{{ID: "key_plan", AccountID: parent, SecretHash: "h", DisplayPrefix: "kc_g_plan", CreatedAt: *now, UpdatedAt: *now,
+		CreatedBy: "t", UpdatedBy: "t", Version: 1, Settings: apikey.Settings{Name: "k", Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true}}}
+	if err := db.BulkLoad(ctx, bulk); err != nil {
+		t.Fatal(err)
+	}
+	// SQLite's words for a read of accounts by key, and of all of it; then
+	// PostgreSQL's.
+	explain, byKey, whole := `EXPLAIN QUERY PLAN `, "SEARCH a USING", "SCAN a"
+	if storetest.Engine() == "postgres" {
+		if _, err := db.writer.ExecContext(ctx, `ANALYZE accounts`); err != nil {
+			t.Fatal(err)
+		}
+		explain, byKey, whole = `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) `, "using accounts_pkey on accounts a", "Seq Scan on accounts"
+	}
+	for what, q := range map[string]string{"key load": db.keyLoadQuery(), "account path": accountsUp(`(SELECT id FROM accounts WHERE id = ?)`) + ` SELECT id FROM up`} {
+		if text := planOf(t, db, explain+db.e.rebind(q), "h", "h"); !strings.Contains(text, byKey) || strings.Contains(text, whole) {
+			t.Errorf("%s plan:\n%s", what, text)
+		}
+	}
+	k, err := db.KeyByHash(ctx, "h")
+	if err != nil || len(k.AccountPath) != 11 || k.AccountPath[0] != parent || k.AccountPath[10] != root(t, db) {
+		t.Fatalf("key's path: %v %v", k.AccountPath, err)
+	}
+}
+
+// planOf is the plan q's EXPLAIN gives, a line a row, with as many of args
+// as q has parameters (the plan's text is each row's last column).
+func planOf(t *testing.T, db *DB, q string, args ...any) string {
+	t.Helper()
+	n := strings.Count(q, "?")
+	for i := 1; strings.Contains(q, fmt.Sprintf("$%d", i)); i++ {
+		n = i
+	}
+	rows, err := db.reader.QueryContext(context.Background(), q, args[:n]...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var plan strings.Builder
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		for i := range vals {
+			vals[i] = new(any)
+		}
+		if err := rows.Scan(vals...); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintln(&plan, *vals[len(vals)-1].(*any))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan.String()
+}
