@@ -14,7 +14,7 @@ import (
 func TestFloorShapes(t *testing.T) {
 	t.Parallel()
 	const sent = `{"key":"x"}`
-	for _, shape := range []floorShape{{}, {readBody: true}, {spin: 20 * time.Millisecond}} {
+	for _, shape := range []floorShape{{}, {readBody: true}, {spin: 20 * time.Millisecond}, {timeouts: true}} {
 		body := &countingReader{r: strings.NewReader(sent)}
 		req := httptest.NewRequest(http.MethodPost, "/api/v1/keys/verify", body)
 		rec := httptest.NewRecorder()
@@ -30,6 +30,25 @@ func TestFloorShapes(t *testing.T) {
 		if want := map[bool]int{true: len(sent)}[shape.readBody]; body.n != want {
 			t.Errorf("%+v read %d bytes of the body, want %d", shape, body.n, want)
 		}
+	}
+}
+
+// The floor that answers as the server does sends the server's headers
+// and an answer of the same length; with timeouts, the server's.
+func TestFloorAnswersAsTheServer(t *testing.T) {
+	t.Parallel()
+	rec := httptest.NewRecorder()
+	newFloor(floorShape{answer: true}).ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/api/v1/keys/verify", strings.NewReader(`{}`)))
+	for _, h := range []string{"Cache-Control", "Content-Security-Policy", "X-Content-Type-Options", "X-Request-Id", "Content-Type"} {
+		if rec.Header().Get(h) == "" {
+			t.Errorf("no %s: %v", h, rec.Header())
+		}
+	}
+	if rec.Code != http.StatusOK || rec.Body.Len() != 137 || !strings.HasPrefix(rec.Body.String(), `{"valid":true,"code":"VALID","key_id":`) {
+		t.Errorf("%d %q", rec.Code, rec.Body)
+	}
+	if e := newFloor(floorShape{timeouts: true}); e.Server.ReadTimeout == 0 || e.Server.WriteTimeout == 0 || e.Server.IdleTimeout == 0 || e.Server.ReadHeaderTimeout == 0 {
+		t.Errorf("timeouts: %+v", e.Server)
 	}
 }
 

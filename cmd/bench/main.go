@@ -52,6 +52,8 @@ func main() {
 	var shape floorShape
 	flag.DurationVar(&shape.spin, "floor-spin", 0, "with -floor: busy work added to each answer")
 	flag.BoolVar(&shape.readBody, "floor-read-body", false, "with -floor: read each request's body to its end first")
+	flag.BoolVar(&shape.answer, "floor-answer", false, "with -floor: the server's headers and an answer as long as its")
+	flag.BoolVar(&shape.timeouts, "floor-timeouts", false, "with -floor: the server's read, write and idle timeouts")
 	flag.Parse()
 	if *floorAt != "" {
 		fmt.Fprintln(os.Stderr, "bench: floor at", *floorAt)
@@ -305,6 +307,8 @@ func (b *bench) start(bin string) (*server, error) {
 type floorShape struct {
 	spin     time.Duration
 	readBody bool
+	timeouts bool // the server's read, write and idle timeouts
+	answer   bool // the server's answer: its headers and a body as long
 }
 
 // newFloor is the bare Echo handler: the most the framework does.
@@ -321,8 +325,20 @@ func newFloor(shape floorShape) *echo.Echo {
 			for start := time.Now(); time.Since(start) < shape.spin; {
 			}
 		}
+		if shape.answer {
+			h := c.Response().Header()
+			h.Set("Cache-Control", "no-store")
+			h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("X-Request-Id", "aphWTFOU00004A9r")
+			return c.JSONBlob(http.StatusOK, []byte(`{"valid":true,"code":"VALID","key_id":"key_seed_0000000","account_id":"acc_seed_big_berlin","roles":["global-viewer"],"expires_at":null}`+"\n"))
+		}
 		return c.JSON(http.StatusOK, map[string]any{"valid": true, "code": "VALID"})
 	})
+	if shape.timeouts {
+		e.Server.ReadHeaderTimeout, e.Server.ReadTimeout = 10*time.Second, 30*time.Second
+		e.Server.WriteTimeout, e.Server.IdleTimeout = 60*time.Second, 120*time.Second
+	}
 	return e
 }
 
