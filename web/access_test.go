@@ -14,6 +14,7 @@ import (
 // TestRouteAccessByRole walks every console route as every role and as
 // nobody: allowed, 403, or sent to sign in.
 func TestRouteAccessByRole(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	ts.addUser(t, "target", apikey.RoleSupport)
 	targetUser, _ := ts.db.UserByName(context.Background(), "target")
@@ -158,6 +159,7 @@ func TestRouteAccessByRole(t *testing.T) {
 }
 
 func TestNavigationAndControlsFollowRole(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	viewer := ts.signIn(t, "vic", ts.addUser(t, "vic", apikey.RoleGlobalViewer))
 	_, body := viewer.get(t, "/security/api-keys")
@@ -171,6 +173,7 @@ func TestNavigationAndControlsFollowRole(t *testing.T) {
 }
 
 func TestAccountScopeOfAccountViewer(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	other := &apikey.Account{ParentID: ts.root, Name: "Customer"}
 	if err := ts.db.CreateAccount(context.Background(), other); err != nil {
@@ -202,6 +205,7 @@ func TestAccountScopeOfAccountViewer(t *testing.T) {
 }
 
 func TestSignInAndOut(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	c := ts.newClient(t)
 	res, _ := c.get(t, "/security/api-keys?type=chrome")
@@ -244,6 +248,7 @@ func TestSignInAndOut(t *testing.T) {
 }
 
 func TestNextCannotLeaveTheSite(t *testing.T) {
+	t.Parallel()
 	for _, next := range []string{"//evil.example/x", "https://evil.example", "/\\evil.example", "javascript:alert(1)", "",
 		"/\t/evil.example/x", "/\n/evil.example", "/\r/evil.example", "\t//evil.example", "/\x7f/evil.example", "///evil.example"} {
 		if got := safeNext(next); got != "/security/api-keys" {
@@ -258,6 +263,7 @@ func TestNextCannotLeaveTheSite(t *testing.T) {
 }
 
 func TestWrongPasswordAndUnknownUserLookAlike(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	a, bodyA := ts.newClient(t).tryLogin(t, "admin", "wrong-password-123")
 	b, bodyB := ts.newClient(t).tryLogin(t, "nobody", "wrong-password-123")
@@ -276,6 +282,7 @@ func TestWrongPasswordAndUnknownUserLookAlike(t *testing.T) {
 }
 
 func TestSessionFixation(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	c := ts.newClient(t)
 	_, page := c.get(t, "/login")
@@ -311,6 +318,7 @@ func TestSessionFixation(t *testing.T) {
 }
 
 func TestSessionTimeouts(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	c := ts.signIn(t, "ida", ts.addUser(t, "ida", apikey.RoleGlobalViewer))
 	ts.now = ts.now.Add(29 * time.Minute)
@@ -337,6 +345,7 @@ func TestSessionTimeouts(t *testing.T) {
 }
 
 func TestHtmxRequestWithoutSession(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	res, _ := ts.newClient(t).get(t, "/security/api-keys", "HX-Request", "true", "HX-Target", "key-list")
 	if res.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(res.Header.Get("HX-Redirect"), "/login?next=") {
@@ -345,6 +354,7 @@ func TestHtmxRequestWithoutSession(t *testing.T) {
 }
 
 func TestCSRF(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	form := url.Values{"username": {"newbie"}, "password": {"a-good-long-password"}, "role": {"support"}}
 	if res, body := ts.admin.postRaw(t, "/users", form); res.StatusCode != http.StatusForbidden || !strings.Contains(body, "expired or did not come from this console") {
@@ -376,6 +386,7 @@ func TestCSRF(t *testing.T) {
 }
 
 func TestSessionCookieFlags(t *testing.T) {
+	t.Parallel()
 	for _, secure := range []bool{false, true} {
 		ts := newTestServer(t, func(c *testConfig) { c.Sessions.SecureCookies = secure })
 		c := ts.newClient(t)

@@ -247,6 +247,7 @@ func TestChosenAccountStays(t *testing.T) {
 // header stays through the side menu, the add dialog (which names it) and
 // Done, and the key lands in it.
 func TestBrowserChosenAccountStays(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	tr := threeLevels(t, ts)
 	b := newBrowser(t, ts)

@@ -37,6 +37,7 @@ func threeLevels(t *testing.T, ts *testServer) tree {
 func inAccount(id string) func(*apikey.Key) { return func(k *apikey.Key) { k.AccountID = id } }
 
 func TestInheritedKeysInTheList(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	tr := threeLevels(t, ts)
 	ts.addKey(t, "root key")
@@ -86,6 +87,7 @@ func TestInheritedKeysInTheList(t *testing.T) {
 }
 
 func TestInheritanceInVerification(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	tr := threeLevels(t, ts)
 	caller := ts.verifierKey(t)
@@ -109,6 +111,7 @@ func TestInheritanceInVerification(t *testing.T) {
 
 // Account-scoped roles, on users and on keys alike.
 func TestAccountScopedRoles(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	tr := threeLevels(t, ts)
 	ts.addKey(t, "other key", inAccount(tr.other))
@@ -140,6 +143,7 @@ func TestAccountScopedRoles(t *testing.T) {
 }
 
 func TestAccountCreationWithPredefinedKeys(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	tr := threeLevels(t, ts)
 	res, body := ts.admin.post(t, "/accounts", url.Values{"name": {""}, "parent_id": {tr.vendor}})
@@ -197,6 +201,7 @@ func TestAccountCreationWithPredefinedKeys(t *testing.T) {
 }
 
 func TestRefusedAccountMovesAndDeletions(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	tr := threeLevels(t, ts)
 	ts.addKey(t, "customer key", inAccount(tr.customer))
@@ -251,6 +256,7 @@ func TestRefusedAccountMovesAndDeletions(t *testing.T) {
 // show the account chosen in the switcher and those below it, say which it
 // is, and switch in place.
 func TestPagesShowTheChosenAccount(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	tr := threeLevels(t, ts)
 	for name, account := range map[string]string{"root key": tr.root, "vendor key": tr.vendor, "customer key": tr.customer, "other key": tr.other} {
@@ -367,6 +373,7 @@ func TestInheritedKeysSeenByWhoeverSeesTheAccount(t *testing.T) {
 // TestKeyPageAccountIsChecked: ?account= on a key's page must be an account
 // the visitor may see and one where the key works.
 func TestKeyPageAccountIsChecked(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	tr := threeLevels(t, ts)
 	hidden := ts.addAccount(t, "Hidden tenant", tr.other)
@@ -387,6 +394,7 @@ func TestKeyPageAccountIsChecked(t *testing.T) {
 // TestAccountNamesUniqueUnderAParent: two accounts of one name under the
 // same parent would be indistinguishable in the switcher and pickers.
 func TestAccountNamesUniqueUnderAParent(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	tr := threeLevels(t, ts)
 	res, body := ts.admin.post(t, "/accounts", url.Values{"name": {"vendor"}, "parent_id": {tr.root}})
@@ -554,6 +562,7 @@ func TestAccountsPageWithManyAccounts(t *testing.T) {
 // TestAccountMovePage: with few accounts the move page is a select of the
 // places an account may go, the account itself and those below it left out.
 func TestAccountMovePage(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	tr := threeLevels(t, ts)
 	_, body := ts.get(t, "/accounts")
@@ -593,6 +602,7 @@ func TestAccountMovePage(t *testing.T) {
 // TestAccountSearchKeepsToReach: an account found by name says where it
 // sits only by the accounts the visitor may see.
 func TestAccountSearchKeepsToReach(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	tr := threeLevels(t, ts)
 	within := func(c *client) string {

@@ -52,6 +52,7 @@ func keyByName(t *testing.T, ts *testServer, name string) *apikey.Key {
 }
 
 func TestCreateKeyShowsSecretOnce(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	res, body := ts.admin.post(t, "/security/api-keys", createForm("Billing gateway"))
 	if res.StatusCode != http.StatusCreated {
@@ -116,6 +117,7 @@ func assertNotInDatabase(t *testing.T, ts *testServer, secret string) {
 }
 
 func TestCreateKeyErrorsKeepInput(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	form := createForm("")
 	form.Set("allowed_ips", "10.0.0.1/8\n300.1.1.1")
@@ -166,6 +168,7 @@ func TestCreateKeyErrorsKeepInput(t *testing.T) {
 }
 
 func TestCustomValueKey(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	form := createForm("Custom")
 	form.Set("access_type", "custom")
@@ -187,6 +190,7 @@ func TestCustomValueKey(t *testing.T) {
 }
 
 func TestEditKeyAndVersionConflict(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	ts.admin.post(t, "/security/api-keys", createForm("Terminal"))
 	k := keyByName(t, ts, "Terminal")
@@ -265,6 +269,7 @@ func TestEditKeyAndVersionConflict(t *testing.T) {
 }
 
 func TestRegenerate(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	_, body := ts.admin.post(t, "/security/api-keys", createForm("General one"))
 	old := secretIn(t, body)
@@ -341,6 +346,7 @@ func TestRegenerate(t *testing.T) {
 }
 
 func TestActivateDeactivateDelete(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	ts.admin.post(t, "/security/api-keys", createForm("Toggle"))
 	k := keyByName(t, ts, "Toggle")
@@ -387,6 +393,7 @@ func TestActivateDeactivateDelete(t *testing.T) {
 }
 
 func TestDetailsPage(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	ts.admin.post(t, "/security/api-keys", createForm("Shown"))
 	k := keyByName(t, ts, "Shown")
@@ -433,6 +440,7 @@ func TestDetailsPage(t *testing.T) {
 }
 
 func TestResponseHeadersInTheForm(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	form := createForm("Headers")
 	form["header_name"] = []string{"X-Tenant", "X-Debug", ""}
@@ -484,6 +492,7 @@ func TestResponseHeadersInTheForm(t *testing.T) {
 }
 
 func TestKeyTestExplainsAndRecordsNothing(t *testing.T) {
+	t.Parallel()
 	var rec *usage.Recorder
 	ts := newTestServer(t, func(c *testConfig) {
 		rec = usage.New(c.Store, nil)
@@ -538,6 +547,7 @@ func TestKeyTestExplainsAndRecordsNothing(t *testing.T) {
 // from the tree, not typed; they read back by name, stay ticked in the edit
 // form, and an account that does not exist is refused beside the field.
 func TestAccountViewerScopePicker(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	vendor := ts.addAccount(t, "Vendor", "")
 	customer := ts.addAccount(t, "Customer", vendor)

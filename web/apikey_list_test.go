@@ -16,6 +16,7 @@ import (
 )
 
 func TestKeyListPage(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	soon := ts.now.Add(3*24*time.Hour + time.Hour)
 	past := ts.now.Add(-time.Hour)
@@ -56,6 +57,7 @@ func TestKeyListPage(t *testing.T) {
 }
 
 func TestKeyListFilters(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	past := ts.now.Add(-time.Hour)
 	ts.addKey(t, "alpha")
@@ -100,6 +102,7 @@ func TestKeyListFilters(t *testing.T) {
 }
 
 func TestKeyListSortLinksAndPages(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	for i := 0; i < 53; i++ {
 		ts.addKey(t, fmt.Sprintf("key %02d", i))
@@ -145,6 +148,7 @@ func TestKeyListSortLinksAndPages(t *testing.T) {
 }
 
 func TestKeyListFragmentForHtmx(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	ts.addKey(t, "only")
 	res, body := ts.get(t, "/security/api-keys?q=only", "HX-Request", "true", "HX-Target", "key-list")
@@ -162,6 +166,7 @@ func TestKeyListFragmentForHtmx(t *testing.T) {
 }
 
 func TestKeyListEmptyAndUnknownAccount(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	_, body := ts.get(t, "/security/api-keys")
 	if !strings.Contains(parseHTML(t, body).Find(`[data-testid="empty-state"]`).Text(), "No API keys yet") {

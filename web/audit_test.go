@@ -20,6 +20,7 @@ import (
 )
 
 func TestAuditLog(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	ts.admin.post(t, "/security/api-keys", createForm("=HYPERLINK(\"http://evil\")"))
 	ts.admin.post(t, "/security/api-keys", createForm("Plain key"))
@@ -85,6 +86,7 @@ func TestAuditLog(t *testing.T) {
 // trail beside key changes, with what changed and never a password; a
 // refused change records nothing.
 func TestAuditUsersAndAccounts(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	customer := ts.addAccount(t, "Customer", "")
 	other := ts.addAccount(t, "Other", "")

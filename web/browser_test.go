@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,8 +29,10 @@ type browser struct {
 	ctx context.Context
 }
 
-// newBrowser starts Chromium for the test. Missing Chromium skips the test on
-// a developer's machine and fails it in CI, where .ci/run installs it.
+// newBrowser opens a tab for the test in a browser context of its own (its
+// own cookies and storage) of the package's one Chromium. Missing Chromium
+// skips the test on a developer's machine and fails it in CI, where
+// .ci/run installs it.
 func newBrowser(t *testing.T, ts *testServer) *browser {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
@@ -38,26 +41,66 @@ func newBrowser(t *testing.T, ts *testServer) *browser {
 		}
 		t.Skipf("Chromium not installed at %s", chromiumPath)
 	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1400, 900),
-	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx); err != nil {
+	root, err := chromium.start()
+	if err != nil {
 		t.Fatalf("start Chromium: %v", err)
 	}
-	return &browser{t: t, ts: ts, ctx: ctx}
+	return (&browser{t: t, ts: ts, ctx: root}).another()
+}
+
+// chromium is the one browser process of the package's tests: a process
+// start per test cost more than a tab (about a second of two busy cores).
+var chromium sharedChromium
+
+type sharedChromium struct {
+	once   sync.Once
+	ctx    context.Context
+	err    error
+	cancel func()
+}
+
+func (c *sharedChromium) start() (context.Context, error) {
+	c.once.Do(func() {
+		dir, err := os.MkdirTemp("", "keyconsole-chromium")
+		if err != nil {
+			c.err = err
+			return
+		}
+		opts := []chromedp.ExecAllocatorOption{
+			chromedp.ExecPath(chromiumPath),
+			chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+			chromedp.Flag("disable-dev-shm-usage", true),
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("disable-quic", true),
+			chromedp.Flag("no-first-run", true),
+			// Windows behind others would otherwise be throttled.
+			chromedp.Flag("disable-renderer-backgrounding", true),
+			chromedp.Flag("disable-background-timer-throttling", true),
+			chromedp.Flag("disable-backgrounding-occluded-windows", true),
+			chromedp.UserDataDir(dir),
+			chromedp.WindowSize(1400, 900),
+		}
+		allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancel := chromedp.NewContext(allocCtx)
+		c.ctx, c.err = ctx, chromedp.Do(ctx)
+		c.cancel = func() { cancel(); cancelAlloc(); os.RemoveAll(dir) }
+	})
+	return c.ctx, c.err
+}
+
+// stop ends the browser, if a test started it.
+func (c *sharedChromium) stop() {
+	if c.cancel != nil {
+		c.cancel()
+	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	chromium.stop()
+	os.Exit(code)
 }
 
 // another opens a tab in a fresh browser context: its own cookies, its own user.
@@ -68,7 +111,13 @@ func (b *browser) another() *browser {
 	if err := chromedp.Do(ctx); err != nil {
 		b.t.Fatalf("new browser context: %v", err)
 	}
-	return &browser{t: b.t, ts: b.ts, ctx: ctx}
+	tab := &browser{t: b.t, ts: b.ts, ctx: ctx}
+	// Each window acts focused, as the one window of a browser of its own.
+	tab.do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true})
+		return err
+	}))
+	return tab
 }
 
 // withoutJavaScript turns scripts off in this tab, for the no-JS paths.
@@ -205,6 +254,7 @@ const (
 // sign in, add with roles and IPs, read the secret once, find it, edit it
 // through a version conflict, regenerate, deactivate and delete.
 func TestBrowserKeyLifecycle(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	b := newBrowser(t, ts)
 	b.signIn("admin", "pw-admin-long-enough")
@@ -346,6 +396,7 @@ func TestBrowserKeyLifecycle(t *testing.T) {
 // TestBrowserWithoutJavaScript adds and edits a key with scripts off: the
 // dialogs are plain pages and every form posts normally.
 func TestBrowserWithoutJavaScript(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	b := newBrowser(t, ts).withoutJavaScript()
 	b.signIn("admin", "pw-admin-long-enough")
@@ -402,6 +453,7 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 // TestBrowserRoles: a viewer sees no change controls; support regenerates
 // a Chrome key and is refused on a General key.
 func TestBrowserRoles(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	general, _ := ts.addKey(t, "General key")
 	chrome, _ := ts.addKey(t, "Chrome key", func(k *apikey.Key) { k.Type = apikey.TypeChrome })
@@ -462,6 +514,7 @@ func TestBrowserRoles(t *testing.T) {
 // TestBrowserAccountSwitch switches accounts in the header and sees the
 // keys inherited from above, marked, and read-only when opened.
 func TestBrowserAccountSwitch(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	tr := threeLevels(t, ts)
 	ts.addKey(t, "vendor gateway", inAccount(tr.vendor))
@@ -516,6 +569,7 @@ func withManyAccounts(t *testing.T) (*testServer, []string, *browser) {
 // holds, the switcher opens the chooser, which finds an account by name; with
 // scripts and without.
 func TestBrowserAccountChooser(t *testing.T) {
+	t.Parallel()
 	_, ids, b := withManyAccounts(t)
 	b.open("/security/audit")
 	b.do(chromedp.Click(chromedp.CSS(`[data-testid="switch-account"]`)), chromedp.WaitVisible(chromedp.CSS(openDialog+` #account-q`)))
@@ -544,6 +598,7 @@ func TestBrowserAccountChooser(t *testing.T) {
 // TestBrowserUserScope: an admin opens a user's role page from the users
 // table, ticks an account, saves, and reads the new scope by name.
 func TestBrowserUserScope(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	tr := threeLevels(t, ts)
 	ts.addUser(t, "vera", apikey.RoleAccountViewer, tr.vendor)
@@ -595,6 +650,7 @@ func TestBrowserUserScope(t *testing.T) {
 // chosen through the next search, Enter in the search finds rather than
 // sends the form, and the key is saved with them.
 func TestBrowserAccountPicker(t *testing.T) {
+	t.Parallel()
 	ts, ids, b := withManyAccounts(t)
 	b.open("/security/api-keys")
 	b.do(chromedp.Click(chromedp.CSS(`[data-testid="add-key"]`)), chromedp.WaitVisible(chromedp.CSS(openDialog+` [data-testid="key-form"]`)))
@@ -639,6 +695,7 @@ func TestBrowserAccountPicker(t *testing.T) {
 // the account in its new place. Without scripts a row's Delete posts the
 // page's shared form and comes back to the same page.
 func TestBrowserAccountMove(t *testing.T) {
+	t.Parallel()
 	ts, ids, b := withManyAccounts(t)
 	vendor := ts.addAccount(t, "Vendor", "")
 	shop := ts.addAccount(t, "Shop", vendor)
@@ -688,6 +745,7 @@ func (b *browser) fillPassword(current, password, confirm string) {
 // users page, which signs them out; the temporary password leads to the
 // password page and nowhere else until it is changed.
 func TestBrowserPasswordLifecycle(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	old := ts.addUser(t, "rae", apikey.RoleSupport)
 	admin := newBrowser(t, ts)

@@ -104,6 +104,7 @@ func (ts *testServer) verify(t *testing.T, caller string, body map[string]any) (
 }
 
 func TestVerifyOutcomes(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	caller := ts.verifierKey(t)
 	past, future := ts.now.Add(-time.Minute), ts.now.Add(time.Hour)
@@ -185,6 +186,7 @@ func TestVerifyOutcomes(t *testing.T) {
 
 // A key in an account the verifying caller may not see is answered like an unknown one.
 func TestVerifyHidesOtherAccounts(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	a := &apikey.Account{ParentID: ts.root, Name: "A"}
 	b := &apikey.Account{ParentID: ts.root, Name: "B"}
@@ -205,6 +207,7 @@ func TestVerifyHidesOtherAccounts(t *testing.T) {
 }
 
 func TestAPIAuthentication(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	past := ts.now.Add(-time.Minute)
 	viewer := []apikey.RoleGrant{{Role: apikey.RoleGlobalViewer}}
@@ -243,6 +246,7 @@ func TestAPIAuthentication(t *testing.T) {
 }
 
 func TestTrustedProxies(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, func(c *testConfig) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")} })
 	_, walled := ts.addKey(t, "walled", func(k *apikey.Key) {
 		k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalViewer}}
@@ -269,6 +273,7 @@ func TestTrustedProxies(t *testing.T) {
 // Deactivating or regenerating a key is seen by the very next request,
 // though the key was cached a moment before.
 func TestCacheSeesChangesAtOnce(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	form := createForm("cached")
 	form.Del("allowed_ips")
@@ -304,6 +309,7 @@ func TestCacheSeesChangesAtOnce(t *testing.T) {
 }
 
 func TestGracePeriod(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	caller := ts.verifierKey(t)
 	exp := ts.now.Add(48 * time.Hour)
@@ -363,6 +369,7 @@ func TestGracePeriod(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t, func(c *testConfig) { c.RateLimit = verify.Config{RatePerSecond: 1, Burst: 3} })
 	_, key := ts.addKey(t, "busy", func(k *apikey.Key) { k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalViewer}} })
 	for i := 0; i < 3; i++ {
@@ -381,6 +388,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestUsageRecorded(t *testing.T) {
+	t.Parallel()
 	var rec *usage.Recorder
 	ts := newTestServer(t, func(c *testConfig) {
 		rec = usage.New(c.Store, nil)
@@ -430,6 +438,7 @@ func TestUsageRecorded(t *testing.T) {
 }
 
 func TestResponseHeaders(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	_, key := ts.addKey(t, "Header key", func(k *apikey.Key) {
 		k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalViewer}}
@@ -460,6 +469,7 @@ func TestResponseHeaders(t *testing.T) {
 // TestKeyHeadersCannotUndoNoStore: a key saved with a header that is now
 // reserved (before the rule) still cannot make a secret's answer cacheable.
 func TestKeyHeadersCannotUndoNoStore(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	_, admin := ts.addKey(t, "old admin key", func(k *apikey.Key) {
 		k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}}

@@ -32,6 +32,7 @@ func login(t *testing.T, ts *testServer, key string, body map[string]any) (int, 
 }
 
 func TestUserTokens(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	pw := ts.addUser(t, "mia", apikey.RoleSupport)
 	k, key := appKey(t, ts)
@@ -120,6 +121,7 @@ func TestUserTokens(t *testing.T) {
 }
 
 func TestEndpointTrustFlags(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	pw := ts.addUser(t, "ned", apikey.RoleGlobalViewer)
 	_, auto := appKey(t, ts, func(k *apikey.Key) { k.AutoEndpointTrust = true })
@@ -154,6 +156,7 @@ func TestEndpointTrustFlags(t *testing.T) {
 // A JWT access key works like any key and can be checked offline with the
 // published keys.
 func TestJWTAccessKeysAndJWKS(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	_, admin := ts.addKey(t, "admin script", func(k *apikey.Key) { k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}} })
 	res, body := ts.apiCall(t, "POST", "/api/v1/keys", admin, map[string]any{
@@ -192,6 +195,7 @@ func TestJWTAccessKeysAndJWKS(t *testing.T) {
 // untrusted endpoints, tokens from sign-ins that named no endpoint stop
 // renewing, as new such sign-ins are refused.
 func TestRefreshStopsWithUntrustedEndpoints(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	pw := ts.addUser(t, "mia", apikey.RoleSupport)
 	k, key := appKey(t, ts, func(k *apikey.Key) { k.AllowUntrustedEndpoints = true })
@@ -225,6 +229,7 @@ func TestRefreshStopsWithUntrustedEndpoints(t *testing.T) {
 // TestPasswordsNotTakenFromTheURL: sign-in reads the password from the
 // body only, never from a query string that proxies and histories keep.
 func TestPasswordsNotTakenFromTheURL(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	pw := ts.addUser(t, "mia", apikey.RoleSupport)
 	_, key := appKey(t, ts, func(k *apikey.Key) { k.AllowUntrustedEndpoints = true })
@@ -251,6 +256,7 @@ func TestPasswordsNotTakenFromTheURL(t *testing.T) {
 // only what both allow: a Global Viewer signed in through an admin key
 // reads but cannot change, an Account Viewer sees only its accounts.
 func TestUserTokenNeedsTheUsersRoleToo(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	tr := threeLevels(t, ts)
 	_, key := appKey(t, ts, func(k *apikey.Key) {

@@ -249,6 +249,7 @@ func (a *answerRecorder) Flush() {
 // TestOpenAPIDocument: the document is served to anyone, cacheable, and is
 // a valid OpenAPI 3.1 document.
 func TestOpenAPIDocument(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	res, err := http.Get(ts.URL + "/api/v1/openapi.json")
 	if err != nil {
@@ -294,6 +295,7 @@ func TestOpenAPIDocument(t *testing.T) {
 // TestOpenAPICoversEveryRoute: every route of the API is documented, and
 // every operation of the document is a route.
 func TestOpenAPICoversEveryRoute(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	spec, err := openAPISpec()
 	if err != nil {
@@ -330,6 +332,7 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 // TestOpenAPIValidationBites: the check that runs under every test refuses
 // what the document does not describe, so that its silence means something.
 func TestOpenAPIValidationBites(t *testing.T) {
+	t.Parallel()
 	spec, err := openAPISpec()
 	if err != nil {
 		t.Fatal(err)
@@ -396,6 +399,7 @@ func (n *nowhere) WriteHeader(int)             {}
 // database that takes no writes, a failure of the server's own) are
 // answered as the document says, by the server's own error handler.
 func TestOpenAPIErrorAnswers(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	spec, err := openAPISpec()
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 )
 
 func TestSecurityHeadersOnEveryAnswer(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	for _, path := range []string{"/security/api-keys", "/healthz", "/nowhere", static.URL("app.css")} {
 		res, _ := ts.get(t, path)
@@ -38,6 +39,7 @@ func TestSecurityHeadersOnEveryAnswer(t *testing.T) {
 }
 
 func TestPagesHaveNoInlineScript(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	ts.addKey(t, "k")
 	_, body := ts.get(t, "/security/api-keys")
@@ -56,6 +58,7 @@ func TestPagesHaveNoInlineScript(t *testing.T) {
 }
 
 func TestStaticFilesCaching(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	res, body := ts.get(t, static.URL("htmx.min.js"))
 	if res.StatusCode != http.StatusOK || !strings.Contains(body, `version:"2.0.11"`) {
@@ -79,6 +82,7 @@ func TestStaticFilesCaching(t *testing.T) {
 }
 
 func TestHealthAndReadiness(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	for _, p := range []string{"/healthz", "/readyz"} {
 		res, body := ts.get(t, p)
@@ -93,6 +97,7 @@ func TestHealthAndReadiness(t *testing.T) {
 }
 
 func TestRequestLogCarriesNoSecrets(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	_, secret := ts.addKey(t, "logged")
 	before := strings.Count(ts.logs.String(), "msg=request ")
@@ -132,6 +137,7 @@ func TestRequestLogCarriesNoSecrets(t *testing.T) {
 }
 
 func TestErrorAnswers(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	res, body := ts.get(t, "/no/such/page")
 	if res.StatusCode != http.StatusNotFound || !strings.Contains(body, "There is nothing at this address.") {
@@ -148,6 +154,7 @@ func TestErrorAnswers(t *testing.T) {
 }
 
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	_, secret := ts.addKey(t, "measured")
 	ts.get(t, "/security/api-keys")

@@ -14,6 +14,7 @@ import (
 )
 
 func TestUserCreate(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	// Bad input: messages beside each field, typed values kept, password not echoed.
 	form := url.Values{"username": {"x"}, "password": {"short-pw"}, "role": {"account-viewer"}, "account_id": {ts.root}, "role_accounts": {""}}
@@ -68,6 +69,7 @@ func TestUserCreate(t *testing.T) {
 }
 
 func TestUserRoleChangeAndDeactivation(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	c := ts.signIn(t, "sam", ts.addUser(t, "sam", apikey.RoleSupport))
 	sam, _ := ts.db.UserByName(context.Background(), "sam")
@@ -106,6 +108,7 @@ func TestUserRoleChangeAndDeactivation(t *testing.T) {
 }
 
 func TestLastAdminCannotBeRemoved(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	admin, _ := ts.db.UserByName(context.Background(), "admin")
 	for _, step := range []struct {
@@ -133,6 +136,7 @@ func TestLastAdminCannotBeRemoved(t *testing.T) {
 // user's role page; the list's row names them; a missing account is
 // refused beside the boxes.
 func TestUserScopeByBoxes(t *testing.T) {
+	t.Parallel()
 	ts := newTestServer(t)
 	customer := ts.addAccount(t, "Customer", "")
 	ts.addUser(t, "vera", apikey.RoleSupport)
