@@ -147,14 +147,22 @@ func (b *bench) run() error {
 	if _, err := b.wrk(server.base, script, b.secrets, b.duration); err != nil {
 		return err
 	}
-	if err := b.compare("`POST /api/v1/keys/verify`, keys in rotation", floor, server.base, script, b.secrets, 0.70); err != nil {
+	floorRate, err := b.compare("`POST /api/v1/keys/verify`, keys in rotation", floor, server.base, script, b.secrets, 0.70)
+	if err != nil {
+		return err
+	}
+	paced := filepath.Join(b.dir, "paced.lua")
+	if err := os.WriteFile(paced, []byte(pacedLua), 0o600); err != nil {
+		return err
+	}
+	if err := b.comparePaced("… at a fixed rate, half the bare handler's throughput", floor, server.base, paced, b.secrets, floorRate/2); err != nil {
 		return err
 	}
 	one := filepath.Join(b.dir, "one.secrets")
 	if err := firstLines(b.secrets, one, 2); err != nil {
 		return err
 	}
-	if err := b.compare("the same key over and over", floor, server.base, script, one, 0.85); err != nil {
+	if _, err := b.compare("the same key over and over", floor, server.base, script, one, 0.85); err != nil {
 		return err
 	}
 	b.add("server memory after the load (RSS)", "< 250 MB", "%d MB", server.rssMB())
@@ -358,29 +366,61 @@ func startFloor() (string, func(), error) {
 	return "http://" + addr, func() { e.Close() }, nil
 }
 
-// compare alternates the floor and the server, rounds times each.
-func (b *bench) compare(what, floor, server, script, secrets string, target float64) error {
-	var f, s []result
-	for range b.rounds {
-		r, err := b.wrk(floor, script, secrets, b.duration)
-		if err != nil {
-			return err
-		}
-		f = append(f, r)
-		sr, err := b.wrk(server, script, secrets, b.duration)
-		if err != nil {
-			return err
-		}
-		s = append(s, sr)
-		// Each round, for the record: the floor's own figures move from run to run.
-		fmt.Fprintf(os.Stderr, "bench: %s, round %d: floor %.0f req/s, p99 %.1f ms; server %.0f req/s, p99 %.1f ms\n",
-			what, len(s), r.rps, r.p99, sr.rps, sr.p99)
+// compare alternates the floor and the server under full load, rounds
+// times each, and returns the floor's median throughput.
+func (b *bench) compare(what, floor, server, script, secrets string, target float64) (float64, error) {
+	f, s, err := b.alternate(what, floor, server, script, b.conns, secrets)
+	if err != nil {
+		return 0, err
 	}
 	fr, sr := median(f, func(r result) float64 { return r.rps }), median(s, func(r result) float64 { return r.rps })
 	fp, sp := median(f, func(r result) float64 { return r.p99 }), median(s, func(r result) float64 { return r.p99 })
 	b.add(what+": throughput, share of the bare handler", fmt.Sprintf("≥ %.2f", target), "%.0f vs %.0f req/s = **%.2f**", sr, fr, sr/fr)
 	b.add(what+": p99 latency", "≤ 1.5× the bare handler's", "%.1f ms vs %.1f ms = %.2f×", sp, fp, sp/fp)
+	return fr, nil
+}
+
+// pacedPause is how long each connection of a paced run waits between
+// requests: wrk counts it in whole milliseconds, so a run at a given rate
+// takes as many connections as make the pause about this long.
+const pacedPause = 10 // ms
+
+// comparePaced alternates the floor and the server at the same fixed rate.
+// Under full load a p99 is mostly the queue that the connections build on
+// the two cores the server shares with wrk; at half the load it comes
+// closer to each answer's own time. For the record, beside the target.
+func (b *bench) comparePaced(what, floor, server, script, secrets string, rate float64) error {
+	conns := max(2, int(rate*pacedPause/1000))
+	f, s, err := b.alternate(what, floor, server, script, conns, secrets, strconv.Itoa(pacedPause))
+	if err != nil {
+		return err
+	}
+	fr, sr := median(f, func(r result) float64 { return r.rps }), median(s, func(r result) float64 { return r.rps })
+	fp, sp := median(f, func(r result) float64 { return r.p99 }), median(s, func(r result) float64 { return r.p99 })
+	b.add(fmt.Sprintf("%s (%d connections, each pausing %d ms): p99 latency", what, conns, pacedPause), "for the record",
+		"%.2f ms vs %.2f ms = %.2f× (at %.0f and %.0f req/s)", sp, fp, sp/fp, sr, fr)
 	return nil
+}
+
+// alternate runs the floor and then the server, rounds times, with conns
+// connections and the script's arguments after the secrets file.
+func (b *bench) alternate(what, floor, server, script string, conns int, args ...string) (f, s []result, err error) {
+	for range b.rounds {
+		r, err := b.wrkWith(floor, script, conns, b.duration, args...)
+		if err != nil {
+			return nil, nil, err
+		}
+		f = append(f, r)
+		sr, err := b.wrkWith(server, script, conns, b.duration, args...)
+		if err != nil {
+			return nil, nil, err
+		}
+		s = append(s, sr)
+		// Each round, for the record: the floor's own figures move from run to run.
+		fmt.Fprintf(os.Stderr, "bench: %s, round %d: floor %.0f req/s, p99 %.2f ms; server %.0f req/s, p99 %.2f ms\n",
+			what, len(s), r.rps, r.p99, sr.rps, sr.p99)
+	}
+	return f, s, nil
 }
 
 type result struct{ rps, p99 float64 } // p99 in ms
@@ -391,8 +431,14 @@ var (
 )
 
 func (b *bench) wrk(base, script, secrets string, d time.Duration) (result, error) {
-	out, err := exec.Command("wrk", "-t2", "-c"+strconv.Itoa(b.conns), "-d"+strconv.Itoa(int(d.Seconds()))+"s", "--latency", "-s", script,
-		base+"/api/v1/keys/verify", "--", secrets).CombinedOutput()
+	return b.wrkWith(base, script, b.conns, d, secrets)
+}
+
+// wrkWith runs wrk with conns connections; args follow "--" for the script.
+func (b *bench) wrkWith(base, script string, conns int, d time.Duration, args ...string) (result, error) {
+	cmd := append([]string{"-t2", "-c" + strconv.Itoa(conns), "-d" + strconv.Itoa(int(d.Seconds())) + "s", "--latency", "-s", script,
+		base + "/api/v1/keys/verify", "--"}, args...)
+	out, err := exec.Command("wrk", cmd...).CombinedOutput()
 	if err != nil {
 		return result{}, fmt.Errorf("wrk: %v: %s", err, out)
 	}
@@ -598,7 +644,7 @@ func firstLines(from, to string, n int) error {
 }
 
 // verifyLua sends each thread through the secrets in turn; the file's first
-// line is the caller's own key.
+// line is the caller's own key. A second argument is pacedLua's pause.
 const verifyLua = `
 local secrets = {}
 local caller
@@ -608,6 +654,7 @@ init = function(args)
   for line in f:lines() do secrets[#secrets + 1] = line end
   f:close()
   n = math.random(#secrets)
+  pause = tonumber(args[2])
 end
 request = function()
   n = n % #secrets + 1
@@ -615,4 +662,11 @@ request = function()
     {["Content-Type"] = "application/json", ["X-Api-Key"] = caller},
     '{"key":"' .. secrets[n] .. '","client_ip":"10.1.2.3"}')
 end
+`
+
+// pacedLua is verifyLua whose connections each pause args[2] milliseconds
+// after every answer: a script of its own, since wrk paces every request
+// of a script that defines delay.
+const pacedLua = verifyLua + `
+delay = function() return pause end
 `
