@@ -148,20 +148,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.echo.ReleaseContext(c)
 }
 
+// LimitConnections gives srv the console's limits on a connection: how
+// long a client may take over its headers, its request, the answer's
+// writing and an idle keep-alive, and how large its headers may be.
+func LimitConnections(srv *http.Server) {
+	srv.ReadHeaderTimeout, srv.ReadTimeout = 10*time.Second, 30*time.Second
+	srv.WriteTimeout, srv.IdleTimeout = 60*time.Second, 120*time.Second
+	srv.MaxHeaderBytes = 64 << 10
+}
+
 // Serve answers on ln until ctx is done, then drains requests in
 // flight for up to drain before returning.
 // With tlsConfig it serves HTTPS (and HTTP/2) on ln.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration, tlsConfig *tls.Config) error {
 	srv := &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
-		TLSConfig:         tlsConfig,
+		Handler:   s,
+		ErrorLog:  slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+		TLSConfig: tlsConfig,
 	}
+	LimitConnections(srv)
 	errc := make(chan error, 1)
 	go func() {
 		if tlsConfig != nil {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"keyconsole/web"
 )
 
 // The floor's shapes do what they say: the same answer, after the body is
@@ -34,7 +36,7 @@ func TestFloorShapes(t *testing.T) {
 }
 
 // The floor that answers as the server does sends the server's headers
-// and an answer of the same length; with timeouts, the server's.
+// and an answer of the same length; with timeouts, the server's limits.
 func TestFloorAnswersAsTheServer(t *testing.T) {
 	t.Parallel()
 	rec := httptest.NewRecorder()
@@ -47,8 +49,11 @@ func TestFloorAnswersAsTheServer(t *testing.T) {
 	if rec.Code != http.StatusOK || rec.Body.Len() != 137 || !strings.HasPrefix(rec.Body.String(), `{"valid":true,"code":"VALID","key_id":`) {
 		t.Errorf("%d %q", rec.Code, rec.Body)
 	}
-	if e := newFloor(floorShape{timeouts: true}); e.Server.ReadTimeout == 0 || e.Server.WriteTimeout == 0 || e.Server.IdleTimeout == 0 || e.Server.ReadHeaderTimeout == 0 {
-		t.Errorf("timeouts: %+v", e.Server)
+	var limited http.Server
+	web.LimitConnections(&limited)
+	if e := newFloor(floorShape{timeouts: true}); e.Server.ReadTimeout != limited.ReadTimeout || e.Server.WriteTimeout != limited.WriteTimeout ||
+		e.Server.IdleTimeout != limited.IdleTimeout || e.Server.ReadHeaderTimeout != limited.ReadHeaderTimeout || limited.ReadTimeout == 0 {
+		t.Errorf("timeouts: %v %v %v %v, want the server's", e.Server.ReadHeaderTimeout, e.Server.ReadTimeout, e.Server.WriteTimeout, e.Server.IdleTimeout)
 	}
 }
 

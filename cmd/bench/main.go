@@ -39,6 +39,7 @@ import (
 	"keyconsole/internal/users"
 	"keyconsole/internal/validate"
 	"keyconsole/internal/verify"
+	"keyconsole/web"
 )
 
 func main() {
@@ -315,7 +316,7 @@ func (b *bench) start(bin string) (*server, error) {
 type floorShape struct {
 	spin     time.Duration
 	readBody bool
-	timeouts bool // the server's read, write and idle timeouts
+	timeouts bool // the server's limits on a connection (web.LimitConnections)
 	answer   bool // the server's answer: its headers and a body as long
 }
 
@@ -344,8 +345,7 @@ func newFloor(shape floorShape) *echo.Echo {
 		return c.JSON(http.StatusOK, map[string]any{"valid": true, "code": "VALID"})
 	})
 	if shape.timeouts {
-		e.Server.ReadHeaderTimeout, e.Server.ReadTimeout = 10*time.Second, 30*time.Second
-		e.Server.WriteTimeout, e.Server.IdleTimeout = 60*time.Second, 120*time.Second
+		web.LimitConnections(e.Server)
 	}
 	return e
 }
@@ -373,8 +373,7 @@ func (b *bench) compare(what, floor, server, script, secrets string, target floa
 	if err != nil {
 		return 0, err
 	}
-	fr, sr := median(f, func(r result) float64 { return r.rps }), median(s, func(r result) float64 { return r.rps })
-	fp, sp := median(f, func(r result) float64 { return r.p99 }), median(s, func(r result) float64 { return r.p99 })
+	fr, sr, fp, sp := medians(f, s)
 	b.add(what+": throughput, share of the bare handler", fmt.Sprintf("≥ %.2f", target), "%.0f vs %.0f req/s = **%.2f**", sr, fr, sr/fr)
 	b.add(what+": p99 latency", "≤ 1.5× the bare handler's", "%.1f ms vs %.1f ms = %.2f×", sp, fp, sp/fp)
 	return fr, nil
@@ -395,8 +394,7 @@ func (b *bench) comparePaced(what, floor, server, script, secrets string, rate f
 	if err != nil {
 		return err
 	}
-	fr, sr := median(f, func(r result) float64 { return r.rps }), median(s, func(r result) float64 { return r.rps })
-	fp, sp := median(f, func(r result) float64 { return r.p99 }), median(s, func(r result) float64 { return r.p99 })
+	fr, sr, fp, sp := medians(f, s)
 	b.add(fmt.Sprintf("%s (%d connections, each pausing %d ms): p99 latency", what, conns, pacedPause), "for the record",
 		"%.2f ms vs %.2f ms = %.2f× (at %.0f and %.0f req/s)", sp, fp, sp/fp, sr, fr)
 	return nil
@@ -424,6 +422,12 @@ func (b *bench) alternate(what, floor, server, script string, conns int, args ..
 }
 
 type result struct{ rps, p99 float64 } // p99 in ms
+
+// medians are the floor's and the server's median throughput, then p99.
+func medians(f, s []result) (fr, sr, fp, sp float64) {
+	rps, p99 := func(r result) float64 { return r.rps }, func(r result) float64 { return r.p99 }
+	return median(f, rps), median(s, rps), median(f, p99), median(s, p99)
+}
 
 var (
 	rpsLine = regexp.MustCompile(`Requests/sec:\s+([\d.]+)`)

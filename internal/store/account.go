@@ -295,10 +295,8 @@ func (db *DB) MoveAccount(ctx context.Context, id, parentID string, ev *apikey.A
 			return apikey.Errorf(apikey.ECONFLICT, "%s cannot be moved: its sub-accounts still have %s. Move or delete them first.", a.Name, contents(below, false))
 		}
 		var cycle int
-		err = tx.QueryRowContext(ctx, `WITH RECURSIVE up (id, parent_id) AS (
-				SELECT id, parent_id FROM accounts WHERE id = ?
-				UNION ALL SELECT a.id, a.parent_id FROM accounts a JOIN up ON a.id = up.parent_id
-			) SELECT COUNT(*) FROM up WHERE id = ?`, parentID, id).Scan(&cycle)
+		err = tx.QueryRowContext(ctx, accountsUp(`(SELECT id FROM accounts WHERE id = ?)`)+` SELECT COUNT(*) FROM up WHERE id = ?`,
+			parentID, id).Scan(&cycle)
 		if err != nil {
 			return fmt.Errorf("check move: %w", err)
 		}
