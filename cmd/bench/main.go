@@ -647,17 +647,25 @@ func firstLines(from, to string, n int) error {
 	return os.WriteFile(to, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
 }
 
-// verifyLua sends each thread through the secrets in turn; the file's first
-// line is the caller's own key. A second argument is pacedLua's pause.
+// verifyLua sends each thread through the secrets in turn, each from a
+// place of its own (unseeded, math.random gives every thread the same: two
+// threads in step ask for each key at the same time, which no set of
+// clients does); the file's first line is the caller's own key. A second
+// argument is pacedLua's pause.
 const verifyLua = `
 local secrets = {}
 local caller
+local threads = 0
+setup = function(thread)
+  thread:set("id", threads)
+  threads = threads + 1
+end
 init = function(args)
   local f = assert(io.open(args[1]))
   caller = f:read("*l")
   for line in f:lines() do secrets[#secrets + 1] = line end
   f:close()
-  n = math.random(#secrets)
+  n = math.floor(#secrets * (id * 0.6180339887 % 1))
   pause = tonumber(args[2])
 end
 request = function()

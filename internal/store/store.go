@@ -93,8 +93,12 @@ func (db *DB) locked(ctx context.Context, fn func() error) error {
 	return fn()
 }
 
-// Close closes the pools.
+// Close closes the pools. A key load may still be under way (verification
+// reads for no request in particular, and lets none cut a read short): the
+// statement's once orders its preparing before this, and a load after it
+// fails.
 func (db *DB) Close() error {
+	db.keyLoad.once.Do(func() { db.keyLoad.err = errors.New("the database is closed") })
 	if db.keyLoad.stmt != nil {
 		db.keyLoad.stmt.Close()
 	}

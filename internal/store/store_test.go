@@ -670,3 +670,24 @@ func TestAccountUsesCountsKeysUpToTheCap(t *testing.T) {
 		t.Fatalf("uses %+v", uses)
 	}
 }
+
+// A key load may run while the database closes (verification's reads
+// belong to no request, and outlive them): nothing races, and a load after
+// the close fails.
+func TestKeyLoadWhileClosing(t *testing.T) {
+	t.Parallel()
+	db, _ := openTest(t)
+	loaded := make(chan error, 1)
+	go func() {
+		_, err := db.KeyByHash(context.Background(), "no such hash")
+		loaded <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // the load made, nothing ordering it before the close
+	db.Close()
+	if err := <-loaded; apikey.ErrorCode(err) != apikey.ENOTFOUND {
+		t.Fatalf("the load before the close: %v", err)
+	}
+	if _, err := db.KeyByHash(context.Background(), "no such hash"); err == nil || apikey.ErrorCode(err) == apikey.ENOTFOUND {
+		t.Fatalf("a load after the close: %v", err)
+	}
+}

@@ -288,18 +288,21 @@ func dayText(day int) string {
 
 // A flush writes flushChunk keys' rows a transaction (up to a tenth of a
 // second on a million-key SQLite file, where each last use moves entries in
-// two indexes), at least flushPause apart.
+// two indexes), at least flushPause apart, taking about 1/flushShare of a
+// processor.
 const (
 	flushChunk = 500
 	flushPause = 5 * time.Millisecond
+	flushShare = 10
 )
 
-// pause is how long a flush waits after a chunk that took took: as long
-// again, so that a flush takes at most half a processor from the requests
-// being served (the first flush after 18,000 keys were used took 4 s of
-// processor time at once, and the requests of those seconds waited behind
-// it), unless uses have gathered past the bound meanwhile: then the flush
-// catches up, as memory comes first.
+// pause is how long a flush waits after a chunk that took took: nine times
+// as long, so that a flush takes about a tenth of a processor from the
+// requests being served (the first flush after 18,000 keys were used took
+// some 2.7 s of PostgreSQL's processor time: at half a processor, as it
+// was paced before, it showed in the tail of every request of those
+// seconds), unless uses have gathered past the bound meanwhile: then the
+// flush catches up, as memory comes first.
 func (r *Recorder) pause(took time.Duration) time.Duration {
 	r.mu.Lock()
 	behind := r.held >= r.flushAt
@@ -307,7 +310,7 @@ func (r *Recorder) pause(took time.Duration) time.Duration {
 	if behind {
 		return flushPause
 	}
-	return max(flushPause, took)
+	return max(flushPause, took*(flushShare-1))
 }
 
 // putBack returns what the keys ids gathered and a flush did not write,

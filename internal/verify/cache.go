@@ -54,7 +54,11 @@ const (
 	// Each key's entry lives from three quarters of positiveLifetime to all
 	// of it, by its hash: keys loaded together (after a start, by a burst of
 	// clients) do not all expire, and reload, in the same instant.
-	lifetimeSpread   = positiveLifetime / 4
+	lifetimeSpread = positiveLifetime / 4
+	// In the last refreshAhead of its life, a key's entry is still believed
+	// and the key is read again in the background: a key in use is never
+	// read on a request's path, which a reload would stall.
+	refreshAhead     = 20 * time.Second
 	negativeLifetime = 5 * time.Second
 	// DefaultCacheSize is how many secret hashes verification remembers
 	// (a cached key holds about 1 KiB): entries live two minutes at most, so
@@ -74,26 +78,39 @@ func newCache(size int) *cache {
 func (c *cache) begin() uint64 { return c.seq.Load() }
 
 // get returns the key the hash belongs to (nil: none) with its limiter,
-// and whether the cache knows at all.
-func (c *cache) get(hash [sha256.Size]byte, now time.Time) (*apikey.Key, *rate.Limiter, bool) {
+// whether the cache knows at all, and whether a known key is due to be
+// read again (its entry is in the last refreshAhead of its life).
+func (c *cache) get(hash [sha256.Size]byte, now time.Time) (k *apikey.Key, l *rate.Limiter, known, due bool) {
 	e, ok := c.entries.GetIfPresent(hash)
-	if !ok || e.seq < c.reset.Load() {
-		return nil, nil, false
+	if !ok || c.stale(e.key, e.seq) {
+		return nil, nil, false, false
 	}
 	if e.key == nil {
-		return nil, nil, e.seq >= c.anyChange.Load() && now.Sub(e.at) < negativeLifetime
+		return nil, nil, now.Sub(e.at) < negativeLifetime, false
 	}
-	if now.Sub(e.at) >= lifetime(hash) {
-		return nil, nil, false
+	life, age := lifetime(hash), now.Sub(e.at)
+	if age >= life {
+		return nil, nil, false, false
 	}
-	// Only an entry older than the newest change of any key can be stale:
-	// the look-up by id is skipped for the rest.
-	if e.seq < c.anyChange.Load() {
-		if ch, ok := c.changed.Load(e.key.ID); ok && ch.(change).seq > e.seq {
-			return nil, nil, false
-		}
+	return e.key, e.lim, true, age >= life-refreshAhead
+}
+
+// stale tells whether what a read begun at seq found (k nil: no key) may
+// predate a change: a reset since, a change to the key or, for a hash no
+// key had, a change to any key (it may be a new secret). Only a read older
+// than the newest change of any key can be: the look-up by id is skipped
+// for the rest.
+func (c *cache) stale(k *apikey.Key, seq uint64) bool {
+	switch {
+	case seq < c.reset.Load():
+		return true
+	case seq >= c.anyChange.Load():
+		return false
+	case k == nil:
+		return true
 	}
-	return e.key, e.lim, true
+	ch, ok := c.changed.Load(k.ID)
+	return ok && ch.(change).seq > seq
 }
 
 // lifetime is how long the entry of hash is believed: the hash, uniform

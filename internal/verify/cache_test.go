@@ -24,7 +24,7 @@ func TestEntriesLoadedTogetherExpireApart(t *testing.T) {
 	}
 	known := func(after time.Duration) (k int) {
 		for _, h := range hashes {
-			if _, _, ok := c.get(h, start.Add(after)); ok {
+			if _, _, ok, _ := c.get(h, start.Add(after)); ok {
 				k++
 			}
 		}

@@ -12,9 +12,11 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/singleflight"
 	"golang.org/x/time/rate"
 
 	"keyconsole/internal/apikey"
@@ -119,6 +121,11 @@ type Verifier struct {
 	burst     int
 	instances atomic.Int64 // sharing the rate limit; 0 or 1: this one alone
 	cache     *cache
+	// Keys read again ahead of their entries' expiry: the hashes being
+	// read, and a slot for each read under way (a few at once).
+	refreshing sync.Map
+	refreshes  chan struct{}
+	reads      singleflight.Group // by hash: the reads under way
 }
 
 // New returns a Verifier reading keys from db, checking JWT access keys with
@@ -137,7 +144,7 @@ func New(db Store, tokens *token.Signer, rec *usage.Recorder, cfg Config, now fu
 		cfg.CacheSize = DefaultCacheSize
 	}
 	return &Verifier{store: db, tokens: tokens, usage: rec, now: now, rate: rate.Limit(cfg.RatePerSecond), burst: cfg.Burst,
-		cache: newCache(cfg.CacheSize)}
+		cache: newCache(cfg.CacheSize), refreshes: make(chan struct{}, refreshesAtOnce)}
 }
 
 // Verify judges one secret and records the outcome against its key.
@@ -254,21 +261,93 @@ func plausible(secret string) bool {
 // lookup finds the key of secret (nil: none) and the key's rate limiter.
 func (v *Verifier) lookup(ctx context.Context, secret string, now time.Time) (*apikey.Key, *rate.Limiter, [sha256.Size]byte, error) {
 	hash := hashSecret(secret)
-	if k, l, known := v.cache.get(hash, now); known {
+	if k, l, known, due := v.cache.get(hash, now); known {
+		if due {
+			v.refresh(hash)
+		}
 		return k, l, hash, nil
 	}
-	seq := v.cache.begin()
+	k, l, err := v.load(ctx, hash)
+	return k, l, hash, err
+}
+
+// read is what one read of a hash found (key nil: no key has it), with the
+// change counter of when it began.
+type read struct {
+	key *apikey.Key
+	lim *rate.Limiter
+	seq uint64
+}
+
+// readTimeout bounds a read shared by several requests, or made for none
+// (ahead of expiry): no one request's end may cut it short.
+const readTimeout = 10 * time.Second
+
+// load reads the key of hash. Requests that miss on the same hash at the
+// same time share one read: a client's many connections all miss at once
+// after a start, and each would cost the database a read. A request that
+// came after a change the shared read may not have seen reads again on its
+// own.
+func (v *Verifier) load(ctx context.Context, hash [sha256.Size]byte) (*apikey.Key, *rate.Limiter, error) {
+	came := v.cache.begin()
+	shared := v.reads.DoChan(string(hash[:]), func() (any, error) { return v.read(context.WithoutCancel(ctx), hash) })
+	var r read
+	select {
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	case res := <-shared:
+		if res.Err != nil {
+			return nil, nil, res.Err
+		}
+		r = res.Val.(read)
+	}
+	if r.seq < came && v.cache.stale(r.key, r.seq) {
+		var err error
+		if r, err = v.read(ctx, hash); err != nil {
+			return nil, nil, err
+		}
+	}
+	return r.key, r.lim, nil
+}
+
+// read reads the key of hash from the store and caches what it found.
+func (v *Verifier) read(ctx context.Context, hash [sha256.Size]byte) (read, error) {
+	ctx, cancel := context.WithTimeout(ctx, readTimeout)
+	defer cancel()
+	r := read{seq: v.cache.begin()}
 	k, err := v.store.KeyByHash(ctx, hex.EncodeToString(hash[:]))
 	switch {
 	case apikey.ErrorCode(err) == apikey.ENOTFOUND:
-		v.cache.put(hash, nil, nil, seq, now)
-		return nil, nil, hash, nil
 	case err != nil:
-		return nil, nil, hash, err
+		return read{}, err
+	default:
+		r.key, r.lim = k, v.limiter(k.ID)
 	}
-	l := v.limiter(k.ID)
-	v.cache.put(hash, k, l, seq, now)
-	return k, l, hash, nil
+	v.cache.put(hash, r.key, r.lim, r.seq, v.now())
+	return r, nil
+}
+
+// How many keys are read again ahead of expiry at once.
+const refreshesAtOnce = 4
+
+// refresh reads the key of hash again in the background, once however many
+// requests ask. With every slot busy it does nothing: a later request asks
+// again, or the entry expires and the next request reads the key itself.
+// A failed read leaves the entry to expire as it would have.
+func (v *Verifier) refresh(hash [sha256.Size]byte) {
+	if _, busy := v.refreshing.LoadOrStore(hash, struct{}{}); busy {
+		return
+	}
+	select {
+	case v.refreshes <- struct{}{}:
+	default:
+		v.refreshing.Delete(hash)
+		return
+	}
+	go func() {
+		defer func() { v.refreshing.Delete(hash); <-v.refreshes }()
+		v.reads.Do(string(hash[:]), func() (any, error) { return v.read(context.Background(), hash) })
+	}()
 }
 
 // hashSecret hashes from a copy on the stack: []byte(secret) would escape

@@ -1,0 +1,191 @@
+package verify
+
+import (
+	"context"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/internal/store"
+)
+
+// gatedStore is the real store whose key reads are counted once made, and
+// wait for the gate before answering what they read.
+type gatedStore struct {
+	Store
+	gate  chan struct{}
+	reads atomic.Int32
+}
+
+func (g *gatedStore) KeyByHash(ctx context.Context, hash string) (*apikey.Key, error) {
+	k, err := g.Store.KeyByHash(ctx, hash)
+	g.reads.Add(1)
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return k, err
+}
+
+// waitReads waits until the store has made n reads.
+func waitReads(t *testing.T, s *gatedStore, n int32) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); s.reads.Load() < n; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d reads made, want %d", s.reads.Load(), n)
+		}
+	}
+}
+
+// A key in use is read again before its entry expires, in the background:
+// the request that finds the entry due is answered from it at once, while
+// the database is slow, and once the read is done the key is believed for
+// a whole lifetime more, without a read on any request's path.
+func TestKeyInUseIsReadAgainAheadOfExpiry(t *testing.T) {
+	t.Parallel()
+	_, db, _, secret := setup(t)
+	store := &gatedStore{Store: db, gate: make(chan struct{})}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var clock atomic.Pointer[time.Time]
+	clock.Store(&now)
+	v := New(store, nil, nil, Config{RatePerSecond: 1e12, Burst: 1 << 30}, func() time.Time { return *clock.Load() })
+	verify := func(after time.Duration) {
+		at := now.Add(after)
+		clock.Store(&at)
+		if res, err := v.Verify(context.Background(), Request{Secret: secret, ClientIP: netip.MustParseAddr("10.1.2.3")}); err != nil || res.Code != Valid {
+			t.Errorf("after %v: %s %v", after, res.Code, err)
+		}
+	}
+	close(store.gate)
+	verify(0) // the first read
+	life := lifetime(hashSecret(secret))
+
+	store.gate = make(chan struct{}) // reads now wait
+	answered := make(chan struct{})
+	go func() { verify(life - refreshAhead/2); verify(life - refreshAhead/4); close(answered) }()
+	select {
+	case <-answered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a request waited for the read ahead of expiry")
+	}
+	// The read ahead of expiry is made (and waits at the gate), once.
+	waitReads(t, store, 2)
+	if n := store.reads.Load(); n != 2 {
+		t.Errorf("%d reads after the second and third requests, want 2 (one ahead of expiry)", n)
+	}
+	close(store.gate)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		if _, busy := v.refreshing.Load(hashSecret(secret)); !busy {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the read ahead of expiry did not end")
+		}
+	}
+	verify(life + refreshAhead) // past the first entry's life: the new one answers
+	if n := store.reads.Load(); n != 2 {
+		t.Errorf("%d reads after the first entry's life, want 2", n)
+	}
+}
+
+// verifyAll starts n verifications of secret at once and returns, once the
+// goroutines have started, a function that waits for their codes.
+func verifyAll(ctx context.Context, v *Verifier, secret string, n int) func() []string {
+	codes := make([]string, n)
+	var started, done sync.WaitGroup
+	for i := range n {
+		started.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			started.Done()
+			res, err := v.Verify(ctx, Request{Secret: secret, ClientIP: netip.MustParseAddr("10.1.2.3")})
+			codes[i] = res.Code
+			if err != nil {
+				codes[i] = err.Error()
+			}
+		}()
+	}
+	started.Wait()
+	return func() []string { done.Wait(); return codes }
+}
+
+// gated is a verifier of the setup key whose store's reads wait for its
+// gate.
+func gated(t *testing.T) (*Verifier, *gatedStore, *store.DB, *apikey.Key, string) {
+	_, db, k, secret := setup(t)
+	s := &gatedStore{Store: db, gate: make(chan struct{})}
+	return New(s, nil, nil, Config{RatePerSecond: 1e12, Burst: 1 << 30}, nil), s, db, k, secret
+}
+
+// wantReads fails t unless the store made n reads.
+func wantReads(t *testing.T, s *gatedStore, n int32, when string) {
+	t.Helper()
+	if got := s.reads.Load(); got != n {
+		t.Errorf("%s: %d reads, want %d", when, got, n)
+	}
+}
+
+// wantCodes fails t unless every code is want.
+func wantCodes(t *testing.T, codes []string, want string) {
+	t.Helper()
+	for i, code := range codes {
+		if code != want {
+			t.Errorf("request %d: %s, want %s", i, code, want)
+		}
+	}
+}
+
+// Requests that miss on the same hash at the same time share one read.
+func TestConcurrentMissesShareOneRead(t *testing.T) {
+	t.Parallel()
+	v, store, _, _, secret := gated(t)
+	wait := verifyAll(context.Background(), v, secret, 16)
+	waitReads(t, store, 1)
+	time.Sleep(50 * time.Millisecond) // the others reach the read meanwhile: each would make its own
+	wantReads(t, store, 1, "16 requests of one key waiting")
+	close(store.gate)
+	wantCodes(t, wait(), Valid)
+	wantReads(t, store, 1, "16 requests of one key answered")
+}
+
+// The read is not the first request's: its client leaving cuts that
+// request short, not the read the others wait for.
+func TestSharedReadOutlivesTheRequestThatBeganIt(t *testing.T) {
+	t.Parallel()
+	v, store, _, _, secret := gated(t)
+	first, leave := context.WithCancel(context.Background())
+	waitFirst := verifyAll(first, v, secret, 1)
+	waitReads(t, store, 1)
+	waitOthers := verifyAll(context.Background(), v, secret, 4)
+	time.Sleep(50 * time.Millisecond)
+	leave()
+	wantCodes(t, waitFirst(), context.Canceled.Error())
+	close(store.gate)
+	wantCodes(t, waitOthers(), Valid)
+	wantReads(t, store, 1, "the first request gone, the others answered")
+}
+
+// A request that comes after a change to the key does not take the answer
+// of a read begun before it: it reads again.
+func TestReadBegunBeforeAChangeIsNotShared(t *testing.T) {
+	t.Parallel()
+	v, store, db, k, secret := gated(t)
+	ctx := context.Background()
+	waitBefore := verifyAll(ctx, v, secret, 1)
+	waitReads(t, store, 1) // it has read the key active, and waits
+	if err := db.SetKeyActive(ctx, k, false, "t", nil); err != nil {
+		t.Fatal(err)
+	}
+	v.Forget(k)
+	waitAfter := verifyAll(ctx, v, secret, 1)
+	time.Sleep(50 * time.Millisecond)
+	close(store.gate)
+	wantCodes(t, waitBefore(), Valid) // what it read
+	wantCodes(t, waitAfter(), KeyInactive)
+	wantReads(t, store, 2, "one request before the change, one after")
+}
