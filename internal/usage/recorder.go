@@ -215,6 +215,7 @@ func (r *Recorder) FlushAll(ctx context.Context) error { return r.flush(ctx, tru
 
 func (r *Recorder) flush(ctx context.Context, all bool) error {
 	r.mu.Lock()
+	full := r.held >= r.flushAt // the bound's flush: it hurries from its first chunk
 	gathered := r.keys
 	r.keys, r.held = map[string]*keyUse{}, 0
 	r.mu.Unlock()
@@ -236,7 +237,7 @@ func (r *Recorder) flush(ctx context.Context, all bool) error {
 		}
 		if done = end; done < len(ids) && !all {
 			select {
-			case <-time.After(r.pause(time.Since(began))):
+			case <-time.After(r.pause(time.Since(began), full)):
 			case <-ctx.Done():
 				err = ctx.Err()
 			}
@@ -302,10 +303,11 @@ const (
 // some 2.7 s of PostgreSQL's processor time: at half a processor, as it
 // was paced before, it showed in the tail of every request of those
 // seconds), unless uses have gathered past the bound meanwhile: then the
-// flush catches up, as memory comes first.
-func (r *Recorder) pause(took time.Duration) time.Duration {
+// flush catches up, as memory comes first; so does a flush that the bound
+// began (full).
+func (r *Recorder) pause(took time.Duration, full bool) time.Duration {
 	r.mu.Lock()
-	behind := r.held >= r.flushAt
+	behind := full || r.held >= r.flushAt
 	r.mu.Unlock()
 	if behind {
 		return flushPause

@@ -324,40 +324,54 @@ func TestRunFlushesWhenFull(t *testing.T) {
 
 // TestFlushPausesLongerThanItWrites: between two chunks a flush waits nine
 // times as long as the chunk took, so it takes about a tenth of a
-// processor from the requests; with uses gathered past the bound
-// meanwhile, it catches up with the shortest pause.
+// processor from the requests; a flush that the bound began, or one with
+// uses gathered past the bound meanwhile, catches up with the shortest
+// pause.
 func TestFlushPausesLongerThanItWrites(t *testing.T) {
 	t.Parallel()
 	db, _ := servicetest.Open(t)
-	slow := &slowStore{Store: db, takes: 40 * time.Millisecond}
-	r := New(slow, nil)
-	at := time.Now().UTC()
-	for i := range flushChunk + 1 { // two chunks; the keys are not stored, so nothing is written
-		r.Record(fmt.Sprint("key_", i), "VALID", netip.MustParseAddr("192.0.2.1"), at)
+	// pause flushes two chunks' worth of uses with the recorder's bound at
+	// flushAt, and tells how long the first chunk took and the pause after it.
+	pause := func(flushAt int) (took, paused time.Duration, r *Recorder) {
+		slow := &slowStore{Store: db, takes: 40 * time.Millisecond}
+		r = New(slow, nil)
+		r.flushAt = flushAt
+		for i := range flushChunk + 1 { // the keys are not stored, so nothing is written
+			r.Record(fmt.Sprint("key_", i), "VALID", netip.MustParseAddr("192.0.2.1"), time.Now().UTC())
+		}
+		if err := r.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if len(slow.began) != 2 {
+			t.Fatalf("%d chunks, want 2", len(slow.began))
+		}
+		return slow.ended[0].Sub(slow.began[0]), slow.began[1].Sub(slow.ended[0]), r
 	}
-	if err := r.Flush(context.Background()); err != nil {
-		t.Fatal(err)
+	if took, paused, _ := pause(FlushAt); paused < (flushShare-1)*took*9/10 {
+		t.Errorf("paused %v after a chunk that took %v", paused, took)
 	}
-	if len(slow.began) != 2 || slow.began[1].Sub(slow.began[0]) < flushShare*slow.takes {
-		t.Fatalf("chunks began %v apart (%d chunks), a chunk taking %v", slow.began[len(slow.began)-1].Sub(slow.began[0]), len(slow.began), slow.takes)
+	if took, paused, _ := pause(flushChunk); paused >= (flushShare-1)*took/2 {
+		t.Errorf("a flush the bound began paused %v after a chunk that took %v", paused, took)
 	}
+	took, _, r := pause(FlushAt)
 	r.flushAt = 2
-	r.Record("a", "VALID", netip.MustParseAddr("192.0.2.1"), at)
-	r.Record("b", "VALID", netip.MustParseAddr("192.0.2.1"), at)
-	if got := r.pause(slow.takes); got != flushPause {
-		t.Fatalf("paused %v with uses past the bound", got)
+	r.Record("a", "VALID", netip.MustParseAddr("192.0.2.1"), time.Now().UTC())
+	r.Record("b", "VALID", netip.MustParseAddr("192.0.2.1"), time.Now().UTC())
+	if got := r.pause(took, false); got != flushPause {
+		t.Errorf("paused %v with uses past the bound", got)
 	}
 }
 
 // slowStore is a store whose batches each take at least takes.
 type slowStore struct {
 	Store
-	takes time.Duration
-	began []time.Time
+	takes        time.Duration
+	began, ended []time.Time
 }
 
 func (s *slowStore) RecordUsageBatch(ctx context.Context, b apikey.UsageBatch) error {
 	s.began = append(s.began, time.Now())
+	defer func() { s.ended = append(s.ended, time.Now()) }()
 	time.Sleep(s.takes)
 	return s.Store.RecordUsageBatch(ctx, b)
 }

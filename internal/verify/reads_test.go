@@ -153,8 +153,8 @@ func TestConcurrentMissesShareOneRead(t *testing.T) {
 	wantReads(t, store, 1, "16 requests of one key answered")
 }
 
-// The read is not the first request's: its client leaving cuts that
-// request short, not the read the others wait for.
+// The read is not the first request's: its client leaving fails that
+// request's answer, not the read the others wait for.
 func TestSharedReadOutlivesTheRequestThatBeganIt(t *testing.T) {
 	t.Parallel()
 	v, store, _, _, secret := gated(t)
@@ -164,8 +164,8 @@ func TestSharedReadOutlivesTheRequestThatBeganIt(t *testing.T) {
 	waitOthers := verifyAll(context.Background(), v, secret, 4)
 	time.Sleep(50 * time.Millisecond)
 	leave()
-	wantCodes(t, waitFirst(), context.Canceled.Error())
 	close(store.gate)
+	wantCodes(t, waitFirst(), context.Canceled.Error())
 	wantCodes(t, waitOthers(), Valid)
 	wantReads(t, store, 1, "the first request gone, the others answered")
 }
