@@ -44,9 +44,13 @@ type Recorder struct {
 const FlushEvery = time.Minute
 
 // FlushAt is how many counts (one outcome of one key on one day) the
-// recorder holds before Run flushes without waiting for its interval: with
-// its addresses and last use a key takes a few hundred bytes here, so
-// memory stays bounded however many keys are in use between two flushes.
+// recorder holds before Run flushes without waiting for its interval (with
+// its addresses and last use a key takes about 270 bytes here), and the
+// flush goes at full pace. It bounds memory only while the database keeps
+// up: first uses, each writing its key's last use, went at about 5,000
+// keys a second on a million-key SQLite file, and while keys never seen
+// before come faster than that, what waits to be written grows (to some
+// 37 MB after a minute of 7,000 a second).
 const FlushAt = 20_000
 
 type addrCount struct {
