@@ -45,7 +45,7 @@ const FlushEvery = time.Minute
 
 // FlushAt is how many counts (one outcome of one key on one day) the
 // recorder holds before Run flushes without waiting for its interval (with
-// its addresses and last use a key takes about 270 bytes here), and the
+// its addresses and last use a key takes about 210 bytes here), and the
 // flush goes at full pace. It bounds memory only while the database keeps
 // up: first uses, each writing its key's last use, went at about 5,000
 // keys a second on a million-key SQLite file, and while keys never seen
@@ -55,11 +55,11 @@ const FlushAt = 20_000
 
 type addrCount struct {
 	requests, refused int
-	last              time.Time
+	last              stamp
 }
 
 func (a addrCount) plus(b addrCount) addrCount {
-	if b.last.After(a.last) {
+	if b.last > a.last {
 		a.last = b.last
 	}
 	return addrCount{requests: a.requests + b.requests, refused: a.refused + b.refused, last: a.last}
@@ -75,7 +75,7 @@ type keyUse struct {
 	last   lastUse    // the latest accepted use; zero: none
 	// refused is the key's latest refusal for its client address: the
 	// keys list tells refusals of the last 24 hours.
-	refused time.Time
+	refused stamp
 }
 
 // dayCount is a day's count of one outcome; the day as YYYYMMDD, so
@@ -105,8 +105,28 @@ const addressesPerFlush = 50
 // lastUse is a key's last accepted use; the address is formatted only when
 // written, not on every verification.
 type lastUse struct {
-	at   time.Time
+	at   stamp
 	from netip.Addr
+}
+
+// stamp is a moment in Unix nanoseconds, 0 for none: a third of a
+// time.Time, which the recorder would hold several of for every key in use
+// (under a flood of keys used for the first time, it holds many keys).
+type stamp int64
+
+func stampOf(t time.Time) stamp {
+	if t.IsZero() {
+		return 0
+	}
+	return stamp(t.UnixNano())
+}
+
+// time is the moment s, in UTC; zero for none.
+func (s stamp) time() time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, int64(s)).UTC()
 }
 
 // LastUseEvery bounds how often a key's last use is written: a key used
@@ -133,7 +153,8 @@ func New(db Store, logger *slog.Logger) *Recorder {
 func (r *Recorder) Record(keyID, code string, ip netip.Addr, at time.Time) {
 	y, m, d := at.UTC().Date()
 	day := y*10000 + int(m)*100 + d
-	use := addrCount{requests: 1, last: at}
+	now := stampOf(at)
+	use := addrCount{requests: 1, last: now}
 	if code != "VALID" {
 		use.refused = 1
 	}
@@ -149,12 +170,12 @@ func (r *Recorder) Record(keyID, code string, ip netip.Addr, at time.Time) {
 		default: // a flush is asked for already
 		}
 	}
-	if code == apikey.CodeIPNotAllowed && at.After(u.refused) {
-		u.refused = at
+	if code == apikey.CodeIPNotAllowed && now > u.refused {
+		u.refused = now
 	}
 	u.addAddress(day, ip.Unmap(), use)
-	if code == "VALID" && at.After(u.last.at) {
-		u.last = lastUse{at: at, from: ip}
+	if code == "VALID" && now > u.last.at {
+		u.last = lastUse{at: now, from: ip}
 	}
 }
 
@@ -260,17 +281,17 @@ func batch(ids []string, gathered map[string]*keyUse, every time.Duration) apike
 	b := apikey.UsageBatch{LastUseEvery: every}
 	for _, id := range ids {
 		u := gathered[id]
-		if !u.last.at.IsZero() {
+		if u.last.at != 0 {
 			from := ""
 			if u.last.from.IsValid() {
 				from = u.last.from.String()
 			}
-			b.LastUses = append(b.LastUses, apikey.LastUse{KeyID: id, At: u.last.at, From: from})
+			b.LastUses = append(b.LastUses, apikey.LastUse{KeyID: id, At: u.last.at.time(), From: from})
 		}
 		for _, c := range u.counts {
 			row := apikey.UsageCount{KeyID: id, Day: dayText(c.day), Code: c.code, Count: c.n}
 			if c.code == apikey.CodeIPNotAllowed {
-				row.Latest = u.refused
+				row.Latest = u.refused.time()
 			}
 			b.Counts = append(b.Counts, row)
 		}
@@ -280,7 +301,7 @@ func batch(ids []string, gathered map[string]*keyUse, every time.Duration) apike
 				address = a.addr.String()
 			}
 			b.Addresses = append(b.Addresses, apikey.AddressUse{KeyID: id, Day: dayText(a.day), Address: address,
-				Requests: a.n.requests, Refused: a.n.refused, LastSeen: a.n.last})
+				Requests: a.n.requests, Refused: a.n.refused, LastSeen: a.n.last.time()})
 		}
 	}
 	return b
@@ -327,10 +348,10 @@ func (r *Recorder) putBack(ids []string, gathered map[string]*keyUse) {
 	defer r.mu.Unlock()
 	for _, id := range ids {
 		from, u := gathered[id], r.use(id)
-		if from.last.at.After(u.last.at) {
+		if from.last.at > u.last.at {
 			u.last = from.last
 		}
-		if from.refused.After(u.refused) {
+		if from.refused > u.refused {
 			u.refused = from.refused
 		}
 		for _, c := range from.counts {
