@@ -121,8 +121,8 @@ func stampOf(t time.Time) stamp {
 	return stamp(t.UnixNano())
 }
 
-// time is the moment s, in UTC; zero for none.
-func (s stamp) time() time.Time {
+// utc is the moment s; the zero time for none.
+func (s stamp) utc() time.Time {
 	if s == 0 {
 		return time.Time{}
 	}
@@ -286,12 +286,12 @@ func batch(ids []string, gathered map[string]*keyUse, every time.Duration) apike
 			if u.last.from.IsValid() {
 				from = u.last.from.String()
 			}
-			b.LastUses = append(b.LastUses, apikey.LastUse{KeyID: id, At: u.last.at.time(), From: from})
+			b.LastUses = append(b.LastUses, apikey.LastUse{KeyID: id, At: u.last.at.utc(), From: from})
 		}
 		for _, c := range u.counts {
 			row := apikey.UsageCount{KeyID: id, Day: dayText(c.day), Code: c.code, Count: c.n}
 			if c.code == apikey.CodeIPNotAllowed {
-				row.Latest = u.refused.time()
+				row.Latest = u.refused.utc()
 			}
 			b.Counts = append(b.Counts, row)
 		}
@@ -301,7 +301,7 @@ func batch(ids []string, gathered map[string]*keyUse, every time.Duration) apike
 				address = a.addr.String()
 			}
 			b.Addresses = append(b.Addresses, apikey.AddressUse{KeyID: id, Day: dayText(a.day), Address: address,
-				Requests: a.n.requests, Refused: a.n.refused, LastSeen: a.n.last.time()})
+				Requests: a.n.requests, Refused: a.n.refused, LastSeen: a.n.last.utc()})
 		}
 	}
 	return b

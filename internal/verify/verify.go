@@ -121,11 +121,11 @@ type Verifier struct {
 	burst     int
 	instances atomic.Int64 // sharing the rate limit; 0 or 1: this one alone
 	cache     *cache
-	// Keys read again ahead of their entries' expiry: the hashes being
-	// read, and a slot for each read under way (a few at once).
-	refreshing sync.Map
-	refreshes  chan struct{}
-	reads      singleflight.Group // by hash: the reads under way
+	reads     singleflight.Group // by hash: the reads under way
+	// refreshing holds the hashes read again ahead of their entries'
+	// expiry, refreshesAtOnce at most.
+	refreshMu  sync.Mutex
+	refreshing map[[sha256.Size]byte]struct{}
 }
 
 // New returns a Verifier reading keys from db, checking JWT access keys with
@@ -144,7 +144,7 @@ func New(db Store, tokens *token.Signer, rec *usage.Recorder, cfg Config, now fu
 		cfg.CacheSize = DefaultCacheSize
 	}
 	return &Verifier{store: db, tokens: tokens, usage: rec, now: now, rate: rate.Limit(cfg.RatePerSecond), burst: cfg.Burst,
-		cache: newCache(cfg.CacheSize), refreshes: make(chan struct{}, refreshesAtOnce)}
+		cache: newCache(cfg.CacheSize), refreshing: map[[sha256.Size]byte]struct{}{}}
 }
 
 // Verify judges one secret and records the outcome against its key.
@@ -271,9 +271,9 @@ func (v *Verifier) lookup(ctx context.Context, secret string, now time.Time) (*a
 	return k, l, hash, err
 }
 
-// read is what one read of a hash found (key nil: no key has it), with the
-// change counter of when it began.
-type read struct {
+// loaded is what one read of a hash found (key nil: no key has it), with
+// the change counter of when it began.
+type loaded struct {
 	key *apikey.Key
 	lim *rate.Limiter
 	seq uint64
@@ -300,7 +300,7 @@ func (v *Verifier) load(ctx context.Context, hash [sha256.Size]byte) (*apikey.Ke
 	if err != nil {
 		return nil, nil, err
 	}
-	r := shared.(read)
+	r := shared.(loaded)
 	if r.seq < came && v.cache.stale(r.key, r.seq) {
 		if r, err = v.read(ctx, hash); err != nil {
 			return nil, nil, err
@@ -310,15 +310,15 @@ func (v *Verifier) load(ctx context.Context, hash [sha256.Size]byte) (*apikey.Ke
 }
 
 // read reads the key of hash from the store and caches what it found.
-func (v *Verifier) read(ctx context.Context, hash [sha256.Size]byte) (read, error) {
+func (v *Verifier) read(ctx context.Context, hash [sha256.Size]byte) (loaded, error) {
 	ctx, cancel := context.WithTimeout(ctx, readTimeout)
 	defer cancel()
-	r := read{seq: v.cache.begin()}
+	r := loaded{seq: v.cache.begin()}
 	k, err := v.store.KeyByHash(ctx, hex.EncodeToString(hash[:]))
 	switch {
 	case apikey.ErrorCode(err) == apikey.ENOTFOUND:
 	case err != nil:
-		return read{}, err
+		return loaded{}, err
 	default:
 		r.key, r.lim = k, v.limiter(k.ID)
 	}
@@ -334,17 +334,20 @@ const refreshesAtOnce = 4
 // again, or the entry expires and the next request reads the key itself.
 // A failed read leaves the entry to expire as it would have.
 func (v *Verifier) refresh(hash [sha256.Size]byte) {
-	if _, busy := v.refreshing.LoadOrStore(hash, struct{}{}); busy {
+	v.refreshMu.Lock()
+	_, busy := v.refreshing[hash]
+	if busy || len(v.refreshing) >= refreshesAtOnce {
+		v.refreshMu.Unlock()
 		return
 	}
-	select {
-	case v.refreshes <- struct{}{}:
-	default:
-		v.refreshing.Delete(hash)
-		return
-	}
+	v.refreshing[hash] = struct{}{}
+	v.refreshMu.Unlock()
 	go func() {
-		defer func() { v.refreshing.Delete(hash); <-v.refreshes }()
+		defer func() {
+			v.refreshMu.Lock()
+			delete(v.refreshing, hash)
+			v.refreshMu.Unlock()
+		}()
 		v.reads.Do(string(hash[:]), func() (any, error) { return v.read(context.Background(), hash) })
 	}()
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -211,17 +210,6 @@ func BenchmarkChangeWithFullCache(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		v.ForgetKey(fmt.Sprintf("key_%07d", i%1_000_000))
 	}
-}
-
-// countingStore counts the key loads that reach the database.
-type countingStore struct {
-	Store
-	loads atomic.Int64
-}
-
-func (s *countingStore) KeyByHash(ctx context.Context, hash string) (*apikey.Key, error) {
-	s.loads.Add(1)
-	return s.Store.KeyByHash(ctx, hash)
 }
 
 // Keys verified in rotation are read once each: the second round is
