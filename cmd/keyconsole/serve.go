@@ -389,14 +389,16 @@ func periodically(ctx context.Context, interval time.Duration, what string, logg
 
 // tuneCollector lets the heap grow to five times what is live before the
 // garbage collector runs (Go's default is twice), under a soft limit of
-// 96 MiB and 2 KiB a cached key (twice what one takes): under load,
+// 64 MiB and 2 KiB a cached key (twice what one takes): under load,
 // collection was the largest cost of a verification after the network,
-// and the limit keeps memory below 250 MB with the default cache full.
+// and the limit keeps memory near 210 MB with the default cache full and
+// the usage recorder at its bound (usage.HoldAtMost, about 21 MB), twice
+// what is live then.
 // GOGC or GOMEMLIMIT, when set, decide instead.
 func tuneCollector(getenv func(string) string, cacheSize int) {
 	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
 		return
 	}
 	debug.SetGCPercent(400)
-	debug.SetMemoryLimit(96<<20 + int64(cacheSize)<<11)
+	debug.SetMemoryLimit(64<<20 + int64(cacheSize)<<11)
 }

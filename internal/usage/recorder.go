@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"keyconsole/internal/apikey"
@@ -27,13 +28,22 @@ type Recorder struct {
 	store  Store
 	logger *slog.Logger
 
-	mu   sync.Mutex
-	keys map[string]*keyUse // what each key gathered since the last flush
-	held int                // counts held, over every key
+	mu       sync.Mutex
+	keys     map[string]*keyUse // what each key gathered since the last flush
+	held     int                // counts held, over every key
+	inFlight int                // keys taken by flushes and not yet written
 
 	// flushAt counts held make Run flush at once, through due.
 	flushAt int
 	due     chan struct{}
+
+	// holdAtMost keys, gathered and in flight together, make reads of keys
+	// not yet held wait (Room); freed is closed, and replaced, when a
+	// flush frees room; noRoom says, without the lock, that there is none.
+	holdAtMost int
+	roomWait   time.Duration
+	freed      chan struct{}
+	noRoom     atomic.Bool
 }
 
 // FlushEvery is how often Run writes what was gathered: a key in use costs
@@ -46,12 +56,26 @@ const FlushEvery = time.Minute
 // FlushAt is how many counts (one outcome of one key on one day) the
 // recorder holds before Run flushes without waiting for its interval (with
 // its addresses and last use a key takes about 210 bytes here), and the
-// flush goes at full pace. It bounds memory only while the database keeps
-// up: first uses, each writing its key's last use, went at about 5,000
-// keys a second on a million-key SQLite file, and while keys never seen
-// before come faster than that, what waits to be written grows (to some
-// 37 MB after a minute of 7,000 a second).
+// flush goes at full pace. That bounds memory only while the database
+// keeps up: first uses, each writing its key's last use, went at about
+// 5,000 keys a second on a million-key SQLite file, and keys never seen
+// before came at 7,000 and more (what waited grew to some 37 MB in a
+// minute); HoldAtMost bounds it when the database falls behind.
 const FlushAt = 20_000
+
+// HoldAtMost is how many keys the recorder holds, gathered and being
+// written together (about 21 MB), before Room makes the reads of keys not
+// cached wait for a flush to write some: a flood of keys used for the
+// first time, each read from the database and then written back with its
+// first use, then goes at the pace of the writes (on SQLite, some 150 µs
+// of processor time a key, most of it pages written and checkpointed),
+// not faster than memory can hold. Keys cached already never wait.
+const HoldAtMost = 100_000
+
+// roomWait bounds a wait for room: a database refusing writes (a failed
+// flush puts its keys back) holds up no verification longer than this,
+// and memory then grows past the bound while the failures are logged.
+const roomWait = 2 * time.Second
 
 type addrCount struct {
 	requests, refused int
@@ -145,7 +169,65 @@ func New(db Store, logger *slog.Logger) *Recorder {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Recorder{store: db, logger: logger, keys: map[string]*keyUse{}, flushAt: FlushAt, due: make(chan struct{}, 1)}
+	return &Recorder{store: db, logger: logger, keys: map[string]*keyUse{}, flushAt: FlushAt, due: make(chan struct{}, 1),
+		holdAtMost: HoldAtMost, roomWait: roomWait, freed: make(chan struct{})}
+}
+
+// Room waits, while the recorder holds HoldAtMost keys, for a flush to
+// write some, roomWait at most; it returns ctx's error if ctx ends first.
+// Verification calls it before reading a key it has not cached: keys
+// being recorded are then bounded by the pace of the writes.
+func (r *Recorder) Room(ctx context.Context) error {
+	if !r.noRoom.Load() {
+		return nil
+	}
+	timeout := time.NewTimer(r.roomWait)
+	defer timeout.Stop()
+	for {
+		r.mu.Lock()
+		if !r.fullLocked() {
+			r.mu.Unlock()
+			return nil
+		}
+		freed := r.freed
+		r.mu.Unlock()
+		select {
+		case <-freed:
+		case <-timeout.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// fullLocked tells whether the recorder holds its bound of keys, and asks
+// Run for a flush when it does; r.mu is held.
+func (r *Recorder) fullLocked() bool {
+	full := len(r.keys)+r.inFlight >= r.holdAtMost
+	r.noRoom.Store(full)
+	if full {
+		r.askFlush()
+	}
+	return full
+}
+
+// askFlush asks Run for a flush now; r.mu is held.
+func (r *Recorder) askFlush() {
+	select {
+	case r.due <- struct{}{}:
+	default: // a flush is asked for already
+	}
+}
+
+// wrote notes n keys of a flush written (or put back): room they free
+// wakes the reads waiting for it; r.mu is held.
+func (r *Recorder) wrote(n int) {
+	r.inFlight -= n
+	if !r.fullLocked() {
+		close(r.freed)
+		r.freed = make(chan struct{})
+	}
 }
 
 // Record notes one verification of key keyID from ip at at, answered with
@@ -165,10 +247,7 @@ func (r *Recorder) Record(keyID, code string, ip netip.Addr, at time.Time) {
 	// At or past the bound (counts a failed flush put back may have
 	// jumped it), a flush is asked for.
 	if r.held >= r.flushAt {
-		select {
-		case r.due <- struct{}{}:
-		default: // a flush is asked for already
-		}
+		r.askFlush()
 	}
 	if code == apikey.CodeIPNotAllowed && now > u.refused {
 		u.refused = now
@@ -185,6 +264,9 @@ func (r *Recorder) use(id string) *keyUse {
 	if u == nil {
 		u = &keyUse{}
 		r.keys[id] = u
+		if len(r.keys)+r.inFlight >= r.holdAtMost {
+			r.fullLocked()
+		}
 	}
 	return u
 }
@@ -243,6 +325,7 @@ func (r *Recorder) flush(ctx context.Context, all bool) error {
 	full := r.held >= r.flushAt // the bound's flush: it hurries from its first chunk
 	gathered := r.keys
 	r.keys, r.held = map[string]*keyUse{}, 0
+	r.inFlight += len(gathered)
 	r.mu.Unlock()
 	ids := slices.Collect(maps.Keys(gathered))
 	every := LastUseEvery
@@ -260,6 +343,7 @@ func (r *Recorder) flush(ctx context.Context, all bool) error {
 		if err = r.store.RecordUsageBatch(ctx, batch(ids[done:end], gathered, every)); err != nil {
 			break
 		}
+		r.written(ids[done:end], gathered)
 		if done = end; done < len(ids) && !all {
 			select {
 			case <-time.After(r.pause(time.Since(began), full)):
@@ -274,6 +358,16 @@ func (r *Recorder) flush(ctx context.Context, all bool) error {
 	// The keys not written go back, to be tried with the next flush.
 	r.putBack(ids[done:], gathered)
 	return err
+}
+
+// written lets go of what the keys ids gathered, now in the database.
+func (r *Recorder) written(ids []string, gathered map[string]*keyUse) {
+	for _, id := range ids {
+		delete(gathered, id)
+	}
+	r.mu.Lock()
+	r.wrote(len(ids))
+	r.mu.Unlock()
 }
 
 // batch is what the keys ids gathered, as rows to write.
@@ -327,12 +421,12 @@ const (
 // requests being served (the first flush after 18,000 keys were used took
 // some 2.7 s of PostgreSQL's processor time: at half a processor, as it
 // was paced before, it showed in the tail of every request of those
-// seconds), unless uses have gathered past the bound meanwhile: then the
-// flush catches up, as memory comes first; so does a flush that the bound
-// began (full).
+// seconds), unless uses have gathered past the bound, or keys up to
+// HoldAtMost, meanwhile: then the flush catches up, as memory comes first;
+// so does a flush that the bound began (full).
 func (r *Recorder) pause(took time.Duration, full bool) time.Duration {
 	r.mu.Lock()
-	behind := full || r.held >= r.flushAt
+	behind := full || r.held >= r.flushAt || r.noRoom.Load()
 	r.mu.Unlock()
 	if behind {
 		return flushPause
@@ -346,6 +440,8 @@ func (r *Recorder) pause(took time.Duration, full bool) time.Duration {
 func (r *Recorder) putBack(ids []string, gathered map[string]*keyUse) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.inFlight -= len(ids) // counted again as they are gathered
+	defer r.wrote(0)
 	for _, id := range ids {
 		from, u := gathered[id], r.use(id)
 		if from.last.at > u.last.at {

@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -400,4 +402,146 @@ func (r *Recorder) heldAddresses() int {
 		n += len(u.addrs)
 	}
 	return n
+}
+
+// TestRoomWaitsForAFlushToWrite: with HoldAtMost keys held, Room waits;
+// keys a flush has taken still count until written; the first chunk
+// written lets the waiting read go, long before Room would give up.
+func TestRoomWaitsForAFlushToWrite(t *testing.T) {
+	t.Parallel()
+	db, _ := servicetest.Open(t)
+	gated := &gatedStore{Store: db, gate: make(chan struct{}), entered: make(chan struct{}, 2)}
+	r := New(gated, nil)
+	r.holdAtMost, r.roomWait = flushChunk+1, time.Hour
+	r.flushAt = 1 // no pause between the chunks
+	ip := netip.MustParseAddr("192.0.2.1")
+	for i := range flushChunk + 1 { // not stored keys: the writes skip them
+		r.Record(fmt.Sprint("key_", i), "VALID", ip, time.Now().UTC())
+	}
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := r.Room(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("room with the bound held: %v", err)
+	}
+	r.Record("key_0", "KEY_EXPIRED", ip, time.Now().UTC()) // a key held already is counted as ever
+	flushed := make(chan error, 1)
+	go func() { flushed <- r.Flush(context.Background()) }()
+	<-gated.entered // the flush has taken every key, and writes the first chunk
+	roomy := make(chan error, 1)
+	go func() { roomy <- r.Room(context.Background()) }()
+	time.Sleep(50 * time.Millisecond)
+	select {
+	case err := <-roomy:
+		t.Fatalf("room while the flush had written nothing: %v", err)
+	default:
+	}
+	gated.gate <- struct{}{} // the first chunk is written
+	if err := <-roomy; err != nil {
+		t.Fatal(err)
+	}
+	close(gated.gate)
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Room(short); err != nil {
+		t.Fatalf("room after the flush: %v", err)
+	}
+}
+
+// TestRoomGivesUpWhileWritesFail: a database refusing writes holds a
+// verification up for roomWait, no longer; the keys stay held for the
+// next flush.
+func TestRoomGivesUpWhileWritesFail(t *testing.T) {
+	t.Parallel()
+	db, _ := servicetest.Open(t)
+	r := New(&failingAfter{Store: db, n: 0}, nil)
+	r.holdAtMost, r.roomWait = 3, 20*time.Millisecond
+	for i := range 3 {
+		r.Record(fmt.Sprint("key_", i), "VALID", netip.MustParseAddr("192.0.2.1"), time.Now().UTC())
+	}
+	if err := r.Flush(context.Background()); err == nil {
+		t.Fatal("a failing flush said nothing")
+	}
+	if err := r.Room(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.heldKeys(); n != 3 {
+		t.Fatalf("%d keys held after the failed flush, want 3", n)
+	}
+}
+
+// TestFloodOfNewKeysStaysWithinTheBound: goroutines each recording keys
+// never seen before, waiting for Room first as verification does, while
+// Run writes them to a slow database: what the recorder holds never
+// passes HoldAtMost by more than the goroutines that passed Room at once,
+// and every use reaches the database.
+func TestFloodOfNewKeysStaysWithinTheBound(t *testing.T) {
+	t.Parallel()
+	db, root := servicetest.Open(t)
+	const workers, each, bound = 8, 100, 150
+	var bulk store.Bulk
+	for i := range workers * each {
+		bulk.Keys = append(bulk.Keys, &apikey.Key{ID: fmt.Sprintf("key_f_%05d", i), AccountID: root.ID, SecretHash: fmt.Sprintf("f%05d", i),
+			DisplayPrefix: "kc_g_x", CreatedBy: "t", UpdatedBy: "t", Version: 1,
+			Settings: apikey.Settings{Name: fmt.Sprintf("f %05d", i), Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true}})
+	}
+	if err := db.BulkLoad(context.Background(), bulk); err != nil {
+		t.Fatal(err)
+	}
+	r := New(&slowStore{Store: db, takes: 5 * time.Millisecond}, nil)
+	r.holdAtMost, r.roomWait = bound, time.Hour
+	ctx, stop := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() { r.Run(ctx, time.Hour); close(ran) }()
+	var most atomic.Int64
+	at := time.Now().UTC()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				if err := r.Room(ctx); err != nil {
+					t.Error(err)
+					return
+				}
+				r.Record(fmt.Sprintf("key_f_%05d", w*each+i), "VALID", netip.MustParseAddr("192.0.2.1"), at)
+				for n := int64(r.heldKeys()); ; {
+					if m := most.Load(); n <= m || most.CompareAndSwap(m, n) {
+						break
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	stop()
+	<-ran // the final flush
+	if got := most.Load(); got > bound+workers {
+		t.Fatalf("held %d keys, bound %d with %d at once", got, bound, workers)
+	}
+	for _, k := range bulk.Keys {
+		got, err := db.Key(context.Background(), k.ID)
+		if err != nil || got.LastUsedAt == nil {
+			t.Fatalf("%s: last use %v, %v", k.ID, got.LastUsedAt, err)
+		}
+	}
+}
+
+// gatedStore is the real store whose batches each say they began, then
+// wait for the gate.
+type gatedStore struct {
+	Store
+	gate, entered chan struct{}
+}
+
+func (s *gatedStore) RecordUsageBatch(ctx context.Context, b apikey.UsageBatch) error {
+	s.entered <- struct{}{}
+	<-s.gate
+	return s.Store.RecordUsageBatch(ctx, b)
+}
+
+// heldKeys counts the keys held, gathered and in flight.
+func (r *Recorder) heldKeys() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.keys) + r.inFlight
 }

@@ -3,6 +3,8 @@ package verify
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
+	"fmt"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -11,6 +13,7 @@ import (
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/store"
+	"keyconsole/internal/usage"
 )
 
 // countingStore is the real store whose key loads are counted once made
@@ -210,4 +213,43 @@ func TestReadsAheadOfExpiryAreBounded(t *testing.T) {
 	time.Sleep(50 * time.Millisecond) // any further read would be made meanwhile
 	wantReads(t, store, refreshesAtOnce, "with twice as many keys due")
 	close(store.gate)
+}
+
+// While the usage recorder holds all it may, a key not cached is read only
+// once a flush has written some: its verification waits (here, until its
+// client gives up), while a cached key's is answered at once.
+func TestMissWaitsForUsageToBeWritten(t *testing.T) {
+	t.Parallel()
+	_, db, k, secret := setup(t)
+	other, _ := apikey.GenerateSecret(apikey.TypeGeneral)
+	if err := db.CreateKey(context.Background(), &apikey.Key{AccountID: k.AccountID, CreatedBy: "t", SecretHash: apikey.HashSecret(other),
+		DisplayPrefix: apikey.DisplayPrefix(other), Settings: apikey.Settings{Name: "other", Type: apikey.TypeGeneral,
+			AccessType: apikey.AccessGenerated, Active: true}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	rec := usage.New(db, nil)
+	v := New(db, nil, rec, Config{RatePerSecond: 1e12, Burst: 1 << 30}, nil)
+	ip := netip.MustParseAddr("10.1.2.3")
+	if res, err := v.Verify(context.Background(), Request{Secret: secret, ClientIP: ip}); err != nil || res.Code != Valid {
+		t.Fatalf("cached key: %s %v", res.Code, err)
+	}
+	for i := range usage.HoldAtMost { // keys the database does not have: the flush skips them
+		rec.Record(fmt.Sprint("key_none_", i), "VALID", ip, time.Now())
+	}
+	short, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := v.Verify(short, Request{Secret: other, ClientIP: ip}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a key not cached was read with the recorder full: %v", err)
+	}
+	if res, err := v.Verify(short, Request{Secret: secret, ClientIP: ip}); err != nil || res.Code != Valid {
+		t.Fatalf("a cached key waited: %s %v", res.Code, err)
+	}
+	// A flush's first chunk written makes room; the flush is then cut short.
+	flushing, stop := context.WithCancel(context.Background())
+	flushed := make(chan struct{})
+	go func() { rec.Flush(flushing); close(flushed) }()
+	defer func() { stop(); <-flushed }()
+	if res, err := v.Verify(context.Background(), Request{Secret: other, ClientIP: ip}); err != nil || res.Code != Valid {
+		t.Fatalf("once the flush wrote: %s %v", res.Code, err)
+	}
 }

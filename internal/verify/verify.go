@@ -292,6 +292,13 @@ const readTimeout = 10 * time.Second
 // read the others wait for. A request that came after a change the shared
 // read may not have seen reads again on its own.
 func (v *Verifier) load(ctx context.Context, hash [sha256.Size]byte) (*apikey.Key, *rate.Limiter, error) {
+	if v.usage != nil {
+		// A key read now is recorded next: while the recorder holds all
+		// it may, the read waits for it to write some.
+		if err := v.usage.Room(ctx); err != nil {
+			return nil, nil, err
+		}
+	}
 	came := v.cache.begin()
 	shared, err, _ := v.reads.Do(string(hash[:]), func() (any, error) { return v.read(context.WithoutCancel(ctx), hash) })
 	if err == nil {
