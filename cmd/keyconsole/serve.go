@@ -390,10 +390,10 @@ func periodically(ctx context.Context, interval time.Duration, what string, logg
 // tuneCollector lets the heap grow to five times what is live before the
 // garbage collector runs (Go's default is twice), under a soft limit of
 // 64 MiB and 2 KiB a cached key (twice what one takes): under load,
-// collection was the largest cost of a verification after the network,
-// and the limit keeps memory near 210 MB with the default cache full and
-// the usage recorder at its bound (usage.HoldAtMost, about 21 MB), twice
-// what is live then.
+// collection was the largest cost of a verification after the network.
+// The limit (about 170 MB with the default cache) is twice what was live
+// with the cache full and the usage recorder at its bound (77 MB; see
+// usage.HoldAtMost), and the process then held about 210 MB.
 // GOGC or GOMEMLIMIT, when set, decide instead.
 func tuneCollector(getenv func(string) string, cacheSize int) {
 	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {

@@ -38,12 +38,15 @@ type Recorder struct {
 	due     chan struct{}
 
 	// holdAtMost keys, gathered and in flight together, make reads of keys
-	// not yet held wait (Room); freed is closed, and replaced, when a
-	// flush frees room; noRoom says, without the lock, that there is none.
+	// not cached wait (Room); freed is closed, and replaced, when a flush
+	// frees room; noRoom says, without the lock, that there is none.
 	holdAtMost int
 	roomWait   time.Duration
 	freed      chan struct{}
 	noRoom     atomic.Bool
+	// failing is set while flushes fail: waiting for room would not bring
+	// any, so Room lets reads through at once.
+	failing atomic.Bool
 }
 
 // FlushEvery is how often Run writes what was gathered: a key in use costs
@@ -69,12 +72,14 @@ const FlushAt = 20_000
 // first time, each read from the database and then written back with its
 // first use, then goes at the pace of the writes (on SQLite, some 150 µs
 // of processor time a key, most of it pages written and checkpointed),
-// not faster than memory can hold. Keys cached already never wait.
+// not faster than memory can hold. Keys cached already never wait, so
+// the recorder may hold theirs besides (at most the cache's size), and the
+// reads one flush's chunk lets go at once.
 const HoldAtMost = 100_000
 
-// roomWait bounds a wait for room: a database refusing writes (a failed
-// flush puts its keys back) holds up no verification longer than this,
-// and memory then grows past the bound while the failures are logged.
+// roomWait bounds a wait for room: a database that stalls holds up no
+// verification longer than this (one that fails writes, none at all);
+// memory then grows past the bound while the failures are logged.
 const roomWait = 2 * time.Second
 
 type addrCount struct {
@@ -174,18 +179,19 @@ func New(db Store, logger *slog.Logger) *Recorder {
 }
 
 // Room waits, while the recorder holds HoldAtMost keys, for a flush to
-// write some, roomWait at most; it returns ctx's error if ctx ends first.
-// Verification calls it before reading a key it has not cached: keys
-// being recorded are then bounded by the pace of the writes.
+// write some, roomWait at most, and not while flushes fail; it returns
+// ctx's error if ctx ends first. Verification calls it before reading a
+// key it has not cached: keys being recorded are then bounded by the
+// pace of the writes.
 func (r *Recorder) Room(ctx context.Context) error {
-	if !r.noRoom.Load() {
+	if !r.noRoom.Load() || r.failing.Load() {
 		return nil
 	}
 	timeout := time.NewTimer(r.roomWait)
 	defer timeout.Stop()
 	for {
 		r.mu.Lock()
-		if !r.fullLocked() {
+		if !r.atBound() || r.failing.Load() {
 			r.mu.Unlock()
 			return nil
 		}
@@ -201,15 +207,12 @@ func (r *Recorder) Room(ctx context.Context) error {
 	}
 }
 
-// fullLocked tells whether the recorder holds its bound of keys, and asks
-// Run for a flush when it does; r.mu is held.
-func (r *Recorder) fullLocked() bool {
-	full := len(r.keys)+r.inFlight >= r.holdAtMost
-	r.noRoom.Store(full)
-	if full {
-		r.askFlush()
-	}
-	return full
+// atBound tells whether the recorder holds HoldAtMost keys, and notes it
+// in noRoom; r.mu is held.
+func (r *Recorder) atBound() bool {
+	at := len(r.keys)+r.inFlight >= r.holdAtMost
+	r.noRoom.Store(at)
+	return at
 }
 
 // askFlush asks Run for a flush now; r.mu is held.
@@ -220,11 +223,10 @@ func (r *Recorder) askFlush() {
 	}
 }
 
-// wrote notes n keys of a flush written (or put back): room they free
-// wakes the reads waiting for it; r.mu is held.
-func (r *Recorder) wrote(n int) {
-	r.inFlight -= n
-	if !r.fullLocked() {
+// wake lets the reads waiting for room go, if there is room now or
+// flushes fail; r.mu is held.
+func (r *Recorder) wake() {
+	if !r.atBound() || r.failing.Load() {
 		close(r.freed)
 		r.freed = make(chan struct{})
 	}
@@ -244,9 +246,10 @@ func (r *Recorder) Record(keyID, code string, ip netip.Addr, at time.Time) {
 	defer r.mu.Unlock()
 	u := r.use(keyID)
 	r.addCount(u, day, code, 1)
-	// At or past the bound (counts a failed flush put back may have
-	// jumped it), a flush is asked for.
-	if r.held >= r.flushAt {
+	// At or past a bound (counts a failed flush put back may have jumped
+	// it), a flush is asked for.
+	full := len(r.keys)+r.inFlight >= r.holdAtMost && r.atBound()
+	if full || r.held >= r.flushAt {
 		r.askFlush()
 	}
 	if code == apikey.CodeIPNotAllowed && now > u.refused {
@@ -264,9 +267,6 @@ func (r *Recorder) use(id string) *keyUse {
 	if u == nil {
 		u = &keyUse{}
 		r.keys[id] = u
-		if len(r.keys)+r.inFlight >= r.holdAtMost {
-			r.fullLocked()
-		}
 	}
 	return u
 }
@@ -355,7 +355,9 @@ func (r *Recorder) flush(ctx context.Context, all bool) error {
 			}
 		}
 	}
-	// The keys not written go back, to be tried with the next flush.
+	// The keys not written go back, to be tried with the next flush; the
+	// reads waiting for room go if there is some, or if writes fail.
+	r.failing.Store(err != nil && ctx.Err() == nil)
 	r.putBack(ids[done:], gathered)
 	return err
 }
@@ -366,7 +368,8 @@ func (r *Recorder) written(ids []string, gathered map[string]*keyUse) {
 		delete(gathered, id)
 	}
 	r.mu.Lock()
-	r.wrote(len(ids))
+	r.inFlight -= len(ids)
+	r.wake()
 	r.mu.Unlock()
 }
 
@@ -421,12 +424,12 @@ const (
 // requests being served (the first flush after 18,000 keys were used took
 // some 2.7 s of PostgreSQL's processor time: at half a processor, as it
 // was paced before, it showed in the tail of every request of those
-// seconds), unless uses have gathered past the bound, or keys up to
-// HoldAtMost, meanwhile: then the flush catches up, as memory comes first;
-// so does a flush that the bound began (full).
+// seconds), unless uses have gathered past the bound meanwhile: then the
+// flush catches up, as memory comes first; so does a flush that the bound
+// began (full).
 func (r *Recorder) pause(took time.Duration, full bool) time.Duration {
 	r.mu.Lock()
-	behind := full || r.held >= r.flushAt || r.noRoom.Load()
+	behind := full || r.held >= r.flushAt
 	r.mu.Unlock()
 	if behind {
 		return flushPause
@@ -441,7 +444,7 @@ func (r *Recorder) putBack(ids []string, gathered map[string]*keyUse) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.inFlight -= len(ids) // counted again as they are gathered
-	defer r.wrote(0)
+	defer r.wake()         // (before the unlock)
 	for _, id := range ids {
 		from, u := gathered[id], r.use(id)
 		if from.last.at > u.last.at {
@@ -464,6 +467,7 @@ func (r *Recorder) putBack(ids []string, gathered map[string]*keyUse) {
 func (r *Recorder) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var retry time.Duration // the last wait after a failed flush
 	for {
 		select {
 		case <-t.C:
@@ -476,9 +480,19 @@ func (r *Recorder) Run(ctx context.Context, interval time.Duration) {
 			cancel()
 			return
 		}
-		// A flush cut short by the stop is retried by the final one.
+		// A flush cut short by the stop is retried by the final one. A
+		// failed one is retried after a second, then after twice as long
+		// each time, up to the interval: a database refusing writes is not
+		// asked again with every use.
 		if err := r.Flush(ctx); err != nil && ctx.Err() == nil {
 			r.logger.Warn("usage flush", "err", err)
+			retry = min(max(2*retry, time.Second), interval)
+			select {
+			case <-time.After(retry):
+			case <-ctx.Done():
+			}
+		} else {
+			retry = 0
 		}
 	}
 }

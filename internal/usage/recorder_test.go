@@ -413,7 +413,7 @@ func TestRoomWaitsForAFlushToWrite(t *testing.T) {
 	gated := &gatedStore{Store: db, gate: make(chan struct{}), entered: make(chan struct{}, 2)}
 	r := New(gated, nil)
 	r.holdAtMost, r.roomWait = flushChunk+1, time.Hour
-	r.flushAt = 1 // no pause between the chunks
+	r.flushAt = 1 // the shortest pause between the chunks
 	ip := netip.MustParseAddr("192.0.2.1")
 	for i := range flushChunk + 1 { // not stored keys: the writes skip them
 		r.Record(fmt.Sprint("key_", i), "VALID", ip, time.Now().UTC())
@@ -429,11 +429,10 @@ func TestRoomWaitsForAFlushToWrite(t *testing.T) {
 	<-gated.entered // the flush has taken every key, and writes the first chunk
 	roomy := make(chan error, 1)
 	go func() { roomy <- r.Room(context.Background()) }()
-	time.Sleep(50 * time.Millisecond)
-	select {
-	case err := <-roomy:
+	short, cancel = context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := r.Room(short); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("room while the flush had written nothing: %v", err)
-	default:
 	}
 	gated.gate <- struct{}{} // the first chunk is written
 	if err := <-roomy; err != nil {
@@ -443,31 +442,109 @@ func TestRoomWaitsForAFlushToWrite(t *testing.T) {
 	if err := <-flushed; err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Room(short); err != nil {
+	if err := r.Room(context.Background()); err != nil {
 		t.Fatalf("room after the flush: %v", err)
 	}
 }
 
-// TestRoomGivesUpWhileWritesFail: a database refusing writes holds a
-// verification up for roomWait, no longer; the keys stay held for the
-// next flush.
-func TestRoomGivesUpWhileWritesFail(t *testing.T) {
+// TestRoomLetsReadsThroughWhileWritesFail: waiting for room is no use
+// while the database refuses writes: a failed flush lets the waiting
+// reads go, and the next ones do not wait; the keys stay held for the next
+// flush.
+func TestRoomLetsReadsThroughWhileWritesFail(t *testing.T) {
 	t.Parallel()
 	db, _ := servicetest.Open(t)
-	r := New(&failingAfter{Store: db, n: 0}, nil)
-	r.holdAtMost, r.roomWait = 3, 20*time.Millisecond
+	gated := &gatedStore{Store: &failingAfter{Store: db, n: 0}, gate: make(chan struct{}), entered: make(chan struct{}, 1)}
+	r := New(gated, nil)
+	r.holdAtMost, r.roomWait = 3, time.Hour
 	for i := range 3 {
 		r.Record(fmt.Sprint("key_", i), "VALID", netip.MustParseAddr("192.0.2.1"), time.Now().UTC())
 	}
-	if err := r.Flush(context.Background()); err == nil {
+	flushed := make(chan error, 1)
+	go func() { flushed <- r.Flush(context.Background()) }()
+	<-gated.entered
+	waiting := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		waiting <- r.Room(ctx)
+	}()
+	close(gated.gate) // the write fails
+	if err := <-flushed; err == nil {
 		t.Fatal("a failing flush said nothing")
 	}
-	if err := r.Room(context.Background()); err != nil {
-		t.Fatal(err)
+	if err := <-waiting; err != nil {
+		t.Fatalf("a read waiting when the flush failed: %v", err)
+	}
+	short, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := r.Room(short); err != nil {
+		t.Fatalf("a read after the flush failed: %v", err)
 	}
 	if n := r.heldKeys(); n != 3 {
 		t.Fatalf("%d keys held after the failed flush, want 3", n)
 	}
+}
+
+// TestRoomWaitsNoLongerThanRoomWait: a database that stalls holds a read
+// up for roomWait, then lets it go.
+func TestRoomWaitsNoLongerThanRoomWait(t *testing.T) {
+	t.Parallel()
+	db, _ := servicetest.Open(t)
+	gated := &gatedStore{Store: db, gate: make(chan struct{}), entered: make(chan struct{}, 1)}
+	r := New(gated, nil)
+	r.holdAtMost, r.roomWait = 3, 100*time.Millisecond
+	for i := range 3 {
+		r.Record(fmt.Sprint("key_", i), "VALID", netip.MustParseAddr("192.0.2.1"), time.Now().UTC())
+	}
+	flushed := make(chan error, 1)
+	go func() { flushed <- r.Flush(context.Background()) }()
+	<-gated.entered // and stalls
+	began := time.Now()
+	if err := r.Room(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(began); waited < r.roomWait {
+		t.Fatalf("let go after %v, before roomWait", waited)
+	}
+	close(gated.gate)
+	if err := <-flushed; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRunRetriesAFailedFlushLater: with the recorder at its bound every
+// new key asks for a flush; while the database refuses writes Run tries
+// again after a second, not at once.
+func TestRunRetriesAFailedFlushLater(t *testing.T) {
+	t.Parallel()
+	db, _ := servicetest.Open(t)
+	tries := &triedStore{Store: &failingAfter{Store: db, n: 0}}
+	r := New(tries, nil)
+	r.holdAtMost = 3
+	ctx, stop := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() { r.Run(ctx, time.Hour); close(ran) }()
+	for i := 0; tries.n.Load() < 1 || i < 50; i++ {
+		r.Record(fmt.Sprint("key_", i), "VALID", netip.MustParseAddr("192.0.2.1"), time.Now().UTC())
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := tries.n.Load(); n > 2 {
+		t.Fatalf("%d flushes tried within 250 ms of writes failing", n)
+	}
+	stop()
+	<-ran
+}
+
+// triedStore is a store counting the batches asked of it.
+type triedStore struct {
+	Store
+	n atomic.Int64
+}
+
+func (s *triedStore) RecordUsageBatch(ctx context.Context, b apikey.UsageBatch) error {
+	s.n.Add(1)
+	return s.Store.RecordUsageBatch(ctx, b)
 }
 
 // TestFloodOfNewKeysStaysWithinTheBound: goroutines each recording keys

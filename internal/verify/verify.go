@@ -293,8 +293,9 @@ const readTimeout = 10 * time.Second
 // read may not have seen reads again on its own.
 func (v *Verifier) load(ctx context.Context, hash [sha256.Size]byte) (*apikey.Key, *rate.Limiter, error) {
 	if v.usage != nil {
-		// A key read now is recorded next: while the recorder holds all
-		// it may, the read waits for it to write some.
+		// A key read now is most often recorded next (not for a made-up
+		// secret, nor for Explain): while the recorder holds all it may,
+		// every read waits for it to write some.
 		if err := v.usage.Room(ctx); err != nil {
 			return nil, nil, err
 		}
