@@ -71,7 +71,7 @@ const FlushAt = 20_000
 // cached wait for a flush to write some: a flood of keys used for the
 // first time, each read from the database and then written back with its
 // first use, then goes at the pace of the writes (on SQLite, some 150 µs
-// of processor time a key, most of it pages written and checkpointed),
+// of processor time a key, a third of it pages written and checkpointed),
 // not faster than memory can hold. Keys cached already never wait, so
 // the recorder may hold theirs besides (at most the cache's size), and the
 // reads one flush's chunk lets go at once.
