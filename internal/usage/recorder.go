@@ -208,10 +208,13 @@ func (r *Recorder) Room(ctx context.Context) error {
 }
 
 // atBound tells whether the recorder holds HoldAtMost keys, and notes it
-// in noRoom; r.mu is held.
+// in noRoom (written only when it changes: Record asks on every use);
+// r.mu is held.
 func (r *Recorder) atBound() bool {
 	at := len(r.keys)+r.inFlight >= r.holdAtMost
-	r.noRoom.Store(at)
+	if at != r.noRoom.Load() {
+		r.noRoom.Store(at)
+	}
 	return at
 }
 
@@ -248,8 +251,7 @@ func (r *Recorder) Record(keyID, code string, ip netip.Addr, at time.Time) {
 	r.addCount(u, day, code, 1)
 	// At or past a bound (counts a failed flush put back may have jumped
 	// it), a flush is asked for.
-	full := len(r.keys)+r.inFlight >= r.holdAtMost && r.atBound()
-	if full || r.held >= r.flushAt {
+	if r.atBound() || r.held >= r.flushAt {
 		r.askFlush()
 	}
 	if code == apikey.CodeIPNotAllowed && now > u.refused {
@@ -322,7 +324,7 @@ func (r *Recorder) FlushAll(ctx context.Context) error { return r.flush(ctx, tru
 
 func (r *Recorder) flush(ctx context.Context, all bool) error {
 	r.mu.Lock()
-	full := r.held >= r.flushAt // the bound's flush: it hurries from its first chunk
+	hurry := r.held >= r.flushAt // the bound's flush: it hurries from its first chunk
 	gathered := r.keys
 	r.keys, r.held = map[string]*keyUse{}, 0
 	r.inFlight += len(gathered)
@@ -346,7 +348,7 @@ func (r *Recorder) flush(ctx context.Context, all bool) error {
 		r.written(ids[done:end], gathered)
 		if done = end; done < len(ids) && !all {
 			select {
-			case <-time.After(r.pause(time.Since(began), full)):
+			case <-time.After(r.pause(time.Since(began), hurry)):
 			case <-ctx.Done():
 				err = ctx.Err()
 			}
@@ -426,10 +428,10 @@ const (
 // was paced before, it showed in the tail of every request of those
 // seconds), unless uses have gathered past the bound meanwhile: then the
 // flush catches up, as memory comes first; so does a flush that the bound
-// began (full).
-func (r *Recorder) pause(took time.Duration, full bool) time.Duration {
+// began (hurry).
+func (r *Recorder) pause(took time.Duration, hurry bool) time.Duration {
 	r.mu.Lock()
-	behind := full || r.held >= r.flushAt
+	behind := hurry || r.held >= r.flushAt
 	r.mu.Unlock()
 	if behind {
 		return flushPause

@@ -423,7 +423,10 @@ func TestRoomWaitsForAFlushToWrite(t *testing.T) {
 	if err := r.Room(short); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("room with the bound held: %v", err)
 	}
-	r.Record("key_0", "KEY_EXPIRED", ip, time.Now().UTC()) // a key held already is counted as ever
+	r.Record("key_0", "KEY_EXPIRED", ip, time.Now().UTC()) // a key held already takes no more room
+	if n := r.heldKeys(); n != flushChunk+1 {
+		t.Fatalf("%d keys held, want %d", n, flushChunk+1)
+	}
 	flushed := make(chan error, 1)
 	go func() { flushed <- r.Flush(context.Background()) }()
 	<-gated.entered // the flush has taken every key, and writes the first chunk

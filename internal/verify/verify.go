@@ -285,11 +285,11 @@ const readTimeout = 10 * time.Second
 
 // load reads the key of hash. Requests that miss on the same hash at the
 // same time share one read: a client's many connections all miss at once
-// after a start, and each would cost the database a read. The first runs
-// it on its own goroutine (a goroutine of its own for each read cost
-// misses about a sixth of their throughput on SQLite), but for no
-// request in particular: its client leaving fails its own answer, not the
-// read the others wait for. A request that came after a change the shared
+// after a start, and each would cost the database a read. The read runs
+// on the first request's goroutine (one goroutine more for each read cost
+// misses about a sixth of their throughput on SQLite), but for no request
+// in particular: its client leaving fails its own answer, not the read the
+// others wait for. A request that came after a change the shared
 // read may not have seen reads again on its own.
 func (v *Verifier) load(ctx context.Context, hash [sha256.Size]byte) (*apikey.Key, *rate.Limiter, error) {
 	if v.usage != nil {
