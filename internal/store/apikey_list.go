@@ -51,9 +51,9 @@ func (db *DB) ListKeys(ctx context.Context, in apikey.KeyQuery) (apikey.KeyPage,
 		// Counted before they are read: sorting many would be the cost
 		// this avoids.
 		where, args := keyFilter(above)
-		var n int
-		if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM api_keys`+where+` LIMIT ?) capped`, append(args, maxInherited+1)...).Scan(&n); err != nil {
-			return page, fmt.Errorf("count keys: %w", err)
+		n, err := db.countKeysUpTo(ctx, where, args, maxInherited+1)
+		if err != nil {
+			return page, err
 		}
 		if n > maxInherited {
 			return db.listMerged(ctx, q, page, offset)
@@ -63,30 +63,46 @@ func (db *DB) ListKeys(ctx context.Context, in apikey.KeyQuery) (apikey.KeyPage,
 		}
 	}
 	where, args := keyFilter(own)
-	var n int
-	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM api_keys`+where+` LIMIT ?) capped`, append(args, countCap+1)...).Scan(&n); err != nil {
-		return page, fmt.Errorf("count keys: %w", err)
-	}
-	if q.Attention != "" && own.indexHint != "" && n > attentionSortMax {
-		if index, ok := orderIndexes[cmp.Or(strings.TrimPrefix(q.Sort, "-"), apikey.SortByName)]; ok {
-			own.indexHint = db.e.useIndex(index)
-			where, args = keyFilter(own)
+	n, counted := 0, false
+	if q.Attention != "" && own.indexHint != "" {
+		// How many a rule finds decides the index, before the page is read.
+		if n, err = db.countKeysUpTo(ctx, where, args, countCap+1); err != nil {
+			return page, err
+		}
+		counted = true
+		if n > attentionSortMax {
+			if index, ok := orderIndexes[cmp.Or(strings.TrimPrefix(q.Sort, "-"), apikey.SortByName)]; ok {
+				own.indexHint = db.e.useIndex(index)
+				where, args = keyFilter(own)
+			}
 		}
 	}
+	// Of the own keys, at most len(inherited) before the page's start can
+	// have been pushed onto it by inherited ones.
+	from := max(0, offset-len(inherited))
+	want := page.PerPage + offset - from
+	// One row more than the page needs: where the page itself shows the
+	// total (it ends short of it, or runs past the cap), nothing is counted.
+	rows, err := db.queryKeyRows(ctx, db.keyPageQuery(where, q.Sort), append(args, want+1, from)...)
+	if err != nil {
+		return page, err
+	}
+	if !counted {
+		var shown bool
+		if n, shown = ownTotal(len(rows), want, from); !shown {
+			if n, err = db.countKeysUpTo(ctx, where, args, countCap+1); err != nil {
+				return page, err
+			}
+		}
+	}
+	rows = rows[:min(len(rows), want)]
 	page.Own, page.OwnMoreThan = min(n, countCap), n > countCap
 	page.Total, page.MoreThan = n+len(inherited), n > countCap
 	if page.MoreThan {
 		page.Total = countCap + len(inherited)
 	}
 	if !page.MoreThan && offset >= page.Total {
-		return page, nil // past the end: nothing to read
-	}
-	// Of the own keys, at most len(inherited) before the page's start can
-	// have been pushed onto it by inherited ones.
-	from := max(0, offset-len(inherited))
-	rows, err := db.queryKeyRows(ctx, db.keyPageQuery(where, q.Sort), append(args, page.PerPage+offset-from, from)...)
-	if err != nil {
-		return page, err
+		return page, nil // past the end: nothing to show
 	}
 	if from > 0 && len(rows) == 0 && len(inherited) > 0 {
 		// Past the own keys' end: where the inherited ones fall is not
@@ -110,6 +126,30 @@ func (db *DB) ListKeys(ctx context.Context, in apikey.KeyQuery) (apikey.KeyPage,
 	return page, db.loadKeyChildren(ctx, page.Keys)
 }
 
+// ownTotal is how many keys there are from what a page read from row from,
+// asking for want rows and one more, found: got. It is shown when the read
+// ended short of its limit (then every key after from was read), or ran
+// past the count's cap (any number past it is shown alike); otherwise the
+// keys must be counted.
+func ownTotal(got, want, from int) (n int, shown bool) {
+	switch {
+	case got > want && from+got > countCap:
+		return from + got, true
+	case got <= want && (got > 0 || from == 0):
+		return from + got, true
+	}
+	return 0, false
+}
+
+// countKeysUpTo counts the keys where selects, as far as limit.
+func (db *DB) countKeysUpTo(ctx context.Context, where string, args []any, limit int) (int, error) {
+	var n int
+	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM api_keys`+where+` LIMIT ?) capped`, append(args, limit)...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count keys: %w", err)
+	}
+	return n, nil
+}
+
 // listMerged reads, for an account below one with many keys, the first
 // offset+PerPage keys of each account of q along its index and merges
 // them: early pages, the ones people open, stay cheap.
@@ -121,9 +161,9 @@ func (db *DB) listMerged(ctx context.Context, q keyQuery, page apikey.KeyPage, o
 		one := q
 		one.AccountIDs = []string{id}
 		where, args := keyFilter(one)
-		var n int
-		if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM api_keys`+where+` LIMIT ?) capped`, append(args, countCap+1)...).Scan(&n); err != nil {
-			return page, fmt.Errorf("count keys: %w", err)
+		n, err := db.countKeysUpTo(ctx, where, args, countCap+1)
+		if err != nil {
+			return page, err
 		}
 		if id == q.AccountIDs[0] {
 			page.Own, page.OwnMoreThan = min(n, countCap), n > countCap

@@ -533,14 +533,7 @@ func TestListMergesInheritedKeysInOrder(t *testing.T) {
 	for _, order := range []string{"name", "-name", apikey.SortByCreated, "-" + apikey.SortByCreated, apikey.SortByExpires, "-" + apikey.SortByExpires} {
 		for pageNo := 1; pageNo <= 8; pageNo++ {
 			q := apikey.KeyQuery{AccountIDs: []string{child.ID, top}, Sort: order, Page: pageNo, PerPage: 20, Now: *now}
-			got, err := db.ListKeys(ctx, q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := db.listTogether(ctx, keyQuery{KeyQuery: q}, apikey.KeyPage{PerPage: 20}, (pageNo-1)*20)
-			if err != nil {
-				t.Fatal(err)
-			}
+			got, want := pageAndTruth(t, db, q)
 			if ids(got.Keys) != ids(want.Keys) {
 				t.Fatalf("%s page %d:\n got %s\nwant %s", order, pageNo, ids(got.Keys), ids(want.Keys))
 			}
@@ -554,6 +547,21 @@ func TestListMergesInheritedKeysInOrder(t *testing.T) {
 			}
 		}
 	}
+}
+
+// pageAndTruth lists the page q asks for, and the same page read by one
+// query sorting every key of its accounts together.
+func pageAndTruth(t *testing.T, db *DB, q apikey.KeyQuery) (got, want apikey.KeyPage) {
+	t.Helper()
+	got, err := db.ListKeys(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err = db.listTogether(context.Background(), keyQuery{KeyQuery: q}, apikey.KeyPage{PerPage: q.PerPage}, (q.Page-1)*q.PerPage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got, want
 }
 
 func ids(keys []*apikey.Key) string {
@@ -621,6 +629,77 @@ func TestEachAuditReadsEveryEventOnceInBatches(t *testing.T) {
 			if got[i].ID != want[i].ID {
 				t.Fatalf("%v: event %d is %s, want %s", q.Accounts, i, got[i].ID, want[i].ID)
 			}
+		}
+	}
+}
+
+// Past the count's cap, every page says "more than" the cap, whether its
+// total came from a count or from the page itself (a deep page that runs
+// past the cap, the last page, a page past the end), and shows the keys
+// it would show sorted with the rest.
+func TestKeyPagesAroundTheCountCap(t *testing.T) {
+	t.Parallel()
+	db, now := openTest(t)
+	ctx := context.Background()
+	account := newAccounts(t, db, "Big")[0]
+	const n = countCap + 60
+	var bulk Bulk
+	for i := range n {
+		k := &apikey.Key{ID: fmt.Sprintf("key_c_%05d", i), AccountID: account, SecretHash: fmt.Sprintf("h%05d", i), DisplayPrefix: "kc_g_x",
+			CreatedAt: *now, UpdatedAt: *now, CreatedBy: "t", UpdatedBy: "t", Version: 1,
+			Settings: apikey.Settings{Name: fmt.Sprintf("key %05d", n-i), Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: i%7 > 0}}
+		bulk.Keys = append(bulk.Keys, k)
+	}
+	if err := db.BulkLoad(ctx, bulk); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, pageNo := range []int{1, 2, 199, 200, 201, 202, 203} {
+		q := apikey.KeyQuery{AccountIDs: []string{account}, Page: pageNo, PerPage: 50, Now: *now}
+		got, want := pageAndTruth(t, db, q)
+		if ids(got.Keys) != ids(want.Keys) || len(got.Keys) != min(50, max(0, n-(pageNo-1)*50)) {
+			t.Errorf("page %d:\n got %s\nwant %s", pageNo, ids(got.Keys), ids(want.Keys))
+		}
+		if got.Total != countCap || !got.MoreThan || got.Own != countCap || !got.OwnMoreThan {
+			t.Errorf("page %d: total %d (more than: %v), own %d (%v); want more than %d", pageNo, got.Total, got.MoreThan, got.Own, got.OwnMoreThan, countCap)
+		}
+	}
+	// A filter that leaves fewer than the cap: exact on every page.
+	active := n - (n+6)/7
+	for _, pageNo := range []int{1, 100, 173, 174} {
+		q := apikey.KeyQuery{AccountIDs: []string{account}, Status: apikey.StatusActive, Page: pageNo, PerPage: 50, Now: *now}
+		got, err := db.ListKeys(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Total != active || got.MoreThan || len(got.Keys) != min(50, max(0, active-(pageNo-1)*50)) {
+			t.Errorf("active, page %d: total %d (more than: %v), %d keys; want %d in all", pageNo, got.Total, got.MoreThan, len(got.Keys), active)
+		}
+	}
+}
+
+// ownTotal takes a page's rows for the total only where they show it.
+func TestOwnTotal(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		got, want, from int
+		n               int
+		shown           bool
+	}{
+		{0, 50, 0, 0, true},                         // none at all
+		{30, 50, 0, 30, true},                       // one short page
+		{50, 50, 0, 50, true},                       // exactly one page
+		{51, 50, 0, 0, false},                       // more than a page: count
+		{20, 50, 100, 120, true},                    // the last page
+		{0, 50, 100, 0, false},                      // past the end: how far, unknown
+		{51, 50, countCap - 50, countCap + 1, true}, // runs past the cap
+		{51, 50, countCap - 51, 0, false},           // reaches the cap: count
+	} {
+		n, shown := ownTotal(tc.got, tc.want, tc.from)
+		if n != tc.n || shown != tc.shown {
+			t.Errorf("ownTotal(%d, %d, %d) = %d, %v; want %d, %v", tc.got, tc.want, tc.from, n, shown, tc.n, tc.shown)
 		}
 	}
 }
