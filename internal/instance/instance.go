@@ -117,6 +117,10 @@ func (m *Member) Run(ctx context.Context) error {
 		}
 		if err := m.catchUp(ctx); err != nil && ctx.Err() == nil {
 			m.cfg.Logger.Warn("applying key changes", "err", err)
+			// A change not read may be a refusal: until the changes are
+			// read again, nothing cached is believed, as when the
+			// connection that listens for them is lost.
+			m.cfg.Cache.Reset()
 		}
 		if m.listening.Load() {
 			poll.Reset(pollListening)
@@ -157,9 +161,18 @@ func (m *Member) poke() {
 	}
 }
 
+// catchUpTimeout bounds one catch-up: a query that hangs must not hold
+// back the heartbeat, nor leave the cache believed.
+const catchUpTimeout = 5 * time.Second
+
 // catchUp applies every change after the last one applied and, when there
 // were any, records the new position at once (the details page reads it).
 func (m *Member) catchUp(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, catchUpTimeout)
+	defer cancel()
+	if err := m.rewound(ctx); err != nil {
+		return err
+	}
 	moved := false
 	for {
 		changes, err := m.cfg.Store.KeyChangesSince(ctx, m.self.AppliedSeq, batch)
@@ -180,6 +193,21 @@ func (m *Member) catchUp(ctx context.Context) error {
 	}
 	m.self.AppliedAt = m.cfg.Now()
 	return m.beat(ctx)
+}
+
+// rewound starts the feed of changes over when it holds none as new as
+// the last one applied: the database was restored from an older copy (or
+// the feed emptied by hand). What changed in between is not known, so the
+// cache is emptied, and the changes numbered from there on are applied.
+func (m *Member) rewound(ctx context.Context) error {
+	latest, err := m.cfg.Store.LatestKeyChange(ctx)
+	if err != nil || latest >= m.self.AppliedSeq {
+		return err
+	}
+	m.cfg.Logger.Warn("the database's key changes go back before those applied: emptying the cache", "applied", m.self.AppliedSeq, "latest", latest)
+	m.cfg.Cache.Reset()
+	m.self.AppliedSeq = latest
+	return nil
 }
 
 // beat records the heartbeat, counts the instances alive for the rate

@@ -5,9 +5,12 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -169,4 +172,77 @@ func TestLostListenerEmptiesTheCache(t *testing.T) {
 	// A change made while B listens again still reaches it.
 	k := addKey(t, dbA, "after the loss")
 	eventually(t, 2*time.Second, "B forgets the new key", func() bool { return cacheB.forgot(k.ID) })
+}
+
+// failingChanges is the real store whose reads of key changes fail while
+// failing is set.
+type failingChanges struct {
+	*store.DB
+	failing atomic.Bool
+}
+
+func (s *failingChanges) KeyChangesSince(ctx context.Context, seq int64, limit int) ([]apikey.KeyChange, error) {
+	if s.failing.Load() {
+		return nil, errors.New("the database refuses")
+	}
+	return s.DB.KeyChangesSince(ctx, seq, limit)
+}
+
+// While an instance cannot read the changes, one of them may be a
+// refusal: it empties its cache each time it fails, and applies the
+// changes once it can read them again.
+func TestUnreadChangesEmptyTheCache(t *testing.T) {
+	t.Parallel()
+	db, err := store.Open(context.Background(), storetest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s := &failingChanges{DB: db}
+	c := &cache{}
+	m, err := Join(context.Background(), Config{Store: s, Cache: c, Name: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	s.failing.Store(true)
+	k := addKey(t, db, "made while unread")
+	eventually(t, 3*pollListening, "the cache is emptied", func() bool { r, _ := c.snapshot(); return r > 0 })
+	if c.forgot(k.ID) {
+		t.Fatal("a change applied while its reads fail")
+	}
+	s.failing.Store(false)
+	eventually(t, 3*pollListening, "the change is applied once read", func() bool { return c.forgot(k.ID) })
+}
+
+// A database restored from an older copy holds fewer changes than the
+// instance applied: it empties its cache and applies the changes numbered
+// from there on, which it would otherwise take for applied already.
+func TestRewoundChangesEmptyTheCache(t *testing.T) {
+	t.Parallel()
+	dsn := storetest.DSN(t)
+	db, _, c := start(t, dsn, "a")
+	for i := range 3 {
+		k := addKey(t, db, fmt.Sprint("before the restore ", i))
+		eventually(t, 3*pollListening, "the change is applied", func() bool { return c.forgot(k.ID) })
+	}
+	driver := "sqlite"
+	if db.Engine() == "postgres" {
+		driver = "pgx"
+	}
+	raw, err := sql.Open(driver, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`DELETE FROM key_changes`); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 3*pollListening, "the cache is emptied", func() bool { r, _ := c.snapshot(); return r > 0 })
+	k := addKey(t, db, "after the restore")
+	eventually(t, 3*pollListening, "a change after the restore is applied", func() bool { return c.forgot(k.ID) })
 }

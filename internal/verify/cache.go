@@ -49,10 +49,11 @@ type change struct {
 // (and from other instances within milliseconds, from a durable, ordered
 // feed), so this only bounds the harm of a change missed altogether: one
 // made to the database by hand. Each key in use is read again once a
-// lifetime, so a short one costs the database reads (and the server the
-// processor time of reading and decoding them: at two minutes, 18,000
-// keys in use cost about 170 reads a second). Unknown hashes are kept briefly:
-// floods of made-up keys then cost memory, not database reads.
+// lifetime (less refreshAhead), so a short one costs the database reads
+// and the server the processor time of reading and decoding them: at two
+// minutes, 18,000 keys in use cost about 210 reads a second, at ten about
+// 45. Unknown hashes are kept briefly: floods of made-up keys then cost
+// memory, not database reads.
 const (
 	positiveLifetime = 10 * time.Minute
 	// Each key's entry lives from three quarters of positiveLifetime to all
@@ -61,7 +62,8 @@ const (
 	lifetimeSpread = positiveLifetime / 4
 	// In the last refreshAhead of its life, a key's entry is still believed
 	// and the key is read again in the background: a key used at least this
-	// often is never read on a request's path, which a read would stall.
+	// often is read on a request's path (which a read would stall) only when
+	// every slot for such reads stays busy until its entry expires.
 	refreshAhead     = 2 * time.Minute
 	negativeLifetime = 5 * time.Second
 	// DefaultCacheSize is how many secret hashes verification remembers
@@ -135,16 +137,21 @@ func (c *cache) forget(id string, now time.Time) {
 	c.changed.Store(id, change{seq: n, at: now})
 	c.anyChange.Store(n)
 	// Now and then, by whichever change comes first after the time.
-	if next := c.nextPrune.Load(); now.UnixNano() >= next && c.nextPrune.CompareAndSwap(next, now.Add(positiveLifetime).UnixNano()) {
+	if next := c.nextPrune.Load(); now.UnixNano() >= next && c.nextPrune.CompareAndSwap(next, now.Add(keepChanges).UnixNano()) {
 		go c.prune(now)
 	}
 }
 
-// prune forgets changes older than any entry can be: those entries have
-// expired anyway.
+// keepChanges is how long a change is remembered: as long as the entry of
+// a read begun before it can live. Such a read may end readTimeout after
+// the change, and its entry is stamped when it ends.
+const keepChanges = positiveLifetime + readTimeout
+
+// prune forgets changes older than any entry read before them can be:
+// those entries have expired anyway.
 func (c *cache) prune(now time.Time) {
 	c.changed.Range(func(id, ch any) bool {
-		if now.Sub(ch.(change).at) > positiveLifetime {
+		if now.Sub(ch.(change).at) > keepChanges {
 			c.changed.CompareAndDelete(id, ch)
 		}
 		return true

@@ -40,3 +40,20 @@ func TestEntriesLoadedTogetherExpireApart(t *testing.T) {
 		t.Errorf("at the end of the lifetime: %d of %d known, want none", k, n)
 	}
 }
+
+// A change is remembered as long as the entry of a read begun before it
+// can live: that read may end, and its entry be stamped, up to
+// readTimeout after the change.
+func TestChangeOutlivesEntriesReadAcrossIt(t *testing.T) {
+	t.Parallel()
+	c := newCache(10)
+	changed := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var hash [sha256.Size]byte // its first bytes 0: a whole positiveLifetime
+	began := c.begin()
+	c.forget("key_1", changed)
+	c.put(hash, &apikey.Key{ID: "key_1"}, nil, began, changed.Add(readTimeout/2))
+	c.prune(changed.Add(positiveLifetime + time.Second))
+	if _, _, known, _ := c.get(hash, changed.Add(positiveLifetime+2*time.Second)); known {
+		t.Error("an entry read across a change is believed once the change is pruned")
+	}
+}
