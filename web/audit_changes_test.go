@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/signin"
+	"keyconsole/internal/store/storetest"
 )
 
 // shownChanges are the changes of each row of the audit log page at query,
@@ -61,18 +61,7 @@ func csvChanges(t *testing.T, ts *testServer, query string) []string {
 // page for that yet), as another instance or a later feature would.
 func renameAccount(t *testing.T, ts *testServer, id, name string) {
 	t.Helper()
-	driver, source := "pgx", ts.dbPath
-	if !strings.HasPrefix(source, "postgres") {
-		driver = "sqlite"
-	}
-	raw, err := sql.Open(driver, source)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	if _, err := raw.Exec(`UPDATE accounts SET name = $1, name_fold = $2 WHERE id = $3`, name, strings.ToLower(name), id); err != nil {
-		t.Fatal(err)
-	}
+	storetest.Exec(t, ts.dbPath, `UPDATE accounts SET name = $1, name_fold = $2 WHERE id = $3`, name, strings.ToLower(name), id)
 }
 
 // TestAuditNamesAccountsAsTheyAreNow: the audit trail records accounts by

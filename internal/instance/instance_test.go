@@ -57,8 +57,17 @@ func start(t *testing.T, dsn, name string) (*store.DB, *Member, *cache) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { db.Close() })
+	m, c := run(t, db, name)
+	return db, m, c
+}
+
+// run makes s's database an instance named name and runs it until the test
+// ends (before s is closed).
+func run(t *testing.T, s Store, name string) (*Member, *cache) {
+	t.Helper()
 	c := &cache{}
-	m, err := Join(context.Background(), Config{Store: db, Cache: c, Name: name})
+	m, err := Join(context.Background(), Config{Store: s, Cache: c, Name: name})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,9 +79,8 @@ func start(t *testing.T, dsn, name string) (*store.DB, *Member, *cache) {
 		if err := <-done; err != nil {
 			t.Errorf("%s left with %v", name, err)
 		}
-		db.Close()
 	})
-	return db, m, c
+	return m, c
 }
 
 func addKey(t *testing.T, db *store.DB, name string) *apikey.Key {
@@ -199,15 +207,10 @@ func TestUnreadChangesEmptyTheCache(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	s := &failingChanges{DB: db}
-	c := &cache{}
-	m, err := Join(context.Background(), Config{Store: s, Cache: c, Name: "a"})
-	if err != nil {
-		t.Fatal(err)
+	_, c := run(t, s, "a")
+	if r, _ := c.snapshot(); r != 0 {
+		t.Fatalf("the cache emptied %d times before any read failed", r)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
 
 	s.failing.Store(true)
 	k := addKey(t, db, "made while unread")
@@ -230,18 +233,10 @@ func TestRewoundChangesEmptyTheCache(t *testing.T) {
 		k := addKey(t, db, fmt.Sprint("before the restore ", i))
 		eventually(t, 3*pollListening, "the change is applied", func() bool { return c.forgot(k.ID) })
 	}
-	driver := "sqlite"
-	if db.Engine() == "postgres" {
-		driver = "pgx"
+	if r, _ := c.snapshot(); r != 0 {
+		t.Fatalf("the cache emptied %d times before the restore", r)
 	}
-	raw, err := sql.Open(driver, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	if _, err := raw.Exec(`DELETE FROM key_changes`); err != nil {
-		t.Fatal(err)
-	}
+	storetest.Exec(t, dsn, `DELETE FROM key_changes`) // as a restore of an older copy would leave it
 	eventually(t, 3*pollListening, "the cache is emptied", func() bool { r, _ := c.snapshot(); return r > 0 })
 	k := addKey(t, db, "after the restore")
 	eventually(t, 3*pollListening, "a change after the restore is applied", func() bool { return c.forgot(k.ID) })

@@ -76,10 +76,9 @@ func TestAttentionPlansOnPostgres(t *testing.T) {
 	var bulk Bulk
 	for i := range 20_000 {
 		used, soon := now.Add(-time.Hour), now.Add(3*24*time.Hour)
-		k := &apikey.Key{ID: fmt.Sprintf("key_a_%05d", i), AccountID: acc, SecretHash: fmt.Sprintf("h%05d", i),
-			DisplayPrefix: fmt.Sprintf("kc_g_%05x", i), CreatedAt: *now, UpdatedAt: *now, CreatedBy: "t", UpdatedBy: "t", Version: 1, LastUsedAt: &used,
-			Settings: apikey.Settings{Name: fmt.Sprintf("Key %05d", i), Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true,
-				Roles: []apikey.RoleGrant{{Role: apikey.RoleGlobalViewer}}}}
+		k := bulkKey(fmt.Sprintf("key_a_%05d", i), acc, fmt.Sprintf("Key %05d", i), *now)
+		k.DisplayPrefix, k.LastUsedAt = fmt.Sprintf("kc_g_%05x", i), &used
+		k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalViewer}}
 		if i%2000 == 0 { // a few of each rule's keys
 			k.ExpiresAt, k.LastUsedAt, k.Predefined, k.AccessType = &soon, nil, true, apikey.AccessJWT
 			k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}}
@@ -135,9 +134,8 @@ func TestAttentionListOfManyKeys(t *testing.T) {
 	var bulk Bulk
 	var want []string
 	for i := range 2 * attentionSortMax { // two in three of them found: more than attentionSortMax
-		k := &apikey.Key{ID: fmt.Sprintf("key_m_%05d", i), AccountID: acc, SecretHash: fmt.Sprintf("h%05d", i),
-			DisplayPrefix: fmt.Sprintf("kc_g_%05x", i), CreatedAt: now.Add(time.Duration(i) * time.Second), UpdatedAt: *now, CreatedBy: "t", UpdatedBy: "t", Version: 1,
-			Settings: apikey.Settings{Name: fmt.Sprintf("Key %05d", (i*7919)%100_000), Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: i%3 != 0}}
+		k := bulkKey(fmt.Sprintf("key_m_%05d", i), acc, fmt.Sprintf("Key %05d", (i*7919)%100_000), *now)
+		k.DisplayPrefix, k.CreatedAt, k.Active = fmt.Sprintf("kc_g_%05x", i), now.Add(time.Duration(i)*time.Second), i%3 != 0
 		if k.Active {
 			want = append(want, k.Name)
 		}

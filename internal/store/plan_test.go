@@ -81,9 +81,9 @@ func TestKeyListPlansOnPostgres(t *testing.T) {
 	acc := newAccounts(t, db, "Big")[0]
 	var bulk Bulk
 	for i := range 20_000 {
-		bulk.Keys = append(bulk.Keys, &apikey.Key{ID: fmt.Sprintf("key_p_%05d", i), AccountID: acc, SecretHash: fmt.Sprintf("h%05d", i),
-			DisplayPrefix: fmt.Sprintf("kc_g_%05x", i*7919), CreatedAt: *now, UpdatedAt: *now, CreatedBy: "t", UpdatedBy: "t", Version: 1,
-			Settings: apikey.Settings{Name: fmt.Sprintf("Key %05d", i), Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true}})
+		k := bulkKey(fmt.Sprintf("key_p_%05d", i), acc, fmt.Sprintf("Key %05d", i), *now)
+		k.DisplayPrefix = fmt.Sprintf("kc_g_%05x", i*7919)
+		bulk.Keys = append(bulk.Keys, k)
 	}
 	if err := db.BulkLoad(ctx, bulk); err != nil {
 		t.Fatal(err)

@@ -513,9 +513,7 @@ func TestListMergesInheritedKeysInOrder(t *testing.T) {
 			account = top
 		}
 		created := now.Add(-time.Duration(rng.IntN(1000)) * time.Hour)
-		k := &apikey.Key{ID: fmt.Sprintf("key_m_%03d", i), AccountID: account, SecretHash: fmt.Sprintf("h%03d", i), DisplayPrefix: "kc_g_x",
-			CreatedAt: created, UpdatedAt: created, CreatedBy: "t", UpdatedBy: "t", Version: 1,
-			Settings: apikey.Settings{Name: fmt.Sprintf("%c key %03d", 'a'+rng.IntN(26), i), Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true}}
+		k := bulkKey(fmt.Sprintf("key_m_%03d", i), account, fmt.Sprintf("%c key %03d", 'a'+rng.IntN(26), i), created)
 		if rng.IntN(3) > 0 {
 			at := now.Add(time.Duration(rng.IntN(100)) * time.Hour)
 			k.ExpiresAt = &at
@@ -562,6 +560,14 @@ func pageAndTruth(t *testing.T, db *DB, q apikey.KeyQuery) (got, want apikey.Key
 		t.Fatal(err)
 	}
 	return got, want
+}
+
+// bulkKey is an active general key made at at, for BulkLoad: a test sets
+// whatever else it needs on it.
+func bulkKey(id, account, name string, at time.Time) *apikey.Key {
+	return &apikey.Key{ID: id, AccountID: account, SecretHash: "h_" + id, DisplayPrefix: "kc_g_x",
+		CreatedAt: at, UpdatedAt: at, CreatedBy: "t", UpdatedBy: "t", Version: 1,
+		Settings: apikey.Settings{Name: name, Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true}}
 }
 
 func ids(keys []*apikey.Key) string {
@@ -645,9 +651,8 @@ func TestKeyPagesAroundTheCountCap(t *testing.T) {
 	const n = countCap + 60
 	var bulk Bulk
 	for i := range n {
-		k := &apikey.Key{ID: fmt.Sprintf("key_c_%05d", i), AccountID: account, SecretHash: fmt.Sprintf("h%05d", i), DisplayPrefix: "kc_g_x",
-			CreatedAt: *now, UpdatedAt: *now, CreatedBy: "t", UpdatedBy: "t", Version: 1,
-			Settings: apikey.Settings{Name: fmt.Sprintf("key %05d", n-i), Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: i%7 > 0}}
+		k := bulkKey(fmt.Sprintf("key_c_%05d", i), account, fmt.Sprintf("key %05d", n-i), *now)
+		k.Active = i%7 > 0
 		bulk.Keys = append(bulk.Keys, k)
 	}
 	if err := db.BulkLoad(ctx, bulk); err != nil {
@@ -733,9 +738,7 @@ func TestAccountUsesCountsKeysUpToTheCap(t *testing.T) {
 	}
 	var bulk Bulk
 	for i := range countCap + 5 {
-		bulk.Keys = append(bulk.Keys, &apikey.Key{ID: fmt.Sprintf("key_c_%05d", i), AccountID: ids[0], SecretHash: fmt.Sprintf("h%05d", i),
-			DisplayPrefix: "kc_g_x", CreatedAt: *now, UpdatedAt: *now, CreatedBy: "t", UpdatedBy: "t", Version: 1,
-			Settings: apikey.Settings{Name: fmt.Sprintf("k %05d", i), Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true}})
+		bulk.Keys = append(bulk.Keys, bulkKey(fmt.Sprintf("key_c_%05d", i), ids[0], fmt.Sprintf("k %05d", i), *now))
 	}
 	if err := db.BulkLoad(ctx, bulk); err != nil {
 		t.Fatal(err)

@@ -92,18 +92,40 @@ func PostgresDSN(tb testing.TB) string {
 	return u.String()
 }
 
-// Count runs SELECT COUNT(*) FROM table on the database at dsn: a check
-// from outside the code under test.
-func Count(tb testing.TB, dsn, table string) int {
+// openRaw opens the database at dsn with database/sql alone, from outside
+// the code under test; an SQLite file read-only when asked.
+func openRaw(tb testing.TB, dsn string, readOnly bool) *sql.DB {
 	tb.Helper()
 	driver, source := "pgx", dsn
 	if !strings.HasPrefix(dsn, "postgres") {
-		driver, source = "sqlite", "file:"+dsn+"?mode=ro"
+		driver = "sqlite"
+		if readOnly {
+			source = "file:" + dsn + "?mode=ro"
+		}
 	}
 	db, err := sql.Open(driver, source)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return db
+}
+
+// Exec runs a statement on the database at dsn from outside the code under
+// test: what an operator, or a restore, does behind its back.
+func Exec(tb testing.TB, dsn, query string, args ...any) {
+	tb.Helper()
+	db := openRaw(tb, dsn, false)
+	defer db.Close()
+	if _, err := db.ExecContext(context.Background(), query, args...); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// Count runs SELECT COUNT(*) FROM table on the database at dsn: a check
+// from outside the code under test.
+func Count(tb testing.TB, dsn, table string) int {
+	tb.Helper()
+	db := openRaw(tb, dsn, true)
 	defer db.Close()
 	var n int
 	if err := db.QueryRowContext(context.Background(), fmt.Sprintf(`SELECT COUNT(*) FROM %s`, table)).Scan(&n); err != nil {
