@@ -482,6 +482,7 @@ func (b *bench) pages() error {
 		{"… needing attention: unused for 90 days, page 50", "/security/api-keys?" + big + "&attention=unused&page=50", "< 20 ms"},
 		{"… needing attention: admin role, no allowed IPs", "/security/api-keys?" + big + "&attention=admin-unrestricted", "< 20 ms"},
 		{"keys page of a sub-account (own and inherited keys)", "/security/api-keys?account=" + seed.BerlinAccount, "< 20 ms"},
+		{"… sorted by expiry, page 50", "/security/api-keys?account=" + seed.BerlinAccount + "&sort=expires&page=50", "< 20 ms"},
 		{"users page (40,000 users)", "/users", "< 50 ms"},
 		{"audit page filtered by account", "/security/audit?" + big, "< 50 ms"},
 	} {

@@ -150,36 +150,67 @@ func (db *DB) countKeysUpTo(ctx context.Context, where string, args []any, limit
 	return n, nil
 }
 
-// listMerged reads, for an account below one with many keys, the first
-// offset+PerPage keys of each account of q along its index and merges
-// them: early pages, the ones people open, stay cheap.
+// listMerged pages, for an account below one with many keys, through the
+// first offset+PerPage keys of each account of q, each read along its
+// index: the database merges them by their order's columns alone and
+// gives the page's ids, and only the page's rows are read. (Merging whole
+// rows in Go read every one of them: 10,000 for a page 200 deep.)
 func (db *DB) listMerged(ctx context.Context, q keyQuery, page apikey.KeyPage, offset int) (apikey.KeyPage, error) {
-	before := keyLess(q.Sort)
-	var merged []*apikey.Key
 	page.Total, page.MoreThan = 0, false
-	for _, id := range q.AccountIDs {
+	for i, id := range q.AccountIDs {
 		one := q
 		one.AccountIDs = []string{id}
-		where, args := keyFilter(one)
-		n, err := db.countKeysUpTo(ctx, where, args, countCap+1)
+		where, a := keyFilter(one)
+		n, err := db.countKeysUpTo(ctx, where, a, countCap+1)
 		if err != nil {
 			return page, err
 		}
-		if id == q.AccountIDs[0] {
+		if i == 0 {
 			page.Own, page.OwnMoreThan = min(n, countCap), n > countCap
 		}
 		page.Total += min(n, countCap)
 		page.MoreThan = page.MoreThan || n > countCap
-		rows, err := db.queryKeyRows(ctx, db.keyPageQuery(where, q.Sort), append(args, offset+page.PerPage, 0)...)
-		if err != nil {
-			return page, err
-		}
-		merged = mergeKeys(merged, rows, before)
 	}
-	if offset < len(merged) {
-		page.Keys = merged[offset:min(len(merged), offset+page.PerPage)]
+	if !page.MoreThan && offset >= page.Total {
+		return page, nil
 	}
-	return page, db.loadKeyChildren(ctx, page.Keys)
+	query, args := mergedPageQuery(q, offset+page.PerPage)
+	keys, err := db.queryKeys(ctx, query, append(args, page.PerPage, offset)...)
+	page.Keys = keys
+	return page, err
+}
+
+// mergedPageQuery reads a page of the keys of q's accounts from the first
+// each of every account, read along its index; its last two parameters
+// are LIMIT and OFFSET.
+func mergedPageQuery(q keyQuery, each int) (string, []any) {
+	branches := make([]string, len(q.AccountIDs))
+	var args []any
+	for i, id := range q.AccountIDs {
+		one := q
+		one.AccountIDs = []string{id}
+		where, a := keyFilter(one)
+		branches[i] = `SELECT * FROM (SELECT ` + orderColumns(q.Sort) + ` FROM api_keys` + where +
+			` ORDER BY ` + keyOrder(q.Sort) + ` LIMIT ?) a` + strconv.Itoa(i)
+		args = append(append(args, a...), each)
+	}
+	order := keyOrder(q.Sort)
+	return `SELECT ` + keyColumns + ` FROM api_keys WHERE id IN (SELECT id FROM (` + strings.Join(branches, " UNION ALL ") +
+		`) merged ORDER BY ` + order + ` LIMIT ? OFFSET ?) ORDER BY ` + order, args
+}
+
+// orderColumns are the columns keyOrder sorts by: all in the index that
+// serves the order, so that PostgreSQL reads them from the index alone.
+func orderColumns(sort string) string {
+	switch strings.TrimPrefix(sort, "-") {
+	case apikey.SortByCreated:
+		return "id, created_at"
+	case apikey.SortByExpires:
+		return "id, expires_at, name_fold"
+	case apikey.SortByLastUsed:
+		return "id, last_used_at, name_fold"
+	}
+	return "id, name_fold"
 }
 
 // listTogether reads the page of keys of every account of q with one

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -26,9 +28,22 @@ func TestKeyListPlansUseIndexes(t *testing.T) {
 			if !strings.Contains(text, "USING INDEX") && !strings.Contains(text, "USING COVERING INDEX") || strings.Contains(text, "TEMP B-TREE") {
 				t.Errorf("order %q, filter %v: %s", order, q.Type != "", text)
 			}
+			// Below an account with many keys, each account's keys are
+			// read along its index; only what they give is sorted, to
+			// merge them, and then the page's own rows.
+			q.AccountIDs = []string{"acc_x", "acc_up", "acc_top"}
+			query, args := mergedPageQuery(keyQuery{KeyQuery: q}, 550)
+			text = explainSQLite(t, db, query, append(args, 50, 500)...)
+			if branches := mergedBranch.FindAllString(text, -1); len(branches) != 3 || strings.Count(text, "TEMP B-TREE") != 2 {
+				t.Errorf("merged, order %q, filter %v: %s", order, q.Type != "", text)
+			}
 		}
 	}
 }
+
+// mergedBranch is an account's part of a merged page in SQLite's plan,
+// read along one of the indexes of an account's keys.
+var mergedBranch = regexp.MustCompile(`CO-ROUTINE a\d; SEARCH api_keys USING (COVERING )?INDEX api_keys_account_\w+ \(account_id=\?[^)]*\); SCAN a\d`)
 
 // queryPlan is SQLite's plan for a page of the keys q selects, in order.
 func queryPlan(t *testing.T, db *DB, q keyQuery, order string) string {
@@ -78,7 +93,8 @@ func TestKeyListPlansOnPostgres(t *testing.T) {
 	t.Parallel()
 	db, now := openAt(t, storetest.PostgresDSN(t))
 	ctx := context.Background()
-	acc := newAccounts(t, db, "Big")[0]
+	accs := newAccounts(t, db, "Big", "Below")
+	acc, below := accs[0], accs[1]
 	var bulk Bulk
 	for i := range 20_000 {
 		k := bulkKey(fmt.Sprintf("key_p_%05d", i), acc, fmt.Sprintf("Key %05d", i), *now)
@@ -132,9 +148,30 @@ func TestKeyListPlansOnPostgres(t *testing.T) {
 			if !strings.Contains(text, " using api_keys_account_") || sorts > 1 || sorts == 1 && !strings.HasPrefix(text, "Sort  (") {
 				t.Errorf("order %q, filter %v:\n%s", order, q.Type != "", text)
 			}
+			// Merged with the keys of an account above: the big account's
+			// read along an index, never sorted whole; what the accounts
+			// give is sorted to merge them (550 each at most).
+			q.AccountIDs = []string{below, acc}
+			query, args := mergedPageQuery(keyQuery{KeyQuery: q}, 550)
+			text = planOf(t, db, `EXPLAIN `+db.e.rebind(query), append(args, 50, 500)...)
+			if !strings.Contains(text, " using api_keys_account_") || strings.Contains(text, "Seq Scan") || largestSort(text) > 2*550 {
+				t.Errorf("merged, order %q, filter %v:\n%s", order, q.Type != "", text)
+			}
 		}
 	}
 }
+
+// largestSort is the most rows any Sort of a PostgreSQL plan expects.
+func largestSort(plan string) int {
+	most := 0
+	for _, m := range sortRows.FindAllStringSubmatch(plan, -1) {
+		n, _ := strconv.Atoi(m[1])
+		most = max(most, n)
+	}
+	return most
+}
+
+var sortRows = regexp.MustCompile(`Sort  \(cost=[0-9.]+ rows=(\d+)`)
 
 // A key's load reads its account's path one parent at a time by primary
 // key, never the whole accounts table (which PostgreSQL's planner chose

@@ -518,6 +518,11 @@ func TestListMergesInheritedKeysInOrder(t *testing.T) {
 			at := now.Add(time.Duration(rng.IntN(100)) * time.Hour)
 			k.ExpiresAt = &at
 		}
+		if rng.IntN(2) > 0 {
+			at := now.Add(-time.Duration(rng.IntN(100)) * time.Hour)
+			k.LastUsedAt = &at
+		}
+		k.Active = i%5 > 0
 		bulk.Keys = append(bulk.Keys, k)
 	}
 	if err := db.BulkLoad(ctx, bulk); err != nil {
@@ -528,20 +533,29 @@ func TestListMergesInheritedKeysInOrder(t *testing.T) {
 	if err := db.Settle(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for _, order := range []string{"name", "-name", apikey.SortByCreated, "-" + apikey.SortByCreated, apikey.SortByExpires, "-" + apikey.SortByExpires} {
-		for pageNo := 1; pageNo <= 8; pageNo++ {
-			q := apikey.KeyQuery{AccountIDs: []string{child.ID, top}, Sort: order, Page: pageNo, PerPage: 20, Now: *now}
-			got, want := pageAndTruth(t, db, q)
-			if ids(got.Keys) != ids(want.Keys) {
-				t.Fatalf("%s page %d:\n got %s\nwant %s", order, pageNo, ids(got.Keys), ids(want.Keys))
+	for _, order := range []string{"name", "-name", apikey.SortByCreated, "-" + apikey.SortByCreated, apikey.SortByExpires,
+		"-" + apikey.SortByExpires, apikey.SortByLastUsed, "-" + apikey.SortByLastUsed} {
+		for _, status := range []apikey.Status{"", apikey.StatusActive} {
+			total := 0 // active: on, and not expired
+			for _, k := range bulk.Keys {
+				if status == "" || k.Active && (k.ExpiresAt == nil || k.ExpiresAt.After(*now)) {
+					total++
+				}
 			}
-			// Many keys above: each account read along its index, merged.
-			merged, err := db.listMerged(ctx, keyQuery{KeyQuery: q}, apikey.KeyPage{PerPage: 20}, (pageNo-1)*20)
-			if err != nil || ids(merged.Keys) != ids(want.Keys) || merged.Total != 130 {
-				t.Fatalf("%s page %d merged: %d %s %v", order, pageNo, merged.Total, ids(merged.Keys), err)
-			}
-			if got.Total != 130 {
-				t.Fatalf("total %d", got.Total)
+			for pageNo := 1; pageNo <= 8; pageNo++ {
+				q := apikey.KeyQuery{AccountIDs: []string{child.ID, top}, Sort: order, Status: status, Page: pageNo, PerPage: 20, Now: *now}
+				got, want := pageAndTruth(t, db, q)
+				if ids(got.Keys) != ids(want.Keys) {
+					t.Fatalf("%s %s page %d:\n got %s\nwant %s", order, status, pageNo, ids(got.Keys), ids(want.Keys))
+				}
+				// Many keys above: each account read along its index, merged.
+				merged, err := db.listMerged(ctx, keyQuery{KeyQuery: q}, apikey.KeyPage{PerPage: 20}, (pageNo-1)*20)
+				if err != nil || ids(merged.Keys) != ids(want.Keys) || merged.Total != total {
+					t.Fatalf("%s %s page %d merged: %d %s %v\nwant %s", order, status, pageNo, merged.Total, ids(merged.Keys), err, ids(want.Keys))
+				}
+				if got.Total != total {
+					t.Fatalf("%s %s: total %d, want %d", order, status, got.Total, total)
+				}
 			}
 		}
 	}
