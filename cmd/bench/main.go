@@ -478,6 +478,7 @@ func (b *bench) pages() error {
 		{"… search by prefix", "/security/api-keys?" + big + "&q=" + url.QueryEscape(b.prefix), "< 50 ms"},
 		{"… type and status filter, page 200", "/security/api-keys?" + big + "&type=general&status=active&page=200", "< 20 ms"},
 		{"… sorted by expiry, page 50", "/security/api-keys?" + big + "&sort=expires&page=50", "< 20 ms"},
+		{"… latest expiry first, page 100", "/security/api-keys?" + big + "&sort=-expires&page=100", "< 20 ms"},
 		{"… needing attention: expiring within 14 days", "/security/api-keys?" + big + "&attention=expiring", "< 20 ms"},
 		{"… needing attention: unused for 90 days, page 50", "/security/api-keys?" + big + "&attention=unused&page=50", "< 20 ms"},
 		{"… needing attention: admin role, no allowed IPs", "/security/api-keys?" + big + "&attention=admin-unrestricted", "< 20 ms"},

@@ -70,11 +70,8 @@ func (db *DB) ListKeys(ctx context.Context, in apikey.KeyQuery) (apikey.KeyPage,
 			return page, err
 		}
 		counted = true
-		if n > attentionSortMax {
-			if index, ok := orderIndexes[cmp.Or(strings.TrimPrefix(q.Sort, "-"), apikey.SortByName)]; ok {
-				own.indexHint = db.e.useIndex(index)
-				where, args = keyFilter(own)
-			}
+		if db.readInOrder(&own, n) {
+			where, args = keyFilter(own)
 		}
 	}
 	// Of the own keys, at most len(inherited) before the page's start can
@@ -156,45 +153,72 @@ func (db *DB) countKeysUpTo(ctx context.Context, where string, args []any, limit
 // gives the page's ids, and only the page's rows are read. (Merging whole
 // rows in Go read every one of them: 10,000 for a page 200 deep.)
 func (db *DB) listMerged(ctx context.Context, q keyQuery, page apikey.KeyPage, offset int) (apikey.KeyPage, error) {
+	parts, counts, err := db.byAccountCounted(ctx, q)
+	if err != nil {
+		return page, err
+	}
+	page.Own, page.OwnMoreThan = min(counts[0], countCap), counts[0] > countCap
 	page.Total, page.MoreThan = 0, false
-	for i, id := range q.AccountIDs {
-		one := q
-		one.AccountIDs = []string{id}
-		where, a := keyFilter(one)
-		n, err := db.countKeysUpTo(ctx, where, a, countCap+1)
-		if err != nil {
-			return page, err
-		}
-		if i == 0 {
-			page.Own, page.OwnMoreThan = min(n, countCap), n > countCap
-		}
+	for _, n := range counts {
 		page.Total += min(n, countCap)
 		page.MoreThan = page.MoreThan || n > countCap
 	}
 	if !page.MoreThan && offset >= page.Total {
 		return page, nil
 	}
-	query, args := mergedPageQuery(q, offset+page.PerPage)
+	query, args := mergedPageQuery(parts, q.Sort, offset+page.PerPage)
 	keys, err := db.queryKeys(ctx, query, append(args, page.PerPage, offset)...)
 	page.Keys = keys
 	return page, err
 }
 
-// mergedPageQuery reads a page of the keys of q's accounts from the first
-// each of every account, read along its index; its last two parameters
-// are LIMIT and OFFSET.
-func mergedPageQuery(q keyQuery, each int) (string, []any) {
-	branches := make([]string, len(q.AccountIDs))
-	var args []any
+// byAccountCounted is q once for each of its accounts, with how many keys
+// each selects (as far as one past the count's cap), and the index each
+// is best read along.
+func (db *DB) byAccountCounted(ctx context.Context, q keyQuery) ([]keyQuery, []int, error) {
+	parts, counts := make([]keyQuery, len(q.AccountIDs)), make([]int, len(q.AccountIDs))
 	for i, id := range q.AccountIDs {
-		one := q
-		one.AccountIDs = []string{id}
-		where, a := keyFilter(one)
-		branches[i] = `SELECT * FROM (SELECT ` + orderColumns(q.Sort) + ` FROM api_keys` + where +
-			` ORDER BY ` + keyOrder(q.Sort) + ` LIMIT ?) a` + strconv.Itoa(i)
+		parts[i] = q
+		parts[i].AccountIDs = []string{id}
+		where, args := keyFilter(parts[i])
+		n, err := db.countKeysUpTo(ctx, where, args, countCap+1)
+		if err != nil {
+			return nil, nil, err
+		}
+		counts[i] = n
+		db.readInOrder(&parts[i], n)
+	}
+	return parts, counts, nil
+}
+
+// readInOrder has the keys an attention rule finds in an account read
+// along the list's order rather than the rule's index when the rule finds
+// more of them than are worth sorting: the many fill a page quickly. It
+// tells whether it changed q.
+func (db *DB) readInOrder(q *keyQuery, found int) bool {
+	if q.Attention == "" || q.indexHint == "" || found <= attentionSortMax {
+		return false
+	}
+	index, ok := orderIndexes[cmp.Or(q.Sort, apikey.SortByName)]
+	if ok {
+		q.indexHint = db.e.useIndex(index)
+	}
+	return ok
+}
+
+// mergedPageQuery reads a page of the keys parts select, each part's
+// first each read along its index, in the order sort; its last two
+// parameters are LIMIT and OFFSET.
+func mergedPageQuery(parts []keyQuery, sort string, each int) (string, []any) {
+	order := keyOrder(sort)
+	branches := make([]string, len(parts))
+	var args []any
+	for i, part := range parts {
+		where, a := keyFilter(part)
+		branches[i] = `SELECT * FROM (SELECT ` + orderColumns(sort) + ` FROM api_keys` + where +
+			` ORDER BY ` + order + ` LIMIT ?) a` + strconv.Itoa(i)
 		args = append(append(args, a...), each)
 	}
-	order := keyOrder(q.Sort)
 	return `SELECT ` + keyColumns + ` FROM api_keys WHERE id IN (SELECT id FROM (` + strings.Join(branches, " UNION ALL ") +
 		`) merged ORDER BY ` + order + ` LIMIT ? OFFSET ?) ORDER BY ` + order, args
 }
@@ -313,12 +337,17 @@ var attentionIndexes = map[apikey.Attention]string{
 // fill quickly.
 const attentionSortMax = 2000
 
-// orderIndexes are the indexes that read an account's keys in each order.
+// orderIndexes are the indexes that read an account's keys in each order
+// (by name and by creation, read backwards for the other way).
 var orderIndexes = map[string]string{
-	apikey.SortByName:     "api_keys_account_name_status",
-	apikey.SortByCreated:  "api_keys_account_created_id",
-	apikey.SortByExpires:  "api_keys_account_expires",
-	apikey.SortByLastUsed: "api_keys_account_last_used",
+	apikey.SortByName:           "api_keys_account_name_status",
+	"-" + apikey.SortByName:     "api_keys_account_name_status",
+	apikey.SortByCreated:        "api_keys_account_created_id",
+	"-" + apikey.SortByCreated:  "api_keys_account_created_id",
+	apikey.SortByExpires:        "api_keys_account_expires",
+	"-" + apikey.SortByExpires:  "api_keys_account_expires_desc",
+	apikey.SortByLastUsed:       "api_keys_account_last_used",
+	"-" + apikey.SortByLastUsed: "api_keys_account_last_used_desc",
 }
 
 // decideIndex sets q's index hint: without statistics SQLite would read an

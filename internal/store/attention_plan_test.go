@@ -162,6 +162,33 @@ func TestAttentionListOfManyKeys(t *testing.T) {
 			t.Errorf("order %q: total %d (want %d), page 3 %v", order, page.Total, len(want), got)
 		}
 	}
+	// Inherited by an account below, the same keys are read along the
+	// list's order there too, and merged with its own.
+	child := &apikey.Account{ParentID: acc, Name: "Below"}
+	if err := db.CreateAccount(ctx, child); err != nil {
+		t.Fatal(err)
+	}
+	newKey(t, db, child.ID, "Key 50000.5")
+	q := apikey.KeyQuery{AccountIDs: []string{child.ID, acc}, Attention: apikey.AttentionUnused, Now: *now, Page: 3, PerPage: 50}
+	got, truth := pageAndTruth(t, db, q)
+	if ids(got.Keys) != ids(truth.Keys) || len(got.Keys) != 50 || got.Total != len(want)+1 {
+		t.Errorf("below: total %d, page 3\n got %s\nwant %s", got.Total, ids(got.Keys), ids(truth.Keys))
+	}
+	if db.e.name() == "sqlite" {
+		kq := keyQuery{KeyQuery: q}
+		db.decideIndex(&kq)
+		parts, _, err := db.byAccountCounted(ctx, kq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		query, args := mergedPageQuery(parts, "", 150)
+		// The many found above are read in order, not sorted.
+		plan := explainSQLite(t, db, query, append(args, 50, 100)...)
+		if above := plan[strings.Index(plan, "CO-ROUTINE a1"):]; !strings.Contains(above, "api_keys_account_name_status") ||
+			strings.Contains(above[:strings.Index(above, "SCAN a1")], "TEMP B-TREE") {
+			t.Errorf("below: %s", plan)
+		}
+	}
 	// And the plan reads along the order's index, sorting nothing.
 	if db.e.name() == "sqlite" {
 		for order, index := range orderIndexes {
