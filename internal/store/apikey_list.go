@@ -166,11 +166,19 @@ func (db *DB) listMerged(ctx context.Context, q keyQuery, page apikey.KeyPage, o
 	if !page.MoreThan && offset >= page.Total {
 		return page, nil
 	}
+	if len(parts) > maxMergedAccounts {
+		return db.listTogether(ctx, q, page, offset)
+	}
 	query, args := mergedPageQuery(parts, q.Sort, offset+page.PerPage)
 	keys, err := db.queryKeys(ctx, query, append(args, page.PerPage, offset)...)
 	page.Keys = keys
 	return page, err
 }
+
+// maxMergedAccounts bounds the accounts one merged page reads apart: SQLite
+// takes at most 500 terms in a compound SELECT. A chain of accounts deeper
+// than that is sorted together.
+const maxMergedAccounts = 400
 
 // byAccountCounted is q once for each of its accounts, with how many keys
 // each selects (as far as one past the count's cap), and the index each

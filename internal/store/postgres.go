@@ -214,12 +214,12 @@ func looksLikeConnString(s string) bool {
 // the generic plan reading the trigram index's million entries. The key
 // load of verification, the same for every key, stays prepared
 // (KeyByHash).
-func openPostgres(ctx context.Context, url string, conns int) (*pool, error) {
-	cfg, err := pgx.ParseConfig(url)
+func openPostgres(ctx context.Context, dsn string, conns int) (*pool, error) {
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("open postgres: %s", redactURL(err.Error(), url))
+		return nil, fmt.Errorf("open postgres: %s", redactURL(err.Error(), dsn))
 	}
-	if !strings.Contains(url, "default_query_exec_mode") {
+	if u, err := url.Parse(dsn); err == nil && !u.Query().Has("default_query_exec_mode") {
 		cfg.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
 	}
 	db := stdlib.OpenDB(*cfg)
@@ -228,7 +228,7 @@ func openPostgres(ctx context.Context, url string, conns int) (*pool, error) {
 	var schema sql.NullString
 	if err := db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open postgres: %s", redactURL(err.Error(), url))
+		return nil, fmt.Errorf("open postgres: %s", redactURL(err.Error(), dsn))
 	}
 	if !schema.Valid {
 		db.Close()
@@ -236,7 +236,7 @@ func openPostgres(ctx context.Context, url string, conns int) (*pool, error) {
 	}
 	// One channel per schema, named by a hash: channel names are short.
 	sum := sha256.Sum256([]byte(schema.String))
-	return &pool{db: db, e: postgresEngine{url: url, channel: "keyconsole_keys_" + hex.EncodeToString(sum[:8])}}, nil
+	return &pool{db: db, e: postgresEngine{url: dsn, channel: "keyconsole_keys_" + hex.EncodeToString(sum[:8])}}, nil
 }
 
 // redactURL keeps the password of a URL out of a message that may hold it.

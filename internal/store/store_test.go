@@ -561,6 +561,35 @@ func TestListMergesInheritedKeysInOrder(t *testing.T) {
 	}
 }
 
+// An account below a chain deeper than a merged page reads apart has its
+// keys sorted together: SQLite refuses a compound SELECT of over 500 terms.
+func TestDeepChainOfAccountsListsItsKeys(t *testing.T) {
+	t.Parallel()
+	db, now := openTest(t)
+	ctx := context.Background()
+	parent := root(t, db)
+	var bulk Bulk
+	chain := []string{parent}
+	for i := range 510 {
+		id := fmt.Sprintf("acc_chain_%03d", i)
+		bulk.Accounts = append(bulk.Accounts, apikey.Account{ID: id, ParentID: parent, Name: id, CreatedAt: *now})
+		parent = id
+		chain = append(chain, id)
+	}
+	for i := range maxInherited + 1 {
+		bulk.Keys = append(bulk.Keys, bulkKey(fmt.Sprintf("key_top_%03d", i), chain[0], fmt.Sprintf("top %03d", i), *now))
+	}
+	bulk.Keys = append(bulk.Keys, bulkKey("key_bottom", parent, "bottom", *now))
+	if err := db.BulkLoad(ctx, bulk); err != nil {
+		t.Fatal(err)
+	}
+	slices.Reverse(chain)
+	got, want := pageAndTruth(t, db, apikey.KeyQuery{AccountIDs: chain, Page: 2, PerPage: 50, Now: *now})
+	if ids(got.Keys) != ids(want.Keys) || len(got.Keys) != 50 || got.Total != maxInherited+2 {
+		t.Errorf("total %d, page 2:\n got %s\nwant %s", got.Total, ids(got.Keys), ids(want.Keys))
+	}
+}
+
 // pageAndTruth lists the page q asks for, and the same page read by one
 // query sorting every key of its accounts together.
 func pageAndTruth(t *testing.T, db *DB, q apikey.KeyQuery) (got, want apikey.KeyPage) {
