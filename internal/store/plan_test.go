@@ -195,15 +195,9 @@ func TestKeyLoadReadsAccountsByKey(t *testing.T) {
 	t.Parallel()
 	db, now := openTest(t)
 	ctx := context.Background()
-	parent := root(t, db)
 	var bulk Bulk
-	for i := range 1000 {
-		id := fmt.Sprintf("acc_plan_%04d", i)
-		bulk.Accounts = append(bulk.Accounts, apikey.Account{ID: id, ParentID: parent, Name: id, CreatedAt: *now})
-		if i%100 == 0 { // ten levels deep
-			parent = id
-		}
-	}
+	chain := accountChain(&bulk, root(t, db), "acc_plan", 1000, 100, *now) // ten levels deep
+	parent := chain[len(chain)-1]
 	bulk.Keys = []*apikey.Key{{ID: "key_plan", AccountID: parent, SecretHash: "h", DisplayPrefix: "kc_g_plan", CreatedAt: *now, UpdatedAt: *now,
 		CreatedBy: "t", UpdatedBy: "t", Version: 1, Settings: apikey.Settings{Name: "k", Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true}}}
 	if err := db.BulkLoad(ctx, bulk); err != nil {

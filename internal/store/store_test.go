@@ -567,15 +567,9 @@ func TestDeepChainOfAccountsListsItsKeys(t *testing.T) {
 	t.Parallel()
 	db, now := openTest(t)
 	ctx := context.Background()
-	parent := root(t, db)
 	var bulk Bulk
-	chain := []string{parent}
-	for i := range 510 {
-		id := fmt.Sprintf("acc_chain_%03d", i)
-		bulk.Accounts = append(bulk.Accounts, apikey.Account{ID: id, ParentID: parent, Name: id, CreatedAt: *now})
-		parent = id
-		chain = append(chain, id)
-	}
+	chain := accountChain(&bulk, root(t, db), "acc_chain", 510, 1, *now)
+	parent := chain[len(chain)-1]
 	for i := range maxInherited + 1 {
 		bulk.Keys = append(bulk.Keys, bulkKey(fmt.Sprintf("key_top_%03d", i), chain[0], fmt.Sprintf("top %03d", i), *now))
 	}
@@ -588,6 +582,20 @@ func TestDeepChainOfAccountsListsItsKeys(t *testing.T) {
 	if ids(got.Keys) != ids(want.Keys) || len(got.Keys) != 50 || got.Total != maxInherited+2 {
 		t.Errorf("total %d, page 2:\n got %s\nwant %s", got.Total, ids(got.Keys), ids(want.Keys))
 	}
+}
+
+// accountChain adds n accounts named prefix_NNNN to bulk below parent,
+// every every-th of them below the one before: the chain, parent first.
+func accountChain(bulk *Bulk, parent, prefix string, n, every int, at time.Time) []string {
+	chain := []string{parent}
+	for i := range n {
+		id := fmt.Sprintf("%s_%04d", prefix, i)
+		bulk.Accounts = append(bulk.Accounts, apikey.Account{ID: id, ParentID: chain[len(chain)-1], Name: id, CreatedAt: at})
+		if i%every == 0 {
+			chain = append(chain, id)
+		}
+	}
+	return chain
 }
 
 // pageAndTruth lists the page q asks for, and the same page read by one
