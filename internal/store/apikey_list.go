@@ -25,7 +25,8 @@ const maxInherited = 500
 // ListKeys returns the page of keys q selects. The first of q.AccountIDs
 // is the account the list is for, the others those above it: its own keys
 // are read a page at a time along an index, the few inherited ones whole,
-// and the two merged in the list's order.
+// and the two merged in the list's order; many inherited ones are merged
+// by the database (listMerged).
 func (db *DB) ListKeys(ctx context.Context, in apikey.KeyQuery) (apikey.KeyPage, error) {
 	q := keyQuery{KeyQuery: in}
 	page := apikey.KeyPage{Page: max(q.Page, 1), PerPage: q.PerPage}
@@ -184,10 +185,8 @@ const maxMergedAccounts = 400
 // each selects (as far as one past the count's cap), and the index each
 // is best read along.
 func (db *DB) byAccountCounted(ctx context.Context, q keyQuery) ([]keyQuery, []int, error) {
-	parts, counts := make([]keyQuery, len(q.AccountIDs)), make([]int, len(q.AccountIDs))
-	for i, id := range q.AccountIDs {
-		parts[i] = q
-		parts[i].AccountIDs = []string{id}
+	parts, counts := byAccount(q), make([]int, len(q.AccountIDs))
+	for i := range parts {
 		where, args := keyFilter(parts[i])
 		n, err := db.countKeysUpTo(ctx, where, args, countCap+1)
 		if err != nil {
@@ -197,6 +196,16 @@ func (db *DB) byAccountCounted(ctx context.Context, q keyQuery) ([]keyQuery, []i
 		db.readInOrder(&parts[i], n)
 	}
 	return parts, counts, nil
+}
+
+// byAccount is q once for each of its accounts.
+func byAccount(q keyQuery) []keyQuery {
+	parts := make([]keyQuery, len(q.AccountIDs))
+	for i, id := range q.AccountIDs {
+		parts[i] = q
+		parts[i].AccountIDs = []string{id}
+	}
+	return parts
 }
 
 // readInOrder has the keys an attention rule finds in an account read

@@ -32,24 +32,13 @@ func TestKeyListPlansUseIndexes(t *testing.T) {
 			// read along its index; only what they give is sorted, to
 			// merge them, and then the page's own rows.
 			q.AccountIDs = []string{"acc_x", "acc_up", "acc_top"}
-			query, args := mergedPageQuery(accountParts(keyQuery{KeyQuery: q}), order, 550)
+			query, args := mergedPageQuery(byAccount(keyQuery{KeyQuery: q}), order, 550)
 			text = explainSQLite(t, db, query, append(args, 50, 500)...)
 			if branches := mergedBranch.FindAllString(text, -1); len(branches) != 3 || strings.Count(text, "TEMP B-TREE") != 2 {
 				t.Errorf("merged, order %q, filter %v: %s", order, q.Type != "", text)
 			}
 		}
 	}
-}
-
-// accountParts is q once for each of its accounts, as a merged page
-// reads them.
-func accountParts(q keyQuery) []keyQuery {
-	parts := make([]keyQuery, len(q.AccountIDs))
-	for i, id := range q.AccountIDs {
-		parts[i] = q
-		parts[i].AccountIDs = []string{id}
-	}
-	return parts
 }
 
 // listOrders are the orders of the keys list, each way.
@@ -167,7 +156,7 @@ func TestKeyListPlansOnPostgres(t *testing.T) {
 			// read along an index, never sorted whole; what the accounts
 			// give is sorted to merge them (550 each at most).
 			q.AccountIDs = []string{below, acc}
-			query, args := mergedPageQuery(accountParts(keyQuery{KeyQuery: q}), order, 550)
+			query, args := mergedPageQuery(byAccount(keyQuery{KeyQuery: q}), order, 550)
 			text = planOf(t, db, `EXPLAIN `+db.e.rebind(query), append(args, 50, 500)...)
 			if !strings.Contains(text, " using api_keys_account_") || strings.Contains(text, "Seq Scan") || largestSort(text) > 2*550 {
 				t.Errorf("merged, order %q, filter %v:\n%s", order, q.Type != "", text)
