@@ -105,6 +105,10 @@ type keyUse struct {
 	// refused is the key's latest refusal for its client address: the
 	// keys list tells refusals of the last 24 hours.
 	refused stamp
+	// The first counts and address are held here, beside the rest: one
+	// allocation a key, and one cache miss fewer or two a verification.
+	countsHere [2]dayCount
+	addrsHere  [1]addrUse
 }
 
 // dayCount is a day's count of one outcome; the day as YYYYMMDD, so
@@ -268,6 +272,7 @@ func (r *Recorder) use(id string) *keyUse {
 	u := r.keys[id]
 	if u == nil {
 		u = &keyUse{}
+		u.counts, u.addrs = u.countsHere[:0], u.addrsHere[:0]
 		r.keys[id] = u
 	}
 	return u

@@ -3,6 +3,7 @@ package verify
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,8 +37,12 @@ type entry struct {
 	// stored: a verification of a cached key then finds both with one
 	// look-up (with keys in rotation, each look-up is a cache miss or two).
 	lim *rate.Limiter
-	seq uint64 // the counter when the load began
-	at  time.Time
+	// previous: the hash is the key's previous secret, not its current
+	// one (told once, when stored: comparing on every verification would
+	// read the key's hash text, with keys in rotation another cache miss).
+	previous bool
+	seq      uint64 // the counter when the load began
+	at       time.Time
 }
 
 type change struct {
@@ -83,22 +88,22 @@ func newCache(size int) *cache {
 // change made during it makes the stored entry stale.
 func (c *cache) begin() uint64 { return c.seq.Load() }
 
-// get returns the key the hash belongs to (nil: none) with its limiter,
-// whether the cache knows at all, and whether a known key is due to be
-// read again (its entry is in the last refreshAhead of its life).
-func (c *cache) get(hash [sha256.Size]byte, now time.Time) (k *apikey.Key, l *rate.Limiter, known, due bool) {
+// get returns the entry of hash (key nil: no key has it), whether the
+// cache knows at all, and whether a known key is due to be read again (its
+// entry is in the last refreshAhead of its life).
+func (c *cache) get(hash [sha256.Size]byte, now time.Time) (e entry, known, due bool) {
 	e, ok := c.entries.GetIfPresent(hash)
 	if !ok || c.stale(e.key, e.seq) {
-		return nil, nil, false, false
+		return entry{}, false, false
 	}
 	if e.key == nil {
-		return nil, nil, now.Sub(e.at) < negativeLifetime, false
+		return entry{}, now.Sub(e.at) < negativeLifetime, false
 	}
 	life, age := lifetime(hash), now.Sub(e.at)
 	if age >= life {
-		return nil, nil, false, false
+		return entry{}, false, false
 	}
-	return e.key, e.lim, true, age >= life-refreshAhead
+	return e, true, age >= life-refreshAhead
 }
 
 // stale tells whether what a read begun at seq found (k nil: no key) may
@@ -128,7 +133,18 @@ func lifetime(hash [sha256.Size]byte) time.Duration {
 // put remembers what a load begun at seq found (k nil: nothing), with the
 // key's limiter.
 func (c *cache) put(hash [sha256.Size]byte, k *apikey.Key, lim *rate.Limiter, seq uint64, now time.Time) {
-	c.entries.Set(hash, entry{key: k, lim: lim, seq: seq, at: now})
+	c.entries.Set(hash, entry{key: k, lim: lim, previous: isPrevious(k, hash), seq: seq, at: now})
+}
+
+// isPrevious tells whether hash is key k's previous secret rather than its
+// current one.
+func isPrevious(k *apikey.Key, hash [sha256.Size]byte) bool {
+	if k == nil {
+		return false
+	}
+	var hexHash [2 * sha256.Size]byte
+	hex.Encode(hexHash[:], hash[:])
+	return k.SecretHash != string(hexHash[:])
 }
 
 // forget makes every entry of key id, and every unknown hash, stale.

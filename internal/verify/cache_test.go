@@ -24,7 +24,7 @@ func TestEntriesLoadedTogetherExpireApart(t *testing.T) {
 	}
 	known := func(after time.Duration) (k int) {
 		for _, h := range hashes {
-			if _, _, ok, _ := c.get(h, start.Add(after)); ok {
+			if _, ok, _ := c.get(h, start.Add(after)); ok {
 				k++
 			}
 		}
@@ -53,7 +53,7 @@ func TestChangeOutlivesEntriesReadAcrossIt(t *testing.T) {
 	c.forget("key_1", changed)
 	c.put(hash, &apikey.Key{ID: "key_1"}, nil, began, changed.Add(readTimeout/2))
 	c.prune(changed.Add(positiveLifetime + time.Second))
-	if _, _, known, _ := c.get(hash, changed.Add(positiveLifetime+2*time.Second)); known {
+	if _, known, _ := c.get(hash, changed.Add(positiveLifetime+2*time.Second)); known {
 		t.Error("an entry read across a change is believed once the change is pruned")
 	}
 }

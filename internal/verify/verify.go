@@ -149,9 +149,10 @@ func New(db Store, tokens *token.Signer, rec *usage.Recorder, cfg Config, now fu
 
 // Verify judges one secret and records the outcome against its key.
 func (v *Verifier) Verify(ctx context.Context, req Request) (Result, error) {
-	res, err := v.Judge(ctx, req)
+	now := v.now() // judged and recorded at one moment: one clock read fewer
+	res, err := v.judge(ctx, req, now, true)
 	if err == nil {
-		v.Record(res, res.Code, req.ClientIP)
+		v.record(res, res.Code, req.ClientIP, now)
 	}
 	return res, err
 }
@@ -165,9 +166,11 @@ func (v *Verifier) Judge(ctx context.Context, req Request) (Result, error) {
 
 // Record counts one request with res's key, answered with code; an
 // accepted one (Valid) also moves the key's last use.
-func (v *Verifier) Record(res Result, code string, ip netip.Addr) {
+func (v *Verifier) Record(res Result, code string, ip netip.Addr) { v.record(res, code, ip, v.now()) }
+
+func (v *Verifier) record(res Result, code string, ip netip.Addr, at time.Time) {
 	if res.Key != nil && v.usage != nil {
-		v.usage.Record(res.Key.ID, code, ip, v.now())
+		v.usage.Record(res.Key.ID, code, ip, at)
 	}
 }
 
@@ -196,14 +199,13 @@ func (v *Verifier) judge(ctx context.Context, req Request, now time.Time, spend 
 			jwtExpires = &claims.ExpiresAt.Time // capped: it may come before the key's expiry
 		}
 	}
-	k, l, hash, err := v.lookup(ctx, req.Secret, now)
+	e, err := v.lookup(ctx, req.Secret, now)
+	k, l := e.key, e.lim
 	if err != nil || k == nil {
 		return Result{Code: NotFound}, err
 	}
 	// A previous secret past its grace period is as unknown as a made-up one.
-	var hexHash [2 * sha256.Size]byte
-	hex.Encode(hexHash[:], hash[:])
-	if k.SecretHash != string(hexHash[:]) {
+	if e.previous {
 		if k.PreviousValidUntil == nil || !now.Before(*k.PreviousValidUntil) {
 			return Result{Code: NotFound}, nil
 		}
@@ -258,17 +260,18 @@ func plausible(secret string) bool {
 	return len(secret) >= minCustomLen
 }
 
-// lookup finds the key of secret (nil: none) and the key's rate limiter.
-func (v *Verifier) lookup(ctx context.Context, secret string, now time.Time) (*apikey.Key, *rate.Limiter, [sha256.Size]byte, error) {
+// lookup finds the key of secret (nil: none), the key's rate limiter, and
+// whether secret is the key's previous one.
+func (v *Verifier) lookup(ctx context.Context, secret string, now time.Time) (entry, error) {
 	hash := hashSecret(secret)
-	if k, l, known, due := v.cache.get(hash, now); known {
+	if e, known, due := v.cache.get(hash, now); known {
 		if due {
 			v.refresh(hash)
 		}
-		return k, l, hash, nil
+		return e, nil
 	}
 	k, l, err := v.load(ctx, hash)
-	return k, l, hash, err
+	return entry{key: k, lim: l, previous: isPrevious(k, hash)}, err
 }
 
 // loaded is what one read of a hash found (key nil: no key has it), with

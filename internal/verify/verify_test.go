@@ -289,3 +289,31 @@ func TestChecksInJudgeOrder(t *testing.T) {
 		})
 	}
 }
+
+// A cached secret is told from its key's previous one when stored, not
+// looked at again: past the overlap the previous is refused from the cache
+// and the current, cached alike, still accepted.
+func TestCachedSecretsAfterTheOverlap(t *testing.T) {
+	v, db, k, old := setup(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	v.now = func() time.Time { return now }
+	fresh, _ := apikey.GenerateSecret(apikey.TypeGeneral)
+	until := now.Add(time.Minute)
+	if err := db.ReplaceSecret(ctx, k, apikey.HashSecret(fresh), apikey.DisplayPrefix(fresh), apikey.AccessGenerated, &until, "t", nil); err != nil {
+		t.Fatal(err)
+	}
+	ip := netip.MustParseAddr("10.1.2.3")
+	for _, s := range []string{old, fresh} {
+		if res, _ := v.Verify(ctx, Request{Secret: s, ClientIP: ip}); res.Code != Valid {
+			t.Fatalf("during the overlap: %s", res.Code)
+		}
+	}
+	now = until
+	if res, _ := v.Verify(ctx, Request{Secret: old, ClientIP: ip}); res.Code != NotFound {
+		t.Errorf("the previous secret after the overlap: %s", res.Code)
+	}
+	if res, _ := v.Verify(ctx, Request{Secret: fresh, ClientIP: ip}); res.Code != Valid {
+		t.Errorf("the current secret after the overlap: %s", res.Code)
+	}
+}
