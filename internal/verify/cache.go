@@ -131,9 +131,11 @@ func lifetime(hash [sha256.Size]byte) time.Duration {
 }
 
 // put remembers what a load begun at seq found (k nil: nothing), with the
-// key's limiter.
-func (c *cache) put(hash [sha256.Size]byte, k *apikey.Key, lim *rate.Limiter, seq uint64, now time.Time) {
-	c.entries.Set(hash, entry{key: k, lim: lim, previous: isPrevious(k, hash), seq: seq, at: now})
+// key's limiter, and returns the entry.
+func (c *cache) put(hash [sha256.Size]byte, k *apikey.Key, lim *rate.Limiter, seq uint64, now time.Time) entry {
+	e := entry{key: k, lim: lim, previous: isPrevious(k, hash), seq: seq, at: now}
+	c.entries.Set(hash, e)
+	return e
 }
 
 // isPrevious tells whether hash is key k's previous secret rather than its

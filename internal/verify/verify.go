@@ -260,8 +260,8 @@ func plausible(secret string) bool {
 	return len(secret) >= minCustomLen
 }
 
-// lookup finds the key of secret (nil: none), the key's rate limiter, and
-// whether secret is the key's previous one.
+// lookup finds the cache's entry for secret, reading the key when the
+// cache does not know it (the entry's key nil: none has it).
 func (v *Verifier) lookup(ctx context.Context, secret string, now time.Time) (entry, error) {
 	hash := hashSecret(secret)
 	if e, known, due := v.cache.get(hash, now); known {
@@ -270,16 +270,7 @@ func (v *Verifier) lookup(ctx context.Context, secret string, now time.Time) (en
 		}
 		return e, nil
 	}
-	k, l, err := v.load(ctx, hash)
-	return entry{key: k, lim: l, previous: isPrevious(k, hash)}, err
-}
-
-// loaded is what one read of a hash found (key nil: no key has it), with
-// the change counter of when it began.
-type loaded struct {
-	key *apikey.Key
-	lim *rate.Limiter
-	seq uint64
+	return v.load(ctx, hash)
 }
 
 // readTimeout bounds a read shared by several requests, or made for none
@@ -294,13 +285,13 @@ const readTimeout = 10 * time.Second
 // in particular: its client leaving fails its own answer, not the read the
 // others wait for. A request that came after a change the shared
 // read may not have seen reads again on its own.
-func (v *Verifier) load(ctx context.Context, hash [sha256.Size]byte) (*apikey.Key, *rate.Limiter, error) {
+func (v *Verifier) load(ctx context.Context, hash [sha256.Size]byte) (entry, error) {
 	if v.usage != nil {
 		// A key read now is most often recorded next (not for a made-up
 		// secret, nor for Explain): while the recorder holds all it may,
 		// every read waits for it to write some.
 		if err := v.usage.Room(ctx); err != nil {
-			return nil, nil, err
+			return entry{}, err
 		}
 	}
 	came := v.cache.begin()
@@ -309,32 +300,32 @@ func (v *Verifier) load(ctx context.Context, hash [sha256.Size]byte) (*apikey.Ke
 		err = ctx.Err()
 	}
 	if err != nil {
-		return nil, nil, err
+		return entry{}, err
 	}
-	r := shared.(loaded)
+	r := shared.(entry)
 	if r.seq < came && v.cache.stale(r.key, r.seq) {
-		if r, err = v.read(ctx, hash); err != nil {
-			return nil, nil, err
-		}
+		return v.read(ctx, hash)
 	}
-	return r.key, r.lim, nil
+	return r, nil
 }
 
-// read reads the key of hash from the store and caches what it found.
-func (v *Verifier) read(ctx context.Context, hash [sha256.Size]byte) (loaded, error) {
+// read reads the key of hash from the store and caches what it found, as
+// the entry it stored (its seq the change counter of when the read began).
+func (v *Verifier) read(ctx context.Context, hash [sha256.Size]byte) (entry, error) {
 	ctx, cancel := context.WithTimeout(ctx, readTimeout)
 	defer cancel()
-	r := loaded{seq: v.cache.begin()}
+	seq := v.cache.begin()
 	k, err := v.store.KeyByHash(ctx, hex.EncodeToString(hash[:]))
+	var lim *rate.Limiter
 	switch {
 	case apikey.ErrorCode(err) == apikey.ENOTFOUND:
+		k = nil
 	case err != nil:
-		return loaded{}, err
+		return entry{}, err
 	default:
-		r.key, r.lim = k, v.limiter(k.ID)
+		lim = v.limiter(k.ID)
 	}
-	v.cache.put(hash, r.key, r.lim, r.seq, v.now())
-	return r, nil
+	return v.cache.put(hash, k, lim, seq, v.now()), nil
 }
 
 // How many keys are read again ahead of expiry at once.
