@@ -29,9 +29,9 @@ func TestFlushKeepsBatchOnFailure(t *testing.T) {
 	k := newKey(t, db, root.ID, "k")
 	r := New(db, nil)
 	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
-	r.Record(k.ID, "VALID", netip.MustParseAddr("192.0.2.1"), at)
-	r.Record(k.ID, "VALID", netip.MustParseAddr("192.0.2.2"), at.Add(time.Minute))
-	r.Record(k.ID, "KEY_EXPIRED", netip.MustParseAddr("192.0.2.3"), at.Add(2*time.Minute))
+	r.Record(r.meter(k.ID), "VALID", netip.MustParseAddr("192.0.2.1"), at)
+	r.Record(r.meter(k.ID), "VALID", netip.MustParseAddr("192.0.2.2"), at.Add(time.Minute))
+	r.Record(r.meter(k.ID), "KEY_EXPIRED", netip.MustParseAddr("192.0.2.3"), at.Add(2*time.Minute))
 	db.Close()
 	if err := r.Flush(ctx); err == nil {
 		t.Fatal("flush to a closed database succeeded")
@@ -42,26 +42,136 @@ func TestFlushKeepsBatchOnFailure(t *testing.T) {
 	}
 	defer db.Close()
 	r.store = db
-	r.Record(k.ID, "VALID", netip.MustParseAddr("192.0.2.9"), at.Add(-time.Hour)) // older: does not move the last use back
+	r.Record(r.meter(k.ID), "VALID", netip.MustParseAddr("192.0.2.9"), at.Add(-time.Hour)) // older: does not move the last use back
 	if err := r.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := db.Key(ctx, k.ID)
-	if got.LastUsedAt == nil || !got.LastUsedAt.Equal(at.Add(time.Minute)) || got.LastUsedFrom != "192.0.2.2" {
-		t.Fatalf("last use %v from %s", got.LastUsedAt, got.LastUsedFrom)
+	// The addresses were kept with the batch, and counted once.
+	if got, want := writtenUsage(t, db, k.ID), "last 10:01 from 192.0.2.2; KEY_EXPIRED 1, VALID 3; "+
+		"192.0.2.1 1/0, 192.0.2.2 1/0, 192.0.2.3 1/1, 192.0.2.9 1/0"; got != want {
+		t.Fatalf("written %q, want %q", got, want)
 	}
-	counts, _ := db.KeyUsage(ctx, k.ID, "2026-05-01")
+}
+
+// writtenUsage says key id's stored last use (time of day and address),
+// its counts of 2026-05-01 by code, and its addresses since the day before.
+func writtenUsage(t *testing.T, db *store.DB, id string) string {
+	t.Helper()
+	ctx := context.Background()
+	k, err := db.Key(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := "none"
+	if k.LastUsedAt != nil {
+		last = k.LastUsedAt.UTC().Format("15:04") + " from " + k.LastUsedFrom
+	}
+	counts, _ := db.KeyUsage(ctx, id, "2026-05-01")
 	total := map[string]int{}
 	for _, c := range counts {
 		total[c.Code] += c.Count
 	}
-	if total["VALID"] != 3 || total["KEY_EXPIRED"] != 1 {
-		t.Fatalf("counts %v", total)
+	var codes []string
+	for code, n := range total {
+		codes = append(codes, fmt.Sprint(code, " ", n))
 	}
-	// The addresses were kept with the batch, and counted once.
-	addrs, _ := db.KeyAddresses(ctx, k.ID, "2026-04-30", 10)
-	if got := addressText(addrs); got != "192.0.2.1 1/0, 192.0.2.2 1/0, 192.0.2.3 1/1, 192.0.2.9 1/0" {
-		t.Fatalf("addresses %s", got)
+	slices.Sort(codes)
+	addrs, _ := db.KeyAddresses(ctx, id, "2026-04-30", 10)
+	return "last " + last + "; " + strings.Join(codes, ", ") + "; " + addressText(addrs)
+}
+
+// TestMetersOfOneKeyAddUp: a key may have two meters (its state dropped
+// from verification's cache while holding uses, then made again); a flush
+// writes what both gathered as the key's, once, and a meter a flush took
+// gathers again for the next.
+func TestMetersOfOneKeyAddUp(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, _ := servicetest.Open(t)
+	root, _ := db.RootAccount(ctx)
+	k := newKey(t, db, root.ID, "k")
+	r := New(db, nil)
+	dropped, made := NewMeter(k.ID), NewMeter(k.ID)
+	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	r.Record(dropped, "VALID", netip.MustParseAddr("192.0.2.1"), at.Add(time.Minute))
+	r.Record(dropped, "KEY_EXPIRED", netip.MustParseAddr("192.0.2.2"), at)
+	r.Record(made, "VALID", netip.MustParseAddr("192.0.2.1"), at)
+	r.Record(made, "VALID", netip.MustParseAddr("192.0.2.3"), at.Add(30*time.Second))
+	if err := r.FlushAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.Record(dropped, "VALID", netip.MustParseAddr("192.0.2.3"), at.Add(2*time.Minute))
+	if err := r.FlushAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := writtenUsage(t, db, k.ID), "last 10:02 from 192.0.2.3; KEY_EXPIRED 1, VALID 4; "+
+		"192.0.2.1 2/0, 192.0.2.2 1/1, 192.0.2.3 2/0"; got != want {
+		t.Fatalf("written %q, want %q", got, want)
+	}
+	if n := r.heldKeys(); n != 0 {
+		t.Fatalf("%d keys held after the flushes", n)
+	}
+}
+
+// TestUsesDuringFlushesCountedOnce: uses recorded while flushes take the
+// meters (a shared key's from every worker, and each worker's own key's)
+// are each written once: none lost by a take, none written twice.
+func TestUsesDuringFlushesCountedOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, _ := servicetest.Open(t)
+	root, _ := db.RootAccount(ctx)
+	const workers, each = 4, 400
+	shared := newKey(t, db, root.ID, "shared")
+	own := make([]*apikey.Key, workers)
+	for w := range own {
+		own[w] = newKey(t, db, root.ID, fmt.Sprint("own ", w))
+	}
+	r := New(db, nil)
+	sharedMeter := NewMeter(shared.ID)
+	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	ip := netip.MustParseAddr("192.0.2.1")
+	done := make(chan struct{})
+	flushed := make(chan struct{})
+	go func() {
+		defer close(flushed)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			if err := r.FlushAll(ctx); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			m := NewMeter(own[w].ID)
+			for range each {
+				r.Record(sharedMeter, "VALID", ip, at)
+				r.Record(m, "VALID", ip, at)
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
+	<-flushed
+	if err := r.FlushAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range append(own, shared) {
+		want := each
+		if k == shared {
+			want = workers * each
+		}
+		counts, _ := db.KeyUsage(ctx, k.ID, "2026-05-01")
+		if len(counts) != 1 || counts[0].Count != want {
+			t.Fatalf("%s: counts %+v, want %d", k.Name, counts, want)
+		}
 	}
 }
 
@@ -106,7 +216,7 @@ func TestLastUseWrittenOncePerInterval(t *testing.T) {
 		stop  bool
 	}{{0, 0, false}, {10 * time.Second, 0, false}, {soon, 0, false}, {past, past, false},
 		{past + 10*time.Second, past, false}, {past + 20*time.Second, past + 20*time.Second, true}} {
-		r.Record(k.ID, "VALID", netip.MustParseAddr("192.0.2.1"), at.Add(step.after))
+		r.Record(r.meter(k.ID), "VALID", netip.MustParseAddr("192.0.2.1"), at.Add(step.after))
 		flush := r.Flush
 		if step.stop {
 			flush = r.FlushAll
@@ -159,7 +269,7 @@ func TestFlushFailingPartwayCountsEachUseOnce(t *testing.T) {
 	failing := &failingAfter{Store: db, n: 2}
 	r := New(failing, nil)
 	for _, k := range bulk.Keys {
-		r.Record(k.ID, "VALID", netip.MustParseAddr("192.0.2.1"), at)
+		r.Record(r.meter(k.ID), "VALID", netip.MustParseAddr("192.0.2.1"), at)
 	}
 	if err := r.Flush(ctx); err == nil {
 		t.Fatal("a flush that failed partway said nothing")
@@ -191,11 +301,11 @@ func TestFlushCountsAddresses(t *testing.T) {
 	r := New(db, nil)
 	at := time.Now().UTC().Truncate(time.Second)
 	for i := range addressesPerFlush + 30 {
-		r.Record(rotating.ID, "IP_NOT_ALLOWED", netip.MustParseAddr(fmt.Sprintf("2001:db8::%x", i)), at)
+		r.Record(r.meter(rotating.ID), "IP_NOT_ALLOWED", netip.MustParseAddr(fmt.Sprintf("2001:db8::%x", i)), at)
 	}
-	r.Record(steady.ID, "VALID", netip.MustParseAddr("::ffff:192.0.2.7"), at)
-	r.Record(steady.ID, "VALID", netip.MustParseAddr("192.0.2.7"), at.Add(time.Second))
-	r.Record(steady.ID, "RATE_LIMITED", netip.MustParseAddr("192.0.2.8"), at)
+	r.Record(r.meter(steady.ID), "VALID", netip.MustParseAddr("::ffff:192.0.2.7"), at)
+	r.Record(r.meter(steady.ID), "VALID", netip.MustParseAddr("192.0.2.7"), at.Add(time.Second))
+	r.Record(r.meter(steady.ID), "RATE_LIMITED", netip.MustParseAddr("192.0.2.8"), at)
 	held := r.heldAddresses()
 	if held != addressesPerFlush+1+2 { // the rotating key's, its others, the steady key's
 		t.Fatalf("%d addresses held in memory", held)
@@ -226,7 +336,7 @@ func TestFailedFlushKeepsAddressesBounded(t *testing.T) {
 	at := time.Now().UTC().Truncate(time.Second)
 	for round := range 3 {
 		for i := range addressesPerFlush {
-			r.Record(k.ID, "VALID", netip.MustParseAddr(fmt.Sprintf("2001:db8::%x:%x", round, i)), at)
+			r.Record(r.meter(k.ID), "VALID", netip.MustParseAddr(fmt.Sprintf("2001:db8::%x:%x", round, i)), at)
 		}
 		if err := r.Flush(ctx); err == nil {
 			t.Fatal("a failed flush said nothing")
@@ -274,7 +384,7 @@ func TestLastUseIntervalSharedByInstances(t *testing.T) {
 		after time.Duration
 		want  time.Duration
 	}{{one, 0, 0}, {other, time.Minute, 0}, {other, LastUseEvery + time.Minute, LastUseEvery + time.Minute}} {
-		step.r.Record(k.ID, "VALID", netip.MustParseAddr("192.0.2.9"), at.Add(step.after))
+		step.r.Record(step.r.meter(k.ID), "VALID", netip.MustParseAddr("192.0.2.9"), at.Add(step.after))
 		if err := step.r.Flush(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -309,13 +419,13 @@ func TestRunFlushesWhenFull(t *testing.T) {
 		}
 		return len(addrs) == 1
 	}
-	r.Record(keys[0].ID, "VALID", ip, time.Now())
-	r.Record(keys[1].ID, "VALID", ip, time.Now())
+	r.Record(r.meter(keys[0].ID), "VALID", ip, time.Now())
+	r.Record(r.meter(keys[1].ID), "VALID", ip, time.Now())
 	time.Sleep(200 * time.Millisecond)
 	if written(keys[0]) {
 		t.Fatal("written before the recorder was full or its interval passed")
 	}
-	r.Record(keys[2].ID, "VALID", ip, time.Now())
+	r.Record(r.meter(keys[2].ID), "VALID", ip, time.Now())
 	for i := 0; !written(keys[0]) || !written(keys[1]) || !written(keys[2]); i++ {
 		if i == 100 {
 			t.Fatal("not written within 5 s of the recorder filling up")
@@ -334,12 +444,12 @@ func TestFlushPausesLongerThanItWrites(t *testing.T) {
 	db, _ := servicetest.Open(t)
 	// pause flushes two chunks' worth of uses with the recorder's bound at
 	// flushAt, and tells how long the first chunk took and the pause after it.
-	pause := func(flushAt int) (took, paused time.Duration, r *Recorder) {
+	pause := func(flushAt int64) (took, paused time.Duration, r *Recorder) {
 		slow := &slowStore{Store: db, takes: 40 * time.Millisecond}
 		r = New(slow, nil)
 		r.flushAt = flushAt
 		for i := range flushChunk + 1 { // the keys are not stored, so nothing is written
-			r.Record(fmt.Sprint("key_", i), "VALID", netip.MustParseAddr("192.0.2.1"), time.Now().UTC())
+			r.Record(r.meter(fmt.Sprint("key_", i)), "VALID", netip.MustParseAddr("192.0.2.1"), time.Now().UTC())
 		}
 		if err := r.Flush(context.Background()); err != nil {
 			t.Fatal(err)
@@ -357,8 +467,8 @@ func TestFlushPausesLongerThanItWrites(t *testing.T) {
 	}
 	took, _, r := pause(FlushAt)
 	r.flushAt = 2
-	r.Record("a", "VALID", netip.MustParseAddr("192.0.2.1"), time.Now().UTC())
-	r.Record("b", "VALID", netip.MustParseAddr("192.0.2.1"), time.Now().UTC())
+	r.Record(r.meter("a"), "VALID", netip.MustParseAddr("192.0.2.1"), time.Now().UTC())
+	r.Record(r.meter("b"), "VALID", netip.MustParseAddr("192.0.2.1"), time.Now().UTC())
 	if got := r.pause(took, false); got != flushPause {
 		t.Errorf("paused %v with uses past the bound", got)
 	}
@@ -386,8 +496,12 @@ func TestFullAfterPutBackAsksForFlush(t *testing.T) {
 	r := New(nil, nil)
 	r.flushAt = 2
 	day := []dayCount{{day: 20260501, code: "VALID", n: 1}}
-	r.putBack([]string{"a", "b", "c"}, map[string]*keyUse{"a": {counts: day}, "b": {counts: day}, "c": {counts: day}})
-	r.Record("d", "VALID", netip.MustParseAddr("192.0.2.1"), time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC))
+	gathered := map[string]taken{}
+	for _, id := range []string{"a", "b", "c"} {
+		gathered[id] = taken{&keyUse{counts: day}, r.meter(id)}
+	}
+	r.putBack([]string{"a", "b", "c"}, gathered)
+	r.Record(r.meter("d"), "VALID", netip.MustParseAddr("192.0.2.1"), time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC))
 	if len(r.due) != 1 {
 		t.Fatal("no flush asked for past the bound")
 	}
@@ -395,11 +509,16 @@ func TestFullAfterPutBackAsksForFlush(t *testing.T) {
 
 // heldAddresses counts the addresses held in memory, over every key.
 func (r *Recorder) heldAddresses() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.listMu.Lock()
+	meters := slices.Clone(r.listed)
+	r.listMu.Unlock()
 	n := 0
-	for _, u := range r.keys {
-		n += len(u.addrs)
+	for _, m := range meters {
+		m.mu.Lock()
+		if m.use != nil {
+			n += len(m.use.addrs)
+		}
+		m.mu.Unlock()
 	}
 	return n
 }
@@ -416,14 +535,14 @@ func TestRoomWaitsForAFlushToWrite(t *testing.T) {
 	r.flushAt = 1 // the shortest pause between the chunks
 	ip := netip.MustParseAddr("192.0.2.1")
 	for i := range flushChunk + 1 { // not stored keys: the writes skip them
-		r.Record(fmt.Sprint("key_", i), "VALID", ip, time.Now().UTC())
+		r.Record(r.meter(fmt.Sprint("key_", i)), "VALID", ip, time.Now().UTC())
 	}
 	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if err := r.Room(short); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("room with the bound held: %v", err)
 	}
-	r.Record("key_0", "KEY_EXPIRED", ip, time.Now().UTC()) // a key held already takes no more room
+	r.Record(r.meter("key_0"), "KEY_EXPIRED", ip, time.Now().UTC()) // a key held already takes no more room
 	if n := r.heldKeys(); n != flushChunk+1 {
 		t.Fatalf("%d keys held, want %d", n, flushChunk+1)
 	}
@@ -461,7 +580,7 @@ func TestRoomLetsReadsThroughWhileWritesFail(t *testing.T) {
 	r := New(gated, nil)
 	r.holdAtMost, r.roomWait = 3, time.Hour
 	for i := range 3 {
-		r.Record(fmt.Sprint("key_", i), "VALID", netip.MustParseAddr("192.0.2.1"), time.Now().UTC())
+		r.Record(r.meter(fmt.Sprint("key_", i)), "VALID", netip.MustParseAddr("192.0.2.1"), time.Now().UTC())
 	}
 	flushed := make(chan error, 1)
 	go func() { flushed <- r.Flush(context.Background()) }()
@@ -498,7 +617,7 @@ func TestRoomWaitsNoLongerThanRoomWait(t *testing.T) {
 	r := New(gated, nil)
 	r.holdAtMost, r.roomWait = 3, 100*time.Millisecond
 	for i := range 3 {
-		r.Record(fmt.Sprint("key_", i), "VALID", netip.MustParseAddr("192.0.2.1"), time.Now().UTC())
+		r.Record(r.meter(fmt.Sprint("key_", i)), "VALID", netip.MustParseAddr("192.0.2.1"), time.Now().UTC())
 	}
 	flushed := make(chan error, 1)
 	go func() { flushed <- r.Flush(context.Background()) }()
@@ -530,7 +649,7 @@ func TestRunRetriesAFailedFlushLater(t *testing.T) {
 	go func() { r.Run(ctx, time.Hour); close(ran) }()
 	var first time.Time // the first try seen
 	for i := 0; first.IsZero() || i < 50; i++ {
-		r.Record(fmt.Sprint("key_", i), "VALID", netip.MustParseAddr("192.0.2.1"), time.Now().UTC())
+		r.Record(r.meter(fmt.Sprint("key_", i)), "VALID", netip.MustParseAddr("192.0.2.1"), time.Now().UTC())
 		if first.IsZero() && tries.n.Load() > 0 {
 			first = time.Now()
 		}
@@ -589,7 +708,7 @@ func TestFloodOfNewKeysStaysWithinTheBound(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				r.Record(fmt.Sprintf("key_f_%05d", w*each+i), "VALID", netip.MustParseAddr("192.0.2.1"), at)
+				r.Record(r.meter(fmt.Sprintf("key_f_%05d", w*each+i)), "VALID", netip.MustParseAddr("192.0.2.1"), at)
 				for n := int64(r.heldKeys()); ; {
 					if m := most.Load(); n <= m || most.CompareAndSwap(m, n) {
 						break
@@ -627,7 +746,20 @@ func (s *gatedStore) RecordUsageBatch(ctx context.Context, b apikey.UsageBatch) 
 
 // heldKeys counts the keys held, gathered and in flight.
 func (r *Recorder) heldKeys() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.keys) + r.inFlight
+	return int(r.gathered.Load() + r.inFlight.Load())
+}
+
+// testMeters are the tests' meters, one a recorder and key id, as
+// verification keeps one a key.
+var testMeters sync.Map // meterOf → *Meter
+
+type meterOf struct {
+	r  *Recorder
+	id string
+}
+
+// meter is key id's meter in r.
+func (r *Recorder) meter(id string) *Meter {
+	m, _ := testMeters.LoadOrStore(meterOf{r, id}, NewMeter(id))
+	return m.(*Meter)
 }

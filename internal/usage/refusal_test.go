@@ -28,9 +28,9 @@ func TestFlushWritesLatestIPRefusal(t *testing.T) {
 	r := New(db, nil)
 	latest := time.Date(2026, 5, 2, 0, 30, 0, 0, time.UTC)
 	ip := netip.MustParseAddr("192.0.2.1")
-	r.Record(k.ID, "IP_NOT_ALLOWED", ip, latest.Add(-time.Hour)) // the day before
-	r.Record(k.ID, "IP_NOT_ALLOWED", ip, latest)
-	r.Record(k.ID, "KEY_INACTIVE", ip, latest.Add(time.Hour))
+	r.Record(r.meter(k.ID), "IP_NOT_ALLOWED", ip, latest.Add(-time.Hour)) // the day before
+	r.Record(r.meter(k.ID), "IP_NOT_ALLOWED", ip, latest)
+	r.Record(r.meter(k.ID), "KEY_INACTIVE", ip, latest.Add(time.Hour))
 	db.Close()
 	if err := r.Flush(ctx); err == nil {
 		t.Fatal("flush to a closed database succeeded")
@@ -55,7 +55,7 @@ func TestFlushWritesLatestIPRefusal(t *testing.T) {
 		t.Error("the latest refusal is not the one written")
 	}
 	// An older refusal flushed later does not move it back.
-	r.Record(k.ID, "IP_NOT_ALLOWED", ip, latest.Add(-3*time.Hour))
+	r.Record(r.meter(k.ID), "IP_NOT_ALLOWED", ip, latest.Add(-3*time.Hour))
 	if err := r.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/usage"
 )
 
 // The cache remembers, by secret hash, the keys verification read, and the
@@ -21,8 +22,8 @@ import (
 // entry older than its key's newest change, or than the last reset, is
 // not believed.
 type cache struct {
-	entries  *otter.Cache[[sha256.Size]byte, entry]
-	limiters *otter.Cache[string, *rate.Limiter] // per key id
+	entries *otter.Cache[[sha256.Size]byte, entry]
+	keys    *otter.Cache[string, keyState] // by key id
 
 	seq       atomic.Uint64 // counts changes and resets
 	reset     atomic.Uint64 // seq of the last reset
@@ -31,12 +32,19 @@ type cache struct {
 	nextPrune atomic.Int64  // Unix nanoseconds: when changed is next pruned
 }
 
+// keyState is what verification keeps of a key across its entries and
+// reloads: its rate limiter and the meter its uses gather in.
+type keyState struct {
+	lim *rate.Limiter
+	use *usage.Meter
+}
+
 type entry struct {
 	key *apikey.Key // nil: no key has this hash
-	// lim is the key's rate limiter, from limiters when the entry was
-	// stored: a verification of a cached key then finds both with one
+	// The key's state, from keys when the entry was stored: a
+	// verification of a cached key then finds it with the key, in one
 	// look-up (with keys in rotation, each look-up is a cache miss or two).
-	lim *rate.Limiter
+	keyState
 	// previous: the hash is the key's previous secret, not its current
 	// one (told once, when stored: comparing on every verification would
 	// read the key's hash text, with keys in rotation another cache miss).
@@ -79,8 +87,8 @@ const (
 
 func newCache(size int) *cache {
 	return &cache{
-		entries:  otter.Must(&otter.Options[[sha256.Size]byte, entry]{MaximumSize: size}),
-		limiters: otter.Must(&otter.Options[string, *rate.Limiter]{MaximumSize: size}),
+		entries: otter.Must(&otter.Options[[sha256.Size]byte, entry]{MaximumSize: size}),
+		keys:    otter.Must(&otter.Options[string, keyState]{MaximumSize: size}),
 	}
 }
 
@@ -131,9 +139,9 @@ func lifetime(hash [sha256.Size]byte) time.Duration {
 }
 
 // put remembers what a load begun at seq found (k nil: nothing), with the
-// key's limiter, and returns the entry.
-func (c *cache) put(hash [sha256.Size]byte, k *apikey.Key, lim *rate.Limiter, seq uint64, now time.Time) entry {
-	e := entry{key: k, lim: lim, previous: isPrevious(k, hash), seq: seq, at: now}
+// key's state, and returns the entry.
+func (c *cache) put(hash [sha256.Size]byte, k *apikey.Key, st keyState, seq uint64, now time.Time) entry {
+	e := entry{key: k, keyState: st, previous: isPrevious(k, hash), seq: seq, at: now}
 	c.entries.Set(hash, e)
 	return e
 }

@@ -239,7 +239,7 @@ func TestMissWaitsForUsageToBeWritten(t *testing.T) {
 		t.Fatalf("cached key: %s %v", res.Code, err)
 	}
 	for i := range usage.HoldAtMost { // keys the database does not have: the flush skips them
-		rec.Record(fmt.Sprint("key_none_", i), "VALID", ip, time.Now())
+		rec.Record(usage.NewMeter(fmt.Sprint("key_none_", i)), "VALID", ip, time.Now())
 	}
 	short, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()

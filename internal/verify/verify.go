@@ -90,6 +90,7 @@ type Result struct {
 	Code       string
 	Key        *apikey.Key
 	RetryAfter time.Duration
+	use        *usage.Meter // Key's, where Record counts the request
 }
 
 // Config sets the per-key rate limit and the cache's size.
@@ -169,9 +170,14 @@ func (v *Verifier) Judge(ctx context.Context, req Request) (Result, error) {
 func (v *Verifier) Record(res Result, code string, ip netip.Addr) { v.record(res, code, ip, v.now()) }
 
 func (v *Verifier) record(res Result, code string, ip netip.Addr, at time.Time) {
-	if res.Key != nil && v.usage != nil {
-		v.usage.Record(res.Key.ID, code, ip, at)
+	if res.Key == nil || v.usage == nil {
+		return
 	}
+	m := res.use
+	if m == nil { // a Result not made by judge: its own meter, added up by id
+		m = usage.NewMeter(res.Key.ID)
+	}
+	v.usage.Record(m, code, ip, at)
 }
 
 // Explain answers what Verify would, and changes nothing: no use is
@@ -210,7 +216,7 @@ func (v *Verifier) judge(ctx context.Context, req Request, now time.Time, spend 
 			return Result{Code: NotFound}, nil
 		}
 	}
-	res := Result{Key: k}
+	res := Result{Key: k, use: e.use}
 	switch {
 	case !k.Active:
 		res.Code = KeyInactive
@@ -316,16 +322,16 @@ func (v *Verifier) read(ctx context.Context, hash [sha256.Size]byte) (entry, err
 	defer cancel()
 	seq := v.cache.begin()
 	k, err := v.store.KeyByHash(ctx, hex.EncodeToString(hash[:]))
-	var lim *rate.Limiter
+	var st keyState
 	switch {
 	case apikey.ErrorCode(err) == apikey.ENOTFOUND:
 		k = nil
 	case err != nil:
 		return entry{}, err
 	default:
-		lim = v.limiter(k.ID)
+		st = v.state(k.ID)
 	}
-	return v.cache.put(hash, k, lim, seq, v.now()), nil
+	return v.cache.put(hash, k, st, seq, v.now()), nil
 }
 
 // How many keys are read again ahead of expiry at once.
@@ -383,9 +389,9 @@ func (v *Verifier) SetInstances(n int) {
 	if n < 1 || int64(n) == v.instances.Swap(int64(n)) {
 		return
 	}
-	for _, l := range v.cache.limiters.All() {
-		l.SetLimit(v.shareRate())
-		l.SetBurst(v.shareBurst())
+	for _, st := range v.cache.keys.All() {
+		st.lim.SetLimit(v.shareRate())
+		st.lim.SetBurst(v.shareBurst())
 	}
 }
 
@@ -394,16 +400,18 @@ func (v *Verifier) share() int64 { return max(1, v.instances.Load()) }
 func (v *Verifier) shareRate() rate.Limit { return v.rate / rate.Limit(v.share()) }
 func (v *Verifier) shareBurst() int       { return max(1, v.burst/int(v.share())) }
 
-// limiter is the key's rate limiter, made on first use; limiters of keys
-// unused for long are dropped with the cache's least useful entries. A
-// cached entry holds its key's limiter, and each load of an entry finds it
-// here, so the limit stays the key's across reloads.
-func (v *Verifier) limiter(keyID string) *rate.Limiter {
-	if l, ok := v.cache.limiters.GetIfPresent(keyID); ok {
-		return l
+// state is the key's rate limiter and usage meter, made on first use; the
+// states of keys unused for long are dropped with the cache's least
+// useful entries (a dropped meter's uses are still written: the recorder
+// lists a meter while it holds uses). A cached entry holds its key's
+// state, and each load of an entry finds it here, so the limit stays the
+// key's across reloads.
+func (v *Verifier) state(keyID string) keyState {
+	if st, ok := v.cache.keys.GetIfPresent(keyID); ok {
+		return st
 	}
-	l, _ := v.cache.limiters.SetIfAbsent(keyID, rate.NewLimiter(v.shareRate(), v.shareBurst()))
-	return l
+	st, _ := v.cache.keys.SetIfAbsent(keyID, keyState{rate.NewLimiter(v.shareRate(), v.shareBurst()), usage.NewMeter(keyID)})
+	return st
 }
 
 func ipAllowed(entries []apikey.IPEntry, ip netip.Addr) bool {

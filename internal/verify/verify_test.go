@@ -163,7 +163,7 @@ func TestInstancesShareTheRateLimit(t *testing.T) {
 		t.Fatalf("one of two instances allowed %d of a burst of 10", got)
 	}
 	v.SetInstances(1)
-	if l := v.limiter(k.ID); l.Burst() != 10 || l.Limit() != 0.001 {
+	if l := v.state(k.ID).lim; l.Burst() != 10 || l.Limit() != 0.001 {
 		t.Fatalf("alone again: burst %d, rate %v", l.Burst(), l.Limit())
 	}
 }
@@ -189,7 +189,7 @@ func fillCache(v *Verifier, n int) {
 	now := v.now()
 	for i := range n {
 		k := &apikey.Key{ID: fmt.Sprintf("key_%07d", i)}
-		v.cache.put(sha256.Sum256([]byte(k.ID)), k, v.limiter(k.ID), v.cache.begin(), now)
+		v.cache.put(sha256.Sum256([]byte(k.ID)), k, v.state(k.ID), v.cache.begin(), now)
 	}
 }
 
@@ -280,7 +280,7 @@ func TestChecksInJudgeOrder(t *testing.T) {
 			}
 			v := New(db, nil, nil, Config{RatePerSecond: 1e-9, Burst: 1}, nil)
 			if i > 1 {
-				v.limiter(k.ID).Allow() // the only token spent
+				v.state(k.ID).lim.Allow() // the only token spent
 			}
 			res, err := v.Explain(ctx, Request{Secret: secret, ClientIP: ip, AccountID: account})
 			if err != nil || res.Code != check.Code {
