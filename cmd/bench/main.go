@@ -148,7 +148,7 @@ func (b *bench) run() error {
 	if _, err := b.wrk(server.base, script, b.secrets, b.duration); err != nil {
 		return err
 	}
-	floorRate, err := b.compare("`POST /api/v1/keys/verify`, keys in rotation", floor, server.base, script, b.secrets, 0.70, true)
+	floorRate, err := b.compare("`POST /api/v1/keys/verify`, keys in rotation", floor, server.base, script, b.secrets, 0.70, p99Held)
 	if err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func (b *bench) run() error {
 	if err := firstLines(b.secrets, one, 2); err != nil {
 		return err
 	}
-	if _, err := b.compare("the same key over and over", floor, server.base, script, one, 0.85, false); err != nil {
+	if _, err := b.compare("the same key over and over", floor, server.base, script, one, 0.85, forTheRecord); err != nil {
 		return err
 	}
 	b.add("server memory after the load (RSS)", "< 250 MB", "%d MB", server.rssMB())
@@ -366,21 +366,24 @@ func startFloor() (string, func(), error) {
 	return "http://" + addr, func() { e.Close() }, nil
 }
 
+// The p99's target, as the table states it: held to 1.5× the floor's where
+// the issue sets that (keys in rotation); for the same key the issue sets a
+// share of throughput only, and the p99 is shown.
+const (
+	p99Held      = "≤ 1.5× the bare handler's"
+	forTheRecord = "for the record"
+)
+
 // compare alternates the floor and the server under full load, rounds
-// times each, and returns the floor's median throughput. The p99 is held
-// to 1.5× the floor's where the issue sets that (keys in rotation); for
-// the same key it sets a share of throughput only, and the p99 is shown.
-func (b *bench) compare(what, floor, server, script, secrets string, target float64, holdP99 bool) (float64, error) {
+// times each, and returns the floor's median throughput; the p99 is shown
+// against p99Target.
+func (b *bench) compare(what, floor, server, script, secrets string, target float64, p99Target string) (float64, error) {
 	f, s, err := b.alternate(what, floor, server, script, b.conns, secrets)
 	if err != nil {
 		return 0, err
 	}
 	fr, sr, fp, sp := medians(f, s)
 	b.add(what+": throughput, share of the bare handler", fmt.Sprintf("≥ %.2f", target), "%.0f vs %.0f req/s = **%.2f**", sr, fr, sr/fr)
-	p99Target := "for the record"
-	if holdP99 {
-		p99Target = "≤ 1.5× the bare handler's"
-	}
 	b.add(what+": p99 latency", p99Target, "%.1f ms vs %.1f ms = %.2f×", sp, fp, sp/fp)
 	return fr, nil
 }
@@ -401,7 +404,7 @@ func (b *bench) comparePaced(what, floor, server, script, secrets string, rate f
 		return err
 	}
 	fr, sr, fp, sp := medians(f, s)
-	b.add(fmt.Sprintf("%s (%d connections, each pausing %d ms): p99 latency", what, conns, pacedPause), "for the record",
+	b.add(fmt.Sprintf("%s (%d connections, each pausing %d ms): p99 latency", what, conns, pacedPause), forTheRecord,
 		"%.2f ms vs %.2f ms = %.2f× (at %.0f and %.0f req/s)", sp, fp, sp/fp, sr, fr)
 	return nil
 }

@@ -226,7 +226,7 @@ func TestReadsAheadOfExpiryAreBounded(t *testing.T) {
 func TestMissWaitsForUsageToBeWritten(t *testing.T) {
 	t.Parallel()
 	_, db, k, secret := setup(t)
-	other, _ := apikey.GenerateSecret(apikey.TypeGeneral)
+	other := newSecret(t)
 	if err := db.CreateKey(context.Background(), &apikey.Key{AccountID: k.AccountID, CreatedBy: "t", SecretHash: apikey.HashSecret(other),
 		DisplayPrefix: apikey.DisplayPrefix(other), Settings: apikey.Settings{Name: "other", Type: apikey.TypeGeneral,
 			AccessType: apikey.AccessGenerated, Active: true}}, nil); err != nil {

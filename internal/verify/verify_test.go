@@ -18,7 +18,7 @@ func setup(tb testing.TB) (*Verifier, *store.DB, *apikey.Key, string) {
 	tb.Helper()
 	ctx := context.Background()
 	db, root := servicetest.Open(tb)
-	secret, _ := apikey.GenerateSecret(apikey.TypeGeneral)
+	secret := newSecret(tb)
 	k := &apikey.Key{AccountID: root.ID, CreatedBy: "t", SecretHash: apikey.HashSecret(secret), DisplayPrefix: apikey.DisplayPrefix(secret),
 		Settings: apikey.Settings{Name: "k", Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true,
 			AllowedIPs: []apikey.IPEntry{{Prefix: netip.MustParsePrefix("10.0.0.0/8"), Source: "10.0.0.0/8"}}}}
@@ -219,7 +219,7 @@ func TestRotationIsServedFromTheCache(t *testing.T) {
 	ctx := context.Background()
 	var secrets []string
 	for i := range 2000 {
-		secret, _ := apikey.GenerateSecret(apikey.TypeGeneral)
+		secret := newSecret(t)
 		secrets = append(secrets, secret)
 		if err := db.BulkLoad(ctx, store.Bulk{Keys: []*apikey.Key{{ID: fmt.Sprintf("key_rot_%04d", i), AccountID: k.AccountID,
 			SecretHash: apikey.HashSecret(secret), DisplayPrefix: apikey.DisplayPrefix(secret), CreatedBy: "t", UpdatedBy: "t", Version: 1,
@@ -255,7 +255,7 @@ func TestChecksInJudgeOrder(t *testing.T) {
 	past := time.Now().Add(-time.Hour)
 	for i, check := range Checks {
 		t.Run(check.Name, func(t *testing.T) {
-			secret, _ := apikey.GenerateSecret(apikey.TypeGeneral)
+			secret := newSecret(t)
 			k := &apikey.Key{AccountID: child.ID, CreatedBy: "t", SecretHash: apikey.HashSecret(secret), DisplayPrefix: apikey.DisplayPrefix(secret),
 				Settings: apikey.Settings{Name: fmt.Sprint("order ", i), Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: i > 2,
 					AllowedIPs: []apikey.IPEntry{{Prefix: netip.MustParsePrefix("10.0.0.0/8"), Source: "10.0.0.0/8"}}}}
@@ -298,7 +298,7 @@ func TestCachedSecretsAfterTheOverlap(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	v.now = func() time.Time { return now }
-	fresh, _ := apikey.GenerateSecret(apikey.TypeGeneral)
+	fresh := newSecret(t)
 	until := now.Add(time.Minute)
 	if err := db.ReplaceSecret(ctx, k, apikey.HashSecret(fresh), apikey.DisplayPrefix(fresh), apikey.AccessGenerated, &until, "t", nil); err != nil {
 		t.Fatal(err)
@@ -316,4 +316,14 @@ func TestCachedSecretsAfterTheOverlap(t *testing.T) {
 	if res, _ := v.Verify(ctx, Request{Secret: fresh, ClientIP: ip}); res.Code != Valid {
 		t.Errorf("the current secret after the overlap: %s", res.Code)
 	}
+}
+
+// newSecret is a freshly generated secret.
+func newSecret(tb testing.TB) string {
+	tb.Helper()
+	secret, err := apikey.GenerateSecret(apikey.TypeGeneral)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return secret
 }
