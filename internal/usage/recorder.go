@@ -58,13 +58,10 @@ type Recorder struct {
 
 // Meter is where one key's uses gather between flushes, each key's with
 // its own lock. Verification keeps a key's meter beside its rate limiter,
-// in the key's cache entry, so recording a use looks nothing up: with one
-// map of every key in use behind one lock, each verification's two
-// records (its caller's key and the key it judged) cost a look-up by id,
-// in keys in rotation a cache miss or two, and the processors queued on
-// the lock (in a profile, 456 ms of waiting in 6 s). A key may have more
-// than one meter (one dropped from the cache with its entry, then its
-// successor): a flush adds up what they gathered, by key id.
+// in the key's cache entry, so recording a use looks nothing up and meets
+// other keys' records on no lock (but the list's, once a flush). A key
+// may have more than one meter (one dropped from verification's cache,
+// then its successor): a flush adds up what they gathered, by key id.
 type Meter struct {
 	id  string
 	mu  sync.Mutex
@@ -97,9 +94,11 @@ const FlushAt = 20_000
 // first time, each read from the database and then written back with its
 // first use, then goes at the pace of the writes (on SQLite, some 150 µs
 // of processor time a key, a third of it pages written and checkpointed),
-// not faster than memory can hold. Keys cached already never wait, so
-// the recorder may hold theirs besides (at most the cache's size), and the
-// reads one flush's chunk lets go at once.
+// not faster than memory can hold. Keys cached already never wait, so the
+// recorder may hold theirs besides (at most the cache's size), and the
+// reads one flush's chunk lets go at once. (Keys are counted in meters: a
+// key whose meter verification dropped and made again counts twice until
+// the next flush.)
 const HoldAtMost = 100_000
 
 // roomWait bounds a wait for room: a database that stalls holds up no

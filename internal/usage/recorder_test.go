@@ -47,7 +47,7 @@ func TestFlushKeepsBatchOnFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The addresses were kept with the batch, and counted once.
-	if got, want := writtenUsage(t, db, k.ID), "last 10:01 from 192.0.2.2; KEY_EXPIRED 1, VALID 3; "+
+	if got, want := writtenUsage(t, db, k.ID), "last 10:01:00 from 192.0.2.2; KEY_EXPIRED 1, VALID 3; "+
 		"192.0.2.1 1/0, 192.0.2.2 1/0, 192.0.2.3 1/1, 192.0.2.9 1/0"; got != want {
 		t.Fatalf("written %q, want %q", got, want)
 	}
@@ -64,7 +64,7 @@ func writtenUsage(t *testing.T, db *store.DB, id string) string {
 	}
 	last := "none"
 	if k.LastUsedAt != nil {
-		last = k.LastUsedAt.UTC().Format("15:04") + " from " + k.LastUsedFrom
+		last = k.LastUsedAt.UTC().Format("15:04:05") + " from " + k.LastUsedFrom
 	}
 	counts, _ := db.KeyUsage(ctx, id, "2026-05-01")
 	total := map[string]int{}
@@ -82,46 +82,61 @@ func writtenUsage(t *testing.T, db *store.DB, id string) string {
 
 // TestMetersOfOneKeyAddUp: a key may have two meters (its state dropped
 // from verification's cache while holding uses, then made again); a flush
-// writes what both gathered as the key's, once, and a meter a flush took
-// gathers again for the next.
+// writes what both gathered as the key's, once, the latest last use and
+// refusal of either, and a meter a flush took gathers again for the next.
 func TestMetersOfOneKeyAddUp(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, _ := servicetest.Open(t)
-	root, _ := db.RootAccount(ctx)
+	db, root := servicetest.Open(t)
 	k := newKey(t, db, root.ID, "k")
 	r := New(db, nil)
 	dropped, made := NewMeter(k.ID), NewMeter(k.ID)
 	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	// dropped is listed first: the flush adds made's uses to its.
 	r.Record(dropped, "VALID", netip.MustParseAddr("192.0.2.1"), at.Add(time.Minute))
 	r.Record(dropped, "KEY_EXPIRED", netip.MustParseAddr("192.0.2.2"), at)
+	r.Record(dropped, "IP_NOT_ALLOWED", netip.MustParseAddr("192.0.2.2"), at)
 	r.Record(made, "VALID", netip.MustParseAddr("192.0.2.1"), at)
-	r.Record(made, "VALID", netip.MustParseAddr("192.0.2.3"), at.Add(30*time.Second))
+	r.Record(made, "VALID", netip.MustParseAddr("192.0.2.3"), at.Add(90*time.Second))
+	r.Record(made, "IP_NOT_ALLOWED", netip.MustParseAddr("192.0.2.4"), at.Add(30*time.Minute))
 	if err := r.FlushAll(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if got, want := writtenUsage(t, db, k.ID), "last 10:01:30 from 192.0.2.3; IP_NOT_ALLOWED 2, KEY_EXPIRED 1, VALID 3; "+
+		"192.0.2.1 2/0, 192.0.2.2 2/2, 192.0.2.3 1/0, 192.0.2.4 1/1"; got != want {
+		t.Fatalf("written %q, want %q", got, want)
+	}
+	// The latest refusal is made's: a key refused within the window ending
+	// just before its time plus the window, not one ending at the earlier.
+	justBefore := at.Add(30*time.Minute + apikey.IPRefusedWithin - time.Second)
+	counts, err := db.CountAttention(ctx, apikey.KeyQuery{AccountIDs: []string{root.ID}, Now: justBefore},
+		[]apikey.Attention{apikey.AttentionIPRefused}, 10)
+	if err != nil || counts[0].Count != 1 {
+		t.Fatalf("keys refused lately: %v, %v", counts, err)
 	}
 	r.Record(dropped, "VALID", netip.MustParseAddr("192.0.2.3"), at.Add(2*time.Minute))
 	if err := r.FlushAll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := writtenUsage(t, db, k.ID), "last 10:02 from 192.0.2.3; KEY_EXPIRED 1, VALID 4; "+
-		"192.0.2.1 2/0, 192.0.2.2 1/1, 192.0.2.3 2/0"; got != want {
+	if got, want := writtenUsage(t, db, k.ID), "last 10:02:00 from 192.0.2.3; IP_NOT_ALLOWED 2, KEY_EXPIRED 1, VALID 4; "+
+		"192.0.2.1 2/0, 192.0.2.2 2/2, 192.0.2.3 2/0, 192.0.2.4 1/1"; got != want {
 		t.Fatalf("written %q, want %q", got, want)
 	}
-	if n := r.heldKeys(); n != 0 {
-		t.Fatalf("%d keys held after the flushes", n)
+	if n := r.heldKeys(); n != 0 || r.held.Load() != 0 {
+		t.Fatalf("%d keys and %d counts held after the flushes", n, r.held.Load())
 	}
 }
 
 // TestUsesDuringFlushesCountedOnce: uses recorded while flushes take the
 // meters (a shared key's from every worker, and each worker's own key's)
-// are each written once: none lost by a take, none written twice.
+// are each written once: none lost by a take, none written twice, and
+// nothing left counted as held.
 func TestUsesDuringFlushesCountedOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db, _ := servicetest.Open(t)
 	root, _ := db.RootAccount(ctx)
-	const workers, each = 4, 400
+	const workers, each = 4, 2000
 	shared := newKey(t, db, root.ID, "shared")
 	own := make([]*apikey.Key, workers)
 	for w := range own {
@@ -172,6 +187,9 @@ func TestUsesDuringFlushesCountedOnce(t *testing.T) {
 		if len(counts) != 1 || counts[0].Count != want {
 			t.Fatalf("%s: counts %+v, want %d", k.Name, counts, want)
 		}
+	}
+	if n := r.heldKeys(); n != 0 || r.held.Load() != 0 {
+		t.Fatalf("%d keys and %d counts held after the last flush", n, r.held.Load())
 	}
 }
 

@@ -174,8 +174,8 @@ func (v *Verifier) record(res Result, code string, ip netip.Addr, at time.Time) 
 		return
 	}
 	m := res.use
-	if m == nil { // a Result not made by judge: its own meter, added up by id
-		m = usage.NewMeter(res.Key.ID)
+	if m == nil { // a Result not made by judge
+		m = v.state(res.Key.ID).use
 	}
 	v.usage.Record(m, code, ip, at)
 }
@@ -400,12 +400,13 @@ func (v *Verifier) share() int64 { return max(1, v.instances.Load()) }
 func (v *Verifier) shareRate() rate.Limit { return v.rate / rate.Limit(v.share()) }
 func (v *Verifier) shareBurst() int       { return max(1, v.burst/int(v.share())) }
 
-// state is the key's rate limiter and usage meter, made on first use; the
-// states of keys unused for long are dropped with the cache's least
-// useful entries (a dropped meter's uses are still written: the recorder
-// lists a meter while it holds uses). A cached entry holds its key's
-// state, and each load of an entry finds it here, so the limit stays the
-// key's across reloads.
+// state is the key's rate limiter and usage meter, made on first use. The
+// bounded map of states drops the least useful on its own, so a cached
+// entry may outlive its key's state, and the key's next load makes a new
+// one: its limit then starts afresh, and a flush adds up both meters (a
+// dropped meter's uses are still written: the recorder lists a meter
+// while it holds uses). Otherwise each load finds the key's state here,
+// so the limit stays the key's across reloads.
 func (v *Verifier) state(keyID string) keyState {
 	if st, ok := v.cache.keys.GetIfPresent(keyID); ok {
 		return st
