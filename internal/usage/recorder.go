@@ -33,11 +33,11 @@ type Recorder struct {
 	listMu sync.Mutex
 	listed []*Meter
 
-	// Counts held, meters listed, and keys taken by flushes and not yet
-	// written.
-	held     atomic.Int64
-	gathered atomic.Int64
-	inFlight atomic.Int64
+	// Counts held, meters listed (len(listed), read without listMu on
+	// every use), and keys taken by flushes and not yet written.
+	held        atomic.Int64
+	listedCount atomic.Int64
+	inFlight    atomic.Int64
 
 	// flushAt counts held make Run flush at once, through due.
 	flushAt int64
@@ -238,7 +238,7 @@ func (r *Recorder) Room(ctx context.Context) error {
 // atBound tells whether the recorder holds HoldAtMost keys, and notes it
 // in noRoom (written only when it changes: Record asks on every use).
 func (r *Recorder) atBound() bool {
-	at := r.gathered.Load()+r.inFlight.Load() >= r.holdAtMost
+	at := r.listedCount.Load()+r.inFlight.Load() >= r.holdAtMost
 	if at != r.noRoom.Load() {
 		r.noRoom.Store(at)
 	}
@@ -304,7 +304,7 @@ func (r *Recorder) use(m *Meter) *keyUse {
 		r.listMu.Lock()
 		r.listed = append(r.listed, m)
 		r.listMu.Unlock()
-		r.gathered.Add(1)
+		r.listedCount.Add(1)
 	}
 	return m.use
 }
@@ -444,7 +444,7 @@ func (r *Recorder) take() map[string]taken {
 		}
 	}
 	r.inFlight.Add(int64(len(gathered)))
-	r.gathered.Add(-int64(len(meters)))
+	r.listedCount.Add(-int64(len(meters)))
 	return gathered
 }
 

@@ -47,8 +47,14 @@ func TestFlushKeepsBatchOnFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The addresses were kept with the batch, and counted once.
-	if got, want := writtenUsage(t, db, k.ID), "last 10:01:00 from 192.0.2.2; KEY_EXPIRED 1, VALID 3; "+
-		"192.0.2.1 1/0, 192.0.2.2 1/0, 192.0.2.3 1/1, 192.0.2.9 1/0"; got != want {
+	wantWritten(t, db, k.ID, "last 10:01:00 from 192.0.2.2; KEY_EXPIRED 1, VALID 3; "+
+		"192.0.2.1 1/0, 192.0.2.2 1/0, 192.0.2.3 1/1, 192.0.2.9 1/0")
+}
+
+// wantWritten fails t unless writtenUsage of key id is want.
+func wantWritten(t *testing.T, db *store.DB, id, want string) {
+	t.Helper()
+	if got := writtenUsage(t, db, id); got != want {
 		t.Fatalf("written %q, want %q", got, want)
 	}
 }
@@ -102,10 +108,8 @@ func TestMetersOfOneKeyAddUp(t *testing.T) {
 	if err := r.FlushAll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := writtenUsage(t, db, k.ID), "last 10:01:30 from 192.0.2.3; IP_NOT_ALLOWED 2, KEY_EXPIRED 1, VALID 3; "+
-		"192.0.2.1 2/0, 192.0.2.2 2/2, 192.0.2.3 1/0, 192.0.2.4 1/1"; got != want {
-		t.Fatalf("written %q, want %q", got, want)
-	}
+	wantWritten(t, db, k.ID, "last 10:01:30 from 192.0.2.3; IP_NOT_ALLOWED 2, KEY_EXPIRED 1, VALID 3; "+
+		"192.0.2.1 2/0, 192.0.2.2 2/2, 192.0.2.3 1/0, 192.0.2.4 1/1")
 	// The latest refusal is made's: a key refused within the window ending
 	// just before its time plus the window, not one ending at the earlier.
 	justBefore := at.Add(30*time.Minute + apikey.IPRefusedWithin - time.Second)
@@ -118,10 +122,8 @@ func TestMetersOfOneKeyAddUp(t *testing.T) {
 	if err := r.FlushAll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := writtenUsage(t, db, k.ID), "last 10:02:00 from 192.0.2.3; IP_NOT_ALLOWED 2, KEY_EXPIRED 1, VALID 4; "+
-		"192.0.2.1 2/0, 192.0.2.2 2/2, 192.0.2.3 2/0, 192.0.2.4 1/1"; got != want {
-		t.Fatalf("written %q, want %q", got, want)
-	}
+	wantWritten(t, db, k.ID, "last 10:02:00 from 192.0.2.3; IP_NOT_ALLOWED 2, KEY_EXPIRED 1, VALID 4; "+
+		"192.0.2.1 2/0, 192.0.2.2 2/2, 192.0.2.3 2/0, 192.0.2.4 1/1")
 	if n := r.heldKeys(); n != 0 || r.held.Load() != 0 {
 		t.Fatalf("%d keys and %d counts held after the flushes", n, r.held.Load())
 	}
@@ -765,7 +767,7 @@ func (s *gatedStore) RecordUsageBatch(ctx context.Context, b apikey.UsageBatch) 
 
 // heldKeys counts the keys held, gathered and in flight.
 func (r *Recorder) heldKeys() int {
-	return int(r.gathered.Load() + r.inFlight.Load())
+	return int(r.listedCount.Load() + r.inFlight.Load())
 }
 
 // testMeters are the tests' meters, one a recorder and key id, as
