@@ -34,6 +34,7 @@ import (
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/auth"
+	"keyconsole/internal/profiling"
 	"keyconsole/internal/seed"
 	"keyconsole/internal/store"
 	"keyconsole/internal/users"
@@ -55,9 +56,18 @@ func main() {
 	flag.BoolVar(&shape.readBody, "floor-read-body", false, "with -floor: read each request's body to its end first")
 	flag.BoolVar(&shape.answer, "floor-answer", false, "with -floor: the server's headers and an answer as long as its")
 	flag.BoolVar(&shape.timeouts, "floor-timeouts", false, "with -floor: the server's read, write and idle timeouts")
+	floorPprof := flag.String("floor-pprof", "", "with -floor: serve Go's profiler here, to profile the floor beside the server")
 	flag.Parse()
 	if *floorAt != "" {
 		fmt.Fprintln(os.Stderr, "bench: floor at", *floorAt)
+		if *floorPprof != "" {
+			ln, err := net.Listen("tcp", *floorPprof)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "bench:", err)
+				os.Exit(1)
+			}
+			go http.Serve(ln, profiling.Handler())
+		}
 		if err := newFloor(shape).Start(*floorAt); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)

@@ -3,9 +3,10 @@ package main
 import (
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"runtime"
 	"time"
+
+	"keyconsole/internal/profiling"
 )
 
 // servePprof serves Go's profiler on its own listener, apart from the
@@ -21,11 +22,7 @@ func servePprof(addr string) error {
 	// about a millisecond under full load (BENCHMARKS.md, sixth pass).
 	runtime.SetMutexProfileFraction(100)
 	runtime.SetBlockProfileRate(int(time.Microsecond))
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	go serveApart(ln, mux)
+	go serveApart(ln, profiling.Handler())
 	return nil
 }
 
