@@ -2,9 +2,15 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"keyconsole/internal/apikey"
 )
 
 // The verification answer is written by hand; it must stay what
@@ -27,5 +33,51 @@ func TestVerifyAnswerJSONAsEncodingJSON(t *testing.T) {
 		if !bytes.Equal(got, want.Bytes()) {
 			t.Errorf("appendJSON:\n got %s\nwant %s", got, want.Bytes())
 		}
+	}
+}
+
+// A valid answer is kept with the cached key, made once; a change to the
+// key is answered at once, kept answer and all, and the answer is the same
+// bytes whichever way it was made.
+func TestVerifyAnswerFollowsTheKey(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	caller := ts.verifierKey(t)
+	_, admin := ts.addKey(t, "script", func(k *apikey.Key) { k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}} })
+	k, secret := ts.addKey(t, "client", func(k *apikey.Key) { k.Roles = []apikey.RoleGrant{{Role: apikey.RoleSupport}} })
+	answer := func() string {
+		t.Helper()
+		req, _ := http.NewRequest("POST", ts.URL+"/api/v1/keys/verify", strings.NewReader(`{"key":"`+secret+`"}`))
+		req.Header.Set("X-Api-Key", caller)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		if res.StatusCode != 200 {
+			t.Fatalf("verify: %d %s", res.StatusCode, body)
+		}
+		return string(body)
+	}
+	first := answer()
+	if !strings.Contains(first, `"roles":["support"]`) || answer() != first {
+		t.Fatalf("answers %s, then another", first)
+	}
+	res, out := ts.apiCall(t, "PATCH", "/api/v1/keys/"+k.ID, admin, map[string]any{"roles": []string{"global-viewer", "support"}, "expires_in": "custom", "expires_on": "2031-01-02"})
+	if res.StatusCode != 200 {
+		t.Fatalf("update: %d %v", res.StatusCode, out)
+	}
+	stored, err := ts.db.Key(context.Background(), k.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := string(appendValidAnswer(nil, stored))
+	if !strings.Contains(want, `"roles":["global-viewer","support"],"expires_at":"2031-01-0`) {
+		t.Fatalf("the stored key answers %s", want)
+	}
+	if got := answer(); got != want {
+		t.Fatalf("after the change:\n got %s\nwant %s", got, want)
 	}
 }

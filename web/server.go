@@ -17,6 +17,8 @@ import (
 	"github.com/a-h/templ"
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
+
+	"keyconsole/internal/connguard"
 )
 
 // Config is what the server needs; cmd/keyconsole builds the services.
@@ -148,13 +150,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.echo.ReleaseContext(c)
 }
 
-// LimitConnections gives srv the console's limits on a connection: how
-// long a client may take over its headers, its request, the answer's
-// writing and an idle keep-alive, and how large its headers may be.
+// connLimits are the console's limits on a connection: how long a client
+// may take over a request's headers, over the rest of it and its answer
+// (the body is bounded apart), and idle between requests.
+var connLimits = connguard.Limits{Header: 10 * time.Second, Request: 60 * time.Second, Idle: 120 * time.Second, Every: time.Second}
+
+// maxHeaderBytes bounds a request's headers.
+const maxHeaderBytes = 64 << 10
+
+// GuardConnections holds srv's plain HTTP/1.1 connections, accepted from
+// the listener it returns, to the console's limits until ctx is done: by
+// a sweep a second rather than by net/http's timeouts, which set three or
+// four deadlines on every request (connguard).
+func GuardConnections(ctx context.Context, srv *http.Server, ln net.Listener) net.Listener {
+	g := connguard.New(connLimits)
+	srv.ConnState, srv.MaxHeaderBytes = g.ConnState, maxHeaderBytes
+	go g.Run(ctx)
+	return g.Listener(ln)
+}
+
+// LimitConnections gives srv the same limits as net/http's timeouts, for
+// HTTPS: HTTP/2 reports its connections' states per stream, not per
+// request, so the guard cannot follow them.
 func LimitConnections(srv *http.Server) {
-	srv.ReadHeaderTimeout, srv.ReadTimeout = 10*time.Second, 30*time.Second
-	srv.WriteTimeout, srv.IdleTimeout = 60*time.Second, 120*time.Second
-	srv.MaxHeaderBytes = 64 << 10
+	srv.ReadHeaderTimeout, srv.ReadTimeout = connLimits.Header, 30*time.Second // the whole request read
+	srv.WriteTimeout, srv.IdleTimeout = connLimits.Request, connLimits.Idle
+	srv.MaxHeaderBytes = maxHeaderBytes
 }
 
 // Serve answers on ln until ctx is done, then drains requests in
@@ -166,7 +187,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration
 		ErrorLog:  slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 		TLSConfig: tlsConfig,
 	}
-	LimitConnections(srv)
+	if tlsConfig != nil {
+		LimitConnections(srv)
+	} else {
+		guarding, stopGuard := context.WithCancel(context.Background())
+		defer stopGuard()
+		ln = GuardConnections(guarding, srv, ln)
+	}
 	errc := make(chan error, 1)
 	go func() {
 		if tlsConfig != nil {

@@ -2,13 +2,12 @@ package main
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
-
-	"keyconsole/web"
 )
 
 // The floor's shapes do what they say: the same answer, after the body is
@@ -49,11 +48,17 @@ func TestFloorAnswersAsTheServer(t *testing.T) {
 	if rec.Code != http.StatusOK || rec.Body.Len() != 137 || !strings.HasPrefix(rec.Body.String(), `{"valid":true,"code":"VALID","key_id":`) {
 		t.Errorf("%d %q", rec.Code, rec.Body)
 	}
-	var limited http.Server
-	web.LimitConnections(&limited)
-	if e := newFloor(floorShape{timeouts: true}); e.Server.ReadTimeout != limited.ReadTimeout || e.Server.WriteTimeout != limited.WriteTimeout ||
-		e.Server.IdleTimeout != limited.IdleTimeout || e.Server.ReadHeaderTimeout != limited.ReadHeaderTimeout || limited.ReadTimeout == 0 {
-		t.Errorf("timeouts: %v %v %v %v, want the server's", e.Server.ReadHeaderTimeout, e.Server.ReadTimeout, e.Server.WriteTimeout, e.Server.IdleTimeout)
+	// With timeouts, the server's guard on its connections.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	for _, timeouts := range []bool{false, true} {
+		e := floorOn(ln, floorShape{timeouts: timeouts})
+		if guarded := e.Server.ConnState != nil && e.Listener != ln && e.Server.MaxHeaderBytes == 64<<10; guarded != timeouts {
+			t.Errorf("timeouts %v: the connections guarded: %v", timeouts, guarded)
+		}
 	}
 }
 

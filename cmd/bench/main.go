@@ -55,7 +55,7 @@ func main() {
 	flag.DurationVar(&shape.spin, "floor-spin", 0, "with -floor: busy work added to each answer")
 	flag.BoolVar(&shape.readBody, "floor-read-body", false, "with -floor: read each request's body to its end first")
 	flag.BoolVar(&shape.answer, "floor-answer", false, "with -floor: the server's headers and an answer as long as its")
-	flag.BoolVar(&shape.timeouts, "floor-timeouts", false, "with -floor: the server's read, write and idle timeouts")
+	flag.BoolVar(&shape.timeouts, "floor-timeouts", false, "with -floor: the server's limits on a connection (web.GuardConnections)")
 	floorPprof := flag.String("floor-pprof", "", "with -floor: serve Go's profiler here, to profile the floor beside the server")
 	flag.Parse()
 	if *floorAt != "" {
@@ -68,7 +68,7 @@ func main() {
 			}
 			go http.Serve(ln, profiling.Handler())
 		}
-		if err := newFloor(shape).Start(*floorAt); err != nil {
+		if err := serveFloor(*floorAt, shape); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
 			os.Exit(1)
 		}
@@ -326,7 +326,7 @@ func (b *bench) start(bin string) (*server, error) {
 type floorShape struct {
 	spin     time.Duration
 	readBody bool
-	timeouts bool // the server's limits on a connection (web.LimitConnections)
+	timeouts bool // the server's limits on a connection (web.GuardConnections)
 	answer   bool // the server's answer: its headers and a body as long
 }
 
@@ -354,9 +354,25 @@ func newFloor(shape floorShape) *echo.Echo {
 		}
 		return c.JSON(http.StatusOK, map[string]any{"valid": true, "code": "VALID"})
 	})
-	if shape.timeouts {
-		web.LimitConnections(e.Server)
+	return e
+}
+
+// serveFloor serves the floor of shape at addr until the process ends.
+func serveFloor(addr string, shape floorShape) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
 	}
+	return floorOn(ln, shape).Start("")
+}
+
+// floorOn is the floor of shape, to serve on ln.
+func floorOn(ln net.Listener, shape floorShape) *echo.Echo {
+	e := newFloor(shape)
+	if shape.timeouts {
+		ln = web.GuardConnections(context.Background(), e.Server, ln)
+	}
+	e.Listener = ln
 	return e
 }
 

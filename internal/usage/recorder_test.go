@@ -536,9 +536,7 @@ func (r *Recorder) heldAddresses() int {
 	n := 0
 	for _, m := range meters {
 		m.mu.Lock()
-		if m.use != nil {
-			n += len(m.use.addrs)
-		}
+		n += len(m.use.addrs)
 		m.mu.Unlock()
 	}
 	return n

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/maypok86/otter/v2"
-	"golang.org/x/time/rate"
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/usage"
@@ -23,7 +22,7 @@ import (
 // not believed.
 type cache struct {
 	entries *otter.Cache[[sha256.Size]byte, entry]
-	keys    *otter.Cache[string, keyState] // by key id
+	keys    *otter.Cache[string, *keyState] // by key id
 
 	seq       atomic.Uint64 // counts changes and resets
 	reset     atomic.Uint64 // seq of the last reset
@@ -33,18 +32,28 @@ type cache struct {
 }
 
 // keyState is what verification keeps of a key across its entries and
-// reloads: its rate limiter and the meter its uses gather in.
+// reloads: its rate limit and the meter its uses gather in, side by side
+// in one allocation (with keys in rotation, each separate place a
+// verification touches is a cache miss).
 type keyState struct {
-	lim *rate.Limiter
-	use *usage.Meter
+	lim limiter
+	use usage.Meter
+}
+
+// loaded is a key as one load read it, with what callers keep ready of it
+// (its memo), in one allocation.
+type loaded struct {
+	key   apikey.Key
+	times [3]time.Time // the key's times, pointed at by its fields (pack)
+	memo  Memo
 }
 
 type entry struct {
-	key *apikey.Key // nil: no key has this hash
+	*loaded // nil: no key has this hash
 	// The key's state, from keys when the entry was stored: a
 	// verification of a cached key then finds it with the key, in one
 	// look-up (with keys in rotation, each look-up is a cache miss or two).
-	keyState
+	st *keyState
 	// previous: the hash is the key's previous secret, not its current
 	// one (told once, when stored: comparing on every verification would
 	// read the key's hash text, with keys in rotation another cache miss).
@@ -88,7 +97,7 @@ const (
 func newCache(size int) *cache {
 	return &cache{
 		entries: otter.Must(&otter.Options[[sha256.Size]byte, entry]{MaximumSize: size}),
-		keys:    otter.Must(&otter.Options[string, keyState]{MaximumSize: size}),
+		keys:    otter.Must(&otter.Options[string, *keyState]{MaximumSize: size}),
 	}
 }
 
@@ -101,10 +110,10 @@ func (c *cache) begin() uint64 { return c.seq.Load() }
 // entry is in the last refreshAhead of its life).
 func (c *cache) get(hash [sha256.Size]byte, now time.Time) (e entry, known, due bool) {
 	e, ok := c.entries.GetIfPresent(hash)
-	if !ok || c.stale(e.key, e.seq) {
+	if !ok || c.stale(e.keyOf(), e.seq) {
 		return entry{}, false, false
 	}
-	if e.key == nil {
+	if e.loaded == nil {
 		return entry{}, now.Sub(e.at) < negativeLifetime, false
 	}
 	life, age := lifetime(hash), now.Sub(e.at)
@@ -138,10 +147,21 @@ func lifetime(hash [sha256.Size]byte) time.Duration {
 	return positiveLifetime - time.Duration(binary.LittleEndian.Uint16(hash[:]))*lifetimeSpread>>16
 }
 
+// keyOf is the entry's key; nil: no key has its hash.
+func (e entry) keyOf() *apikey.Key {
+	if e.loaded == nil {
+		return nil
+	}
+	return &e.key
+}
+
 // put remembers what a load begun at seq found (k nil: nothing), with the
-// key's state, and returns the entry.
-func (c *cache) put(hash [sha256.Size]byte, k *apikey.Key, st keyState, seq uint64, now time.Time) entry {
-	e := entry{key: k, keyState: st, previous: isPrevious(k, hash), seq: seq, at: now}
+// key's state, and returns the entry. The key is packed next to its memo.
+func (c *cache) put(hash [sha256.Size]byte, k *apikey.Key, st *keyState, seq uint64, now time.Time) entry {
+	e := entry{st: st, previous: isPrevious(k, hash), seq: seq, at: now}
+	if k != nil {
+		e.loaded = pack(k)
+	}
 	c.entries.Set(hash, e)
 	return e
 }

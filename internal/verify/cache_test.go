@@ -20,7 +20,7 @@ func TestEntriesLoadedTogetherExpireApart(t *testing.T) {
 	hashes := make([][sha256.Size]byte, n)
 	for i := range hashes {
 		hashes[i] = sha256.Sum256(fmt.Appendf(nil, "secret %d", i))
-		c.put(hashes[i], &apikey.Key{ID: fmt.Sprint("key_", i)}, keyState{}, c.begin(), start)
+		c.put(hashes[i], &apikey.Key{ID: fmt.Sprint("key_", i)}, nil, c.begin(), start)
 	}
 	known := func(after time.Duration) (k int) {
 		for _, h := range hashes {
@@ -51,7 +51,7 @@ func TestChangeOutlivesEntriesReadAcrossIt(t *testing.T) {
 	var hash [sha256.Size]byte // its first bytes 0: a whole positiveLifetime
 	began := c.begin()
 	c.forget("key_1", changed)
-	c.put(hash, &apikey.Key{ID: "key_1"}, keyState{}, began, changed.Add(readTimeout/2))
+	c.put(hash, &apikey.Key{ID: "key_1"}, nil, began, changed.Add(readTimeout/2))
 	c.prune(changed.Add(positiveLifetime + time.Second))
 	if _, known, _ := c.get(hash, changed.Add(positiveLifetime+2*time.Second)); known {
 		t.Error("an entry read across a change is believed once the change is pruned")

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
-	"golang.org/x/time/rate"
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/token"
@@ -89,8 +88,10 @@ type Request struct {
 type Result struct {
 	Code       string
 	Key        *apikey.Key
+	Memo       *Memo // Key's while it stays cached; nil for a key read for this result alone
 	RetryAfter time.Duration
 	use        *usage.Meter // Key's, where Record counts the request
+	at         time.Time    // when it was judged: Record counts the request then
 }
 
 // Config sets the per-key rate limit and the cache's size.
@@ -118,9 +119,10 @@ type Verifier struct {
 	tokens    *token.Signer // checks JWT access keys offline; nil: look them up like any secret
 	usage     *usage.Recorder
 	now       func() time.Time
-	rate      rate.Limit
+	rate      float64
 	burst     int
-	instances atomic.Int64 // sharing the rate limit; 0 or 1: this one alone
+	instances atomic.Int64         // sharing the rate limit; 0 or 1: this one alone
+	pace      atomic.Pointer[pace] // each key's share of the rate limit here
 	cache     *cache
 	reads     singleflight.Group // by hash: the reads under way
 	// refreshing holds the hashes read again ahead of their entries'
@@ -144,16 +146,17 @@ func New(db Store, tokens *token.Signer, rec *usage.Recorder, cfg Config, now fu
 	if cfg.CacheSize <= 0 {
 		cfg.CacheSize = DefaultCacheSize
 	}
-	return &Verifier{store: db, tokens: tokens, usage: rec, now: now, rate: rate.Limit(cfg.RatePerSecond), burst: cfg.Burst,
+	v := &Verifier{store: db, tokens: tokens, usage: rec, now: now, rate: cfg.RatePerSecond, burst: cfg.Burst,
 		cache: newCache(cfg.CacheSize), refreshing: map[[sha256.Size]byte]struct{}{}}
+	v.setPace()
+	return v
 }
 
 // Verify judges one secret and records the outcome against its key.
 func (v *Verifier) Verify(ctx context.Context, req Request) (Result, error) {
-	now := v.now() // judged and recorded at one moment: one clock read fewer
-	res, err := v.judge(ctx, req, now, true)
+	res, err := v.judge(ctx, req, v.now(), true)
 	if err == nil {
-		v.record(res, res.Code, req.ClientIP, now)
+		v.Record(res, res.Code, req.ClientIP)
 	}
 	return res, err
 }
@@ -165,17 +168,16 @@ func (v *Verifier) Judge(ctx context.Context, req Request) (Result, error) {
 	return v.judge(ctx, req, v.now(), true)
 }
 
-// Record counts one request with res's key, answered with code; an
-// accepted one (Valid) also moves the key's last use.
-func (v *Verifier) Record(res Result, code string, ip netip.Addr) { v.record(res, code, ip, v.now()) }
-
-func (v *Verifier) record(res Result, code string, ip netip.Addr, at time.Time) {
+// Record counts one request with res's key, answered with code, at the
+// moment it was judged (one clock read fewer); an accepted one (Valid)
+// also moves the key's last use.
+func (v *Verifier) Record(res Result, code string, ip netip.Addr) {
 	if res.Key == nil || v.usage == nil {
 		return
 	}
-	m := res.use
+	m, at := res.use, res.at
 	if m == nil { // a Result not made by judge
-		m = v.state(res.Key.ID).use
+		m, at = &v.state(res.Key.ID).use, v.now()
 	}
 	v.usage.Record(m, code, ip, at)
 }
@@ -205,18 +207,25 @@ func (v *Verifier) judge(ctx context.Context, req Request, now time.Time, spend 
 			jwtExpires = &claims.ExpiresAt.Time // capped: it may come before the key's expiry
 		}
 	}
-	e, err := v.lookup(ctx, req.Secret, now)
-	k, l := e.key, e.lim
-	if err != nil || k == nil {
+	e, read, err := v.lookup(ctx, req.Secret, now)
+	if err != nil || e.loaded == nil {
 		return Result{Code: NotFound}, err
 	}
+	if read {
+		// The read may have taken a while (and been waited for by others):
+		// the rest is judged when it ended, so that requests that waited
+		// together reach the rate limit with the clock in step, not each
+		// with the moment it began.
+		now = v.now()
+	}
+	k := &e.key
 	// A previous secret past its grace period is as unknown as a made-up one.
 	if e.previous {
 		if k.PreviousValidUntil == nil || !now.Before(*k.PreviousValidUntil) {
 			return Result{Code: NotFound}, nil
 		}
 	}
-	res := Result{Key: k, use: e.use}
+	res := Result{Key: k, Memo: &e.memo, use: &e.st.use, at: now}
 	switch {
 	case !k.Active:
 		res.Code = KeyInactive
@@ -238,14 +247,14 @@ func (v *Verifier) judge(ctx context.Context, req Request, now time.Time, spend 
 			return res, nil
 		}
 	}
+	p := *v.pace.Load()
 	if !spend {
-		if l.TokensAt(now) < 1 {
+		if !e.st.lim.allows(p, now) {
 			res.Code = RateLimited
 			return res, nil
 		}
-	} else if r := l.ReserveN(now, 1); !r.OK() || r.DelayFrom(now) > 0 {
-		res.RetryAfter = r.DelayFrom(now)
-		r.CancelAt(now)
+	} else if ok, wait := e.st.lim.take(p, now); !ok {
+		res.RetryAfter = wait
 		res.Code = RateLimited
 		return res, nil
 	}
@@ -267,16 +276,18 @@ func plausible(secret string) bool {
 }
 
 // lookup finds the cache's entry for secret, reading the key when the
-// cache does not know it (the entry's key nil: none has it).
-func (v *Verifier) lookup(ctx context.Context, secret string, now time.Time) (entry, error) {
+// cache does not know it (the entry's key nil: none has it), and says
+// whether it read.
+func (v *Verifier) lookup(ctx context.Context, secret string, now time.Time) (entry, bool, error) {
 	hash := hashSecret(secret)
 	if e, known, due := v.cache.get(hash, now); known {
 		if due {
 			v.refresh(hash)
 		}
-		return e, nil
+		return e, false, nil
 	}
-	return v.load(ctx, hash)
+	e, err := v.load(ctx, hash)
+	return e, true, err
 }
 
 // readTimeout bounds a read shared by several requests, or made for none
@@ -309,7 +320,7 @@ func (v *Verifier) load(ctx context.Context, hash [sha256.Size]byte) (entry, err
 		return entry{}, err
 	}
 	r := shared.(entry)
-	if r.seq < came && v.cache.stale(r.key, r.seq) {
+	if r.seq < came && v.cache.stale(r.keyOf(), r.seq) {
 		return v.read(ctx, hash)
 	}
 	return r, nil
@@ -322,7 +333,7 @@ func (v *Verifier) read(ctx context.Context, hash [sha256.Size]byte) (entry, err
 	defer cancel()
 	seq := v.cache.begin()
 	k, err := v.store.KeyByHash(ctx, hex.EncodeToString(hash[:]))
-	var st keyState
+	var st *keyState
 	switch {
 	case apikey.ErrorCode(err) == apikey.ENOTFOUND:
 		k = nil
@@ -389,16 +400,16 @@ func (v *Verifier) SetInstances(n int) {
 	if n < 1 || int64(n) == v.instances.Swap(int64(n)) {
 		return
 	}
-	for _, st := range v.cache.keys.All() {
-		st.lim.SetLimit(v.shareRate())
-		st.lim.SetBurst(v.shareBurst())
-	}
+	v.setPace()
 }
 
-func (v *Verifier) share() int64 { return max(1, v.instances.Load()) }
-
-func (v *Verifier) shareRate() rate.Limit { return v.rate / rate.Limit(v.share()) }
-func (v *Verifier) shareBurst() int       { return max(1, v.burst/int(v.share())) }
+// setPace sets every key's share of the rate limit for the instances now
+// counted: one value, read by each verification.
+func (v *Verifier) setPace() {
+	share := max(1, v.instances.Load())
+	p := newPace(v.rate/float64(share), max(1, v.burst/int(share)))
+	v.pace.Store(&p)
+}
 
 // state is the key's rate limiter and usage meter, made on first use. The
 // bounded map of states drops the least useful on its own, so a cached
@@ -407,11 +418,13 @@ func (v *Verifier) shareBurst() int       { return max(1, v.burst/int(v.share())
 // dropped meter's uses are still written: the recorder lists a meter
 // while it holds uses). Otherwise each load finds the key's state here,
 // so the limit stays the key's across reloads.
-func (v *Verifier) state(keyID string) keyState {
+func (v *Verifier) state(keyID string) *keyState {
 	if st, ok := v.cache.keys.GetIfPresent(keyID); ok {
 		return st
 	}
-	st, _ := v.cache.keys.SetIfAbsent(keyID, keyState{rate.NewLimiter(v.shareRate(), v.shareBurst()), usage.NewMeter(keyID)})
+	st := new(keyState)
+	st.use.Init(keyID)
+	st, _ = v.cache.keys.SetIfAbsent(keyID, st)
 	return st
 }
 

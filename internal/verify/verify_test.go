@@ -69,6 +69,7 @@ func TestRateLimitOutlivesCacheEntries(t *testing.T) {
 	t.Parallel()
 	v, _, k, secret := setup(t)
 	v.rate, v.burst = 1e-9, 2
+	v.setPace()
 	ctx := context.Background()
 	ip := netip.MustParseAddr("10.1.2.3")
 	for i, want := range []string{Valid, Valid, RateLimited} {
@@ -145,7 +146,7 @@ func BenchmarkVerifyUncached(b *testing.B) {
 // Two instances share a key's rate limit: each allows half of the burst,
 // so that together they allow what one would; alone again, the whole.
 func TestInstancesShareTheRateLimit(t *testing.T) {
-	_, db, k, secret := setup(t)
+	_, db, _, secret := setup(t)
 	v := New(db, nil, nil, Config{RatePerSecond: 0.001, Burst: 10}, nil)
 	ctx := context.Background()
 	ip := netip.MustParseAddr("10.0.0.1")
@@ -163,8 +164,8 @@ func TestInstancesShareTheRateLimit(t *testing.T) {
 		t.Fatalf("one of two instances allowed %d of a burst of 10", got)
 	}
 	v.SetInstances(1)
-	if l := v.state(k.ID).lim; l.Burst() != 10 || l.Limit() != 0.001 {
-		t.Fatalf("alone again: burst %d, rate %v", l.Burst(), l.Limit())
+	if p := *v.pace.Load(); p != newPace(0.001, 10) {
+		t.Fatalf("alone again: %+v, want %+v", p, newPace(0.001, 10))
 	}
 }
 
@@ -280,7 +281,7 @@ func TestChecksInJudgeOrder(t *testing.T) {
 			}
 			v := New(db, nil, nil, Config{RatePerSecond: 1e-9, Burst: 1}, nil)
 			if i > 1 {
-				v.state(k.ID).lim.Allow() // the only token spent
+				v.state(k.ID).lim.take(*v.pace.Load(), v.now()) // the only token spent
 			}
 			res, err := v.Explain(ctx, Request{Secret: secret, ClientIP: ip, AccountID: account})
 			if err != nil || res.Code != check.Code {
