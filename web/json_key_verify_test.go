@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/verify"
 )
 
 // The verification answer is written by hand; it must stay what
@@ -79,5 +80,23 @@ func TestVerifyAnswerFollowsTheKey(t *testing.T) {
 	}
 	if got := answer(); got != want {
 		t.Fatalf("after the change:\n got %s\nwant %s", got, want)
+	}
+}
+
+// Every refusal has its answer made at start, the one encoding/json would
+// write: a code without one would be answered with an empty body.
+func TestEveryRefusalHasItsAnswer(t *testing.T) {
+	t.Parallel()
+	for _, code := range verify.Codes {
+		if code == verify.Valid {
+			continue
+		}
+		want, _ := json.Marshal(verifyAnswer{Code: code, Roles: []string{}})
+		if got := refusedAnswers[code]; string(got) != string(want)+"\n" {
+			t.Errorf("%s: %q, want %s", code, got, want)
+		}
+	}
+	if len(refusedAnswers) != len(verify.Codes)-1 {
+		t.Errorf("%d refusals answered, %d codes besides Valid", len(refusedAnswers), len(verify.Codes)-1)
 	}
 }

@@ -169,10 +169,10 @@ func GuardConnections(ctx context.Context, srv *http.Server, ln net.Listener) ne
 	return g.Listener(ln)
 }
 
-// LimitConnections gives srv the same limits as net/http's timeouts, for
+// limitConnections gives srv the same limits as net/http's timeouts, for
 // HTTPS: HTTP/2 reports its connections' states per stream, not per
 // request, so the guard cannot follow them.
-func LimitConnections(srv *http.Server) {
+func limitConnections(srv *http.Server) {
 	srv.ReadHeaderTimeout, srv.ReadTimeout = connLimits.Header, 30*time.Second // the whole request read
 	srv.WriteTimeout, srv.IdleTimeout = connLimits.Request, connLimits.Idle
 	srv.MaxHeaderBytes = maxHeaderBytes
@@ -188,8 +188,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration
 		TLSConfig: tlsConfig,
 	}
 	if tlsConfig != nil {
-		LimitConnections(srv)
+		limitConnections(srv)
 	} else {
+		// Not ctx: the drain after it ends still holds slow clients to the limits.
 		guarding, stopGuard := context.WithCancel(context.Background())
 		defer stopGuard()
 		ln = GuardConnections(guarding, srv, ln)

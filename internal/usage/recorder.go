@@ -333,8 +333,11 @@ func (u *keyUse) reset() {
 }
 
 // moveOut returns what u gathered, in a keyUse of its own, and empties u.
+// The whole value is copied; only its lists are pointed at the copy's own
+// room (or, grown past it, at copies of their own).
 func (u *keyUse) moveOut() *keyUse {
-	out := &keyUse{own: u.own, last: u.last, refused: u.refused}
+	out := new(keyUse)
+	*out = *u
 	out.counts = append(out.countsHere[:0], u.counts...)
 	out.addrs = append(out.addrsHere[:0], u.addrs...)
 	u.reset()
