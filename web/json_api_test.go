@@ -32,6 +32,19 @@ type rawBody string
 // in headers) and decodes the JSON answer.
 func (ts *testServer) apiCall(t *testing.T, method, path, key string, body any, headers ...string) (*http.Response, map[string]any) {
 	t.Helper()
+	res, raw := ts.apiRaw(t, method, path, key, body, headers...)
+	var out map[string]any
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &out); err != nil {
+			t.Fatalf("%s %s: not JSON: %s", method, path, raw)
+		}
+	}
+	return res, out
+}
+
+// apiRaw is apiCall with the answer's body as it came.
+func (ts *testServer) apiRaw(t *testing.T, method, path, key string, body any, headers ...string) (*http.Response, []byte) {
+	t.Helper()
 	var r io.Reader
 	if raw, ok := body.(rawBody); ok {
 		r = strings.NewReader(string(raw))
@@ -62,13 +75,7 @@ func (ts *testServer) apiCall(t *testing.T, method, path, key string, body any, 
 	ts.bodies.Lock()
 	ts.bodies.all = append(ts.bodies.all, string(raw))
 	ts.bodies.Unlock()
-	var out map[string]any
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &out); err != nil {
-			t.Fatalf("%s %s: not JSON: %s", method, path, raw)
-		}
-	}
-	return res, out
+	return res, raw
 }
 
 func errCode(body map[string]any) string {

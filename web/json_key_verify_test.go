@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -48,15 +46,7 @@ func TestVerifyAnswerFollowsTheKey(t *testing.T) {
 	k, secret := ts.addKey(t, "client", func(k *apikey.Key) { k.Roles = []apikey.RoleGrant{{Role: apikey.RoleSupport}} })
 	answer := func() string {
 		t.Helper()
-		req, _ := http.NewRequest("POST", ts.URL+"/api/v1/keys/verify", strings.NewReader(`{"key":"`+secret+`"}`))
-		req.Header.Set("X-Api-Key", caller)
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		body, _ := io.ReadAll(res.Body)
+		res, body := ts.apiRaw(t, "POST", "/api/v1/keys/verify", caller, rawBody(`{"key":"`+secret+`"}`))
 		if res.StatusCode != 200 {
 			t.Fatalf("verify: %d %s", res.StatusCode, body)
 		}

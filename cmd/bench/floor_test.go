@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -71,4 +72,18 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += n
 	return n, err
+}
+
+// A floor's heap for runs by hand is live, and as large as asked.
+func TestFloorHeldHeap(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	h := holdHeap(2, 1000)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if grew := after.HeapAlloc - before.HeapAlloc; grew < 2<<20+1000*768 {
+		t.Errorf("the heap grew by %d bytes", grew)
+	}
+	runtime.KeepAlive(h)
 }

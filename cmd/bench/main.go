@@ -57,9 +57,12 @@ func main() {
 	flag.BoolVar(&shape.answer, "floor-answer", false, "with -floor: the server's headers and an answer as long as its")
 	flag.BoolVar(&shape.timeouts, "floor-timeouts", false, "with -floor: the server's limits on a connection (web.GuardConnections)")
 	floorPprof := flag.String("floor-pprof", "", "with -floor: serve Go's profiler here, to profile the floor beside the server")
+	heapMB := flag.Int("floor-heap", 0, "with -floor: hold this many MB of byte slices live, a heap the collector need not look into")
+	heapObjects := flag.Int("floor-heap-pointers", 0, "with -floor: hold this many live objects of 768 bytes, each with 21 pointers, as cached keys are held")
 	flag.Parse()
 	if *floorAt != "" {
 		fmt.Fprintln(os.Stderr, "bench: floor at", *floorAt)
+		held = holdHeap(*heapMB, *heapObjects)
 		if *floorPprof != "" {
 			ln, err := net.Listen("tcp", *floorPprof)
 			if err != nil {
@@ -355,6 +358,38 @@ func newFloor(shape floorShape) *echo.Echo {
 		return c.JSON(http.StatusOK, map[string]any{"valid": true, "code": "VALID"})
 	})
 	return e
+}
+
+// held keeps holdHeap's heap live for the process.
+var held any
+
+// holdHeap makes a live heap for a floor run by hand, to tell what the
+// server's heap costs a floor: mb megabytes of byte slices (no pointers),
+// and objects of 768 bytes with 21 pointers each, twenty of them to small
+// objects of their own, as a cached key holds its strings and lists.
+func holdHeap(mb, objects int) any {
+	type object struct {
+		next  *object
+		small [20]*byte
+		_     [600]byte
+	}
+	var slices [][]byte
+	for range mb {
+		b := make([]byte, 1<<20)
+		for i := range b {
+			b[i] = byte(i) // touched, so its pages are in memory
+		}
+		slices = append(slices, b)
+	}
+	var last *object
+	for range objects {
+		o := &object{next: last}
+		for i := range o.small {
+			o.small[i] = new(byte)
+		}
+		last = o
+	}
+	return []any{slices, last}
 }
 
 // serveFloor serves the floor of shape at addr until the process ends.

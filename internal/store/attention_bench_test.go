@@ -18,21 +18,8 @@ import (
 // counts of the "Needs attention" panel and the first page of each rule's
 // list. go test ./internal/store -run '^$' -bench Attention -benchtime 20x
 func BenchmarkAttention(b *testing.B) {
-	n := 100_000
-	if v, err := strconv.Atoi(os.Getenv("KEYCONSOLE_BENCH_KEYS")); err == nil && v > 0 {
-		n = v
-	}
 	ctx := context.Background()
-	db, err := store.Open(ctx, storetest.DSN(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	start := time.Now()
-	if err := seed.Run(ctx, db, seed.Options{Keys: n, Big: n, Accounts: 1, Password: "seeded-password"}); err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("seeded %d keys in %s", n, time.Since(start).Round(time.Millisecond))
+	db, _ := seededForBench(b, func(n int) seed.Options { return seed.Options{Keys: n, Big: n, Accounts: 1} })
 	path, err := db.AccountPath(ctx, seed.BigAccount)
 	if err != nil {
 		b.Fatal(err)
@@ -61,4 +48,28 @@ func BenchmarkAttention(b *testing.B) {
 			}
 		})
 	}
+}
+
+// seededForBench is a database seeded with KEYCONSOLE_BENCH_KEYS keys
+// (default 100,000) as opts lays them out, closed when b ends, and the
+// number of keys.
+func seededForBench(b *testing.B, opts func(keys int) seed.Options) (*store.DB, int) {
+	n := 100_000
+	if v, err := strconv.Atoi(os.Getenv("KEYCONSOLE_BENCH_KEYS")); err == nil && v > 0 {
+		n = v
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, storetest.DSN(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	o := opts(n)
+	o.Password = "seeded-password"
+	start := time.Now()
+	if err := seed.Run(ctx, db, o); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("seeded %d keys in %s", n, time.Since(start).Round(time.Millisecond))
+	return db, n
 }
