@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/store/storetest"
@@ -200,6 +202,46 @@ func TestConcurrentFirstStart(t *testing.T) {
 	for table, want := range map[string]int{"accounts": 1, "users": 1, "signing_keys": 1} {
 		if n := storetest.Count(t, dsn, table); n != want {
 			t.Errorf("%s: %d rows, want %d", table, n, want)
+		}
+	}
+}
+
+// An instance opening a new SQLite file while another is making its first
+// table: the other commits while this one holds the shared lock it read the
+// file with and waits to switch it to WAL, and SQLite answers that deadlock
+// with SQLITE_BUSY at once, whatever the busy timeout. Opening tries again.
+func TestOpenWhileAnotherMakesTheFile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for range 3 {
+		path := storetest.SQLiteDSN(t)
+		other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		conn, err := other.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE; CREATE TABLE made_first (x)"); err != nil {
+			t.Fatal(err)
+		}
+		opened := make(chan error)
+		go func() {
+			db, err := Open(ctx, path)
+			if err == nil {
+				db.Close()
+			}
+			opened <- err
+		}()
+		time.Sleep(100 * time.Millisecond) // Open reads the file and waits
+		if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-opened; err != nil {
+			t.Fatalf("open beside another instance making the file: %v", err)
 		}
 	}
 }

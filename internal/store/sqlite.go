@@ -12,11 +12,13 @@ import (
 	"fmt"
 	"io/fs"
 	"keyconsole/internal/apikey"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -135,7 +137,7 @@ func sqliteDSN(path string) string {
 // openSQLite opens one writer connection (SQLite allows one writer at a
 // time; queueing in Go beats SQLITE_BUSY) and a pool of readers. create
 // makes the file and its folder when missing.
-func openSQLite(path string, readers int, create bool) (writer, reader *pool, err error) {
+func openSQLite(ctx context.Context, path string, readers int, create bool) (writer, reader *pool, err error) {
 	// A server's connection string is not a file name: say so, without
 	// repeating it (it may hold a password).
 	if looksLikeConnString(path) {
@@ -162,7 +164,7 @@ func openSQLite(path string, readers int, create bool) (writer, reader *pool, er
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	if err := w.Ping(); err != nil {
+	if err := firstConnection(ctx, w); err != nil {
 		w.Close()
 		return nil, nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -176,6 +178,31 @@ func openSQLite(path string, readers int, create bool) (writer, reader *pool, er
 	r.SetMaxIdleConns(readers)
 	e := sqliteEngine{}
 	return &pool{db: w, e: e}, &pool{db: r, e: e}, nil
+}
+
+// busyWait bounds how long opening retries a lock another process holds:
+// the busy timeout the DSN sets.
+const busyWait = 5 * time.Second
+
+// firstConnection opens the writer's connection, retrying SQLITE_BUSY.
+// Its pragmas switch a new file to WAL, which takes the file's exclusive
+// lock; two processes doing so at once each hold the shared lock the other
+// waits for, and SQLite breaks that deadlock by answering SQLITE_BUSY at
+// once, without its busy timeout, for the caller to try again.
+func firstConnection(ctx context.Context, w *sql.DB) error {
+	deadline := time.Now().Add(busyWait)
+	for {
+		err := w.PingContext(ctx)
+		var e *sqlite.Error
+		if err == nil || !errors.As(err, &e) || e.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(5+rand.IntN(20)) * time.Millisecond): // apart, not in step
+		}
+	}
 }
 
 func mustSub(f fs.FS, dir string) fs.FS {

@@ -68,7 +68,7 @@ func open(ctx context.Context, dsn string, create bool) (*DB, error) {
 	if create {
 		readers = max(4, runtime.NumCPU()*2)
 	}
-	w, r, err := openSQLite(dsn, readers, create)
+	w, r, err := openSQLite(ctx, dsn, readers, create)
 	if err != nil {
 		return nil, err
 	}
