@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -262,4 +263,29 @@ func TestMissWaitsForUsageToBeWritten(t *testing.T) {
 	if res, err := v.Verify(later, Request{Secret: other, ClientIP: ip}); err != nil || res.Code != Valid {
 		t.Fatalf("once the flush wrote: %s %v", res.Code, err)
 	}
+}
+
+// What cannot be a secret (a generated one whose checksum fails, a custom
+// one too short, anything too long) is refused without a read, however
+// often it comes: plausible is asked on a miss, before the read, not only
+// before the cache.
+func TestImplausibleSecretsAreNeverRead(t *testing.T) {
+	t.Parallel()
+	_, db, _, secret := setup(t)
+	s := &countingStore{Store: db}
+	v := New(s, nil, nil, Config{RatePerSecond: 1e12, Burst: 1 << 30}, nil)
+	broken := []byte(secret)
+	broken[len(broken)-1] ^= 1
+	for _, bad := range []string{string(broken), strings.Repeat("c", minCustomLen-1), strings.Repeat("c", maxSecretLen+1)} {
+		for range 2 {
+			if res, err := v.Verify(context.Background(), Request{Secret: bad}); err != nil || res.Code != NotFound {
+				t.Fatalf("%.12s…: %s, %v; want %s", bad, res.Code, err, NotFound)
+			}
+		}
+	}
+	wantReads(t, s, 0, "after the implausible secrets")
+	if res, _ := v.Verify(context.Background(), Request{Secret: secret, ClientIP: netip.MustParseAddr("10.1.2.3")}); res.Code != Valid {
+		t.Fatalf("the key itself: %s", res.Code)
+	}
+	wantReads(t, s, 1, "after the key itself")
 }

@@ -189,7 +189,10 @@ func (v *Verifier) Explain(ctx context.Context, req Request) (Result, error) {
 }
 
 func (v *Verifier) judge(ctx context.Context, req Request, now time.Time, spend bool) (Result, error) {
-	if !plausible(req.Secret) {
+	// The length first: nothing longer is hashed or parsed. The rest of
+	// plausible waits for a miss (lookup): a hit is a secret that passed
+	// it when its key was read, and its checksum costs a third of a hit.
+	if len(req.Secret) > maxSecretLen {
 		return Result{Code: NotFound}, nil
 	}
 	// A JWT access key whose signature fails is refused like a bad checksum:
@@ -262,7 +265,7 @@ func (v *Verifier) judge(ctx context.Context, req Request, now time.Time, spend 
 	return res, nil
 }
 
-// plausible refuses, without a look-up, what cannot be a secret: a string
+// plausible refuses, without a read, what cannot be a secret: a string
 // in the generated format whose checksum fails, or anything too short to
 // be a custom value.
 func plausible(secret string) bool {
@@ -285,6 +288,9 @@ func (v *Verifier) lookup(ctx context.Context, secret string, now time.Time) (en
 			v.refresh(hash)
 		}
 		return e, false, nil
+	}
+	if !plausible(secret) {
+		return entry{}, false, nil // neither read nor remembered
 	}
 	e, err := v.load(ctx, hash)
 	return e, true, err
@@ -372,7 +378,7 @@ func (v *Verifier) refresh(hash [sha256.Size]byte) {
 }
 
 // hashSecret hashes from a copy on the stack: []byte(secret) would escape
-// to the heap, once per verification. plausible bounds the length.
+// to the heap, once per verification. judge bounds the length.
 func hashSecret(secret string) [sha256.Size]byte {
 	if len(secret) > maxSecretLen {
 		return sha256.Sum256([]byte(secret))
