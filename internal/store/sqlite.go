@@ -88,15 +88,21 @@ var sqliteConstraints = map[string]string{
 // unavailable: the disk is full, the file went read-only or cannot be
 // read; the database itself is sound and recovers once it is fixed.
 func (sqliteEngine) unavailable(err error) bool {
-	var e *sqlite.Error
-	if !errors.As(err, &e) {
-		return false
-	}
-	switch e.Code() & 0xff { // the primary code
+	switch primaryCode(err) {
 	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN:
 		return true
 	}
 	return false
+}
+
+// primaryCode is the primary result code of an SQLite error, 0 for any
+// other error.
+func primaryCode(err error) int {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return 0
+	}
+	return e.Code() & 0xff
 }
 
 func (sqliteEngine) violation(err error) violation {
@@ -125,7 +131,7 @@ func sqliteDSN(path string) string {
 	u := url.URL{Scheme: "file", Opaque: path}
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyWait.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	// What the write-ahead log keeps after a checkpoint; TrimWAL empties it when idle.
@@ -180,8 +186,9 @@ func openSQLite(ctx context.Context, path string, readers int, create bool) (wri
 	return &pool{db: w, e: e}, &pool{db: r, e: e}, nil
 }
 
-// busyWait bounds how long opening retries a lock another process holds:
-// the busy timeout the DSN sets.
+// busyWait is the busy timeout every connection sets: how long SQLite
+// waits for a lock another connection holds. It also bounds how long
+// opening tries again (one more try may wait that long once more).
 const busyWait = 5 * time.Second
 
 // firstConnection opens the writer's connection, retrying SQLITE_BUSY.
@@ -193,13 +200,12 @@ func firstConnection(ctx context.Context, w *sql.DB) error {
 	deadline := time.Now().Add(busyWait)
 	for {
 		err := w.PingContext(ctx)
-		var e *sqlite.Error
-		if err == nil || !errors.As(err, &e) || e.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+		if err == nil || primaryCode(err) != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
 			return err
 		}
 		select {
 		case <-ctx.Done():
-			return err
+			return ctx.Err()
 		case <-time.After(time.Duration(5+rand.IntN(20)) * time.Millisecond): // apart, not in step
 		}
 	}

@@ -1,8 +1,9 @@
 // Package verify decides whether an API key secret is accepted: one path
 // for the JSON API's own authentication and for other services calling
-// POST /api/v1/keys/verify. Checks run cheapest first: format and checksum
-// (no database), then the hash (a cache in front of the store), then the
-// key's status, expiry, allowed addresses, account and rate limit.
+// POST /api/v1/keys/verify. Checks run cheapest first: the secret's length
+// (no database), then the hash (a cache in front of the store; a generated
+// secret's checksum is checked on a miss, before the read), then the key's
+// status, expiry, allowed addresses, account and rate limit.
 package verify
 
 import (
@@ -189,14 +190,11 @@ func (v *Verifier) Explain(ctx context.Context, req Request) (Result, error) {
 }
 
 func (v *Verifier) judge(ctx context.Context, req Request, now time.Time, spend bool) (Result, error) {
-	// The length first: nothing longer is hashed or parsed. The rest of
-	// plausible waits for a miss (lookup): a hit is a secret that passed
-	// it when its key was read, and its checksum costs a third of a hit.
-	if len(req.Secret) > maxSecretLen {
+	if !plausibleLength(req.Secret) {
 		return Result{Code: NotFound}, nil
 	}
 	// A JWT access key whose signature fails is refused like a bad checksum:
-	// without a look-up.
+	// without a read.
 	var jwtExpires *time.Time
 	if v.tokens != nil && apikey.LooksLikeJWT(req.Secret) {
 		claims, err := v.tokens.Genuine(ctx, req.Secret, token.KindKey)
@@ -265,17 +263,21 @@ func (v *Verifier) judge(ctx context.Context, req Request, now time.Time, spend 
 	return res, nil
 }
 
-// plausible refuses, without a read, what cannot be a secret: a string
-// in the generated format whose checksum fails, or anything too short to
-// be a custom value.
-func plausible(secret string) bool {
+// plausibleLength refuses, before anything else, what is too long to be
+// hashed or parsed, and what is too short to be a custom value.
+func plausibleLength(secret string) bool {
 	if len(secret) > maxSecretLen {
 		return false
 	}
-	if strings.HasPrefix(secret, "kc_") {
-		return apikey.LooksGenerated(secret)
-	}
-	return len(secret) >= minCustomLen
+	return strings.HasPrefix(secret, "kc_") || len(secret) >= minCustomLen
+}
+
+// checksumHolds refuses a string in the generated format whose checksum
+// fails. It is asked on a miss only (lookup), before the read: a hit is a
+// secret whose checksum held when its key was read, and the check costs a
+// third of a hit.
+func checksumHolds(secret string) bool {
+	return !strings.HasPrefix(secret, "kc_") || apikey.LooksGenerated(secret)
 }
 
 // lookup finds the cache's entry for secret, reading the key when the
@@ -289,7 +291,7 @@ func (v *Verifier) lookup(ctx context.Context, secret string, now time.Time) (en
 		}
 		return e, false, nil
 	}
-	if !plausible(secret) {
+	if !checksumHolds(secret) {
 		return entry{}, false, nil // neither read nor remembered
 	}
 	e, err := v.load(ctx, hash)
@@ -378,7 +380,8 @@ func (v *Verifier) refresh(hash [sha256.Size]byte) {
 }
 
 // hashSecret hashes from a copy on the stack: []byte(secret) would escape
-// to the heap, once per verification. judge bounds the length.
+// to the heap, once per verification. judge bounds the length; the other
+// branch is for callers that do not.
 func hashSecret(secret string) [sha256.Size]byte {
 	if len(secret) > maxSecretLen {
 		return sha256.Sum256([]byte(secret))

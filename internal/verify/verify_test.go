@@ -28,7 +28,7 @@ func setup(tb testing.TB) (*Verifier, *store.DB, *apikey.Key, string) {
 	return New(db, nil, nil, Config{RatePerSecond: 1e12, Burst: 1 << 30}, nil), db, k, secret
 }
 
-// A malformed key is refused before any look-up: the database is closed and
+// A malformed key is refused before any read: the database is closed and
 // still the answer comes, with no error.
 func TestMalformedNeedsNoDatabase(t *testing.T) {
 	v, db, _, secret := setup(t)
