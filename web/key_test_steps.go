@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 
@@ -66,20 +67,23 @@ func explainSteps(code string, k *apikey.Key, secret string, ip netip.Addr, acco
 	return steps
 }
 
-// secretFormat says what the pasted text looks like: a generated key
-// (whose checksum must hold), a JWT, or a custom value.
+// secretFormat says what the pasted text looks like, as verification
+// tells it: a generated key (whose checksum must hold), a JWT, or a
+// custom value.
 func secretFormat(secret string) (ok bool, detail, fix string) {
-	switch {
-	case strings.HasPrefix(secret, "kc_") && apikey.LooksGenerated(secret):
+	switch verify.ShapeOf(secret) {
+	case verify.ShapeGenerated:
 		return true, "A generated key; its checksum is right.", ""
-	case strings.HasPrefix(secret, "kc_"):
+	case verify.ShapeBadChecksum:
 		return false, "It starts like a generated key, but its checksum is wrong: a character is mistyped, missing or extra.", "Copy the key again from where it was stored."
-	case apikey.LooksLikeJWT(secret):
+	case verify.ShapeJWT:
 		return true, "A JWT access key (its signature is checked with the look-up).", ""
-	case len(secret) >= 32:
+	case verify.ShapeCustom:
 		return true, "A custom value.", ""
+	case verify.ShapeTooLong:
+		return false, fmt.Sprintf("Too long for any key: none has more than %d characters.", verify.MaxSecretLen), "Copy the key alone, without the text around it."
 	}
-	return false, "Too short for any key: custom values have 32 characters or more.", "Copy the whole key."
+	return false, fmt.Sprintf("Too short for any key: custom values have %d characters or more.", apikey.MinCustomLen), "Copy the whole key."
 }
 
 func found(k *apikey.Key, secret string) (string, string) {

@@ -43,6 +43,8 @@ func TestKeyTestExplainsEachStep(t *testing.T) {
 		{"no address", walled, "", []string{"Passed", "Passed", "Passed", "Passed", "Failed: Client address: Failed. No client address was given, and the key works only from 192.0.2.0/24. To fix: Enter the address", "Not checked", "Not checked"}},
 		{"checksum", otherLast(walled), "", []string{"Failed: Format and checksum: Failed. It starts like a generated key, but its checksum is wrong", "Not checked", "Not checked", "Not checked", "Not checked", "Not checked", "Not checked"}},
 		{"unknown", strings.Repeat("z", 40), "", []string{"Passed: Format and checksum: Passed. A custom value.", "Failed: Found: Failed. No key has this secret", "Not checked"}},
+		{"too long", strings.Repeat("z", 513), "", []string{"Failed: Format and checksum: Failed. Too long for any key: none has more than 512 characters.", "Not checked"}},
+		{"short JWT", "eyJhbGciOiJFZERTQSJ9.e30.x", "", []string{"Failed: Format and checksum: Failed. Too short for any key", "Not checked"}},
 		{"expired", expired, "", []string{"Passed", "Passed", "Passed", "Failed: Expiry: Failed. It expired", "Not checked"}},
 		{"inactive", off, "", []string{"Passed", "Passed", "Failed: Active: Failed. The key is switched off. To fix: Activate it"}},
 	}

@@ -20,6 +20,9 @@ const (
 	secretHeadLen     = len(secretPrefix) + 2 // "kc_g_"
 	// SecretLen is the length of every generated secret.
 	SecretLen = secretHeadLen + secretRandomLen + secretChecksumLen
+	// MinCustomLen is the shortest custom value an admin may choose, and
+	// so the shortest text verification looks up as one.
+	MinCustomLen = 32
 	// displayRandomLen random characters follow the head in the display prefix:
 	// enough to tell keys apart on screen, far too few to guess the rest.
 	displayRandomLen = 6

@@ -8,7 +8,6 @@ import (
 )
 
 const (
-	minCustomLen = 32
 	maxCustomLen = 256
 	// generatedPrefix starts every generated secret; a custom value that
 	// starts with it would be mistaken for one.
@@ -24,8 +23,8 @@ func CustomValue(raw string) (string, string) {
 		return "", "Enter the custom value, or choose a generated secret instead."
 	case !printableASCII(v):
 		return "", "Use only printable ASCII characters, without spaces, in the custom value."
-	case len(v) < minCustomLen:
-		return "", fmt.Sprintf("Use at least %d characters for the custom value; this one has %d.", minCustomLen, len(v))
+	case len(v) < apikey.MinCustomLen:
+		return "", fmt.Sprintf("Use at least %d characters for the custom value; this one has %d.", apikey.MinCustomLen, len(v))
 	case len(v) > maxCustomLen:
 		return "", fmt.Sprintf("Use at most %d characters for the custom value; this one has %d.", maxCustomLen, len(v))
 	case strings.HasPrefix(v, generatedPrefix):

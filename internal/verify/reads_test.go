@@ -279,7 +279,7 @@ func TestImplausibleSecretsAreNeverRead(t *testing.T) {
 	} else {
 		*last = '0'
 	}
-	for _, bad := range []string{string(broken), strings.Repeat("c", minCustomLen-1), strings.Repeat("c", maxSecretLen+1)} {
+	for _, bad := range []string{string(broken), strings.Repeat("c", apikey.MinCustomLen-1), strings.Repeat("c", MaxSecretLen+1)} {
 		for range 2 {
 			if res, err := v.Verify(context.Background(), Request{Secret: bad}); err != nil || res.Code != NotFound {
 				t.Fatalf("%.12s…: %s, %v; want %s", bad, res.Code, err, NotFound)

@@ -33,8 +33,9 @@ const (
 	IPNotAllowed = "IP_NOT_ALLOWED"
 	Forbidden    = "FORBIDDEN"
 	RateLimited  = "RATE_LIMITED"
-	maxSecretLen = 512
-	minCustomLen = 32
+	// MaxSecretLen is the longest text taken as a secret: anything longer
+	// is refused unread, as is a custom value under apikey.MinCustomLen.
+	MaxSecretLen = 512
 )
 
 // Codes are the outcome codes, Valid first, then in the order of the
@@ -266,10 +267,41 @@ func (v *Verifier) judge(ctx context.Context, req Request, now time.Time, spend 
 // plausibleLength refuses, before anything else, what is too long to be
 // hashed or parsed, and what is too short to be a custom value.
 func plausibleLength(secret string) bool {
-	if len(secret) > maxSecretLen {
+	if len(secret) > MaxSecretLen {
 		return false
 	}
-	return strings.HasPrefix(secret, "kc_") || len(secret) >= minCustomLen
+	return strings.HasPrefix(secret, "kc_") || len(secret) >= apikey.MinCustomLen
+}
+
+// Shape is what a secret looks like before it is looked up, told by the
+// same rules the checks apply.
+type Shape int
+
+const (
+	ShapeGenerated   Shape = iota // in the generated format, its checksum holds
+	ShapeBadChecksum              // in the generated format, its checksum fails
+	ShapeJWT                      // a JWT, its signature checked with the look-up
+	ShapeCustom                   // any other text of a custom value's length
+	ShapeTooShort                 // shorter than any custom value
+	ShapeTooLong                  // longer than any secret
+)
+
+// ShapeOf tells what secret looks like; all but the first four are refused
+// without a read.
+func ShapeOf(secret string) Shape {
+	switch {
+	case len(secret) > MaxSecretLen:
+		return ShapeTooLong
+	case !plausibleLength(secret):
+		return ShapeTooShort
+	case !checksumHolds(secret):
+		return ShapeBadChecksum
+	case strings.HasPrefix(secret, "kc_"):
+		return ShapeGenerated
+	case apikey.LooksLikeJWT(secret):
+		return ShapeJWT
+	}
+	return ShapeCustom
 }
 
 // checksumHolds refuses a string in the generated format whose checksum
@@ -383,10 +415,10 @@ func (v *Verifier) refresh(hash [sha256.Size]byte) {
 // to the heap, once per verification. judge bounds the length; the other
 // branch is for callers that do not.
 func hashSecret(secret string) [sha256.Size]byte {
-	if len(secret) > maxSecretLen {
+	if len(secret) > MaxSecretLen {
 		return sha256.Sum256([]byte(secret))
 	}
-	var buf [maxSecretLen]byte
+	var buf [MaxSecretLen]byte
 	return sha256.Sum256(buf[:copy(buf[:], secret)])
 }
 
