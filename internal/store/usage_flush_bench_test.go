@@ -50,7 +50,7 @@ func BenchmarkUsageFlush(b *testing.B) {
 		for _, kind := range kinds {
 			for pass := range 2 {
 				now = now.Add(time.Minute) // a new value each pass: a row rewritten with the same bytes is not written
-				writes := writeCalls()
+				writes, written := writeCalls(), writtenBytes()
 				start := time.Now()
 				for from := 0; from < len(ids); from += perTx {
 					var batch apikey.UsageBatch
@@ -65,21 +65,30 @@ func BenchmarkUsageFlush(b *testing.B) {
 				b.ReportMetric(float64(time.Since(start).Microseconds())/per, fmt.Sprintf("µs/%s%d", kind.name, pass+1))
 				if writes >= 0 {
 					b.ReportMetric(float64(writeCalls()-writes)/per, fmt.Sprintf("writes/%s%d", kind.name, pass+1))
+					b.ReportMetric(float64(writtenBytes()-written)/per/1024, fmt.Sprintf("KB/%s%d", kind.name, pass+1))
 				}
 			}
 		}
 	}
 }
 
-// writeCalls is the process's write system calls so far (syscw of
-// /proc/self/io); -1 where there is none.
-func writeCalls() int64 {
+// writeCalls is the process's write system calls so far; -1 where there
+// is no count.
+func writeCalls() int64 { return procIO("syscw") }
+
+// writtenBytes is what the process has passed to write system calls so
+// far (the log's frames and the checkpoints' pages alike); -1 where there
+// is no count.
+func writtenBytes() int64 { return procIO("wchar") }
+
+// procIO reads one count of /proc/self/io.
+func procIO(name string) int64 {
 	b, err := os.ReadFile("/proc/self/io")
 	if err != nil {
 		return -1
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "syscw: "); ok {
+		if v, ok := strings.CutPrefix(line, name+": "); ok {
 			n, _ := strconv.ParseInt(v, 10, 64)
 			return n
 		}
