@@ -126,6 +126,10 @@ func LooksLikeJWT(s string) bool {
 	return strings.HasPrefix(s, "eyJ") && strings.Count(s, ".") == 2
 }
 
+// StartsGenerated tells whether s begins as every generated secret does:
+// what follows must then hold its checksum (LooksGenerated).
+func StartsGenerated(s string) bool { return strings.HasPrefix(s, secretPrefix) }
+
 // LooksGenerated tells whether s has the shape of a generated secret and its
 // checksum matches. It is constant in time with respect to the checksum.
 func LooksGenerated(s string) bool {

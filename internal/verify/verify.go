@@ -12,7 +12,6 @@ import (
 	"encoding/hex"
 	"net/netip"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -270,7 +269,7 @@ func plausibleLength(secret string) bool {
 	if len(secret) > MaxSecretLen {
 		return false
 	}
-	return strings.HasPrefix(secret, "kc_") || len(secret) >= apikey.MinCustomLen
+	return apikey.StartsGenerated(secret) || len(secret) >= apikey.MinCustomLen
 }
 
 // Shape is what a secret looks like before it is looked up, told by the
@@ -286,8 +285,8 @@ const (
 	ShapeTooLong                  // longer than any secret
 )
 
-// ShapeOf tells what secret looks like; all but the first four are refused
-// without a read.
+// ShapeOf tells what secret looks like. A generated, JWT or custom shape is
+// looked up; the others are refused without a read.
 func ShapeOf(secret string) Shape {
 	switch {
 	case len(secret) > MaxSecretLen:
@@ -296,7 +295,7 @@ func ShapeOf(secret string) Shape {
 		return ShapeTooShort
 	case !checksumHolds(secret):
 		return ShapeBadChecksum
-	case strings.HasPrefix(secret, "kc_"):
+	case apikey.StartsGenerated(secret):
 		return ShapeGenerated
 	case apikey.LooksLikeJWT(secret):
 		return ShapeJWT
@@ -309,7 +308,7 @@ func ShapeOf(secret string) Shape {
 // secret whose checksum held when its key was read, and the check costs a
 // third of a hit.
 func checksumHolds(secret string) bool {
-	return !strings.HasPrefix(secret, "kc_") || apikey.LooksGenerated(secret)
+	return !apikey.StartsGenerated(secret) || apikey.LooksGenerated(secret)
 }
 
 // lookup finds the cache's entry for secret, reading the key when the
@@ -412,8 +411,8 @@ func (v *Verifier) refresh(hash [sha256.Size]byte) {
 }
 
 // hashSecret hashes from a copy on the stack: []byte(secret) would escape
-// to the heap, once per verification. judge bounds the length; the other
-// branch is for callers that do not.
+// to the heap, once per verification. judge bounds the length; a longer
+// secret, which no caller passes, is hashed whole rather than cut short.
 func hashSecret(secret string) [sha256.Size]byte {
 	if len(secret) > MaxSecretLen {
 		return sha256.Sum256([]byte(secret))
