@@ -70,6 +70,7 @@ func (s *Server) envelope(c echo.Context, h echo.HandlerFunc) {
 	set := pageHeaders
 	if isAPI(c.Request()) {
 		set = apiHeaders
+		hdr["Date"] = dates.at(start)
 	}
 	for _, x := range set {
 		hdr[x.name] = x.value
@@ -193,7 +194,6 @@ var (
 	}
 )
 
-// isAPI tells a JSON API request from a console one.
 // isAPI tells the machine-read paths, answered (errors too) in JSON: the
 // API and the public documents other services fetch.
 func isAPI(r *http.Request) bool {
