@@ -14,10 +14,11 @@ import (
 // checksum lets verification refuse a mistyped or made-up key without a
 // database look-up.
 const (
-	secretPrefix      = "kc_"
+	// GeneratedPrefix starts every generated secret, and no other.
+	GeneratedPrefix   = "kc_"
 	secretRandomLen   = 32
 	secretChecksumLen = 6
-	secretHeadLen     = len(secretPrefix) + 2 // "kc_g_"
+	secretHeadLen     = len(GeneratedPrefix) + 2 // "kc_g_"
 	// SecretLen is the length of every generated secret.
 	SecretLen = secretHeadLen + secretRandomLen + secretChecksumLen
 	// MinCustomLen is the shortest custom value an admin may choose, and
@@ -34,7 +35,7 @@ const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 func GenerateSecret(t Type) (string, error) {
 	var b strings.Builder
 	b.Grow(SecretLen)
-	b.WriteString(secretPrefix)
+	b.WriteString(GeneratedPrefix)
 	b.WriteByte(t.letter())
 	b.WriteByte('_')
 	random, err := RandomBase62(secretRandomLen)
@@ -128,17 +129,25 @@ func LooksLikeJWT(s string) bool {
 
 // StartsGenerated tells whether s begins as every generated secret does:
 // what follows must then hold its checksum (LooksGenerated).
-func StartsGenerated(s string) bool { return strings.HasPrefix(s, secretPrefix) }
+func StartsGenerated(s string) bool { return strings.HasPrefix(s, GeneratedPrefix) }
+
+// CutSecretHead returns what follows a generated secret's head ("kc_g_",
+// "kc_e_" or "kc_c_") in s, and whether s starts with one.
+func CutSecretHead(s string) (string, bool) {
+	if len(s) < secretHeadLen || !strings.HasPrefix(s, GeneratedPrefix) || s[secretHeadLen-1] != '_' {
+		return "", false
+	}
+	switch s[len(GeneratedPrefix)] {
+	case TypeGeneral.letter(), TypeEmbedded.letter(), TypeChrome.letter():
+		return s[secretHeadLen:], true
+	}
+	return "", false
+}
 
 // LooksGenerated tells whether s has the shape of a generated secret and its
 // checksum matches. It is constant in time with respect to the checksum.
 func LooksGenerated(s string) bool {
-	if len(s) != SecretLen || !strings.HasPrefix(s, secretPrefix) || s[secretHeadLen-1] != '_' {
-		return false
-	}
-	switch s[len(secretPrefix)] {
-	case 'g', 'e', 'c':
-	default:
+	if _, ok := CutSecretHead(s); !ok || len(s) != SecretLen {
 		return false
 	}
 	for i := secretHeadLen; i < SecretLen; i++ {
@@ -195,12 +204,12 @@ func KeyHint(prefix string) string {
 }
 
 // SecretHead is how a generated secret of type t starts: "kc_g_" for General.
-func SecretHead(t Type) string { return secretPrefix + string(t.letter()) + "_" }
+func SecretHead(t Type) string { return GeneratedPrefix + string(t.letter()) + "_" }
 
 // GeneratedHead is how k's generated secret starts ("kc_g_"); "" for a
 // custom value or a JWT.
 func (k *Key) GeneratedHead() string {
-	if p := k.DisplayPrefix; len(p) >= secretHeadLen && strings.HasPrefix(p, secretPrefix) {
+	if p := k.DisplayPrefix; len(p) >= secretHeadLen && strings.HasPrefix(p, GeneratedPrefix) {
 		return p[:secretHeadLen]
 	}
 	return ""

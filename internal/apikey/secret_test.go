@@ -111,3 +111,20 @@ func TestCRC32StringAsPackageCRC32(t *testing.T) {
 		}
 	}
 }
+
+// A generated secret's head is its prefix, one of the types' letters and an
+// underscore; the display prefix's search and the checksum's check cut it
+// the same way.
+func TestCutSecretHead(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"kc_g_Ab3": "Ab3", "kc_e_": "", "kc_c_x": "x"} {
+		if got, ok := CutSecretHead(in); !ok || got != want {
+			t.Errorf("CutSecretHead(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"", "kc_g", "kc_x_Ab3", "kc_gg_Ab", "kd_g_Ab3", "KC_G_Ab3"} {
+		if got, ok := CutSecretHead(in); ok {
+			t.Errorf("CutSecretHead(%q) = %q, true", in, got)
+		}
+	}
+}

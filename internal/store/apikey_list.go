@@ -433,7 +433,7 @@ func (db *DB) searchKeys(ctx context.Context, term string) (keySearch, error) {
 // head (kc_g_ is in every key), or the longest of several words (the
 // trigrams across a space, like "y 0" in "key 0012", are in many names).
 func indexPart(s string) (string, bool) {
-	part, ok := afterSecretHead(s)
+	part, ok := apikey.CutSecretHead(s)
 	if words := strings.Fields(s); !ok && len(words) > 1 {
 		part, ok = words[0], true
 		for _, w := range words[1:] {
@@ -443,15 +443,6 @@ func indexPart(s string) (string, bool) {
 		}
 	}
 	return part, ok && utf8.RuneCountInString(part) >= 3
-}
-
-// afterSecretHead is what a folded search text holds after a generated
-// secret's head (kc_g_, kc_e_ or kc_c_), when it starts with one.
-func afterSecretHead(s string) (string, bool) {
-	if len(s) < 5 || !strings.HasPrefix(s, "kc_") || s[4] != '_' || !strings.ContainsRune("gec", rune(s[3])) {
-		return "", false
-	}
-	return s[5:], true
 }
 
 func keyFilter(q keyQuery) (string, []any) {

@@ -7,12 +7,7 @@ import (
 	"keyconsole/internal/apikey"
 )
 
-const (
-	maxCustomLen = 256
-	// generatedPrefix starts every generated secret; a custom value that
-	// starts with it would be mistaken for one.
-	generatedPrefix = "kc_"
-)
+const maxCustomLen = 256
 
 // CustomValue checks a secret chosen by an admin. Messages never repeat the
 // value: it is a secret.
@@ -27,8 +22,8 @@ func CustomValue(raw string) (string, string) {
 		return "", fmt.Sprintf("Use at least %d characters for the custom value; this one has %d.", apikey.MinCustomLen, len(v))
 	case len(v) > maxCustomLen:
 		return "", fmt.Sprintf("Use at most %d characters for the custom value; this one has %d.", maxCustomLen, len(v))
-	case strings.HasPrefix(v, generatedPrefix):
-		return "", fmt.Sprintf("A custom value must not start with %q; that prefix is reserved for generated secrets.", generatedPrefix)
+	case apikey.StartsGenerated(v): // it would be taken for one, and its checksum fail
+		return "", fmt.Sprintf("A custom value must not start with %q; that prefix is reserved for generated secrets.", apikey.GeneratedPrefix)
 	case apikey.LooksLikeJWT(v):
 		return "", "A custom value must not have the shape of a JWT (eyJ… with two dots): those are checked as signed JWT keys, so it would never work. Choose “Signed JWT” as the access type instead."
 	case oneRepeated(v):
