@@ -149,10 +149,10 @@ func (db *DB) countKeysUpTo(ctx context.Context, where string, args []any, limit
 }
 
 // listMerged pages, for an account below one with many keys, through the
-// first offset+PerPage keys of each account of q, each read along its
-// index: the database merges them by their order's columns alone and
-// gives the page's ids, and only the page's rows are read. (Merging whole
-// rows in Go read every one of them: 10,000 for a page 200 deep.)
+// keys of each account of q, each read along its index: the database
+// merges them as they come and gives the page's ids, and only the page's
+// rows are read. (Merging whole rows in Go read every one of them: 10,000
+// for a page 200 deep.)
 func (db *DB) listMerged(ctx context.Context, q keyQuery, page apikey.KeyPage, offset int) (apikey.KeyPage, error) {
 	parts, counts, err := db.byAccountCounted(ctx, q)
 	if err != nil {
@@ -170,7 +170,7 @@ func (db *DB) listMerged(ctx context.Context, q keyQuery, page apikey.KeyPage, o
 	if len(parts) > maxMergedAccounts {
 		return db.listTogether(ctx, q, page, offset)
 	}
-	query, args := mergedPageQuery(parts, q.Sort, offset+page.PerPage)
+	query, args := db.mergedPageQuery(parts, q.Sort, offset+page.PerPage)
 	keys, err := db.queryKeys(ctx, query, append(args, page.PerPage, offset)...)
 	page.Keys = keys
 	return page, err
@@ -223,36 +223,47 @@ func (db *DB) readInOrder(q *keyQuery, found int) bool {
 	return ok
 }
 
-// mergedPageQuery reads a page of the keys parts select, each part's
-// first each read along its index, in the order sort; its last two
-// parameters are LIMIT and OFFSET.
-func mergedPageQuery(parts []keyQuery, sort string, each int) (string, []any) {
-	order := keyOrder(sort)
+// mergedPageQuery reads a page of the keys parts select, in the order
+// sort, each part read along its index as far as each keys; its last two
+// parameters are LIMIT and OFFSET. The database merges the parts as they
+// come (mergeInOrder) and gives the page's ids, sorting none of those
+// before it, then just the page's rows are read. (Sorting the parts
+// together cost a page 200 deep below a big account 20 ms on SQLite and
+// 30 on PostgreSQL.)
+func (db *DB) mergedPageQuery(parts []keyQuery, sort string, each int) (string, []any) {
 	branches := make([]string, len(parts))
 	var args []any
 	for i, part := range parts {
 		where, a := keyFilter(part)
-		branches[i] = `SELECT * FROM (SELECT ` + orderColumns(sort) + ` FROM api_keys` + where +
-			` ORDER BY ` + order + ` LIMIT ?) a` + strconv.Itoa(i)
-		args = append(append(args, a...), each)
+		branches[i] = `SELECT ` + orderColumns(sort) + ` FROM api_keys` + where
+		args = append(args, a...)
 	}
-	return `SELECT ` + keyColumns + ` FROM api_keys WHERE id IN (SELECT id FROM (` + strings.Join(branches, " UNION ALL ") +
-		`) merged ORDER BY ` + order + ` LIMIT ? OFFSET ?) ORDER BY ` + order, args
+	return `SELECT ` + keyColumns + ` FROM api_keys WHERE id IN (SELECT id FROM (` +
+		db.e.mergeInOrder(branches, orderBy(sort, namedNullTest), each) + `) page) ORDER BY ` + keyOrder(sort), args
 }
 
 // orderColumns are the columns keyOrder sorts by: all in the index that
-// serves the order, so that PostgreSQL reads them from the index alone.
+// serves the order, so that PostgreSQL reads them from the index alone. A
+// null test is a column of its own (namedNullTest): a merge's order names
+// the columns its parts give.
 func orderColumns(sort string) string {
 	switch strings.TrimPrefix(sort, "-") {
 	case apikey.SortByCreated:
 		return "id, created_at"
 	case apikey.SortByExpires:
-		return "id, expires_at, name_fold"
+		return "id, " + nullTest("expires_at") + " AS " + namedNullTest("expires_at") + ", expires_at, name_fold"
 	case apikey.SortByLastUsed:
-		return "id, last_used_at, name_fold"
+		return "id, " + nullTest("last_used_at") + " AS " + namedNullTest("last_used_at") + ", last_used_at, name_fold"
 	}
 	return "id, name_fold"
 }
+
+// nullTest sorts the nulls of col after its values, on both engines (false
+// sorts first), and an index on the same expression serves it.
+func nullTest(col string) string { return "(" + col + " IS NULL)" }
+
+// namedNullTest is nullTest's column in orderColumns.
+func namedNullTest(col string) string { return col + "_null" }
 
 // listTogether reads the page of keys of every account of q with one
 // query sorting them all.
@@ -551,15 +562,16 @@ func (db *DB) CountAttention(ctx context.Context, in apikey.KeyQuery, rules []ap
 // used sort last either way; the name and the id break ties, in the same
 // direction, so that an index read forwards or backwards serves the order
 // and pages never overlap.
-func keyOrder(sort string) string {
+func keyOrder(sort string) string { return orderBy(sort, nullTest) }
+
+// orderBy is the ORDER BY of sort, its nulls put last by isNull.
+func orderBy(sort string, isNull func(col string) string) string {
 	dir := " ASC"
 	if strings.HasPrefix(sort, "-") {
 		dir, sort = " DESC", sort[1:]
 	}
-	// (col IS NULL) sorts false first on both engines, and an index on the
-	// same expression serves it.
 	nullsLast := func(col string) string {
-		return "(" + col + " IS NULL), " + col + dir + ", name_fold" + dir + ", id" + dir
+		return isNull(col) + ", " + col + dir + ", name_fold" + dir + ", id" + dir
 	}
 	switch sort {
 	case apikey.SortByCreated:

@@ -64,6 +64,12 @@ type engine interface {
 	// of every key skipped on the way, where an index-only scan of the ids
 	// reads none; SQLite reads a row only once it is on the page.
 	pageIDsFirst() bool
+	// mergeInOrder is a query of the rows of parts (SELECTs of the same
+	// columns, each served in order by an index), merged in order and cut
+	// by its last two parameters, LIMIT and OFFSET; each part gives at
+	// most the first each rows. It is written the way the engine merges
+	// parts as they come instead of sorting them together.
+	mergeInOrder(parts []string, order string, each int) string
 	// settle readies tables just filled in bulk as they would be after a
 	// while in use, when the engine needs it.
 	settle(ctx context.Context, db *sql.DB, tables []string) error

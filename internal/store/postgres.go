@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -294,6 +295,18 @@ func postgresCopy(ctx context.Context, conn *sql.Conn, table string, columns []s
 }
 
 func (postgresEngine) pageIDsFirst() bool { return true }
+
+// mergeInOrder merges parts each cut at each rows in FROM: PostgreSQL
+// merges parts whose order it knows (Merge Append). The order of a union
+// of its own, or of parts not cut (planned as one relation, their sort
+// expressions no longer matching the indexes'), is sorted whole.
+func (postgresEngine) mergeInOrder(parts []string, order string, each int) string {
+	cut := make([]string, len(parts))
+	for i, p := range parts {
+		cut[i] = `SELECT * FROM (` + p + ` ORDER BY ` + order + ` LIMIT ` + strconv.Itoa(each) + `) a` + strconv.Itoa(i)
+	}
+	return `SELECT * FROM (` + strings.Join(cut, " UNION ALL ") + `) merged ORDER BY ` + order + ` LIMIT ? OFFSET ?`
+}
 
 // settle gathers statistics and sets the visibility map (VACUUM (ANALYZE)),
 // as autovacuum would in its own time: until then the planner guesses, and

@@ -266,6 +266,13 @@ func sqliteTables(ctx context.Context, q queryer) ([]sourceTable, error) {
 
 func (sqliteEngine) pageIDsFirst() bool { return false }
 
+// mergeInOrder orders the compound itself: SQLite then merges its parts
+// (MERGE), each read along its index and only as far as the merge needs,
+// where a compound in FROM, or parts of their own cut short, are sorted.
+func (sqliteEngine) mergeInOrder(parts []string, order string, _ int) string {
+	return strings.Join(parts, " UNION ALL ") + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
+}
+
 // settle: SQLite plans without statistics (see useIndex) and reads a row
 // only once it is on the page, so there is nothing to ready.
 func (sqliteEngine) settle(context.Context, *sql.DB, []string) error { return nil }
