@@ -251,11 +251,16 @@ func orderColumns(sort string) string {
 	case apikey.SortByCreated:
 		return "id, created_at"
 	case apikey.SortByExpires:
-		return "id, " + nullTest("expires_at") + " AS " + namedNullTest("expires_at") + ", expires_at, name_fold"
+		return nullsLastColumns("expires_at")
 	case apikey.SortByLastUsed:
-		return "id, " + nullTest("last_used_at") + " AS " + namedNullTest("last_used_at") + ", last_used_at, name_fold"
+		return nullsLastColumns("last_used_at")
 	}
 	return "id, name_fold"
+}
+
+// nullsLastColumns are orderColumns for an order by col, nulls last.
+func nullsLastColumns(col string) string {
+	return "id, " + nullTest(col) + " AS " + namedNullTest(col) + ", " + col + ", name_fold"
 }
 
 // nullTest sorts the nulls of col after its values, on both engines (false
