@@ -185,6 +185,54 @@ func TestKeyRoundTrip(t *testing.T) {
 	}
 }
 
+// A page reads every key's lists (roles, permissions, allowed IPs,
+// headers) whole and in their order, as verification's one-statement load
+// reads them, each key's own and none of another's.
+func TestKeyListsOfAPage(t *testing.T) {
+	t.Parallel()
+	db, _ := openTest(t)
+	ctx := context.Background()
+	acc := root(t, db)
+	scope := newAccounts(t, db, "A", "B", "C")
+	keys := []*apikey.Key{
+		newKey(t, db, acc, "a bare"),
+		newKey(t, db, acc, "b full", func(k *apikey.Key) {
+			k.AdvancedPermissions = []string{apikey.AdvancedVerify}
+			k.Roles = []apikey.RoleGrant{{Role: apikey.RoleSupport}, {Role: apikey.RoleAccountViewer, Accounts: scope}}
+			k.AllowedIPs = []apikey.IPEntry{{Prefix: netip.MustParsePrefix("192.168.0.0/16"), Source: "192.168.0.0/16"}, {Prefix: netip.MustParsePrefix("10.0.0.0/8"), Source: "10.0.0.0/8"}}
+			k.ResponseHeaders = []apikey.Header{{Name: "X-Zulu", Value: "z"}, {Name: "X-Alpha", Value: "a", Excluded: true}, {Name: "X-Mike", Value: "m"}}
+		}),
+		newKey(t, db, acc, "c headers only", func(k *apikey.Key) {
+			k.ResponseHeaders = []apikey.Header{{Name: "X-Only", Value: "1"}}
+		}),
+		newKey(t, db, acc, "d roles only", func(k *apikey.Key) {
+			k.Roles = []apikey.RoleGrant{{Role: apikey.RoleAccountViewer, Accounts: scope[1:]}}
+		}),
+	}
+	page, err := db.ListKeys(ctx, apikey.KeyQuery{AccountIDs: []string{acc}, PerPage: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Keys) != len(keys) {
+		t.Fatalf("%d keys listed, want %d", len(page.Keys), len(keys))
+	}
+	for i, got := range page.Keys {
+		whole, err := db.KeyByHash(ctx, keys[i].SecretHash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lists := func(k *apikey.Key) string {
+			return fmt.Sprintf("roles %v; permissions %v; IPs %v; headers %v", k.Roles, k.AdvancedPermissions, k.AllowedIPs, k.ResponseHeaders)
+		}
+		if got.ID != keys[i].ID || lists(got) != lists(whole) {
+			t.Errorf("%s listed:\n %s\nverification reads:\n %s", keys[i].Name, lists(got), lists(whole))
+		}
+	}
+	if h := page.Keys[1].ResponseHeaders; len(h) != 3 || h[0].Name != "X-Zulu" || !h[1].Excluded || h[2].Name != "X-Mike" {
+		t.Errorf("headers out of their order: %v", h)
+	}
+}
+
 func TestNameUniquePerAccountIgnoringCase(t *testing.T) {
 	db, _ := openTest(t)
 	ctx := context.Background()
@@ -722,6 +770,18 @@ func TestKeyPagesAroundTheCountCap(t *testing.T) {
 			t.Errorf("page %d: total %d (more than: %v), own %d (%v); want more than %d", pageNo, got.Total, got.MoreThan, got.Own, got.OwnMoreThan, countCap)
 		}
 	}
+	// An attention rule's list counts only as far as the panel that links
+	// to it: the active keys, never used, are all "unused".
+	for _, pageNo := range []int{1, 20, 21, 172, 173} {
+		q := apikey.KeyQuery{AccountIDs: []string{account}, Attention: apikey.AttentionUnused, Page: pageNo, PerPage: 50, Now: *now}
+		got, want := pageAndTruth(t, db, q)
+		if ids(got.Keys) != ids(want.Keys) || len(got.Keys) == 0 {
+			t.Errorf("unused, page %d:\n got %s\nwant %s", pageNo, ids(got.Keys), ids(want.Keys))
+		}
+		if got.Total != apikey.AttentionCountCap || !got.MoreThan || got.Own != apikey.AttentionCountCap || !got.OwnMoreThan {
+			t.Errorf("unused, page %d: total %d (more than: %v), own %d (%v); want more than %d", pageNo, got.Total, got.MoreThan, got.Own, got.OwnMoreThan, apikey.AttentionCountCap)
+		}
+	}
 	// A filter that leaves fewer than the cap: exact on every page.
 	active := n - (n+6)/7
 	for _, pageNo := range []int{1, 100, 173, 174} {
@@ -753,7 +813,7 @@ func TestOwnTotal(t *testing.T) {
 		{51, 50, countCap - 50, countCap + 1, true}, // runs past the cap
 		{51, 50, countCap - 51, 0, false},           // reaches the cap: count
 	} {
-		n, shown := ownTotal(tc.got, tc.want, tc.from)
+		n, shown := ownTotal(tc.got, tc.want, tc.from, countCap)
 		if n != tc.n || shown != tc.shown {
 			t.Errorf("ownTotal(%d, %d, %d) = %d, %v; want %d, %v", tc.got, tc.want, tc.from, n, shown, tc.n, tc.shown)
 		}
