@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -93,20 +92,21 @@ func (db *DB) ListKeys(ctx context.Context, in apikey.KeyQuery) (apikey.KeyPage,
 	// have been pushed onto it by inherited ones.
 	from := max(0, offset-len(inherited))
 	want := page.PerPage + offset - from
-	// Where the page cannot show the total (it would have to run past the
-	// cap), the keys are counted beside its read rather than after it.
+	// Where the page may not show the total (it cannot run past the cap),
+	// the keys are counted beside its read rather than after it; where the
+	// rows do show it, they give it, and the count is not used.
 	args = slices.Clip(args) // appended to by both
-	var count func() (int, error)
+	count := func() (int, error) { return db.countKeysUpTo(ctx, where, args, limit+1) }
+	var beside func() (int, error)
 	if !counted && from+want+1 <= limit {
-		count = db.countBeside(ctx, where, args, limit+1)
+		beside = db.countBeside(ctx, where, args, limit+1)
+		count = beside
 	}
 	// One row more than the page needs: where the page itself shows the
-	// total (it ends short of it, or runs past the cap), nothing is counted.
+	// total (it ends short of it, or runs past the cap), its rows give it.
 	rows, err := db.queryKeyRows(ctx, db.keyPageQuery(where, q.Sort), append(args, want+1, from)...)
-	if count != nil {
-		var countErr error
-		n, countErr = count() // awaited even on an error: no query outlives the list
-		counted, err = true, errors.Join(err, countErr)
+	if beside != nil {
+		beside() // awaited whatever the read did: no query outlives the list
 	}
 	if err != nil {
 		return page, err
@@ -114,7 +114,7 @@ func (db *DB) ListKeys(ctx context.Context, in apikey.KeyQuery) (apikey.KeyPage,
 	if !counted {
 		var shown bool
 		if n, shown = ownTotal(len(rows), want, from, limit); !shown {
-			if n, err = db.countKeysUpTo(ctx, where, args, limit+1); err != nil {
+			if n, err = count(); err != nil {
 				return page, err
 			}
 		}
@@ -174,7 +174,8 @@ func (db *DB) countKeysUpTo(ctx context.Context, where string, args []any, limit
 	return n, nil
 }
 
-// countBeside starts countKeysUpTo and returns what waits for its result.
+// countBeside starts countKeysUpTo and returns what waits for its result
+// (as often as it is called).
 func (db *DB) countBeside(ctx context.Context, where string, args []any, limit int) func() (int, error) {
 	done := make(chan struct{})
 	var n int
@@ -224,8 +225,9 @@ func (db *DB) listMerged(ctx context.Context, q keyQuery, page apikey.KeyPage, o
 const maxMergedAccounts = 400
 
 // byAccountCounted is q once for each of its accounts, with how many keys
-// each selects (as far as one past the count's cap), and the index each
-// is best read along.
+// each selects (as far as one past the count's cap, or past
+// attentionSortMax where that is further), and the index each is best
+// read along.
 func (db *DB) byAccountCounted(ctx context.Context, q keyQuery) ([]keyQuery, []int, error) {
 	parts, counts := byAccount(q), make([]int, len(q.AccountIDs))
 	for i := range parts {
@@ -395,7 +397,8 @@ type keyQuery struct {
 }
 
 // attentionIndexes are the indexes that find each attention rule's keys of
-// an account (migration 0025); the admin rule is found by role instead.
+// an account (SQLite's migration 0025, PostgreSQL's 0017 and 0024); the
+// admin rule is found by role instead.
 var attentionIndexes = map[apikey.Attention]string{
 	apikey.AttentionExpiring:   "api_keys_account_active_expires",
 	apikey.AttentionUnused:     "api_keys_account_active_unused",
@@ -541,7 +544,7 @@ func keyFilter(q keyQuery) (string, []any) {
 }
 
 // attentionCond is the condition of q's attention rule, written so that
-// the rule's own index (migration 0025) serves it: "active = 1" literally,
+// the rule's own index (attentionIndexes) serves it: "active = 1" literally,
 // as the partial indexes say, and the unused keys' COALESCE as indexed.
 func attentionCond(q apikey.KeyQuery) (string, []any) {
 	switch q.Attention {
