@@ -97,16 +97,16 @@ func (db *DB) ListKeys(ctx context.Context, in apikey.KeyQuery) (apikey.KeyPage,
 	// rows do show it, they give it, and the count is not used.
 	args = slices.Clip(args) // appended to by both
 	count := func() (int, error) { return db.countKeysUpTo(ctx, where, args, limit+1) }
-	var beside func() (int, error)
+	var started func() (int, error)
 	if !counted && from+want+1 <= limit {
-		beside = db.countBeside(ctx, where, args, limit+1)
-		count = beside
+		started = beside(count)
+		count = started
 	}
 	// One row more than the page needs: where the page itself shows the
 	// total (it ends short of it, or runs past the cap), its rows give it.
 	rows, err := db.queryKeyRows(ctx, db.keyPageQuery(where, q.Sort), append(args, want+1, from)...)
-	if beside != nil {
-		beside() // awaited whatever the read did: no query outlives the list
+	if started != nil {
+		started() // awaited whatever the read did: no query outlives the list
 	}
 	if err != nil {
 		return page, err
@@ -174,19 +174,19 @@ func (db *DB) countKeysUpTo(ctx context.Context, where string, args []any, limit
 	return n, nil
 }
 
-// countBeside starts countKeysUpTo and returns what waits for its result
-// (as often as it is called).
-func (db *DB) countBeside(ctx context.Context, where string, args []any, limit int) func() (int, error) {
+// beside starts f and returns what waits for its result (as often as it
+// is called).
+func beside[T any](f func() (T, error)) func() (T, error) {
 	done := make(chan struct{})
-	var n int
+	var v T
 	var err error
 	go func() {
 		defer close(done)
-		n, err = db.countKeysUpTo(ctx, where, args, limit)
+		v, err = f()
 	}()
-	return func() (int, error) {
+	return func() (T, error) {
 		<-done
-		return n, err
+		return v, err
 	}
 }
 
@@ -196,27 +196,44 @@ func (db *DB) countBeside(ctx context.Context, where string, args []any, limit i
 // rows are read. (Merging whole rows in Go read every one of them: 10,000
 // for a page 200 deep.)
 func (db *DB) listMerged(ctx context.Context, q keyQuery, page apikey.KeyPage, offset int) (apikey.KeyPage, error) {
-	parts, counts, err := db.byAccountCounted(ctx, q)
-	if err != nil {
+	var parts []keyQuery
+	var counts func() ([]int, error)
+	if q.indexHint != "" {
+		// Each account's count chooses the index its keys are read along
+		// (readInOrder): counted first.
+		p, n, err := db.byAccountCounted(ctx, q)
+		if err != nil {
+			return page, err
+		}
+		parts, counts = p, func() ([]int, error) { return n, nil }
+	} else {
+		// The counts only give the total: counted beside the page's read.
+		parts = byAccount(q)
+		counts = beside(func() ([]int, error) { return db.countParts(ctx, parts) })
+	}
+	var keys []*apikey.Key
+	var err error
+	if len(parts) > maxMergedAccounts {
+		var all apikey.KeyPage
+		all, err = db.listTogether(ctx, q, page, offset)
+		keys = all.Keys
+	} else {
+		query, args := db.mergedPageQuery(parts, q.Sort, offset+page.PerPage)
+		keys, err = db.queryKeys(ctx, query, append(args, page.PerPage, offset)...)
+	}
+	n, countErr := counts() // awaited whatever the read did: no query outlives the list
+	if err = cmp.Or(err, countErr); err != nil {
 		return page, err
 	}
 	limit := countCapOf(q.KeyQuery)
-	page.Own, page.OwnMoreThan = min(counts[0], limit), counts[0] > limit
+	page.Own, page.OwnMoreThan = min(n[0], limit), n[0] > limit
 	page.Total, page.MoreThan = 0, false
-	for _, n := range counts {
-		page.Total += min(n, limit)
-		page.MoreThan = page.MoreThan || n > limit
+	for _, c := range n {
+		page.Total += min(c, limit)
+		page.MoreThan = page.MoreThan || c > limit
 	}
-	if !page.MoreThan && offset >= page.Total {
-		return page, nil
-	}
-	if len(parts) > maxMergedAccounts {
-		return db.listTogether(ctx, q, page, offset)
-	}
-	query, args := db.mergedPageQuery(parts, q.Sort, offset+page.PerPage)
-	keys, err := db.queryKeys(ctx, query, append(args, page.PerPage, offset)...)
 	page.Keys = keys
-	return page, err
+	return page, nil
 }
 
 // maxMergedAccounts bounds the accounts one merged page reads apart: SQLite
@@ -225,21 +242,32 @@ func (db *DB) listMerged(ctx context.Context, q keyQuery, page apikey.KeyPage, o
 const maxMergedAccounts = 400
 
 // byAccountCounted is q once for each of its accounts, with how many keys
-// each selects (as far as one past the count's cap, or past
-// attentionSortMax where that is further), and the index each is best
-// read along.
+// each selects (countParts), and the index each is best read along.
 func (db *DB) byAccountCounted(ctx context.Context, q keyQuery) ([]keyQuery, []int, error) {
-	parts, counts := byAccount(q), make([]int, len(q.AccountIDs))
+	parts := byAccount(q)
+	counts, err := db.countParts(ctx, parts)
+	if err != nil {
+		return nil, nil, err
+	}
 	for i := range parts {
-		where, args := keyFilter(parts[i])
-		n, err := db.countKeysUpTo(ctx, where, args, max(countCapOf(q.KeyQuery), attentionSortMax)+1)
-		if err != nil {
-			return nil, nil, err
-		}
-		counts[i] = n
-		db.readInOrder(&parts[i], n)
+		db.readInOrder(&parts[i], counts[i])
 	}
 	return parts, counts, nil
+}
+
+// countParts counts the keys each of parts selects, as far as one past
+// the count's cap, or past attentionSortMax where that is further.
+func (db *DB) countParts(ctx context.Context, parts []keyQuery) ([]int, error) {
+	counts := make([]int, len(parts))
+	for i, part := range parts {
+		where, args := keyFilter(part)
+		n, err := db.countKeysUpTo(ctx, where, args, max(countCapOf(part.KeyQuery), attentionSortMax)+1)
+		if err != nil {
+			return nil, err
+		}
+		counts[i] = n
+	}
+	return counts, nil
 }
 
 // byAccount is q once for each of its accounts.
