@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/sync/errgroup"
+
 	"keyconsole/internal/apikey"
 )
 
@@ -97,34 +99,42 @@ func (db *DB) ListKeys(ctx context.Context, in apikey.KeyQuery) (apikey.KeyPage,
 	// rows do show it, they give it, and the count is not used.
 	args = slices.Clip(args) // appended to by both
 	count := func() (int, error) { return db.countKeysUpTo(ctx, where, args, limit+1) }
-	var started func() (int, error)
 	if !counted && from+want+1 <= limit {
-		started = beside(count)
-		count = started
+		var g errgroup.Group
+		var c int
+		countNow := count // the count itself, not what awaits it below
+		g.Go(func() (err error) { c, err = countNow(); return err })
+		defer g.Wait() // however the list returns: no query outlives it
+		count = func() (int, error) { return c, g.Wait() }
 	}
 	// One row more than the page needs: where the page itself shows the
 	// total (it ends short of it, or runs past the cap), its rows give it.
 	rows, err := db.queryKeyRows(ctx, db.keyPageQuery(where, q.Sort), append(args, want+1, from)...)
-	if started != nil {
-		started() // awaited whatever the read did: no query outlives the list
-	}
 	if err != nil {
 		return page, err
 	}
-	if !counted {
-		var shown bool
-		if n, shown = ownTotal(len(rows), want, from, limit); !shown {
-			if n, err = count(); err != nil {
-				return page, err
-			}
+	got := len(rows)
+	total, shown := ownTotal(got, want, from, limit)
+	switch {
+	case shown:
+		n = total
+	case !counted:
+		if n, err = count(); err != nil {
+			return page, err
 		}
 	}
-	rows = rows[:min(len(rows), want)]
-	page.Own, page.OwnMoreThan = min(n, limit), n > limit
-	page.Total, page.MoreThan = n+len(inherited), n > limit
-	if page.MoreThan {
-		page.Total = limit + len(inherited)
+	// Past the cap a total is a floor ("more than"): the cap, or the
+	// page's end where own keys are seen to follow it. Where the read
+	// ended, every key was seen: exact, however many.
+	page.Own = n
+	if ended := shown && got <= want; !ended && n > limit {
+		page.Own, page.OwnMoreThan = limit, true
+		if got > want {
+			page.Own = max(limit, from+want)
+		}
 	}
+	page.Total, page.MoreThan = page.Own+len(inherited), page.OwnMoreThan
+	rows = rows[:min(got, want)]
 	if !page.MoreThan && offset >= page.Total {
 		return page, nil // past the end: nothing to show
 	}
@@ -152,9 +162,9 @@ func (db *DB) ListKeys(ctx context.Context, in apikey.KeyQuery) (apikey.KeyPage,
 
 // ownTotal is how many keys there are from what a page read from row from,
 // asking for want rows and one more, found: got. It is shown when the read
-// ended short of its limit (then every key after from was read), or ran
-// past the count's cap, limit (any number past it is shown alike);
-// otherwise the keys must be counted.
+// ended short of its limit (then every key after from was read: exact),
+// or ran past the count's cap, limit (then it is a floor); otherwise the
+// keys must be counted.
 func ownTotal(got, want, from, limit int) (n int, shown bool) {
 	switch {
 	case got > want && from+got > limit:
@@ -174,66 +184,67 @@ func (db *DB) countKeysUpTo(ctx context.Context, where string, args []any, limit
 	return n, nil
 }
 
-// beside starts f and returns what waits for its result (as often as it
-// is called).
-func beside[T any](f func() (T, error)) func() (T, error) {
-	done := make(chan struct{})
-	var v T
-	var err error
-	go func() {
-		defer close(done)
-		v, err = f()
-	}()
-	return func() (T, error) {
-		<-done
-		return v, err
-	}
-}
-
 // listMerged pages, for an account below one with many keys, through the
 // keys of each account of q, each read along its index: the database
 // merges them as they come and gives the page's ids, and only the page's
 // rows are read. (Merging whole rows in Go read every one of them: 10,000
 // for a page 200 deep.)
 func (db *DB) listMerged(ctx context.Context, q keyQuery, page apikey.KeyPage, offset int) (apikey.KeyPage, error) {
-	var parts []keyQuery
-	var counts func() ([]int, error)
-	if q.indexHint != "" {
-		// Each account's count chooses the index its keys are read along
-		// (readInOrder): counted first.
-		p, n, err := db.byAccountCounted(ctx, q)
+	limit := countCapOf(q.KeyQuery)
+	if q.indexHint != "" || len(q.AccountIDs) > maxMergedAccounts {
+		// Counted first: each account's count chooses the index its keys
+		// are read along, and a chain too deep to merge is not sorted for
+		// a page past its end.
+		parts, counts, err := db.byAccountCounted(ctx, q, max(limit, attentionSortMax)+1)
 		if err != nil {
 			return page, err
 		}
-		parts, counts = p, func() ([]int, error) { return n, nil }
-	} else {
-		// The counts only give the total: counted beside the page's read.
-		parts = byAccount(q)
-		counts = beside(func() ([]int, error) { return db.countParts(ctx, parts) })
-	}
-	var keys []*apikey.Key
-	var err error
-	if len(parts) > maxMergedAccounts {
-		var all apikey.KeyPage
-		all, err = db.listTogether(ctx, q, page, offset)
-		keys = all.Keys
-	} else {
-		query, args := db.mergedPageQuery(parts, q.Sort, offset+page.PerPage)
-		keys, err = db.queryKeys(ctx, query, append(args, page.PerPage, offset)...)
-	}
-	n, countErr := counts() // awaited whatever the read did: no query outlives the list
-	if err = cmp.Or(err, countErr); err != nil {
+		page = withMergedTotals(page, counts, limit)
+		if !page.MoreThan && offset >= page.Total {
+			return page, nil
+		}
+		if len(parts) > maxMergedAccounts {
+			return db.listTogether(ctx, q, page, offset)
+		}
+		page.Keys, err = db.readMerged(ctx, parts, q.Sort, page.PerPage, offset)
 		return page, err
 	}
-	limit := countCapOf(q.KeyQuery)
-	page.Own, page.OwnMoreThan = min(n[0], limit), n[0] > limit
+	// The counts only give the total: counted beside the page's read.
+	parts := byAccount(q)
+	var g errgroup.Group
+	var counts []int
+	g.Go(func() (err error) {
+		counts, err = db.countParts(ctx, parts, limit+1)
+		return err
+	})
+	keys, err := db.readMerged(ctx, parts, q.Sort, page.PerPage, offset)
+	if countErr := g.Wait(); err == nil { // awaited whatever the read did: no query outlives the list
+		err = countErr
+	}
+	if err != nil {
+		return page, err
+	}
+	page = withMergedTotals(page, counts, limit)
+	page.Keys = keys
+	return page, nil
+}
+
+// readMerged reads the page of the keys of parts, merged in the order sort.
+func (db *DB) readMerged(ctx context.Context, parts []keyQuery, sort string, perPage, offset int) ([]*apikey.Key, error) {
+	query, args := db.mergedPageQuery(parts, sort, offset+perPage)
+	return db.queryKeys(ctx, query, append(args, perPage, offset)...)
+}
+
+// withMergedTotals sets page's totals from each account's count (the
+// account's own first), each counted as far as one past limit.
+func withMergedTotals(page apikey.KeyPage, counts []int, limit int) apikey.KeyPage {
+	page.Own, page.OwnMoreThan = min(counts[0], limit), counts[0] > limit
 	page.Total, page.MoreThan = 0, false
-	for _, c := range n {
+	for _, c := range counts {
 		page.Total += min(c, limit)
 		page.MoreThan = page.MoreThan || c > limit
 	}
-	page.Keys = keys
-	return page, nil
+	return page
 }
 
 // maxMergedAccounts bounds the accounts one merged page reads apart: SQLite
@@ -242,10 +253,10 @@ func (db *DB) listMerged(ctx context.Context, q keyQuery, page apikey.KeyPage, o
 const maxMergedAccounts = 400
 
 // byAccountCounted is q once for each of its accounts, with how many keys
-// each selects (countParts), and the index each is best read along.
-func (db *DB) byAccountCounted(ctx context.Context, q keyQuery) ([]keyQuery, []int, error) {
+// each selects (as far as upTo), and the index each is best read along.
+func (db *DB) byAccountCounted(ctx context.Context, q keyQuery, upTo int) ([]keyQuery, []int, error) {
 	parts := byAccount(q)
-	counts, err := db.countParts(ctx, parts)
+	counts, err := db.countParts(ctx, parts, upTo)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -255,13 +266,12 @@ func (db *DB) byAccountCounted(ctx context.Context, q keyQuery) ([]keyQuery, []i
 	return parts, counts, nil
 }
 
-// countParts counts the keys each of parts selects, as far as one past
-// the count's cap, or past attentionSortMax where that is further.
-func (db *DB) countParts(ctx context.Context, parts []keyQuery) ([]int, error) {
+// countParts counts the keys each of parts selects, as far as upTo.
+func (db *DB) countParts(ctx context.Context, parts []keyQuery, upTo int) ([]int, error) {
 	counts := make([]int, len(parts))
 	for i, part := range parts {
 		where, args := keyFilter(part)
-		n, err := db.countKeysUpTo(ctx, where, args, max(countCapOf(part.KeyQuery), attentionSortMax)+1)
+		n, err := db.countKeysUpTo(ctx, where, args, upTo)
 		if err != nil {
 			return nil, err
 		}

@@ -187,7 +187,7 @@ func TestAttentionListOfManyKeys(t *testing.T) {
 	if db.e.name() == "sqlite" {
 		kq := keyQuery{KeyQuery: q}
 		db.decideIndex(&kq)
-		parts, _, err := db.byAccountCounted(ctx, kq)
+		parts, _, err := db.byAccountCounted(ctx, kq, attentionSortMax+1)
 		if err != nil {
 			t.Fatal(err)
 		}
