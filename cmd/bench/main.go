@@ -556,6 +556,10 @@ func (b *bench) pages() error {
 		{"… sorted by expiry, page 50", "/security/api-keys?account=" + seed.BerlinAccount + "&sort=expires&page=50", "< 20 ms"},
 		{"users page (40,000 users)", "/users", "< 50 ms"},
 		{"audit page filtered by account", "/security/audit?" + big, "< 50 ms"},
+		// Parts of names and actions few events have: each read every event.
+		{"… by a part of a key's name", "/security/audit?key=" + url.QueryEscape("Key 0000123"), "< 50 ms"},
+		{"… by a user's name", "/security/audit?actor=user000123", "< 50 ms"},
+		{"… by an action no event has", "/security/audit?action=" + apikey.ActionAccountDeleted, "< 50 ms"},
 	} {
 		var times []float64
 		for range 7 {

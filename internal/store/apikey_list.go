@@ -498,16 +498,8 @@ func (db *DB) searchKeys(ctx context.Context, term string) (keySearch, error) {
 	scan := keySearch{cond: `search_fold LIKE ? ESCAPE '\'`, args: []any{likeContains(term)}}
 	index := db.e.keySearchIndex()
 	if index == "" {
-		// The planner reads the pg_trgm index itself, asking it for every
-		// trigram of the text, and every one it asks for costs its whole
-		// list of keys. So it is asked for the telling part only (see
-		// indexPart) and the whole text is matched on the keys found, in
-		// an expression the index cannot serve.
-		if part, ok := indexPart(fold(strings.TrimSpace(term))); ok {
-			return keySearch{cond: `search_fold LIKE ? ESCAPE '\' AND (search_fold || '') LIKE ? ESCAPE '\'`,
-				args: []any{likeContains(part), likeContains(term)}}, nil
-		}
-		return scan, nil
+		cond, args := likeAlongTrigrams("search_fold", term)
+		return keySearch{cond: cond, args: args}, nil
 	}
 	if utf8.RuneCountInString(fold(strings.TrimSpace(term))) < 3 {
 		return scan, nil // trigrams need three characters
@@ -525,6 +517,19 @@ func (db *DB) searchKeys(ctx context.Context, term string) (keySearch, error) {
 		return keySearch{}, err
 	}
 	return keySearch{cond: "id IN (SELECT value FROM json_each(?))", args: []any{string(ids)}, drives: true}, nil
+}
+
+// likeAlongTrigrams is a LIKE of column holding term, for a planner that
+// reads the column's pg_trgm index by itself: it asks the index for every
+// trigram of the text, and every one it asks for costs its whole list of
+// rows. So it is asked for the telling part only (see indexPart) and the
+// whole text is matched on the rows found, in an expression the index
+// cannot serve.
+func likeAlongTrigrams(column, term string) (string, []any) {
+	if part, ok := indexPart(fold(strings.TrimSpace(term))); ok {
+		return column + ` LIKE ? ESCAPE '\' AND (` + column + ` || '') LIKE ? ESCAPE '\'`, []any{likeContains(part), likeContains(term)}
+	}
+	return column + ` LIKE ? ESCAPE '\'`, []any{likeContains(term)}
 }
 
 // indexPart is the part of a folded search text worth asking a trigram

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/sync/errgroup"
 
 	"keyconsole/internal/apikey"
 )
@@ -61,28 +64,132 @@ func (db *DB) KeyAudit(ctx context.Context, keyID string, limit int) ([]apikey.A
 
 // ListAudit returns the events q selects, newest first, and how many match
 // (counted up to one past apikey.AuditCountCap).
-func (db *DB) ListAudit(ctx context.Context, q apikey.AuditQuery) ([]apikey.AuditEvent, int, error) {
+func (db *DB) ListAudit(ctx context.Context, in apikey.AuditQuery) ([]apikey.AuditEvent, int, error) {
+	q, err := db.auditQuery(ctx, in)
+	if err != nil {
+		return nil, 0, err
+	}
 	where, args := auditFilter(q, nil)
-	var total int
-	// Counted up to one past the cap: enough to say "more than".
-	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM audit_events`+where+` LIMIT ?) capped`,
-		append(slices.Clone(args), apikey.AuditCountCap+1)...).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count audit events: %w", err)
+	args = slices.Clip(args) // appended to by both reads
+	// Counted up to one past the cap, enough to say "more than", beside
+	// the page's read, unless the trigram index told it.
+	var g errgroup.Group
+	total, known := q.knownTotal()
+	if !known {
+		g.Go(func() error {
+			err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM audit_events`+where+` LIMIT ?) capped`,
+				append(args, apikey.AuditCountCap+1)...).Scan(&total)
+			if err != nil {
+				return fmt.Errorf("count audit events: %w", err)
+			}
+			return nil
+		})
 	}
 	query := auditColumns + where + ` ORDER BY at DESC, id DESC`
+	pageArgs := args
 	if q.PerPage > 0 {
 		query += ` LIMIT ? OFFSET ?`
-		args = append(args, q.PerPage, (max(q.Page, 1)-1)*q.PerPage)
+		pageArgs = append(args, q.PerPage, (max(q.Page, 1)-1)*q.PerPage)
 	}
 	var out []apikey.AuditEvent
-	err := db.eachRow(ctx, "audit events", query, args, func(rows *sql.Rows) error {
+	err = db.eachRow(ctx, "audit events", query, pageArgs, func(rows *sql.Rows) error {
 		ev, _, err := scanAuditAt(rows)
 		if err == nil {
 			out = append(out, ev)
 		}
 		return err
 	})
+	if counted := g.Wait(); err == nil {
+		err = counted
+	}
 	return out, total, err
+}
+
+// auditQuery is an audit query with its name filters decided.
+type auditQuery struct {
+	apikey.AuditQuery
+	actor, key nameMatch
+}
+
+// nameMatch is how a filter by a part of a name is matched (cond, with
+// args). On SQLite, by the events its trigram index found, by their
+// places in the chain (drives: they lead the query), unless the part is
+// too short for trigrams or the index found more than
+// apikey.AuditCountCap (common: matches that common fill a page along the
+// events' time quickly); then, as on PostgreSQL, whose planner reads its
+// trigram index by itself, by LIKE.
+type nameMatch struct {
+	cond           string
+	args           []any
+	drives, common bool
+	found          int // the events found, where drives
+}
+
+// auditQuery decides how in's name filters are matched.
+func (db *DB) auditQuery(ctx context.Context, in apikey.AuditQuery) (auditQuery, error) {
+	q := auditQuery{AuditQuery: in}
+	var err error
+	if in.Actor != "" {
+		if q.actor, err = db.matchName(ctx, "actor", "actor_name_fold", in.Actor); err != nil {
+			return q, err
+		}
+	}
+	if in.Key != "" {
+		q.key, err = db.matchName(ctx, "target", "target_name_fold", in.Key)
+	}
+	return q, err
+}
+
+// matchName decides how part is matched in the names of column, which
+// the trigram index names indexed.
+func (db *DB) matchName(ctx context.Context, indexed, column, part string) (nameMatch, error) {
+	index := db.e.auditSearchIndex(indexed)
+	if index == "" {
+		cond, args := likeAlongTrigrams(column, part)
+		return nameMatch{cond: cond, args: args}, nil
+	}
+	scan := nameMatch{cond: column + ` LIKE ? ESCAPE '\'`, args: []any{likeContains(part)}}
+	if utf8.RuneCountInString(fold(strings.TrimSpace(part))) < 3 {
+		return scan, nil // trigrams need three characters
+	}
+	seqs := []int64{}
+	err := db.eachRow(ctx, "audit search", index, []any{globContains(part), apikey.AuditCountCap + 1}, func(rows *sql.Rows) error {
+		var seq int64
+		err := rows.Scan(&seq)
+		seqs = append(seqs, seq)
+		return err
+	})
+	if err != nil {
+		return nameMatch{}, err
+	}
+	if len(seqs) > apikey.AuditCountCap {
+		scan.common = true
+		return scan, nil
+	}
+	list, err := json.Marshal(seqs)
+	return nameMatch{cond: `seq IN (SELECT value FROM json_each(?))`, args: []any{string(list)}, drives: true, found: len(seqs)}, err
+}
+
+// knownTotal is the total of a query whose one filter is by a name part
+// where the trigram index told it: more than the cap where it found more,
+// else, for the actor's name (a target's also matches its id), what it
+// found.
+func (q auditQuery) knownTotal() (int, bool) {
+	filters := 0
+	for _, set := range []bool{q.Actor != "", q.Key != "", q.Action != "", len(q.Accounts) > 0, q.From != nil, q.To != nil} {
+		if set {
+			filters++
+		}
+	}
+	switch {
+	case filters != 1:
+		return 0, false
+	case q.actor.common || q.key.common:
+		return apikey.AuditCountCap + 1, true
+	case q.actor.drives:
+		return q.actor.found, true
+	}
+	return 0, false
 }
 
 // AuditAccountNames returns the names the audit trail recorded for the
@@ -117,7 +224,11 @@ var auditBatch = 1000
 // batch at a time, each starting where the last ended (by time and id, not
 // by offset): memory stays the same however long the trail, and no
 // connection is held while fn writes the events out.
-func (db *DB) EachAudit(ctx context.Context, q apikey.AuditQuery, fn func(apikey.AuditEvent) error) error {
+func (db *DB) EachAudit(ctx context.Context, in apikey.AuditQuery, fn func(apikey.AuditEvent) error) error {
+	q, err := db.auditQuery(ctx, in)
+	if err != nil {
+		return err
+	}
 	var after *auditCursor
 	for {
 		where, args := auditFilter(q, after)
@@ -154,39 +265,46 @@ const auditColumns = `SELECT id, at, actor_kind, actor_id, actor_name, client_ip
 		FROM audit_events`
 
 // auditFilter is the WHERE clause for q, for events older than after when
-// it is set.
-func auditFilter(q apikey.AuditQuery, after *auditCursor) (string, []any) {
+// it is set. Where a name filter found its events along the trigram
+// index, they drive the query: the other columns' indexes are kept out of
+// the plan (a "+" before the column), or SQLite would read every event of
+// a big account, or of the time index, and test each against the few.
+func auditFilter(q auditQuery, after *auditCursor) (string, []any) {
 	var conds []string
 	var args []any
+	col := func(c string) string { return c }
+	if q.actor.drives || q.key.drives {
+		col = func(c string) string { return "+" + c }
+	}
 	if q.Actor != "" {
-		conds = append(conds, `actor_name_fold LIKE ? ESCAPE '\'`)
-		args = append(args, likeContains(q.Actor))
+		conds = append(conds, q.actor.cond)
+		args = append(args, q.actor.args...)
 	}
 	if q.Key != "" {
-		conds = append(conds, `(target_id = ? OR target_name_fold LIKE ? ESCAPE '\')`)
-		args = append(args, q.Key, likeContains(q.Key))
+		conds = append(conds, `(target_id = ? OR `+q.key.cond+`)`)
+		args = append(append(args, q.Key), q.key.args...)
 	}
 	if q.Action != "" {
-		conds = append(conds, `action = ?`)
+		conds = append(conds, col("action")+` = ?`)
 		args = append(args, q.Action)
 	}
 	if len(q.Accounts) > 0 {
-		conds = append(conds, `account_id IN (`+placeholders(len(q.Accounts))+`)`)
+		conds = append(conds, col("account_id")+` IN (`+placeholders(len(q.Accounts))+`)`)
 		for _, a := range q.Accounts {
 			args = append(args, a)
 		}
 	}
 	if q.From != nil {
-		conds = append(conds, `at >= ?`)
+		conds = append(conds, col("at")+` >= ?`)
 		args = append(args, formatTime(*q.From))
 	}
 	if q.To != nil {
-		conds = append(conds, `at < ?`)
+		conds = append(conds, col("at")+` < ?`)
 		args = append(args, formatTime(*q.To))
 	}
 	if after != nil {
 		// Written so that the time alone bounds a read along the index.
-		conds = append(conds, `at <= ? AND (at < ? OR id < ?)`)
+		conds = append(conds, col("at")+` <= ? AND (at < ? OR id < ?)`)
 		args = append(args, after.at, after.at, after.id)
 	}
 	if len(conds) == 0 {

@@ -26,8 +26,8 @@ var copyOrder = []string{
 // record of migrations, and the runtime state of running instances (which
 // are up, recent key changes for their caches, sign-in failures being
 // throttled) starts afresh. Every other table is copied, but for SQLite's
-// search index (api_key_search and its own tables): the target indexes the
-// keys as they arrive.
+// search indexes (api_key_search, audit_search and their own tables): the
+// target indexes the keys and events as they arrive.
 var notCopied = map[string]bool{
 	"schema_migrations": true,
 	"instances":         true,
@@ -39,7 +39,7 @@ var notCopied = map[string]bool{
 }
 
 func copied(table string) bool {
-	return !notCopied[table] && !strings.HasPrefix(table, "api_key_search")
+	return !notCopied[table] && !strings.HasPrefix(table, "api_key_search") && !strings.HasPrefix(table, "audit_search")
 }
 
 // sourceTable is a table to copy, as the source describes it.

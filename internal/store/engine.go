@@ -59,6 +59,11 @@ type engine interface {
 	// matches the GLOB pattern given as its parameter, along a trigram index
 	// the planner would not choose by itself ("" where it would).
 	keySearchIndex() string
+	// auditSearchIndex is a query of the places in the chain (seq) of the
+	// audit events whose name in column ("actor" or "target") matches the
+	// GLOB pattern given as its first parameter, at most its second, along
+	// a trigram index ("" where the planner reads its own by itself).
+	auditSearchIndex(column string) string
 	// pageIDsFirst tells whether a page far down a list is better read as
 	// its ids first, then their rows: PostgreSQL's index scan reads the row
 	// of every key skipped on the way, where an index-only scan of the ids

@@ -174,6 +174,10 @@ func (e postgresEngine) listen(ctx context.Context, woken func()) error {
 // planner judges it worth it.
 func (postgresEngine) keySearchIndex() string { return "" }
 
+// auditSearchIndex: a LIKE on either folded name uses its pg_trgm index
+// (migration 0025) whenever the planner judges it worth it.
+func (postgresEngine) auditSearchIndex(string) string { return "" }
+
 // useIndex: PostgreSQL's autovacuum keeps statistics; its planner chooses.
 func (postgresEngine) useIndex(string) string { return "" }
 

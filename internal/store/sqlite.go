@@ -44,6 +44,11 @@ func (sqliteEngine) keySearchIndex() string {
 	return `SELECT r.key_id FROM api_key_search s JOIN api_key_search_rows r ON r.n = s.rowid WHERE s.text GLOB ?`
 }
 
+// auditSearchIndex: the FTS5 trigram table of migration 0032.
+func (sqliteEngine) auditSearchIndex(column string) string {
+	return `SELECT rowid FROM audit_search WHERE ` + column + ` GLOB ? LIMIT ?`
+}
+
 // useIndex: SQLite keeps no statistics unless told to ANALYZE.
 func (sqliteEngine) useIndex(index string) string { return " INDEXED BY " + index }
 

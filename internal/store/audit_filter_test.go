@@ -1,0 +1,229 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"keyconsole/internal/apikey"
+	"keyconsole/internal/store/storetest"
+)
+
+// auditTrail bulk-loads n events, the i-th made by event(i) at a second
+// of its own, and returns them as stored.
+func auditTrail(t *testing.T, db *DB, now time.Time, n int, event func(i int) apikey.AuditEvent) []apikey.AuditEvent {
+	t.Helper()
+	events := make([]apikey.AuditEvent, n)
+	for i := range events {
+		ev := event(i)
+		ev.ID, ev.At, ev.ActorKind = fmt.Sprintf("evt_%05d", i), now.Add(time.Duration(i)*time.Second), apikey.PrincipalUser
+		events[i] = ev
+	}
+	if err := db.BulkLoad(context.Background(), Bulk{Events: events}); err != nil {
+		t.Fatal(err)
+	}
+	return events
+}
+
+// auditScan is what q selects among events, newest first, by a scan in Go.
+func auditScan(events []apikey.AuditEvent, q apikey.AuditQuery) []string {
+	has := func(name, part string) bool { return strings.Contains(fold(name), fold(strings.TrimSpace(part))) }
+	var out []apikey.AuditEvent
+	for _, ev := range events {
+		if q.Actor != "" && !has(ev.ActorName, q.Actor) || q.Key != "" && ev.TargetID != q.Key && !has(ev.TargetName, q.Key) ||
+			q.Action != "" && ev.Action != q.Action || len(q.Accounts) > 0 && !slices.Contains(q.Accounts, ev.AccountID) ||
+			q.From != nil && ev.At.Before(*q.From) || q.To != nil && !ev.At.Before(*q.To) {
+			continue
+		}
+		out = append(out, ev)
+	}
+	slices.SortFunc(out, func(a, b apikey.AuditEvent) int {
+		if c := b.At.Compare(a.At); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+	ids := make([]string, len(out))
+	for i, ev := range out {
+		ids[i] = ev.ID
+	}
+	return ids
+}
+
+// Every filter of the audit trail, alone and together, finds what a scan
+// of every event finds, page by page and in the export: parts of names in
+// any case (along the trigram index on SQLite, where they are three
+// characters or more), a target's exact id, LIKE's and GLOB's own
+// characters taken as themselves, a rare action.
+func TestAuditFiltersMatchAScan(t *testing.T) {
+	t.Parallel()
+	db, now := openTest(t)
+	ctx := context.Background()
+	actors := []string{"Anna Schmidt", "Ärzte Admin", "bob_smith", "100% sure", "star*name", "q?mark [x]", "User 0001"}
+	accounts := []string{"acc_a", "acc_b", "acc_c"}
+	events := auditTrail(t, db, *now, 300, func(i int) apikey.AuditEvent {
+		action := apikey.ActionKeyUpdated
+		if i%97 == 0 {
+			action = apikey.ActionUserDeactivated
+		}
+		return apikey.AuditEvent{ActorName: actors[i%len(actors)], AccountID: accounts[i%len(accounts)],
+			TargetID: fmt.Sprintf("key_%04d", i%40), TargetName: fmt.Sprintf("Key %04d", i%40), Action: action}
+	})
+	from, to := now.Add(50*time.Second), now.Add(200*time.Second)
+	var queries []apikey.AuditQuery
+	for _, actor := range []string{"anna", "ANNA SCH", "ärzte", "ÄRZTE", "an", "b", "_sm", "100%", "r*n", "?mark [", "nobody here", " user 00 "} {
+		queries = append(queries, apikey.AuditQuery{Actor: actor})
+	}
+	for _, key := range []string{"key_0007", "KEY 0007", "0007", "ey 00", "y_0", "nothing"} {
+		queries = append(queries, apikey.AuditQuery{Key: key})
+	}
+	queries = append(queries,
+		apikey.AuditQuery{Action: apikey.ActionUserDeactivated},
+		apikey.AuditQuery{Actor: "anna", Key: "key 000"},
+		apikey.AuditQuery{Actor: "smith", Action: apikey.ActionUserDeactivated},
+		apikey.AuditQuery{Actor: "admin", Accounts: []string{"acc_b", "acc_c"}},
+		apikey.AuditQuery{Key: "key_0012", From: &from, To: &to},
+		apikey.AuditQuery{Actor: "sure", Key: "0003", Accounts: []string{"acc_a"}, From: &from},
+	)
+	for _, q := range queries {
+		want := auditScan(events, q)
+		var listed []string
+		for page := 1; page == 1 || len(listed) < len(want); page++ {
+			q.Page, q.PerPage = page, 7
+			got, total, err := db.ListAudit(ctx, q)
+			if err != nil || total != len(want) || len(got) == 0 && len(want) > 0 {
+				t.Fatalf("%+v: %d events, total %d, want %d: %v", q, len(got), total, len(want), err)
+			}
+			for _, ev := range got {
+				listed = append(listed, ev.ID)
+			}
+		}
+		q.Page, q.PerPage = 0, 0
+		var exported []string
+		if err := db.EachAudit(ctx, q, func(ev apikey.AuditEvent) error { exported = append(exported, ev.ID); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(listed, want) || !slices.Equal(exported, want) {
+			t.Errorf("%+v:\nlisted   %v\nexported %v\nwant     %v", q, listed, exported, want)
+		}
+	}
+}
+
+// A name part more common than the count's cap is matched along the
+// events' time: the first page is the newest matches, and the total says
+// "more than" without counting them; with another filter it is counted.
+func TestAuditNameFilterOfACommonPart(t *testing.T) {
+	t.Parallel()
+	db, now := openTest(t)
+	ctx := context.Background()
+	n := apikey.AuditCountCap + 60
+	events := auditTrail(t, db, *now, n, func(i int) apikey.AuditEvent {
+		account := "acc_a"
+		if i%10 == 0 {
+			account = "acc_b"
+		}
+		return apikey.AuditEvent{ActorName: fmt.Sprintf("Common actor %05d", i), AccountID: account,
+			TargetID: "key_a", TargetName: "k", Action: apikey.ActionKeyUpdated}
+	})
+	for _, c := range []struct {
+		q     apikey.AuditQuery
+		total int
+	}{
+		{apikey.AuditQuery{Actor: "common"}, apikey.AuditCountCap + 1},
+		{apikey.AuditQuery{Actor: "common", Accounts: []string{"acc_b"}}, (n + 9) / 10},
+		{apikey.AuditQuery{Actor: "actor 0999"}, 10},
+	} {
+		c.q.Page, c.q.PerPage = 2, 50
+		got, total, err := db.ListAudit(ctx, c.q)
+		want := auditScan(events, c.q)
+		if err != nil || total != c.total || len(got) != min(50, max(len(want)-50, 0)) {
+			t.Fatalf("%+v: %d events, total %d, want %d: %v", c.q, len(got), total, c.total, err)
+		}
+		for i, ev := range got {
+			if ev.ID != want[50+i] {
+				t.Fatalf("%+v: event %d is %s, want %s", c.q, 50+i, ev.ID, want[50+i])
+			}
+		}
+	}
+}
+
+// On SQLite, the events a name part finds along the trigram index drive
+// the page's read (by their place in the chain), whatever else filters
+// it; a target's id is read along its index, and an action along its own.
+func TestAuditFilterPlansUseIndexes(t *testing.T) {
+	t.Parallel()
+	db, _ := openAt(t, storetest.SQLiteDSN(t))
+	ctx := context.Background()
+	var id, parent, unused int
+	var detail string
+	err := db.reader.QueryRowContext(ctx, `EXPLAIN QUERY PLAN `+db.e.auditSearchIndex("actor"), "*anna*", 10).
+		Scan(&id, &parent, &unused, &detail)
+	if err != nil || !strings.Contains(detail, "VIRTUAL TABLE INDEX 0:G") { // the GLOB handed to FTS5
+		t.Errorf("search plan %q %v", detail, err)
+	}
+	from := db.now()
+	for _, c := range []struct {
+		q             apikey.AuditQuery
+		want, refused string
+	}{
+		{apikey.AuditQuery{Actor: "anna"}, "INDEX audit_events_seq", "SCAN audit_events"},
+		{apikey.AuditQuery{Actor: "anna", Accounts: []string{"acc_a"}, Action: apikey.ActionKeyUpdated, From: &from}, "INDEX audit_events_seq", "audit_events_a"},
+		{apikey.AuditQuery{Key: "key_0001"}, "USING INDEX audit_events_key (target_id=?)", "SCAN audit_events"},
+		{apikey.AuditQuery{Action: apikey.ActionUserDeactivated}, "audit_events_action_at", "TEMP B-TREE"},
+	} {
+		q, err := db.auditQuery(ctx, c.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		where, args := auditFilter(q, nil)
+		for _, query := range []string{auditColumns + where + ` ORDER BY at DESC, id DESC LIMIT 50`, `SELECT COUNT(*) FROM (SELECT 1 FROM audit_events` + where + ` LIMIT 10001)`} {
+			if text := explainSQLite(t, db, query, args...); !strings.Contains(text, c.want) || strings.Contains(text, c.refused) {
+				t.Errorf("%+v: %s", c.q, text)
+			}
+		}
+	}
+}
+
+// On PostgreSQL, with statistics, the planner reads the trigram indexes
+// and the action's index by itself.
+func TestAuditFilterPlansOnPostgres(t *testing.T) {
+	t.Parallel()
+	db, now := openAt(t, storetest.PostgresDSN(t))
+	ctx := context.Background()
+	auditTrail(t, db, *now, 20_000, func(i int) apikey.AuditEvent {
+		action := apikey.ActionKeyUpdated
+		if i%5000 == 0 {
+			action = apikey.ActionUserDeactivated
+		}
+		return apikey.AuditEvent{ActorName: fmt.Sprintf("user %05d", i%2000), AccountID: fmt.Sprintf("acc_%02d", i%20),
+			TargetID: fmt.Sprintf("key_%05d", i), TargetName: fmt.Sprintf("Key %05d", i), Action: action}
+	})
+	if err := db.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		q    apikey.AuditQuery
+		want []string
+	}{
+		{apikey.AuditQuery{Actor: "user 01234"}, []string{"audit_events_actor_trgm"}},
+		{apikey.AuditQuery{Key: "key 01234"}, []string{"audit_events_key", "audit_events_target_trgm"}},
+		{apikey.AuditQuery{Action: apikey.ActionUserDeactivated}, []string{"audit_events_action_at"}},
+	} {
+		q, err := db.auditQuery(ctx, c.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		where, args := auditFilter(q, nil)
+		for _, query := range []string{auditColumns + where + ` ORDER BY at DESC, id DESC LIMIT 50`, `SELECT COUNT(*) FROM (SELECT 1 FROM audit_events` + where + ` LIMIT 10001) c`} {
+			text := planOf(t, db, `EXPLAIN `+db.e.rebind(query), args...)
+			for _, index := range c.want {
+				if !strings.Contains(text, index) || strings.Contains(text, "Seq Scan") {
+					t.Errorf("%+v:\n%s", c.q, text)
+				}
+			}
+		}
+	}
+}
