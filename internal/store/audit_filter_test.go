@@ -59,9 +59,10 @@ func auditScan(events []apikey.AuditEvent, q apikey.AuditQuery) []string {
 // characters or more), a target's exact id, LIKE's and GLOB's own
 // characters taken as themselves, a rare action.
 func TestAuditFiltersMatchAScan(t *testing.T) {
-	t.Parallel()
 	db, now := openTest(t)
 	ctx := context.Background()
+	defer func(n int) { auditBatch = n }(auditBatch)
+	auditBatch = 7 // the export's batches each start where the last ended, whatever drives the read
 	actors := []string{"Anna Schmidt", "Ärzte Admin", "bob_smith", "100% sure", "star*name", "q?mark [x]", "User 0001"}
 	accounts := []string{"acc_a", "acc_b", "acc_c"}
 	events := auditTrail(t, db, *now, 300, func(i int) apikey.AuditEvent {
@@ -103,8 +104,14 @@ func TestAuditFiltersMatchAScan(t *testing.T) {
 		}
 		q.Page, q.PerPage = 0, 0
 		var exported []string
-		if err := db.EachAudit(ctx, q, func(ev apikey.AuditEvent) error { exported = append(exported, ev.ID); return nil }); err != nil {
-			t.Fatal(err)
+		err := db.EachAudit(ctx, q, func(ev apikey.AuditEvent) error {
+			if exported = append(exported, ev.ID); len(exported) > len(want) {
+				return fmt.Errorf("more events exported than match")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%+v: %v", q, err)
 		}
 		if !slices.Equal(listed, want) || !slices.Equal(exported, want) {
 			t.Errorf("%+v:\nlisted   %v\nexported %v\nwant     %v", q, listed, exported, want)
@@ -125,7 +132,8 @@ func TestAuditNameFilterOfACommonPart(t *testing.T) {
 		if i%10 == 0 {
 			account = "acc_b"
 		}
-		return apikey.AuditEvent{ActorName: fmt.Sprintf("Common actor %05d", i), AccountID: account,
+		first := map[bool]string{true: " first"}[i < apikey.AuditCountCap]
+		return apikey.AuditEvent{ActorName: fmt.Sprintf("Common actor %05d%s", i, first), AccountID: account,
 			TargetID: "key_a", TargetName: "k", Action: apikey.ActionKeyUpdated}
 	})
 	for _, c := range []struct {
@@ -135,6 +143,7 @@ func TestAuditNameFilterOfACommonPart(t *testing.T) {
 		{apikey.AuditQuery{Actor: "common"}, apikey.AuditCountCap + 1},
 		{apikey.AuditQuery{Actor: "common", Accounts: []string{"acc_b"}}, (n + 9) / 10},
 		{apikey.AuditQuery{Actor: "actor 0999"}, 10},
+		{apikey.AuditQuery{Actor: "first"}, apikey.AuditCountCap}, // as many as the cap: counted, not "more than"
 	} {
 		c.q.Page, c.q.PerPage = 2, 50
 		got, total, err := db.ListAudit(ctx, c.q)
@@ -173,6 +182,8 @@ func TestAuditFilterPlansUseIndexes(t *testing.T) {
 		{apikey.AuditQuery{Actor: "anna", Accounts: []string{"acc_a"}, Action: apikey.ActionKeyUpdated, From: &from}, "INDEX audit_events_seq", "audit_events_a"},
 		{apikey.AuditQuery{Key: "key_0001"}, "USING INDEX audit_events_key (target_id=?)", "SCAN audit_events"},
 		{apikey.AuditQuery{Action: apikey.ActionUserDeactivated}, "audit_events_action_at", "TEMP B-TREE"},
+		// An action in an account: not every event of the action.
+		{apikey.AuditQuery{Action: apikey.ActionKeyUpdated, Accounts: []string{"acc_a"}}, "audit_events_account_action_at (account_id=? AND action=?)", "TEMP B-TREE"},
 	} {
 		q, err := db.auditQuery(ctx, c.q)
 		if err != nil {
@@ -188,7 +199,8 @@ func TestAuditFilterPlansUseIndexes(t *testing.T) {
 }
 
 // On PostgreSQL, with statistics, the planner reads the trigram indexes
-// and the action's index by itself.
+// and the action's indexes by itself, and a page of a part most events
+// have along the events' time.
 func TestAuditFilterPlansOnPostgres(t *testing.T) {
 	t.Parallel()
 	db, now := openAt(t, storetest.PostgresDSN(t))
@@ -225,5 +237,48 @@ func TestAuditFilterPlansOnPostgres(t *testing.T) {
 				}
 			}
 		}
+	}
+	// A part most events have: the page is read along the time index,
+	// not sorted whole (the count may read the table: it stops at the cap).
+	q, err := db.auditQuery(ctx, apikey.AuditQuery{Actor: "user 0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	where, args := auditFilter(q, nil)
+	if text := planOf(t, db, `EXPLAIN `+db.e.rebind(auditColumns+where+` ORDER BY at DESC, id DESC LIMIT 50`), args...); !strings.Contains(text, "audit_events_at") || largestSort(text) > 1000 {
+		t.Errorf("a common part's page:\n%s", text)
+	}
+}
+
+// A database that had events before the trigram indexes gets them all
+// indexed by the migration, and a name folded again is found by its new
+// fold (SQLite).
+func TestAuditSearchIndexesEventsBeforeIt(t *testing.T) {
+	t.Parallel()
+	db, now := openAt(t, storetest.SQLiteDSN(t))
+	ctx := context.Background()
+	events := auditTrail(t, db, *now, 50, func(i int) apikey.AuditEvent {
+		return apikey.AuditEvent{ActorName: fmt.Sprintf("Actor %02d", i), AccountID: "acc_a", TargetID: "key_a", TargetName: "Target", Action: apikey.ActionKeyUpdated}
+	})
+	for _, stmt := range []string{`DROP TABLE audit_search_actor`, `DROP TABLE audit_search_target`, `DROP TRIGGER audit_search_insert`,
+		`DROP TRIGGER audit_search_refold`, `DROP INDEX audit_events_action_at`, `DROP INDEX audit_events_account_action_at`,
+		`DELETE FROM schema_migrations WHERE name = '0032_audit_search.sql'`} {
+		if _, err := db.writer.ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	q := apikey.AuditQuery{Actor: "actor 1", PerPage: 50}
+	got, total, err := db.ListAudit(ctx, q)
+	if aq, _ := db.auditQuery(ctx, q); err != nil || !aq.actor.drives || total != 10 || len(got) != 10 || got[0].ID != auditScan(events, q)[0] {
+		t.Fatalf("after the migration: %d events, total %d, read along the index %v: %v", len(got), total, aq.actor.drives, err)
+	}
+	if _, err := db.writer.ExecContext(ctx, `UPDATE audit_events SET actor_name_fold = 'renamed' WHERE id = ?`, events[7].ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, total, err := db.ListAudit(ctx, apikey.AuditQuery{Actor: "renamed", PerPage: 50}); err != nil || total != 1 || len(got) != 1 || got[0].ID != events[7].ID {
+		t.Fatalf("folded again: %v, total %d: %v", got, total, err)
 	}
 }

@@ -44,9 +44,9 @@ func (sqliteEngine) keySearchIndex() string {
 	return `SELECT r.key_id FROM api_key_search s JOIN api_key_search_rows r ON r.n = s.rowid WHERE s.text GLOB ?`
 }
 
-// auditSearchIndex: the FTS5 trigram table of migration 0032.
+// auditSearchIndex: the FTS5 trigram tables of migration 0032.
 func (sqliteEngine) auditSearchIndex(column string) string {
-	return `SELECT rowid FROM audit_search WHERE ` + column + ` GLOB ? LIMIT ?`
+	return `SELECT rowid FROM audit_search_` + column + ` WHERE name GLOB ? LIMIT ?`
 }
 
 // useIndex: SQLite keeps no statistics unless told to ANALYZE.

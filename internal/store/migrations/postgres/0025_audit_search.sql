@@ -10,10 +10,12 @@ DECLARE
 BEGIN
     SELECT n.nspname INTO ext_schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
         WHERE e.extname = 'pg_trgm';
+    ext_schema := coalesce(ext_schema, current_schema());
     EXECUTE format('CREATE INDEX audit_events_actor_trgm ON audit_events USING gin (actor_name_fold %I.gin_trgm_ops)', ext_schema);
     EXECUTE format('CREATE INDEX audit_events_target_trgm ON audit_events USING gin (target_name_fold %I.gin_trgm_ops)', ext_schema);
 END
 $$;
 
--- An action's events, newest first.
+-- An action's events, newest first. (An action in an account is read along
+-- the account's index or this one, as the statistics say.)
 CREATE INDEX audit_events_action_at ON audit_events (action, at, id);
