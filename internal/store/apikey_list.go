@@ -501,22 +501,36 @@ func (db *DB) searchKeys(ctx context.Context, term string) (keySearch, error) {
 		cond, args := likeAlongTrigrams("search_fold", term)
 		return keySearch{cond: cond, args: args}, nil
 	}
-	if utf8.RuneCountInString(fold(strings.TrimSpace(term))) < 3 {
-		return scan, nil // trigrams need three characters
+	if tooShortForTrigrams(term) {
+		return scan, nil
 	}
 	// Read once, the ids found are given to each query the list makes.
-	found, err := queryNames(ctx, db.reader, index+` LIMIT ?`, globContains(term), searchIndexCap)
+	ids, found, err := db.alongTrigrams(ctx, index+` LIMIT ?`, term, searchIndexCap)
 	if err != nil {
 		return keySearch{}, fmt.Errorf("search keys: %w", err)
 	}
-	if len(found) >= searchIndexCap {
+	if found >= searchIndexCap {
 		return scan, nil
 	}
-	ids, err := json.Marshal(found)
+	return keySearch{cond: "id IN (SELECT value FROM json_each(?))", args: []any{ids}, drives: true}, nil
+}
+
+// tooShortForTrigrams tells whether a trigram index can find term: not
+// under three characters.
+func tooShortForTrigrams(term string) bool {
+	return utf8.RuneCountInString(fold(strings.TrimSpace(term))) < 3
+}
+
+// alongTrigrams reads the ids that query, a trigram index's whose
+// parameters are a GLOB pattern and a limit, finds holding term, at most
+// limit: as a JSON list for json_each, and how many.
+func (db *DB) alongTrigrams(ctx context.Context, query, term string, limit int) (string, int, error) {
+	found, err := queryNames(ctx, db.reader, query, globContains(term), limit)
 	if err != nil {
-		return keySearch{}, err
+		return "", 0, err
 	}
-	return keySearch{cond: "id IN (SELECT value FROM json_each(?))", args: []any{string(ids)}, drives: true}, nil
+	list, err := json.Marshal(append([]string{}, found...)) // [] rather than null for none
+	return string(list), len(found), err
 }
 
 // likeAlongTrigrams is a LIKE of column holding term, for a planner that

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"golang.org/x/sync/errgroup"
 
@@ -152,25 +151,18 @@ func (db *DB) auditQuery(ctx context.Context, in apikey.AuditQuery) (auditQuery,
 func (db *DB) matchName(ctx context.Context, indexed, column, part string) (nameMatch, error) {
 	scan := nameMatch{cond: column + ` LIKE ? ESCAPE '\'`, args: []any{likeContains(part)}}
 	index := db.e.auditSearchIndex(indexed)
-	if index == "" || utf8.RuneCountInString(fold(strings.TrimSpace(part))) < 3 {
-		return scan, nil // trigrams need three characters
+	if index == "" || tooShortForTrigrams(part) {
+		return scan, nil
 	}
-	seqs := []int64{}
-	err := db.eachRow(ctx, "audit search", index, []any{globContains(part), apikey.AuditCountCap + 1}, func(rows *sql.Rows) error {
-		var seq int64
-		err := rows.Scan(&seq)
-		seqs = append(seqs, seq)
-		return err
-	})
+	seqs, found, err := db.alongTrigrams(ctx, index, part, apikey.AuditCountCap+1)
 	if err != nil {
 		return nameMatch{}, err
 	}
-	if len(seqs) > apikey.AuditCountCap {
+	if found > apikey.AuditCountCap {
 		scan.common = true
 		return scan, nil
 	}
-	list, err := json.Marshal(seqs)
-	return nameMatch{cond: `seq IN (SELECT value FROM json_each(?))`, args: []any{string(list)}, drives: true, found: len(seqs)}, err
+	return nameMatch{cond: `seq IN (SELECT value FROM json_each(?))`, args: []any{seqs}, drives: true, found: found}, nil
 }
 
 // knownTotal is the total of a query whose one filter is by a name part
