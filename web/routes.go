@@ -134,12 +134,15 @@ func (s *Server) routes() {
 	// user's access token where the key does not allow unauthenticated calls.
 	// Never compressed: its answers carry new secrets and tokens.
 	api := func(method, path string, h echo.HandlerFunc, p apikey.Permission) {
-		e.Add(method, "/api/v1"+path, chain(h, s.apiAuth, s.apiUser, s.apiRequire(p)))
+		e.Add(method, "/api/v1"+path, chain(onlyDocumentedParams(method, "/api/v1"+path, h), s.apiAuth, s.apiUser, s.apiRequire(p)))
 	}
 	// Signing a user in needs only the key.
-	e.POST("/api/v1/login", chain(s.jsonLogin, s.apiAuth))
-	e.POST("/api/v1/token/refresh", chain(s.jsonRefresh, s.apiAuth))
-	e.POST("/api/v1/logout", chain(s.jsonLogout, s.apiAuth))
+	keyOnly := func(path string, h echo.HandlerFunc) {
+		e.POST("/api/v1"+path, chain(onlyDocumentedParams(http.MethodPost, "/api/v1"+path, h), s.apiAuth))
+	}
+	keyOnly("/login", s.jsonLogin)
+	keyOnly("/token/refresh", s.jsonRefresh)
+	keyOnly("/logout", s.jsonLogout)
 	e.GET("/api/v1/openapi.json", compressed(s.openAPI)) // public: the API's own description
 	e.GET("/.well-known/jwks.json", s.jwks)
 	e.GET("/.well-known/revoked-jwts.json", s.revokedJWTs)

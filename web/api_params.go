@@ -1,0 +1,103 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// queryParams are the query parameters each operation of the JSON API
+// takes, by method and Echo route ("GET /api/v1/keys/:id"), as the OpenAPI
+// document states them: the document the API is tested against is also
+// what decides which parameters it hears.
+var queryParams = func() map[string][]string {
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage
+	}
+	if err := json.Unmarshal(openAPIDocument, &doc); err != nil {
+		panic("openapi.json: " + err.Error())
+	}
+	out := map[string][]string{}
+	for path, ops := range doc.Paths {
+		route := strings.NewReplacer("{", ":", "}", "").Replace(path)
+		for method, raw := range ops {
+			var op struct {
+				Parameters []struct{ Name, In string }
+			}
+			if json.Unmarshal(raw, &op) != nil {
+				continue // the path's own "parameters" list, not an operation
+			}
+			names := []string{}
+			for _, p := range op.Parameters {
+				if p.In == "query" {
+					names = append(names, p.Name)
+				}
+			}
+			out[strings.ToUpper(method)+" "+route] = names
+		}
+	}
+	return out
+}()
+
+// onlyDocumentedParams refuses, as a body's unknown fields are refused, a
+// query parameter the operation does not take, one given twice, or a query
+// that cannot be read: a mistyped parameter ("account" for "account_id")
+// would otherwise be ignored and the request answered as if it were not
+// there. An operation missing from the document stops the server's start.
+func onlyDocumentedParams(method, route string, h echo.HandlerFunc) echo.HandlerFunc {
+	names, ok := queryParams[method+" "+route]
+	if !ok {
+		panic(fmt.Sprintf("openapi.json does not describe %s %s", method, route))
+	}
+	return func(c echo.Context) error {
+		raw := c.Request().URL.RawQuery
+		if raw == "" { // every request of the verification path
+			return h(c)
+		}
+		if fields := queryErrors(raw, names); len(fields) > 0 {
+			return validationError(fields)
+		}
+		return h(c)
+	}
+}
+
+// queryErrors names what is wrong with query raw, for an operation taking
+// names; nil when nothing is.
+func queryErrors(raw string, names []string) map[string]string {
+	values, err := url.ParseQuery(raw)
+	if err != nil {
+		return map[string]string{"query": "The query string is not valid: escape its characters (%XX)."}
+	}
+	fields := map[string]string{}
+	for name, vs := range values {
+		if len(fields) == maxQueryErrors {
+			break
+		}
+		switch {
+		case !slices.Contains(names, name) && len(names) == 0:
+			fields[paramField(name)] = "Unknown parameter: this operation takes no query parameters."
+		case !slices.Contains(names, name):
+			fields[paramField(name)] = "Unknown parameter: this operation takes " + strings.Join(names, ", ") + "."
+		case len(vs) > 1:
+			fields[name] = "This parameter is given twice."
+		}
+	}
+	return fields
+}
+
+// maxQueryErrors bounds the fields one refusal names: a query of thousands
+// of unknown parameters gets a short answer.
+const maxQueryErrors = 10
+
+// paramField is the field an unknown parameter is reported under: its own
+// name, or "query" for a parameter without one ("?=x").
+func paramField(name string) string {
+	if name == "" {
+		return "query"
+	}
+	return name
+}
