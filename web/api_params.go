@@ -79,9 +79,9 @@ func queryErrors(raw string, names []string) map[string]string {
 		}
 		switch {
 		case !slices.Contains(names, name) && len(names) == 0:
-			fields[paramField(name)] = "Unknown parameter: this operation takes no query parameters."
+			fields[nameToRepeat(name, "query")] = "Unknown parameter: this operation takes no query parameters."
 		case !slices.Contains(names, name):
-			fields[paramField(name)] = "Unknown parameter: this operation takes " + strings.Join(names, ", ") + "."
+			fields[nameToRepeat(name, "query")] = "Unknown parameter: this operation takes " + strings.Join(names, ", ") + "."
 		case len(vs) > 1:
 			fields[name] = "This parameter is given twice."
 		}
@@ -93,11 +93,18 @@ func queryErrors(raw string, names []string) map[string]string {
 // of unknown parameters gets a short answer.
 const maxQueryErrors = 10
 
-// paramField is the field an unknown parameter is reported under: its own
-// name, or "query" for a parameter without one ("?=x").
-func paramField(name string) string {
-	if name == "" {
-		return "query"
+// nameToRepeat is the field an unknown name is reported under: the name
+// itself where it looks like one (letters, digits, "_", "-", ".", shorter
+// than any key's secret: 31 at most), else whole, so that the refusal
+// never repeats a secret pasted where a name goes.
+func nameToRepeat(name, whole string) string {
+	if name == "" || len(name) > 31 {
+		return whole
+	}
+	for _, r := range name {
+		if !(r == '_' || r == '-' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return whole
+		}
 	}
 	return name
 }

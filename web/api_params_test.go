@@ -30,6 +30,8 @@ func TestAPIRefusesUnknownQueryParameters(t *testing.T) {
 		{"GET", "/api/v1/keys?limit=1&limit=50", nil, "limit", "given twice"},
 		{"GET", "/api/v1/keys?limit=%zz", nil, "query", "not valid"},
 		{"GET", "/api/v1/keys?=1", nil, "query", "Unknown parameter"},
+		// A secret pasted as the query is refused without being repeated.
+		{"GET", "/api/v1/keys?" + secret, nil, "query", "Unknown parameter"},
 		{"GET", "/api/v1/keys/" + victim.ID + "?fields=name", nil, "fields", "takes no query parameters"},
 		{"GET", "/api/v1/accounts?limit=5", nil, "limit", "takes no query parameters"},
 		{"POST", "/api/v1/keys/verify?key=" + secret, map[string]any{"key": secret}, "key", "takes no query parameters"},
@@ -44,6 +46,9 @@ func TestAPIRefusesUnknownQueryParameters(t *testing.T) {
 		if res.StatusCode != http.StatusUnprocessableEntity || e["code"] != "VALIDATION" || !strings.Contains(msg, c.says) {
 			t.Errorf("%s %s: %d %v; want 422 VALIDATION naming %q with %q", c.method, c.path, res.StatusCode, body, c.field, c.says)
 		}
+	}
+	if n := ts.responsesContaining(secret); n != 0 {
+		t.Errorf("the secret came back in %d answers", n)
 	}
 	// Nothing was done by the refused requests: the key is still there.
 	if res, _ := ts.apiCall(t, "GET", "/api/v1/keys/"+victim.ID, admin, nil); res.StatusCode != http.StatusOK {

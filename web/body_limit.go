@@ -32,9 +32,7 @@ func (s *Server) limitBody(c echo.Context) error {
 	if hasMediaPrefix(ct, "multipart/") {
 		msg := "Uploads are not taken here: send the form URL-encoded, or JSON."
 		if isAPI(r) {
-			e := bodyError(msg)
-			e.Status = http.StatusUnsupportedMediaType
-			return e
+			return bodyErrorWith(http.StatusUnsupportedMediaType, msg)
 		}
 		return echo.NewHTTPError(http.StatusUnsupportedMediaType, msg)
 	}
@@ -81,9 +79,7 @@ func readBodyError(c echo.Context, err error) error {
 func bodyTooLarge(c echo.Context, limit int64) error {
 	msg := fmt.Sprintf("The body is larger than %s.", sizeText(limit))
 	if isAPI(c.Request()) {
-		e := bodyError(msg)
-		e.Status = http.StatusRequestEntityTooLarge
-		return e
+		return bodyErrorWith(http.StatusRequestEntityTooLarge, msg)
 	}
 	return echo.NewHTTPError(http.StatusRequestEntityTooLarge, msg)
 }

@@ -291,4 +291,16 @@ func TestBodiesAreReadStrictly(t *testing.T) {
 	if after := storetest.Count(t, ts.dbPath, "api_keys"); after != before {
 		t.Errorf("%d keys, then %d: a refused body was stored", before, after)
 	}
+	// JSON sent as a form (curl -d without a Content-Type) is named as
+	// such, not answered "the body is empty".
+	form := []string{"Content-Type", "application/x-www-form-urlencoded"}
+	res, out := ts.apiCall(t, "POST", "/api/v1/keys", admin, rawBody(`{"name":"a"}`), form...)
+	if msg, _ := errFields(out)["body"].(string); res.StatusCode != http.StatusUnsupportedMediaType || !strings.Contains(msg, "Content-Type: application/json") {
+		t.Errorf("JSON sent as a form: %d %v", res.StatusCode, out)
+	}
+	// An empty form is no body at all: regenerating takes none.
+	k, _ := ts.addKey(t, "to regenerate")
+	if res, out := ts.apiCall(t, "POST", "/api/v1/keys/"+k.ID+"/regenerate", admin, rawBody(""), form...); res.StatusCode != http.StatusOK {
+		t.Errorf("regenerate with an empty form: %d %v", res.StatusCode, out)
+	}
 }

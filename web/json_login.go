@@ -32,22 +32,40 @@ func loginFields(c echo.Context, names ...string) (map[string]string, error) {
 		if err := decodeJSON(c, &body); err != nil {
 			return nil, err
 		}
-		for _, n := range names {
-			if v, ok := body[n].(string); ok {
-				out[n] = v
-			}
-		}
-		for k := range body {
-			if !slices.Contains(names, k) {
+		for k, v := range body {
+			s, ok := v.(string)
+			switch {
+			case !slices.Contains(names, k):
 				return nil, validationError(map[string]string{k: "Unknown field."})
+			case !ok && v != nil: // null stands for a field not given
+				return nil, validationError(map[string]string{k: "This field has the wrong type."})
 			}
+			out[k] = s
 		}
 		return out, nil
 	}
 	// From the body only: a password or token in the URL would end up in
-	// proxy and browser histories.
-	for _, n := range names {
-		out[n] = c.Request().PostFormValue(n)
+	// proxy and browser histories. Read as strictly as JSON: a field the
+	// form does not have, or one given twice, is named, not passed over.
+	r := c.Request()
+	if r.ContentLength != 0 && !isMediaType(r.Header.Get(echo.HeaderContentType), echo.MIMEApplicationForm) {
+		return nil, bodyErrorWith(http.StatusUnsupportedMediaType, "Send the fields as JSON or as a URL-encoded form.")
+	}
+	if err := r.ParseForm(); err != nil { // parsed already under the cap (limitBody)
+		return nil, readBodyError(c, err)
+	}
+	for k, vs := range r.PostForm {
+		switch {
+		case strings.HasPrefix(k, "{"):
+			// JSON sent as a form: its whole text, the password with it,
+			// came as one field's name, never to be repeated back.
+			return nil, errFormForJSON
+		case !slices.Contains(names, k):
+			return nil, validationError(map[string]string{nameToRepeat(k, "body"): "Unknown field."})
+		case len(vs) > 1:
+			return nil, validationError(map[string]string{k: "This field is given twice."})
+		}
+		out[k] = vs[0]
 	}
 	return out, nil
 }

@@ -293,3 +293,60 @@ func TestUserTokenNeedsTheUsersRoleToo(t *testing.T) {
 		}
 	}
 }
+
+// TestSignInFieldsReadStrictly: sign-in, refresh and sign-out read a form as
+// strictly as JSON (an unknown field or one given twice is named), a JSON
+// field of the wrong type is named rather than taken as missing, and a body
+// in neither form is refused as such.
+func TestSignInFieldsReadStrictly(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	pw := ts.addUser(t, "noor", apikey.RoleSupport)
+	_, key := appKey(t, ts, func(k *apikey.Key) { k.AutoEndpointTrust = true })
+	form := func(path, body string) (*http.Response, map[string]any) {
+		return ts.apiCall(t, "POST", path, key, rawBody(body), "Content-Type", "application/x-www-form-urlencoded")
+	}
+	good := "username=noor&password=" + url.QueryEscape(pw) + "&endpoint_id=dev-1&endpoint_name=Desk"
+	cases := []struct {
+		name   string
+		res    func() (*http.Response, map[string]any)
+		status int
+		field  string
+		says   string
+	}{
+		{"a form field the sign-in does not have", func() (*http.Response, map[string]any) { return form("/api/v1/login", good+"&remember=1") }, 422, "remember", "Unknown field."},
+		{"a form field given twice", func() (*http.Response, map[string]any) { return form("/api/v1/login", good+"&username=other") }, 422, "username", "This field is given twice."},
+		{"a refresh form with another field", func() (*http.Response, map[string]any) {
+			return form("/api/v1/token/refresh", "refresh_token=x&token=y")
+		}, 422, "token", "Unknown field."},
+		{"a JSON field of the wrong type", func() (*http.Response, map[string]any) {
+			return ts.apiCall(t, "POST", "/api/v1/login", key, map[string]any{"username": 7, "password": pw})
+		}, 422, "username", "This field has the wrong type."},
+		{"JSON sent as a form", func() (*http.Response, map[string]any) {
+			return form("/api/v1/login", `{"username":"noor","password":"`+pw+`"}`)
+		}, 415, "body", "This operation takes a JSON object: send it with Content-Type: application/json."},
+		{"a form field named with a secret", func() (*http.Response, map[string]any) {
+			return form("/api/v1/login", good+"&"+url.QueryEscape(pw)+"-and-more-than-31-characters")
+		}, 422, "body", "Unknown field."},
+		{"a body that is neither JSON nor a form", func() (*http.Response, map[string]any) {
+			return ts.apiCall(t, "POST", "/api/v1/login", key, rawBody(good), "Content-Type", "text/plain")
+		}, 415, "body", "Send the fields as JSON or as a URL-encoded form."},
+	}
+	for _, c := range cases {
+		res, out := c.res()
+		if res.StatusCode != c.status || errCode(out) != "VALIDATION" || errFields(out)[c.field] != c.says {
+			t.Errorf("%s: %d %v; want %d naming %s: %q", c.name, res.StatusCode, out, c.status, c.field, c.says)
+		}
+	}
+	if n := ts.responsesContaining(pw); n != 0 {
+		t.Errorf("the password came back in %d answers", n)
+	}
+	// A JSON null stands for a field not given; the form as it should be signs in.
+	res, out := ts.apiCall(t, "POST", "/api/v1/login", key, map[string]any{"username": "noor", "password": nil})
+	if res.StatusCode != 422 || errFields(out)["password"] == nil {
+		t.Errorf("a null password: %d %v", res.StatusCode, out)
+	}
+	if res, out := form("/api/v1/login", good); res.StatusCode != http.StatusOK || out["access_token"] == nil {
+		t.Fatalf("sign-in with the form: %d %v", res.StatusCode, out)
+	}
+}
