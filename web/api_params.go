@@ -15,24 +15,38 @@ import (
 // document states them: the document the API is tested against is also
 // what decides which parameters it hears.
 var queryParams = func() map[string][]string {
+	type param struct{ Name, In string }
 	var doc struct {
 		Paths map[string]map[string]json.RawMessage
+	}
+	params := func(raw json.RawMessage) []param {
+		var with struct{ Parameters []param }
+		if err := json.Unmarshal(raw, &with); err != nil {
+			panic("openapi.json: " + err.Error())
+		}
+		return with.Parameters
 	}
 	if err := json.Unmarshal(openAPIDocument, &doc); err != nil {
 		panic("openapi.json: " + err.Error())
 	}
 	out := map[string][]string{}
-	for path, ops := range doc.Paths {
+	for path, item := range doc.Paths {
 		route := strings.NewReplacer("{", ":", "}", "").Replace(path)
-		for method, raw := range ops {
-			var op struct {
-				Parameters []struct{ Name, In string }
+		// The path's own parameters (a list, not an object) apply to each
+		// of its operations.
+		var shared []param
+		if raw, ok := item["parameters"]; ok {
+			if err := json.Unmarshal(raw, &shared); err != nil {
+				panic("openapi.json: " + err.Error())
 			}
-			if json.Unmarshal(raw, &op) != nil {
-				continue // the path's own "parameters" list, not an operation
+		}
+		for _, method := range []string{"get", "put", "post", "delete", "patch"} {
+			raw, ok := item[method]
+			if !ok {
+				continue
 			}
 			names := []string{}
-			for _, p := range op.Parameters {
+			for _, p := range slices.Concat(shared, params(raw)) {
 				if p.In == "query" {
 					names = append(names, p.Name)
 				}
@@ -66,7 +80,7 @@ func onlyDocumentedParams(method, route string, h echo.HandlerFunc) echo.Handler
 }
 
 // queryErrors names what is wrong with query raw, for an operation taking
-// names; nil when nothing is.
+// names; empty when nothing is.
 func queryErrors(raw string, names []string) map[string]string {
 	values, err := url.ParseQuery(raw)
 	if err != nil {
@@ -78,7 +92,7 @@ func queryErrors(raw string, names []string) map[string]string {
 			break
 		}
 		switch {
-		case !slices.Contains(names, name) && len(names) == 0:
+		case len(names) == 0:
 			fields[nameToRepeat(name, "query")] = "Unknown parameter: this operation takes no query parameters."
 		case !slices.Contains(names, name):
 			fields[nameToRepeat(name, "query")] = "Unknown parameter: this operation takes " + strings.Join(names, ", ") + "."
