@@ -7,6 +7,9 @@ type LastUse struct {
 	KeyID string
 	At    time.Time
 	From  string
+	// Every: written only where the stored last use is older than At by
+	// this much (or there is none); zero writes any older one.
+	Every time.Duration
 }
 
 // CodeIPNotAllowed is verification's refusal of a client address outside
@@ -41,10 +44,7 @@ const OtherAddresses = ""
 
 // UsageBatch is what the usage recorder writes in one transaction.
 type UsageBatch struct {
-	LastUses []LastUse
-	// LastUseEvery: a key's last use is written only where the one stored
-	// is older than it by this much (or there is none).
-	LastUseEvery time.Duration
-	Counts       []UsageCount
-	Addresses    []AddressUse
+	LastUses  []LastUse
+	Counts    []UsageCount
+	Addresses []AddressUse
 }

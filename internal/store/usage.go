@@ -21,7 +21,7 @@ func (db *DB) RecordUsage(ctx context.Context, uses []apikey.LastUse, counts []a
 // requests are skipped, not an error.
 func (db *DB) RecordUsageBatch(ctx context.Context, b apikey.UsageBatch) error {
 	return db.inTx(ctx, func(tx *txn) error {
-		if err := recordLastUses(ctx, tx, b.LastUses, b.LastUseEvery); err != nil {
+		if err := recordLastUses(ctx, tx, b.LastUses); err != nil {
 			return err
 		}
 		if err := recordIPRefusals(ctx, tx, b.Counts); err != nil {
@@ -38,13 +38,13 @@ func (db *DB) RecordUsageBatch(ctx context.Context, b apikey.UsageBatch) error {
 const usageRowsPer = 500
 
 // recordLastUses moves each key's last use on where the stored one is
-// older than the new by every or more: the others are not rewritten.
-func recordLastUses(ctx context.Context, tx *txn, uses []apikey.LastUse, every time.Duration) error {
+// older than the new by its Every or more: the others are not rewritten.
+func recordLastUses(ctx context.Context, tx *txn, uses []apikey.LastUse) error {
 	for start := 0; start < len(uses); start += usageRowsPer {
 		chunk := uses[start:min(start+usageRowsPer, len(uses))]
 		args := make([]any, 0, 4*len(chunk))
 		for _, u := range chunk {
-			args = append(args, u.KeyID, formatTime(u.At), u.From, formatTime(u.At.Add(-every)))
+			args = append(args, u.KeyID, formatTime(u.At), u.From, formatTime(u.At.Add(-u.Every)))
 		}
 		_, err := tx.ExecContext(ctx, `WITH v (id, at, ip, older) AS (VALUES `+valueRows(len(chunk), "?, ?, ?, ?")+`)
 			UPDATE api_keys SET last_used_at = v.at, last_used_from = v.ip FROM v

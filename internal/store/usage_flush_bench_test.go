@@ -41,8 +41,7 @@ func BenchmarkUsageFlush(b *testing.B) {
 			b.Addresses = append(b.Addresses, apikey.AddressUse{KeyID: id, Day: day, Address: "10.1.2.3", Requests: 3, LastSeen: now})
 		}},
 		{"last_uses", func(id string, b *apikey.UsageBatch) {
-			b.LastUseEvery = time.Second
-			b.LastUses = append(b.LastUses, apikey.LastUse{KeyID: id, At: now, From: "10.1.2.3"})
+			b.LastUses = append(b.LastUses, apikey.LastUse{KeyID: id, At: now, From: "10.1.2.3", Every: time.Second})
 		}},
 	}
 	b.ResetTimer()

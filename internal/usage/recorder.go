@@ -7,6 +7,7 @@ package usage
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"maps"
 	"net/netip"
@@ -213,7 +214,22 @@ func (s stamp) utc() time.Time {
 // The database tells which were written lately (the stored last use), not
 // a record here: that would grow with every key used in the interval, and
 // each instance would write its own.
+//
+// Each key has an interval of its own, from two thirds of LastUseEvery to
+// all of it (lastUseEvery): keys first used together (a fleet deployed at
+// once, or every key after a restore) would otherwise write their last uses
+// together again every LastUseEvery, 18,000 keys' rows in one minute on
+// each return; spread, they come back over five minutes, then drift apart.
 const LastUseEvery = 15 * time.Minute
+
+// lastUseEvery is the key id's own interval between written last uses:
+// LastUseEvery less up to a third of it, the same for the key every time
+// and in every instance.
+func lastUseEvery(id string) time.Duration {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return LastUseEvery - time.Duration(float64(LastUseEvery/3)*float64(h.Sum32())/(1<<32))
+}
 
 // New returns a Recorder writing to db.
 func New(db Store, logger *slog.Logger) *Recorder {
@@ -417,10 +433,6 @@ func (r *Recorder) flush(ctx context.Context, all bool) error {
 	hurry := r.held.Load() >= r.flushAt // the bound's flush: it hurries from its first chunk
 	gathered := r.take()
 	ids := slices.Collect(maps.Keys(gathered))
-	every := LastUseEvery
-	if all {
-		every = 0
-	}
 	// flushChunk keys at a time, each chunk its own transaction, with a
 	// pause between: a flush of many keys then shares the processor with
 	// the requests being served, rather than taking it for seconds at once.
@@ -429,7 +441,7 @@ func (r *Recorder) flush(ctx context.Context, all bool) error {
 	for done < len(ids) {
 		end := min(done+flushChunk, len(ids))
 		began := time.Now()
-		if err = r.store.RecordUsageBatch(ctx, batch(ids[done:end], gathered, every)); err != nil {
+		if err = r.store.RecordUsageBatch(ctx, batch(ids[done:end], gathered, !all)); err != nil {
 			break
 		}
 		r.written(ids[done:end], gathered)
@@ -492,17 +504,22 @@ func (r *Recorder) written(ids []string, gathered map[string]taken) {
 	r.wake()
 }
 
-// batch is what the keys ids gathered, as rows to write.
-func batch(ids []string, gathered map[string]taken, every time.Duration) apikey.UsageBatch {
-	b := apikey.UsageBatch{LastUseEvery: every}
+// batch is what the keys ids gathered, as rows to write; each last use
+// only where the stored one is older than the key's interval when spaced
+// (see LastUseEvery), or older at all when not.
+func batch(ids []string, gathered map[string]taken, spaced bool) apikey.UsageBatch {
+	var b apikey.UsageBatch
 	for _, id := range ids {
 		u := gathered[id]
 		if u.last.at != 0 {
-			from := ""
+			use := apikey.LastUse{KeyID: id, At: u.last.at.utc()}
 			if u.last.from.IsValid() {
-				from = u.last.from.String()
+				use.From = u.last.from.String()
 			}
-			b.LastUses = append(b.LastUses, apikey.LastUse{KeyID: id, At: u.last.at.utc(), From: from})
+			if spaced {
+				use.Every = lastUseEvery(id)
+			}
+			b.LastUses = append(b.LastUses, use)
 		}
 		for _, c := range u.counts {
 			row := apikey.UsageCount{KeyID: id, Day: dayText(c.day), Code: c.code, Count: c.n}

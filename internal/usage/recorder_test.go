@@ -209,9 +209,9 @@ func addressText(addrs []apikey.AddressUse) string {
 	return strings.Join(out, ", ")
 }
 
-// A key used all the time moves its last use once in LastUseEvery, not
-// with every flush; its counts are written every time; the flush at a stop
-// writes the last use that waits.
+// A key used all the time moves its last use once in its interval (at
+// most LastUseEvery), not with every flush; its counts are written every
+// time; the flush at a stop writes the last use that waits.
 func TestLastUseWrittenOncePerInterval(t *testing.T) {
 	ctx := context.Background()
 	db, root := servicetest.Open(t)
@@ -229,7 +229,7 @@ func TestLastUseWrittenOncePerInterval(t *testing.T) {
 		}
 		return *got.LastUsedAt
 	}
-	soon, past := LastUseEvery-time.Minute, LastUseEvery+time.Minute
+	soon, past := LastUseEvery*2/3-time.Minute, LastUseEvery+time.Minute // below and above every key's interval
 	for i, step := range []struct {
 		after time.Duration
 		want  time.Duration // the last use stored after the flush
@@ -781,4 +781,79 @@ type meterOf struct {
 func (r *Recorder) meter(id string) *Meter {
 	m, _ := testMeters.LoadOrStore(meterOf{r, id}, NewMeter(id))
 	return m.(*Meter)
+}
+
+// Keys used together do not come back together: each key's interval is its
+// own, from two thirds of LastUseEvery to all of it, spread evenly, and
+// the same every time.
+func TestLastUseIntervalsSpread(t *testing.T) {
+	t.Parallel()
+	const keys = 6000
+	gathered := map[string]taken{}
+	var ids []string
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	for i := range keys {
+		id := fmt.Sprintf("key_%011d", i*7919)
+		u := new(keyUse)
+		u.reset()
+		u.last.at = stampOf(at)
+		gathered[id], ids = taken{keyUse: u}, append(ids, id)
+	}
+	spaced, now := batch(ids, gathered, true), batch(ids, gathered, false)
+	// Five buckets of a minute each between 10 and 15 minutes.
+	var buckets [5]int
+	for i, u := range spaced.LastUses {
+		if u.Every <= LastUseEvery*2/3 || u.Every > LastUseEvery {
+			t.Fatalf("%s: interval %v, want within (%v, %v]", u.KeyID, u.Every, LastUseEvery*2/3, LastUseEvery)
+		}
+		if again := lastUseEvery(u.KeyID); again != u.Every {
+			t.Fatalf("%s: interval %v, then %v", u.KeyID, u.Every, again)
+		}
+		buckets[min(int((u.Every-LastUseEvery*2/3)*5/(LastUseEvery/3)), 4)]++
+		if now.LastUses[i].Every != 0 {
+			t.Fatalf("the flush at a stop waits %v for %s", now.LastUses[i].Every, u.KeyID)
+		}
+	}
+	for i, n := range buckets {
+		if n < keys/5*8/10 || n > keys/5*12/10 {
+			t.Errorf("minute %d of the spread holds %d of %d keys: %v", 10+i, n, keys, buckets)
+		}
+	}
+}
+
+// Two keys last used at the same moment, whose intervals lie either side
+// of 12½ minutes: a use then rewrites the one and not the other.
+func TestLastUseIntervalIsTheKeys(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, root := servicetest.Open(t)
+	var short, long *apikey.Key
+	for i := 0; short == nil || long == nil; i++ {
+		if i == 200 {
+			t.Fatal("no keys with intervals either side of 12½ minutes in 200")
+		}
+		k := newKey(t, db, root.ID, fmt.Sprintf("key %d", i))
+		switch every := lastUseEvery(k.ID); {
+		case every < 12*time.Minute && short == nil:
+			short = k
+		case every > 13*time.Minute && long == nil:
+			long = k
+		}
+	}
+	r := New(db, nil)
+	at := time.Now().UTC().Truncate(time.Second)
+	for _, after := range []time.Duration{0, 12*time.Minute + 30*time.Second} {
+		for _, k := range []*apikey.Key{short, long} {
+			r.Record(r.meter(k.ID), "VALID", netip.MustParseAddr("192.0.2.7"), at.Add(after))
+		}
+		if err := r.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for k, want := range map[*apikey.Key]time.Time{short: at.Add(12*time.Minute + 30*time.Second), long: at} {
+		got, err := db.Key(ctx, k.ID)
+		if err != nil || got.LastUsedAt == nil || !got.LastUsedAt.Equal(want) {
+			t.Errorf("key with interval %v: last use %v (%v), want %v", lastUseEvery(k.ID), got.LastUsedAt, err, want)
+		}
+	}
 }
