@@ -8,7 +8,7 @@ type LastUse struct {
 	At    time.Time
 	From  string
 	// Every: written only where the stored last use is older than At by
-	// this much (or there is none); zero writes any older one.
+	// more than this (or there is none); zero writes any older one.
 	Every time.Duration
 }
 

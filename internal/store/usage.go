@@ -38,7 +38,7 @@ func (db *DB) RecordUsageBatch(ctx context.Context, b apikey.UsageBatch) error {
 const usageRowsPer = 500
 
 // recordLastUses moves each key's last use on where the stored one is
-// older than the new by its Every or more: the others are not rewritten.
+// older than the new by more than its Every: the others are not rewritten.
 func recordLastUses(ctx context.Context, tx *txn, uses []apikey.LastUse) error {
 	for start := 0; start < len(uses); start += usageRowsPer {
 		chunk := uses[start:min(start+usageRowsPer, len(uses))]

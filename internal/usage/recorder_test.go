@@ -229,7 +229,8 @@ func TestLastUseWrittenOncePerInterval(t *testing.T) {
 		}
 		return *got.LastUsedAt
 	}
-	soon, past := LastUseEvery*2/3-time.Minute, LastUseEvery+time.Minute // below and above every key's interval
+	every := lastUseEvery(k.ID).Truncate(time.Second)        // whole seconds: times are stored to the microsecond
+	soon, past := every-30*time.Second, every+30*time.Second // either side of the key's interval
 	for i, step := range []struct {
 		after time.Duration
 		want  time.Duration // the last use stored after the flush
@@ -784,8 +785,8 @@ func (r *Recorder) meter(id string) *Meter {
 }
 
 // Keys used together do not come back together: each key's interval is its
-// own, from two thirds of LastUseEvery to all of it, spread evenly, and
-// the same every time.
+// own, from LastUseEvery less lastUseSpread to all of it, spread evenly,
+// and the same every time.
 func TestLastUseIntervalsSpread(t *testing.T) {
 	t.Parallel()
 	const keys = 6000
@@ -800,29 +801,29 @@ func TestLastUseIntervalsSpread(t *testing.T) {
 		gathered[id], ids = taken{keyUse: u}, append(ids, id)
 	}
 	spaced, now := batch(ids, gathered, true), batch(ids, gathered, false)
-	// Five buckets of a minute each between 10 and 15 minutes.
+	// Five buckets of 30 s each between 12½ and 15 minutes.
 	var buckets [5]int
 	for i, u := range spaced.LastUses {
-		if u.Every <= LastUseEvery*2/3 || u.Every > LastUseEvery {
-			t.Fatalf("%s: interval %v, want within (%v, %v]", u.KeyID, u.Every, LastUseEvery*2/3, LastUseEvery)
+		if u.Every <= LastUseEvery-lastUseSpread || u.Every > LastUseEvery {
+			t.Fatalf("%s: interval %v, want within (%v, %v]", u.KeyID, u.Every, LastUseEvery-lastUseSpread, LastUseEvery)
 		}
 		if again := lastUseEvery(u.KeyID); again != u.Every {
 			t.Fatalf("%s: interval %v, then %v", u.KeyID, u.Every, again)
 		}
-		buckets[min(int((u.Every-LastUseEvery*2/3)*5/(LastUseEvery/3)), 4)]++
+		buckets[min(int((u.Every-(LastUseEvery-lastUseSpread))*5/lastUseSpread), 4)]++
 		if now.LastUses[i].Every != 0 {
 			t.Fatalf("the flush at a stop waits %v for %s", now.LastUses[i].Every, u.KeyID)
 		}
 	}
 	for i, n := range buckets {
 		if n < keys/5*8/10 || n > keys/5*12/10 {
-			t.Errorf("minute %d of the spread holds %d of %d keys: %v", 10+i, n, keys, buckets)
+			t.Errorf("part %d of 5 of the spread holds %d of %d keys: %v", i+1, n, keys, buckets)
 		}
 	}
 }
 
 // Two keys last used at the same moment, whose intervals lie either side
-// of 12½ minutes: a use then rewrites the one and not the other.
+// of 13¾ minutes: a use then rewrites the one and not the other.
 func TestLastUseIntervalIsTheKeys(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -830,19 +831,19 @@ func TestLastUseIntervalIsTheKeys(t *testing.T) {
 	var short, long *apikey.Key
 	for i := 0; short == nil || long == nil; i++ {
 		if i == 200 {
-			t.Fatal("no keys with intervals either side of 12½ minutes in 200")
+			t.Fatal("no keys with intervals either side of 13¾ minutes in 200")
 		}
 		k := newKey(t, db, root.ID, fmt.Sprintf("key %d", i))
 		switch every := lastUseEvery(k.ID); {
-		case every < 12*time.Minute && short == nil:
+		case every < 13*time.Minute+15*time.Second && short == nil:
 			short = k
-		case every > 13*time.Minute && long == nil:
+		case every > 14*time.Minute+15*time.Second && long == nil:
 			long = k
 		}
 	}
 	r := New(db, nil)
 	at := time.Now().UTC().Truncate(time.Second)
-	for _, after := range []time.Duration{0, 12*time.Minute + 30*time.Second} {
+	for _, after := range []time.Duration{0, 13*time.Minute + 45*time.Second} {
 		for _, k := range []*apikey.Key{short, long} {
 			r.Record(r.meter(k.ID), "VALID", netip.MustParseAddr("192.0.2.7"), at.Add(after))
 		}
@@ -850,7 +851,7 @@ func TestLastUseIntervalIsTheKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for k, want := range map[*apikey.Key]time.Time{short: at.Add(12*time.Minute + 30*time.Second), long: at} {
+	for k, want := range map[*apikey.Key]time.Time{short: at.Add(13*time.Minute + 45*time.Second), long: at} {
 		got, err := db.Key(ctx, k.ID)
 		if err != nil || got.LastUsedAt == nil || !got.LastUsedAt.Equal(want) {
 			t.Errorf("key with interval %v: last use %v (%v), want %v", lastUseEvery(k.ID), got.LastUsedAt, err, want)
