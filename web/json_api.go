@@ -240,7 +240,7 @@ func decodeJSON(c echo.Context, v any) error {
 	case errors.As(err, &semantic) && semantic.JSONPointer == "":
 		return bodyError("The body is not a JSON object.")
 	case errors.Is(err, jsonv2.ErrUnknownName):
-		return validationError(map[string]string{semantic.JSONPointer.LastToken(): "Unknown field."})
+		return validationError(map[string]string{nameToRepeat(semantic.JSONPointer.LastToken(), "body"): "Unknown field."})
 	case errors.As(err, &semantic):
 		return validationError(map[string]string{fieldName(semantic.JSONPointer): "This field has the wrong type."})
 	case errors.Is(err, jsontext.ErrDuplicateName) && errors.As(err, &syntax):

@@ -275,6 +275,7 @@ func TestBodiesAreReadStrictly(t *testing.T) {
 		{`{"name":"a","name":"b"}`, "name", 422},
 		{`{"NAME":"a"}`, "NAME", 422},
 		{`{"nope":1}`, "nope", 422},
+		{`{"` + strings.Repeat("s", 40) + `":1}`, "body", 422}, // too long for a name: never repeated back
 		{`{"name":1}`, "name", 422},
 		{`{"allowed_ips":[1]}`, "allowed_ips", 422},
 		{`{"name":"` + strings.Repeat("a", DefaultMaxBody) + `"}`, "body", 413},

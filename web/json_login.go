@@ -36,7 +36,7 @@ func loginFields(c echo.Context, names ...string) (map[string]string, error) {
 			s, ok := v.(string)
 			switch {
 			case !slices.Contains(names, k):
-				return nil, validationError(map[string]string{k: "Unknown field."})
+				return nil, validationError(map[string]string{nameToRepeat(k, "body"): "Unknown field."})
 			case !ok && v != nil: // null stands for a field not given
 				return nil, validationError(map[string]string{k: "This field has the wrong type."})
 			}

@@ -328,6 +328,9 @@ func TestSignInFieldsReadStrictly(t *testing.T) {
 		{"a form field named with a secret", func() (*http.Response, map[string]any) {
 			return form("/api/v1/login", good+"&"+url.QueryEscape(pw)+"-and-more-than-31-characters")
 		}, 422, "body", "Unknown field."},
+		{"a JSON field named with a secret", func() (*http.Response, map[string]any) {
+			return ts.apiCall(t, "POST", "/api/v1/login", key, map[string]any{"username": "noor", pw + "-and-more-than-31-characters": "x"})
+		}, 422, "body", "Unknown field."},
 		{"a body that is neither JSON nor a form", func() (*http.Response, map[string]any) {
 			return ts.apiCall(t, "POST", "/api/v1/login", key, rawBody(good), "Content-Type", "text/plain")
 		}, 415, "body", "Send the fields as JSON or as a URL-encoded form."},

@@ -206,9 +206,9 @@ func (s stamp) utc() time.Time {
 
 // LastUseEvery bounds how old a key's stored last use grows while the key
 // is in use: a key used all the time moves its row once in its interval
-// (below), not with every flush. On
-// PostgreSQL a last use is a new version of the key's row with an entry in
-// each of its indexes (about 0.14 ms a key): once a minute, a million keys
+// (below), not with every flush. On PostgreSQL a last use is a new version
+// of the key's row with an entry in each of its indexes (about 0.14 ms a
+// key), and a dead row for vacuum to clear: once a minute, a million keys
 // in use would keep the database busy with nothing else. A key's first use
 // (or its first after a quiet spell) is still written with the next flush.
 // The database tells which were written lately (the stored last use), not
