@@ -86,12 +86,7 @@ func (db *DB) ListAudit(ctx context.Context, in apikey.AuditQuery) ([]apikey.Aud
 			return nil
 		})
 	}
-	query := auditColumns + where + ` ORDER BY at DESC, id DESC`
-	pageArgs := args
-	if q.PerPage > 0 {
-		query += ` LIMIT ? OFFSET ?`
-		pageArgs = append(args, q.PerPage, (max(q.Page, 1)-1)*q.PerPage)
-	}
+	query, pageArgs := db.auditPageQuery(q, where, args)
 	var out []apikey.AuditEvent
 	err = db.eachRow(ctx, "audit events", query, pageArgs, func(rows *sql.Rows) error {
 		ev, _, err := scanAuditAt(rows)
@@ -107,6 +102,39 @@ func (db *DB) ListAudit(ctx context.Context, in apikey.AuditQuery) ([]apikey.Aud
 		err = counted
 	}
 	return out, total, err
+}
+
+// auditPageQuery is the query of q's page (of every event q selects when
+// it has no PerPage), where and args being q's filter. The page's ids are
+// read first, along an index, and then the page's rows alone: the events
+// before a deep page are skipped in the index (PostgreSQL read each one's
+// row: 41 ms at page 400, 74 by action). The events of several accounts
+// (an account and those below it) are read along each account's own
+// index, merged as they come: sorted together, the events before page 400
+// below a big account cost 70 ms on SQLite, against 5. Events a name
+// filter found along its index are few: read as they are.
+func (db *DB) auditPageQuery(q auditQuery, where string, args []any) (string, []any) {
+	order := ` ORDER BY at DESC, id DESC`
+	if q.PerPage <= 0 {
+		return auditColumns + where + order, args
+	}
+	offset := (max(q.Page, 1) - 1) * q.PerPage
+	if q.actor.drives || q.key.drives {
+		return auditColumns + where + order + ` LIMIT ? OFFSET ?`, append(slices.Clip(args), q.PerPage, offset)
+	}
+	parts, partArgs := []string{`SELECT id, at FROM audit_events` + where}, slices.Clip(args)
+	if n := len(q.Accounts); n > 1 && n <= maxMergedAccounts {
+		parts, partArgs = make([]string, n), nil
+		for i, account := range q.Accounts {
+			one := q
+			one.Accounts = []string{account}
+			w, a := auditFilter(one, nil)
+			parts[i] = `SELECT id, at FROM audit_events` + w
+			partArgs = append(partArgs, a...)
+		}
+	}
+	return auditColumns + ` WHERE id IN (SELECT id FROM (` + db.e.mergeInOrder(parts, `at DESC, id DESC`, offset+q.PerPage) +
+		`) page)` + order, append(partArgs, q.PerPage, offset)
 }
 
 // auditQuery is an audit query with its name filters decided.

@@ -88,6 +88,11 @@ func TestAuditFiltersMatchAScan(t *testing.T) {
 		apikey.AuditQuery{Actor: "admin", Accounts: []string{"acc_b", "acc_c"}},
 		apikey.AuditQuery{Key: "key_0012", From: &from, To: &to},
 		apikey.AuditQuery{Actor: "sure", Key: "0003", Accounts: []string{"acc_a"}, From: &from},
+		// Several accounts, each read along its own index and merged.
+		apikey.AuditQuery{Accounts: []string{"acc_a", "acc_b"}},
+		apikey.AuditQuery{Accounts: []string{"acc_c", "acc_a", "acc_b"}, Action: apikey.ActionKeyUpdated, From: &from, To: &to},
+		apikey.AuditQuery{Actor: "an", Accounts: []string{"acc_a", "acc_c"}},
+		apikey.AuditQuery{Accounts: []string{"acc_b", "acc_gone"}, To: &to},
 	)
 	for _, q := range queries {
 		want := auditScan(events, q)
@@ -198,6 +203,45 @@ func TestAuditFilterPlansUseIndexes(t *testing.T) {
 	}
 }
 
+// auditPageOf is the query of in's page and its filter's, with their
+// arguments, as ListAudit makes them.
+func auditPageOf(t *testing.T, db *DB, in apikey.AuditQuery) (page string, pageArgs []any, where string, args []any) {
+	t.Helper()
+	q, err := db.auditQuery(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	where, args = auditFilter(q, nil)
+	page, pageArgs = db.auditPageQuery(q, where, args)
+	return page, pageArgs, where, args
+}
+
+// A page of the events of several accounts is read along each account's
+// index and merged, the page's rows read alone: no event of theirs before
+// the page is sorted (SQLite).
+func TestAuditPagesOfAccountsAreMerged(t *testing.T) {
+	t.Parallel()
+	db, _ := openAt(t, storetest.SQLiteDSN(t))
+	from := db.now()
+	for _, c := range []struct {
+		q    apikey.AuditQuery
+		want string
+	}{
+		{apikey.AuditQuery{Accounts: []string{"acc_a", "acc_b"}}, "COVERING INDEX audit_events_account_at (account_id=?)"},
+		{apikey.AuditQuery{Accounts: []string{"acc_a", "acc_b"}, From: &from}, "COVERING INDEX audit_events_account_at (account_id=? AND at>?)"},
+		{apikey.AuditQuery{Accounts: []string{"acc_a", "acc_b"}, Action: apikey.ActionKeyUpdated}, "COVERING INDEX audit_events_account_action_at (account_id=? AND action=?)"},
+	} {
+		c.q.Page, c.q.PerPage = 100, 50
+		query, args, _, _ := auditPageOf(t, db, c.q)
+		// The page's own rows, and they alone, are sorted.
+		text := explainSQLite(t, db, query, args...)
+		merge, _, _ := strings.Cut(text[strings.Index(text, "MERGE (UNION ALL)")+1:], "SCAN page")
+		if !strings.Contains(text, "MERGE (UNION ALL)") || strings.Count(merge, c.want) != 2 || strings.Contains(merge, "TEMP B-TREE") {
+			t.Errorf("%+v:\n%s", c.q, text)
+		}
+	}
+}
+
 // On PostgreSQL, with statistics, the planner reads the trigram indexes
 // and the action's indexes by itself, and a page of a part most events
 // have along the events' time.
@@ -238,6 +282,22 @@ func TestAuditFilterPlansOnPostgres(t *testing.T) {
 			}
 		}
 	}
+	// A deep page's ids along an index, none sorted; several accounts'
+	// each along the account's index, merged.
+	for _, c := range []struct {
+		q     apikey.AuditQuery
+		want  string
+		times int
+	}{
+		{apikey.AuditQuery{}, "Index Only Scan Backward using audit_events_at_id", 1},
+		{apikey.AuditQuery{Accounts: []string{"acc_01", "acc_02"}}, "audit_events_account_at", 2},
+	} {
+		c.q.Page, c.q.PerPage = 20, 50
+		query, args, _, _ := auditPageOf(t, db, c.q)
+		if text := planOf(t, db, `EXPLAIN `+db.e.rebind(query), args...); strings.Count(text, c.want) != c.times || largestSort(text) > 1000 {
+			t.Errorf("%+v:\n%s", c.q, text)
+		}
+	}
 	// A part most events have: the page is read along the time index,
 	// not sorted whole (the count may read the table: it stops at the cap).
 	q, err := db.auditQuery(ctx, apikey.AuditQuery{Actor: "user 0"})
@@ -247,6 +307,43 @@ func TestAuditFilterPlansOnPostgres(t *testing.T) {
 	where, args := auditFilter(q, nil)
 	if text := planOf(t, db, `EXPLAIN `+db.e.rebind(auditColumns+where+` ORDER BY at DESC, id DESC LIMIT 50`), args...); !strings.Contains(text, "audit_events_at") || largestSort(text) > 1000 {
 		t.Errorf("a common part's page:\n%s", text)
+	}
+}
+
+// On PostgreSQL, a page of an action in big accounts, and its count, are
+// read along the account's and action's index, not the account's events
+// tested one by one.
+func TestAuditAccountActionPlansOnPostgres(t *testing.T) {
+	t.Parallel()
+	db, now := openAt(t, storetest.PostgresDSN(t))
+	ctx := context.Background()
+	// Stored out of time order, so that the planner's choice is by the
+	// index's selectivity, not by how well the time order follows the
+	// table's.
+	const n = 100_000
+	actions := []string{apikey.ActionKeyCreated, apikey.ActionKeyUpdated, apikey.ActionKeyRegenerated, apikey.ActionKeyDeactivated}
+	events := make([]apikey.AuditEvent, n)
+	for i := range events {
+		events[i] = apikey.AuditEvent{ID: fmt.Sprintf("evt_%06d", i), At: now.Add(time.Duration(i*7919%n) * time.Second),
+			ActorKind: apikey.PrincipalUser, ActorName: "anna", AccountID: fmt.Sprintf("acc_%02d", i%5),
+			TargetID: "key_1", TargetName: "Key 1", Action: actions[i/5%4]}
+	}
+	if err := db.BulkLoad(ctx, Bulk{Events: events}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Settle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, accounts := range [][]string{{"acc_00"}, {"acc_01", "acc_02"}} {
+		page, pageArgs, where, args := auditPageOf(t, db, apikey.AuditQuery{Accounts: accounts, Action: apikey.ActionKeyUpdated, Page: 20, PerPage: 50})
+		// The page's ids from the index alone; its count along the index.
+		if text := planOf(t, db, `EXPLAIN `+db.e.rebind(page), pageArgs...); strings.Count(text, "Index Only Scan Backward using audit_events_account_action_at") != len(accounts) || largestSort(text) > 1000 {
+			t.Errorf("%v page:\n%s", accounts, text)
+		}
+		count := `EXPLAIN SELECT COUNT(*) FROM (SELECT 1 FROM audit_events` + where + ` LIMIT 10001) c`
+		if text := planOf(t, db, db.e.rebind(count), args...); !strings.Contains(text, "audit_events_account_action_at") {
+			t.Errorf("%v count:\n%s", accounts, text)
+		}
 	}
 }
 
