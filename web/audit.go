@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -15,6 +17,14 @@ import (
 )
 
 const auditPerPage = 100
+
+// DefaultAuditShortWindow is Config.AuditShortWindow's default. No index
+// finds a part of a name under three characters (trigrams need three): it
+// is matched in each event read, newest first, and one found in few
+// events read the whole trail (1.3 s for a million events on SQLite, 0.8
+// on PostgreSQL). Among the newest 100,000 it takes a tenth of that; the
+// page says so and links to the events before them.
+const DefaultAuditShortWindow = 100_000
 
 // auditActions are the actions the log can be filtered by.
 var auditActions = []string{apikey.ActionKeyCreated, apikey.ActionKeyUpdated, apikey.ActionKeyRegenerated,
@@ -96,6 +106,9 @@ func (s *Server) auditLog(c echo.Context) error {
 	} else {
 		sq := storeAuditQuery(q)
 		sq.PerPage, sq.Accounts = auditPerPage, scope
+		if l.Window, err = s.shortPartWindow(c, &sq, params); err != nil {
+			return err
+		}
 		events, total, err := s.audit.List(c.Request().Context(), actor(c), sq)
 		if err != nil {
 			return err
@@ -128,6 +141,46 @@ func (s *Server) auditLog(c echo.Context) error {
 	p := s.page(c, "Audit log", "audit", view.Crumb{Label: "Security"}, view.Crumb{Label: "Audit log"})
 	setAccount(&p, account, dir)
 	return render(c, status, view.AuditPage(p, l))
+}
+
+// shortPartWindow bounds q, whose filter by a name part under three
+// characters no index serves, to the days of its newest events (at least
+// s.auditShortWindow of those its other filters select), unless it has a
+// start date or so few events that it is bounded already. It says which
+// days, and links to the events before them (params, the page's filters,
+// with the day before as the end date): a window of whole days, since the
+// filter's dates are, so that the next one neither skips nor repeats an
+// event.
+func (s *Server) shortPartWindow(c echo.Context, q *apikey.AuditQuery, params url.Values) (*view.AuditWindow, error) {
+	if q.From != nil || !shortPart(q.Actor) && !shortPart(q.Key) {
+		return nil, nil
+	}
+	probe := *q
+	probe.Actor, probe.Key, probe.Page, probe.PerPage = "", "", s.auditShortWindow, 1
+	events, _, err := s.audit.List(c.Request().Context(), actor(c), probe)
+	if err != nil || len(events) == 0 {
+		return nil, err
+	}
+	from := events[0].At.UTC().Truncate(24 * time.Hour)
+	// Nothing before those days: the window is every event.
+	probe.Page, probe.To = 1, &from
+	if before, _, err := s.audit.List(c.Request().Context(), actor(c), probe); err != nil || len(before) == 0 {
+		return nil, err
+	}
+	q.From = &from
+	earlier := url.Values{}
+	for k, v := range params {
+		earlier[k] = v
+	}
+	earlier.Set("to", from.AddDate(0, 0, -1).Format(time.DateOnly))
+	return &view.AuditWindow{From: from.Format(time.DateOnly), Events: countText(s.auditShortWindow, false), EarlierURL: "/security/audit?" + earlier.Encode()}, nil
+}
+
+// shortPart tells whether a name part is too short for the trigram
+// indexes that find the others (three characters, as the store counts).
+func shortPart(part string) bool {
+	part = strings.TrimSpace(part)
+	return part != "" && utf8.RuneCountInString(part) < 3
 }
 
 // auditRow is one event as the log shows it, linking to what it changed

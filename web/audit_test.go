@@ -16,6 +16,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/store"
 	"keyconsole/internal/store/storetest"
 )
 
@@ -289,5 +290,95 @@ func TestAuditPageShowsTheChainCheck(t *testing.T) {
 	viewer := ts.signIn(t, "vic", ts.addUser(t, "vic", apikey.RoleAccountViewer, customer))
 	if _, body := viewer.get(t, "/security/audit?account="+customer); parseHTML(t, body).Find(`[data-testid="audit-chain"]`).Length() != 0 {
 		t.Fatal("a reader of one account is told about the whole trail")
+	}
+}
+
+// A name part under three characters, which no index finds, is matched
+// among the newest events only, by whole days, and the page says which and
+// links to the days before: followed to the end, the links show every
+// match once. A longer part, or a start date, searches every day.
+func TestAuditShortPartSearchesTheNewestDays(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t, func(c *testConfig) { c.AuditShortWindow = 10 })
+	today := ts.now.Truncate(24 * time.Hour)
+	var events []apikey.AuditEvent
+	want := map[string]bool{}
+	for day := 1; day <= 6; day++ {
+		for i := range 10 {
+			n := day*10 + i
+			ev := apikey.AuditEvent{ID: fmt.Sprintf("evt_%03d", n), At: today.AddDate(0, 0, -day).Add(time.Hour + time.Duration(i)*time.Minute),
+				ActorKind: apikey.PrincipalUser, ActorName: fmt.Sprintf("Carl %03d", n), AccountID: ts.root,
+				TargetID: fmt.Sprintf("key_%03d", n), TargetName: fmt.Sprintf("Target %03d", n), Action: apikey.ActionKeyUpdated}
+			if n%3 == 0 && day != 3 { // the third day back matches nothing
+				ev.ActorName = fmt.Sprintf("Abby %03d", n)
+				want[ev.TargetName] = true
+			}
+			events = append(events, ev)
+		}
+	}
+	if err := ts.db.BulkLoad(context.Background(), store.Bulk{Events: events}); err != nil {
+		t.Fatal(err)
+	}
+	day := func(back int) string { return today.AddDate(0, 0, -back).Format(time.DateOnly) }
+	targets := func(doc *goquery.Document) []string {
+		var out []string
+		doc.Find(`[data-testid="audit-log-row"] td:nth-child(4) a`).Each(func(_ int, s *goquery.Selection) { out = append(out, s.Text()) })
+		return out
+	}
+	// Each page a window of whole days, the newest first; the last, with
+	// nothing before it, says nothing.
+	seen := map[string]int{}
+	path := "/security/audit?actor=AB"
+	for back := 1; ; back++ {
+		_, body := ts.get(t, path)
+		doc := parseHTML(t, body)
+		for _, target := range targets(doc) {
+			seen[target]++
+		}
+		notice := doc.Find(`[data-testid="audit-window"]`)
+		if back == 3 && !strings.Contains(doc.Find(`[data-testid="empty-state"]`).Text(), "No change from "+day(back)+" on matches") {
+			t.Errorf("%s: empty window says %q", path, doc.Find(`[data-testid="empty-state"]`).Text())
+		}
+		if back == 6 {
+			if notice.Length() != 0 {
+				t.Fatalf("%s: the oldest days still say they are a window: %q", path, notice.Text())
+			}
+			break
+		}
+		if !strings.Contains(notice.Text(), "from "+day(back)+" on") || !strings.Contains(notice.Text(), "at least 10 of them") {
+			t.Fatalf("%s: window %q, want from %s", path, notice.Text(), day(back))
+		}
+		for _, target := range targets(doc) {
+			var n int
+			fmt.Sscanf(target, "Target %d", &n)
+			if n/10 > back {
+				t.Errorf("%s: %s is from before the window", path, target)
+			}
+		}
+		link, _ := doc.Find(`[data-testid="audit-window-earlier"]`).Attr("href")
+		if !strings.Contains(link, "to="+day(back+1)) || !strings.Contains(link, "actor=AB") {
+			t.Fatalf("%s: earlier link %q", path, link)
+		}
+		path = link
+	}
+	if len(seen) != len(want) {
+		t.Errorf("the windows showed %d matches, want %d: %v", len(seen), len(want), seen)
+	}
+	for target, n := range seen {
+		if !want[target] || n != 1 {
+			t.Errorf("%s shown %d times (a match: %v)", target, n, want[target])
+		}
+	}
+	// Three characters, or a start date: every day, no window. A short
+	// part of a target's name is matched in a window too.
+	for query, window := range map[string]bool{"?actor=abb": false, "?actor=ab&from=" + day(6): false, "?key=ar": true, "?key=arg": false} {
+		_, body := ts.get(t, "/security/audit"+query)
+		doc := parseHTML(t, body)
+		if got := doc.Find(`[data-testid="audit-window"]`).Length() != 0; got != window {
+			t.Errorf("%s: window %v, want %v", query, got, window)
+		}
+		if !window && strings.HasPrefix(query, "?actor") && len(targets(doc)) != len(want) {
+			t.Errorf("%s: %d rows, want %d", query, len(targets(doc)), len(want))
+		}
 	}
 }

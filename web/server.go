@@ -46,6 +46,10 @@ type Config struct {
 	// LogEachVerification logs a line for every answer of POST
 	// /api/v1/keys/verify; otherwise they are tallied (verifyTally).
 	LogEachVerification bool
+	// AuditShortWindow is how many of the newest events (at least) the
+	// audit log matches a name part under three characters among, when no
+	// start date is given; 0: DefaultAuditShortWindow.
+	AuditShortWindow int
 }
 
 // Server is the console's HTTP handler and its dependencies.
@@ -67,6 +71,8 @@ type Server struct {
 	sessions SessionConfig
 	cookies  *sessions.CookieStore
 	maxBody  int64
+	// auditShortWindow: see Config.AuditShortWindow.
+	auditShortWindow int
 	// metricsApart: /metrics is not among the console's routes.
 	metricsApart        bool
 	inFlight            *inFlight
@@ -83,9 +89,12 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{db: cfg.DB, keys: cfg.Keys, accounts: cfg.Accounts, users: cfg.Users, audit: cfg.Audit,
 		verifier: cfg.Verifier, tokens: cfg.Tokens, signin: cfg.SignIn,
 		logger: cfg.Logger, now: cfg.Now, sessions: cfg.Sessions, maxBody: cfg.MaxBody,
-		metricsApart: cfg.MetricsApart, logEachVerification: cfg.LogEachVerification}
+		metricsApart: cfg.MetricsApart, logEachVerification: cfg.LogEachVerification, auditShortWindow: cfg.AuditShortWindow}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBody
+	}
+	if s.auditShortWindow <= 0 {
+		s.auditShortWindow = DefaultAuditShortWindow
 	}
 	if s.logger == nil {
 		s.logger = slog.Default()

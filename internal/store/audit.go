@@ -178,8 +178,14 @@ func (db *DB) auditQuery(ctx context.Context, in apikey.AuditQuery) (auditQuery,
 // the trigram index names indexed.
 func (db *DB) matchName(ctx context.Context, indexed, column, part string) (nameMatch, error) {
 	scan := nameMatch{cond: column + ` LIKE ? ESCAPE '\'`, args: []any{likeContains(part)}}
+	if tooShortForTrigrams(part) {
+		// Written so that no trigram index serves it: PostgreSQL's planner
+		// read every entry of one for "%ab%" (0.7 s for a million events).
+		scan.cond = `(` + column + ` || '') LIKE ? ESCAPE '\'`
+		return scan, nil
+	}
 	index := db.e.auditSearchIndex(indexed)
-	if index == "" || tooShortForTrigrams(part) {
+	if index == "" {
 		return scan, nil
 	}
 	seqs, found, err := db.alongTrigrams(ctx, index, part, apikey.AuditCountCap+1)
