@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -146,13 +145,25 @@ func (s *Server) auditLog(c echo.Context) error {
 // shortPartWindow bounds q, whose filter by a name part under three
 // characters no index serves, to the days of its newest events (at least
 // s.auditShortWindow of those its other filters select), unless it has a
-// start date or so few events that it is bounded already. It says which
-// days, and links to the events before them (params, the page's filters,
-// with the day before as the end date): a window of whole days, since the
-// filter's dates are, so that the next one neither skips nor repeats an
-// event.
+// start date, a longer part (whose index narrows the read already) or so
+// few events that it is bounded already. It says which days, and links to
+// the events before them (params, the page's filters, with the day before
+// as the end date): a window of whole days, since the filter's dates are,
+// so that the next one neither skips nor repeats an event. (The window is
+// found again for each page: pages of one can differ only if as many
+// events as it holds were written in between.)
 func (s *Server) shortPartWindow(c echo.Context, q *apikey.AuditQuery, params url.Values) (*view.AuditWindow, error) {
-	if q.From != nil || !shortPart(q.Actor) && !shortPart(q.Key) {
+	var short []string
+	for _, part := range []string{q.Actor, q.Key} {
+		switch {
+		case part == "":
+		case !apikey.BelowTrigrams(part):
+			return nil, nil
+		default:
+			short = append(short, "“"+part+"”")
+		}
+	}
+	if q.From != nil || len(short) == 0 {
 		return nil, nil
 	}
 	probe := *q
@@ -173,14 +184,12 @@ func (s *Server) shortPartWindow(c echo.Context, q *apikey.AuditQuery, params ur
 		earlier[k] = v
 	}
 	earlier.Set("to", from.AddDate(0, 0, -1).Format(time.DateOnly))
-	return &view.AuditWindow{From: from.Format(time.DateOnly), Events: countText(s.auditShortWindow, false), EarlierURL: "/security/audit?" + earlier.Encode()}, nil
-}
-
-// shortPart tells whether a name part is too short for the trigram
-// indexes that find the others (three characters, as the store counts).
-func shortPart(part string) bool {
-	part = strings.TrimSpace(part)
-	return part != "" && utf8.RuneCountInString(part) < 3
+	w := &view.AuditWindow{Parts: strings.Join(short, " and "), From: from.Format(time.DateOnly),
+		Events: countText(s.auditShortWindow, false), EarlierURL: "/security/audit?" + earlier.Encode()}
+	if q.To != nil {
+		w.To = q.To.AddDate(0, 0, -1).Format(time.DateOnly) // the day given, which q.To follows
+	}
+	return w, nil
 }
 
 // auditRow is one event as the log shows it, linking to what it changed

@@ -327,6 +327,13 @@ func TestAuditShortPartSearchesTheNewestDays(t *testing.T) {
 	}
 	// Each page a window of whole days, the newest first; the last, with
 	// nothing before it, says nothing.
+	// The first window has no end; the others end where the link said.
+	window := func(back int) string {
+		if back == 1 {
+			return " on (UTC days)"
+		}
+		return " to " + day(back) + " (UTC days)"
+	}
 	seen := map[string]int{}
 	path := "/security/audit?actor=AB"
 	for back := 1; ; back++ {
@@ -345,7 +352,8 @@ func TestAuditShortPartSearchesTheNewestDays(t *testing.T) {
 			}
 			break
 		}
-		if !strings.Contains(notice.Text(), "from "+day(back)+" on") || !strings.Contains(notice.Text(), "at least 10 of them") {
+		if text := strings.Join(strings.Fields(notice.Text()), " "); !strings.Contains(text, "“AB” is under three characters") ||
+			!strings.Contains(text, "10 or more, from "+day(back)+window(back)) {
 			t.Fatalf("%s: window %q, want from %s", path, notice.Text(), day(back))
 		}
 		for _, target := range targets(doc) {
@@ -369,16 +377,46 @@ func TestAuditShortPartSearchesTheNewestDays(t *testing.T) {
 			t.Errorf("%s shown %d times (a match: %v)", target, n, want[target])
 		}
 	}
+	// An end date of the user's own: the window ends there.
+	_, body := ts.get(t, "/security/audit?actor=ab&to="+day(2))
+	if text := strings.Join(strings.Fields(parseHTML(t, body).Find(`[data-testid="audit-window"]`).Text()), " "); !strings.Contains(text, "from "+day(2)+" to "+day(2)+" (UTC days)") {
+		t.Errorf("with an end date: %q", text)
+	}
 	// Three characters, or a start date: every day, no window. A short
 	// part of a target's name is matched in a window too.
-	for query, window := range map[string]bool{"?actor=abb": false, "?actor=ab&from=" + day(6): false, "?key=ar": true, "?key=arg": false} {
+	for query, window := range map[string]bool{"?actor=abb": false, "?actor=ab&from=" + day(6): false, "?key=ar": true, "?key=arg": false,
+		"?actor=ab&key=target": false} {
 		_, body := ts.get(t, "/security/audit"+query)
 		doc := parseHTML(t, body)
 		if got := doc.Find(`[data-testid="audit-window"]`).Length() != 0; got != window {
 			t.Errorf("%s: window %v, want %v", query, got, window)
 		}
-		if !window && strings.HasPrefix(query, "?actor") && len(targets(doc)) != len(want) {
+		if !window && strings.HasPrefix(query, "?actor") && len(targets(doc)) != len(want) && query != "?actor=ab&key=target" {
 			t.Errorf("%s: %d rows, want %d", query, len(targets(doc)), len(want))
 		}
 	}
+	// Below an account: the window is of its events (and those below it),
+	// the probe read in the same scope.
+	sub := ts.addAccount(t, "Branch", ts.root)
+	events = events[:0]
+	for back := 1; back <= 3; back++ {
+		for i := range 10 {
+			n := 100 + back*10 + i
+			events = append(events, apikey.AuditEvent{ID: fmt.Sprintf("evt_%03d", n), At: today.AddDate(0, 0, -back).Add(2*time.Hour + time.Duration(i)*time.Minute),
+				ActorKind: apikey.PrincipalUser, ActorName: fmt.Sprintf("Abby %03d", n), AccountID: sub,
+				TargetID: fmt.Sprintf("key_%03d", n), TargetName: fmt.Sprintf("Target %03d", n), Action: apikey.ActionKeyUpdated})
+		}
+	}
+	if err := ts.db.BulkLoad(context.Background(), store.Bulk{Events: events}); err != nil {
+		t.Fatal(err)
+	}
+	_, body = ts.get(t, "/security/audit?account="+sub+"&actor=ab")
+	doc := parseHTML(t, body)
+	if text := strings.Join(strings.Fields(doc.Find(`[data-testid="audit-window"]`).Text()), " "); !strings.Contains(text, "from "+day(1)+" on") {
+		t.Errorf("below an account: %q", text)
+	}
+	if got := targets(doc); len(got) != 10 || !slices.IsSortedFunc(got, func(a, b string) int { return strings.Compare(b, a) }) || got[0] != "Target 119" || got[9] != "Target 110" {
+		t.Errorf("below an account: %v, want its own first day back", got)
+	}
+
 }

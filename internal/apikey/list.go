@@ -1,6 +1,12 @@
 package apikey
 
-import "time"
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+)
 
 // DefaultPerPage is the list's page size.
 const DefaultPerPage = 50
@@ -60,6 +66,13 @@ type AuditQuery struct {
 	To       *time.Time // exclusive
 	Page     int
 	PerPage  int // 0: no limit (the CSV export)
+}
+
+// BelowTrigrams tells whether a search text is too short for the trigram
+// indexes that find the others: under three characters once trimmed and
+// folded as the stored names are (cases.Fold: "ß" is two).
+func BelowTrigrams(text string) bool {
+	return utf8.RuneCountInString(cases.Fold().String(strings.TrimSpace(text))) < 3
 }
 
 // AccountUse counts what an account holds: what stops it being moved or deleted.

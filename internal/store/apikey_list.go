@@ -501,7 +501,7 @@ func (db *DB) searchKeys(ctx context.Context, term string) (keySearch, error) {
 		cond, args := likeAlongTrigrams("search_fold", term)
 		return keySearch{cond: cond, args: args}, nil
 	}
-	if tooShortForTrigrams(term) {
+	if apikey.BelowTrigrams(term) {
 		return scan, nil
 	}
 	// Read once, the ids found are given to each query the list makes.
@@ -513,12 +513,6 @@ func (db *DB) searchKeys(ctx context.Context, term string) (keySearch, error) {
 		return scan, nil
 	}
 	return keySearch{cond: "id IN (SELECT value FROM json_each(?))", args: []any{ids}, drives: true}, nil
-}
-
-// tooShortForTrigrams tells whether a trigram index can find term: not
-// under three characters.
-func tooShortForTrigrams(term string) bool {
-	return utf8.RuneCountInString(fold(strings.TrimSpace(term))) < 3
 }
 
 // alongTrigrams reads the ids that query, a trigram index's whose
