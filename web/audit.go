@@ -142,43 +142,23 @@ func (s *Server) auditLog(c echo.Context) error {
 	return render(c, status, view.AuditPage(p, l))
 }
 
-// shortPartWindow bounds q, whose filter by a name part under three
-// characters no index serves, to the days of its newest events (at least
-// s.auditShortWindow of those its other filters select), unless it has a
-// start date, a longer part (whose index narrows the read already) or so
-// few events that it is bounded already. It says which days, and links to
-// the events before them (params, the page's filters, with the day before
-// as the end date): a window of whole days, since the filter's dates are,
-// so that the next one neither skips nor repeats an event. (The window is
-// found again for each page: pages of one can differ only if as many
-// events as it holds were written in between.)
+// shortPartWindow bounds q to the days the audit service says a short
+// name part is matched in (ShortPartWindow), and says which, linking to
+// the days before them: params, the page's filters, with the day before as
+// the end date. (The window is found again for each page: pages of one can
+// differ only if as many events as it holds were written in between.)
 func (s *Server) shortPartWindow(c echo.Context, q *apikey.AuditQuery, params url.Values) (*view.AuditWindow, error) {
+	from, err := s.audit.ShortPartWindow(c.Request().Context(), actor(c), *q, s.auditShortWindow)
+	if from == nil || err != nil {
+		return nil, err
+	}
+	q.From = from
 	var short []string
 	for _, part := range []string{q.Actor, q.Key} {
-		switch {
-		case part == "":
-		case !apikey.BelowTrigrams(part):
-			return nil, nil
-		default:
+		if part != "" {
 			short = append(short, "“"+part+"”")
 		}
 	}
-	if q.From != nil || len(short) == 0 {
-		return nil, nil
-	}
-	probe := *q
-	probe.Actor, probe.Key, probe.Page, probe.PerPage = "", "", s.auditShortWindow, 1
-	events, _, err := s.audit.List(c.Request().Context(), actor(c), probe)
-	if err != nil || len(events) == 0 {
-		return nil, err
-	}
-	from := events[0].At.UTC().Truncate(24 * time.Hour)
-	// Nothing before those days: the window is every event.
-	probe.Page, probe.To = 1, &from
-	if before, _, err := s.audit.List(c.Request().Context(), actor(c), probe); err != nil || len(before) == 0 {
-		return nil, err
-	}
-	q.From = &from
 	earlier := url.Values{}
 	for k, v := range params {
 		earlier[k] = v

@@ -72,6 +72,7 @@ type userService interface {
 // auditService reads the audit trail (internal/auditlog).
 type auditService interface {
 	List(ctx context.Context, who apikey.Actor, q apikey.AuditQuery) ([]apikey.AuditEvent, int, error)
+	ShortPartWindow(ctx context.Context, who apikey.Actor, q apikey.AuditQuery, newest int) (*time.Time, error)
 	Export(ctx context.Context, who apikey.Actor, q apikey.AuditQuery, fn func(apikey.AuditEvent) error) error
 	DeletedAccountNames(ctx context.Context, who apikey.Actor, ids []string) (map[string]string, error)
 	LastCheck(ctx context.Context, who apikey.Actor) (apikey.AuditCheck, error)

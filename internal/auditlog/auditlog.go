@@ -5,6 +5,7 @@ package auditlog
 
 import (
 	"context"
+	"time"
 
 	"keyconsole/internal/apikey"
 )
@@ -32,6 +33,41 @@ func (s *Service) List(ctx context.Context, who apikey.Actor, q apikey.AuditQuer
 		return nil, 0, err
 	}
 	return s.store.ListAudit(ctx, q)
+}
+
+// ShortPartWindow is where a list of q must start when q filters by a
+// part of a name under three characters, which no index finds (each event
+// read is matched, and a rare part read the whole trail): the first of
+// the whole UTC days that hold the newest events q's other filters select,
+// at least newest of them. Whole days, as the filters' dates are, so that
+// the days before can be listed next with neither gap nor overlap. It is
+// nil where no bound is needed: q has a start date or a longer part (whose
+// index narrows the read), or nothing lies before those days.
+func (s *Service) ShortPartWindow(ctx context.Context, who apikey.Actor, q apikey.AuditQuery, newest int) (*time.Time, error) {
+	short := false
+	for _, part := range []string{q.Actor, q.Key} {
+		switch {
+		case part == "":
+		case !apikey.BelowTrigrams(part):
+			return nil, nil
+		default:
+			short = true
+		}
+	}
+	if q.From != nil || !short {
+		return nil, nil
+	}
+	q.Actor, q.Key, q.Page, q.PerPage = "", "", newest, 1
+	events, _, err := s.List(ctx, who, q)
+	if err != nil || len(events) == 0 {
+		return nil, err
+	}
+	from := events[0].At.UTC().Truncate(24 * time.Hour)
+	q.Page, q.To = 1, &from
+	if before, _, err := s.List(ctx, who, q); err != nil || len(before) == 0 {
+		return nil, err
+	}
+	return &from, nil
 }
 
 // Export calls fn with every event q selects, newest first, without
