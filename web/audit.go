@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/csv"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -121,10 +122,7 @@ func (s *Server) auditLog(c echo.Context) error {
 			l.Rows = append(l.Rows, auditRow(ev, principalOf(c), names))
 		}
 		page := func(n int) string {
-			v := url.Values{}
-			for k, vals := range params {
-				v[k] = vals
-			}
+			v := maps.Clone(params)
 			if n > 1 {
 				v.Set("page", strconv.Itoa(n))
 			}
@@ -159,12 +157,13 @@ func (s *Server) shortPartWindow(c echo.Context, q *apikey.AuditQuery, params ur
 			short = append(short, "“"+part+"”")
 		}
 	}
-	earlier := url.Values{}
-	for k, v := range params {
-		earlier[k] = v
+	verb := " is"
+	if len(short) > 1 {
+		verb = " are"
 	}
+	earlier := maps.Clone(params)
 	earlier.Set("to", from.AddDate(0, 0, -1).Format(time.DateOnly))
-	w := &view.AuditWindow{Parts: strings.Join(short, " and "), From: from.Format(time.DateOnly),
+	w := &view.AuditWindow{Parts: strings.Join(short, " and ") + verb, From: from.Format(time.DateOnly),
 		Events: countText(s.auditShortWindow, false), EarlierURL: "/security/audit?" + earlier.Encode()}
 	if q.To != nil {
 		w.To = q.To.AddDate(0, 0, -1).Format(time.DateOnly) // the day given, which q.To follows

@@ -343,7 +343,7 @@ func TestAuditShortPartSearchesTheNewestDays(t *testing.T) {
 			seen[target]++
 		}
 		notice := doc.Find(`[data-testid="audit-window"]`)
-		if back == 3 && !strings.Contains(doc.Find(`[data-testid="empty-state"]`).Text(), "No change from "+day(back)+" on matches") {
+		if back == 3 && !strings.Contains(doc.Find(`[data-testid="empty-state"]`).Text(), "No change from "+day(back)+" to "+day(back)+" matches") {
 			t.Errorf("%s: empty window says %q", path, doc.Find(`[data-testid="empty-state"]`).Text())
 		}
 		if back == 6 {
@@ -376,6 +376,11 @@ func TestAuditShortPartSearchesTheNewestDays(t *testing.T) {
 		if !want[target] || n != 1 {
 			t.Errorf("%s shown %d times (a match: %v)", target, n, want[target])
 		}
+	}
+	// Two short parts are named together.
+	_, body2 := ts.get(t, "/security/audit?actor=ab&key=ar")
+	if text := strings.Join(strings.Fields(parseHTML(t, body2).Find(`[data-testid="audit-window"]`).Text()), " "); !strings.Contains(text, "“ab” and “ar” are under three characters") {
+		t.Errorf("two short parts: %q", text)
 	}
 	// An end date of the user's own: the window ends there.
 	_, body := ts.get(t, "/security/audit?actor=ab&to="+day(2))
