@@ -3,7 +3,9 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,8 +19,10 @@ import (
 // seeded database (KEYCONSOLE_BENCH_KEYS keys, default 100,000): 18,000
 // keys' day counts, client addresses and last uses, each kind written as
 // the recorder writes them, 500 keys a transaction, twice (the second
-// updates the rows the first made). It reports the time and, on Linux,
-// the write system calls a key.
+// updates the rows the first made), in the order of the keys' ids as the
+// recorder writes them; and last uses once more in a random order, which
+// is what a flush in the order of a map cost. It reports the time and, on
+// Linux, the write system calls a key.
 // KEYCONSOLE_BENCH_KEYS=1000000 go test ./internal/store -run '^$' -bench UsageFlush -benchtime 1x
 func BenchmarkUsageFlush(b *testing.B) {
 	ctx := context.Background()
@@ -28,21 +32,26 @@ func BenchmarkUsageFlush(b *testing.B) {
 	for i := range min(keys, n) {
 		ids = append(ids, fmt.Sprintf("key_seed_%07d", i*(n/min(keys, n))))
 	}
+	shuffled := slices.Clone(ids)
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
 	now := time.Now().UTC()
 	day := now.Format(time.DateOnly)
+	lastUse := func(id string, b *apikey.UsageBatch) {
+		b.LastUses = append(b.LastUses, apikey.LastUse{KeyID: id, At: now, From: "10.1.2.3", Every: time.Second})
+	}
 	kinds := []struct {
 		name string
 		make func(id string, b *apikey.UsageBatch)
+		ids  []string
 	}{
 		{"counts", func(id string, b *apikey.UsageBatch) {
 			b.Counts = append(b.Counts, apikey.UsageCount{KeyID: id, Day: day, Code: "VALID", Count: 3})
-		}},
+		}, ids},
 		{"addresses", func(id string, b *apikey.UsageBatch) {
 			b.Addresses = append(b.Addresses, apikey.AddressUse{KeyID: id, Day: day, Address: "10.1.2.3", Requests: 3, LastSeen: now})
-		}},
-		{"last_uses", func(id string, b *apikey.UsageBatch) {
-			b.LastUses = append(b.LastUses, apikey.LastUse{KeyID: id, At: now, From: "10.1.2.3", Every: time.Second})
-		}},
+		}, ids},
+		{"last_uses", lastUse, ids},
+		{"last_uses_shuffled", lastUse, shuffled},
 	}
 	b.ResetTimer()
 	for range b.N {
@@ -51,9 +60,9 @@ func BenchmarkUsageFlush(b *testing.B) {
 				now = now.Add(time.Minute) // a new value each pass: a row rewritten with the same bytes is not written
 				writes, written := writeCalls(), writtenBytes()
 				start := time.Now()
-				for from := 0; from < len(ids); from += perTx {
+				for from := 0; from < len(kind.ids); from += perTx {
 					var batch apikey.UsageBatch
-					for _, id := range ids[from:min(from+perTx, len(ids))] {
+					for _, id := range kind.ids[from:min(from+perTx, len(kind.ids))] {
 						kind.make(id, &batch)
 					}
 					if err := db.RecordUsageBatch(ctx, batch); err != nil {

@@ -858,3 +858,67 @@ func TestLastUseIntervalIsTheKeys(t *testing.T) {
 		}
 	}
 }
+
+// A flush writes its keys in the order of their ids, chunk after chunk,
+// whatever order they were used in: rows led by the key's id then share
+// pages within a transaction.
+func TestFlushWritesKeysInOrder(t *testing.T) {
+	t.Parallel()
+	db, _ := servicetest.Open(t)
+	seen := &orderStore{Store: db}
+	r := New(seen, nil)
+	at := time.Now().UTC()
+	ids := make([]string, 2*flushChunk+100) // three chunks
+	for i := range ids {
+		ids[i] = fmt.Sprintf("key_o_%05d", (i*7919)%len(ids)) // every id once, out of order
+	}
+	for _, id := range ids {
+		r.Record(r.meter(id), "VALID", netip.MustParseAddr("192.0.2.1"), at)
+	}
+	if err := r.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(ids)
+	if len(seen.batches) != 3 {
+		t.Fatalf("%d batches, want 3", len(seen.batches))
+	}
+	for name, of := range map[string]func(apikey.UsageBatch) []string{
+		"last uses": func(b apikey.UsageBatch) (out []string) {
+			for _, u := range b.LastUses {
+				out = append(out, u.KeyID)
+			}
+			return out
+		},
+		"counts": func(b apikey.UsageBatch) (out []string) {
+			for _, c := range b.Counts {
+				out = append(out, c.KeyID)
+			}
+			return out
+		},
+		"addresses": func(b apikey.UsageBatch) (out []string) {
+			for _, a := range b.Addresses {
+				out = append(out, a.KeyID)
+			}
+			return out
+		},
+	} {
+		var got []string
+		for _, b := range seen.batches {
+			got = append(got, of(b)...)
+		}
+		if !slices.Equal(got, ids) {
+			t.Errorf("%s written out of key order (first ten: %v)", name, got[:10])
+		}
+	}
+}
+
+// orderStore is the real store, keeping each batch asked of it.
+type orderStore struct {
+	Store
+	batches []apikey.UsageBatch
+}
+
+func (s *orderStore) RecordUsageBatch(ctx context.Context, b apikey.UsageBatch) error {
+	s.batches = append(s.batches, b)
+	return s.Store.RecordUsageBatch(ctx, b)
+}
