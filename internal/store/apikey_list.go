@@ -109,7 +109,7 @@ func (db *DB) ListKeys(ctx context.Context, in apikey.KeyQuery) (apikey.KeyPage,
 	}
 	// One row more than the page needs: where the page itself shows the
 	// total (it ends short of it, or runs past the cap), its rows give it.
-	rows, err := db.queryKeyRows(ctx, db.keyPageQuery(where, q.Sort), append(args, want+1, from)...)
+	rows, err := db.queryKeyRows(ctx, db.keyPageQuery(where, q.Sort, q.search.scans()), append(args, want+1, from)...)
 	if err != nil {
 		return page, err
 	}
@@ -178,10 +178,16 @@ func ownTotal(got, want, from, limit int) (n int, shown bool) {
 // countKeysUpTo counts the keys where selects, as far as limit.
 func (db *DB) countKeysUpTo(ctx context.Context, where string, args []any, limit int) (int, error) {
 	var n int
-	if err := db.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM api_keys`+where+` LIMIT ?) capped`, append(args, limit)...).Scan(&n); err != nil {
+	if err := db.reader.QueryRowContext(ctx, keyCountQuery(where), append(args, limit)...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count keys: %w", err)
 	}
 	return n, nil
+}
+
+// keyCountQuery counts the keys where selects, as far as its last
+// parameter.
+func keyCountQuery(where string) string {
+	return `SELECT COUNT(*) FROM (SELECT 1 FROM api_keys` + where + ` LIMIT ?) capped`
 }
 
 // listMerged pages, for an account below one with many keys, through the
@@ -356,17 +362,19 @@ func namedNullTest(col string) string { return col + "_null" }
 // query sorting them all.
 func (db *DB) listTogether(ctx context.Context, q keyQuery, page apikey.KeyPage, offset int) (apikey.KeyPage, error) {
 	where, args := keyFilter(q)
-	keys, err := db.queryKeys(ctx, db.keyPageQuery(where, q.Sort), append(args, page.PerPage, offset)...)
+	keys, err := db.queryKeys(ctx, db.keyPageQuery(where, q.Sort, q.search.scans()), append(args, page.PerPage, offset)...)
 	page.Keys = keys
 	return page, err
 }
 
 // keyPageQuery reads a page of the keys where selects, in order; its last
 // two parameters are LIMIT and OFFSET. Where the engine would read the row
-// of every key it skips (pageIDsFirst), the page's ids are found first,
-// along the list's index alone, then just their rows.
-func (db *DB) keyPageQuery(where, order string) string {
-	if db.e.pageIDsFirst() {
+// of every key it skips (pageIDsFirst), or every key is matched against a
+// search (scans: SQLite would read each row to match it, where the name
+// index holds the text), the page's ids are found first, along an index
+// alone, then just their rows.
+func (db *DB) keyPageQuery(where, order string, scans bool) string {
+	if db.e.pageIDsFirst() || scans {
 		return `SELECT ` + keyColumns + ` FROM api_keys WHERE id IN (SELECT id FROM api_keys` + where +
 			` ORDER BY ` + keyOrder(order) + ` LIMIT ? OFFSET ?) ORDER BY ` + keyOrder(order)
 	}
@@ -484,6 +492,10 @@ type keySearch struct {
 	args   []any
 	drives bool
 }
+
+// scans tells whether s matches every key the list reads rather than
+// giving the few found along the trigram index.
+func (s keySearch) scans() bool { return s.cond != "" && !s.drives }
 
 // searchIndexCap bounds the keys a search finds along the trigram index
 // before it is judged too broad for it: then each key is matched as the

@@ -53,7 +53,7 @@ var mergedBranch = regexp.MustCompile(`(LEFT|RIGHT); SEARCH api_keys USING (COVE
 func queryPlan(t *testing.T, db *DB, q keyQuery, order string) string {
 	t.Helper()
 	where, args := keyFilter(q)
-	return explainSQLite(t, db, db.keyPageQuery(where, order), append(args, 50, 0)...)
+	return explainSQLite(t, db, db.keyPageQuery(where, order, q.search.scans()), append(args, 50, 0)...)
 }
 
 // A search narrow enough for the trigram index finds its keys there, and
@@ -115,7 +115,7 @@ func TestKeyListPlansOnPostgres(t *testing.T) {
 		t.Helper()
 		where, args := keyFilter(q)
 		var plan []string
-		rows, err := db.reader.QueryContext(ctx, `EXPLAIN `+db.keyPageQuery(where, order), append(args, 50, 500)...)
+		rows, err := db.reader.QueryContext(ctx, `EXPLAIN `+db.keyPageQuery(where, order, false), append(args, 50, 500)...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -272,5 +272,26 @@ func TestListStatementsArePlannedEachTime(t *testing.T) {
 	var n int
 	if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_prepared_statements WHERE statement LIKE '%capped%'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("the count is kept prepared: %d statements (%v)", n, err)
+	}
+}
+
+// A search the trigram index cannot serve (under three characters) is
+// matched on the name index's entries: the page's ids and the count are
+// read along the index alone, not every key's row; only the page's own
+// rows are then sorted.
+func TestShortSearchReadsTheNameIndexAlone(t *testing.T) {
+	db, _ := openAt(t, storetest.SQLiteDSN(t))
+	search, err := db.searchKeys(context.Background(), "ab")
+	if err != nil || search.drives {
+		t.Fatalf("a two-letter search: %+v %v", search, err)
+	}
+	q := keyQuery{KeyQuery: apikey.KeyQuery{AccountIDs: []string{"acc_x"}, Search: "ab", Now: db.now()}, search: search}
+	where, args := keyFilter(q)
+	const index = "USING COVERING INDEX api_keys_account_name_status"
+	if text := queryPlan(t, db, q, ""); !strings.Contains(text, index) || strings.Count(text, "TEMP B-TREE") > 1 {
+		t.Errorf("page plan: %s", text)
+	}
+	if text := explainSQLite(t, db, keyCountQuery(where), append(args, 10_001)...); !strings.Contains(text, index) {
+		t.Errorf("count plan: %s", text)
 	}
 }
