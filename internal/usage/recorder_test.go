@@ -907,7 +907,7 @@ func TestFlushWritesKeysInOrder(t *testing.T) {
 			got = append(got, of(b)...)
 		}
 		if !slices.Equal(got, ids) {
-			t.Errorf("%s written out of key order (first ten: %v)", name, got[:10])
+			t.Errorf("%s written out of key order (first ten: %v)", name, got[:min(10, len(got))])
 		}
 	}
 }
