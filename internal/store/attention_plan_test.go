@@ -78,8 +78,7 @@ func TestAttentionPlansOnPostgres(t *testing.T) {
 	db, now := openAt(t, storetest.PostgresDSN(t))
 	ctx := context.Background()
 	acc := newAccounts(t, db, "Big")[0]
-	var bulk Bulk
-	for i := range 20_000 {
+	loadKeys(t, db, 20_000, func(i int) *apikey.Key {
 		used, soon := now.Add(-time.Hour), now.Add(3*24*time.Hour)
 		k := bulkKey(fmt.Sprintf("key_a_%05d", i), acc, fmt.Sprintf("Key %05d", i), *now)
 		k.DisplayPrefix, k.LastUsedAt = fmt.Sprintf("kc_g_%05x", i), &used
@@ -88,11 +87,8 @@ func TestAttentionPlansOnPostgres(t *testing.T) {
 			k.ExpiresAt, k.LastUsedAt, k.Predefined, k.AccessType = &soon, nil, true, apikey.AccessJWT
 			k.Roles = []apikey.RoleGrant{{Role: apikey.RoleGlobalAdmin}}
 		}
-		bulk.Keys = append(bulk.Keys, k)
-	}
-	if err := db.BulkLoad(ctx, bulk); err != nil {
-		t.Fatal(err)
-	}
+		return k
+	})
 	if err := db.Settle(ctx); err != nil { // statistics, and the visibility map autovacuum would set
 		t.Fatal(err)
 	}
@@ -140,19 +136,15 @@ func TestAttentionListOfManyKeys(t *testing.T) {
 	db, now := openAt(t, storetest.DSN(t))
 	ctx := context.Background()
 	acc := newAccounts(t, db, "Many")[0]
-	var bulk Bulk
 	var want []string
-	for i := range 2 * attentionSortMax { // two in three of them found: more than attentionSortMax
+	loadKeys(t, db, 2*attentionSortMax, func(i int) *apikey.Key { // two in three of them found: more than attentionSortMax
 		k := bulkKey(fmt.Sprintf("key_m_%05d", i), acc, fmt.Sprintf("Key %05d", (i*7919)%100_000), *now)
 		k.DisplayPrefix, k.CreatedAt, k.Active = fmt.Sprintf("kc_g_%05x", i), now.Add(time.Duration(i)*time.Second), i%3 != 0
 		if k.Active {
 			want = append(want, k.Name)
 		}
-		bulk.Keys = append(bulk.Keys, k)
-	}
-	if err := db.BulkLoad(ctx, bulk); err != nil {
-		t.Fatal(err)
-	}
+		return k
+	})
 	slices.Sort(want)
 	for _, order := range []string{"", "-" + apikey.SortByName} {
 		page, err := db.ListKeys(ctx, apikey.KeyQuery{AccountIDs: []string{acc}, Attention: apikey.AttentionUnused, Now: *now, Sort: order, Page: 3})

@@ -20,13 +20,9 @@ func TestLastUsesPassAutovacuumThreshold(t *testing.T) {
 	ctx := context.Background()
 	acc := newAccounts(t, db, "Many")[0]
 	const keys, used = 10_000, 200
-	var bulk Bulk
-	for i := range keys {
-		bulk.Keys = append(bulk.Keys, bulkKey(fmt.Sprintf("key_v_%05d", i), acc, fmt.Sprintf("Key %05d", i), *now))
-	}
-	if err := db.BulkLoad(ctx, bulk); err != nil {
-		t.Fatal(err)
-	}
+	loadKeys(t, db, keys, func(i int) *apikey.Key {
+		return bulkKey(fmt.Sprintf("key_v_%05d", i), acc, fmt.Sprintf("Key %05d", i), *now)
+	})
 	if err := db.Settle(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func TestKeySearchPlanUsesTrigramIndex(t *testing.T) {
 	if err != nil || !strings.Contains(detail, "VIRTUAL TABLE INDEX 0:G") { // the GLOB handed to FTS5
 		t.Errorf("search plan %q %v", detail, err)
 	}
-	search, err := db.searchKeys(context.Background(), "Berlin")
+	search, err := db.searchKeys(context.Background(), "Berlin", []string{"acc_x"}, "")
 	if err != nil || !search.drives {
 		t.Fatalf("a search finding nothing is not read along the index: %+v %v", search, err)
 	}
@@ -99,15 +99,11 @@ func TestKeyListPlansOnPostgres(t *testing.T) {
 	ctx := context.Background()
 	accs := newAccounts(t, db, "Big", "Below")
 	acc, below := accs[0], accs[1]
-	var bulk Bulk
-	for i := range 20_000 {
+	loadKeys(t, db, 20_000, func(i int) *apikey.Key {
 		k := bulkKey(fmt.Sprintf("key_p_%05d", i), acc, fmt.Sprintf("Key %05d", i), *now)
 		k.DisplayPrefix = fmt.Sprintf("kc_g_%05x", i*7919)
-		bulk.Keys = append(bulk.Keys, k)
-	}
-	if err := db.BulkLoad(ctx, bulk); err != nil {
-		t.Fatal(err)
-	}
+		return k
+	})
 	if _, err := db.writer.ExecContext(ctx, `ANALYZE api_keys`); err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +125,7 @@ func TestKeyListPlansOnPostgres(t *testing.T) {
 	}
 	// A name's part, and a display prefix (whose head every key shares).
 	for _, term := range []string{"3a7f1", "KC_G_3A7F1"} {
-		search, err := db.searchKeys(ctx, term)
+		search, err := db.searchKeys(ctx, term, []string{acc}, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -281,17 +277,37 @@ func TestListStatementsArePlannedEachTime(t *testing.T) {
 // rows are then sorted.
 func TestShortSearchReadsTheNameIndexAlone(t *testing.T) {
 	db, _ := openAt(t, storetest.SQLiteDSN(t))
-	search, err := db.searchKeys(context.Background(), "ab")
-	if err != nil || search.drives {
-		t.Fatalf("a two-letter search: %+v %v", search, err)
-	}
-	q := keyQuery{KeyQuery: apikey.KeyQuery{AccountIDs: []string{"acc_x"}, Search: "ab", Now: db.now()}, search: search}
-	where, args := keyFilter(q)
+	ctx := context.Background()
 	const index = "USING COVERING INDEX api_keys_account_name_status"
-	if text := queryPlan(t, db, q, ""); !strings.Contains(text, index) || strings.Count(text, "TEMP B-TREE") > 1 {
-		t.Errorf("page plan: %s", text)
+	// By name, the page and its count read that index, matching as they go.
+	for _, order := range []string{"", "-name"} {
+		search, err := db.searchKeys(ctx, "ab", []string{"acc_x"}, order)
+		if err != nil || search.drives {
+			t.Fatalf("a two-letter search by %q: %+v %v", order, search, err)
+		}
+		q := keyQuery{KeyQuery: apikey.KeyQuery{AccountIDs: []string{"acc_x"}, Search: "ab", Now: db.now()}, search: search}
+		where, args := keyFilter(q)
+		if text := queryPlan(t, db, q, order); !strings.Contains(text, index) || strings.Count(text, "TEMP B-TREE") > 1 {
+			t.Errorf("page plan by %q: %s", order, text)
+		}
+		if text := explainSQLite(t, db, keyCountQuery(where), append(args, 10_001)...); !strings.Contains(text, index) {
+			t.Errorf("count plan: %s", text)
+		}
 	}
-	if text := explainSQLite(t, db, keyCountQuery(where), append(args, 10_001)...); !strings.Contains(text, index) {
-		t.Errorf("count plan: %s", text)
+	// In any other order, the keys it finds there are read by id: the
+	// order's index would read each key's row to match it.
+	query, args := db.alongNames([]string{"acc_x"}, nameScan("ab"))
+	if text := explainSQLite(t, db, query, append(args, nameMatchCap)...); !strings.Contains(text, index) {
+		t.Errorf("search plan: %s", text)
+	}
+	for _, order := range listOrders[2:] {
+		search, err := db.searchKeys(ctx, "ab", []string{"acc_x"}, order)
+		if err != nil || !search.drives {
+			t.Fatalf("a two-letter search finding nothing, by %q: %+v %v", order, search, err)
+		}
+		q := keyQuery{KeyQuery: apikey.KeyQuery{AccountIDs: []string{"acc_x"}, Search: "ab", Now: db.now()}, search: search}
+		if text := queryPlan(t, db, q, order); !strings.Contains(text, "sqlite_autoindex_api_keys_1") || strings.Contains(text, "api_keys_account") {
+			t.Errorf("page plan by %q: %s", order, text)
+		}
 	}
 }

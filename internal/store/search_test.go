@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"keyconsole/internal/apikey"
 	"keyconsole/internal/store/storetest"
@@ -24,28 +26,15 @@ func TestKeySearchMatchesAScan(t *testing.T) {
 	}
 	search := func(term string) string {
 		t.Helper()
-		page, err := db.ListKeys(ctx, apikey.KeyQuery{AccountIDs: []string{acc}, Search: term, PerPage: 100, Now: db.now()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ids(page.Keys)
-	}
-	scan := func(term string) string {
-		t.Helper()
-		q := keyQuery{KeyQuery: apikey.KeyQuery{AccountIDs: []string{acc}, Search: term, PerPage: 100, Now: db.now()},
-			search: keySearch{cond: `search_fold LIKE ? ESCAPE '\'`, args: []any{likeContains(term)}}}
-		page, err := db.listTogether(ctx, q, apikey.KeyPage{PerPage: 100}, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ids(page.Keys)
+		return searchPage(t, db, acc, term, "", 1).keys
 	}
 	prefix := keys["Munich"].DisplayPrefix
 	for _, term := range []string{"berlin", "Berlin", "RLI", "strasse", "STRAßE", "_100%", "0%", "a*b", "?c[", "[d]", "r_s",
-		"ünï", "ÖLF", "nothing here", "berlin office", "n OF", "straße 5", "ünïcode  ölf", "a b", prefix, strings.ToUpper(prefix[3:]), "kc_", "ff"} {
-		got, want := search(term), scan(term)
-		if got != want {
-			t.Errorf("%q: index found %s, a scan %s", term, got, want)
+		"ünï", "ÖLF", "nothing here", "berlin office", "n OF", "straße 5", "ünïcode  ölf", "a b", prefix, strings.ToUpper(prefix[3:]), "kc_", "ff", "b"} {
+		for _, order := range listOrders {
+			if got, want := searchPage(t, db, acc, term, order, 1), scanPage(t, db, acc, term, order, 1); got.keys != want.keys {
+				t.Errorf("%q by %q: index found %s, a scan %s", term, order, got.keys, want.keys)
+			}
 		}
 	}
 	if got := search("berlin"); len(strings.Fields(got)) != 2 {
@@ -70,4 +59,67 @@ func TestKeySearchMatchesAScan(t *testing.T) {
 	if got := search("berlin"); got != keys["BERLIN backup"].ID {
 		t.Errorf("after delete: %s", got)
 	}
+}
+
+// A search finding many of the account's keys is matched as the list
+// reads them in order, one finding few read by id (short texts are found
+// along the name index first): both find what a scan does, page by page
+// and in total, in every order.
+func TestBroadSearchMatchesAScan(t *testing.T) {
+	t.Parallel()
+	db, now := openAt(t, storetest.DSN(t))
+	acc := newAccounts(t, db, "Globex")[0]
+	loadKeys(t, db, nameMatchCap+150, func(i int) *apikey.Key {
+		name := fmt.Sprintf("Key ab %04d", i)
+		if i%25 == 0 {
+			name = fmt.Sprintf("Other x9 %04d", i) // 46 of them
+		}
+		k := bulkKey(fmt.Sprintf("key_s_%04d", i), acc, name, *now)
+		if i%3 == 0 {
+			at := now.Add(time.Duration(i%7) * 24 * time.Hour)
+			k.ExpiresAt = &at
+		}
+		return k
+	})
+	for _, c := range []struct {
+		term  string
+		total int
+	}{{"ab", nameMatchCap + 150 - 46}, {"x9", 46}, {"ab 00", 96}} {
+		for _, order := range listOrders {
+			for _, n := range []int{1, 3} {
+				got, want := searchPage(t, db, acc, c.term, order, n), scanPage(t, db, acc, c.term, order, n)
+				if got.keys != want.keys || got.total != c.total {
+					t.Errorf("%q by %q, page %d: found %d keys in all, %s; a scan %s", c.term, order, n, got.total, got.keys, want.keys)
+				}
+			}
+		}
+	}
+}
+
+// listed is a page of keys: their ids, and the list's total.
+type listed struct {
+	keys  string
+	total int
+}
+
+// searchPage is page n of acc's keys that term finds, in order, 20 a page.
+func searchPage(t *testing.T, db *DB, acc, term, order string, n int) listed {
+	t.Helper()
+	page, err := db.ListKeys(context.Background(), apikey.KeyQuery{AccountIDs: []string{acc}, Search: term, Sort: order, Page: n, PerPage: 20, Now: db.now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return listed{ids(page.Keys), page.Total}
+}
+
+// scanPage is searchPage found by matching every key of acc with LIKE.
+func scanPage(t *testing.T, db *DB, acc, term, order string, n int) listed {
+	t.Helper()
+	q := keyQuery{KeyQuery: apikey.KeyQuery{AccountIDs: []string{acc}, Search: term, Sort: order, Now: db.now()},
+		search: keySearch{cond: `search_fold LIKE ? ESCAPE '\'`, args: []any{likeContains(term)}}}
+	page, err := db.listTogether(context.Background(), q, apikey.KeyPage{PerPage: 20}, (n-1)*20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return listed{keys: ids(page.Keys)}
 }

@@ -554,8 +554,8 @@ func TestListMergesInheritedKeysInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(7, 9))
-	var bulk Bulk
-	for i := range 130 {
+	var keys []*apikey.Key
+	loadKeys(t, db, 130, func(i int) *apikey.Key {
 		account := child.ID
 		if i%9 == 0 {
 			account = top
@@ -571,11 +571,9 @@ func TestListMergesInheritedKeysInOrder(t *testing.T) {
 			k.LastUsedAt = &at
 		}
 		k.Active = i%5 > 0
-		bulk.Keys = append(bulk.Keys, k)
-	}
-	if err := db.BulkLoad(ctx, bulk); err != nil {
-		t.Fatal(err)
-	}
+		keys = append(keys, k)
+		return k
+	})
 	// Settled as a seeded database is: on PostgreSQL the pages' ids then
 	// come from index-only scans.
 	if err := db.Settle(ctx); err != nil {
@@ -585,7 +583,7 @@ func TestListMergesInheritedKeysInOrder(t *testing.T) {
 		"-" + apikey.SortByExpires, apikey.SortByLastUsed, "-" + apikey.SortByLastUsed} {
 		for _, status := range []apikey.Status{"", apikey.StatusActive} {
 			total := 0 // active: on, and not expired
-			for _, k := range bulk.Keys {
+			for _, k := range keys {
 				if status == "" || k.Active && (k.ExpiresAt == nil || k.ExpiresAt.After(*now)) {
 					total++
 				}
@@ -669,6 +667,19 @@ func bulkKey(id, account, name string, at time.Time) *apikey.Key {
 		Settings: apikey.Settings{Name: name, Type: apikey.TypeGeneral, AccessType: apikey.AccessGenerated, Active: true}}
 }
 
+// loadKeys bulk-loads n keys, each made by key (from bulkKey, as the test
+// wants it).
+func loadKeys(t *testing.T, db *DB, n int, key func(i int) *apikey.Key) {
+	t.Helper()
+	var bulk Bulk
+	for i := range n {
+		bulk.Keys = append(bulk.Keys, key(i))
+	}
+	if err := db.BulkLoad(context.Background(), bulk); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func ids(keys []*apikey.Key) string {
 	var out []string
 	for _, k := range keys {
@@ -749,15 +760,11 @@ func TestKeyPagesAroundTheCountCap(t *testing.T) {
 	ctx := context.Background()
 	account := newAccounts(t, db, "Big")[0]
 	const n = countCap + 60
-	var bulk Bulk
-	for i := range n {
+	loadKeys(t, db, n, func(i int) *apikey.Key {
 		k := bulkKey(fmt.Sprintf("key_c_%05d", i), account, fmt.Sprintf("key %05d", n-i), *now)
 		k.Active = i%7 > 0
-		bulk.Keys = append(bulk.Keys, k)
-	}
-	if err := db.BulkLoad(ctx, bulk); err != nil {
-		t.Fatal(err)
-	}
+		return k
+	})
 	if err := db.Settle(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -858,13 +865,9 @@ func TestAccountUsesCountsKeysUpToTheCap(t *testing.T) {
 	if err := db.CreateAccount(ctx, &apikey.Account{ParentID: ids[1], Name: "Below"}); err != nil {
 		t.Fatal(err)
 	}
-	var bulk Bulk
-	for i := range countCap + 5 {
-		bulk.Keys = append(bulk.Keys, bulkKey(fmt.Sprintf("key_c_%05d", i), ids[0], fmt.Sprintf("k %05d", i), *now))
-	}
-	if err := db.BulkLoad(ctx, bulk); err != nil {
-		t.Fatal(err)
-	}
+	loadKeys(t, db, countCap+5, func(i int) *apikey.Key {
+		return bulkKey(fmt.Sprintf("key_c_%05d", i), ids[0], fmt.Sprintf("k %05d", i), *now)
+	})
 	newKey(t, db, ids[1], "one")
 	uses, err := db.AccountUses(ctx, ids)
 	if err != nil {
