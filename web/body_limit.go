@@ -16,8 +16,9 @@ const DefaultMaxBody = 64 << 10
 // limitBody runs before any handler, sign-in or CSRF check: a body declared
 // larger than the limit is refused before a byte of it is read, and so is
 // multipart (nothing here takes an upload; Go would write its file parts to
-// disk). Any other body is read through a cap, so one that turns out larger
-// (chunked, or lying about its length) stops being read at the limit. A form
+// disk). Any other body stops being read at the limit: one of a declared
+// length ends there (net/http reads no further than it declares), one of
+// unknown length (chunked) is read through a cap. A form
 // is parsed here, under the cap, so that its refusal is a 413 rather than
 // an empty form a later check would refuse for something else.
 func (s *Server) limitBody(c echo.Context) error {
@@ -28,7 +29,7 @@ func (s *Server) limitBody(c echo.Context) error {
 	if r.ContentLength > s.maxBody {
 		return bodyTooLarge(c, s.maxBody)
 	}
-	ct := r.Header.Get(echo.HeaderContentType)
+	ct := headerValue(r.Header, echo.HeaderContentType)
 	if hasMediaPrefix(ct, "multipart/") {
 		msg := "Uploads are not taken here: send the form URL-encoded, or JSON."
 		if isAPI(r) {
@@ -36,7 +37,9 @@ func (s *Server) limitBody(c echo.Context) error {
 		}
 		return echo.NewHTTPError(http.StatusUnsupportedMediaType, msg)
 	}
-	r.Body = http.MaxBytesReader(c.Response(), r.Body, s.maxBody)
+	if r.ContentLength < 0 {
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, s.maxBody)
+	}
 	if isMediaType(ct, echo.MIMEApplicationForm) {
 		if err := r.ParseForm(); err != nil {
 			return readBodyError(c, err)

@@ -1,8 +1,11 @@
 package web
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -115,6 +118,32 @@ func TestMaxBodyIsConfigured(t *testing.T) {
 	res, body := ts.admin.post(t, "/security/api-keys", url.Values{"name": {strings.Repeat("a", 2048)}})
 	if res.StatusCode != 413 || !strings.Contains(body, "The body is larger than 2 KiB.") {
 		t.Errorf("form over the limit: %d %.300s", res.StatusCode, body)
+	}
+}
+
+// A body of a declared length ends there, over real HTTP: the server reads
+// no further, however much more the client sends (net/http's bound, which
+// limitBody relies on for such bodies). Cut at its declared 20 bytes, this
+// JSON is malformed; read whole, it would be a valid verification.
+func TestBodyEndsAtItsDeclaredLength(t *testing.T) {
+	t.Parallel()
+	ts := newTestServer(t)
+	_, caller := ts.addKey(t, "caller", func(k *apikey.Key) { k.AdvancedPermissions = []string{apikey.AdvancedVerify} })
+	conn, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"key":"` + strings.Repeat("a", 40) + `"}`
+	fmt.Fprintf(conn, "POST /api/v1/keys/verify HTTP/1.1\r\nHost: x\r\nX-Api-Key: %s\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n%s", caller, body)
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != 400 || errFields(out)["body"] != "The body is not valid JSON." {
+		t.Errorf("%d %v %v, want the body cut at 20 bytes", res.StatusCode, out, err)
 	}
 }
 

@@ -61,7 +61,7 @@ func (r *requestIDSource) next() string {
 // (see there).
 func (s *Server) envelope(c echo.Context, h echo.HandlerFunc) {
 	start := time.Now()
-	id := c.Request().Header.Get(echo.HeaderXRequestID)
+	id := headerValue(c.Request().Header, echo.HeaderXRequestID)
 	if id == "" || !requestIDPattern.MatchString(id) {
 		id = requestIDs.next()
 	}
@@ -133,6 +133,16 @@ func (s *Server) recordRequest(c echo.Context, start time.Time) {
 	}
 	r.AddAttrs(attrs[:n]...)
 	h.Handle(ctx, r)
+}
+
+// headerValue is h's first value of key, which must be canonical: as
+// h.Get, without canonicalizing key again on every request (each Get on
+// the verification path cost about 80 ns).
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // recovering runs next, turning a panic into a 500 and logging its stack,

@@ -84,13 +84,16 @@ func plainJSONString(in []byte, i int) ([]byte, int, bool) {
 	if i >= len(in) || in[i] != '"' {
 		return nil, 0, false
 	}
+	ascii := true // then valid UTF-8 without a second look
 	for j := i + 1; j < len(in); j++ {
 		switch c := in[j]; {
 		case c == '"':
 			s := in[i+1 : j]
-			return s, j + 1, utf8.Valid(s)
+			return s, j + 1, ascii || utf8.Valid(s)
 		case c == '\\' || c < 0x20:
 			return nil, 0, false
+		case c >= utf8.RuneSelf:
+			ascii = false
 		}
 	}
 	return nil, 0, false
