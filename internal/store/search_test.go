@@ -26,13 +26,13 @@ func TestKeySearchMatchesAScan(t *testing.T) {
 	}
 	search := func(term string) string {
 		t.Helper()
-		return searchPage(t, db, acc, term, "", 1).keys
+		return searchPage(t, db, []string{acc}, term, "", 1).keys
 	}
 	prefix := keys["Munich"].DisplayPrefix
 	for _, term := range []string{"berlin", "Berlin", "RLI", "strasse", "STRAßE", "_100%", "0%", "a*b", "?c[", "[d]", "r_s",
 		"ünï", "ÖLF", "nothing here", "berlin office", "n OF", "straße 5", "ünïcode  ölf", "a b", prefix, strings.ToUpper(prefix[3:]), "kc_", "ff", "b"} {
 		for _, order := range listOrders {
-			if got, want := searchPage(t, db, acc, term, order, 1), scanPage(t, db, acc, term, order, 1); got.keys != want.keys {
+			if got, want := searchPage(t, db, []string{acc}, term, order, 1), scanPage(t, db, []string{acc}, term, order, 1); got.keys != want.keys {
 				t.Errorf("%q by %q: index found %s, a scan %s", term, order, got.keys, want.keys)
 			}
 		}
@@ -64,17 +64,26 @@ func TestKeySearchMatchesAScan(t *testing.T) {
 // A search finding many of the account's keys is matched as the list
 // reads them in order, one finding few read by id (short texts are found
 // along the name index first): both find what a scan does, page by page
-// and in total, in every order.
+// and in total, in every order, for the account and for one below it
+// (its own keys and the many inherited merged).
 func TestBroadSearchMatchesAScan(t *testing.T) {
 	t.Parallel()
 	db, now := openAt(t, storetest.DSN(t))
 	acc := newAccounts(t, db, "Globex")[0]
-	loadKeys(t, db, nameMatchCap+150, func(i int) *apikey.Key {
+	below := &apikey.Account{ParentID: acc, Name: "Below"}
+	if err := db.CreateAccount(context.Background(), below); err != nil {
+		t.Fatal(err)
+	}
+	const own = 50 // of the account below
+	loadKeys(t, db, nameMatchCap+150+own, func(i int) *apikey.Key {
 		name := fmt.Sprintf("Key ab %04d", i)
 		if i%25 == 0 {
-			name = fmt.Sprintf("Other x9 %04d", i) // 46 of them
+			name = fmt.Sprintf("Other x9 %04d", i) // 48 of them, 2 below
 		}
 		k := bulkKey(fmt.Sprintf("key_s_%04d", i), acc, name, *now)
+		if i >= nameMatchCap+150 {
+			k.AccountID = below.ID
+		}
 		if i%3 == 0 {
 			at := now.Add(time.Duration(i%7) * 24 * time.Hour)
 			k.ExpiresAt = &at
@@ -82,14 +91,23 @@ func TestBroadSearchMatchesAScan(t *testing.T) {
 		return k
 	})
 	for _, c := range []struct {
-		term  string
-		total int
-	}{{"ab", nameMatchCap + 150 - 46}, {"x9", 46}, {"ab 00", 96}} {
+		term     string
+		accounts []string
+		total    int
+	}{
+		{"ab", []string{acc}, nameMatchCap + 150 - 46},
+		{"x9", []string{acc}, 46},
+		{"ab 00", []string{acc}, 96},
+		{"ab", []string{below.ID, acc}, nameMatchCap + 150 + own - 48},
+		{"x9", []string{below.ID, acc}, 48},
+		{"ab 11", []string{below.ID, acc}, 96}, // 1100-1199: 48 above, 48 below
+	} {
 		for _, order := range listOrders {
 			for _, n := range []int{1, 3} {
-				got, want := searchPage(t, db, acc, c.term, order, n), scanPage(t, db, acc, c.term, order, n)
+				got, want := searchPage(t, db, c.accounts, c.term, order, n), scanPage(t, db, c.accounts, c.term, order, n)
 				if got.keys != want.keys || got.total != c.total {
-					t.Errorf("%q by %q, page %d: found %d keys in all, %s; a scan %s", c.term, order, n, got.total, got.keys, want.keys)
+					t.Errorf("%q in %d accounts by %q, page %d: found %d keys in all, %s; a scan %s",
+						c.term, len(c.accounts), order, n, got.total, got.keys, want.keys)
 				}
 			}
 		}
@@ -102,20 +120,22 @@ type listed struct {
 	total int
 }
 
-// searchPage is page n of acc's keys that term finds, in order, 20 a page.
-func searchPage(t *testing.T, db *DB, acc, term, order string, n int) listed {
+// searchPage is page n of the keys of accounts that term finds, in order,
+// 20 a page.
+func searchPage(t *testing.T, db *DB, accounts []string, term, order string, n int) listed {
 	t.Helper()
-	page, err := db.ListKeys(context.Background(), apikey.KeyQuery{AccountIDs: []string{acc}, Search: term, Sort: order, Page: n, PerPage: 20, Now: db.now()})
+	page, err := db.ListKeys(context.Background(), apikey.KeyQuery{AccountIDs: accounts, Search: term, Sort: order, Page: n, PerPage: 20, Now: db.now()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return listed{ids(page.Keys), page.Total}
 }
 
-// scanPage is searchPage found by matching every key of acc with LIKE.
-func scanPage(t *testing.T, db *DB, acc, term, order string, n int) listed {
+// scanPage is searchPage found by matching every key with LIKE, sorted
+// all together.
+func scanPage(t *testing.T, db *DB, accounts []string, term, order string, n int) listed {
 	t.Helper()
-	q := keyQuery{KeyQuery: apikey.KeyQuery{AccountIDs: []string{acc}, Search: term, Sort: order, Now: db.now()},
+	q := keyQuery{KeyQuery: apikey.KeyQuery{AccountIDs: accounts, Search: term, Sort: order, Now: db.now()},
 		search: keySearch{cond: `search_fold LIKE ? ESCAPE '\'`, args: []any{likeContains(term)}}}
 	page, err := db.listTogether(context.Background(), q, apikey.KeyPage{PerPage: 20}, (n-1)*20)
 	if err != nil {
