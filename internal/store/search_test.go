@@ -74,14 +74,15 @@ func TestBroadSearchMatchesAScan(t *testing.T) {
 	if err := db.CreateAccount(context.Background(), below); err != nil {
 		t.Fatal(err)
 	}
-	const own = 50 // of the account below
-	loadKeys(t, db, nameMatchCap+150+own, func(i int) *apikey.Key {
+	// 1,150 keys in the account, 50 below it: "ab" in all but every 25th,
+	// which holds "x9" instead.
+	loadKeys(t, db, 1200, func(i int) *apikey.Key {
 		name := fmt.Sprintf("Key ab %04d", i)
 		if i%25 == 0 {
 			name = fmt.Sprintf("Other x9 %04d", i) // 48 of them, 2 below
 		}
 		k := bulkKey(fmt.Sprintf("key_s_%04d", i), acc, name, *now)
-		if i >= nameMatchCap+150 {
+		if i >= 1150 {
 			k.AccountID = below.ID
 		}
 		if i%3 == 0 {
@@ -90,15 +91,21 @@ func TestBroadSearchMatchesAScan(t *testing.T) {
 		}
 		return k
 	})
+	// Both ways are taken on SQLite: "x9" read by id, "ab" as the list reads.
+	for term, drives := range map[string]bool{"x9": true, "ab": false} {
+		if s, err := db.searchKeys(context.Background(), term, []string{acc}, apikey.SortByExpires); err != nil || db.e.keySearchIndex() != "" && s.drives != drives {
+			t.Fatalf("%q by expiry: %+v %v", term, s, err)
+		}
+	}
 	for _, c := range []struct {
 		term     string
 		accounts []string
 		total    int
 	}{
-		{"ab", []string{acc}, nameMatchCap + 150 - 46},
+		{"ab", []string{acc}, 1104},
 		{"x9", []string{acc}, 46},
 		{"ab 00", []string{acc}, 96},
-		{"ab", []string{below.ID, acc}, nameMatchCap + 150 + own - 48},
+		{"ab", []string{below.ID, acc}, 1152},
 		{"x9", []string{below.ID, acc}, 48},
 		{"ab 11", []string{below.ID, acc}, 96}, // 1100-1199: 48 above, 48 below
 	} {
