@@ -547,9 +547,9 @@ func (db *DB) searchKeys(ctx context.Context, term string, accounts []string, or
 }
 
 // nameMatchCap bounds the keys a search finds along the name index to be
-// read by id: each costs its row, where more matches than this fill a
-// page along the order's index within a few thousand keys (975 keys read
-// by id and sorted by expiry took 13 ms).
+// read by id: each costs its row (975 found in 200,000 keys, by expiry: 77
+// ms, against 58 for none), where more matches than this fill a page along
+// the order's index within some 10,000 keys.
 const nameMatchCap = 1000
 
 // nameScan matches term in each key's search text as it is read. instr is

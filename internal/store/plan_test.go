@@ -272,9 +272,10 @@ func TestListStatementsArePlannedEachTime(t *testing.T) {
 }
 
 // A search the trigram index cannot serve (under three characters) is
-// matched on the name index's entries: the page's ids and the count are
-// read along the index alone, not every key's row; only the page's own
-// rows are then sorted.
+// matched on the name index's entries, not on every key's row: by name,
+// the page's ids and the count are read along the index alone, and only
+// the page's own rows are then sorted; in other orders, the few keys found
+// along it first are read by id.
 func TestShortSearchReadsTheNameIndexAlone(t *testing.T) {
 	db, _ := openAt(t, storetest.SQLiteDSN(t))
 	ctx := context.Background()
