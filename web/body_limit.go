@@ -18,9 +18,9 @@ const DefaultMaxBody = 64 << 10
 // multipart (nothing here takes an upload; Go would write its file parts to
 // disk). Any other body stops being read at the limit: one of a declared
 // length ends there (net/http reads no further than it declares), one of
-// unknown length (chunked) is read through a cap. A form
-// is parsed here, under the cap, so that its refusal is a 413 rather than
-// an empty form a later check would refuse for something else.
+// unknown length (chunked) is read through a cap. A form is parsed here,
+// within the limit, so that its refusal is a 413 rather than an empty
+// form a later check would refuse for something else.
 func (s *Server) limitBody(c echo.Context) error {
 	r := c.Request()
 	if r.Body == nil || r.Body == http.NoBody {
