@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -97,7 +96,7 @@ func (s *Server) apiAuth(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		ip := clientAddr(c)
-		res, err := s.judge(c.Request().Context(), verify.Request{Secret: secret, ClientIP: ip})
+		res, err := s.judge(c, verify.Request{Secret: secret, ClientIP: ip})
 		if err != nil {
 			return err
 		}
@@ -217,9 +216,8 @@ func decodeJSON(c echo.Context, v any) error {
 		// limitBody read it as a form already; it would look empty here.
 		return errFormForJSON
 	}
-	buf := bodyBuffers.Get().(*bytes.Buffer)
+	buf := &c.(*visitContext).body
 	buf.Reset()
-	defer bodyBuffers.Put(buf)
 	// The body comes capped at the server's limit (limitBody).
 	if _, err := buf.ReadFrom(c.Request().Body); err != nil {
 		return readBodyError(c, err)
@@ -248,10 +246,6 @@ func decodeJSON(c echo.Context, v any) error {
 	}
 	return bodyError("The body is not valid JSON.")
 }
-
-// bodyBuffers hold request bodies while they are decoded; decoding copies
-// every string out, so a buffer is reused at once.
-var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // fieldName names the field at p as the forms do: "response_headers.name"
 // for /response_headers/0/name (list positions left out).

@@ -36,8 +36,7 @@ func (s *Server) jsonKeyVerify(c echo.Context) error {
 	if caller == nil || !slices.Contains(caller.AdvancedPermissions, apikey.AdvancedVerify) {
 		return apiErr(http.StatusForbidden, "FORBIDDEN", "This API key lacks the advanced permission \"verify\".")
 	}
-	body := verifyBodies.Get().(*verifyBody)
-	defer func() { *body = verifyBody{}; verifyBodies.Put(body) }() // the secret goes with it
+	body := &c.(*visitContext).verifyBody // the secret goes with the context's reset
 	if err := decodeJSON(c, body); err != nil {
 		return err
 	}
@@ -47,8 +46,7 @@ func (s *Server) jsonKeyVerify(c echo.Context) error {
 	if msg != "" {
 		return validationError(map[string]string{"client_ip": msg})
 	}
-	ctx := c.Request().Context()
-	res, err := s.verify(ctx, verify.Request{Secret: body.Key, ClientIP: ip, AccountID: body.AccountID})
+	res, err := s.verify(c, verify.Request{Secret: body.Key, ClientIP: ip, AccountID: body.AccountID})
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,7 @@
 package web
 
 import (
-	"context"
 	"net/http"
-	"runtime"
 	"slices"
 	"sort"
 	"strconv"
@@ -15,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"keyconsole/internal/shards"
 	"keyconsole/internal/verify"
 )
 
@@ -26,20 +25,15 @@ import (
 // every request: on two processors that cost a verification about a
 // microsecond of processor time, all it cost more than on one
 // (BenchmarkVerifyEndpoint -cpu 1,2; BENCHMARKS, sixteenth pass). So each
-// processor adds to a shard of its own, and a scrape sums the shards.
+// processor adds to a shard of its own (package shards), and a scrape sums
+// the shards.
 type metrics struct {
 	registry      *prometheus.Registry
 	requests      *prometheus.Desc
 	duration      *prometheus.Desc
 	verifications *prometheus.Desc
 
-	// shards hands each processor the shard it used last (a sync.Pool
-	// keeps one per processor); all holds every shard made, so that
-	// nothing counted is lost when the pool drops its own at a collection.
-	shards sync.Pool
-	allMu  sync.Mutex
-	all    []*metricShard
-	reuse  int // the next of all to hand out once there are enough
+	shards shards.Set[metricShard]
 }
 
 // durationBuckets are the request duration histogram's upper bounds.
@@ -83,46 +77,26 @@ func newMetrics() *metrics {
 	return m
 }
 
-// shard is a shard to add to, to be given back with done.
-func (m *metrics) shard() *metricShard {
-	if sh, ok := m.shards.Get().(*metricShard); ok {
-		return sh
-	}
-	m.allMu.Lock()
-	defer m.allMu.Unlock()
-	// The pool had none for this processor: after a collection emptied it,
-	// hand out the shards made before (a few more than processors are
-	// enough), so that their number stays bounded however often it is.
-	if len(m.all) >= 2*runtime.GOMAXPROCS(0) {
-		sh := m.all[m.reuse%len(m.all)]
-		m.reuse++
-		return sh
-	}
-	sh := &metricShard{series: map[seriesKey]*seriesCounts{}}
-	m.all = append(m.all, sh)
-	return sh
-}
-
-func (m *metrics) done(sh *metricShard) { m.shards.Put(sh) }
-
-func (m *metrics) observe(route, method string, status int, d time.Duration) {
+// observe counts a request in sh.
+func (sh *metricShard) observe(route, method string, status int, d time.Duration) {
 	switch method {
 	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
 	default:
 		method = "other" // a client may send any token: the series stay bounded
 	}
 	k := seriesKey{route, method, status}
-	sh := m.shard()
 	sh.mu.Lock()
 	c := sh.series[k]
 	if c == nil {
+		if sh.series == nil {
+			sh.series = map[seriesKey]*seriesCounts{}
+		}
 		// Routes are patterns and methods a handful: the map stays small.
 		c = new(seriesCounts)
 		sh.series[k] = c
 	}
 	c.add(d.Seconds())
 	sh.mu.Unlock()
-	m.done(sh)
 }
 
 func (c *seriesCounts) add(seconds float64) {
@@ -134,9 +108,8 @@ func (c *seriesCounts) add(seconds float64) {
 	}
 }
 
-// verified counts one verification's outcome.
-func (m *metrics) verified(code string) {
-	sh := m.shard()
+// verified counts one verification's outcome in sh.
+func (sh *metricShard) verified(code string) {
 	sh.mu.Lock()
 	if i := slices.Index(verify.Codes[:], code); i >= 0 {
 		sh.outcomes[i]++
@@ -147,7 +120,6 @@ func (m *metrics) verified(code string) {
 		sh.others[code]++
 	}
 	sh.mu.Unlock()
-	m.done(sh)
 }
 
 // Describe and Collect make the metrics a prometheus.Collector: a scrape
@@ -163,10 +135,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	durations := map[string]*seriesCounts{} // by route
 	var outcomes [len(verify.Codes)]uint64
 	others := map[string]uint64{}
-	m.allMu.Lock()
-	all := slices.Clone(m.all)
-	m.allMu.Unlock()
-	for _, sh := range all {
+	m.shards.Each(func(sh *metricShard) {
 		sh.mu.Lock()
 		for k, c := range sh.series {
 			requests[k] += c.n
@@ -188,7 +157,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 			others[code] += n
 		}
 		sh.mu.Unlock()
-	}
+	})
 	for k, n := range requests {
 		ch <- prometheus.MustNewConstMetric(m.requests, prometheus.CounterValue, float64(n), k.route, k.method, strconv.Itoa(k.status))
 	}
@@ -217,18 +186,21 @@ func (m *metrics) httpHandler() http.Handler {
 }
 
 // verify runs the one verification path and counts its outcome.
-func (s *Server) verify(ctx context.Context, req verify.Request) (verify.Result, error) {
-	return s.counted(s.verifier.Verify(ctx, req))
+func (s *Server) verify(c echo.Context, req verify.Request) (verify.Result, error) {
+	res, err := s.verifier.Verify(c.Request().Context(), req)
+	return s.counted(c, res, err)
 }
 
 // judge is verify without the key's usage, which its caller records.
-func (s *Server) judge(ctx context.Context, req verify.Request) (verify.Result, error) {
-	return s.counted(s.verifier.Judge(ctx, req))
+func (s *Server) judge(c echo.Context, req verify.Request) (verify.Result, error) {
+	res, err := s.verifier.Judge(c.Request().Context(), req)
+	return s.counted(c, res, err)
 }
 
-func (s *Server) counted(res verify.Result, err error) (verify.Result, error) {
+// counted counts the outcome in the metrics' shard of c's context.
+func (s *Server) counted(c echo.Context, res verify.Result, err error) (verify.Result, error) {
 	if err == nil {
-		s.metrics.verified(res.Code)
+		c.(*visitContext).countsOf(s).metrics.verified(res.Code)
 	}
 	return res, err
 }

@@ -43,8 +43,8 @@ func TestMetricsSumTheirShards(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				m.observe("/api/v1/keys/verify", "POST", 200, took)
-				m.verified([]string{"VALID", "NOT_FOUND"}[i%2])
+				shardOf(&m.shards).observe("/api/v1/keys/verify", "POST", 200, took)
+				shardOf(&m.shards).verified([]string{"VALID", "NOT_FOUND"}[i%2])
 			}
 		}()
 	}
@@ -53,13 +53,13 @@ func TestMetricsSumTheirShards(t *testing.T) {
 	if err := <-scraped; err != nil {
 		t.Fatal(err)
 	}
-	m.observe("/login", "BREW", 418, 2*time.Second) // a method no one knows, past every bucket
-	m.verified("SOMETHING_NEW")
+	shardOf(&m.shards).observe("/login", "BREW", 418, 2*time.Second) // a method no one knows, past every bucket
+	shardOf(&m.shards).verified("SOMETHING_NEW")
 	const afterEmptied = 40
 	for range afterEmptied { // two collections empty the pool: the shards made before serve again
 		runtime.GC()
 		runtime.GC()
-		m.verified("VALID")
+		shardOf(&m.shards).verified("VALID")
 	}
 
 	n := workers * each
@@ -125,10 +125,7 @@ keyconsole_key_verifications_total{code="VALID"} %[4]d
 	if got.String() != want {
 		t.Errorf("scraped\n%s\nwant\n%s", got.String(), want)
 	}
-	m.allMu.Lock()
-	shards := len(m.all)
-	m.allMu.Unlock()
-	if limit := 2 * runtime.GOMAXPROCS(0); shards > limit {
+	if shards, limit := m.shards.Len(), 2*runtime.GOMAXPROCS(0); shards > limit {
 		t.Errorf("%d shards after the collections, want at most %d", shards, limit)
 	}
 }

@@ -7,12 +7,14 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/shards"
 )
 
 // An upstream request id is kept only when it is plainly an id, so that
@@ -25,10 +27,22 @@ var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,31}$`)
 // cheap on the verification path. They are not secrets.
 var requestIDs = newRequestIDs()
 
+// requestIDSource hands out numbers a block at a time to each processor's
+// shard (package shards), rather than from one counter all processors add
+// to: numbers are unique, not in order.
 type requestIDSource struct {
 	prefix string
-	n      atomic.Uint64
+	blocks atomic.Uint64 // numbers handed out in blocks so far
+	shards shards.Set[idBlock]
 }
+
+// idBlock is the numbers a shard has left: next up to end.
+type idBlock struct {
+	mu        sync.Mutex
+	next, end uint64
+}
+
+const idBlockSize = 1024
 
 func newRequestIDs() *requestIDSource {
 	p, err := apikey.RandomBase62(8)
@@ -40,16 +54,24 @@ func newRequestIDs() *requestIDSource {
 
 const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
-// next is the prefix and eight base-62 digits of the counter.
-func (r *requestIDSource) next() string {
-	var b [16]byte
-	copy(b[:], r.prefix)
-	n := r.n.Add(1)
-	for i := len(b) - 1; i >= 8; i-- {
-		b[i] = base62[n%62]
+// next is the prefix and eight base-62 digits of a number of b's, not
+// handed out before.
+func (r *requestIDSource) next(b *idBlock) string {
+	b.mu.Lock()
+	if b.next == b.end {
+		b.end = r.blocks.Add(idBlockSize)
+		b.next = b.end - idBlockSize
+	}
+	n := b.next
+	b.next++
+	b.mu.Unlock()
+	var id [16]byte
+	copy(id[:], r.prefix)
+	for i := len(id) - 1; i >= 8; i-- {
+		id[i] = base62[n%62]
 		n /= 62
 	}
-	return string(b[:])
+	return string(id[:])
 }
 
 // envelope is what every request passes through: an id (answered in
@@ -61,9 +83,11 @@ func (r *requestIDSource) next() string {
 // (see there).
 func (s *Server) envelope(c echo.Context, h echo.HandlerFunc) {
 	start := time.Now()
+	vc := visitContexts.Get().(*visitContext)
+	counts := vc.countsOf(s)
 	id := headerValue(c.Request().Header, echo.HeaderXRequestID)
 	if id == "" || !requestIDPattern.MatchString(id) {
-		id = requestIDs.next()
+		id = requestIDs.next(counts.ids)
 	}
 	hdr := c.Response().Header()
 	hdr[echo.HeaderXRequestID] = []string{id}
@@ -78,10 +102,9 @@ func (s *Server) envelope(c echo.Context, h echo.HandlerFunc) {
 	if c.Request().TLS != nil {
 		hdr["Strict-Transport-Security"] = hsts
 	}
-	n := s.inFlight.counter(c.Request().Method, c.Path())
-	n.Add(1)
-	defer n.Add(-1)
-	vc := visitContexts.Get().(*visitContext)
+	inFlight := &(*counts.inFlight)[s.inFlight.place(c.Request().Method, c.Path())]
+	inFlight.Add(1)
+	defer inFlight.Add(-1)
 	vc.Context = c
 	if err := s.limitBody(vc); err != nil {
 		s.handleError(err, vc)
@@ -89,7 +112,7 @@ func (s *Server) envelope(c echo.Context, h echo.HandlerFunc) {
 		s.handleError(err, vc)
 	}
 	s.recordRequest(vc, start)
-	*vc = visitContext{}
+	vc.reset()
 	visitContexts.Put(vc)
 }
 
@@ -103,9 +126,10 @@ func (s *Server) recordRequest(c echo.Context, start time.Time) {
 		route = "unmatched"
 	}
 	took := time.Since(start)
-	s.metrics.observe(route, c.Request().Method, c.Response().Status, took)
+	counts := c.(*visitContext).counts
+	counts.metrics.observe(route, c.Request().Method, c.Response().Status, took)
 	if code := c.(*visitContext).verifyCode; code != "" && !s.logEachVerification {
-		s.tally.add(code)
+		counts.tally.add(code)
 		return
 	}
 	// The record is made here rather than by LogAttrs, which would look up

@@ -1,19 +1,15 @@
 package web
 
-import (
-	"sync"
-	"unicode/utf8"
-)
+import "unicode/utf8"
 
-// verifyBody is what a verification asks; pooled, as decoding into a local
-// would move it to the heap on every request.
+// verifyBody is what a verification asks; kept in the request's pooled
+// context (visitContext), as decoding into a local would move it to the
+// heap on every request.
 type verifyBody struct {
 	Key       string `json:"key"`
 	ClientIP  string `json:"client_ip"`
 	AccountID string `json:"account_id"`
 }
-
-var verifyBodies = sync.Pool{New: func() any { return new(verifyBody) }}
 
 // decodeFast reads the body nearly every verification sends, an object of
 // these fields with plain string values, in a fraction of the general

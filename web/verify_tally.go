@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"keyconsole/internal/shards"
 	"keyconsole/internal/verify"
 )
 
@@ -20,15 +21,21 @@ const VerifyTallyEvery = time.Minute
 // (and gigabytes of log a day), while each key's usage and the metrics
 // count them already. Its refusals of the caller itself (401, 403, 429)
 // are still logged one by one.
+//
+// Each processor counts in a shard of its own (package shards).
 type verifyTally struct {
-	counts [len(verify.Codes)]atomic.Int64
+	shards shards.Set[tallyShard]
 	since  time.Time // the last tally's; only the tally's writer uses it
 }
 
-func (t *verifyTally) add(code string) {
+// tallyShard is one processor's counts, by code.
+type tallyShard [len(verify.Codes)]atomic.Int64
+
+// add counts one answer with code.
+func (t *tallyShard) add(code string) {
 	for i, c := range verify.Codes {
 		if c == code {
-			t.counts[i].Add(1)
+			t[i].Add(1)
 			return
 		}
 	}
@@ -41,10 +48,18 @@ func (s *Server) logVerifyTally() {
 	now := s.now()
 	period := now.Sub(s.tally.since).Round(time.Millisecond)
 	s.tally.since = now
+	// Each shard's counts are taken and zeroed one by one: every
+	// verification falls in exactly one tally.
+	var counts [len(verify.Codes)]int64
+	s.tally.shards.Each(func(shard *tallyShard) {
+		for i := range shard {
+			counts[i] += shard[i].Swap(0)
+		}
+	})
 	attrs := make([]slog.Attr, 0, 2+len(verify.Codes))
 	var total int64
 	for i, code := range verify.Codes {
-		if n := s.tally.counts[i].Swap(0); n > 0 {
+		if n := counts[i]; n > 0 {
 			attrs = append(attrs, slog.Int64(strings.ToLower(code), n))
 			total += n
 		}

@@ -1,11 +1,14 @@
 package web
 
 import (
+	"bytes"
 	"sync"
+	"sync/atomic"
 
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
+	"keyconsole/internal/shards"
 )
 
 // visitContext is Echo's context with the request's visit beside it. Echo
@@ -23,6 +26,57 @@ type visitContext struct {
 	// verifyCode is the code POST /api/v1/keys/verify answered with, to be
 	// tallied rather than logged (see verifyTally).
 	verifyCode string
+	// verifyBody is the body of POST /api/v1/keys/verify, decoded.
+	verifyBody verifyBody
+	// body holds a JSON request body while it is decoded (decodeJSON,
+	// which copies every string out) and counts where its requests count:
+	// both are kept across requests, the pool keeping a context on its
+	// processor.
+	body   bytes.Buffer
+	counts requestShards
+}
+
+// reset empties vc for its next request, but for what it keeps: the
+// buffer of a small body (a bulk request's is let go) and its counts.
+func (vc *visitContext) reset() {
+	keep := visitContext{counts: vc.counts}
+	if vc.body.Cap() <= maxKeptBody {
+		keep.body = vc.body
+	}
+	*vc = keep
+}
+
+// maxKeptBody is the largest body buffer a context keeps.
+const maxKeptBody = 64 << 10
+
+// requestShards are the shards of one server's counts (package shards)
+// that a visitContext's requests add to: the request id's numbers, the
+// requests in flight, the verifications' tally and the metrics. Taken
+// from their sets on every request (a pool's get and put each), they cost
+// about what one counter shared between processors did; kept with the
+// context, which its pool keeps on its processor, they cost nothing more.
+type requestShards struct {
+	of       *Server
+	ids      *idBlock
+	inFlight *[]atomic.Int64
+	tally    *tallyShard
+	metrics  *metricShard
+}
+
+// countsOf is where vc's request counts for s.
+func (vc *visitContext) countsOf(s *Server) *requestShards {
+	if vc.counts.of != s {
+		vc.counts = requestShards{of: s, ids: shardOf(&requestIDs.shards),
+			inFlight: shardOf(&s.inFlight.shards), tally: shardOf(&s.tally.shards), metrics: shardOf(&s.metrics.shards)}
+	}
+	return &vc.counts
+}
+
+// shardOf is a shard of set for this processor, to keep.
+func shardOf[T any](set *shards.Set[T]) *T {
+	sh := set.Get()
+	set.Put(sh)
+	return sh
 }
 
 var visitContexts = sync.Pool{New: func() any { return new(visitContext) }}
