@@ -14,10 +14,10 @@ import (
 // inFlight counts the requests being answered, by method and route, so
 // that a drain that runs out of time can say what it cut off. Each
 // processor counts in a shard of its own (package shards): a request adds
-// one as it begins and takes it off as it ends, perhaps in another shard,
-// so only the sums mean anything. The routes' places are fixed once from
-// the routes: the verification path pays a look-up and two adds on its
-// own processor, and allocates nothing.
+// one to its context's shard as it begins and takes it off as it ends, and
+// a drain sums the shards. The routes' places are fixed once from the
+// routes: the verification path pays a look-up and two adds on its own
+// processor, and allocates nothing.
 type inFlight struct {
 	places map[routeKey]int // a route's counter in a shard; len(routes): unmatched
 	routes []routeKey       // by place

@@ -37,10 +37,13 @@ type visitContext struct {
 }
 
 // reset empties vc for its next request, but for what it keeps: the
-// buffer of a small body (a bulk request's is let go) and its counts.
+// buffer of a small body (a bulk request's is let go), zeroed, since the
+// body may have held a secret, and its counts.
 func (vc *visitContext) reset() {
 	keep := visitContext{counts: vc.counts}
 	if vc.body.Cap() <= maxKeptBody {
+		clear(vc.body.Bytes())
+		vc.body.Reset()
 		keep.body = vc.body
 	}
 	*vc = keep
