@@ -28,11 +28,11 @@ type visitContext struct {
 	verifyCode string
 	// verifyBody is the body of POST /api/v1/keys/verify, decoded.
 	verifyBody verifyBody
-	// body holds a JSON request body while it is decoded (decodeJSON,
-	// which copies every string out) and counts where its requests count:
-	// both are kept across requests, the pool keeping a context on its
-	// processor.
-	body   bytes.Buffer
+	// body holds a JSON request body while it is decoded (decodeJSON
+	// copies every string out); kept, zeroed, for the next request.
+	body bytes.Buffer
+	// counts are where its requests count; kept, as the pool keeps the
+	// context on its processor.
 	counts requestShards
 }
 
@@ -57,7 +57,7 @@ const maxKeptBody = 64 << 10
 // requests in flight, the verifications' tally and the metrics. Taken
 // from their sets on every request (a pool's get and put each), they cost
 // about what one counter shared between processors did; kept with the
-// context, which its pool keeps on its processor, they cost nothing more.
+// context, which its pool keeps on its processor, they cost a field read.
 type requestShards struct {
 	of       *Server
 	ids      *idBlock
