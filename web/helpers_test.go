@@ -410,3 +410,21 @@ func (c *client) answer(t testing.TB, askURL string) (question string, res *http
 	res, body = c.postRaw(t, action, formValues(form))
 	return question, res, body
 }
+
+// repeatAlongside calls f again and again, on a goroutine of its own,
+// until the stop it returns is called; stop returns once f has.
+func repeatAlongside(f func()) (stop func()) {
+	done, ended := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(ended)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+				f()
+			}
+		}
+	}()
+	return func() { close(done); <-ended }
+}

@@ -25,12 +25,12 @@ func TestInFlightSumsItsShards(t *testing.T) {
 		wg.Go(func() {
 			for i := range each {
 				place := []int{login, keys, unmatched}[(w+i)%3]
-				(*shardOf(&f.shards))[place].Add(1)
+				(*f.shards.Pick())[place].Add(1)
 				if i%50 == 0 {
 					runtime.GC()
 				}
 				if i >= 3 { // three stay in flight a worker: one of each
-					(*shardOf(&f.shards))[place].Add(-1)
+					(*f.shards.Pick())[place].Add(-1)
 				}
 			}
 		})
@@ -41,7 +41,7 @@ func TestInFlightSumsItsShards(t *testing.T) {
 	}
 	for _, place := range []int{login, keys, unmatched} {
 		for range workers {
-			(*shardOf(&f.shards))[place].Add(-1)
+			(*f.shards.Pick())[place].Add(-1)
 		}
 	}
 	if got := f.String(); got != "" {

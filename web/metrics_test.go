@@ -21,45 +21,35 @@ func TestMetricsSumTheirShards(t *testing.T) {
 	const workers, each = 8, 2000
 	const took = 1953125 * time.Nanosecond // 2⁻⁹ s: its sums are exact in binary
 	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	scraped := make(chan error)
-	go func() { // scrapes and collections while the counts are added
-		for {
-			select {
-			case <-stop:
-				close(scraped)
-				return
-			default:
-			}
-			if _, err := m.registry.Gather(); err != nil {
-				scraped <- err
-				return
-			}
-			runtime.GC()
+	var scrapeErr error // scrapes and collections while the counts are added
+	stop := repeatAlongside(func() {
+		if _, err := m.registry.Gather(); err != nil && scrapeErr == nil {
+			scrapeErr = err
 		}
-	}()
+		runtime.GC()
+	})
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				shardOf(&m.shards).observe("/api/v1/keys/verify", "POST", 200, took)
-				shardOf(&m.shards).verified([]string{"VALID", "NOT_FOUND"}[i%2])
+				m.shards.Pick().observe("/api/v1/keys/verify", "POST", 200, took)
+				m.shards.Pick().verified([]string{"VALID", "NOT_FOUND"}[i%2])
 			}
 		}()
 	}
 	wg.Wait()
-	close(stop)
-	if err := <-scraped; err != nil {
-		t.Fatal(err)
+	stop()
+	if scrapeErr != nil {
+		t.Fatal(scrapeErr)
 	}
-	shardOf(&m.shards).observe("/login", "BREW", 418, 2*time.Second) // a method no one knows, past every bucket
-	shardOf(&m.shards).verified("SOMETHING_NEW")
+	m.shards.Pick().observe("/login", "BREW", 418, 2*time.Second) // a method no one knows, past every bucket
+	m.shards.Pick().verified("SOMETHING_NEW")
 	const afterEmptied = 40
 	for range afterEmptied { // two collections empty the pool: the shards made before serve again
 		runtime.GC()
 		runtime.GC()
-		shardOf(&m.shards).verified("VALID")
+		m.shards.Pick().verified("VALID")
 	}
 
 	n := workers * each

@@ -14,31 +14,18 @@ func TestRequestIDsAreUnique(t *testing.T) {
 	t.Parallel()
 	ids := newRequestIDs()
 	const workers, each = 8, 3 * idBlockSize
-	stop := make(chan struct{})
-	collected := make(chan struct{})
-	go func() {
-		defer close(collected)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				runtime.GC()
-			}
-		}
-	}()
+	stop := repeatAlongside(runtime.GC)
 	got := make([][]string, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
 			for range each {
-				got[w] = append(got[w], ids.next(shardOf(&ids.shards)))
+				got[w] = append(got[w], ids.next(ids.shards.Pick()))
 			}
 		})
 	}
 	wg.Wait()
-	close(stop)
-	<-collected
+	stop()
 	seen := map[string]bool{}
 	for _, list := range got {
 		for _, id := range list {

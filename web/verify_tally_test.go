@@ -44,22 +44,9 @@ func TestVerifyTallyCountsEveryAnswerOnce(t *testing.T) {
 			}
 		})
 	}
-	stop := make(chan struct{})
-	tallied := make(chan struct{})
-	go func() {
-		defer close(tallied)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-				ts.srv.logVerifyTally()
-			}
-		}
-	}()
+	stop := repeatAlongside(ts.srv.logVerifyTally)
 	wg.Wait()
-	close(stop)
-	<-tallied
+	stop()
 	ts.srv.logVerifyTally()
 
 	logs := ts.logs.String()

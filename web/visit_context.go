@@ -8,7 +8,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyconsole/internal/apikey"
-	"keyconsole/internal/shards"
 )
 
 // visitContext is Echo's context with the request's visit beside it. Echo
@@ -69,17 +68,10 @@ type requestShards struct {
 // countsOf is where vc's request counts for s.
 func (vc *visitContext) countsOf(s *Server) *requestShards {
 	if vc.counts.of != s {
-		vc.counts = requestShards{of: s, ids: shardOf(&requestIDs.shards),
-			inFlight: shardOf(&s.inFlight.shards), tally: shardOf(&s.tally.shards), metrics: shardOf(&s.metrics.shards)}
+		vc.counts = requestShards{of: s, ids: requestIDs.shards.Pick(),
+			inFlight: s.inFlight.shards.Pick(), tally: s.tally.shards.Pick(), metrics: s.metrics.shards.Pick()}
 	}
 	return &vc.counts
-}
-
-// shardOf is a shard of set for this processor, to keep.
-func shardOf[T any](set *shards.Set[T]) *T {
-	sh := set.Get()
-	set.Put(sh)
-	return sh
 }
 
 var visitContexts = sync.Pool{New: func() any { return new(visitContext) }}

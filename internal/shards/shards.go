@@ -56,6 +56,15 @@ func (s *Set[T]) Get() *T {
 // Put gives sh back, for the next Get on this processor.
 func (s *Set[T]) Put(sh *T) { s.pool.Put(sh) }
 
+// Pick is a shard for the calling processor, to keep and add to from then
+// on, by something the processor keeps itself (an object of its own pool):
+// Get and Put on every add cost about what a shared counter does.
+func (s *Set[T]) Pick() *T {
+	sh := s.Get()
+	s.Put(sh)
+	return sh
+}
+
 // Each calls f with every shard made so far, while they may be added to.
 func (s *Set[T]) Each(f func(*T)) {
 	s.mu.Lock()

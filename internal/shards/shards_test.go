@@ -14,9 +14,10 @@ func (s *Set[T]) sum(f func(*T) int64) (total int64) {
 	return total
 }
 
-// Adds from many goroutines at once, while collections empty the pool the
-// shards come from and readers sum them, are all there in the end, and the
-// shards do not grow in number past their bound.
+// Adds from many goroutines at once (to shards got for each add, or picked
+// once and kept), while collections empty the pool the shards come from
+// and readers sum them, are all there in the end, and the shards do not
+// grow in number past their bound.
 func TestSetKeepsEveryAdd(t *testing.T) {
 	t.Parallel()
 	var s Set[counter]
@@ -43,9 +44,14 @@ func TestSetKeepsEveryAdd(t *testing.T) {
 		}
 	}()
 	var wg sync.WaitGroup
-	for range workers {
+	for w := range workers {
 		wg.Go(func() {
+			kept := s.Pick() // half the workers keep the shard they picked
 			for range each {
+				if w%2 == 0 {
+					kept.n.Add(1)
+					continue
+				}
 				c := s.Get()
 				c.n.Add(1)
 				s.Put(c)
