@@ -24,8 +24,10 @@ import (
 	"keyconsole/internal/instance"
 	"keyconsole/internal/keys"
 	"keyconsole/internal/logfmt"
+	"keyconsole/internal/procs"
 	"keyconsole/internal/signin"
 	"keyconsole/internal/store"
+	"keyconsole/internal/tick"
 	"keyconsole/internal/token"
 	"keyconsole/internal/usage"
 	"keyconsole/internal/users"
@@ -212,6 +214,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return err
 	}
 	go db.TrimWAL(ctx, walTrimEvery)
+	// Twice the processors while neighbours keep the cores busy (procs).
+	go procs.Run(ctx, getenv, procs.Config{Logger: logger})
 	recorder := usage.New(db, logger)
 	tokens := token.New(db, nil)
 	verifier := verify.New(db, tokens, recorder, verify.Config{RatePerSecond: *ratePerSecond, Burst: *burst, CacheSize: *cacheSize}, nil)
@@ -373,18 +377,12 @@ func parseProxies(raw string) ([]netip.Prefix, error) {
 // periodically runs fn every interval until ctx ends; what fails is
 // logged and tried again at the next turn.
 func periodically(ctx context.Context, interval time.Duration, what string, logger *slog.Logger, fn func(now time.Time) error) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := fn(time.Now().UTC()); err != nil && ctx.Err() == nil {
-				logger.Warn(what, "err", err)
-			}
+	tick.Every(ctx, interval, func() bool {
+		if err := fn(time.Now().UTC()); err != nil && ctx.Err() == nil {
+			logger.Warn(what, "err", err)
 		}
-	}
+		return true
+	})
 }
 
 // tuneCollector lets the heap grow to five times what is live before the

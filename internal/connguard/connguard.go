@@ -25,6 +25,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"keyconsole/internal/tick"
 )
 
 // Limits are how long a connection may stay in each phase.
@@ -127,16 +129,7 @@ func (g *Guard) ConnState(nc net.Conn, s http.ConnState) {
 
 // Run sweeps every Every until ctx is done.
 func (g *Guard) Run(ctx context.Context) {
-	t := time.NewTicker(g.limits.Every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			g.sweep()
-		}
-	}
+	tick.Every(ctx, g.limits.Every, func() bool { g.sweep(); return true })
 }
 
 // sweep closes the connections past their phase's limit.

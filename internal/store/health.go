@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"keyconsole/internal/tick"
 )
 
 // What readiness and start-up check: that the database is the one opened,
@@ -142,25 +144,19 @@ func (db *DB) TrimWAL(ctx context.Context, every time.Duration) {
 	if db.file == nil {
 		return
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
 	last := db.writer.writes.Load()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	tick.Every(ctx, every, func() bool {
 		if n := db.writer.writes.Load(); n != last {
 			last = n
-			continue
+			return true
 		}
 		if fi, err := os.Stat(db.file.path + "-wal"); err != nil || fi.Size() == 0 {
-			continue
+			return true
 		}
 		// Bounded, so a reader that holds on cannot hold the writer up.
 		c, cancel := context.WithTimeout(ctx, time.Second)
 		db.writer.db.ExecContext(c, `PRAGMA wal_checkpoint(TRUNCATE)`)
 		cancel()
-	}
+		return true
+	})
 }
