@@ -26,11 +26,15 @@ type Config struct {
 }
 
 // What moves the processors: the share of the cores' time that other
-// processes spent, sample after sample. Apart, so that a share between
-// them changes nothing, and a neighbour's pause of a few seconds neither.
+// processes spent, sample after sample. A neighbour need not be busy to
+// hurt: wrk, loading the server on the same two cores, used a fifth of
+// their time (its threads wake for every answer, and each wake may switch
+// a server thread out), where an idle machine's daemons use under 1 %.
+// The bounds lie apart, so that a share between them changes nothing, and
+// a neighbour's pause of a few seconds neither.
 const (
-	raiseAt    = 0.25 // on two cores, half a core busy with others
-	lowerAt    = 0.10
+	raiseAt    = 0.10
+	lowerAt    = 0.05
 	raiseAfter = 2  // samples in a row at raiseAt or more
 	lowerAfter = 10 // samples in a row under lowerAt
 )

@@ -13,16 +13,16 @@ func TestGovernorWaitsOutBriefNeighbours(t *testing.T) {
 	}
 	steps := []step{
 		{0.5, 2, false},  // one busy sample: not yet
-		{0.1, 2, false},  // between the bounds: the streak starts again
+		{0.07, 2, false}, // between the bounds: the streak starts again
 		{0.3, 2, false},  // one
-		{0.25, 4, true},  // two in a row: raised
+		{0.1, 4, true},   // two in a row: raised
 		{0.9, 4, false},  // still busy
-		{0.15, 4, false}, // between the bounds: stays raised
+		{0.07, 4, false}, // between the bounds: stays raised
 	}
 	for range lowerAfter - 1 {
-		steps = append(steps, step{0.05, 4, false})
+		steps = append(steps, step{0.04, 4, false})
 	}
-	steps = append(steps, step{0, 2, true}, step{0.05, 2, false})
+	steps = append(steps, step{0, 2, true}, step{0.08, 2, false})
 	g := governor{base: 2}
 	for i, s := range steps {
 		procs, changed := g.next(s.share)
