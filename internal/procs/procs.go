@@ -22,7 +22,7 @@ import (
 // Config is how the cores are watched; the zero Config is the default.
 type Config struct {
 	Every  time.Duration // between two samples of the cores; 0: a second
-	Logger *slog.Logger  // a line on every change; nil: none
+	Logger *slog.Logger  // a line on every change, and at start when left to Go; nil: none
 }
 
 // What moves the processors: the share of the cores' time that other

@@ -72,6 +72,12 @@ func TestWatchTakesOffItsOwnTime(t *testing.T) {
 		}
 		return st.CPUTime()
 	}
+	must := func(r reading, err error) reading {
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
 	r0, own0 := must(w.read()), own()
 	stop := time.Now().Add(time.Second)
 	var wg sync.WaitGroup
@@ -91,13 +97,6 @@ func TestWatchTakesOffItsOwnTime(t *testing.T) {
 	if others > 1-mine+0.1 {
 		t.Errorf("others took %.2f of the cores' time while this process took %.2f", others, mine)
 	}
-}
-
-func must(r reading, err error) reading {
-	if err != nil {
-		panic(err)
-	}
-	return r
 }
 
 // With neighbours busy, Run raises the processors to twice the cores, and

@@ -16,9 +16,10 @@ import (
 // Set hands out shards of T, mostly the one the calling processor used
 // last: a sync.Pool keeps one a processor. Every shard made is kept, so
 // that nothing added to one is lost when the pool drops its own at a
-// collection; their number stays bounded (twice the processors), so a
-// shard may be handed to two goroutines at once: T guards its own fields
-// (atomics, or a lock of its own). The zero Set makes zero shards.
+// collection; their number stays bounded (twice the most processors the
+// process has run with: the server raises them beside busy neighbours),
+// so a shard may be handed to two goroutines at once: T guards its own
+// fields (atomics, or a lock of its own). The zero Set makes zero shards.
 type Set[T any] struct {
 	// New makes a shard; nil: new(T).
 	New func() *T
