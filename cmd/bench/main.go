@@ -209,7 +209,7 @@ func (b *bench) run() error {
 	// setting off), to show what that setting does beside a busy
 	// neighbour, here wrk and the floor.
 	server.stop()
-	procs := runtime.GOMAXPROCS(0)
+	procs := runtime.NumCPU() // the cores: Go's default, unless a cgroup limit lowers it
 	fixed, err := b.start(bin, false, fmt.Sprintf("GOMAXPROCS=%d", procs))
 	if err != nil {
 		return err

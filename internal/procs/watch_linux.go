@@ -46,7 +46,7 @@ func Run(ctx context.Context, getenv func(string) string, cfg Config) {
 	tick.Every(ctx, cfg.Every, func() bool {
 		share, err := w.sample()
 		if err != nil {
-			log.Warn("processors left to Go", "procs", g.base, "why", "the cores could not be read: "+err.Error())
+			log.Warn("processors left to Go", "procs", g.base, "why", unreadable+err.Error())
 			return false
 		}
 		procs, changed := g.next(share)
@@ -91,10 +91,10 @@ func newWatch(getenv func(string) string, cgroups, selfCgroup string) (*watch, s
 	}
 	var set unix.CPUSet
 	if err := unix.SchedGetaffinity(0, &set); err != nil {
-		return nil, "the cores could not be read: " + err.Error()
+		return nil, unreadable + err.Error()
 	}
 	w := &watch{}
-	for i := range len(set) * 64 {
+	for i := 0; len(w.cpus) < set.Count(); i++ {
 		if set.IsSet(i) {
 			w.cpus = append(w.cpus, int64(i))
 		}
@@ -103,16 +103,20 @@ func newWatch(getenv func(string) string, cgroups, selfCgroup string) (*watch, s
 		return nil, "Go's processors are not the cores"
 	}
 	var err error
-	if w.fs, err = procfs.NewDefaultFS(); err == nil {
-		if w.self, err = w.fs.Self(); err == nil {
-			w.last, err = w.read()
-		}
+	if w.fs, err = procfs.NewDefaultFS(); err != nil {
+		return nil, unreadable + err.Error()
 	}
-	if err != nil {
-		return nil, "the cores could not be read: " + err.Error()
+	if w.self, err = w.fs.Self(); err != nil {
+		return nil, unreadable + err.Error()
+	}
+	if w.last, err = w.read(); err != nil {
+		return nil, unreadable + err.Error()
 	}
 	return w, ""
 }
+
+// unreadable begins the reason given when /proc does not tell the cores.
+const unreadable = "the cores could not be read: "
 
 // sample is the share of the cores' time others spent since the last.
 func (w *watch) sample() (float64, error) {
@@ -167,17 +171,17 @@ func cpuLimited(root, selfCgroup string) bool {
 		if len(parts) != 3 {
 			continue
 		}
-		var dirs []string // where the group's file may be, and its name last
+		var dirs []string // where the hierarchy may be mounted
+		var name string   // the file that holds a group's limit
 		switch {
 		case parts[0] == "0" && parts[1] == "": // version 2
-			dirs = []string{root, path.Join(root, "unified"), "cpu.max"}
+			dirs, name = []string{root, path.Join(root, "unified")}, "cpu.max"
 		case slices.Contains(strings.Split(parts[1], ","), "cpu"): // version 1
-			dirs = []string{path.Join(root, "cpu"), path.Join(root, "cpu,cpuacct"), "cpu.cfs_quota_us"}
+			dirs, name = []string{path.Join(root, "cpu"), path.Join(root, "cpu,cpuacct")}, "cpu.cfs_quota_us"
 		default:
 			continue
 		}
-		name := dirs[len(dirs)-1]
-		for _, dir := range dirs[:len(dirs)-1] {
+		for _, dir := range dirs {
 			for group := path.Clean(parts[2]); ; group = path.Dir(group) {
 				if limitIn(path.Join(dir, group, name)) {
 					return true

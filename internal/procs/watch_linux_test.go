@@ -120,8 +120,8 @@ func TestRunRaisesProcessorsBesideNeighbours(t *testing.T) {
 	}
 }
 
-// Run leaves the processors alone where the operator set GOMAXPROCS.
-func TestRunLeavesAnOperatorsSetting(t *testing.T) {
+// No watch, and so no change, where the operator set GOMAXPROCS.
+func TestNoWatchWhereGOMAXPROCSIsSet(t *testing.T) {
 	t.Parallel()
 	getenv := func(k string) string {
 		if k == "GOMAXPROCS" {
